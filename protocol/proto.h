@@ -1,0 +1,184 @@
+/*
+ * proto.h - the venue.v1 wire protocol: parse client messages, encode
+ * server messages.
+ *
+ * This module owns the text format and nothing else: it knows no rooms and
+ * no sockets. Parsing turns one untrusted JSON text into a checked
+ * struct proto_msg (every field: type, length, range, finite numbers, unit
+ * quaternions, UTF-8) or a struct proto_error that names the field.
+ * Encoding appends one complete JSON text to a caller-owned, reusable
+ * struct proto_buf, so the hot path allocates only when a buffer grows.
+ *
+ * protocol/PROTOCOL.md is the public description of the same contract.
+ */
+#ifndef VENUE_PROTO_H
+#define VENUE_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_SUBPROTOCOL "venue.v1"
+
+/* Limits, in Unicode code points for text; buffers hold the UTF-8 bytes. */
+#define PROTO_NAME_MAX    64
+#define PROTO_TEXT_MAX    500
+#define PROTO_ROOM_MAX    64  /* room ids: [a-z0-9-], 1..64 bytes */
+#define PROTO_TOKEN_MAX   128 /* tokens and resume tokens: printable ASCII */
+#define PROTO_ID_STR_MAX  64  /* a client's message id when it is a string */
+#define PROTO_REASON_MAX  200
+#define PROTO_POS_LIMIT   100000.0f /* |coordinate| above this is refused */
+#define PROTO_QUAT_EPS    0.01f     /* | |q| - 1 | above this is refused */
+
+enum proto_type {
+    PROTO_HELLO,
+    PROTO_JOIN,
+    PROTO_LEAVE,
+    PROTO_POSE,
+    PROTO_CHAT,
+    PROTO_STATUS,
+    PROTO_HAND,
+};
+
+enum proto_status { PROTO_STATUS_ACTIVE, PROTO_STATUS_AWAY };
+
+/* The optional client message id, echoed as "re" in the reply. */
+enum proto_id_kind { PROTO_ID_NONE, PROTO_ID_INT, PROTO_ID_STR };
+struct proto_id {
+    enum proto_id_kind kind;
+    long long num;                     /* when kind == PROTO_ID_INT */
+    char str[PROTO_ID_STR_MAX * 4 + 1]; /* when kind == PROTO_ID_STR, UTF-8 */
+};
+
+/* A checked client message. Strings are NUL-terminated copies. */
+struct proto_msg {
+    enum proto_type type;
+    struct proto_id id;
+    union {
+        struct {
+            char name[PROTO_NAME_MAX * 4 + 1];
+            char token[PROTO_TOKEN_MAX + 1];  /* "" when absent */
+            char resume[PROTO_TOKEN_MAX + 1]; /* "" when absent */
+        } hello;
+        struct {
+            char room[PROTO_ROOM_MAX + 1];
+        } join;
+        struct {
+            float p[3]; /* metres, Y-up */
+            float q[4]; /* x, y, z, w; normalised by the parser */
+        } pose;
+        struct {
+            char text[PROTO_TEXT_MAX * 4 + 1];
+        } chat;
+        struct {
+            enum proto_status status;
+        } status;
+        struct {
+            bool up;
+        } hand;
+    } u;
+};
+
+/*
+ * Why a text was refused. code is one of the protocol's error codes
+ * ("bad_request", "unknown_type", "too_large"); message is for a person and
+ * names the field ("pose.q: not a unit quaternion"). re is the message's id
+ * when it could be read, so the error still answers the right request.
+ */
+struct proto_error {
+    const char *code; /* static string */
+    char message[160];
+    struct proto_id re;
+};
+
+/*
+ * Parse one client text of len bytes (not necessarily NUL-terminated).
+ * Returns 0 and fills *out, or -1 and fills *err. Never keeps a pointer
+ * into buf.
+ */
+int proto_parse(const char *buf, size_t len, struct proto_msg *out, struct proto_error *err);
+
+/* True if s[0..len) is valid UTF-8 with no overlong forms or surrogates. */
+bool proto_utf8_valid(const char *s, size_t len);
+
+/* ---- Encoding -------------------------------------------------------- */
+
+/*
+ * A growable byte buffer. The owner frees it with proto_buf_free. Encoders
+ * append; proto_buf_reset empties it without freeing, so a buffer kept
+ * across ticks stops allocating once it has grown to its working size.
+ */
+struct proto_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+void proto_buf_reset(struct proto_buf *b);
+void proto_buf_free(struct proto_buf *b);
+int proto_buf_append(struct proto_buf *b, const void *data, size_t len);
+int proto_buf_printf(struct proto_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* What the encoders need to know about a user: borrowed pointers. */
+struct proto_user {
+    const char *id;
+    const char *name;
+    const char *role;   /* "guest", "attendee", ... */
+    const char *status; /* "active" | "away" */
+    bool hand;
+    const float *p; /* [3] */
+    const float *q; /* [4] */
+};
+
+struct proto_room_info {
+    const char *id;
+    const char *name;
+    int count;
+    int capacity;
+};
+
+/*
+ * Every encoder appends one complete JSON object to b and returns 0, or -1
+ * when memory runs out (b is then left as it was). Strings are escaped;
+ * numbers are written with fixed precision (positions to the millimetre,
+ * quaternion components to 1e-5).
+ */
+int proto_encode_welcome(struct proto_buf *b, const char *session, const char *resume,
+                         const struct proto_user *user, const struct proto_room_info *rooms,
+                         size_t nrooms, int tick_hz, const struct proto_id *re);
+/* scene is the room's scene URL, e.g. "/api/scenes/lobby". */
+int proto_encode_joined(struct proto_buf *b, const char *room_id, const char *room_name,
+                        const char *scene, const struct proto_user *roster, size_t n,
+                        const struct proto_id *re);
+/* event: "join" | "leave" | "update" */
+int proto_encode_presence(struct proto_buf *b, const char *room, const char *event,
+                          const struct proto_user *user);
+int proto_encode_chat(struct proto_buf *b, const char *room, const char *from_id,
+                      const char *from_name, const char *text, long long ts_ms);
+/* re may be NULL or of kind PROTO_ID_NONE: then no "re" is written. */
+int proto_encode_error(struct proto_buf *b, const char *code, const char *message,
+                       const struct proto_id *re);
+/* {"type":"left","room":...}: the reply to leave. */
+int proto_encode_left(struct proto_buf *b, const char *room, const struct proto_id *re);
+/* {"type":"pose","p":[..],"q":[..],"reason":...}: the server corrected
+ * the client's own pose (clamped to the floor, too fast, spawned). */
+int proto_encode_pose_fix(struct proto_buf *b, const float p[3], const float q[4],
+                          const char *reason);
+/* {"type":"scene","room":...,"scene":...}: the room's scene changed. */
+int proto_encode_scene(struct proto_buf *b, const char *room, const char *scene);
+
+/*
+ * The poses frame is built in pieces so that one room encodes each avatar
+ * once per tick and receivers share or splice the result:
+ *   proto_encode_poses_open(b, tick)   -> {"type":"poses","tick":N,"users":[
+ *   proto_encode_pose_entry(b, id, p, q) -> {"id":"..","p":[..],"q":[..]}
+ *   proto_encode_poses_close(b)        -> ]}
+ * The caller writes the commas between entries.
+ */
+int proto_encode_poses_open(struct proto_buf *b, long long tick);
+int proto_encode_pose_entry(struct proto_buf *b, const char *id, const float p[3],
+                            const float q[4]);
+int proto_encode_poses_close(struct proto_buf *b);
+
+#endif
