@@ -1,0 +1,46 @@
+# Integration tests: Node's test runner drives the real venued over
+# WebSocket and HTTP (tests/integration/*.test.mjs, one CTest test each).
+# They need node and the ws package from the repo root's node_modules
+# (./venue test installs both).
+
+if(NOT TARGET venued)
+    message(STATUS "no venued target yet: integration tests not registered")
+    return()
+endif()
+
+find_program(VENUE_NODE node)
+if(NOT VENUE_NODE)
+    message(WARNING "node not found: integration tests not registered")
+    return()
+endif()
+
+# file -> CTest timeout in seconds (a generous bound over the run time
+# under ASan; each test's own waits are bounded much tighter).
+set(VENUE_ITEST_FILES
+    http.test.mjs 60
+    session.test.mjs 60
+    poses.test.mjs 60
+    resume.test.mjs 60
+    errors.test.mjs 60
+    ratelimit.test.mjs 90
+    capacity.test.mjs 60
+    slow.test.mjs 90
+    idle.test.mjs 60
+    shutdown.test.mjs 60
+)
+
+list(LENGTH VENUE_ITEST_FILES n)
+math(EXPR last "${n} - 1")
+foreach(i RANGE 0 ${last} 2)
+    math(EXPR j "${i} + 1")
+    list(GET VENUE_ITEST_FILES ${i} file)
+    list(GET VENUE_ITEST_FILES ${j} timeout)
+    string(REGEX REPLACE "\\.test\\.mjs$" "" name "${file}")
+    add_test(NAME integration.${name}
+             COMMAND ${VENUE_NODE} --test ${PROJECT_SOURCE_DIR}/tests/integration/${file}
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(integration.${name} PROPERTIES
+        ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
+        TIMEOUT ${timeout}
+        LABELS integration)
+endforeach()
