@@ -1,0 +1,69 @@
+// Room capacity: a breakout holds 30; the 31st join is room_full.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withServer, rosterOf, presence } from './harness.mjs';
+
+test('a full room answers room_full; the connection stays; a freed place can be taken', async () => {
+  await withServer({}, async (srv) => {
+    const room = 'breakout-2';
+    const inside = [];
+    for (let i = 0; i < 30; i++) {
+      const c = await srv.connect({ name: `p${i}` });
+      await c.hello(`p${i}`);
+      inside.push(c);
+    }
+    // Join all 30 at once; every one is admitted.
+    const joins = await Promise.all(inside.map((c) => c.join(room)));
+    const sizes = joins.map((j) => rosterOf(j).length).sort((x, y) => x - y);
+    assert.equal(sizes[sizes.length - 1], 30, 'the last joiner sees 30 in the roster');
+
+    const extra = await srv.connect({ name: 'extra' });
+    const w = await extra.hello('extra');
+    const info = w.rooms.find((r) => r.id === room);
+    assert.equal(info.capacity, 30);
+    assert.equal(info.count, 30);
+    extra.send({ type: 'join', room, id: 'full' });
+    const e = await extra.next('error');
+    assert.equal(e.code, 'room_full');
+    assert.equal(e.re, 'full');
+    assert.ok(extra.open, 'connection stays open');
+    // Nobody inside heard of the refused joiner.
+    await inside[0].expectNone('presence', 200, { filter: presence('join', extra.user.id) });
+    // Other rooms are open to it.
+    await extra.join('breakout-3');
+
+    const api = (await srv.getJSON('/api/venue')).json.rooms.find((r) => r.id === room);
+    assert.equal(api.count, 30);
+
+    // One leaves: the place is free again.
+    await inside[0].request({ type: 'leave' }, 'left');
+    const j = await extra.join(room);
+    assert.equal(rosterOf(j).length, 30);
+    // And it is full again.
+    inside[0].send({ type: 'join', room, id: 'again' });
+    const e2 = await inside[0].next('error', { filter: (m) => m.re === 'again' });
+    assert.equal(e2.code, 'room_full');
+  });
+});
+
+test('a detached session (resume grace) still holds its place', async () => {
+  await withServer({ flags: { 'resume-grace': 2 } }, async (srv) => {
+    const room = 'breakout-1';
+    const inside = [];
+    for (let i = 0; i < 30; i++) {
+      const c = await srv.connect();
+      await c.hello(`p${i}`);
+      inside.push(c);
+    }
+    await Promise.all(inside.map((c) => c.join(room)));
+    inside[0].terminate();
+    await inside[0].closed;
+    const extra = await srv.connect();
+    await extra.hello('extra');
+    await extra.expectError({ type: 'join', room }, 'room_full');
+    // After the grace the place is released.
+    await inside[1].next('presence', { filter: presence('leave', inside[0].user.id), timeout: 5000 });
+    await extra.join(room);
+  });
+});

@@ -1,0 +1,145 @@
+// HTTP side of venued: /healthz, /api/venue, /api/scenes, /metrics, and the
+// WebSocket endpoint's subprotocol handling.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withServer, DEMO_ROOMS, metricSum, sleep } from './harness.mjs';
+
+test('GET /healthz answers 200 {"ok":true}', async () => {
+  await withServer({}, async (srv) => {
+    const r = await srv.get('/healthz');
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { ok: true });
+  });
+});
+
+test('GET /api/venue lists the 6 demo rooms with capacity and count', async () => {
+  await withServer({}, async (srv) => {
+    const r = await srv.getJSON('/api/venue');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /json/);
+    const rooms = r.json.rooms;
+    assert.ok(Array.isArray(rooms), 'rooms is an array');
+    assert.deepEqual(rooms.map((x) => x.id).sort(), Object.keys(DEMO_ROOMS).sort());
+    for (const room of rooms) {
+      for (const k of ['id', 'name', 'description', 'capacity', 'count', 'scene']) {
+        assert.ok(k in room, `room ${room.id} has ${k}`);
+      }
+      assert.equal(typeof room.name, 'string');
+      assert.ok(room.name.length > 0);
+      assert.equal(room.count, 0, `${room.id} is empty on a fresh server`);
+      assert.ok(Number.isInteger(room.capacity) && room.capacity > 0);
+      if (DEMO_ROOMS[room.id]) assert.equal(room.capacity, DEMO_ROOMS[room.id], `${room.id} capacity`);
+      assert.ok(String(room.scene).includes(room.id), `${room.id} scene names the room: ${room.scene}`);
+    }
+  });
+});
+
+test('GET /api/venue counts people in rooms', async () => {
+  await withServer({}, async (srv) => {
+    const a = await srv.connect();
+    const b = await srv.connect();
+    await a.enter('lobby');
+    await b.enter('expo');
+    const rooms = (await srv.getJSON('/api/venue')).json.rooms;
+    const count = (id) => rooms.find((x) => x.id === id).count;
+    assert.equal(count('lobby'), 1);
+    assert.equal(count('expo'), 1);
+    assert.equal(count('plenary'), 0);
+  });
+});
+
+test('GET /api/scenes/{room}: scene JSON with ETag and 304; unknown room 404 JSON error', async () => {
+  await withServer({}, async (srv) => {
+    const r = await srv.get('/api/scenes/lobby');
+    assert.equal(r.status, 200);
+    const scene = JSON.parse(r.body);
+    assert.equal(typeof scene, 'object');
+    const etag = r.headers.get('etag');
+    assert.ok(etag, 'ETag header present');
+    const again = await srv.get('/api/scenes/lobby', { 'If-None-Match': etag });
+    assert.equal(again.status, 304);
+    const missing = await srv.get('/api/scenes/no-such-room');
+    assert.equal(missing.status, 404);
+    const err = JSON.parse(missing.body);
+    assert.equal(err.error.code, 'not_found');
+    assert.equal(typeof err.error.message, 'string');
+  });
+});
+
+test('WebSocket without a subprotocol gets venue.v1; with venue.v1 it is echoed', async () => {
+  await withServer({}, async (srv) => {
+    const named = await srv.connect();
+    assert.equal(named.ws.protocol, 'venue.v1');
+    await named.hello('named');
+    const bare = await srv.connect({ protocol: null });
+    const w = await bare.hello('bare');
+    assert.equal(w.type, 'welcome');
+  });
+});
+
+const FAMILIES = [
+  'venue_connections',
+  'venue_room_sessions',
+  'venue_messages_in_total',
+  'venue_messages_out_total',
+  'venue_fanout_bytes_total',
+  'venue_frames_dropped_total',
+  'venue_rate_limited_total',
+  'venue_tick_duration_seconds_bucket',
+  'venue_join_latency_seconds',
+  'venue_sqlite_write_seconds',
+];
+
+test('GET /metrics: Prometheus text with every metric family, counters move with traffic', async () => {
+  await withServer({}, async (srv) => {
+    const before = await srv.metrics();
+    for (const f of FAMILIES) assert.ok(before.text.includes(f), `metrics include ${f}`);
+    assert.ok(/^# TYPE venue_\w+ (counter|gauge|histogram)$/m.test(before.text), 'has # TYPE lines');
+    assert.equal(metricSum(before.samples, 'venue_connections', {}) >= 0, true);
+
+    const a = await srv.connect();
+    const b = await srv.connect();
+    const ja = await a.enter('lobby');
+    await b.enter('lobby');
+    const me = ja.roster ?? ja.users;
+    const spawn = me.find((u) => u.id === a.user.id).p;
+    for (let i = 1; i <= 5; i++) {
+      a.pose([spawn[0] + i * 0.02, spawn[1], spawn[2]]);
+      await sleep(60);
+    }
+    await a.request({ type: 'join', room: 'lobby' }, 'joined');
+    a.send({ type: 'chat', text: 'metrics' });
+    await b.next('chat');
+    await b.next('poses');
+    // A burst over the pose rate: counted as a rate-limit hit.
+    for (let i = 0; i < 100; i++) a.pose(spawn);
+    await a.next('error', { filter: (m) => m.code === 'rate_limited' });
+    await sleep(200);
+
+    const after = await srv.metrics();
+    const gauge = after.samples.find((x) => x.name === 'venue_connections');
+    assert.ok(gauge, 'venue_connections gauge present');
+    assert.equal(gauge.value, 2, 'two connections open');
+    const lobby = after.samples.find((x) => x.name.includes('venue_room_sessions') && x.labels.room === 'lobby');
+    assert.ok(lobby, 'venue_room_sessions has a lobby series');
+    assert.equal(lobby.value, 2);
+
+    const grew = (name, labels = {}) => {
+      const x = metricSum(before.samples, name, labels);
+      const y = metricSum(after.samples, name, labels);
+      assert.ok(y > x, `${name} ${JSON.stringify(labels)} grew: ${x} -> ${y}`);
+    };
+    grew('venue_messages_in_total');
+    grew('venue_messages_in_total', { type: 'hello' });
+    grew('venue_messages_in_total', { type: 'pose' });
+    grew('venue_messages_in_total', { type: 'chat' });
+    grew('venue_messages_out_total');
+    grew('venue_messages_out_total', { type: 'welcome' });
+    grew('venue_messages_out_total', { type: 'poses' });
+    grew('venue_fanout_bytes_total', { room: 'lobby' });
+    grew('venue_rate_limited_total');
+    grew('venue_join_latency_seconds_count');
+    grew('venue_tick_duration_seconds_count');
+  });
+});

@@ -1,0 +1,138 @@
+// Pose fan-out: `poses` frames at the tick rate, only the avatars that
+// moved, never the receiver's own.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withServer, rosterEntry, poseUsers, sleep, yaw, near } from './harness.mjs';
+
+/* Move c continuously in a small circle around p0 at `hz` poses per second
+ * (about 0.6 m/s, well under the speed limit) until stop() is called. */
+function keepMoving(c, p0, hz = 30) {
+  let running = true;
+  let i = 0;
+  const done = (async () => {
+    while (running && c.open) {
+      const a = (i++ / hz) * 2; // radians
+      c.pose([p0[0] + 0.3 * Math.cos(a) - 0.3, p0[1], p0[2] + 0.3 * Math.sin(a)], yaw(a));
+      await sleep(1000 / hz);
+    }
+  })();
+  return async () => { running = false; await done; };
+}
+
+async function threeInLobby(srv) {
+  const a = await srv.connect({ name: 'A' });
+  const b = await srv.connect({ name: 'B' });
+  const c = await srv.connect({ name: 'C' });
+  await a.enter('lobby', 'A');
+  await b.enter('lobby', 'B');
+  const jc = await c.enter('lobby', 'C');
+  const spawn = (x) => rosterEntry(jc, x.user.id).p;
+  return { a, b, c, spawn };
+}
+
+/* poses frames received between t0 and t1 (performance.now()) by c. */
+function framesIn(c, t0, t1) {
+  return c.all.filter((m) => m.type === 'poses' && m.at >= t0 && m.at < t1);
+}
+
+async function checkRate(srv, hz) {
+  const { a, b, c, spawn } = await threeInLobby(srv);
+  const stopA = keepMoving(a, spawn(a));
+  await sleep(300); // let the first frames settle
+  const t0 = performance.now();
+  await sleep(2000);
+  const t1 = performance.now();
+  await stopA();
+
+  for (const rx of [b, c]) {
+    const frames = framesIn(rx, t0, t1);
+    const withA = frames.filter((f) => poseUsers(f).some((u) => u.id === a.user.id));
+    const perSec = withA.length / ((t1 - t0) / 1000);
+    assert.ok(perSec >= hz * 0.7 && perSec <= hz * 1.3,
+      `${rx.label} got ${perSec.toFixed(1)} poses frames/s with A; tick rate ${hz}`);
+    // At most one frame per tick: never more than the tick rate.
+    assert.ok(frames.length <= Math.ceil(hz * 1.3 * ((t1 - t0) / 1000)), `${rx.label}: ${frames.length} frames in ${t1 - t0} ms`);
+    for (const f of frames) {
+      assert.ok(Number.isInteger(f.tick), 'poses.tick is an integer');
+      for (const u of poseUsers(f)) {
+        assert.notEqual(u.id, rx.user.id, `${rx.label} never gets its own pose`);
+        assert.equal(u.id, a.user.id, 'only the mover is in the frame');
+        assert.equal(u.p.length, 3);
+        assert.equal(u.q.length, 4);
+      }
+    }
+    const ticks = frames.map((f) => f.tick);
+    for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i] > ticks[i - 1], 'ticks increase');
+  }
+  // The mover never hears about itself.
+  const own = a.all.filter((m) => m.type === 'poses' && poseUsers(m).some((u) => u.id === a.user.id));
+  assert.equal(own.length, 0, 'A never receives its own pose');
+}
+
+test('poses at the default tick rate (20 Hz), only movers, never own', async () => {
+  await withServer({}, async (srv) => {
+    await checkRate(srv, 20);
+  });
+});
+
+test('poses follow --tick-hz 10', async () => {
+  await withServer({ flags: { 'tick-hz': 10 } }, async (srv) => {
+    await checkRate(srv, 10);
+  });
+});
+
+test('a pose reaches the others with the values sent; standing still sends nothing', async () => {
+  await withServer({}, async (srv) => {
+    const { a, b, c, spawn } = await threeInLobby(srv);
+    const p0 = spawn(a);
+    const target = [p0[0] + 0.1, p0[1], p0[2] - 0.1];
+    const q = yaw(0.5);
+    a.pose(target, q);
+    const f = await b.next('poses', { filter: (m) => poseUsers(m).some((u) => u.id === a.user.id) });
+    const u = poseUsers(f).find((x) => x.id === a.user.id);
+    assert.ok(near(u.p, target, 0.002), `p ${JSON.stringify(u.p)} ~ ${JSON.stringify(target)}`);
+    assert.ok(near(u.q, q, 1e-4), `q ${JSON.stringify(u.q)} ~ ${JSON.stringify(q)}`);
+    await c.next('poses', { filter: (m) => poseUsers(m).some((x) => x.id === a.user.id) });
+    await sleep(150);
+    b.drain('poses');
+    c.drain('poses');
+    a.drain('poses');
+    // Nobody moves: no frame names anyone.
+    const moving = (m) => poseUsers(m).length > 0;
+    await b.expectNone('poses', 600, { filter: moving });
+    await c.expectNone('poses', 0, { filter: moving });
+    await a.expectNone('poses', 0, { filter: moving });
+
+    // Two movers: each receiver gets the other mover(s), not itself, not C.
+    const stopA = keepMoving(a, p0);
+    const stopB = keepMoving(b, spawn(b));
+    await sleep(800);
+    await stopA();
+    await stopB();
+    const ids = (rx) => new Set(rx.all.filter((m) => m.type === 'poses').flatMap((m) => poseUsers(m).map((x) => x.id)));
+    assert.deepEqual([...ids(c)].sort(), [a.user.id, b.user.id].sort());
+    assert.deepEqual([...ids(a)], [b.user.id]);
+    assert.deepEqual([...ids(b)], [a.user.id]);
+  });
+});
+
+test('a newcomer gets the latest pose in its roster; other rooms get no poses', async () => {
+  await withServer({}, async (srv) => {
+    const a = await srv.connect();
+    const other = await srv.connect();
+    const ja = await a.enter('lobby', 'A');
+    await other.enter('expo', 'O');
+    const p0 = rosterEntry(ja, a.user.id).p;
+    const target = [p0[0] + 0.2, p0[1], p0[2]];
+    a.pose(target, yaw(1));
+    await sleep(300);
+    await a.expectNone('pose', 0); // no correction for a short legal step
+    const n = await srv.connect();
+    const jn = await n.enter('lobby', 'N');
+    const seen = rosterEntry(jn, a.user.id);
+    assert.ok(near(seen.p, target), `roster pose ${JSON.stringify(seen.p)} ~ ${JSON.stringify(target)}`);
+    assert.ok(near(seen.q, yaw(1), 1e-4));
+    await other.expectNone('poses', 300, { filter: (m) => poseUsers(m).length > 0 });
+  });
+});
