@@ -1,0 +1,198 @@
+/*
+ * config.c - options from defaults, environment and command line.
+ *
+ * One table describes every option once: its flag, its variable, where it
+ * lands in struct venue_config, its range and its help text. Parsing the
+ * environment, the flags and printing --help all walk that table.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_kind { OPT_INT, OPT_LONG, OPT_DOUBLE, OPT_STR };
+
+struct opt {
+    const char *flag;
+    const char *env;
+    enum opt_kind kind;
+    size_t offset;
+    size_t size; /* for OPT_STR: the buffer's size */
+    double min, max;
+    const char *help;
+};
+
+#define FIELD(f) offsetof(struct venue_config, f), sizeof(((struct venue_config *)0)->f)
+
+static const struct opt opts[] = {
+    {"port", "VENUE_PORT", OPT_INT, FIELD(port), 1, 65535, "TCP port for HTTP and WebSocket"},
+    {"bind", "VENUE_BIND", OPT_STR, FIELD(bind), 0, 0,
+     "address to listen on (0.0.0.0 exposes the venue to the network)"},
+    {"data", "VENUE_DATA", OPT_STR, FIELD(data_dir), 0, 0, "folder for the SQLite database"},
+    {"scenes", "VENUE_SCENES", OPT_STR, FIELD(scenes_dir), 0, 0, "folder of scene files"},
+    {"web", "VENUE_WEB", OPT_STR, FIELD(web_dir), 0, 0, "folder of the browser client"},
+    {"tick-hz", "VENUE_TICK_HZ", OPT_INT, FIELD(tick_hz), 1, 120, "pose fan-out ticks per second"},
+    {"max-message", "VENUE_MAX_MESSAGE", OPT_LONG, FIELD(max_message), 256, 16777216,
+     "largest client message in bytes (larger: close 1009)"},
+    {"pose-rate", "VENUE_POSE_RATE", OPT_INT, FIELD(pose_rate), 1, 10000,
+     "poses per second a client may send"},
+    {"chat-rate", "VENUE_CHAT_RATE", OPT_INT, FIELD(chat_rate), 1, 1000,
+     "chat messages per second a client may send"},
+    {"other-rate", "VENUE_OTHER_RATE", OPT_INT, FIELD(other_rate), 1, 10000,
+     "other messages per second a client may send"},
+    {"resume-grace", "VENUE_RESUME_GRACE", OPT_INT, FIELD(resume_grace_s), 0, 86400,
+     "seconds a dropped session waits to be resumed"},
+    {"idle-timeout", "VENUE_IDLE_TIMEOUT", OPT_INT, FIELD(idle_timeout_s), 2, 3600,
+     "seconds without a pong before a connection is dropped (pinged at half)"},
+    {"hello-timeout", "VENUE_HELLO_TIMEOUT", OPT_INT, FIELD(hello_timeout_s), 1, 3600,
+     "seconds a new connection has to say hello"},
+    {"queue-max", "VENUE_QUEUE_MAX", OPT_LONG, FIELD(queue_max), 4096, 1073741824,
+     "bytes queued for one client before it is closed as too slow"},
+    {"queue-frames", "VENUE_QUEUE_FRAMES", OPT_INT, FIELD(queue_frames), 16, 1000000,
+     "frames queued for one client before it is closed as too slow"},
+    {"stall-secs", "VENUE_STALL_SECS", OPT_INT, FIELD(stall_s), 1, 3600,
+     "seconds a client's queue may make no progress before it is closed"},
+    {"max-speed", "VENUE_MAX_SPEED", OPT_DOUBLE, FIELD(max_speed), 0.1, 1000,
+     "metres per second an avatar may move"},
+    {"flush-ms", "VENUE_FLUSH_MS", OPT_INT, FIELD(flush_ms), 50, 600000,
+     "milliseconds between batched writes of last poses"},
+};
+
+void config_defaults(struct venue_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->port = 8080;
+    strcpy(c->bind, "127.0.0.1");
+    strcpy(c->data_dir, "data");
+    strcpy(c->scenes_dir, "scenes/demo");
+    strcpy(c->web_dir, "web-client");
+    c->tick_hz = 20;
+    c->max_message = 65536;
+    c->pose_rate = 60;
+    c->chat_rate = 5;
+    c->other_rate = 120;
+    c->resume_grace_s = 15;
+    c->idle_timeout_s = 20;
+    c->hello_timeout_s = 10;
+    c->queue_max = 1048576;
+    c->queue_frames = 1024;
+    c->stall_s = 10;
+    c->max_speed = 10.0;
+    c->flush_ms = 1000;
+}
+
+static int set_value(struct venue_config *c, const struct opt *o, const char *val, const char *from,
+                     char *err, size_t errlen)
+{
+    char *field = (char *)c + o->offset;
+    char *end = NULL;
+    double d;
+
+    if (o->kind == OPT_STR) {
+        size_t n = strlen(val);
+        if (n == 0 || n >= o->size) {
+            snprintf(err, errlen, "%s: must be 1..%zu characters", from, o->size - 1);
+            return -1;
+        }
+        memcpy(field, val, n + 1);
+        return 0;
+    }
+    errno = 0;
+    d = strtod(val, &end);
+    if (errno || end == val || *end || !isfinite(d)) {
+        snprintf(err, errlen, "%s: \"%s\" is not a number", from, val);
+        return -1;
+    }
+    if (o->kind != OPT_DOUBLE && d != floor(d)) {
+        snprintf(err, errlen, "%s: \"%s\" is not a whole number", from, val);
+        return -1;
+    }
+    if (d < o->min || d > o->max) {
+        snprintf(err, errlen, "%s: %s is out of range %g..%g", from, val, o->min, o->max);
+        return -1;
+    }
+    if (o->kind == OPT_INT)
+        *(int *)field = (int)d;
+    else if (o->kind == OPT_LONG)
+        *(long *)field = (long)d;
+    else
+        *(double *)field = d;
+    return 0;
+}
+
+static void print_help(const struct venue_config *defaults)
+{
+    printf("usage: venued [options]\n\n"
+           "Serves a virtual venue over HTTP and WebSocket. Every option is also an\n"
+           "environment variable; a flag wins over its variable.\n\n");
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const struct opt *o = &opts[i];
+        const char *field = (const char *)defaults + o->offset;
+        char def[600];
+        if (o->kind == OPT_STR)
+            snprintf(def, sizeof(def), "%s", field);
+        else if (o->kind == OPT_INT)
+            snprintf(def, sizeof(def), "%d", *(const int *)field);
+        else if (o->kind == OPT_LONG)
+            snprintf(def, sizeof(def), "%ld", *(const long *)field);
+        else
+            snprintf(def, sizeof(def), "%g", *(const double *)field);
+        printf("  --%-14s %-20s %s (default %s)\n", o->flag, o->env, o->help, def);
+    }
+    printf("  --help                              this text\n");
+}
+
+static const struct opt *find_flag(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        if (strlen(opts[i].flag) == len && strncmp(opts[i].flag, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+int config_parse(struct venue_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    char from[64];
+
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const char *v = getenv(opts[i].env);
+        if (v && set_value(c, &opts[i], v, opts[i].env, err, errlen) < 0)
+            return -1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val, *eq;
+        const struct opt *o;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            struct venue_config d;
+            config_defaults(&d);
+            print_help(&d);
+            return 1;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", a);
+            return -1;
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        o = find_flag(a, eq ? (size_t)(eq - a) : strlen(a));
+        if (!o) {
+            snprintf(err, errlen, "unknown option \"%s\" (see --help)", argv[i]);
+            return -1;
+        }
+        snprintf(from, sizeof(from), "--%s", o->flag);
+        if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            snprintf(err, errlen, "%s: needs a value", from);
+            return -1;
+        }
+        if (set_value(c, o, val, from, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}

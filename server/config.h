@@ -1,0 +1,42 @@
+/*
+ * config.h - venued's options: defaults, command-line flags and the
+ * environment. Every option is a flag and an environment variable; a flag
+ * wins over the variable, the variable over the default. Values are checked
+ * and a bad one is refused with a message naming the option.
+ */
+#ifndef VENUE_CONFIG_H
+#define VENUE_CONFIG_H
+
+#include <stddef.h>
+
+struct venue_config {
+    int port;
+    char bind[64];
+    char data_dir[512];
+    char scenes_dir[512];
+    char web_dir[512];
+    int tick_hz;
+    long max_message;    /* bytes in one client message */
+    int pose_rate;       /* poses per second per client */
+    int chat_rate;       /* chats per second per client */
+    int other_rate;      /* any other message per second per client */
+    int resume_grace_s;  /* a dropped session is kept this long */
+    int idle_timeout_s;  /* no valid pong for this long: hang up */
+    int hello_timeout_s; /* a connection must say hello within this */
+    long queue_max;      /* bytes queued for one client */
+    int queue_frames;    /* frames queued for one client */
+    int stall_s;         /* a queue that makes no progress this long: close */
+    double max_speed;    /* metres per second an avatar may walk */
+    int flush_ms;        /* how often last poses are written to SQLite */
+};
+
+/* The embedded defaults. */
+void config_defaults(struct venue_config *c);
+
+/*
+ * Apply the environment, then argv. Returns 0, 1 when --help was asked
+ * (the help is written to stdout), or -1 with a reason in err.
+ */
+int config_parse(struct venue_config *c, int argc, char **argv, char *err, size_t errlen);
+
+#endif

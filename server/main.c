@@ -1,0 +1,194 @@
+/*
+ * main.c - venued: options, the libwebsockets context, the tick, signals.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "server.h"
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reload_signal;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        reload_signal = 1;
+    else
+        stop_signal = sig;
+}
+
+long long server_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void reload_scenes(struct server *srv)
+{
+    struct scene_set next = {0};
+    char err[512];
+    if (scene_set_load(srv->cfg.scenes_dir, &next, err, sizeof(err)) < 0) {
+        fprintf(stderr, "venued: reload refused, keeping the old scenes: %s\n", err);
+        return;
+    }
+    if (venue_set_scenes(srv->venue, &next, err, sizeof(err)) < 0) {
+        fprintf(stderr, "venued: reload refused, keeping the old scenes: %s\n", err);
+        scene_set_free(&next);
+        return;
+    }
+    scene_set_free(&srv->scenes);
+    srv->scenes = next;
+    fprintf(stderr, "venued: scenes reloaded from %s\n", srv->cfg.scenes_dir);
+}
+
+/* The tick: scheduled on the service loop at a steady rate, catching up
+ * without bursts if the loop was late. */
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    struct server *srv = lws_container_of(sul, struct server, tick_sul);
+    long long now = server_now_ms(), period = 1000 / srv->cfg.tick_hz;
+
+    if (reload_signal) {
+        reload_signal = 0;
+        reload_scenes(srv);
+    }
+    venue_tick(srv->venue, now);
+    srv->next_tick_ms += period;
+    if (srv->next_tick_ms <= now)
+        srv->next_tick_ms = now + period;
+    lws_sul_schedule(srv->ctx, 0, &srv->tick_sul, tick,
+                     (lws_usec_t)(srv->next_tick_ms - now) * LWS_US_PER_MS);
+}
+
+static int make_dir(const char *dir)
+{
+    if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "venued: --data %s: %s\n", dir, strerror(errno));
+    return -1;
+}
+
+static int open_state(struct server *srv)
+{
+    char err[512], assets[PATH_MAX];
+    if (make_dir(srv->cfg.data_dir) < 0)
+        return -1;
+    if (scene_set_load(srv->cfg.scenes_dir, &srv->scenes, err, sizeof(err)) < 0) {
+        fprintf(stderr, "venued: scenes: %s\n", err);
+        return -1;
+    }
+    snprintf(assets, sizeof(assets), "%s/assets", srv->cfg.scenes_dir);
+    if (!realpath(assets, srv->assets_dir))
+        srv->assets_dir[0] = '\0';
+    srv->store = store_open(srv->cfg.data_dir, err, sizeof(err));
+    if (!srv->store) {
+        fprintf(stderr, "venued: store: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct lws_protocol_vhost_options default_protocol = {NULL, NULL, "default", ""};
+static const struct lws_protocol_vhost_options pvo = {NULL, &default_protocol, PROTO_SUBPROTOCOL,
+                                                      ""};
+
+int main(int argc, char **argv)
+{
+    static struct server srv;
+    static struct lws_http_mount mounts[5];
+    static const char *const routes[] = {"/api", "/healthz", "/metrics", "/assets"};
+    static lws_retry_bo_t retry;
+    struct lws_protocols protocols[3] = {http_api_protocol, ws_adapter_protocol, {0}};
+    struct lws_context_creation_info info;
+    struct venue_io io = ws_adapter_io_template;
+    char err[512];
+    int rc;
+
+    config_defaults(&srv.cfg);
+    rc = config_parse(&srv.cfg, argc, argv, err, sizeof(err));
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "venued: %s\n", err);
+        return rc < 0 ? 2 : 0;
+    }
+    if (open_state(&srv) < 0)
+        return 1;
+
+    io.ctx = &srv;
+    srv.venue = venue_new(&srv.cfg, &io, &srv.scenes, srv.store, server_now_ms(), err, sizeof(err));
+    if (!srv.venue) {
+        fprintf(stderr, "venued: %s\n", err);
+        return 1;
+    }
+
+    for (size_t i = 0; i < 4; i++) {
+        mounts[i].mount_next = &mounts[i + 1];
+        mounts[i].mountpoint = routes[i];
+        mounts[i].mountpoint_len = (unsigned char)strlen(routes[i]);
+        mounts[i].origin = "http";
+        mounts[i].origin_protocol = LWSMPRO_CALLBACK;
+    }
+    mounts[4].mountpoint = "/";
+    mounts[4].mountpoint_len = 1;
+    mounts[4].origin = srv.cfg.web_dir;
+    mounts[4].def = "index.html";
+    mounts[4].origin_protocol = LWSMPRO_FILE;
+
+    /* Presence needs dead connections found in seconds, not lws's minutes. */
+    retry.secs_since_valid_ping = (uint16_t)(srv.cfg.idle_timeout_s / 2);
+    retry.secs_since_valid_hangup = (uint16_t)srv.cfg.idle_timeout_s;
+
+    memset(&info, 0, sizeof(info));
+    info.port = srv.cfg.port;
+    info.iface = srv.cfg.bind;
+    info.protocols = protocols;
+    info.pvo = &pvo;
+    info.mounts = mounts;
+    info.user = &srv;
+    info.retry_and_idle_policy = &retry;
+    info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+
+    srv.ctx = lws_create_context(&info);
+    if (!srv.ctx) {
+        fprintf(stderr, "venued: cannot listen on %s:%d\n", srv.cfg.bind, srv.cfg.port);
+        venue_free(srv.venue);
+        store_close(srv.store);
+        scene_set_free(&srv.scenes);
+        return 1;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+
+    srv.next_tick_ms = server_now_ms();
+    lws_sul_schedule(srv.ctx, 0, &srv.tick_sul, tick, 1);
+    fprintf(stderr, "venued: listening on http://%s:%d (%zu rooms, data in %s)\n", srv.cfg.bind,
+            srv.cfg.port, srv.scenes.n, srv.cfg.data_dir);
+
+    rc = 0;
+    while (rc >= 0 && !stop_signal)
+        rc = lws_service(srv.ctx, 0);
+
+    fprintf(stderr, "venued: shutting down\n");
+    venue_shutdown(srv.venue, server_now_ms());
+    /* Let the close frames go out, for two seconds at the most. */
+    for (long long until = server_now_ms() + 2000;
+         venue_metrics(srv.venue)->connections > 0 && server_now_ms() < until;)
+        if (lws_service(srv.ctx, 0) < 0)
+            break;
+    lws_sul_cancel(&srv.tick_sul);
+    lws_context_destroy(srv.ctx);
+    venue_free(srv.venue);
+    store_close(srv.store);
+    scene_set_free(&srv.scenes);
+    return 0;
+}

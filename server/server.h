@@ -1,0 +1,38 @@
+/*
+ * server.h - the process around the core: one libwebsockets context, the
+ * venue, its scenes and store. Only main.c, ws_adapter.c and http_api.c
+ * see this; the core never includes libwebsockets.
+ */
+#ifndef VENUE_SERVER_H
+#define VENUE_SERVER_H
+
+#include <libwebsockets.h>
+#include <limits.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "scene.h"
+#include "store.h"
+#include "venue.h"
+
+struct server {
+    struct venue_config cfg;
+    struct lws_context *ctx;
+    struct venue *venue;       /* owned */
+    struct scene_set scenes;   /* owned; the venue borrows it */
+    struct store *store;       /* owned */
+    char assets_dir[PATH_MAX]; /* real path of the scene assets folder */
+    lws_sorted_usec_list_t tick_sul;
+    long long next_tick_ms;
+};
+
+/* Monotonic milliseconds: the core's clock. */
+long long server_now_ms(void);
+
+/* The WebSocket protocol (venue.v1) and the HTTP routes. */
+extern const struct lws_protocols ws_adapter_protocol;
+extern const struct lws_protocols http_api_protocol;
+/* The struct venue_io that routes the core's requests to connections. */
+extern const struct venue_io ws_adapter_io_template;
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * store.c - SQLite persistence: schema, prepared statements, batches.
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt {
+    ST_ROOM_PUT,
+    ST_ROOMS_ALL,
+    ST_USER_PUT,
+    ST_POSE_PUT,
+    ST_POSE_GET,
+    ST_SESSION_PUT,
+    ST_SESSIONS_ALL,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_ROOM_PUT] = "INSERT INTO rooms(id, name, capacity) VALUES(?1, ?2, ?3) "
+                    "ON CONFLICT(id) DO UPDATE SET name = ?2, capacity = ?3",
+    [ST_ROOMS_ALL] = "SELECT id FROM rooms ORDER BY id",
+    [ST_USER_PUT] = "INSERT INTO users(id, name, role, created_ms, last_seen_ms) "
+                    "VALUES(?1, ?2, ?3, ?4, ?4) "
+                    "ON CONFLICT(id) DO UPDATE SET name = ?2, last_seen_ms = ?4",
+    [ST_POSE_PUT] = "INSERT INTO last_poses(user_id, room_id, px, py, pz, qx, qy, qz, qw, "
+                    "updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                    "ON CONFLICT(user_id, room_id) DO UPDATE SET px = ?3, py = ?4, pz = ?5, "
+                    "qx = ?6, qy = ?7, qz = ?8, qw = ?9, updated_ms = ?10",
+    [ST_POSE_GET] = "SELECT px, py, pz, qx, qy, qz, qw FROM last_poses "
+                    "WHERE user_id = ?1 AND room_id = ?2",
+    [ST_SESSION_PUT] = "INSERT INTO saved_sessions(id, resume_hash, user_id, name, role, room_id, "
+                       "px, py, pz, qx, qy, qz, qw) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [ST_SESSIONS_ALL] = "SELECT id, resume_hash, user_id, name, role, room_id, "
+                        "px, py, pz, qx, qy, qz, qw FROM saved_sessions",
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode = WAL;"
+    "PRAGMA synchronous = NORMAL;"
+    "PRAGMA foreign_keys = ON;"
+    "CREATE TABLE IF NOT EXISTS rooms("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, capacity INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS users("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS last_poses("
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  room_id TEXT NOT NULL,"
+    "  px REAL, py REAL, pz REAL, qx REAL, qy REAL, qz REAL, qw REAL,"
+    "  updated_ms INTEGER NOT NULL, PRIMARY KEY(user_id, room_id));"
+    "CREATE TABLE IF NOT EXISTS saved_sessions("
+    "  id TEXT PRIMARY KEY, resume_hash TEXT NOT NULL, user_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL, role TEXT NOT NULL, room_id TEXT,"
+    "  px REAL, py REAL, pz REAL, qx REAL, qy REAL, qz REAL, qw REAL);";
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT]; /* prepared once, reset after each use */
+    char err[256];
+};
+
+static int fail(struct store *st, const char *what)
+{
+    snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
+    return -1;
+}
+
+const char *store_error(struct store *st)
+{
+    return st->err;
+}
+
+struct store *store_open(const char *dir, char *err, size_t errlen)
+{
+    char path[1024];
+    struct store *st = calloc(1, sizeof(*st));
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(path, sizeof(path), "%s/venue.db", dir);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+        store_close(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, 2000);
+    if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: schema: %s", path, sqlite3_errmsg(st->db));
+        store_close(st);
+        return NULL;
+    }
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "%s: prepare: %s", path, sqlite3_errmsg(st->db));
+            store_close(st);
+            return NULL;
+        }
+    }
+    return st;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+/* Run a bound statement that returns no rows, and reset it. */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : fail(st, what);
+}
+
+static int exec(struct store *st, const char *sql)
+{
+    return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(st, sql);
+}
+
+int store_room_put(struct store *st, const char *id, const char *name, int capacity)
+{
+    sqlite3_stmt *s = st->stmt[ST_ROOM_PUT];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, capacity);
+    return step_done(st, s, "rooms");
+}
+
+int store_rooms_each(struct store *st, void (*fn)(void *arg, const char *id), void *arg)
+{
+    sqlite3_stmt *s = st->stmt[ST_ROOMS_ALL];
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        fn(arg, (const char *)sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : fail(st, "rooms");
+}
+
+int store_user_put(struct store *st, const char *id, const char *name, const char *role,
+                   long long now_ms)
+{
+    sqlite3_stmt *s = st->stmt[ST_USER_PUT];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, role, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now_ms);
+    return step_done(st, s, "users");
+}
+
+static void bind_pose(sqlite3_stmt *s, int first, const float p[3], const float q[4])
+{
+    for (int i = 0; i < 3; i++)
+        sqlite3_bind_double(s, first + i, p[i]);
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_double(s, first + 3 + i, q[i]);
+}
+
+static void column_pose(sqlite3_stmt *s, int first, float p[3], float q[4])
+{
+    for (int i = 0; i < 3; i++)
+        p[i] = (float)sqlite3_column_double(s, first + i);
+    for (int i = 0; i < 4; i++)
+        q[i] = (float)sqlite3_column_double(s, first + 3 + i);
+}
+
+int store_poses_put(struct store *st, const struct store_pose *poses, size_t n, long long now_ms)
+{
+    sqlite3_stmt *s = st->stmt[ST_POSE_PUT];
+    if (exec(st, "BEGIN") < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_text(s, 1, poses[i].user_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, poses[i].room_id, -1, SQLITE_STATIC);
+        bind_pose(s, 3, poses[i].p, poses[i].q);
+        sqlite3_bind_int64(s, 10, now_ms);
+        if (step_done(st, s, "last_poses") < 0) {
+            exec(st, "ROLLBACK");
+            return -1;
+        }
+    }
+    return exec(st, "COMMIT");
+}
+
+int store_pose_get(struct store *st, const char *user_id, const char *room_id, float p[3],
+                   float q[4])
+{
+    sqlite3_stmt *s = st->stmt[ST_POSE_GET];
+    int rc, found = 0;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, room_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        column_pose(s, 0, p, q);
+        found = 1;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st, "last_poses");
+    return found;
+}
+
+int store_sessions_save(struct store *st, const struct store_session *ss, size_t n)
+{
+    sqlite3_stmt *s = st->stmt[ST_SESSION_PUT];
+    if (exec(st, "BEGIN") < 0)
+        return -1;
+    if (exec(st, "DELETE FROM saved_sessions") < 0)
+        goto rollback;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_text(s, 1, ss[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, ss[i].resume_hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, ss[i].user_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, ss[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, ss[i].role, -1, SQLITE_STATIC);
+        if (ss[i].room_id)
+            sqlite3_bind_text(s, 6, ss[i].room_id, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, 6);
+        bind_pose(s, 7, ss[i].p, ss[i].q);
+        if (step_done(st, s, "saved_sessions") < 0)
+            goto rollback;
+    }
+    return exec(st, "COMMIT");
+rollback:
+    exec(st, "ROLLBACK");
+    return -1;
+}
+
+int store_sessions_take(struct store *st, void (*fn)(void *arg, const struct store_session *s),
+                        void *arg)
+{
+    sqlite3_stmt *s = st->stmt[ST_SESSIONS_ALL];
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_session ss = {
+            .id = (const char *)sqlite3_column_text(s, 0),
+            .resume_hash = (const char *)sqlite3_column_text(s, 1),
+            .user_id = (const char *)sqlite3_column_text(s, 2),
+            .name = (const char *)sqlite3_column_text(s, 3),
+            .role = (const char *)sqlite3_column_text(s, 4),
+            .room_id = (const char *)sqlite3_column_text(s, 5),
+        };
+        column_pose(s, 6, ss.p, ss.q);
+        if (ss.id && ss.resume_hash && ss.user_id && ss.name && ss.role)
+            fn(arg, &ss);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return fail(st, "saved_sessions");
+    return exec(st, "DELETE FROM saved_sessions");
+}

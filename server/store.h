@@ -1,0 +1,65 @@
+/*
+ * store.h - what venued keeps across restarts, in SQLite (WAL).
+ *
+ * Owns one database connection and its prepared statements. Tables: rooms,
+ * users, each user's last pose per room, and the sessions saved at shutdown
+ * so that clients can resume after a restart. Nothing here is called per
+ * pose message: the venue batches pose writes into one transaction.
+ */
+#ifndef VENUE_STORE_H
+#define VENUE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct store;
+
+/* One user's pose in one room, as written in a batch. Strings borrowed. */
+struct store_pose {
+    const char *user_id;
+    const char *room_id;
+    float p[3];
+    float q[4];
+};
+
+/* A session saved at shutdown. Strings borrowed when saving; when loading,
+ * they point into memory valid only during the callback. */
+struct store_session {
+    const char *id;
+    const char *resume_hash; /* hex SHA-256 of the resume token */
+    const char *user_id;
+    const char *name;
+    const char *role;
+    const char *room_id; /* NULL when in no room */
+    float p[3];
+    float q[4];
+};
+
+/* Open (creating if needed) DIR/venue.db. NULL with a reason in err. */
+struct store *store_open(const char *dir, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* Record the rooms the scenes define (id, name, capacity). */
+int store_room_put(struct store *st, const char *id, const char *name, int capacity);
+/* Call fn for every stored room id; the string is valid during the call. */
+int store_rooms_each(struct store *st, void (*fn)(void *arg, const char *id), void *arg);
+
+int store_user_put(struct store *st, const char *id, const char *name, const char *role,
+                   long long now_ms);
+
+/* Write n last poses in one transaction. */
+int store_poses_put(struct store *st, const struct store_pose *poses, size_t n, long long now_ms);
+/* A user's last pose in a room: 1 found, 0 none, -1 error. */
+int store_pose_get(struct store *st, const char *user_id, const char *room_id, float p[3],
+                   float q[4]);
+
+/* Replace the saved sessions with these, in one transaction. */
+int store_sessions_save(struct store *st, const struct store_session *s, size_t n);
+/* Call fn for each saved session, then forget them all. */
+int store_sessions_take(struct store *st, void (*fn)(void *arg, const struct store_session *s),
+                        void *arg);
+
+/* The last error, for a log line. */
+const char *store_error(struct store *st);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * venue.h - the venue core: rooms, sessions, presence and poses, driven by
+ * events and producing frames into per-session queues.
+ *
+ * There is no socket in here. The transport calls venue_connect,
+ * venue_message and venue_disconnect for each connection, venue_tick at the
+ * tick rate, and drains each session's queue with venue_peek/venue_sent
+ * when its connection can be written. The core tells the transport what to
+ * do through struct venue_io. Time comes in as now_ms on every call, so
+ * tests drive the clock.
+ *
+ * The venue owns its rooms and sessions. The scene set and the store are
+ * borrowed and must outlive it (venue_set_scenes hands over a new set).
+ */
+#ifndef VENUE_VENUE_H
+#define VENUE_VENUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "outq.h"
+#include "proto.h"
+
+struct venue;
+struct session;
+struct scene_set;
+struct store;
+
+/* Close codes the core asks for. */
+enum {
+    VENUE_CLOSE_GOING_AWAY = 1001,
+    VENUE_CLOSE_POLICY = 1008,
+    VENUE_CLOSE_TOO_LARGE = 1009,
+    VENUE_CLOSE_UNAUTHORIZED = 4001,
+    VENUE_CLOSE_RESUMED = 4002,
+};
+
+struct venue_io {
+    void *ctx;
+    /* conn's session has frames queued: ask to write when possible. */
+    void (*wake)(void *ctx, void *conn);
+    /*
+     * Close conn with this code and reason. From this call on, the core has
+     * forgotten conn: the transport must call no venue_* function for it
+     * again (not even venue_disconnect).
+     */
+    void (*close)(void *ctx, void *conn, int code, const char *reason);
+    /* conn now belongs to session s (a resume took over an older session). */
+    void (*bind)(void *ctx, void *conn, struct session *s);
+};
+
+/*
+ * A new venue with one room per scene. Loads sessions saved by the last
+ * shutdown (detached, resumable for the grace period) and records rooms in
+ * the store. NULL with a reason in err.
+ */
+struct venue *venue_new(const struct venue_config *cfg, const struct venue_io *io,
+                        const struct scene_set *scenes, struct store *store, long long now_ms,
+                        char *err, size_t errlen);
+void venue_free(struct venue *v);
+
+/* A connection opened. The returned session lives until venue_disconnect
+ * or until the core closes it through io->close. */
+struct session *venue_connect(struct venue *v, void *conn, long long now_ms);
+/* One whole client text message. */
+void venue_message(struct venue *v, struct session *s, const char *buf, size_t len,
+                   long long now_ms);
+/* The client sent a message over the size limit; the transport closes it
+ * with 1009 itself. Counts it and forgets conn like io->close would. */
+void venue_too_large(struct venue *v, struct session *s, long long now_ms);
+/* The connection is gone. The session waits the resume grace, if it had
+ * said hello, then leaves its room. */
+void venue_disconnect(struct venue *v, struct session *s, long long now_ms);
+
+/* Periodic work: pose fan-out, timeouts, batched writes. */
+void venue_tick(struct venue *v, long long now_ms);
+
+/* The next frame to write for s, borrowed, or NULL. */
+struct frame *venue_peek(struct session *s);
+/* The frame from venue_peek has been handed to the transport. */
+void venue_sent(struct venue *v, struct session *s, long long now_ms);
+
+/*
+ * Replace the scenes (SIGHUP). Rooms whose scene changed tell their
+ * members with a `scene` message. Rooms are matched by id; a room that
+ * lost its scene keeps running until empty is not supported: the new set
+ * must define every current room, or the call fails and nothing changes.
+ */
+int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err, size_t errlen);
+
+/*
+ * Shutting down: write last poses, save every session for resume after a
+ * restart, and close every connection with 1001.
+ */
+void venue_shutdown(struct venue *v, long long now_ms);
+
+/* GET /api/venue body. */
+int venue_render_rooms(const struct venue *v, struct proto_buf *b);
+/* GET /metrics body. */
+int venue_render_metrics(const struct venue *v, struct proto_buf *b);
+/* Count connections opened/closed by the transport. */
+struct metrics *venue_metrics(struct venue *v);
+
+#endif

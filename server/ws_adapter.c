@@ -1,0 +1,148 @@
+/*
+ * ws_adapter.c - the venue.v1 WebSocket protocol: moves bytes between
+ * libwebsockets and the core, and nothing else.
+ *
+ * Per connection: a struct conn (lws's per-session data, zeroed by lws and
+ * freed after CLOSED) holding the session pointer and the reassembly buffer
+ * for fragmented messages. Frames are written only in SERVER_WRITEABLE, one
+ * per callback, from the session's queue in the core.
+ */
+#include <string.h>
+
+#include "server.h"
+
+_Static_assert(FRAME_PRE >= LWS_PRE, "frames need libwebsockets' headroom");
+
+struct conn {
+    struct lws *wsi;
+    struct session *session; /* NULL once the core has forgotten this connection */
+    struct proto_buf rx;     /* one message being reassembled; owned */
+    bool too_large;          /* the current message is being discarded */
+    int close_code;          /* nonzero: close at the next WRITEABLE */
+    char close_reason[64];
+};
+
+static void io_wake(void *ctx, void *c)
+{
+    (void)ctx;
+    lws_callback_on_writable(((struct conn *)c)->wsi);
+}
+
+static void io_close(void *ctx, void *c, int code, const char *reason)
+{
+    struct conn *conn = c;
+    (void)ctx;
+    conn->session = NULL;
+    conn->close_code = code;
+    snprintf(conn->close_reason, sizeof(conn->close_reason), "%s", reason);
+    /* A client that does not read never becomes writeable: the close frame
+     * is a courtesy, the timeout makes sure the connection goes. */
+    lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK, 2);
+    lws_callback_on_writable(conn->wsi);
+}
+
+static void io_bind(void *ctx, void *c, struct session *s)
+{
+    (void)ctx;
+    ((struct conn *)c)->session = s;
+}
+
+const struct venue_io ws_adapter_io_template = {
+    .wake = io_wake,
+    .close = io_close,
+    .bind = io_bind,
+};
+
+static struct server *server_of(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+/* Only /ws upgrades to the venue protocol. */
+static int filter(struct lws *wsi)
+{
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
+        return -1;
+    return strcmp(uri, "/ws") == 0 ? 0 : -1;
+}
+
+static int receive(struct server *srv, struct conn *c, const void *in, size_t len)
+{
+    if (lws_is_first_fragment(c->wsi)) {
+        proto_buf_reset(&c->rx);
+        c->too_large = false;
+    }
+    if (c->rx.len + len > (size_t)srv->cfg.max_message) {
+        if (c->session)
+            venue_too_large(srv->venue, c->session, server_now_ms());
+        c->session = NULL;
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         (unsigned char *)"message too large", 17);
+        return -1;
+    }
+    if (proto_buf_append(&c->rx, in, len) < 0)
+        return -1;
+    if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
+        return 0;
+    if (c->session)
+        venue_message(srv->venue, c->session, c->rx.data, c->rx.len, server_now_ms());
+    proto_buf_reset(&c->rx);
+    return 0;
+}
+
+static int writeable(struct server *srv, struct conn *c)
+{
+    struct frame *f;
+    if (c->close_code) {
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+                         (unsigned char *)c->close_reason, strlen(c->close_reason));
+        return -1;
+    }
+    if (!c->session || !(f = venue_peek(c->session)))
+        return 0;
+    if (lws_write(c->wsi, frame_data(f), f->len, LWS_WRITE_TEXT) < (int)f->len)
+        return -1;
+    venue_sent(srv->venue, c->session, server_now_ms());
+    if (venue_peek(c->session))
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct conn *c = user;
+    struct server *srv = server_of(wsi);
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return filter(wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        c->wsi = wsi;
+        venue_metrics(srv->venue)->connections++;
+        venue_metrics(srv->venue)->connections_total++;
+        c->session = venue_connect(srv->venue, c, server_now_ms());
+        return c->session ? 0 : -1;
+    case LWS_CALLBACK_RECEIVE:
+        return receive(srv, c, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return writeable(srv, c);
+    case LWS_CALLBACK_CLOSED:
+        if (c->session)
+            venue_disconnect(srv->venue, c->session, server_now_ms());
+        c->session = NULL;
+        venue_metrics(srv->venue)->connections--;
+        proto_buf_free(&c->rx);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+const struct lws_protocols ws_adapter_protocol = {
+    .name = PROTO_SUBPROTOCOL,
+    .callback = callback,
+    .per_session_data_size = sizeof(struct conn),
+    .rx_buffer_size = 16384,
+};
