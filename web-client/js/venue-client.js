@@ -1,0 +1,661 @@
+/*
+ * venue-client.js - the venue.v1 connection and the state it implies.
+ *
+ * Owns: one WebSocket to venued, the hello/welcome handshake, joining rooms,
+ * the resume token and automatic reconnect (exponential backoff with
+ * jitter), rate-limited pose sending, and the client-side mirror of the
+ * server state: who I am, the room I am in, its roster, the rooms list with
+ * live counts and the room's recent chat.
+ *
+ * It has no DOM in it: the browser page, Node tests and other front ends use
+ * it alike. Pass a WebSocket constructor (e.g. `ws`'s) and a fetch function
+ * when the globals are missing. Events are dispatched as CustomEvents whose
+ * `detail` carries the data; see protocol/PROTOCOL.md, "JavaScript client
+ * module", for the list.
+ */
+
+export const SUBPROTOCOL = 'venue.v1';
+
+/* Close codes after which reconnecting would be wrong or pointless. */
+const CLOSE_UNAUTHORIZED = 4001;
+const CLOSE_RESUMED_ELSEWHERE = 4002;
+
+const CHAT_KEEP = 200; /* messages kept per room */
+const REQUEST_TIMEOUT_MS = 10000;
+
+/* A readable sentence for each protocol error code. */
+const ERROR_TEXT = {
+    bad_request: 'The server could not understand a request from this page.',
+    unknown_type: 'The server does not know this kind of request.',
+    not_in_room: 'You are not in a room right now.',
+    not_found: 'That room or session does not exist.',
+    room_full: 'That room is full right now.',
+    rate_limited: 'Slow down a little: too many messages at once.',
+    forbidden: 'You are not allowed to do that.',
+    unauthorized: 'This venue needs a valid invitation token.',
+    too_large: 'That message is too long.',
+};
+
+export function describeError(code, message) {
+    const base = ERROR_TEXT[code] || 'Something went wrong.';
+    return message && !ERROR_TEXT[code] ? `${base} (${message})` : base;
+}
+
+/* Yaw (radians, about +Y) of a quaternion [x, y, z, w]. */
+export function yawOf(q) {
+    const [x, y, z, w] = q;
+    return Math.atan2(2 * (w * y + x * z), 1 - 2 * (y * y + x * x));
+}
+
+/* Unit quaternion [x, y, z, w] for a turn of yaw radians about +Y. */
+export function quatOfYaw(yaw, out = [0, 0, 0, 1]) {
+    out[0] = 0;
+    out[1] = Math.sin(yaw / 2);
+    out[2] = 0;
+    out[3] = Math.cos(yaw / 2);
+    return out;
+}
+
+function vec(a, n, fallback) {
+    if (!Array.isArray(a) || a.length !== n) return fallback.slice();
+    return a.map((v, i) => (Number.isFinite(+v) ? +v : fallback[i]));
+}
+
+/* One roster entry in the shape the rest of the client uses. */
+export function normUser(u) {
+    return {
+        id: String(u.id ?? ''),
+        name: String(u.name ?? ''),
+        role: String(u.role ?? 'guest'),
+        status: u.status === 'away' ? 'away' : 'active',
+        hand: !!u.hand,
+        p: vec(u.p, 3, [0, 0, 0]),
+        q: vec(u.q, 4, [0, 0, 0, 1]),
+    };
+}
+
+function normRoom(r) {
+    return {
+        id: String(r.id ?? ''),
+        name: String(r.name ?? r.id ?? ''),
+        description: r.description == null ? '' : String(r.description),
+        count: Number.isFinite(+r.count) ? +r.count : 0,
+        capacity: Number.isFinite(+r.capacity) ? +r.capacity : 0,
+        scene: r.scene == null ? `/api/scenes/${r.id}` : String(r.scene),
+    };
+}
+
+/* Chat frames: {room, from:{id,name}} or the flat from_id/from_name form. */
+function normChat(m, myId) {
+    const from = m.from && typeof m.from === 'object' ? m.from : null;
+    const id = String(from ? from.id : m.from_id ?? m.from ?? m.id ?? '');
+    const name = String(from ? from.name : m.from_name ?? m.name ?? '');
+    const ts = Number.isFinite(+m.ts) ? +m.ts : Number.isFinite(+m.ts_ms) ? +m.ts_ms : Date.now();
+    return { room: String(m.room ?? ''), from: id, name, text: String(m.text ?? ''), ts, mine: id === myId };
+}
+
+export class VenueClient extends EventTarget {
+    /*
+     * opts.url        ws:// or wss:// URL of /ws (required)
+     * opts.name       display name for hello
+     * opts.token      registration token, when the venue needs one
+     * opts.WebSocket  constructor, default globalThis.WebSocket
+     * opts.fetch      function, default globalThis.fetch (rooms list)
+     * opts.apiBase    http(s) origin for /api/venue, default from url
+     * opts.backoff    {baseMs: 500, maxMs: 15000}
+     * opts.random     () => [0,1), for tests
+     */
+    constructor(opts = {}) {
+        super();
+        if (!opts.url) throw new TypeError('VenueClient: url is required');
+        this.url = opts.url;
+        this.name = opts.name || '';
+        this.token = opts.token || '';
+        this.WS = opts.WebSocket || globalThis.WebSocket;
+        this.fetchFn = opts.fetch || (globalThis.fetch ? globalThis.fetch.bind(globalThis) : null);
+        this.apiBase = opts.apiBase || this.url.replace(/^ws/, 'http').replace(/\/ws\/?$/, '');
+        this.backoff = { baseMs: 500, maxMs: 15000, ...(opts.backoff || {}) };
+        this.random = opts.random || Math.random;
+
+        this.state = 'idle'; /* idle | connecting | open | reconnecting | closed */
+        this.ws = null;
+        this.session = null;
+        this.resumeToken = null;
+        this.me = null; /* normUser of myself, p/q as last known */
+        this.tickHz = 20;
+        this.room = null; /* {id, name, scene} */
+        this.roster = new Map(); /* id -> normUser, includes me */
+        this.rooms = []; /* normRoom[] */
+        this.chatLog = new Map(); /* room id -> [{room, from, name, text, ts, mine}] */
+        this.lastError = null;
+
+        this._wantRoom = null; /* the room to be in after a reconnect */
+        this._wantHand = false;
+        this._wantStatus = 'active';
+        this._nextId = 1;
+        this._pending = new Map(); /* message id -> {type, resolve, reject, timer} */
+        this._attempt = 0;
+        this._retryTimer = null;
+        this._helloId = null;
+        this._resuming = false;
+        this._stopped = false;
+        this._pose = { p: null, q: null, sentP: null, sentQ: null, lastSent: 0, timer: null };
+    }
+
+    /* ---- events --------------------------------------------------------- */
+
+    _emit(type, detail) {
+        this.dispatchEvent(new CustomEvent(type, { detail }));
+    }
+
+    /* on('chat', fn) is addEventListener with fn receiving the detail. */
+    on(type, fn) {
+        const h = (ev) => fn(ev.detail);
+        this.addEventListener(type, h);
+        return () => this.removeEventListener(type, h);
+    }
+
+    _setState(state, extra = {}) {
+        this.state = state;
+        this._emit('status', { state, ...extra });
+    }
+
+    /* ---- connection ----------------------------------------------------- */
+
+    /*
+     * Open the connection and say hello. Resolves with the welcome message;
+     * rejects if the server refuses the hello (e.g. unauthorized). After the
+     * first welcome, drops are repaired by reconnecting on their own.
+     */
+    connect({ name, token, room } = {}) {
+        if (name != null) this.name = name;
+        if (token != null) this.token = token;
+        if (room) this._wantRoom = room;
+        this._stopped = false;
+        return new Promise((resolve, reject) => {
+            this._firstWelcome = { resolve, reject };
+            this._open();
+        });
+    }
+
+    _open() {
+        clearTimeout(this._retryTimer);
+        this._retryTimer = null;
+        this._setState(this.session ? 'reconnecting' : 'connecting', { attempt: this._attempt });
+        let ws;
+        try {
+            ws = new this.WS(this.url, SUBPROTOCOL);
+        } catch (err) {
+            this._onClose({ code: 1006, reason: String(err && err.message) });
+            return;
+        }
+        this.ws = ws;
+        ws.addEventListener('open', () => {
+            if (this.ws !== ws) return;
+            this._hello();
+        });
+        ws.addEventListener('message', (ev) => {
+            if (this.ws !== ws) return;
+            this._onText(ev.data);
+        });
+        ws.addEventListener('close', (ev) => {
+            if (this.ws !== ws) return;
+            this.ws = null;
+            this._onClose(ev);
+        });
+        ws.addEventListener('error', () => {
+            /* a close event always follows; nothing to do here */
+        });
+    }
+
+    _hello() {
+        const msg = { type: 'hello', name: this.name };
+        if (this.token) msg.token = this.token;
+        this._resuming = !!this.resumeToken;
+        if (this.resumeToken) msg.resume = this.resumeToken;
+        this._helloId = this._nextId++;
+        msg.id = this._helloId;
+        this._send(msg);
+    }
+
+    _onClose(ev) {
+        const code = ev && ev.code;
+        this._failPending('disconnected');
+        this._stopPoseTimer();
+        if (this._stopped) {
+            this._setState('closed', { code });
+            return;
+        }
+        if (code === CLOSE_RESUMED_ELSEWHERE || code === CLOSE_UNAUTHORIZED) {
+            this._stopped = true;
+            const reason =
+                code === CLOSE_RESUMED_ELSEWHERE
+                    ? 'This session was opened in another tab or window.'
+                    : ERROR_TEXT.unauthorized;
+            this._setState('closed', { code, reason });
+            this._rejectFirst(Object.assign(new Error(reason), { code: 'closed', closeCode: code }));
+            return;
+        }
+        const delay = this._nextDelay();
+        this._attempt++;
+        this._setState('reconnecting', { code, attempt: this._attempt, delay });
+        this._retryTimer = setTimeout(() => this._open(), delay);
+    }
+
+    /* Exponential backoff with "equal jitter": half fixed, half random. */
+    _nextDelay() {
+        const exp = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.min(this._attempt, 16));
+        return Math.round(exp / 2 + this.random() * (exp / 2));
+    }
+
+    /* Reconnect now instead of waiting for the backoff timer. */
+    retryNow() {
+        if (this.state === 'reconnecting' && this._retryTimer) {
+            this._open();
+        }
+    }
+
+    /* Leave for good: no reconnect. */
+    close() {
+        this._stopped = true;
+        clearTimeout(this._retryTimer);
+        this._stopPoseTimer();
+        if (this.ws) {
+            try {
+                this.ws.close(1000, 'bye');
+            } catch {
+                /* already closing */
+            }
+        } else {
+            this._setState('closed', {});
+        }
+    }
+
+    _rejectFirst(err) {
+        if (this._firstWelcome) {
+            this._firstWelcome.reject(err);
+            this._firstWelcome = null;
+        }
+    }
+
+    _send(msg) {
+        const ws = this.ws;
+        if (!ws || ws.readyState !== 1) return false;
+        ws.send(JSON.stringify(msg));
+        return true;
+    }
+
+    /* A request whose reply carries "re": resolves with it, rejects on error. */
+    _request(msg, type) {
+        return new Promise((resolve, reject) => {
+            const id = this._nextId++;
+            msg.id = id;
+            if (!this._send(msg)) {
+                reject(Object.assign(new Error('Not connected to the venue.'), { code: 'disconnected' }));
+                return;
+            }
+            const timer = setTimeout(() => {
+                this._pending.delete(id);
+                reject(Object.assign(new Error('The server did not answer in time.'), { code: 'timeout' }));
+            }, REQUEST_TIMEOUT_MS);
+            this._pending.set(id, { type, resolve, reject, timer });
+        });
+    }
+
+    _settle(re, ok, value) {
+        if (re == null) return false;
+        const p = this._pending.get(re);
+        if (!p) return false;
+        this._pending.delete(re);
+        clearTimeout(p.timer);
+        if (ok) p.resolve(value);
+        else p.reject(value);
+        return true;
+    }
+
+    _failPending(code) {
+        for (const [, p] of this._pending) {
+            clearTimeout(p.timer);
+            p.reject(Object.assign(new Error('The connection dropped.'), { code }));
+        }
+        this._pending.clear();
+    }
+
+    /* ---- requests ------------------------------------------------------- */
+
+    /* Join (or re-join) a room. Resolves with {room, roster}. */
+    join(room) {
+        this._wantRoom = room;
+        return this._request({ type: 'join', room }, 'join');
+    }
+
+    leave() {
+        this._wantRoom = null;
+        return this._request({ type: 'leave' }, 'leave');
+    }
+
+    chat(text) {
+        const t = String(text).trim();
+        if (!t) return false;
+        if (!this.room) return false;
+        return this._send({ type: 'chat', text: t });
+    }
+
+    setHand(up) {
+        this._wantHand = !!up;
+        if (this.me) this._updateMe({ hand: this._wantHand });
+        return this._send({ type: 'hand', up: this._wantHand });
+    }
+
+    setStatus(status) {
+        this._wantStatus = status === 'away' ? 'away' : 'active';
+        if (this.me) this._updateMe({ status: this._wantStatus });
+        return this._send({ type: 'status', status: this._wantStatus });
+    }
+
+    _updateMe(fields) {
+        Object.assign(this.me, fields);
+        const r = this.roster.get(this.me.id);
+        if (r) {
+            Object.assign(r, fields);
+            this._emit('presence', { event: 'update', user: r, room: this.room && this.room.id, self: true });
+        }
+    }
+
+    /*
+     * Report my pose. Sent at most tickHz times a second and only when it
+     * changed (1 mm, ~0.01 degree); the latest pose always goes out.
+     */
+    sendPose(p, q) {
+        const s = this._pose;
+        s.p = [+p[0], +p[1], +p[2]];
+        s.q = [+q[0], +q[1], +q[2], +q[3]];
+        if (this.me) {
+            this.me.p = s.p;
+            this.me.q = s.q;
+        }
+        this._flushPose();
+    }
+
+    _poseChanged() {
+        const s = this._pose;
+        if (!s.p) return false;
+        if (!s.sentP) return true;
+        for (let i = 0; i < 3; i++) if (Math.abs(s.p[i] - s.sentP[i]) > 0.001) return true;
+        for (let i = 0; i < 4; i++) if (Math.abs(s.q[i] - s.sentQ[i]) > 0.0001) return true;
+        return false;
+    }
+
+    _flushPose() {
+        const s = this._pose;
+        if (!this.room || !this._poseChanged() || s.timer) return;
+        const interval = 1000 / Math.max(1, this.tickHz);
+        const now = Date.now();
+        const wait = s.lastSent + interval - now;
+        if (wait > 0) {
+            s.timer = setTimeout(() => {
+                s.timer = null;
+                this._flushPose();
+            }, wait);
+            return;
+        }
+        if (this._send({ type: 'pose', p: s.p, q: s.q })) {
+            s.sentP = s.p;
+            s.sentQ = s.q;
+            s.lastSent = now;
+        }
+    }
+
+    _stopPoseTimer() {
+        clearTimeout(this._pose.timer);
+        this._pose.timer = null;
+    }
+
+    /* Adopt a pose the server decided (spawn, correction): no echo back. */
+    _acceptPose(p, q) {
+        const s = this._pose;
+        s.p = s.sentP = p.slice();
+        s.q = s.sentQ = q.slice();
+        this._stopPoseTimer();
+        if (this.me) {
+            this.me.p = p.slice();
+            this.me.q = q.slice();
+        }
+    }
+
+    /* Fetch /api/venue and merge it into the rooms list. */
+    async refreshRooms() {
+        if (!this.fetchFn) return this.rooms;
+        const res = await this.fetchFn(`${this.apiBase}/api/venue`, { cache: 'no-store' });
+        if (!res.ok) throw new Error(`/api/venue: HTTP ${res.status}`);
+        const body = await res.json();
+        if (body && Array.isArray(body.rooms)) {
+            this.rooms = body.rooms.map(normRoom);
+            this._fixOwnCount();
+            this._emit('rooms', { rooms: this.rooms });
+        }
+        return this.rooms;
+    }
+
+    /* The count for my own room is what my roster says: it is live. */
+    _fixOwnCount() {
+        if (!this.room) return;
+        const r = this.rooms.find((x) => x.id === this.room.id);
+        if (r) r.count = this.roster.size;
+    }
+
+    chatFor(room) {
+        return this.chatLog.get(room) || [];
+    }
+
+    /* ---- incoming ------------------------------------------------------- */
+
+    _onText(data) {
+        let m;
+        try {
+            m = JSON.parse(typeof data === 'string' ? data : String(data));
+        } catch {
+            this._emit('error', { code: 'bad_frame', message: 'The server sent something unreadable.' });
+            return;
+        }
+        if (!m || typeof m.type !== 'string') return;
+        switch (m.type) {
+            case 'welcome':
+                return this._onWelcome(m);
+            case 'joined':
+                return this._onJoined(m);
+            case 'left':
+                return this._onLeft(m);
+            case 'presence':
+                return this._onPresence(m);
+            case 'poses':
+                return this._onPoses(m);
+            case 'pose':
+                return this._onPoseFix(m);
+            case 'chat':
+                return this._onChat(m);
+            case 'scene':
+                return this._emit('scene', { room: String(m.room ?? ''), scene: String(m.scene ?? '') });
+            case 'error':
+                return this._onError(m);
+            default:
+                /* newer servers may add types: ignore them */
+                return undefined;
+        }
+    }
+
+    _onWelcome(m) {
+        const resumed = this._resuming && !!this.session && m.session === this.session;
+        this._resuming = false;
+        this._attempt = 0;
+        this.session = m.session ?? null;
+        this.resumeToken = m.resume ?? m.resume_token ?? this.resumeToken;
+        if (m.user) this.me = normUser(m.user);
+        else this.me = normUser({ id: m.id ?? m.session, name: this.name });
+        const hz = +(m.tick_hz ?? m.tickHz ?? m.tick);
+        if (Number.isFinite(hz) && hz > 0) this.tickHz = hz;
+        if (Array.isArray(m.rooms)) this.rooms = m.rooms.map(normRoom);
+        this._setState('open', { resumed });
+        this._emit('welcome', { resumed, me: this.me, rooms: this.rooms, msg: m });
+        if (this.rooms.length) this._emit('rooms', { rooms: this.rooms });
+        if (this._firstWelcome) {
+            this._firstWelcome.resolve(m);
+            this._firstWelcome = null;
+        }
+        /* A resumed session gets a fresh joined on its own. A new session
+         * (first connect, or the server forgot us) joins where we were. */
+        if (!resumed) {
+            this.room = null;
+            this.roster.clear();
+            if (this._wantRoom) {
+                this.join(this._wantRoom).catch((err) => {
+                    if (err.code !== 'disconnected') this._wantRoom = null;
+                });
+            }
+        }
+    }
+
+    _onJoined(m) {
+        const room = m.room && typeof m.room === 'object' ? m.room : { id: m.room };
+        const prev = this.room ? this.room.id : null;
+        this.room = {
+            id: String(room.id ?? ''),
+            name: String(room.name ?? room.id ?? ''),
+            scene: String(room.scene ?? `/api/scenes/${room.id}`),
+        };
+        this._wantRoom = this.room.id;
+        this.roster.clear();
+        for (const u of Array.isArray(m.roster) ? m.roster : []) {
+            const nu = normUser(u);
+            this.roster.set(nu.id, nu);
+        }
+        const mine = this.me && this.roster.get(this.me.id);
+        if (mine) {
+            this.me = { ...this.me, ...mine, p: mine.p.slice(), q: mine.q.slice() };
+            this._acceptPose(mine.p, mine.q);
+        }
+        this._fixOwnCount();
+        if (!this.chatLog.has(this.room.id)) this.chatLog.set(this.room.id, []);
+        const reason = m.re != null ? 'request' : prev && prev !== this.room.id ? 'portal' : 'resume';
+        const detail = { room: this.room, roster: this.roster, previous: prev, reason, msg: m };
+        this._settle(m.re, true, detail);
+        this._emit('joined', detail);
+        this._emit('rooms', { rooms: this.rooms });
+        /* Hand and away status are the person's, not the session's: put
+         * them back if a new session lost them. */
+        if (mine) {
+            if (mine.hand !== this._wantHand) this.setHand(this._wantHand);
+            if (mine.status !== this._wantStatus) this.setStatus(this._wantStatus);
+        }
+    }
+
+    _onLeft(m) {
+        const room = String(m.room ?? (this.room && this.room.id) ?? '');
+        this.room = null;
+        this.roster.clear();
+        this._stopPoseTimer();
+        this._settle(m.re, true, { room });
+        this._emit('left', { room });
+    }
+
+    _onPresence(m) {
+        const room = String(m.room ?? '');
+        if (this.room && room && room !== this.room.id) return;
+        const ev = String(m.event ?? '');
+        if (!m.user) return;
+        const u = normUser(m.user);
+        if (ev === 'join') {
+            this.roster.set(u.id, u);
+        } else if (ev === 'leave') {
+            const old = this.roster.get(u.id);
+            this.roster.delete(u.id);
+            if (old && !u.name) u.name = old.name;
+        } else if (ev === 'update') {
+            const old = this.roster.get(u.id);
+            if (old) {
+                /* an update may carry a stale pose: keep the streamed one */
+                old.name = u.name || old.name;
+                old.role = u.role;
+                old.status = u.status;
+                old.hand = u.hand;
+            } else {
+                this.roster.set(u.id, u);
+            }
+        } else {
+            return;
+        }
+        this._fixOwnCount();
+        this._emit('presence', { event: ev, user: this.roster.get(u.id) || u, room });
+        if (ev !== 'update') this._emit('rooms', { rooms: this.rooms });
+    }
+
+    _onPoses(m) {
+        const users = Array.isArray(m.users) ? m.users : [];
+        const tick = Number.isFinite(+m.tick) ? +m.tick : null;
+        for (const e of users) {
+            const u = this.roster.get(String(e.id));
+            if (!u || !Array.isArray(e.p) || !Array.isArray(e.q)) continue;
+            u.p = e.p;
+            u.q = e.q;
+        }
+        this._emit('poses', { tick, users, tickHz: this.tickHz });
+    }
+
+    _onPoseFix(m) {
+        const p = vec(m.p, 3, this.me ? this.me.p : [0, 0, 0]);
+        const q = vec(m.q, 4, this.me ? this.me.q : [0, 0, 0, 1]);
+        this._acceptPose(p, q);
+        const r = this.me && this.roster.get(this.me.id);
+        if (r) {
+            r.p = p.slice();
+            r.q = q.slice();
+        }
+        this._emit('pose', { p, q, reason: String(m.reason ?? '') });
+    }
+
+    _onChat(m) {
+        const c = normChat(m, this.me && this.me.id);
+        if (!c.room && this.room) c.room = this.room.id;
+        let log = this.chatLog.get(c.room);
+        if (!log) this.chatLog.set(c.room, (log = []));
+        /* a resume replays what we missed; a frame we already have is a repeat */
+        if (log.some((x) => x.ts === c.ts && x.from === c.from && x.text === c.text)) return;
+        log.push(c);
+        if (log.length > CHAT_KEEP) log.splice(0, log.length - CHAT_KEEP);
+        this._emit('chat', c);
+    }
+
+    _onError(m) {
+        const code = String(m.code ?? 'error');
+        const message = String(m.message ?? '');
+        const re = m.re;
+        const err = { code, message, re, text: describeError(code, message) };
+        this.lastError = err;
+        const aboutHello =
+            (re != null && re === this._helloId) ||
+            (re == null && this.state !== 'open' && (this._resuming || code === 'unauthorized' || code === 'forbidden'));
+        if (aboutHello) {
+            this._helloId = null;
+            if (this._resuming) {
+                /* The server no longer knows the session (restart without a
+                 * save, or too late): start a new one and re-join. */
+                this._resuming = false;
+                this.resumeToken = null;
+                this.session = null;
+                this._emit('error', { ...err, recovered: true });
+                this._hello();
+                return;
+            }
+            /* hello refused: wrong or missing token. Do not retry. */
+            this._stopped = true;
+            this._emit('error', { ...err, fatal: true });
+            this._rejectFirst(Object.assign(new Error(err.text), err));
+            this.close();
+            return;
+        }
+        const pend = re != null ? this._pending.get(re) : null;
+        if (pend && pend.type === 'join') err.request = 'join';
+        this._settle(re, false, Object.assign(new Error(err.text), err));
+        this._emit('error', err);
+    }
+}
