@@ -1,0 +1,1059 @@
+/*
+ * proto.c - the venue.v1 wire protocol: parsing with jansson, encoding by
+ * hand.
+ *
+ * This file owns the checks on every client field (types, lengths in code
+ * points, ranges, unit quaternions) and the exact bytes of every server
+ * message. Parsing trusts nothing: jansson validates the JSON syntax and
+ * UTF-8, this file checks the shape and the values and names the field that
+ * is wrong. Encoding writes straight into a caller-owned struct proto_buf
+ * with its own escaper, so a buffer reused across ticks stops allocating
+ * once it has grown, and the output is always valid JSON in valid UTF-8 even
+ * if a caller passes bad bytes (they become U+FFFD).
+ *
+ * Number output: positions "%.3f", quaternion components "%.5f", so a pose
+ * entry has a bounded size. Negative zero after rounding ("-0.000") is
+ * written as "0.000": it is valid JSON, but clients comparing strings or
+ * bytes should not see two spellings of the same pose. Non-finite numbers
+ * are a caller bug (asserted); in a release build they are written as 0.
+ * Positions are clamped to +-PROTO_POS_LIMIT and quaternion components to
+ * [-1, 1], which the parser's checks already guarantee for client input.
+ */
+#include "proto.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/*
+ * Nesting deeper than this is refused before jansson sees the text. Client
+ * messages are at most two levels deep; the headroom is for unknown fields,
+ * which are ignored. jansson's own limit (2048) recurses much deeper.
+ */
+#define PROTO_DEPTH_MAX 32
+
+/* Longest jansson error text we quote, so that line and column still fit. */
+#define PROTO_JSON_ERR_QUOTE 100
+
+static const char CODE_BAD_REQUEST[] = "bad_request";
+static const char CODE_UNKNOWN_TYPE[] = "unknown_type";
+
+/* ---- UTF-8 ------------------------------------------------------------ */
+
+/*
+ * Decode the code point at s[0..len). Returns its length in bytes (1..4)
+ * and sets *cp, or 0 if the bytes there are not a well-formed sequence
+ * (overlong forms, surrogates, beyond U+10FFFF, truncated).
+ */
+static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    unsigned char b0 = s[0];
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    size_t n;
+    uint32_t c;
+
+    if (b0 < 0x80) {
+        *cp = b0;
+        return 1;
+    }
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+        n = 2;
+        c = b0 & 0x1F;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        n = 3;
+        c = b0 & 0x0F;
+        if (b0 == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (b0 == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        n = 4;
+        c = b0 & 0x07;
+        if (b0 == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (b0 == 0xF4)
+            hi = 0x8F; /* beyond U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (len < n || s[1] < lo || s[1] > hi)
+        return 0;
+    c = (c << 6) | (s[1] & 0x3F);
+    for (size_t i = 2; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    *cp = c;
+    return n;
+}
+
+bool proto_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    uint32_t cp;
+
+    while (i < len) {
+        size_t n = utf8_decode(u + i, len - i, &cp);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* The longest prefix of s[0..len) of at most max bytes that ends on a code
+ * point boundary (s must be valid UTF-8). */
+static size_t utf8_clip(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+/* C0 and C1 control characters and DEL. */
+static bool is_control(uint32_t cp)
+{
+    return cp <= 0x1F || (cp >= 0x7F && cp <= 0x9F);
+}
+
+/*
+ * Characters that show nothing: Unicode White_Space plus the invisible
+ * formatting and filler characters people use to make a name look empty
+ * (zero-width spaces and joiners, bidi marks, Hangul fillers, the braille
+ * blank). A name or chat text made only of these is refused as blank.
+ */
+static bool is_blank(uint32_t cp)
+{
+    static const uint32_t single[] = {
+        0x0020, 0x0085, 0x00A0, 0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x1680,
+        0x180E, 0x202F, 0x205F, 0x2800, 0x3000, 0x3164, 0xFEFF, 0xFFA0,
+    };
+
+    if ((cp >= 0x0009 && cp <= 0x000D) || (cp >= 0x2000 && cp <= 0x200F) ||
+        (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069))
+        return true;
+    for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) {
+        if (cp == single[i])
+            return true;
+    }
+    return false;
+}
+
+/* ---- Errors ----------------------------------------------------------- */
+
+/*
+ * Replace every byte of s that is not part of a well-formed UTF-8 sequence
+ * with '?'. Messages quote client input and are cut to fit their array, so
+ * they may end in half a character; the encoder must never see that.
+ */
+static void utf8_sanitize(char *s)
+{
+    unsigned char *u = (unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+    uint32_t cp;
+
+    while (i < len) {
+        size_t n = utf8_decode(u + i, len - i, &cp);
+        if (n == 0) {
+            u[i] = '?';
+            n = 1;
+        }
+        i += n;
+    }
+}
+
+/* Fill err and return -1, so that callers can write `return fail(...)`. */
+static int fail(struct proto_error *err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct proto_error *err, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    utf8_sanitize(err->message);
+    return -1;
+}
+
+/* ---- Parsing ---------------------------------------------------------- */
+
+/*
+ * True if the text nests arrays or objects deeper than PROTO_DEPTH_MAX.
+ * Only a guard: brackets inside strings are skipped, and anything this scan
+ * misreads is invalid JSON that jansson refuses anyway.
+ */
+static bool too_deep(const char *buf, size_t len)
+{
+    int depth = 0;
+    bool in_string = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > PROTO_DEPTH_MAX)
+                return true;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return false;
+}
+
+/*
+ * Look up key in obj. Returns 1 and sets *val when present; 0 when absent
+ * and optional; -1 with err filled ("what: missing") when absent and
+ * required. *val is borrowed from obj.
+ */
+static int get_field(json_t *obj, const char *key, const char *what, bool required, json_t **val,
+                     struct proto_error *err)
+{
+    *val = json_object_get(obj, key);
+    if (*val)
+        return 1;
+    if (required)
+        return fail(err, CODE_BAD_REQUEST, "%s: missing", what);
+    return 0;
+}
+
+/* Text rules shared by names and chat lines. */
+struct text_rules {
+    size_t max_cp;     /* longest allowed, in code points */
+    bool allow_nl_tab; /* \n and \t allowed (chat), else every control refused */
+};
+
+/*
+ * Check a client string against the rules and copy it into dst (which holds
+ * max_cp * 4 + 1 bytes). Refuses: not a string, empty, invalid UTF-8, too
+ * many code points, control characters, nothing visible.
+ */
+static int take_text(json_t *v, const char *what, const struct text_rules *r, char *dst,
+                     struct proto_error *err)
+{
+    const unsigned char *s;
+    size_t len, i = 0, ncp = 0;
+    bool visible = false;
+
+    if (!json_is_string(v))
+        return fail(err, CODE_BAD_REQUEST, "%s: must be a string", what);
+    s = (const unsigned char *)json_string_value(v);
+    len = json_string_length(v);
+    if (len == 0)
+        return fail(err, CODE_BAD_REQUEST, "%s: empty", what);
+    while (i < len) {
+        uint32_t cp;
+        size_t n = utf8_decode(s + i, len - i, &cp);
+        if (n == 0)
+            return fail(err, CODE_BAD_REQUEST, "%s: not valid UTF-8", what);
+        if (++ncp > r->max_cp)
+            return fail(err, CODE_BAD_REQUEST, "%s: longer than %zu characters", what, r->max_cp);
+        if (is_control(cp) && !(r->allow_nl_tab && (cp == '\n' || cp == '\t')))
+            return fail(err, CODE_BAD_REQUEST, "%s: control character U+%04X not allowed", what,
+                        (unsigned)cp);
+        if (!is_blank(cp))
+            visible = true;
+        i += n;
+    }
+    if (!visible)
+        return fail(err, CODE_BAD_REQUEST, "%s: only whitespace", what);
+    /* ncp <= max_cp and each code point is at most 4 bytes: it fits. */
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+/* hello.token and hello.resume: visible ASCII, no spaces, <= 128 bytes.
+ * An empty string is the same as leaving the field out. */
+static int take_token(json_t *obj, const char *key, const char *what, char *dst,
+                      struct proto_error *err)
+{
+    json_t *v;
+    const char *s;
+    size_t len;
+    int rc = get_field(obj, key, what, false, &v, err);
+
+    if (rc <= 0)
+        return rc;
+    if (!json_is_string(v))
+        return fail(err, CODE_BAD_REQUEST, "%s: must be a string", what);
+    s = json_string_value(v);
+    len = json_string_length(v);
+    if (len > PROTO_TOKEN_MAX)
+        return fail(err, CODE_BAD_REQUEST, "%s: longer than %d bytes", what, PROTO_TOKEN_MAX);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7E)
+            return fail(err, CODE_BAD_REQUEST, "%s: must be printable ASCII without spaces", what);
+    }
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+static int parse_hello(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    static const struct text_rules name_rules = {PROTO_NAME_MAX, false};
+    json_t *v;
+
+    if (get_field(root, "name", "hello.name", true, &v, err) < 0)
+        return -1;
+    if (take_text(v, "hello.name", &name_rules, out->u.hello.name, err) < 0)
+        return -1;
+    if (take_token(root, "token", "hello.token", out->u.hello.token, err) < 0)
+        return -1;
+    return take_token(root, "resume", "hello.resume", out->u.hello.resume, err);
+}
+
+static int parse_join(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    json_t *v;
+    const char *s;
+    size_t len;
+
+    if (get_field(root, "room", "join.room", true, &v, err) < 0)
+        return -1;
+    if (!json_is_string(v))
+        return fail(err, CODE_BAD_REQUEST, "join.room: must be a string");
+    s = json_string_value(v);
+    len = json_string_length(v);
+    if (len == 0)
+        return fail(err, CODE_BAD_REQUEST, "join.room: empty");
+    if (len > PROTO_ROOM_MAX)
+        return fail(err, CODE_BAD_REQUEST, "join.room: longer than %d characters", PROTO_ROOM_MAX);
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return fail(err, CODE_BAD_REQUEST, "join.room: only a-z, 0-9 and - are allowed");
+    }
+    memcpy(out->u.join.room, s, len);
+    out->u.join.room[len] = '\0';
+    return 0;
+}
+
+/*
+ * Read an array of exactly n finite numbers (integers or reals) into d.
+ * Range checks are the caller's: the limits differ per field.
+ */
+static int take_numbers(json_t *obj, const char *key, const char *what, size_t n, double *d,
+                        struct proto_error *err)
+{
+    json_t *v;
+
+    if (get_field(obj, key, what, true, &v, err) < 0)
+        return -1;
+    if (!json_is_array(v))
+        return fail(err, CODE_BAD_REQUEST, "%s: must be an array of %zu numbers", what, n);
+    if (json_array_size(v) != n)
+        return fail(err, CODE_BAD_REQUEST, "%s: must have %zu numbers, not %zu", what, n,
+                    json_array_size(v));
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(v, i);
+        if (!json_is_number(e))
+            return fail(err, CODE_BAD_REQUEST, "%s[%zu]: must be a number", what, i);
+        d[i] = json_number_value(e);
+        /* jansson refuses NaN, Infinity and overflowing literals, but a
+         * double that is not finite must never get further. */
+        if (!isfinite(d[i]))
+            return fail(err, CODE_BAD_REQUEST, "%s[%zu]: not a finite number", what, i);
+    }
+    return 0;
+}
+
+static int parse_pose(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    double p[3], q[4], m = 0, sum = 0, len;
+
+    if (take_numbers(root, "p", "pose.p", 3, p, err) < 0)
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        if (fabs(p[i]) > PROTO_POS_LIMIT)
+            return fail(err, CODE_BAD_REQUEST, "pose.p[%d]: out of range: %.10g (limit %.0f)", i,
+                        p[i], (double)PROTO_POS_LIMIT);
+    }
+    if (take_numbers(root, "q", "pose.q", 4, q, err) < 0)
+        return -1;
+    /* Scale by the largest component first, so that 1e300 gives a huge
+     * length instead of overflowing to infinity. */
+    for (int i = 0; i < 4; i++)
+        m = fmax(m, fabs(q[i]));
+    if (m > 0) {
+        for (int i = 0; i < 4; i++)
+            sum += (q[i] / m) * (q[i] / m);
+    }
+    len = m * sqrt(sum);
+    if (!isfinite(len))
+        return fail(err, CODE_BAD_REQUEST, "pose.q: not a unit quaternion (length > 1e308)");
+    if (!(fabs(len - 1.0) <= PROTO_QUAT_EPS))
+        return fail(err, CODE_BAD_REQUEST, "pose.q: not a unit quaternion (length %.5g)", len);
+    for (int i = 0; i < 3; i++)
+        out->u.pose.p[i] = (float)p[i];
+    /* Normalise in double so the stored floats are as close to unit as a
+     * float can be; clients may send q rounded to a few decimals. */
+    for (int i = 0; i < 4; i++)
+        out->u.pose.q[i] = (float)(q[i] / len);
+    return 0;
+}
+
+static int parse_chat(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    static const struct text_rules chat_rules = {PROTO_TEXT_MAX, true};
+    json_t *v;
+
+    if (get_field(root, "text", "chat.text", true, &v, err) < 0)
+        return -1;
+    return take_text(v, "chat.text", &chat_rules, out->u.chat.text, err);
+}
+
+static int parse_status(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    json_t *v;
+    const char *s;
+
+    if (get_field(root, "status", "status.status", true, &v, err) < 0)
+        return -1;
+    s = json_string_value(v); /* NULL if not a string */
+    if (s && strcmp(s, "active") == 0 && json_string_length(v) == 6)
+        out->u.status.status = PROTO_STATUS_ACTIVE;
+    else if (s && strcmp(s, "away") == 0 && json_string_length(v) == 4)
+        out->u.status.status = PROTO_STATUS_AWAY;
+    else
+        return fail(err, CODE_BAD_REQUEST, "status.status: must be \"active\" or \"away\"");
+    return 0;
+}
+
+static int parse_hand(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    json_t *v;
+
+    if (get_field(root, "up", "hand.up", true, &v, err) < 0)
+        return -1;
+    if (!json_is_boolean(v))
+        return fail(err, CODE_BAD_REQUEST, "hand.up: must be true or false");
+    out->u.hand.up = json_is_true(v);
+    return 0;
+}
+
+static int parse_leave(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    (void)root;
+    (void)out;
+    (void)err;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    enum proto_type type;
+    int (*parse)(json_t *root, struct proto_msg *out, struct proto_error *err);
+} msg_types[] = {
+    {"hello", PROTO_HELLO, parse_hello}, {"join", PROTO_JOIN, parse_join},
+    {"leave", PROTO_LEAVE, parse_leave}, {"pose", PROTO_POSE, parse_pose},
+    {"chat", PROTO_CHAT, parse_chat},    {"status", PROTO_STATUS, parse_status},
+    {"hand", PROTO_HAND, parse_hand},
+};
+
+/*
+ * Read the optional id. Returns 0 when absent or readable (then id is set),
+ * -1 with the complaint in why when present but unusable.
+ */
+static int read_id(json_t *root, struct proto_id *id, const char **why)
+{
+    json_t *v = json_object_get(root, "id");
+
+    if (!v)
+        return 0;
+    if (json_is_integer(v)) {
+        id->kind = PROTO_ID_INT;
+        id->num = json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v), i = 0, ncp = 0;
+        uint32_t cp;
+        while (i < len) {
+            size_t n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
+            if (n == 0) {
+                *why = "id: not valid UTF-8";
+                return -1;
+            }
+            if (++ncp > PROTO_ID_STR_MAX) {
+                *why = "id: longer than 64 characters";
+                return -1;
+            }
+            i += n;
+        }
+        id->kind = PROTO_ID_STR;
+        memcpy(id->str, s, len);
+        id->str[len] = '\0';
+        return 0;
+    }
+    *why = "id: must be a string or an integer";
+    return -1;
+}
+
+static int parse_object(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    const char *id_why = NULL;
+    json_t *t;
+    const char *name;
+    size_t len;
+
+    if (!json_is_object(root))
+        return fail(err, CODE_BAD_REQUEST, "message: must be a JSON object");
+    /* The id first, so that every later error can answer the request. */
+    if (read_id(root, &out->id, &id_why) == 0)
+        err->re = out->id;
+    t = json_object_get(root, "type");
+    if (!t)
+        return fail(err, CODE_BAD_REQUEST, "type: missing");
+    if (!json_is_string(t))
+        return fail(err, CODE_BAD_REQUEST, "type: must be a string");
+    if (id_why)
+        return fail(err, CODE_BAD_REQUEST, "%s", id_why);
+    name = json_string_value(t);
+    len = json_string_length(t);
+    for (size_t i = 0; i < sizeof msg_types / sizeof msg_types[0]; i++) {
+        if (strlen(msg_types[i].name) == len && memcmp(msg_types[i].name, name, len) == 0) {
+            out->type = msg_types[i].type;
+            return msg_types[i].parse(root, out, err);
+        }
+    }
+    return fail(err, CODE_UNKNOWN_TYPE, "type: unknown message type \"%.*s\"",
+                (int)utf8_clip(name, len, 40), name);
+}
+
+int proto_parse(const char *buf, size_t len, struct proto_msg *out, struct proto_error *err)
+{
+    json_error_t je;
+    json_t *root;
+    int rc;
+
+    assert(out && err);
+    assert(buf || len == 0);
+    memset(out, 0, sizeof *out);
+    memset(err, 0, sizeof *err);
+    err->re.kind = PROTO_ID_NONE;
+    if (len == 0)
+        buf = ""; /* jansson refuses a NULL buffer with a less useful message */
+    if (too_deep(buf, len))
+        return fail(err, CODE_BAD_REQUEST, "invalid JSON: nested deeper than %d levels",
+                    PROTO_DEPTH_MAX);
+    /* DECODE_ANY so that a bare string or number gets the clearer "must be
+     * a JSON object" below instead of a syntax error. */
+    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!root)
+        return fail(err, CODE_BAD_REQUEST, "invalid JSON: %.*s at line %d column %d",
+                    PROTO_JSON_ERR_QUOTE, je.text, je.line, je.column);
+    rc = parse_object(root, out, err);
+    json_decref(root);
+    if (rc < 0)
+        memset(out, 0, sizeof *out); /* never half a message */
+    return rc;
+}
+
+/* ---- Buffers ---------------------------------------------------------- */
+
+/*
+ * Make room for extra more bytes plus a NUL after them. The buffer doubles,
+ * so appends are amortised O(1) and a reused buffer settles at its working
+ * size. On failure nothing changes.
+ */
+static int buf_reserve(struct proto_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    if (extra > SIZE_MAX - 1 - b->len)
+        return -1;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    p = realloc(b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void proto_buf_reset(struct proto_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void proto_buf_free(struct proto_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+int proto_buf_append(struct proto_buf *b, const void *data, size_t len)
+{
+    if (buf_reserve(b, len) < 0)
+        return -1;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int proto_buf_printf(struct proto_buf *b, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
+    int n;
+
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= room) {
+        if (buf_reserve(b, (size_t)n) < 0) {
+            n = -1;
+        } else {
+            n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
+        }
+    }
+    va_end(ap2);
+    if (n < 0) {
+        if (b->data && b->cap > b->len)
+            b->data[b->len] = '\0'; /* undo a partial write */
+        return -1;
+    }
+    b->len += (size_t)n;
+    return 0;
+}
+
+/* ---- Encoding --------------------------------------------------------- */
+
+/*
+ * Escape s[0..len) as the inside of a JSON string into dst, which must hold
+ * 6 * len bytes. Returns the bytes written. Quotes, backslashes and control
+ * characters are escaped; other valid UTF-8 is copied as is; each byte that
+ * is not valid UTF-8 becomes \ufffd, so the frame stays a valid text frame.
+ */
+static size_t escape_into(char *dst, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    char *d = dst;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = u[i];
+        uint32_t cp;
+        size_t n;
+
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            *d++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            n = utf8_decode(u + i, len - i, &cp);
+            if (n == 0) {
+                memcpy(d, "\\ufffd", 6);
+                d += 6;
+                i++;
+            } else {
+                memcpy(d, u + i, n);
+                d += n;
+                i += n;
+            }
+            continue;
+        }
+        *d++ = '\\';
+        switch (c) {
+        case '"':
+            *d++ = '"';
+            break;
+        case '\\':
+            *d++ = '\\';
+            break;
+        case '\n':
+            *d++ = 'n';
+            break;
+        case '\r':
+            *d++ = 'r';
+            break;
+        case '\t':
+            *d++ = 't';
+            break;
+        case '\b':
+            *d++ = 'b';
+            break;
+        case '\f':
+            *d++ = 'f';
+            break;
+        default: /* other C0 controls and DEL */
+            *d++ = 'u';
+            *d++ = '0';
+            *d++ = '0';
+            *d++ = hex[c >> 4];
+            *d++ = hex[c & 0xF];
+            break;
+        }
+        i++;
+    }
+    return (size_t)(d - dst);
+}
+
+/* Longest text put_fixed writes: "-100000.000" or "-1.00000". */
+#define FIXED_MAX 16
+
+/*
+ * Write v with prec decimals at dst (room bytes, >= FIXED_MAX) and return
+ * the length. v is clamped to +-limit; "-0.000" becomes "0.000".
+ */
+static size_t put_fixed(char *dst, size_t room, double v, int prec, double limit)
+{
+    int n;
+
+    assert(isfinite(v));
+    if (!isfinite(v))
+        v = 0; /* release builds: still valid JSON */
+    if (v > limit)
+        v = limit;
+    else if (v < -limit)
+        v = -limit;
+    n = snprintf(dst, room, "%.*f", prec, v);
+    assert(n > 0 && (size_t)n < room);
+    if (dst[0] == '-' && strspn(dst + 1, "0.") == (size_t)n - 1) {
+        memmove(dst, dst + 1, (size_t)n); /* moves the NUL too */
+        n--;
+    }
+    return (size_t)n;
+}
+
+#define POS_LIMIT  ((double)PROTO_POS_LIMIT)
+#define QUAT_LIMIT 1.0
+
+/* "[x,y,z]" or "[x,y,z,w]" into dst; room must be >= n * (FIXED_MAX + 1) + 2. */
+static size_t put_vec(char *dst, const float *v, int n, int prec, double limit)
+{
+    char *d = dst;
+
+    *d++ = '[';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            *d++ = ',';
+        d += put_fixed(d, FIXED_MAX + 1, v[i], prec, limit);
+    }
+    *d++ = ']';
+    return (size_t)(d - dst);
+}
+
+/*
+ * An encoder in progress: appends go to b; the first failure is remembered
+ * and every later append is skipped, so encoders are straight-line code and
+ * check once at the end, where a failed encoding is rolled back.
+ */
+struct out {
+    struct proto_buf *b;
+    size_t start; /* b->len before this encoding */
+    bool failed;
+};
+
+static struct out out_begin(struct proto_buf *b)
+{
+    struct out o = {b, b->len, false};
+    return o;
+}
+
+static int out_end(struct out *o)
+{
+    if (o->failed) {
+        o->b->len = o->start;
+        if (o->b->data)
+            o->b->data[o->start] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static void out_raw(struct out *o, const char *s)
+{
+    if (!o->failed && proto_buf_append(o->b, s, strlen(s)) < 0)
+        o->failed = true;
+}
+
+/* A quoted, escaped JSON string. NULL is a caller bug, written as "". */
+static void out_str(struct out *o, const char *s)
+{
+    size_t len;
+    char *d;
+
+    assert(s);
+    if (!s)
+        s = "";
+    len = strlen(s);
+    if (o->failed)
+        return;
+    if (len > (SIZE_MAX - 2) / 6 || buf_reserve(o->b, 6 * len + 2) < 0) {
+        o->failed = true;
+        return;
+    }
+    d = o->b->data + o->b->len;
+    *d++ = '"';
+    d += escape_into(d, s, len);
+    *d++ = '"';
+    *d = '\0';
+    o->b->len = (size_t)(d - o->b->data);
+}
+
+/* ,"key": then the string value */
+static void out_kstr(struct out *o, const char *key, const char *s)
+{
+    out_raw(o, key);
+    out_str(o, s);
+}
+
+static void out_int(struct out *o, long long v)
+{
+    if (!o->failed && proto_buf_printf(o->b, "%lld", v) < 0)
+        o->failed = true;
+}
+
+static void out_vec(struct out *o, const float *v, int n, int prec, double limit)
+{
+    if (o->failed)
+        return;
+    if (buf_reserve(o->b, (size_t)n * (FIXED_MAX + 1) + 2) < 0) {
+        o->failed = true;
+        return;
+    }
+    o->b->len += put_vec(o->b->data + o->b->len, v, n, prec, limit);
+    o->b->data[o->b->len] = '\0';
+}
+
+/* ,"re":<id> when there is an id to echo. */
+static void out_re(struct out *o, const struct proto_id *re)
+{
+    if (!re || re->kind == PROTO_ID_NONE)
+        return;
+    out_raw(o, ",\"re\":");
+    if (re->kind == PROTO_ID_INT)
+        out_int(o, re->num);
+    else
+        out_str(o, re->str);
+}
+
+/* {"id","name","role","status","hand","p","q"} */
+static void out_roster_user(struct out *o, const struct proto_user *u)
+{
+    assert(u && u->p && u->q);
+    out_kstr(o, "{\"id\":", u->id);
+    out_kstr(o, ",\"name\":", u->name);
+    out_kstr(o, ",\"role\":", u->role);
+    out_kstr(o, ",\"status\":", u->status);
+    out_raw(o, u->hand ? ",\"hand\":true" : ",\"hand\":false");
+    out_raw(o, ",\"p\":");
+    out_vec(o, u->p, 3, 3, POS_LIMIT);
+    out_raw(o, ",\"q\":");
+    out_vec(o, u->q, 4, 5, QUAT_LIMIT);
+    out_raw(o, "}");
+}
+
+int proto_encode_welcome(struct proto_buf *b, const char *session, const char *resume,
+                         const struct proto_user *user, const struct proto_room_info *rooms,
+                         size_t nrooms, int tick_hz, const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    assert(user && (rooms || nrooms == 0));
+    out_kstr(&o, "{\"type\":\"welcome\",\"session\":", session);
+    out_kstr(&o, ",\"resume\":", resume);
+    out_kstr(&o, ",\"user\":{\"id\":", user->id);
+    out_kstr(&o, ",\"name\":", user->name);
+    out_kstr(&o, ",\"role\":", user->role);
+    out_raw(&o, "},\"rooms\":[");
+    for (size_t i = 0; i < nrooms; i++) {
+        out_kstr(&o, i ? ",{\"id\":" : "{\"id\":", rooms[i].id);
+        out_kstr(&o, ",\"name\":", rooms[i].name);
+        out_raw(&o, ",\"count\":");
+        out_int(&o, rooms[i].count);
+        out_raw(&o, ",\"capacity\":");
+        out_int(&o, rooms[i].capacity);
+        out_raw(&o, "}");
+    }
+    out_raw(&o, "],\"tick_hz\":");
+    out_int(&o, tick_hz);
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_joined(struct proto_buf *b, const char *room_id, const char *room_name,
+                        const char *scene, const struct proto_user *roster, size_t n,
+                        const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    assert(roster || n == 0);
+    out_kstr(&o, "{\"type\":\"joined\",\"room\":{\"id\":", room_id);
+    out_kstr(&o, ",\"name\":", room_name);
+    out_kstr(&o, ",\"scene\":", scene);
+    out_raw(&o, "},\"roster\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out_raw(&o, ",");
+        out_roster_user(&o, &roster[i]);
+    }
+    out_raw(&o, "]");
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_presence(struct proto_buf *b, const char *room, const char *event,
+                          const struct proto_user *user)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"presence\",\"room\":", room);
+    out_kstr(&o, ",\"event\":", event);
+    out_raw(&o, ",\"user\":");
+    out_roster_user(&o, user);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_chat(struct proto_buf *b, const char *room, const char *from_id,
+                      const char *from_name, const char *text, long long ts_ms)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"chat\",\"room\":", room);
+    out_kstr(&o, ",\"from\":{\"id\":", from_id);
+    out_kstr(&o, ",\"name\":", from_name);
+    out_kstr(&o, "},\"text\":", text);
+    out_raw(&o, ",\"ts\":");
+    out_int(&o, ts_ms);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_error(struct proto_buf *b, const char *code, const char *message,
+                       const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"error\",\"code\":", code);
+    out_kstr(&o, ",\"message\":", message);
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_left(struct proto_buf *b, const char *room, const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"left\",\"room\":", room);
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_pose_fix(struct proto_buf *b, const float p[3], const float q[4],
+                          const char *reason)
+{
+    struct out o = out_begin(b);
+
+    out_raw(&o, "{\"type\":\"pose\",\"p\":");
+    out_vec(&o, p, 3, 3, POS_LIMIT);
+    out_raw(&o, ",\"q\":");
+    out_vec(&o, q, 4, 5, QUAT_LIMIT);
+    out_kstr(&o, ",\"reason\":", reason);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_scene(struct proto_buf *b, const char *room, const char *scene)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"scene\",\"room\":", room);
+    out_kstr(&o, ",\"scene\":", scene);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+/*
+ * The poses pieces run once per avatar per tick: each reserves its worst
+ * case once and then writes with snprintf straight into the buffer, with no
+ * jansson and no allocation when the buffer is already big enough.
+ */
+int proto_encode_poses_open(struct proto_buf *b, long long tick)
+{
+    static const char fmt[] = "{\"type\":\"poses\",\"tick\":%lld,\"users\":[";
+    int n;
+
+    if (buf_reserve(b, sizeof fmt + 24) < 0)
+        return -1;
+    n = snprintf(b->data + b->len, b->cap - b->len, fmt, tick);
+    assert(n > 0 && (size_t)n < b->cap - b->len);
+    b->len += (size_t)n;
+    return 0;
+}
+
+/* {"id":"","p":[],"q":[]} around the escaped id and the numbers. */
+#define POSE_ENTRY_FIXED (sizeof "{\"id\":\"\",\"p\":,\"q\":}" + 7 * (FIXED_MAX + 1) + 4)
+
+int proto_encode_pose_entry(struct proto_buf *b, const char *id, const float p[3], const float q[4])
+{
+    size_t idlen;
+    char *d;
+
+    assert(id && p && q);
+    idlen = strlen(id);
+    if (idlen > (SIZE_MAX - POSE_ENTRY_FIXED) / 6 ||
+        buf_reserve(b, 6 * idlen + POSE_ENTRY_FIXED) < 0)
+        return -1;
+    d = b->data + b->len;
+    memcpy(d, "{\"id\":\"", 7);
+    d += 7;
+    d += escape_into(d, id, idlen);
+    memcpy(d, "\",\"p\":", 6);
+    d += 6;
+    d += put_vec(d, p, 3, 3, POS_LIMIT);
+    memcpy(d, ",\"q\":", 5);
+    d += 5;
+    d += put_vec(d, q, 4, 5, QUAT_LIMIT);
+    *d++ = '}';
+    *d = '\0';
+    b->len = (size_t)(d - b->data);
+    assert(b->len < b->cap);
+    return 0;
+}
+
+int proto_encode_poses_close(struct proto_buf *b)
+{
+    return proto_buf_append(b, "]}", 2);
+}
