@@ -1,0 +1,677 @@
+/*
+ * test_core.c - the venue core driven without a network: a fake transport
+ * records what the core asks of it, and the clock is whatever the test says.
+ */
+#include <jansson.h>
+#include <stdbool.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scene.h"
+#include "store.h"
+#include "venue.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            passed++;                                                                              \
+        } else {                                                                                   \
+            failed++;                                                                              \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);              \
+        }                                                                                          \
+    } while (0)
+
+/* The fake transport: one struct per connection. */
+struct fconn {
+    struct session *s;
+    char user_id[32];
+    int closed_code; /* set when the core closes it */
+    char reason[64];
+    int wakes;
+};
+
+static void f_wake(void *ctx, void *conn)
+{
+    (void)ctx;
+    ((struct fconn *)conn)->wakes++;
+}
+
+static void f_close(void *ctx, void *conn, int code, const char *reason)
+{
+    struct fconn *c = conn;
+    (void)ctx;
+    c->closed_code = code;
+    snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    c->s = NULL;
+}
+
+static void f_bind(void *ctx, void *conn, struct session *s)
+{
+    (void)ctx;
+    ((struct fconn *)conn)->s = s;
+}
+
+static const struct venue_io io = {.wake = f_wake, .close = f_close, .bind = f_bind};
+
+static struct scene_set scenes;
+static struct venue_config cfg;
+static long long now = 1000000;
+
+static void send_text(struct venue *v, struct fconn *c, const char *text)
+{
+    venue_message(v, c->s, text, strlen(text), now);
+}
+
+/* Pop every queued frame of c and return them as a JSON array (new ref). */
+static json_t *drain(struct venue *v, struct fconn *c)
+{
+    json_t *all = json_array();
+    struct frame *f;
+    while (c->s && (f = venue_peek(c->s))) {
+        json_error_t e;
+        json_t *msg = json_loadb((const char *)frame_data(f), f->len, 0, &e);
+        if (!msg) {
+            fprintf(stderr, "invalid frame: %.*s\n", (int)f->len, frame_data(f));
+            failed++;
+        } else {
+            json_array_append_new(all, msg);
+        }
+        venue_sent(v, c->s, now);
+    }
+    return all;
+}
+
+static const char *type_of(json_t *m)
+{
+    return json_string_value(json_object_get(m, "type"));
+}
+
+/* The first message of this type in msgs, borrowed, or NULL. */
+static json_t *find(json_t *msgs, const char *type)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) if (strcmp(type_of(m), type) == 0) return m;
+    return NULL;
+}
+
+static size_t count(json_t *msgs, const char *type)
+{
+    size_t i, n = 0;
+    json_t *m;
+    json_array_foreach(msgs, i, m) n += strcmp(type_of(m), type) == 0;
+    return n;
+}
+
+static struct fconn *connect_as(struct venue *v, const char *name, char *resume_out)
+{
+    struct fconn *c = calloc(1, sizeof(*c));
+    char text[256];
+    json_t *msgs, *w;
+    c->s = venue_connect(v, c, now);
+    snprintf(text, sizeof(text), "{\"type\":\"hello\",\"name\":\"%s\",\"id\":1}", name);
+    send_text(v, c, text);
+    msgs = drain(v, c);
+    w = find(msgs, "welcome");
+    CHECK(w != NULL);
+    if (w && resume_out)
+        snprintf(resume_out, 64, "%s", json_string_value(json_object_get(w, "resume")));
+    if (w)
+        snprintf(c->user_id, sizeof(c->user_id), "%s",
+                 json_string_value(json_object_get(json_object_get(w, "user"), "id")));
+    json_decref(msgs);
+    return c;
+}
+
+/* Join room and return where the joiner stands (from its roster entry). */
+static void join_at(struct venue *v, struct fconn *c, const char *room, float pos[3])
+{
+    char text[128];
+    size_t i;
+    json_t *msgs, *joined, *u;
+    snprintf(text, sizeof(text), "{\"type\":\"join\",\"room\":\"%s\"}", room);
+    send_text(v, c, text);
+    msgs = drain(v, c);
+    joined = find(msgs, "joined");
+    CHECK(joined != NULL);
+    if (joined && pos) {
+        json_array_foreach(json_object_get(joined, "roster"), i, u)
+        {
+            if (strcmp(json_string_value(json_object_get(u, "id")), c->user_id) != 0)
+                continue;
+            for (int k = 0; k < 3; k++)
+                pos[k] = (float)json_number_value(json_array_get(json_object_get(u, "p"), k));
+        }
+    }
+    json_decref(msgs);
+}
+
+static void join(struct venue *v, struct fconn *c, const char *room)
+{
+    join_at(v, c, room, NULL);
+}
+
+static struct venue *new_venue(struct store *st)
+{
+    char err[256];
+    struct venue *v = venue_new(&cfg, &io, &scenes, st, now, err, sizeof(err));
+    if (!v)
+        fprintf(stderr, "venue_new: %s\n", err);
+    return v;
+}
+
+static void test_hello_and_errors(void)
+{
+    struct venue *v = new_venue(NULL);
+    struct fconn c = {0};
+    json_t *msgs, *e;
+
+    c.s = venue_connect(v, &c, now);
+    send_text(v, &c, "{\"type\":\"join\",\"room\":\"lobby\",\"id\":\"x\"}");
+    msgs = drain(v, &c);
+    e = find(msgs, "error");
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "code")), "unauthorized") == 0);
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "re")), "x") == 0);
+    json_decref(msgs);
+
+    send_text(v, &c, "{not json");
+    msgs = drain(v, &c);
+    e = find(msgs, "error");
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "code")), "bad_request") == 0);
+    json_decref(msgs);
+
+    send_text(v, &c, "{\"type\":\"hello\",\"name\":\"Ada\",\"id\":7}");
+    msgs = drain(v, &c);
+    e = find(msgs, "welcome");
+    CHECK(e != NULL);
+    CHECK(e && json_integer_value(json_object_get(e, "re")) == 7);
+    CHECK(e && strcmp(json_string_value(json_object_get(json_object_get(e, "user"), "role")),
+                      "guest") == 0);
+    CHECK(e && json_array_size(json_object_get(e, "rooms")) == scenes.n);
+    json_decref(msgs);
+
+    send_text(v, &c, "{\"type\":\"hello\",\"name\":\"Ada\"}");
+    msgs = drain(v, &c);
+    e = find(msgs, "error");
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "code")), "bad_request") == 0);
+    json_decref(msgs);
+
+    send_text(v, &c, "{\"type\":\"chat\",\"text\":\"hi\"}");
+    msgs = drain(v, &c);
+    e = find(msgs, "error");
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "code")), "not_in_room") == 0);
+    json_decref(msgs);
+
+    send_text(v, &c, "{\"type\":\"join\",\"room\":\"nowhere\"}");
+    msgs = drain(v, &c);
+    e = find(msgs, "error");
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "code")), "not_found") == 0);
+    json_decref(msgs);
+    CHECK(c.closed_code == 0);
+    venue_disconnect(v, c.s, now);
+    venue_free(v);
+}
+
+static void test_presence_poses_chat(void)
+{
+    struct venue *v = new_venue(NULL);
+    struct fconn *a = connect_as(v, "Ada", NULL), *b = connect_as(v, "Bob", NULL);
+    const struct scene *lobby = scene_set_find(&scenes, "lobby");
+    json_t *msgs, *m, *roster;
+    char text[256];
+
+    join(v, a, "lobby");
+    send_text(v, b, "{\"type\":\"join\",\"room\":\"lobby\"}");
+    msgs = drain(v, b);
+    m = find(msgs, "joined");
+    roster = m ? json_object_get(m, "roster") : NULL;
+    CHECK(roster && json_array_size(roster) == 2);
+    json_decref(msgs);
+    msgs = drain(v, a);
+    m = find(msgs, "presence");
+    CHECK(m && strcmp(json_string_value(json_object_get(m, "event")), "join") == 0);
+    json_decref(msgs);
+
+    /* A moves a little from its spawn point; B sees it at the tick, A does not. */
+    now += 100;
+    {
+        float p[3], q[4];
+        scene_spawn_at(lobby, 0, p, q);
+        snprintf(text, sizeof(text),
+                 "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}", p[0], p[1],
+                 p[2] + 0.1);
+    }
+    send_text(v, a, text);
+    send_text(v, a, text); /* a newer pose replaces the older within a tick */
+    venue_tick(v, now);
+    msgs = drain(v, b);
+    CHECK(count(msgs, "poses") == 1);
+    m = find(msgs, "poses");
+    CHECK(m && json_array_size(json_object_get(m, "users")) == 1);
+    json_decref(msgs);
+    msgs = drain(v, a);
+    CHECK(count(msgs, "poses") == 0);
+    json_decref(msgs);
+
+    /* Nobody moved: no poses frame at all. */
+    now += 50;
+    venue_tick(v, now);
+    msgs = drain(v, b);
+    CHECK(count(msgs, "poses") == 0);
+    json_decref(msgs);
+
+    send_text(v, b, "{\"type\":\"chat\",\"text\":\"hello <b>all</b>\"}");
+    msgs = drain(v, a);
+    m = find(msgs, "chat");
+    CHECK(m && strcmp(json_string_value(json_object_get(m, "text")), "hello <b>all</b>") == 0);
+    json_decref(msgs);
+    msgs = drain(v, b);
+    CHECK(count(msgs, "chat") == 1);
+    json_decref(msgs);
+
+    send_text(v, b, "{\"type\":\"hand\",\"up\":true}");
+    msgs = drain(v, a);
+    m = find(msgs, "presence");
+    CHECK(m && strcmp(json_string_value(json_object_get(m, "event")), "update") == 0);
+    CHECK(m && json_is_true(json_object_get(json_object_get(m, "user"), "hand")));
+    json_decref(msgs);
+
+    send_text(v, b, "{\"type\":\"leave\",\"id\":3}");
+    msgs = drain(v, b);
+    m = find(msgs, "left");
+    CHECK(m && json_integer_value(json_object_get(m, "re")) == 3);
+    json_decref(msgs);
+    msgs = drain(v, a);
+    m = find(msgs, "presence");
+    CHECK(m && strcmp(json_string_value(json_object_get(m, "event")), "leave") == 0);
+    json_decref(msgs);
+
+    venue_disconnect(v, a->s, now);
+    venue_disconnect(v, b->s, now);
+    venue_free(v);
+    free(a);
+    free(b);
+}
+
+static void test_resume(void)
+{
+    struct venue *v = new_venue(NULL);
+    char token[64], text[256];
+    struct fconn *a = connect_as(v, "Ada", token), *b = connect_as(v, "Bob", NULL);
+    struct fconn a2 = {0}, a3 = {0};
+    json_t *msgs, *m;
+
+    join(v, a, "lobby");
+    join(v, b, "lobby");
+    drain(v, a);
+    json_decref(drain(v, a));
+
+    venue_disconnect(v, a->s, now);
+    now += 1000;
+    venue_tick(v, now);
+    send_text(v, b, "{\"type\":\"chat\",\"text\":\"while you were away\"}");
+    msgs = drain(v, b);
+    CHECK(count(msgs, "presence") == 0); /* no leave for a dropped session */
+    json_decref(msgs);
+
+    a2.s = venue_connect(v, &a2, now);
+    snprintf(text, sizeof(text), "{\"type\":\"hello\",\"name\":\"Ada\",\"resume\":\"%s\",\"id\":9}",
+             token);
+    send_text(v, &a2, text);
+    msgs = drain(v, &a2);
+    CHECK(json_array_size(msgs) >= 3);
+    CHECK(strcmp(type_of(json_array_get(msgs, 0)), "welcome") == 0);
+    CHECK(find(msgs, "chat") != NULL);
+    CHECK(strcmp(type_of(json_array_get(msgs, json_array_size(msgs) - 1)), "joined") == 0);
+    json_decref(msgs);
+    msgs = drain(v, b);
+    CHECK(count(msgs, "presence") == 0); /* no join either */
+    json_decref(msgs);
+
+    /* After the grace period the room sees a leave and the token is dead. */
+    venue_disconnect(v, a2.s, now);
+    now += cfg.resume_grace_s * 1000LL + 1000;
+    venue_tick(v, now);
+    msgs = drain(v, b);
+    m = find(msgs, "presence");
+    CHECK(m && strcmp(json_string_value(json_object_get(m, "event")), "leave") == 0);
+    json_decref(msgs);
+    a3.s = venue_connect(v, &a3, now);
+    send_text(v, &a3, text);
+    msgs = drain(v, &a3);
+    m = find(msgs, "error");
+    CHECK(m && strcmp(json_string_value(json_object_get(m, "code")), "not_found") == 0);
+    json_decref(msgs);
+    CHECK(a3.closed_code == 0);
+
+    venue_disconnect(v, a3.s, now);
+    venue_disconnect(v, b->s, now);
+    venue_free(v);
+    free(a);
+    free(b);
+}
+
+static void test_rate_limits(void)
+{
+    struct venue *v = new_venue(NULL);
+    struct fconn *a = connect_as(v, "Flood", NULL);
+    const struct scene *lobby = scene_set_find(&scenes, "lobby");
+    float p[3], q[4];
+    char text[160];
+    json_t *msgs;
+
+    join(v, a, "lobby");
+    scene_spawn_at(lobby, 0, p, q);
+    snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}",
+             p[0], p[1], p[2]);
+    now = (now / 1000 + 1) * 1000; /* the start of a second */
+    for (int i = 0; i < 100; i++)
+        send_text(v, a, text);
+    msgs = drain(v, a);
+    CHECK(count(msgs, "error") == 1);
+    json_decref(msgs);
+    CHECK(a->closed_code == 0);
+    for (int sec = 1; sec <= 3 && a->s; sec++) {
+        now += 1000;
+        for (int i = 0; i < 200 && a->s; i++)
+            send_text(v, a, text);
+        json_decref(drain(v, a));
+    }
+    CHECK(a->closed_code == 1008);
+    venue_free(v);
+    free(a);
+}
+
+static void test_slow_reader(void)
+{
+    struct venue *v = new_venue(NULL);
+    struct fconn *slow = connect_as(v, "Slow", NULL), *mover = connect_as(v, "Mover", NULL);
+    const struct scene *lobby = scene_set_find(&scenes, "lobby");
+    float p[3], q[4];
+    char text[160];
+
+    join(v, slow, "lobby");
+    join(v, mover, "lobby");
+    json_decref(drain(v, slow));
+    scene_spawn_at(lobby, 1, p, q);
+    /* Poses only: the slow reader's queue holds one frame however long it lags. */
+    for (int t = 0; t < 50; t++) {
+        now += 50;
+        p[0] += (t % 2) ? 0.05f : -0.05f;
+        snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}",
+                 p[0], p[1], p[2]);
+        send_text(v, mover, text);
+        venue_tick(v, now);
+        json_decref(drain(v, mover));
+    }
+    CHECK(slow->s != NULL && slow->closed_code == 0);
+    {
+        json_t *msgs = drain(v, slow);
+        CHECK(count(msgs, "poses") == 1);
+        json_decref(msgs);
+    }
+    /* Events are never dropped: chat past the queue's bound closes it. */
+    for (int i = 0; i < 5000 && slow->s; i++) {
+        now += 250;
+        send_text(v, mover, "{\"type\":\"chat\",\"text\":\"a message long enough to fill a queue "
+                            "after a while of not reading anything at all\"}");
+        json_decref(drain(v, mover));
+    }
+    CHECK(slow->closed_code == 1008);
+    CHECK(strstr(slow->reason, "too slow") != NULL);
+    venue_disconnect(v, mover->s, now);
+    venue_free(v);
+    free(slow);
+    free(mover);
+}
+
+static void test_stall(void)
+{
+    struct venue *v = new_venue(NULL);
+    struct fconn *a = connect_as(v, "Stuck", NULL), *b = connect_as(v, "Talker", NULL);
+    join(v, a, "lobby");
+    join(v, b, "lobby");
+    send_text(v, b, "{\"type\":\"chat\",\"text\":\"anyone?\"}");
+    now += cfg.stall_s * 1000LL + 100;
+    venue_tick(v, now);
+    CHECK(a->closed_code == 1008);
+    CHECK(b->closed_code == 1008); /* b never drained its echo either */
+    venue_free(v);
+    free(a);
+    free(b);
+}
+
+static void test_capacity(void)
+{
+    struct venue *v = new_venue(NULL);
+    const struct scene *room = scene_set_find(&scenes, "breakout-1");
+    struct fconn **cs;
+    json_t *msgs, *e;
+    int cap;
+
+    CHECK(room != NULL);
+    if (!room) {
+        venue_free(v);
+        return;
+    }
+    cap = room->capacity;
+    cs = calloc((size_t)cap + 1, sizeof(*cs));
+    for (int i = 0; i < cap; i++) {
+        cs[i] = connect_as(v, "Seat", NULL);
+        join(v, cs[i], "breakout-1");
+    }
+    cs[cap] = connect_as(v, "Late", NULL);
+    send_text(v, cs[cap], "{\"type\":\"join\",\"room\":\"breakout-1\"}");
+    msgs = drain(v, cs[cap]);
+    e = find(msgs, "error");
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "code")), "room_full") == 0);
+    json_decref(msgs);
+    venue_free(v);
+    for (int i = 0; i <= cap; i++)
+        free(cs[i]);
+    free(cs);
+}
+
+static void test_scene_rules(void)
+{
+    struct venue *v = new_venue(NULL);
+    struct fconn *a = connect_as(v, "Walker", NULL);
+    const struct scene *lobby = scene_set_find(&scenes, "lobby");
+    char text[200];
+    json_t *msgs, *m;
+    float p[3], q[4];
+
+    join(v, a, "lobby");
+    scene_spawn_at(lobby, 0, p, q);
+
+    /* A jump across the room is refused. */
+    now += 50;
+    snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}",
+             p[0] + 30, p[1], p[2]);
+    send_text(v, a, text);
+    msgs = drain(v, a);
+    m = find(msgs, "pose");
+    CHECK(m && strcmp(json_string_value(json_object_get(m, "reason")), "too_fast") == 0);
+    json_decref(msgs);
+
+    /* Walking off the floor is clamped to its edge: try each direction
+     * until one reaches a wall rather than a portal. */
+    {
+        static const float dirs[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+        bool clamped = false;
+        for (int d = 0; d < 4 && !clamped; d++) {
+            float pos[3];
+            bool moved_room = false;
+            join(v, a, "plenary");
+            join_at(v, a, "lobby", pos);
+            for (int i = 0; i < 1000 && !clamped && !moved_room; i++) {
+                now += 1000;
+                pos[0] += dirs[d][0] * 0.5f;
+                pos[2] += dirs[d][1] * 0.5f;
+                snprintf(text, sizeof(text),
+                         "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}", pos[0],
+                         pos[1], pos[2]);
+                send_text(v, a, text);
+                msgs = drain(v, a);
+                m = find(msgs, "pose");
+                moved_room = find(msgs, "joined") != NULL;
+                if (m && strcmp(json_string_value(json_object_get(m, "reason")), "clamped") == 0) {
+                    json_t *pp = json_object_get(m, "p");
+                    float at[3];
+                    for (int k = 0; k < 3; k++)
+                        at[k] = (float)json_number_value(json_array_get(pp, k));
+                    CHECK(scene_walkable(lobby, at));
+                    clamped = true;
+                }
+                json_decref(msgs);
+            }
+        }
+        CHECK(clamped);
+    }
+    venue_free(v);
+    free(a);
+}
+
+static void test_portal(void)
+{
+    struct venue *v = new_venue(NULL);
+    struct fconn *a = connect_as(v, "Traveller", NULL);
+    const struct scene *lobby = scene_set_find(&scenes, "lobby");
+    const struct scene_portal *portal;
+    char text[200];
+    json_t *msgs, *m;
+    float c[3];
+
+    CHECK(lobby && lobby->nportals > 0);
+    if (!lobby || !lobby->nportals) {
+        venue_free(v);
+        return;
+    }
+    portal = &lobby->portals[0];
+    for (int i = 0; i < 3; i++)
+        c[i] = (portal->min[i] + portal->max[i]) / 2;
+    c[1] = portal->min[1];
+    /* Teleporting straight into the portal is too fast; walk there. */
+    {
+        float pos[3];
+        join_at(v, a, "lobby", pos);
+        for (int step = 0; step < 200; step++) {
+            float dx = c[0] - pos[0], dz = c[2] - pos[2], d = sqrtf(dx * dx + dz * dz);
+            float k = d > 0.4f ? 0.4f / d : 1.0f;
+            pos[0] += dx * k;
+            pos[2] += dz * k;
+            now += 100;
+            snprintf(text, sizeof(text),
+                     "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}", pos[0], c[1],
+                     pos[2]);
+            send_text(v, a, text);
+            msgs = drain(v, a);
+            m = find(msgs, "joined");
+            if (m) {
+                const char *to = json_string_value(
+                    json_object_get(json_object_get(m, "room"), "id"));
+                CHECK(to && strcmp(to, portal->room) == 0);
+                json_decref(msgs);
+                break;
+            }
+            m = find(msgs, "pose");
+            if (m) { /* clamped on the way: continue from where the server put us */
+                json_t *pp = json_object_get(m, "p");
+                pos[0] = (float)json_number_value(json_array_get(pp, 0));
+                pos[2] = (float)json_number_value(json_array_get(pp, 2));
+            }
+            json_decref(msgs);
+            CHECK(step < 199);
+        }
+    }
+    venue_free(v);
+    free(a);
+}
+
+static void test_restart(void)
+{
+    char dir[] = "/tmp/venue-core-XXXXXX", err[256], token[64], text[256];
+    struct store *st;
+    struct venue *v;
+    struct fconn *a, a2 = {0};
+    json_t *msgs, *m;
+    double z;
+
+    CHECK(mkdtemp(dir) != NULL);
+    st = store_open(dir, err, sizeof(err));
+    CHECK(st != NULL);
+    v = new_venue(st);
+    a = connect_as(v, "Persistent", token);
+    join(v, a, "plenary");
+    {
+        const struct scene *pl = scene_set_find(&scenes, "plenary");
+        float p[3], q[4];
+        scene_spawn_at(pl, 0, p, q);
+        now += 200;
+        z = p[2] + 0.5;
+        snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}",
+                 p[0], p[1], z);
+        send_text(v, a, text);
+    }
+    venue_tick(v, now);
+    venue_shutdown(v, now);
+    CHECK(a->closed_code == 1001);
+    venue_free(v);
+    store_close(st);
+
+    st = store_open(dir, err, sizeof(err));
+    v = new_venue(st);
+    a2.s = venue_connect(v, &a2, now);
+    snprintf(text, sizeof(text), "{\"type\":\"hello\",\"name\":\"Persistent\",\"resume\":\"%s\"}",
+             token);
+    send_text(v, &a2, text);
+    msgs = drain(v, &a2);
+    m = find(msgs, "joined");
+    CHECK(m && strcmp(json_string_value(json_object_get(json_object_get(m, "room"), "id")),
+                      "plenary") == 0);
+    if (m) {
+        json_t *me = json_array_get(json_object_get(m, "roster"), 0);
+        double got = json_number_value(json_array_get(json_object_get(me, "p"), 2));
+        CHECK(fabs(got - z) < 0.01);
+    }
+    json_decref(msgs);
+    venue_disconnect(v, a2.s, now);
+    venue_free(v);
+    store_close(st);
+    free(a);
+    {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        CHECK(system(cmd) == 0);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    const char *dir = argc > 1 ? argv[1] : "scenes/demo";
+    config_defaults(&cfg);
+    cfg.queue_max = 16384;
+    if (scene_set_load(dir, &scenes, err, sizeof(err)) < 0) {
+        fprintf(stderr, "scenes: %s\n", err);
+        return 1;
+    }
+    test_hello_and_errors();
+    test_presence_poses_chat();
+    test_resume();
+    test_rate_limits();
+    test_slow_reader();
+    test_stall();
+    test_capacity();
+    test_scene_rules();
+    test_portal();
+    test_restart();
+    scene_set_free(&scenes);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
