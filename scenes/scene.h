@@ -15,6 +15,18 @@
 
 #define SCENE_ID_MAX 64
 
+/* Limits on hostile or absurd input; a file past one is refused with a message. */
+#define SCENE_FILE_MAX    (4 * 1024 * 1024) /* bytes in one scene file */
+#define SCENE_NODES_MAX   10000             /* nodes in one scene, all levels */
+#define SCENE_DEPTH_MAX   32                /* nesting of node children */
+#define SCENE_PLACES_MAX  10000             /* places, seat_rows expanded */
+#define SCENE_SPAWNS_MAX  256
+#define SCENE_PORTALS_MAX 64
+#define SCENE_WALK_MAX    64      /* polygons in the walkable area */
+#define SCENE_VERTS_MAX   1024    /* vertices in one polygon */
+#define SCENE_ROOMS_MAX   256     /* scene files in one venue */
+#define SCENE_COORD_MAX   10000.0 /* |coordinate| in metres */
+
 struct scene_spawn {
     char id[SCENE_ID_MAX + 1];
     float p[3]; /* on the floor, inside the walkable area */
@@ -33,6 +45,29 @@ struct scene_portal {
 struct scene_poly {
     float (*v)[2];
     size_t n;
+    float y; /* floor height of this polygon (the scene's floor_y unless given) */
+};
+
+/* What a place is for (scenes/FORMAT.md, "Places"). */
+enum scene_place_type {
+    SCENE_PLACE_STAGE,
+    SCENE_PLACE_SCREEN,
+    SCENE_PLACE_SEAT,
+    SCENE_PLACE_DESK,
+    SCENE_PLACE_SHOWCASE,
+    SCENE_PLACE_BOARD,
+    SCENE_PLACE_SIGN,
+};
+
+/* A place with a purpose. seat_rows blocks arrive here expanded into seats. */
+struct scene_place {
+    char id[SCENE_ID_MAX + 1];
+    enum scene_place_type type;
+    float p[3]; /* translation, room coordinates */
+    float q[4]; /* x, y, z, w; unit; the place's front faces its local +Z */
+    bool has_volume;
+    float min[3], max[3];         /* axis-aligned volume when has_volume (always for a stage) */
+    char topic[SCENE_ID_MAX + 1]; /* showcase topic ("air-quality"), "" for other types */
 };
 
 struct scene {
@@ -47,10 +82,17 @@ struct scene {
     size_t nspawns;
     struct scene_portal *portals;
     size_t nportals;
-    char *json;      /* the document as served: compact JSON text, owned */
+    char *json; /* the document as served: compact JSON text, owned */
     size_t json_len;
-    char etag[48];   /* strong ETag of json, quotes included: "\"...\"" */
-    char *path;      /* file it came from, for messages */
+    char etag[48]; /* strong ETag of json, quotes included: "\"...\"" */
+    char *path;    /* file it came from, for messages */
+    /* Registration and moderation (all optional in the file). */
+    int reserved_seats;              /* of capacity, held for speakers and moderators */
+    char overflow[SCENE_ID_MAX + 1]; /* room to send people to when full, "" if none */
+    bool guests_enter;               /* guests (not registered) may join; default true */
+    bool guests_chat;                /* guests may chat; default true */
+    struct scene_place *places;      /* every place, seat_rows expanded, in file order */
+    size_t nplaces;
 };
 
 /* Every scene of a venue, one per room, in file-name order. */
@@ -78,6 +120,14 @@ int scene_set_load(const char *dir, struct scene_set *set, char *err, size_t err
 void scene_set_free(struct scene_set *set);
 const struct scene *scene_set_find(const struct scene_set *set, const char *room_id);
 
+/*
+ * The same from a buffer of len bytes (not necessarily NUL-terminated);
+ * path names it in messages and locates the assets its URLs point at.
+ * Never keeps a pointer into buf.
+ */
+int scene_load_mem(const char *path, const char *buf, size_t len, struct scene **out, char *err,
+                   size_t errlen);
+
 void scene_free(struct scene *s);
 
 /* True if (p[0], p[2]) lies inside the walkable area (edges count). */
@@ -89,6 +139,12 @@ bool scene_walkable(const struct scene *s, const float p[3]);
  * horizontally.
  */
 bool scene_clamp(const struct scene *s, float p[3]);
+
+/*
+ * Floor height at (p[0], p[2]): the highest walkable polygon there (a
+ * raised stage), else the scene's floor_y.
+ */
+float scene_floor_at(const struct scene *s, const float p[3]);
 
 /* The portal whose trigger volume holds p, or NULL. */
 const struct scene_portal *scene_portal_at(const struct scene *s, const float p[3]);
@@ -102,5 +158,24 @@ const struct scene_spawn *scene_spawn_find(const struct scene *s, const char *id
  * result walkable. Writes p and q.
  */
 void scene_spawn_at(const struct scene *s, unsigned k, float p[3], float q[4]);
+
+/*
+ * Where the k-th arrival at one spawn point lands (k = 0 on the point
+ * itself, then on rings around it), e.g. people coming through a portal.
+ * The result is walkable, on the spawn's floor and outside every portal
+ * trigger; sp must belong to s.
+ */
+void scene_spawn_near(const struct scene *s, const struct scene_spawn *sp, unsigned k, float p[3],
+                      float q[4]);
+
+/* A place by id (seats from seat_rows too), or NULL. */
+const struct scene_place *scene_place_find(const struct scene *s, const char *id);
+
+/* The first place of this type whose volume holds p, or NULL: who is on stage. */
+const struct scene_place *scene_place_at(const struct scene *s, enum scene_place_type type,
+                                         const float p[3]);
+
+/* "stage", "screen", ... as in the file. */
+const char *scene_place_type_name(enum scene_place_type type);
 
 #endif
