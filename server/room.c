@@ -122,7 +122,7 @@ static void arrival_pose(struct venue *v, struct session *s, struct room *r)
     scene_spawn_at(r->scene, r->arrivals++, s->p, s->q);
 }
 
-int room_enter(struct venue *v, struct session *s, struct room *r, const float *p, const float *q,
+int room_enter(struct venue *v, struct session *s, struct room *r, const struct scene_spawn *via,
                const struct proto_id *re)
 {
     if (s->room != r) {
@@ -135,12 +135,13 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const float *
             venue_send_error(v, s, "bad_request", "join: out of memory", re);
             return -1;
         }
-        if (p && q) {
-            memcpy(s->p, p, sizeof(s->p));
-            memcpy(s->q, q, sizeof(s->q));
-        } else {
+        if (via) /* the same rings around the portal's spawn point */
+            scene_spawn_at(r->scene,
+                           (unsigned)(via - r->scene->spawns) +
+                               (unsigned)r->scene->nspawns * r->arrivals++,
+                           s->p, s->q);
+        else
             arrival_pose(v, s, r);
-        }
         s->in_portal = scene_portal_at(r->scene, s->p) != NULL;
         s->pose_ms = v->now;
         s->moved = false;

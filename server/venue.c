@@ -364,7 +364,7 @@ static void on_join(struct venue *v, struct session *s, const struct proto_msg *
         venue_send_error(v, s, "not_found", msg, &m->id);
         return;
     }
-    room_enter(v, s, r, NULL, NULL, &m->id);
+    room_enter(v, s, r, NULL, &m->id);
     histogram_observe(&v->m.join, mono_seconds() - t0);
 }
 
@@ -427,7 +427,7 @@ static void on_pose(struct venue *v, struct session *s, const struct proto_msg *
         const struct scene_spawn *sp = to ? scene_spawn_find(to->scene, portal->spawn) : NULL;
         s->in_portal = true;
         if (sp)
-            room_enter(v, s, to, sp->p, sp->q, NULL);
+            room_enter(v, s, to, sp, NULL);
     }
 }
 

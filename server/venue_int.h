@@ -113,9 +113,10 @@ int venue_grow(void **arr, size_t *cap, size_t n, size_t sz);
 struct room *room_new(const struct scene *scene);
 void room_free(struct room *r);
 struct room *room_find(const struct venue *v, const char *id);
-/* s enters r (leaving its room) at p/q, or at a spawn point when p is NULL;
- * sends joined to s and presence to both rooms. */
-int room_enter(struct venue *v, struct session *s, struct room *r, const float *p, const float *q,
+/* s enters r (leaving its room) near spawn point via (one of r's, through a
+ * portal), or where arrival_pose puts it when via is NULL; sends joined to s
+ * and presence to both rooms. */
+int room_enter(struct venue *v, struct session *s, struct room *r, const struct scene_spawn *via,
                const struct proto_id *re);
 /* s leaves its room; the others see presence leave. */
 void room_exit(struct venue *v, struct session *s);

@@ -22,7 +22,7 @@ static int passed, failed;
             passed++;                                                                              \
         } else {                                                                                   \
             failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
         }                                                                                          \
     } while (0)
 
@@ -242,9 +242,8 @@ static void test_presence_poses_chat(void)
     {
         float p[3], q[4];
         scene_spawn_at(lobby, 0, p, q);
-        snprintf(text, sizeof(text),
-                 "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}", p[0], p[1],
-                 p[2] + 0.1);
+        snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}",
+                 p[0], p[1], p[2] + 0.1);
     }
     send_text(v, a, text);
     send_text(v, a, text); /* a newer pose replaces the older within a tick */
@@ -308,7 +307,7 @@ static void test_resume(void)
 
     join(v, a, "lobby");
     join(v, b, "lobby");
-    drain(v, a);
+    json_decref(drain(v, a));
     json_decref(drain(v, a));
 
     venue_disconnect(v, a->s, now);
@@ -367,8 +366,8 @@ static void test_rate_limits(void)
 
     join(v, a, "lobby");
     scene_spawn_at(lobby, 0, p, q);
-    snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}",
-             p[0], p[1], p[2]);
+    snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}", p[0],
+             p[1], p[2]);
     now = (now / 1000 + 1) * 1000; /* the start of a second */
     for (int i = 0; i < 100; i++)
         send_text(v, a, text);
@@ -418,8 +417,9 @@ static void test_slow_reader(void)
     /* Events are never dropped: chat past the queue's bound closes it. */
     for (int i = 0; i < 5000 && slow->s; i++) {
         now += 250;
-        send_text(v, mover, "{\"type\":\"chat\",\"text\":\"a message long enough to fill a queue "
-                            "after a while of not reading anything at all\"}");
+        send_text(v, mover,
+                  "{\"type\":\"chat\",\"text\":\"a message long enough to fill a queue "
+                  "after a while of not reading anything at all\"}");
         json_decref(drain(v, mover));
     }
     CHECK(slow->closed_code == 1008);
@@ -573,8 +573,8 @@ static void test_portal(void)
             msgs = drain(v, a);
             m = find(msgs, "joined");
             if (m) {
-                const char *to = json_string_value(
-                    json_object_get(json_object_get(m, "room"), "id"));
+                const char *to =
+                    json_string_value(json_object_get(json_object_get(m, "room"), "id"));
                 CHECK(to && strcmp(to, portal->room) == 0);
                 json_decref(msgs);
                 break;
