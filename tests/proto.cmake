@@ -41,3 +41,12 @@ target_link_libraries(proto_fuzz_replay PRIVATE venue_proto venue_flags PkgConfi
 add_test(NAME proto.fuzz_replay
          COMMAND proto_fuzz_replay ${PROTO_TESTS_DIR}/proto-cases/good
                  ${PROTO_TESTS_DIR}/proto-cases/bad ${PROTO_TESTS_DIR}/fuzz/corpus)
+
+# The same unit test with fault injection: proto.c is compiled into it with
+# a realloc that fails on demand, to check that failed encodings leave the
+# buffer as it was. It does not link venue_proto (it has its own copy).
+add_executable(test_proto_oom ${PROTO_TESTS_DIR}/unit/test_proto.c)
+target_compile_definitions(test_proto_oom PRIVATE PROTO_TEST_OOM)
+target_include_directories(test_proto_oom PRIVATE ${PROTO_TESTS_DIR}/../protocol)
+target_link_libraries(test_proto_oom PRIVATE PkgConfig::JANSSON venue_flags m)
+add_test(NAME proto.unit_oom COMMAND test_proto_oom)

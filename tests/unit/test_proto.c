@@ -17,6 +17,27 @@
 
 #include <jansson.h>
 
+#ifdef PROTO_TEST_OOM
+/*
+ * The fault-injection build (test_proto_oom): proto.c is compiled into this
+ * file with realloc replaced, so that the n-th allocation from now can be
+ * made to fail and every encoder's "b is left as it was" can be checked.
+ */
+static long oom_countdown = -1; /* allocations until one fails; -1: never */
+
+static void *oom_realloc(void *p, size_t n)
+{
+    if (oom_countdown == 0)
+        return NULL;
+    if (oom_countdown > 0)
+        oom_countdown--;
+    return realloc(p, n);
+}
+#define realloc oom_realloc
+#include "proto.c"
+#undef realloc
+#endif
+
 static int passed, failed;
 
 #define CHECK(cond)                                                                                \
@@ -136,6 +157,14 @@ static void test_envelope(void)
     /* A long unknown type is cut in the message, on a character boundary. */
     BAD(fmt("{\"type\":\"%s\"}", rep("\xc3\xa9", 100)), "unknown_type", "unknown message type");
     CHECK(strlen(err.message) < 100);
+    BAD(fmt("{\"type\":\"a%s\"}", rep("\xc3\xa9", 100)), "unknown_type", "\"a\xc3\xa9");
+    CHECK(strlen(err.message) < 100);
+    /* jansson quotes the input near an error, cut to fit: still UTF-8. */
+    for (int shift = 0; shift < 4; shift++) {
+        BADREQ(fmt("{\"x\":\"%s%s", rep("a", shift), rep("\xf0\x9f\x98\x80", 100)), "invalid JSON");
+        BADREQ(fmt("{\"x\":\"%s%s\x01\"}", rep("a", shift), rep("\xe4\xb8\xad", 100)),
+               "invalid JSON");
+    }
 
     /* Unknown fields are ignored, nested or not. */
     if (OK("{\"type\":\"leave\",\"extra\":{\"a\":[1,2,{\"b\":null}]},\"x\":1.5}"))
@@ -515,6 +544,8 @@ static void test_utf8(void)
     CHECK(!proto_utf8_valid("\xe2\x82\xac", 2));
     CHECK(proto_utf8_valid("\xe2\x82\xac", 3));
     CHECK(!proto_utf8_valid("\xe2\x28\xa1", 3));
+    CHECK(!proto_utf8_valid("\xe2\x82\x28", 3));     /* bad third byte */
+    CHECK(!proto_utf8_valid("\xf0\x9f\x98\x28", 4)); /* bad fourth byte */
     CHECK(!proto_utf8_valid("\xf0\x9f\x98", 3));
     CHECK(!proto_utf8_valid("a\xc3", 2));
 }
@@ -564,8 +595,8 @@ static const char *const tricky[] = {
     "with \"quotes\" and \\backslashes\\",
     "<img src=x onerror=alert(1)>",
     "</script><script>alert(1)</script>",
-    "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 \xd8\xa8\xd8\xa7\xd9\x84\xd8\xb9\xd8\xa7\xd9\x84\xd9"
-    "\x85",                                                               /* Arabic */
+    ("\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 \xd8\xa8\xd8\xa7\xd9\x84\xd8\xb9\xd8\xa7\xd9\x84\xd9"
+     "\x85"),                                                             /* Arabic */
     "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd7\xa2\xd7\x95\xd7\x9c\xd7\x9d",  /* Hebrew */
     "\xe2\x80\xaeRTL override",                                           /* U+202E */
     "\xf0\x9f\x8e\x89\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb emoji", /* ZWJ sequence */
@@ -903,6 +934,98 @@ static void test_buffers(void)
     proto_buf_free(&b);
 }
 
+#ifdef PROTO_TEST_OOM
+/* One encoder call on b, by number, so each can be driven to fail. */
+static int encode_nth(struct proto_buf *b, int which, const char *s)
+{
+    static const struct proto_id re = {PROTO_ID_STR, 0, "r"};
+    struct proto_user u = {"u-1", s, "guest", "active", true, P1, Q1};
+    struct proto_user roster[3] = {u, u, u};
+    struct proto_room_info rooms[2] = {{"lobby", s, 1, 2}, {"expo", s, 3, 4}};
+
+    switch (which) {
+    case 0:
+        return proto_encode_welcome(b, "s", "r", &u, rooms, 2, 20, &re);
+    case 1:
+        return proto_encode_joined(b, "lobby", s, "/api/scenes/lobby", roster, 3, &re);
+    case 2:
+        return proto_encode_presence(b, "lobby", "join", &u);
+    case 3:
+        return proto_encode_chat(b, "lobby", "u-1", s, s, 1);
+    case 4:
+        return proto_encode_error(b, "bad_request", s, &re);
+    case 5:
+        return proto_encode_left(b, s, &re);
+    case 6:
+        return proto_encode_pose_fix(b, P1, Q1, s);
+    case 7:
+        return proto_encode_scene(b, s, s);
+    case 8:
+        return proto_encode_poses_open(b, 99);
+    case 9:
+        return proto_encode_pose_entry(b, s, P1, Q1);
+    case 10:
+        return proto_encode_poses_close(b);
+    case 11:
+        return proto_buf_printf(b, "%s", s);
+    case 12:
+        return proto_buf_append(b, s, strlen(s));
+    default:
+        return -2;
+    }
+}
+
+/* The static helpers are visible here, since proto.c is included. */
+static void test_internals(void)
+{
+    char m[32];
+
+    strcpy(m, "ok \xe4\xb8\xad \xe4\xb8"); /* a message cut inside a character */
+    utf8_sanitize(m);
+    CHECK(strcmp(m, "ok \xe4\xb8\xad ??") == 0);
+    strcpy(m, "\xff\x80"
+              "a\xc3\xa9");
+    utf8_sanitize(m);
+    CHECK(strcmp(m, "??a\xc3\xa9") == 0);
+    CHECK(utf8_clip("a\xc3\xa9\xc3\xa9", 5, 2) == 1);
+    CHECK(utf8_clip("a\xc3\xa9\xc3\xa9", 5, 3) == 3);
+    CHECK(utf8_clip("abc", 3, 10) == 3);
+}
+
+/*
+ * Make the k-th allocation fail for k = 0, 1, ... until the call succeeds:
+ * every failure must return -1 and leave the buffer's content as it was.
+ */
+static void test_oom(void)
+{
+    /* Long enough that each encoder needs to grow the buffer, maybe twice. */
+    const char *s = rep("\"x\xf0\x9f\x98\x80", 120);
+
+    for (int which = 0; encode_nth(&buf, which, "") != -2; which++) {
+        for (long k = 0;; k++) {
+            struct proto_buf b = {0};
+            CHECK(proto_buf_append(&b, "prefix", 6) == 0); /* cap 256 */
+            oom_countdown = k;
+            int rc = encode_nth(&b, which, s);
+            oom_countdown = -1;
+            if (rc == 0) {
+                CHECK_AT(__LINE__, b.len > 6 && memcmp(b.data, "prefix", 6) == 0, "encoder %d",
+                         which);
+                proto_buf_free(&b);
+                break;
+            }
+            CHECK_AT(__LINE__, rc == -1 && b.len == 6 && strcmp(b.data, "prefix") == 0,
+                     "encoder %d, failure %ld: rc %d, len %zu", which, k, rc, b.len);
+            proto_buf_free(&b);
+            if (k > 10) {
+                CHECK_AT(__LINE__, 0, "encoder %d never succeeds", which);
+                break;
+            }
+        }
+    }
+}
+#endif
+
 int main(void)
 {
     test_envelope();
@@ -915,6 +1038,10 @@ int main(void)
     test_encode_exact();
     test_encode_roundtrip();
     test_buffers();
+#ifdef PROTO_TEST_OOM
+    test_internals();
+    test_oom();
+#endif
     proto_buf_free(&buf);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
