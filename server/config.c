@@ -59,6 +59,14 @@ static const struct opt opts[] = {
      "metres per second an avatar may move"},
     {"flush-ms", "VENUE_FLUSH_MS", OPT_INT, FIELD(flush_ms), 50, 600000,
      "milliseconds between batched writes of last poses"},
+    {"registration", "VENUE_REGISTRATION", OPT_STR, FIELD(registration), 0, 0,
+     "open (guests may enter) or required (a registered token is needed)"},
+    {"retention-days", "VENUE_RETENTION_DAYS", OPT_INT, FIELD(retention_days), 1, 3650,
+     "days after which unseen guests and stored poses are deleted"},
+    {"audit-retention-days", "VENUE_AUDIT_RETENTION_DAYS", OPT_INT, FIELD(audit_retention_days), 1,
+     36500, "days the moderation audit log is kept"},
+    {"public-url", "VENUE_PUBLIC_URL", OPT_STR, FIELD(public_url), 0, 0,
+     "base URL of join links (default http://localhost:PORT)"},
 };
 
 void config_defaults(struct venue_config *c)
@@ -82,6 +90,9 @@ void config_defaults(struct venue_config *c)
     c->stall_s = 10;
     c->max_speed = 10.0;
     c->flush_ms = 1000;
+    strcpy(c->registration, "open");
+    c->retention_days = 30;
+    c->audit_retention_days = 365;
 }
 
 static int set_value(struct venue_config *c, const struct opt *o, const char *val, const char *from,
@@ -194,5 +205,11 @@ int config_parse(struct venue_config *c, int argc, char **argv, char *err, size_
         if (set_value(c, o, val, from, err, errlen) < 0)
             return -1;
     }
+    if (strcmp(c->registration, "open") != 0 && strcmp(c->registration, "required") != 0) {
+        snprintf(err, errlen, "--registration: \"%s\" is not open or required", c->registration);
+        return -1;
+    }
+    if (!c->public_url[0])
+        snprintf(c->public_url, sizeof(c->public_url), "http://localhost:%d", c->port);
     return 0;
 }

@@ -16,18 +16,22 @@ struct venue_config {
     char scenes_dir[512];
     char web_dir[512];
     int tick_hz;
-    long max_message;    /* bytes in one client message */
-    int pose_rate;       /* poses per second per client */
-    int chat_rate;       /* chats per second per client */
-    int other_rate;      /* any other message per second per client */
-    int resume_grace_s;  /* a dropped session is kept this long */
-    int idle_timeout_s;  /* no valid pong for this long: hang up */
-    int hello_timeout_s; /* a connection must say hello within this */
-    long queue_max;      /* bytes queued for one client */
-    int queue_frames;    /* frames queued for one client */
-    int stall_s;         /* a queue that makes no progress this long: close */
-    double max_speed;    /* metres per second an avatar may walk */
-    int flush_ms;        /* how often last poses are written to SQLite */
+    long max_message;      /* bytes in one client message */
+    int pose_rate;         /* poses per second per client */
+    int chat_rate;         /* chats per second per client */
+    int other_rate;        /* any other message per second per client */
+    int resume_grace_s;    /* a dropped session is kept this long */
+    int idle_timeout_s;    /* no valid pong for this long: hang up */
+    int hello_timeout_s;   /* a connection must say hello within this */
+    long queue_max;        /* bytes queued for one client */
+    int queue_frames;      /* frames queued for one client */
+    int stall_s;           /* a queue that makes no progress this long: close */
+    double max_speed;      /* metres per second an avatar may walk */
+    int flush_ms;          /* how often last poses are written to SQLite */
+    char registration[16]; /* "open": guests welcome; "required": a token to enter */
+    int retention_days;    /* guests and stored poses not seen this long are deleted */
+    int audit_retention_days;
+    char public_url[256]; /* base of join links, e.g. https://venue.example.org */
 };
 
 /* The embedded defaults. */

@@ -46,7 +46,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS rooms("
     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, capacity INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS users("
-    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, org TEXT NOT NULL DEFAULT '',"
+    "  role TEXT NOT NULL, registered INTEGER NOT NULL DEFAULT 0,"
+    "  revoked INTEGER NOT NULL DEFAULT 0,"
     "  created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS last_poses("
     "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
@@ -68,6 +70,11 @@ static int fail(struct store *st, const char *what)
 {
     snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
     return -1;
+}
+
+struct sqlite3 *store_db(struct store *st)
+{
+    return st->db;
 }
 
 const char *store_error(struct store *st)

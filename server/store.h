@@ -59,6 +59,10 @@ int store_sessions_save(struct store *st, const struct store_session *s, size_t 
 int store_sessions_take(struct store *st, void (*fn)(void *arg, const struct store_session *s),
                         void *arg);
 
+/* The database connection, for modules that keep their own tables in the
+ * same file (registry.c). Borrowed. */
+struct sqlite3 *store_db(struct store *st);
+
 /* The last error, for a log line. */
 const char *store_error(struct store *st);
 

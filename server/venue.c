@@ -796,3 +796,46 @@ int venue_render_metrics(const struct venue *v, struct proto_buf *b)
     free(rooms);
     return rc;
 }
+
+void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms)
+{
+    v->now = now_ms;
+    for (size_t i = 0; i < v->nsessions; i++) {
+        struct session *s = v->sessions[i];
+        if (!s->hello || strcmp(s->user_id, user_id) != 0)
+            continue;
+        venue_close_session(v, s, VENUE_CLOSE_UNAUTHORIZED, "registration revoked");
+        s->dead = true; /* no resume: the grant is gone */
+    }
+}
+
+static json_t *presence_user(const struct session *s)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "id", s->user_id, "name", s->name, "role",
+                     s->role, "status", s->status == PROTO_STATUS_AWAY ? "away" : "active", "hand",
+                     s->hand, "connected", s->conn != NULL);
+}
+
+int venue_render_presence(const struct venue *v, struct proto_buf *b)
+{
+    json_t *rooms = json_array(), *nowhere = json_array(), *doc;
+    char *text;
+    int rc;
+    for (size_t i = 0; i < v->nrooms; i++) {
+        const struct room *r = v->rooms[i];
+        json_t *users = json_array();
+        for (size_t k = 0; k < r->n; k++)
+            json_array_append_new(users, presence_user(r->members[k]));
+        json_array_append_new(rooms, json_pack("{s:s, s:s, s:o}", "id", r->id, "name",
+                                               r->scene->name, "users", users));
+    }
+    for (size_t i = 0; i < v->nsessions; i++)
+        if (v->sessions[i]->hello && !v->sessions[i]->dead && !v->sessions[i]->room)
+            json_array_append_new(nowhere, presence_user(v->sessions[i]));
+    doc = json_pack("{s:o, s:o}", "rooms", rooms, "lobbyless", nowhere);
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    rc = text ? proto_buf_append(b, text, strlen(text)) : -1;
+    free(text);
+    json_decref(doc);
+    return rc;
+}

@@ -96,6 +96,14 @@ int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err,
  */
 void venue_shutdown(struct venue *v, long long now_ms);
 
+/* A user was revoked or deleted: close its sessions (4001) and forget them. */
+void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms);
+
+/* GET /api/admin/presence body: every room with who is in it now
+ * ({"rooms":[{"id","name","users":[{"id","name","role","status","hand","connected"}]}],
+ *   "lobbyless":[...users in no room...]}). */
+int venue_render_presence(const struct venue *v, struct proto_buf *b);
+
 /* GET /api/venue body. */
 int venue_render_rooms(const struct venue *v, struct proto_buf *b);
 /* GET /metrics body. */

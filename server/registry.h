@@ -1,0 +1,125 @@
+/*
+ * registry.h - who may come in and what they may do: registered users and
+ * their tokens, bans and mutes, per-room settings set by moderators, the
+ * audit log, and how long each of these is kept.
+ *
+ * Backed by the store's SQLite database (same file, own tables and
+ * prepared statements). Tokens are never stored: only their SHA-256, so a
+ * copy of the database lets nobody in. Nothing here is called per pose.
+ */
+#ifndef VENUE_REGISTRY_H
+#define VENUE_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store.h"
+
+/* Roles in rank order: each may act on the ranks below it. */
+enum role { ROLE_GUEST, ROLE_ATTENDEE, ROLE_SPEAKER, ROLE_MODERATOR, ROLE_ADMIN, ROLE_COUNT };
+
+/* "guest", "attendee", ...; a static string. */
+const char *role_name(enum role r);
+/* 0 and *out set, or -1 if s names no role. */
+int role_parse(const char *s, enum role *out);
+
+#define REG_ID_MAX    24  /* "u-" + 16 hex digits, NUL included */
+#define REG_NAME_MAX  257 /* 64 code points of UTF-8, NUL included */
+#define REG_ORG_MAX   513 /* 128 code points of UTF-8, NUL included */
+#define REG_TOKEN_LEN 32  /* hex digits of a 128-bit token */
+
+struct reg_user {
+    char id[REG_ID_MAX];
+    char name[REG_NAME_MAX];
+    char org[REG_ORG_MAX];
+    enum role role;
+    long long created_ms; /* wall clock, ms since the epoch */
+    long long last_seen_ms;
+    bool revoked;
+};
+
+struct registry;
+
+/* Open the registry on st's database (creating its tables); st must
+ * outlive it. NULL with a reason in err. */
+struct registry *registry_open(struct store *st, char *err, size_t errlen);
+void registry_close(struct registry *reg);
+
+/*
+ * Register a user with a fresh token of 128 random bits. name: 1..64 code
+ * points, no control characters; org: 0..128 code points. expires_ms is the
+ * token's expiry (wall clock ms), 0 for none. On success fills *out and
+ * token (REG_TOKEN_LEN + 1 bytes) and returns 0; -1 with a reason naming
+ * the field in err.
+ */
+int registry_user_add(struct registry *reg, const char *name, const char *org, enum role role,
+                      long long expires_ms, long long now_ms, struct reg_user *out, char *token,
+                      char *err, size_t errlen);
+/* Record a guest (no token) so that its last poses have an owner. */
+int registry_guest_put(struct registry *reg, const char *id, const char *name, long long now_ms);
+/* Revoke a user and all its tokens: 1 done, 0 no such user, -1 error. */
+int registry_user_revoke(struct registry *reg, const char *id);
+/* 1 found (fills *out), 0 not found, -1 error. */
+int registry_user_get(struct registry *reg, const char *id, struct reg_user *out);
+int registry_user_set_role(struct registry *reg, const char *id, enum role role);
+/* Call fn for each user whose name, org or id contains search (all when
+ * search is NULL or ""), newest first, at most limit. */
+int registry_user_list(struct registry *reg, const char *search, size_t limit,
+                       void (*fn)(void *arg, const struct reg_user *u), void *arg);
+
+/* The user a token stands for: 1 valid (fills *out, updates last seen),
+ * 0 unknown, expired or revoked, -1 error. */
+int registry_token_check(struct registry *reg, const char *token, long long now_ms,
+                         struct reg_user *out);
+
+/* Bans and mutes. room NULL means the whole venue; until_ms 0 means for
+ * good. A check looks at the room's entry and the venue's. */
+enum sanction { SANCTION_BAN, SANCTION_MUTE };
+int registry_sanction_set(struct registry *reg, enum sanction kind, const char *user_id,
+                          const char *room, long long until_ms, const char *reason,
+                          const char *actor_id, long long now_ms);
+/* 1 removed, 0 there was none, -1 error. */
+int registry_sanction_clear(struct registry *reg, enum sanction kind, const char *user_id,
+                            const char *room);
+/* 1 in force (until_ms set, 0 for good), 0 not, -1 error. */
+int registry_sanction_check(struct registry *reg, enum sanction kind, const char *user_id,
+                            const char *room, long long now_ms, long long *until_ms);
+
+/* Room settings that moderators change and restarts keep. capacity 0:
+ * the scene's. */
+struct reg_room {
+    bool locked;
+    int capacity;
+};
+/* 1 found, 0 none stored (defaults), -1 error. */
+int registry_room_get(struct registry *reg, const char *room, struct reg_room *out);
+int registry_room_set(struct registry *reg, const char *room, const struct reg_room *rs);
+
+/* One moderation action, as written to the audit log. */
+struct reg_audit {
+    long long ts_ms; /* wall clock */
+    const char *actor_id;
+    const char *actor_name;
+    const char *action;
+    const char *target_id; /* NULL when none */
+    const char *room;      /* NULL when none */
+    const char *reason;    /* NULL when none */
+};
+int registry_audit_add(struct registry *reg, const struct reg_audit *a);
+/* Entries newest first, filtered by room and actor (NULL: any) and time,
+ * at most limit. Strings are valid during the call. */
+int registry_audit_list(struct registry *reg, const char *room, const char *actor_id,
+                        long long since_ms, size_t limit,
+                        void (*fn)(void *arg, const struct reg_audit *a), void *arg);
+
+/*
+ * Forget what is past its time: guests not seen for guest_days (their
+ * records and stored last poses), any user's last poses older than that,
+ * expired bans and mutes, audit entries older than audit_days. Returns the
+ * number of rows deleted, or -1.
+ */
+long registry_retain(struct registry *reg, long long now_ms, int guest_days, int audit_days);
+
+const char *registry_error(struct registry *reg);
+
+#endif
