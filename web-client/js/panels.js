@@ -1,0 +1,382 @@
+/*
+ * panels.js - the side panel and the page's text: roster, chat, rooms,
+ * hand button, connection indicator, error toasts and the ARIA live region.
+ *
+ * Owns the DOM of those parts and nothing else. Every piece of text from
+ * the server or other people goes in through textContent (never innerHTML)
+ * with dir="auto", so markup shows as text and right-to-left names lay out
+ * correctly. Large rooms are handled by batching: roster changes mark the
+ * list dirty and it is rebuilt at most a few times a second, reusing its
+ * elements; announcements of many joins at once are summarised.
+ */
+
+import { cssColourOf } from './motion.js';
+
+const ROSTER_REFRESH_MS = 250;
+const ANNOUNCE_MS = 1200;
+const CHAT_SHOWN = 200;
+
+function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+}
+
+function timeOf(ts) {
+    const d = new Date(ts);
+    return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+export class Panels {
+    /*
+     * client: a VenueClient. actions: {joinRoom(id), toggleHand(), sendChat(text)}.
+     */
+    constructor(client, actions) {
+        this.client = client;
+        this.actions = actions;
+        this.$ = (id) => document.getElementById(id);
+        this.rosterItems = new Map(); /* id -> {li, name, role, status, hand, ...} */
+        this.rosterDirty = false;
+        this.rosterTimer = null;
+        this.filter = '';
+        this.unread = 0;
+        this.pending = []; /* announcements waiting for the next flush */
+        this.announceTimer = null;
+        this.lastAnnounce = '';
+        this._initTabs();
+        this._initChat();
+        this._initRoster();
+        this.$('hand').addEventListener('click', () => this.actions.toggleHand());
+    }
+
+    /* ---- tabs: People / Chat / Rooms, ARIA tabs pattern ----------------- */
+
+    _initTabs() {
+        this.tabs = [...document.querySelectorAll('[role="tab"]')];
+        for (const tab of this.tabs) {
+            tab.addEventListener('click', () => this.showTab(tab.id));
+            tab.addEventListener('keydown', (ev) => {
+                const i = this.tabs.indexOf(tab);
+                let j = -1;
+                if (ev.key === 'ArrowRight') j = (i + 1) % this.tabs.length;
+                else if (ev.key === 'ArrowLeft') j = (i - 1 + this.tabs.length) % this.tabs.length;
+                else if (ev.key === 'Home') j = 0;
+                else if (ev.key === 'End') j = this.tabs.length - 1;
+                if (j >= 0) {
+                    ev.preventDefault();
+                    this.showTab(this.tabs[j].id);
+                    this.tabs[j].focus();
+                }
+            });
+        }
+    }
+
+    showTab(tabId) {
+        for (const tab of this.tabs) {
+            const on = tab.id === tabId;
+            tab.setAttribute('aria-selected', String(on));
+            tab.tabIndex = on ? 0 : -1;
+            document.getElementById(tab.getAttribute('aria-controls')).hidden = !on;
+        }
+        if (tabId === 'tab-chat') {
+            this.unread = 0;
+            this._showUnread();
+            const log = this.$('chat-log');
+            log.scrollTop = log.scrollHeight;
+        }
+    }
+
+    _chatVisible() {
+        return !this.$('panel-chat').hidden;
+    }
+
+    _showUnread() {
+        const b = this.$('chat-unread');
+        b.hidden = this.unread === 0;
+        b.textContent = this.unread > 99 ? '99+' : String(this.unread);
+    }
+
+    /* ---- roster --------------------------------------------------------- */
+
+    _initRoster() {
+        this.$('roster-filter').addEventListener('input', (ev) => {
+            this.filter = ev.target.value.trim().toLocaleLowerCase();
+            this.rosterChanged();
+        });
+    }
+
+    rosterChanged() {
+        if (this.rosterTimer) {
+            this.rosterDirty = true;
+            return;
+        }
+        this._renderRoster();
+        this.rosterTimer = setTimeout(() => {
+            this.rosterTimer = null;
+            if (this.rosterDirty) {
+                this.rosterDirty = false;
+                this._renderRoster();
+            }
+        }, ROSTER_REFRESH_MS);
+    }
+
+    _item(u) {
+        let it = this.rosterItems.get(u.id);
+        if (!it) {
+            const li = el('li', 'person');
+            li.dataset.id = u.id;
+            const dot = el('span', 'dot');
+            dot.setAttribute('aria-hidden', 'true');
+            dot.style.background = cssColourOf(u.id);
+            const name = el('span', 'pname');
+            name.dir = 'auto';
+            const meta = el('span', 'pmeta');
+            li.append(dot, name, meta);
+            it = { li, nameEl: name, metaEl: meta, key: '' };
+            this.rosterItems.set(u.id, it);
+        }
+        const me = this.client.me && u.id === this.client.me.id;
+        const key = `${u.name}\u0000${u.role}\u0000${u.status}\u0000${u.hand}\u0000${me}`;
+        if (key !== it.key) {
+            it.key = key;
+            it.nameEl.textContent = u.name || '(no name)';
+            const bits = [u.role];
+            if (me) bits.push('you');
+            if (u.status === 'away') bits.push('away');
+            it.metaEl.textContent = bits.join(' · ');
+            it.li.classList.toggle('away', u.status === 'away');
+            it.li.classList.toggle('me', !!me);
+            let hand = it.li.querySelector('.hand');
+            if (u.hand && !hand) {
+                hand = el('span', 'hand');
+                const icon = el('span', 'icon icon-hand');
+                icon.setAttribute('aria-hidden', 'true');
+                hand.append(icon, el('span', 'sr-only', 'hand raised'));
+                it.li.append(hand);
+            } else if (!u.hand && hand) {
+                hand.remove();
+            }
+        }
+        return it.li;
+    }
+
+    _renderRoster() {
+        const roster = this.client.roster;
+        const myId = this.client.me && this.client.me.id;
+        const users = [...roster.values()];
+        /* me first, raised hands next (the chair's queue), then by name */
+        users.sort((a, b) => {
+            if (a.id === myId) return -1;
+            if (b.id === myId) return 1;
+            if (a.hand !== b.hand) return a.hand ? -1 : 1;
+            return a.name.localeCompare(b.name);
+        });
+        for (const id of this.rosterItems.keys()) {
+            if (!roster.has(id)) this.rosterItems.delete(id);
+        }
+        const f = this.filter;
+        const shown = [];
+        for (const u of users) {
+            const li = this._item(u);
+            if (!f || u.name.toLocaleLowerCase().includes(f)) shown.push(li);
+        }
+        this.$('roster').replaceChildren(...shown);
+        const n = roster.size;
+        this.$('people-count').textContent = String(n);
+        this.$('roster-summary').textContent =
+            `${n} ${n === 1 ? 'person' : 'people'} here` + (f ? `, ${shown.length} shown` : '');
+    }
+
+    /* ---- chat ----------------------------------------------------------- */
+
+    _initChat() {
+        const form = this.$('chat-form');
+        const input = this.$('chat-input');
+        form.addEventListener('submit', (ev) => {
+            ev.preventDefault();
+            const text = input.value.trim();
+            if (!text) return;
+            if (this.actions.sendChat(text)) input.value = '';
+        });
+    }
+
+    clearChat() {
+        this.$('chat-log').replaceChildren();
+        this.unread = 0;
+        this._showUnread();
+    }
+
+    showChatHistory(messages) {
+        this.clearChat();
+        for (const m of messages.slice(-CHAT_SHOWN)) this._chatItem(m);
+        const log = this.$('chat-log');
+        log.scrollTop = log.scrollHeight;
+        this.$('chat-empty').hidden = messages.length > 0;
+    }
+
+    _chatItem(m) {
+        const log = this.$('chat-log');
+        const li = el('li', m.mine ? 'msg mine' : 'msg');
+        const head = el('div', 'msg-head');
+        const who = el('span', 'who', m.name || '(no name)');
+        who.dir = 'auto';
+        who.style.setProperty('--who', cssColourOf(m.from, 32));
+        const time = el('time', 'when', timeOf(m.ts));
+        time.dateTime = new Date(m.ts).toISOString();
+        head.append(who, time);
+        const text = el('p', 'text', m.text);
+        text.dir = 'auto';
+        li.append(head, text);
+        log.append(li);
+        while (log.childElementCount > CHAT_SHOWN) log.firstElementChild.remove();
+    }
+
+    addChat(m) {
+        const log = this.$('chat-log');
+        const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+        this._chatItem(m);
+        this.$('chat-empty').hidden = true;
+        if (atBottom || m.mine) log.scrollTop = log.scrollHeight;
+        if (!this._chatVisible() && !m.mine) {
+            this.unread++;
+            this._showUnread();
+        }
+        if (!m.mine) this.announce(`${m.name} says: ${m.text}`, 'chat');
+    }
+
+    /* ---- rooms ---------------------------------------------------------- */
+
+    renderRooms(rooms, currentId) {
+        const list = this.$('rooms');
+        const items = [];
+        for (const r of rooms) {
+            const li = el('li');
+            const b = el('button', 'room');
+            b.type = 'button';
+            b.dataset.room = r.id;
+            const here = r.id === currentId;
+            if (here) b.setAttribute('aria-current', 'true');
+            const name = el('span', 'room-name', r.name);
+            name.dir = 'auto';
+            const full = r.capacity > 0 && r.count >= r.capacity;
+            const count = el(
+                'span',
+                full ? 'room-count full' : 'room-count',
+                r.capacity > 0 ? `${r.count} / ${r.capacity}` : String(r.count),
+            );
+            count.setAttribute('aria-label', `${r.count} ${r.count === 1 ? 'person' : 'people'}` +
+                (r.capacity > 0 ? ` of ${r.capacity}` : '') + (full ? ', full' : ''));
+            b.append(name, count);
+            if (here) b.append(el('span', 'room-here', 'You are here'));
+            if (r.description) {
+                const d = el('span', 'room-desc', r.description);
+                d.dir = 'auto';
+                b.append(d);
+            }
+            b.addEventListener('click', () => this.actions.joinRoom(r.id));
+            li.append(b);
+            items.push(li);
+        }
+        /* keep keyboard focus on the same room across a refresh */
+        const focused = document.activeElement && document.activeElement.dataset
+            ? document.activeElement.dataset.room : null;
+        list.replaceChildren(...items);
+        if (focused) {
+            const again = list.querySelector(`button[data-room="${CSS.escape(focused)}"]`);
+            if (again) again.focus();
+        }
+    }
+
+    /* ---- top bar -------------------------------------------------------- */
+
+    setRoomTitle(name) {
+        this.$('room-title').textContent = name;
+        document.title = `${name} · Venue`;
+    }
+
+    setHand(up) {
+        const b = this.$('hand');
+        b.setAttribute('aria-pressed', String(up));
+        b.querySelector('.label').textContent = up ? 'Lower hand' : 'Raise hand';
+    }
+
+    /* state: connecting | open | reconnecting | closed */
+    setConnection(state, detail = {}) {
+        const c = this.$('conn');
+        c.dataset.state = state;
+        const text = this.$('conn-text');
+        const retry = this.$('conn-retry');
+        retry.hidden = true;
+        if (state === 'open') text.textContent = 'Connected';
+        else if (state === 'connecting') text.textContent = 'Connecting…';
+        else if (state === 'reconnecting') {
+            if (detail.delay != null) {
+                const s = Math.max(1, Math.round(detail.delay / 1000));
+                text.textContent = `Reconnecting in ${s} s…`;
+                retry.hidden = false;
+            } else {
+                text.textContent = 'Reconnecting…';
+            }
+        } else text.textContent = detail.reason ? `Disconnected: ${detail.reason}` : 'Disconnected';
+    }
+
+    /* ---- messages for people -------------------------------------------- */
+
+    /* A readable error: a toast that stays a while, also read out. */
+    showError(text) {
+        const box = this.$('toasts');
+        const t = el('div', 'toast');
+        const p = el('p', null, text);
+        p.dir = 'auto';
+        const close = el('button', 'toast-close');
+        close.type = 'button';
+        close.setAttribute('aria-label', 'Dismiss message');
+        close.textContent = '×';
+        close.addEventListener('click', () => t.remove());
+        t.append(p, close);
+        box.append(t);
+        while (box.childElementCount > 3) box.firstElementChild.remove();
+        setTimeout(() => t.remove(), 9000);
+    }
+
+    /*
+     * Queue a sentence for the live region. Joins and leaves that arrive
+     * together are summarised so that a plenary filling up is one sentence,
+     * not three hundred.
+     */
+    announce(text, kind = 'info') {
+        this.pending.push({ text, kind });
+        if (!this.announceTimer) {
+            this.announceTimer = setTimeout(() => this._flushAnnounce(), 300);
+        }
+    }
+
+    _flushAnnounce() {
+        this.announceTimer = null;
+        const items = this.pending;
+        this.pending = [];
+        if (!items.length) return;
+        const joins = items.filter((x) => x.kind === 'join');
+        const leaves = items.filter((x) => x.kind === 'leave');
+        const rest = items.filter((x) => x.kind !== 'join' && x.kind !== 'leave');
+        const out = [];
+        if (joins.length > 3) out.push(`${joins.length} people joined.`);
+        else out.push(...joins.map((x) => x.text));
+        if (leaves.length > 3) out.push(`${leaves.length} people left.`);
+        else out.push(...leaves.map((x) => x.text));
+        out.push(...rest.slice(-5).map((x) => x.text));
+        let sentence = out.join(' ');
+        if (sentence === this.lastAnnounce) sentence += '\u00a0'; /* make a repeat audible */
+        this.lastAnnounce = sentence;
+        const region = this.$('announcer');
+        region.textContent = sentence;
+        /* keep a short visible echo for sighted keyboard users too */
+        this.$('activity').textContent = out[out.length - 1] || '';
+        /* leave time for screen readers before the next sentence */
+        this.announceTimer = setTimeout(() => {
+            this.announceTimer = null;
+            if (this.pending.length) this._flushAnnounce();
+        }, ANNOUNCE_MS);
+    }
+}

@@ -1,0 +1,434 @@
+/*
+ * view3d.js - the room in three.js: the scene description turned into
+ * geometry, every avatar drawn with shared instanced meshes, and name tags
+ * for the nearest few dozen people.
+ *
+ * Owns the WebGL renderer, the camera that follows my avatar, the room's
+ * meshes and the tag elements. Avatars come in as a list of plain objects
+ * that the app updates in place every frame ({id, name, hue, x, y, z, yaw,
+ * hand, away, speaking, me}); per frame we only write numbers into
+ * preallocated instance buffers, so hundreds of people cost a few draw
+ * calls and no garbage.
+ */
+
+import * as THREE from '/vendor/three/three.module.js';
+import { mergeGeometries } from './geom.js';
+import { buildRoom, disposeTree } from './room3d.js';
+
+const TAGS_MAX = 32; /* name tags drawn at once: the nearest people */
+const TAG_PICK_MS = 250; /* how often the nearest set is chosen again */
+const TAG_RANGE = 30; /* metres: further away, no tag even if few people */
+
+/* Does this browser give us WebGL at all? (Checked once, context freed.) */
+export function webglAvailable() {
+    try {
+        const c = document.createElement('canvas');
+        const gl = c.getContext('webgl2') || c.getContext('webgl');
+        if (!gl) return false;
+        gl.getExtension('WEBGL_lose_context')?.loseContext();
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/* The friendly figure: a rounded body, a round head, two eyes, a hand. */
+function avatarGeometries() {
+    const body = new THREE.CapsuleGeometry(0.3, 0.55, 6, 14);
+    body.translate(0, 0.3 + 0.55 / 2, 0);
+    const head = new THREE.SphereGeometry(0.24, 18, 12);
+    head.translate(0, 1.38, 0);
+    /* eyes on the front (-Z, the way the avatar walks) */
+    const e1 = new THREE.SphereGeometry(0.045, 8, 6);
+    e1.translate(-0.085, 1.42, -0.205);
+    const e2 = new THREE.SphereGeometry(0.045, 8, 6);
+    e2.translate(0.085, 1.42, -0.205);
+    const eyes = mergeGeometries([e1, e2]);
+    e1.dispose();
+    e2.dispose();
+    const shadow = new THREE.CircleGeometry(0.42, 20);
+    shadow.rotateX(-Math.PI / 2);
+    shadow.translate(0, 0.015, 0);
+    /* a raised hand: an arm and a palm up at the avatar's right */
+    const arm = new THREE.CylinderGeometry(0.055, 0.055, 0.55, 8);
+    arm.translate(0.36, 1.45, 0);
+    const palm = new THREE.SphereGeometry(0.11, 10, 8);
+    palm.translate(0.36, 1.8, 0);
+    const hand = mergeGeometries([arm, palm]);
+    arm.dispose();
+    palm.dispose();
+    /* a speech bubble over the head while someone chats */
+    const bubble = new THREE.SphereGeometry(0.16, 12, 8);
+    bubble.scale(1.4, 1, 0.5);
+    bubble.translate(0, 1.95, 0);
+    return { body, head, eyes, shadow, hand, bubble };
+}
+
+class Instances {
+    /* One InstancedMesh that grows by doubling; never culled as a whole. */
+    constructor(scene, geometry, material, withColour, cap) {
+        this.scene = scene;
+        this.geometry = geometry;
+        this.material = material;
+        this.withColour = withColour;
+        this.mesh = null;
+        this.cap = 0;
+        this.ensure(cap);
+    }
+
+    ensure(n) {
+        if (n <= this.cap) return;
+        let cap = Math.max(64, this.cap);
+        while (cap < n) cap *= 2;
+        if (this.mesh) {
+            this.scene.remove(this.mesh);
+            this.mesh.dispose();
+        }
+        const m = new THREE.InstancedMesh(this.geometry, this.material, cap);
+        m.instanceMatrix.setUsage(THREE.DynamicDrawUsage);
+        if (this.withColour) {
+            m.instanceColor = new THREE.InstancedBufferAttribute(new Float32Array(cap * 3), 3);
+            m.instanceColor.setUsage(THREE.DynamicDrawUsage);
+        }
+        m.frustumCulled = false;
+        m.count = 0;
+        this.scene.add(m);
+        this.mesh = m;
+        this.cap = cap;
+    }
+
+    /* Write a Y rotation and a translation as instance i's matrix. */
+    set(i, x, y, z, yaw) {
+        const a = this.mesh.instanceMatrix.array;
+        const c = Math.cos(yaw);
+        const s = Math.sin(yaw);
+        const o = i * 16;
+        a[o] = c; a[o + 1] = 0; a[o + 2] = -s; a[o + 3] = 0;
+        a[o + 4] = 0; a[o + 5] = 1; a[o + 6] = 0; a[o + 7] = 0;
+        a[o + 8] = s; a[o + 9] = 0; a[o + 10] = c; a[o + 11] = 0;
+        a[o + 12] = x; a[o + 13] = y; a[o + 14] = z; a[o + 15] = 1;
+    }
+
+    colour(i, r, g, b) {
+        const a = this.mesh.instanceColor.array;
+        a[i * 3] = r;
+        a[i * 3 + 1] = g;
+        a[i * 3 + 2] = b;
+    }
+
+    commit(count, coloursChanged) {
+        this.mesh.count = count;
+        this.mesh.instanceMatrix.needsUpdate = true;
+        if (coloursChanged && this.mesh.instanceColor) this.mesh.instanceColor.needsUpdate = true;
+    }
+
+    dispose() {
+        if (this.mesh) {
+            this.scene.remove(this.mesh);
+            this.mesh.dispose();
+        }
+        this.geometry.dispose();
+        this.material.dispose();
+    }
+}
+
+export class View3D {
+    constructor(container, tagLayer, opts = {}) {
+        this.container = container;
+        this.tagLayer = tagLayer;
+        this.reducedMotion = !!opts.reducedMotion;
+        this.renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: 'low-power' });
+        this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+        this.renderer.outputColorSpace = THREE.SRGBColorSpace;
+        this.canvas = this.renderer.domElement;
+        this.canvas.setAttribute('aria-hidden', 'true');
+        container.prepend(this.canvas);
+
+        this.scene = new THREE.Scene();
+        this.scene.background = new THREE.Color('#cfe0ee');
+        this.camera = new THREE.PerspectiveCamera(55, 1, 0.1, 400);
+        this.camDist = 7;
+        this.camPos = new THREE.Vector3(0, 5, 8);
+        this.camLook = new THREE.Vector3();
+        this.camFirst = true;
+
+        const g = avatarGeometries();
+        const lit = (props) => new THREE.MeshLambertMaterial(props);
+        this.body = new Instances(this.scene, g.body, lit({ color: '#ffffff' }), true, 64);
+        this.head = new Instances(this.scene, g.head, lit({ color: '#ffffff' }), true, 64);
+        this.eyes = new Instances(this.scene, g.eyes, new THREE.MeshBasicMaterial({ color: '#1b2233' }), false, 64);
+        this.shadow = new Instances(this.scene, g.shadow,
+            new THREE.MeshBasicMaterial({ color: '#000000', transparent: true, opacity: 0.18, depthWrite: false }), false, 64);
+        this.hand = new Instances(this.scene, g.hand, lit({ color: '#ffc94d', emissive: '#6b4a00' }), false, 16);
+        this.bubble = new Instances(this.scene, g.bubble, lit({ color: '#ffffff', emissive: '#5f6f8a' }), false, 16);
+        this.colourKey = new Map(); /* avatar object -> last colour key, to skip rewrites */
+        this.tmpColour = new THREE.Color();
+
+        this.room = null; /* {group, update(t)} from room3d */
+        this.model = null;
+        this.raycaster = new THREE.Raycaster();
+        this.ndc = new THREE.Vector2();
+        this.plane = new THREE.Plane(new THREE.Vector3(0, 1, 0), 0);
+        this.hit = new THREE.Vector3();
+        this.tmpV = new THREE.Vector3();
+
+        /* tag pool */
+        this.tags = [];
+        for (let i = 0; i < TAGS_MAX; i++) {
+            const t = document.createElement('span');
+            t.className = 'tag';
+            const name = document.createElement('bdi');
+            const hand = document.createElement('span');
+            hand.className = 'icon icon-hand';
+            const chat = document.createElement('span');
+            chat.className = 'icon icon-chat';
+            const away = document.createElement('span');
+            away.className = 'tag-away';
+            away.textContent = 'away';
+            t.append(name, hand, chat, away);
+            t.hidden = true;
+            tagLayer.append(t);
+            this.tags.push({ el: t, nameEl: name, handEl: hand, chatEl: chat, awayEl: away, av: null, key: '', x: -1, y: -1 });
+        }
+        this.tagPicked = 0;
+        this.order = new Int32Array(0);
+        this.dist = new Float32Array(0);
+
+        this.onWheel = (ev) => {
+            ev.preventDefault();
+            this.camDist = Math.min(22, Math.max(3, this.camDist * (ev.deltaY > 0 ? 1.1 : 0.9)));
+        };
+        container.addEventListener('wheel', this.onWheel, { passive: false });
+        this.resizeObs = new ResizeObserver(() => this.resize());
+        this.resizeObs.observe(container);
+        this.resize();
+    }
+
+    get kind() {
+        return '3d';
+    }
+
+    resize() {
+        const w = Math.max(1, this.container.clientWidth);
+        const h = Math.max(1, this.container.clientHeight);
+        this.renderer.setSize(w, h, false);
+        this.camera.aspect = w / h;
+        this.camera.updateProjectionMatrix();
+        this.w = w;
+        this.h = h;
+    }
+
+    setReducedMotion(on) {
+        this.reducedMotion = on;
+    }
+
+    /* Build the room from a scene model (scene.js); lights come with it. */
+    setScene(model) {
+        if (this.room) {
+            this.scene.remove(this.room.group);
+            disposeTree(this.room.group);
+        }
+        this.model = model;
+        this.room = buildRoom(model);
+        this.scene.add(this.room.group);
+        this.scene.background = new THREE.Color(model.sky);
+        this.scene.fog = model.fog ? new THREE.Fog(model.fog.color, model.fog.near, model.fog.far) : null;
+        this.plane.constant = -model.floorY;
+        this.camFirst = true;
+        for (const t of this.tags) t.av = null;
+    }
+
+    /* Where on the floor is the screen point (clientX, clientY)? [x, z] or null. */
+    floorPointAt(clientX, clientY) {
+        const r = this.canvas.getBoundingClientRect();
+        this.ndc.set(((clientX - r.left) / r.width) * 2 - 1, -((clientY - r.top) / r.height) * 2 + 1);
+        this.raycaster.setFromCamera(this.ndc, this.camera);
+        if (!this.raycaster.ray.intersectPlane(this.plane, this.hit)) return null;
+        return [this.hit.x, this.hit.z];
+    }
+
+    _colour(av) {
+        const key = av.away ? -1 - av.hue : av.hue;
+        if (this.colourKey.get(av) === key) return false;
+        this.colourKey.set(av, key);
+        const c = this.tmpColour;
+        c.setHSL(av.hue, av.away ? 0.12 : 0.62, av.away ? 0.62 : 0.55, THREE.SRGBColorSpace);
+        av.r = c.r;
+        av.g = c.g;
+        av.b = c.b;
+        c.setHSL(av.hue, av.away ? 0.1 : 0.5, 0.8, THREE.SRGBColorSpace);
+        av.hr = c.r;
+        av.hg = c.g;
+        av.hb = c.b;
+        return true;
+    }
+
+    /*
+     * How far behind me the camera may go without leaving the room: walls
+     * stand at the edge of the walkable area, so the camera stays over
+     * walkable floor and rises instead when I back up against a wall.
+     */
+    _roomForCamera(me, fx, fz, want) {
+        const m = this.model;
+        if (!m) return want;
+        const margin = 0.4;
+        let ok = 0;
+        for (let s = 0.25; s <= want + 1e-6; s += 0.25) {
+            if (!m.walkable(me.x - fx * (s + margin), me.z - fz * (s + margin))) break;
+            ok = s;
+        }
+        return ok;
+    }
+
+    _camera(me, dtS) {
+        const f = this.tmpV.set(-Math.sin(me.yaw), 0, -Math.cos(me.yaw));
+        const want = this.camDist;
+        const d = Math.max(0.6, this._roomForCamera(me, f.x, f.z, want));
+        const tx = me.x - f.x * d;
+        const ty = me.y + 1.5 + want * 0.32 + (want - d) * 0.35;
+        const tz = me.z - f.z * d;
+        const lx = me.x + f.x * 3;
+        const ly = me.y + 1.2;
+        const lz = me.z + f.z * 3;
+        if (this.camFirst || this.reducedMotion) {
+            this.camPos.set(tx, ty, tz);
+            this.camLook.set(lx, ly, lz);
+            this.camFirst = false;
+        } else {
+            const k = 1 - Math.exp(-dtS * 8);
+            this.camPos.x += (tx - this.camPos.x) * k;
+            this.camPos.y += (ty - this.camPos.y) * k;
+            this.camPos.z += (tz - this.camPos.z) * k;
+            this.camLook.x += (lx - this.camLook.x) * k;
+            this.camLook.y += (ly - this.camLook.y) * k;
+            this.camLook.z += (lz - this.camLook.z) * k;
+        }
+        this.camera.position.copy(this.camPos);
+        this.camera.lookAt(this.camLook);
+    }
+
+    /*
+     * Draw one frame. avatars: array of avatar objects (see the header),
+     * me: mine (also in the array). now: ms, dtS: seconds since last frame.
+     * listChanged: the array or someone's name/marks changed since last call.
+     */
+    render(avatars, me, now, dtS, listChanged) {
+        const n = avatars.length;
+        this.body.ensure(n);
+        this.head.ensure(n);
+        this.eyes.ensure(n);
+        this.shadow.ensure(n);
+        if (me) this._camera(me, dtS);
+
+        let coloursChanged = listChanged;
+        let hands = 0;
+        let bubbles = 0;
+        for (let i = 0; i < n; i++) {
+            if (avatars[i].hand) hands++;
+            if (avatars[i].speaking > now) bubbles++;
+        }
+        this.hand.ensure(hands);
+        this.bubble.ensure(bubbles);
+        hands = 0;
+        bubbles = 0;
+        for (let i = 0; i < n; i++) {
+            const av = avatars[i];
+            if (this._colour(av) || listChanged) {
+                this.body.colour(i, av.r, av.g, av.b);
+                this.head.colour(i, av.hr, av.hg, av.hb);
+                coloursChanged = true;
+            }
+            this.body.set(i, av.x, av.y, av.z, av.yaw);
+            this.head.set(i, av.x, av.y, av.z, av.yaw);
+            this.eyes.set(i, av.x, av.y, av.z, av.yaw);
+            this.shadow.set(i, av.x, av.y, av.z, 0);
+            if (av.hand) this.hand.set(hands++, av.x, av.y, av.z, av.yaw);
+            if (av.speaking > now) this.bubble.set(bubbles++, av.x, av.y, av.z, av.yaw);
+        }
+        this.body.commit(n, coloursChanged);
+        this.head.commit(n, coloursChanged);
+        this.eyes.commit(n, false);
+        this.shadow.commit(n, false);
+        this.hand.commit(hands, false);
+        this.bubble.commit(bubbles, false);
+
+        if (this.room) this.room.update(this.reducedMotion ? 0 : now / 1000);
+        this.renderer.render(this.scene, this.camera);
+        this._tags(avatars, me, now, listChanged);
+    }
+
+    /* Choose the nearest people every TAG_PICK_MS; place their tags every frame. */
+    _tags(avatars, me, now, listChanged) {
+        const n = avatars.length;
+        if (listChanged || now - this.tagPicked > TAG_PICK_MS) {
+            this.tagPicked = now;
+            if (this.order.length < n) {
+                this.order = new Int32Array(Math.max(64, n * 2));
+                this.dist = new Float32Array(Math.max(64, n * 2));
+            }
+            const cx = me ? me.x : this.camPos.x;
+            const cz = me ? me.z : this.camPos.z;
+            let m = 0;
+            for (let i = 0; i < n; i++) {
+                const av = avatars[i];
+                const dx = av.x - cx;
+                const dz = av.z - cz;
+                const d = av === me ? -1 : dx * dx + dz * dz;
+                if (d > TAG_RANGE * TAG_RANGE) continue;
+                this.dist[i] = d;
+                this.order[m++] = i;
+            }
+            const dist = this.dist;
+            const sub = this.order.subarray(0, m);
+            sub.sort((a, b) => dist[a] - dist[b]);
+            const k = Math.min(m, TAGS_MAX);
+            for (let t = 0; t < TAGS_MAX; t++) {
+                const tag = this.tags[t];
+                tag.av = t < k ? avatars[sub[t]] : null;
+            }
+        }
+        const v = this.tmpV;
+        for (let t = 0; t < TAGS_MAX; t++) {
+            const tag = this.tags[t];
+            const av = tag.av;
+            if (!av) {
+                if (!tag.el.hidden) tag.el.hidden = true;
+                continue;
+            }
+            v.set(av.x, av.y + (av.hand ? 2.25 : 2.0), av.z).project(this.camera);
+            if (v.z > 1 || v.z < -1 || v.x < -1.2 || v.x > 1.2 || v.y < -1.2 || v.y > 1.2) {
+                if (!tag.el.hidden) tag.el.hidden = true;
+                continue;
+            }
+            const key = `${av.name}\u0000${av.hand}\u0000${av.away}\u0000${av.speaking > now}\u0000${av.me}`;
+            if (key !== tag.key) {
+                tag.key = key;
+                tag.nameEl.textContent = av.me ? `${av.name} (you)` : av.name;
+                tag.handEl.hidden = !av.hand;
+                tag.chatEl.hidden = !(av.speaking > now);
+                tag.awayEl.hidden = !av.away;
+                tag.el.classList.toggle('me', !!av.me);
+                tag.el.dataset.id = av.id;
+            }
+            if (tag.el.hidden) tag.el.hidden = false;
+            const x = Math.round(((v.x + 1) / 2) * this.w);
+            const y = Math.round(((1 - v.y) / 2) * this.h);
+            if (x !== tag.x || y !== tag.y) {
+                tag.x = x;
+                tag.y = y;
+                tag.el.style.transform = `translate(${x}px, ${y}px) translate(-50%, -100%)`;
+            }
+        }
+    }
+
+    dispose() {
+        this.resizeObs.disconnect();
+        this.container.removeEventListener('wheel', this.onWheel);
+        if (this.room) disposeTree(this.room.group);
+        for (const part of [this.body, this.head, this.eyes, this.shadow, this.hand, this.bubble]) part.dispose();
+        for (const t of this.tags) t.el.remove();
+        this.renderer.dispose();
+        this.renderer.forceContextLoss?.();
+        this.canvas.remove();
+    }
+}
