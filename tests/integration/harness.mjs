@@ -123,7 +123,8 @@ export class Server {
       } catch (err) {
         lastErr = err;
         if (this.child && this.exit === null) await this.kill();
-        if (!err.earlyExit) break;
+        // Only a lost race for the port is worth another try.
+        if (!err.earlyExit || !/cannot listen|in use/i.test(this.log)) break;
       }
     }
     throw lastErr;
@@ -146,7 +147,9 @@ export class Server {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
+      // 'close', not 'exit': by then stderr is read to the end, so a
+      // sanitizer report printed at exit is in the log.
+      child.on('close', (code, signal) => {
         live.delete(child);
         this.exit = { code, signal };
         resolve(this.exit);
@@ -367,10 +370,19 @@ export class Client {
     let waiter;
     try {
       return await within(timeout, new Promise((resolve, reject) => {
+        // Leave the set as soon as it is satisfied: messages that arrive
+        // in the same batch must stay in the inbox for the next call.
+        let done = false;
         waiter = () => {
+          if (done) return;
           const m = take();
-          if (m) resolve(m);
-          else if (this.closeInfo) {
+          if (m) {
+            done = true;
+            this.waiters.delete(waiter);
+            resolve(m);
+          } else if (this.closeInfo) {
+            done = true;
+            this.waiters.delete(waiter);
             reject(new Error(`${this.label}: closed (${this.closeInfo.code} ${this.closeInfo.reason}) while waiting for ${type}`));
           }
         };

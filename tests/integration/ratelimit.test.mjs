@@ -47,7 +47,9 @@ test('continuous pose flooding for more than 3 s closes with 1008', async () => 
     const closed = await a.waitClose(2000);
     const dt = Date.now() - t0;
     assert.equal(closed.code, 1008);
-    assert.ok(dt >= 2000 && dt <= 6000, `closed after ${dt} ms`);
+    // Excess in three consecutive seconds: not after the first second of
+    // excess, and by a little over three seconds of flooding.
+    assert.ok(dt >= 1000 && dt <= 4500, `closed after ${dt} ms`);
     const errors = a.all.filter((m) => m.type === 'error' && m.code === 'rate_limited');
     assert.ok(errors.length >= 1 && errors.length <= 5, `${errors.length} rate_limited errors, at most one per second`);
     assert.ok(b.open, 'the others stay');

@@ -14,8 +14,9 @@ test('a stalled reader does not delay the others and is closed, then leaves afte
   await withServer({
     flags: {
       'queue-max': 65536, 'stall-secs': STALL, 'resume-grace': GRACE,
-      // Enough chat to fill the kernel's socket buffers quickly.
-      'chat-rate': 200,
+      // Chat fast enough to fill the kernel's socket buffers (a few MB on
+      // loopback) within seconds.
+      'chat-rate': 1000,
     },
   }, async (srv) => {
     const slow = await srv.connect({ name: 'slow' });
@@ -38,7 +39,7 @@ test('a stalled reader does not delay the others and is closed, then leaves afte
       if (t !== undefined) latency.push(performance.now() - t);
     });
 
-    // B walks in a small circle at 30 Hz and chats 100 times a second with
+    // B walks in a small circle at 30 Hz and chats 400 times a second with
     // ~1.5 KB messages until the slow client has been seen to leave.
     let running = true;
     let seq = 0;
@@ -53,7 +54,7 @@ test('a stalled reader does not delay the others and is closed, then leaves afte
     })();
     const chatter = (async () => {
       while (running && b.open) {
-        for (let k = 0; k < 5; k++) {
+        for (let k = 0; k < 20; k++) {
           const text = bigText(seq++);
           sent.set(text, performance.now());
           b.send({ type: 'chat', text });
