@@ -23,15 +23,23 @@ test('a full room answers room_full; the connection stays; a freed place can be 
     const info = w.rooms.find((r) => r.id === room);
     assert.equal(info.capacity, 30);
     assert.equal(info.count, 30);
+    // From no room...
+    await extra.expectError({ type: 'join', room }, 'room_full');
+    // ...and from another room, where it stays.
+    const other = await srv.connect({ name: 'other' });
+    await other.enter('breakout-3', 'other');
+    await extra.join('breakout-3');
+    await other.next('presence', { filter: presence('join', extra.user.id) });
     extra.send({ type: 'join', room, id: 'full' });
     const e = await extra.next('error');
     assert.equal(e.code, 'room_full');
     assert.equal(e.re, 'full');
     assert.ok(extra.open, 'connection stays open');
+    await other.expectNone('presence', 200, { filter: presence('leave', extra.user.id) });
+    other.send({ type: 'chat', text: 'still with us?' });
+    await extra.next('chat', { filter: (m) => m.room === 'breakout-3' && m.text === 'still with us?' });
     // Nobody inside heard of the refused joiner.
-    await inside[0].expectNone('presence', 200, { filter: presence('join', extra.user.id) });
-    // Other rooms are open to it.
-    await extra.join('breakout-3');
+    await inside[0].expectNone('presence', 0, { filter: presence('join', extra.user.id) });
 
     const api = (await srv.getJSON('/api/venue')).json.rooms.find((r) => r.id === room);
     assert.equal(api.count, 30);
@@ -40,6 +48,7 @@ test('a full room answers room_full; the connection stays; a freed place can be 
     await inside[0].request({ type: 'leave' }, 'left');
     const j = await extra.join(room);
     assert.equal(rosterOf(j).length, 30);
+    await other.next('presence', { filter: presence('leave', extra.user.id) });
     // And it is full again.
     inside[0].send({ type: 'join', room, id: 'again' });
     const e2 = await inside[0].next('error', { filter: (m) => m.re === 'again' });

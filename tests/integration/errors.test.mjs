@@ -51,6 +51,20 @@ const IN_ROOM_CASES = [
   ['hand: missing up', { type: 'hand' }, 'bad_request'],
   ['id: object', { type: 'join', room: 'lobby', id: { a: 1 } }, 'bad_request'],
   ['id: huge integer', '{"type":"join","room":"lobby","id":123456789012345678901234567890}', 'bad_request'],
+  ['duplicate key', '{"type":"chat","text":"a","text":"b"}', 'bad_request'],
+  ['nested deeper than 32 levels', `{"type":"chat","text":"x","deep":${'['.repeat(40)}${']'.repeat(40)}}`, 'bad_request'],
+  ['escaped lone surrogate', '{"type":"chat","text":"a\\ud800b"}', 'bad_request'],
+  ['escaped NUL in text', '{"type":"chat","text":"a\\u0000b"}', 'bad_request'],
+  ['chat: empty text', { type: 'chat', text: '' }, 'bad_request'],
+  ['chat: only whitespace', { type: 'chat', text: ' \t \u3000 ' }, 'bad_request'],
+  ['chat: control character', { type: 'chat', text: 'bell\u0007' }, 'bad_request'],
+  ['pose: p null', { type: 'pose', p: null, q: Q }, 'bad_request'],
+  ['id: null', { type: 'join', room: 'lobby', id: null }, 'bad_request'],
+  ['id: true', { type: 'join', room: 'lobby', id: true }, 'bad_request'],
+  ['id: 1.5', { type: 'join', room: 'lobby', id: 1.5 }, 'bad_request'],
+  ['id: 1.0', '{"type":"join","room":"lobby","id":1.0}', 'bad_request'],
+  ['id: string over 64 characters', { type: 'join', room: 'lobby', id: 'i'.repeat(65) }, 'bad_request'],
+  ['type in the wrong case', { type: 'Chat', text: 'x' }, 'unknown_type'],
   ['second hello', { type: 'hello', name: 'again' }, 'bad_request'],
   ['unknown room', { type: 'join', room: 'no-such-room' }, 'not_found'],
 ];
@@ -130,6 +144,12 @@ test('hello refused: over-long name, missing name, wrong types; a valid hello th
       ['name over 64 code points', { type: 'hello', name: '✓'.repeat(65) }],
       ['name not a string', { type: 'hello', name: 12 }],
       ['resume not a string', { type: 'hello', name: 'x', resume: 5 }],
+      ['empty name', { type: 'hello', name: '' }],
+      ['name only whitespace', { type: 'hello', name: '   ' }],
+      ['name only invisible characters', { type: 'hello', name: '\u200b\u200b' }],
+      ['name with a newline', { type: 'hello', name: 'two\nlines' }],
+      ['missing name', { type: 'hello' }],
+      ['resume with a space', { type: 'hello', name: 'x', resume: 'a b' }],
       ['invalid JSON', '{"type":"hello",'],
     ];
     for (const [name, msg] of cases) {
@@ -141,6 +161,33 @@ test('hello refused: over-long name, missing name, wrong types; a valid hello th
     const w = await c.hello('fine');
     assert.equal(w.user.name, 'fine');
     await stillWorks(c);
+  });
+});
+
+test('a text frame with invalid UTF-8 is bad_request, connection kept', async () => {
+  await withServer({}, async (srv) => {
+    const c = await srv.connect();
+    await c.enter('lobby', 'utf8');
+    // {"type":"chat","text":"\xc3("} : a broken two-byte sequence.
+    const bytes = Buffer.concat([Buffer.from('{"type":"chat","text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    c.ws.send(bytes, { binary: false });
+    const e = await c.next(null, { filter: (m) => m.type === 'error' }).catch(() => null);
+    assert.ok(e, `an error, not a close: ${JSON.stringify(c.closeInfo)}`);
+    assert.equal(e.code, 'bad_request');
+    await stillWorks(c);
+  });
+});
+
+test('no hello within --hello-timeout: closed with 1008', async () => {
+  await withServer({ flags: { 'hello-timeout': 1 } }, async (srv) => {
+    const quiet = await srv.connect();
+    const talker = await srv.connect();
+    await talker.hello('talker');
+    const t0 = Date.now();
+    const closed = await quiet.waitClose(4000);
+    assert.equal(closed.code, 1008);
+    assert.ok(Date.now() - t0 < 3000);
+    await stillWorks(talker);
   });
 });
 

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withServer, DEMO_ROOMS, metricSum, sleep } from './harness.mjs';
+import { withServer, Client, DEMO_ROOMS, metricSum, sleep } from './harness.mjs';
 
 test('GET /healthz answers 200 {"ok":true}', async () => {
   await withServer({}, async (srv) => {
@@ -64,6 +64,16 @@ test('GET /api/scenes/{room}: scene JSON with ETag and 304; unknown room 404 JSO
     const err = JSON.parse(missing.body);
     assert.equal(err.error.code, 'not_found');
     assert.equal(typeof err.error.message, 'string');
+  });
+});
+
+test('WebSocket on any path but /ws is refused', async () => {
+  await withServer({}, async (srv) => {
+    const c = new Client(srv, { url: `ws://127.0.0.1:${srv.port}/other` });
+    await assert.rejects(c.opened);
+    c.terminate();
+    const ok = await srv.connect();
+    await ok.hello('fine');
   });
 });
 

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withServer, rosterEntry, poseUsers, sleep, yaw, near } from './harness.mjs';
+import { withServer, rosterEntry, poseUsers, sleep, yaw, near, walk } from './harness.mjs';
 
 /* Move c continuously in a small circle around p0 at `hz` poses per second
  * (about 0.6 m/s, well under the speed limit) until stop() is called. */
@@ -136,3 +136,57 @@ test('a newcomer gets the latest pose in its roster; other rooms get no poses', 
     await other.expectNone('poses', 300, { filter: (m) => poseUsers(m).length > 0 });
   });
 });
+
+test('numbers on the wire: positions with 3 decimals, quaternions with 5, no -0.000', async () => {
+  await withServer({}, async (srv) => {
+    const a = await srv.connect();
+    const b = await srv.connect();
+    const raw = [];
+    b.ws.on('message', (d) => raw.push(d.toString()));
+    const ja = await a.enter('lobby', 'A');
+    await b.enter('lobby', 'B');
+    const p0 = rosterEntry(ja, a.user.id).p;
+    a.pose([p0[0] + 0.1234567, p0[1], p0[2] - 0.0000001], [0, 0.3826834, 0, 0.9238795]);
+    await b.next('poses', { filter: (m) => poseUsers(m).length > 0 });
+    const frame = raw.find((s) => s.startsWith('{"type":"poses"'));
+    const m = /"p":\[([^\]]*)\],"q":\[([^\]]*)\]/.exec(frame);
+    assert.ok(m, frame);
+    for (const x of m[1].split(',')) assert.match(x, /^-?\d+\.\d{3}$/, `position ${x} in ${frame}`);
+    for (const x of m[2].split(',')) assert.match(x, /^-?\d+\.\d{5}$/, `quaternion ${x} in ${frame}`);
+    for (const s of raw) assert.equal(/-0\.0+(?![0-9])/.test(s), false, `no negative zero: ${s}`);
+  });
+});
+
+test('a move faster than --max-speed: pose correction too_fast, previous pose kept', async () => {
+  await withServer({}, async (srv) => {
+    const a = await srv.connect();
+    const b = await srv.connect();
+    const ja = await a.enter('lobby', 'A');
+    await b.enter('lobby', 'B');
+    const p0 = rosterEntry(ja, a.user.id).p;
+    await sleep(200);
+    a.pose([p0[0] + 30, p0[1], p0[2]]);
+    const fix = await a.next('pose');
+    assert.equal(fix.reason, 'too_fast');
+    assert.ok(near(fix.p, p0), `kept the previous position: ${JSON.stringify(fix.p)} vs ${JSON.stringify(p0)}`);
+    // The others never see the refused move.
+    await b.expectNone('poses', 300, { filter: (m) => poseUsers(m).some((u) => u.id === a.user.id) });
+  });
+});
+
+for (const [when, pause] of [['a second later', 1500], ['right away', 0]]) {
+  test(`coming back to a room ${when}: the roster holds your last pose there`, async () => {
+    await withServer({}, async (srv) => {
+      const a = await srv.connect();
+      const ja = await a.enter('lobby', 'A');
+      const p0 = rosterEntry(ja, a.user.id).p;
+      const held = await walk(a, p0, [p0[0] + 0.3, p0[1], p0[2] + 0.3], { q: yaw(0.4) });
+      await sleep(pause);
+      await a.join('expo');
+      const back = await a.join('lobby');
+      const me = rosterEntry(back, a.user.id);
+      assert.ok(near(me.p, held.p), `last lobby pose ${JSON.stringify(me.p)} ~ ${JSON.stringify(held.p)}`);
+      assert.ok(near(me.q, held.q, 1e-4), `last lobby orientation ${JSON.stringify(me.q)}`);
+    });
+  });
+}

@@ -47,6 +47,7 @@ test('continuous pose flooding for more than 3 s closes with 1008', async () => 
     const closed = await a.waitClose(2000);
     const dt = Date.now() - t0;
     assert.equal(closed.code, 1008);
+    assert.match(closed.reason, /flood/i, 'the close reason says flooding');
     // Excess in three consecutive seconds: not after the first second of
     // excess, and by a little over three seconds of flooding.
     assert.ok(dt >= 1000 && dt <= 4500, `closed after ${dt} ms`);
@@ -78,9 +79,11 @@ test('chat over 5/s: excess dropped with one rate_limited error', async () => {
     const b = await srv.connect();
     await a.enter('lobby', 'A');
     await b.enter('lobby', 'B');
-    for (let i = 0; i < 12; i++) a.send({ type: 'chat', text: `spam ${i}` });
+    for (let i = 0; i < 12; i++) a.send({ type: 'chat', text: `spam ${i}`, id: `c${i}` });
     const e = await a.next('error', { filter: (m) => m.code === 'rate_limited' });
     assert.equal(e.code, 'rate_limited');
+    // It answers one of the dropped messages (the burst is 5).
+    assert.ok(/^c([5-9]|1[01])$/.test(String(e.re)), `rate_limited re names a dropped chat: ${e.re}`);
     await sleep(400);
     const got = b.all.filter((m) => m.type === 'chat' && chatFrom(a.user.id)(m));
     assert.ok(got.length >= 5 && got.length <= 7, `${got.length} of 12 chats delivered (burst 5)`);

@@ -52,6 +52,13 @@ test('resume within the grace: same session, missed frames replayed, fresh joine
     assert.ok(near(me.p, held.p), `pose kept: ${JSON.stringify(me.p)} ~ ${JSON.stringify(held.p)}`);
     assert.ok(near(me.q, held.q, 1e-4), `orientation kept: ${JSON.stringify(me.q)}`);
 
+    // From the next tick, a full snapshot: B and C, although neither moved.
+    const snap = await a2.next('poses', { timeout: 1000 });
+    assert.deepEqual((snap.users ?? []).map((u) => u.id).sort(), [b.user.id, c.user.id].sort(),
+      'first poses frame after a resume is a full snapshot');
+    assert.ok(snap.seq > joined.seq, 'the snapshot follows the joined');
+    assert.equal(a2.all.filter((m) => m.type === 'poses' && m.seq < joined.seq).length, 0, 'poses are never replayed');
+
     // Nobody saw A go or come back.
     for (const other of [b, c]) {
       await other.expectNone('presence', 0, { filter: (m) => m.user?.id === aId && m.event !== 'update' });

@@ -26,10 +26,10 @@ test('hello -> welcome with session, resume token, guest user, rooms and tick_hz
     const a = await srv.connect();
     const w = await a.request({ type: 'hello', name: 'Ada' }, 'welcome');
     assert.equal(w.type, 'welcome');
-    assert.equal(typeof w.session, 'string');
-    assert.ok(w.session.length > 0);
-    assert.equal(typeof w.resume, 'string');
-    assert.ok(w.resume.length >= 16, 'resume token is long enough to be unguessable');
+    // PROTOCOL.md: s- + 16 hex, u- + 16 hex, 32 hex.
+    assert.match(w.session, /^s-[0-9a-f]{16}$/);
+    assert.match(w.resume, /^[0-9a-f]{32}$/);
+    assert.match(w.user.id, /^u-[0-9a-f]{16}$/);
     assert.notEqual(w.resume, w.session);
     assertUser(w.user, 'welcome.user');
     assert.equal(w.user.name, 'Ada');
@@ -189,15 +189,27 @@ test('status and hand: presence update to the others, nothing to the sender', as
   });
 });
 
-test('status and hand outside a room: no reply, no error', async () => {
+test('status and hand outside a room: no reply, no error, kept for the next join', async () => {
   await withServer({}, async (srv) => {
+    const b = await srv.connect();
+    await b.enter('lobby', 'Bea');
     const a = await srv.connect();
     await a.hello('Ada');
     a.send({ type: 'status', status: 'away' });
     a.send({ type: 'hand', up: true });
     await a.expectNone('error', 300);
     await a.expectNone('presence', 0);
-    await a.join('lobby');
+    await b.expectNone('presence', 0);
+    const j = await a.join('lobby');
+    const me = rosterEntry(j, a.user.id);
+    assert.equal(me.status, 'away');
+    assert.equal(me.hand, true);
+    const p = await b.next('presence', { filter: presence('join', a.user.id) });
+    assert.equal(p.user.status, 'away');
+    assert.equal(p.user.hand, true);
+    // Kept across rooms too.
+    const j2 = await a.join('expo');
+    assert.equal(rosterEntry(j2, a.user.id).hand, true);
   });
 });
 
