@@ -172,6 +172,12 @@ class Model {
     box(mat, size, at, rot) {
         return this.add(mat, box(...size), at, rot);
     }
+    // a thin box from one point to another in the XY plane (arms, struts)
+    strut(mat, from, to, t) {
+        const dx = to[0] - from[0], dy = to[1] - from[1];
+        const mid = [(from[0] + to[0]) / 2, (from[1] + to[1]) / 2, from[2]];
+        return this.add(mat, box(t, Math.hypot(dx, dy), t), mid, rotZ((Math.atan2(-dx, dy) * 180) / Math.PI));
+    }
     // a box given by its bottom-centre, the way furniture stands on a floor
     block(mat, size, base, rot = ID) {
         const up = qRot(rot, [0, size[1] / 2, 0]);
@@ -436,9 +442,9 @@ function tram() {
     m.block('band', [2.1, 0.05, 0.34], [0, B + 0.5, 0]);
     // pantograph
     m.block('dark', [0.2, 0.04, 0.16], [0.2, B + 0.55, 0]);
-    m.block('rail', [0.02, 0.26, 0.02], [0.2, B + 0.58, 0], rotZ(-30));
-    m.block('rail', [0.02, 0.2, 0.02], [0.07, B + 0.8, 0], rotZ(40));
-    m.block('rail', [0.03, 0.015, 0.3], [-0.05, B + 0.95, 0]);
+    m.strut('rail', [0.26, B + 0.57, 0], [0.08, B + 0.76, 0], 0.02);
+    m.strut('rail', [0.08, B + 0.76, 0], [0.22, B + 0.93, 0], 0.02);
+    m.block('rail', [0.04, 0.015, 0.3], [0.22, B + 0.93, 0]);
     return m;
 }
 

@@ -301,7 +301,7 @@ function lobby() {
         cyl(0.55, 0.4, [0, 0, 0], '#d8cfc2', { roughness: 0.4 }),
         planter([2.4, 0, -1.6], 0.8),
     ]));
-    for (const at of [[-14, 0, -11], [14, 0, -11], [14, 0, 11], [-3.2, 0, -11.1], [3.2, 0, -11.1], [-14, 0, -3], [-14, 0, 3], [14, 0, 1]])
+    for (const at of [[-14, 0, -11], [14, 0, -11], [-3.2, 0, -11.1], [3.2, 0, -11.1], [-14, 0, -3], [-14, 0, 3]])
         r.nodes.push(planter(at));
 
     // arrivals come in by the glass front, looking into the lobby (-Z)
