@@ -694,6 +694,11 @@ window.__venue = {
     count() {
         return state.list.length;
     },
+    /* draw calls and triangles of the last 3D frame, for performance checks */
+    renderInfo() {
+        const r = state.view && state.view.renderer;
+        return r ? { calls: r.info.render.calls, triangles: r.info.render.triangles, quality: state.view.quality } : null;
+    },
     describeError,
 };
 

@@ -5,45 +5,24 @@
  *
  * Owns what it builds; disposeTree() frees it. Static primitives are merged
  * per material so a room is a few dozen draw calls however many nodes it
- * has; seats are instanced; glTF assets are loaded once per URL and shared
- * between rooms (marked userData.shared so they are never disposed).
+ * has; seats are instanced; glTF assets (glb.js) are loaded once per URL
+ * and shared between rooms (marked userData.shared so they are never
+ * disposed).
  */
 
 import * as THREE from '/vendor/three/three.module.js';
 import { mergeGeometries } from './geom.js';
+import { loadGlb } from './glb.js';
 
 const gltfCache = new Map(); /* url -> Promise<THREE.Group> */
 const texCache = new Map(); /* url -> Promise<THREE.Texture> */
-let gltfLoader = null; /* Promise<GLTFLoader | null> */
-
-/*
- * The glTF loader comes from three/addons through the page's import map,
- * and only when a scene has models. Where the import map cannot run (a
- * Content-Security-Policy without 'unsafe-inline' or its hash blocks it),
- * models are drawn as simple stand-ins and the rest of the room is intact.
- */
-function loader() {
-    if (!gltfLoader) {
-        gltfLoader = import('three/addons/loaders/GLTFLoader.js')
-            .then((m) => new m.GLTFLoader())
-            .catch(() => {
-                console.warn('venue: glTF models unavailable (three/addons not loadable); drawing stand-ins');
-                return null;
-            });
-    }
-    return gltfLoader;
-}
-
 function loadGltf(url) {
     if (!gltfCache.has(url)) {
-        const p = loader().then((l) => {
-            if (!l) throw new Error('no glTF loader');
-            return new Promise((resolve, reject) => l.load(url, (g) => {
-                g.scene.traverse((o) => {
-                    o.userData.shared = true;
-                });
-                resolve(g.scene);
-            }, undefined, reject));
+        const p = loadGlb(url).then((scene) => {
+            scene.traverse((o) => {
+                o.userData.shared = true;
+            });
+            return scene;
         });
         p.catch((e) => console.warn(`venue: could not load ${url}:`, e && e.message));
         gltfCache.set(url, p);
@@ -199,6 +178,7 @@ function lights(group, model) {
     for (const p of Array.isArray(L.point) ? L.point : []) {
         const light = new THREE.PointLight(p.color || '#ffffff', p.intensity ?? 1, p.distance || 0, 2);
         light.position.set(...(p.position || [0, 3, 0]));
+        light.userData.optional = true; /* dropped first on slow devices */
         group.add(light);
         any = true;
     }
@@ -245,14 +225,42 @@ function primitives(group, model) {
     }
 }
 
+/*
+ * Instances of one model: every mesh inside it becomes an InstancedMesh
+ * with one instance per placement, so twenty planters are a handful of
+ * draw calls. Falls back to stand-in() if the model cannot be loaded.
+ */
+function instanceModel(group, url, matrices, standIn) {
+    loadGltf(url).then((scene) => {
+        scene.updateMatrixWorld(true);
+        const m = new THREE.Matrix4();
+        scene.traverse((o) => {
+            if (!o.isMesh) return;
+            const mesh = new THREE.InstancedMesh(o.geometry, o.material, matrices.length);
+            mesh.userData.sharedGeometry = true;
+            matrices.forEach((pm, i) => mesh.setMatrixAt(i, m.multiplyMatrices(pm, o.matrixWorld)));
+            mesh.computeBoundingSphere();
+            group.add(mesh);
+        });
+    }).catch(() => standIn && standIn());
+}
+
 function gltfNodes(group, model) {
+    const byUrl = new Map();
     for (const n of model.nodes) {
         if (n.type !== 'gltf' || !n.url) continue;
-        const holder = new THREE.Group();
-        holder.matrixAutoUpdate = false;
-        holder.matrix.copy(matrixOf(n.matrix));
-        group.add(holder);
-        loadGltf(n.url).then((scene) => holder.add(scene.clone(true))).catch(() => {});
+        if (!byUrl.has(n.url)) byUrl.set(n.url, []);
+        byUrl.get(n.url).push(matrixOf(n.matrix));
+    }
+    for (const [url, mats] of byUrl) {
+        instanceModel(group, url, mats, () => {
+            /* a soft grey block where the model should be */
+            const mesh = new THREE.InstancedMesh(new THREE.BoxGeometry(0.6, 1, 0.6).translate(0, 0.5, 0),
+                new THREE.MeshLambertMaterial({ color: '#b8b2a8' }), mats.length);
+            mats.forEach((m, i) => mesh.setMatrixAt(i, m));
+            mesh.computeBoundingSphere();
+            group.add(mesh);
+        });
     }
 }
 
@@ -296,18 +304,7 @@ function seats(group, model) {
             plain();
             continue;
         }
-        loadGltf(url).then((scene) => {
-            scene.updateMatrixWorld(true);
-            const m = new THREE.Matrix4();
-            scene.traverse((o) => {
-                if (!o.isMesh) return;
-                const mesh = new THREE.InstancedMesh(o.geometry, o.material, list.length);
-                mesh.userData.sharedGeometry = true;
-                mats.forEach((pm, i) => mesh.setMatrixAt(i, m.multiplyMatrices(pm, o.matrixWorld)));
-                mesh.computeBoundingSphere();
-                group.add(mesh);
-            });
-        }).catch(plain);
+        instanceModel(group, url, mats, plain);
     }
 }
 
@@ -472,10 +469,22 @@ export function buildRoom(model) {
     panels(group, model);
     showcases(group, model, animated);
     portals(group, model, animated);
+    const optional = [];
+    group.traverse((o) => {
+        if (o.userData.optional) optional.push(o);
+    });
+    /* stands in for the point lights when they are switched off */
+    const fill = new THREE.AmbientLight('#ffe9cc', 0);
+    group.add(fill);
     return {
         group,
         update(t) {
             for (const f of animated) f(t);
+        },
+        /* Cheaper lighting for slow devices: point lights off, a warm fill instead. */
+        setLowLight(on) {
+            for (const o of optional) o.visible = !on;
+            fill.intensity = on && optional.length ? 0.55 : 0;
         },
     };
 }

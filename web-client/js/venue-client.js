@@ -226,12 +226,19 @@ export class VenueClient extends EventTarget {
             this._setState('closed', { code });
             return;
         }
-        if (code === CLOSE_RESUMED_ELSEWHERE || code === CLOSE_UNAUTHORIZED) {
+        /* PROTOCOL.md: after 4002 never reconnect; after 4001, 1009 or
+         * 1008 "flooding" not without changing what we do. A 1008 for being
+         * too slow is repaired by resuming: the server sends a snapshot. */
+        const why = String((ev && ev.reason) || '');
+        const flooding = code === 1008 && /flood/i.test(why);
+        if (code === CLOSE_RESUMED_ELSEWHERE || code === CLOSE_UNAUTHORIZED || code === 1009 || flooding) {
             this._stopped = true;
             const reason =
                 code === CLOSE_RESUMED_ELSEWHERE
                     ? 'This session was opened in another tab or window.'
-                    : ERROR_TEXT.unauthorized;
+                    : code === CLOSE_UNAUTHORIZED
+                      ? ERROR_TEXT.unauthorized
+                      : 'The server closed the connection because this page sent too much. Reload the page to come back.';
             this._setState('closed', { code, reason });
             this._rejectFirst(Object.assign(new Error(reason), { code: 'closed', closeCode: code }));
             return;

@@ -138,7 +138,8 @@ export class View3D {
         this.tagLayer = tagLayer;
         this.reducedMotion = !!opts.reducedMotion;
         this.renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: 'low-power' });
-        this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+        this.basePixelRatio = Math.min(window.devicePixelRatio || 1, 2);
+        this.renderer.setPixelRatio(this.basePixelRatio);
         this.renderer.outputColorSpace = THREE.SRGBColorSpace;
         this.canvas = this.renderer.domElement;
         this.canvas.setAttribute('aria-hidden', 'true');
@@ -191,6 +192,11 @@ export class View3D {
             this.tags.push({ el: t, nameEl: name, handEl: hand, chatEl: chat, awayEl: away, av: null, key: '', x: -1, y: -1 });
         }
         this.tagPicked = 0;
+        /* Adaptive quality: 2 = as the scene asks, 1 = no point lights,
+         * 0 = also fewer pixels. Only ever steps down, after two slow
+         * seconds, so software-rendered and low-end devices stay usable. */
+        this.quality = 2;
+        this.perf = { frames: 0, since: 0, slow: 0, settleUntil: 0 };
         this.order = new Int32Array(0);
         this.dist = new Float32Array(0);
 
@@ -230,12 +236,37 @@ export class View3D {
         }
         this.model = model;
         this.room = buildRoom(model);
+        this.room.setLowLight(this.quality < 2);
+        this.perf.settleUntil = performance.now() + 2000; /* shaders compile, models load */
         this.scene.add(this.room.group);
         this.scene.background = new THREE.Color(model.sky);
         this.scene.fog = model.fog ? new THREE.Fog(model.fog.color, model.fog.near, model.fog.far) : null;
         this.plane.constant = -model.floorY;
         this.camFirst = true;
         for (const t of this.tags) t.av = null;
+    }
+
+    _adapt(now) {
+        const p = this.perf;
+        p.frames++;
+        if (!p.since) p.since = now;
+        const span = now - p.since;
+        if (span < 1000) return;
+        const fps = (p.frames * 1000) / span;
+        p.frames = 0;
+        p.since = now;
+        if (now < p.settleUntil || span > 2500) return; /* loading, or the tab was hidden */
+        p.slow = fps < 24 ? p.slow + 1 : 0;
+        if (p.slow >= 2 && this.quality > 0) {
+            p.slow = 0;
+            this.quality--;
+            if (this.room) this.room.setLowLight(this.quality < 2);
+            if (this.quality === 0) {
+                this.renderer.setPixelRatio(Math.max(0.5, this.basePixelRatio * 0.6));
+                this.resize();
+            }
+            p.settleUntil = now + 1500;
+        }
     }
 
     /* Where on the floor is the screen point (clientX, clientY)? [x, z] or null. */
@@ -285,11 +316,13 @@ export class View3D {
         const want = this.camDist;
         const d = Math.max(0.6, this._roomForCamera(me, f.x, f.z, want));
         const tx = me.x - f.x * d;
-        const ty = me.y + 1.5 + want * 0.32 + (want - d) * 0.35;
+        const ty = me.y + 1.5 + want * 0.32 + (want - d) * 0.22;
         const tz = me.z - f.z * d;
-        const lx = me.x + f.x * 3;
-        const ly = me.y + 1.2;
-        const lz = me.z + f.z * 3;
+        /* close to a wall, look down at me rather than past me */
+        const ahead = 3 * Math.min(1, d / want);
+        const lx = me.x + f.x * ahead;
+        const ly = me.y + 1.0;
+        const lz = me.z + f.z * ahead;
         if (this.camFirst || this.reducedMotion) {
             this.camPos.set(tx, ty, tz);
             this.camLook.set(lx, ly, lz);
@@ -354,6 +387,7 @@ export class View3D {
 
         if (this.room) this.room.update(this.reducedMotion ? 0 : now / 1000);
         this.renderer.render(this.scene, this.camera);
+        this._adapt(now);
         this._tags(avatars, me, now, listChanged);
     }
 
