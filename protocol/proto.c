@@ -321,30 +321,47 @@ static int parse_hello(json_t *root, struct proto_msg *out, struct proto_error *
     return take_token(root, "resume", "hello.resume", out->u.hello.resume, err);
 }
 
-static int parse_join(json_t *root, struct proto_msg *out, struct proto_error *err)
+/*
+ * An id string of 1..max bytes drawn from the allowed characters: room ids
+ * take [a-z0-9-], user ids also A-Z and _. star allows "*" alone (the whole
+ * venue).
+ */
+static int take_id(json_t *v, const char *what, bool user, bool star, char *dst, size_t max,
+                   struct proto_error *err)
 {
-    json_t *v;
     const char *s;
     size_t len;
 
-    if (get_field(root, "room", "join.room", true, &v, err) < 0)
-        return -1;
     if (!json_is_string(v))
-        return fail(err, CODE_BAD_REQUEST, "join.room: must be a string");
+        return fail(err, CODE_BAD_REQUEST, "%s: must be a string", what);
     s = json_string_value(v);
     len = json_string_length(v);
     if (len == 0)
-        return fail(err, CODE_BAD_REQUEST, "join.room: empty");
-    if (len > PROTO_ROOM_MAX)
-        return fail(err, CODE_BAD_REQUEST, "join.room: longer than %d characters", PROTO_ROOM_MAX);
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return fail(err, CODE_BAD_REQUEST, "join.room: only a-z, 0-9 and - are allowed");
+        return fail(err, CODE_BAD_REQUEST, "%s: empty", what);
+    if (len > max)
+        return fail(err, CODE_BAD_REQUEST, "%s: longer than %zu characters", what, max);
+    if (!(star && len == 1 && s[0] == '*')) {
+        for (size_t i = 0; i < len; i++) {
+            char c = s[i];
+            bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                      (user && ((c >= 'A' && c <= 'Z') || c == '_'));
+            if (!ok)
+                return fail(err, CODE_BAD_REQUEST, "%s: only %s are allowed", what,
+                            user ? "A-Z, a-z, 0-9, _ and -" : "a-z, 0-9 and -");
+        }
     }
-    memcpy(out->u.join.room, s, len);
-    out->u.join.room[len] = '\0';
+    memcpy(dst, s, len);
+    dst[len] = '\0';
     return 0;
+}
+
+static int parse_join(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    json_t *v;
+
+    if (get_field(root, "room", "join.room", true, &v, err) < 0)
+        return -1;
+    return take_id(v, "join.room", false, false, out->u.join.room, PROTO_ROOM_MAX, err);
 }
 
 /*
@@ -458,6 +475,141 @@ static int parse_leave(json_t *root, struct proto_msg *out, struct proto_error *
     return 0;
 }
 
+static const char *const mod_names[PROTO_MOD_COUNT] = {
+    "kick",       "ban",      "unban",   "mute",   "unmute",   "lock",       "unlock",
+    "capacity",   "move",     "promote", "demote", "announce", "lower_hand", "lower_all_hands",
+    "close_room", "breakout", "recall",
+};
+
+const char *proto_mod_action_name(enum proto_mod_action a)
+{
+    return a < PROTO_MOD_COUNT ? mod_names[a] : "unknown";
+}
+
+/* Which optional fields each action needs. */
+enum {
+    NEED_TARGET = 1,
+    NEED_ROOM = 2,
+    NEED_TEXT = 4,
+    NEED_CAPACITY = 8,
+    NEED_ROOMS = 16,
+    NEED_MINUTES = 32
+};
+static const unsigned mod_needs[PROTO_MOD_COUNT] = {
+    [PROTO_MOD_KICK] = NEED_TARGET,
+    [PROTO_MOD_BAN] = NEED_TARGET,
+    [PROTO_MOD_UNBAN] = NEED_TARGET,
+    [PROTO_MOD_MUTE] = NEED_TARGET,
+    [PROTO_MOD_UNMUTE] = NEED_TARGET,
+    [PROTO_MOD_CAPACITY] = NEED_CAPACITY,
+    [PROTO_MOD_MOVE] = NEED_TARGET | NEED_ROOM,
+    [PROTO_MOD_PROMOTE] = NEED_TARGET,
+    [PROTO_MOD_DEMOTE] = NEED_TARGET,
+    [PROTO_MOD_ANNOUNCE] = NEED_TEXT,
+    [PROTO_MOD_LOWER_HAND] = NEED_TARGET,
+    [PROTO_MOD_BREAKOUT] = NEED_ROOMS | NEED_MINUTES,
+};
+
+/* An optional integer field within [min, max]; 0 when absent. */
+static int take_int(json_t *root, const char *key, const char *what, long long min, long long max,
+                    int *dst, struct proto_error *err)
+{
+    json_t *v;
+    int rc = get_field(root, key, what, false, &v, err);
+    if (rc <= 0)
+        return rc;
+    if (!json_is_integer(v))
+        return fail(err, CODE_BAD_REQUEST, "%s: must be a whole number", what);
+    if (json_integer_value(v) < min || json_integer_value(v) > max)
+        return fail(err, CODE_BAD_REQUEST, "%s: must be %lld to %lld", what, min, max);
+    *dst = (int)json_integer_value(v);
+    return 0;
+}
+
+/* An optional array of ids into dst[max][width]; *n = how many. */
+static int take_ids(json_t *root, const char *key, const char *what, bool user, size_t max,
+                    char *dst, size_t width, size_t *n, struct proto_error *err)
+{
+    json_t *v, *e;
+    size_t i;
+    char item[48];
+    int rc = get_field(root, key, what, false, &v, err);
+    if (rc <= 0)
+        return rc;
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail(err, CODE_BAD_REQUEST, "%s: must be a non-empty array", what);
+    if (json_array_size(v) > max)
+        return fail(err, CODE_BAD_REQUEST, "%s: more than %zu entries", what, max);
+    json_array_foreach(v, i, e)
+    {
+        snprintf(item, sizeof(item), "%s[%zu]", what, i);
+        if (take_id(e, item, user, false, dst + i * width, width - 1, err) < 0)
+            return -1;
+    }
+    *n = json_array_size(v);
+    return 0;
+}
+
+static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    static const struct text_rules reason_rules = {PROTO_REASON_MAX, false};
+    static const struct text_rules text_rules = {PROTO_TEXT_MAX, true};
+    struct proto_msg *m = out;
+    json_t *v;
+    const char *s;
+    unsigned need;
+    int a = -1;
+
+    if (get_field(root, "action", "mod.action", true, &v, err) < 0)
+        return -1;
+    s = json_string_value(v);
+    for (int i = 0; s && i < PROTO_MOD_COUNT; i++)
+        if (strcmp(s, mod_names[i]) == 0 && json_string_length(v) == strlen(mod_names[i]))
+            a = i;
+    if (a < 0)
+        return fail(err, CODE_BAD_REQUEST,
+                    "mod.action: must be one of kick, ban, unban, mute, "
+                    "unmute, lock, unlock, capacity, move, promote, demote, "
+                    "announce, lower_hand, lower_all_hands, close_room, "
+                    "breakout, recall");
+    m->u.mod.action = (enum proto_mod_action)a;
+    if (get_field(root, "target", "mod.target", false, &v, err) > 0 &&
+        take_id(v, "mod.target", true, false, m->u.mod.target, PROTO_USER_ID_MAX, err) < 0)
+        return -1;
+    if (get_field(root, "room", "mod.room", false, &v, err) > 0 &&
+        take_id(v, "mod.room", false, true, m->u.mod.room, PROTO_ROOM_MAX, err) < 0)
+        return -1;
+    if (get_field(root, "reason", "mod.reason", false, &v, err) > 0 &&
+        take_text(v, "mod.reason", &reason_rules, m->u.mod.reason, err) < 0)
+        return -1;
+    if (get_field(root, "text", "mod.text", false, &v, err) > 0 &&
+        take_text(v, "mod.text", &text_rules, m->u.mod.text, err) < 0)
+        return -1;
+    if (take_int(root, "minutes", "mod.minutes", 1, PROTO_MINUTES_MAX, &m->u.mod.minutes, err) <
+            0 ||
+        take_int(root, "capacity", "mod.capacity", 1, PROTO_CAPACITY_MAX, &m->u.mod.capacity, err) <
+            0 ||
+        take_ids(root, "rooms", "mod.rooms", false, PROTO_MOD_ROOMS_MAX, &m->u.mod.rooms[0][0],
+                 PROTO_ROOM_MAX + 1, &m->u.mod.nrooms, err) < 0 ||
+        take_ids(root, "targets", "mod.targets", true, PROTO_MOD_TARGETS_MAX,
+                 &m->u.mod.targets[0][0], PROTO_USER_ID_MAX + 1, &m->u.mod.ntargets, err) < 0)
+        return -1;
+    need = mod_needs[a];
+    if ((need & NEED_TARGET) && !m->u.mod.target[0])
+        return fail(err, CODE_BAD_REQUEST, "mod.target: missing for %s", mod_names[a]);
+    if ((need & NEED_ROOM) && !m->u.mod.room[0])
+        return fail(err, CODE_BAD_REQUEST, "mod.room: missing for %s", mod_names[a]);
+    if ((need & NEED_TEXT) && !m->u.mod.text[0])
+        return fail(err, CODE_BAD_REQUEST, "mod.text: missing for %s", mod_names[a]);
+    if ((need & NEED_CAPACITY) && !m->u.mod.capacity)
+        return fail(err, CODE_BAD_REQUEST, "mod.capacity: missing for %s", mod_names[a]);
+    if ((need & NEED_ROOMS) && !m->u.mod.nrooms)
+        return fail(err, CODE_BAD_REQUEST, "mod.rooms: missing for %s", mod_names[a]);
+    if ((need & NEED_MINUTES) && !m->u.mod.minutes)
+        return fail(err, CODE_BAD_REQUEST, "mod.minutes: missing for %s", mod_names[a]);
+    return 0;
+}
+
 static const struct {
     const char *name;
     enum proto_type type;
@@ -466,7 +618,7 @@ static const struct {
     {"hello", PROTO_HELLO, parse_hello}, {"join", PROTO_JOIN, parse_join},
     {"leave", PROTO_LEAVE, parse_leave}, {"pose", PROTO_POSE, parse_pose},
     {"chat", PROTO_CHAT, parse_chat},    {"status", PROTO_STATUS, parse_status},
-    {"hand", PROTO_HAND, parse_hand},
+    {"hand", PROTO_HAND, parse_hand},    {"mod", PROTO_MOD, parse_mod},
 };
 
 /*
@@ -873,6 +1025,12 @@ static void out_roster_user(struct out *o, const struct proto_user *u)
     out_kstr(o, ",\"role\":", u->role);
     out_kstr(o, ",\"status\":", u->status);
     out_raw(o, u->hand ? ",\"hand\":true" : ",\"hand\":false");
+    if (u->hand_at) {
+        out_raw(o, ",\"hand_at\":");
+        out_int(o, u->hand_at);
+    }
+    if (u->muted)
+        out_raw(o, ",\"muted\":true");
     out_raw(o, ",\"p\":");
     out_vec(o, u->p, 3, 3, POS_LIMIT);
     out_raw(o, ",\"q\":");
@@ -962,10 +1120,18 @@ int proto_encode_chat(struct proto_buf *b, const char *room, const char *from_id
 int proto_encode_error(struct proto_buf *b, const char *code, const char *message,
                        const struct proto_id *re)
 {
+    return proto_encode_error_overflow(b, code, message, NULL, re);
+}
+
+int proto_encode_error_overflow(struct proto_buf *b, const char *code, const char *message,
+                                const char *overflow, const struct proto_id *re)
+{
     struct out o = out_begin(b);
 
     out_kstr(&o, "{\"type\":\"error\",\"code\":", code);
     out_kstr(&o, ",\"message\":", message);
+    if (overflow)
+        out_kstr(&o, ",\"overflow\":", overflow);
     out_re(&o, re);
     out_raw(&o, "}");
     return out_end(&o);
@@ -1056,4 +1222,95 @@ int proto_encode_pose_entry(struct proto_buf *b, const char *id, const float p[3
 int proto_encode_poses_close(struct proto_buf *b)
 {
     return proto_buf_append(b, "]}", 2);
+}
+
+/* ---- moderation --------------------------------------------------------- */
+
+/* ,"key":"value" or ,"key":null */
+static void out_kstr_or_null(struct out *o, const char *key, const char *s)
+{
+    if (s) {
+        out_kstr(o, key, s);
+    } else {
+        out_raw(o, key);
+        out_raw(o, "null");
+    }
+}
+
+int proto_encode_mod_ok(struct proto_buf *b, enum proto_mod_action action,
+                        const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"mod_ok\",\"action\":", proto_mod_action_name(action));
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_kicked(struct proto_buf *b, const char *reason, const char *room)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"kicked\",\"reason\":", reason);
+    out_kstr_or_null(&o, ",\"room\":", room);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_announce(struct proto_buf *b, const char *from_id, const char *from_name,
+                          const char *text, const char *room, long long ts_ms)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"announce\",\"from\":{\"id\":", from_id);
+    out_kstr(&o, ",\"name\":", from_name);
+    out_kstr(&o, "},\"text\":", text);
+    out_kstr_or_null(&o, ",\"room\":", room);
+    out_raw(&o, ",\"ts\":");
+    out_int(&o, ts_ms);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_room_state(struct proto_buf *b, const char *room, bool locked, int capacity)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"room\",\"room\":", room);
+    out_raw(&o, locked ? ",\"locked\":true" : ",\"locked\":false");
+    out_raw(&o, ",\"capacity\":");
+    out_int(&o, capacity);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_breakout(struct proto_buf *b, const char *room, const char *return_to,
+                          long long ends_ms)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"breakout\",\"room\":", room);
+    out_kstr(&o, ",\"return_to\":", return_to);
+    out_raw(&o, ",\"ends\":");
+    out_int(&o, ends_ms);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto_user *users,
+                       size_t n)
+{
+    struct out o = out_begin(b);
+
+    assert(users || n == 0);
+    out_kstr(&o, "{\"type\":\"stage\",\"room\":", room);
+    out_raw(&o, ",\"users\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out_raw(&o, ",");
+        out_roster_user(&o, &users[i]);
+    }
+    out_raw(&o, "]}");
+    return out_end(&o);
 }

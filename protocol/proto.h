@@ -21,14 +21,19 @@
 #define PROTO_SUBPROTOCOL "venue.v1"
 
 /* Limits, in Unicode code points for text; buffers hold the UTF-8 bytes. */
-#define PROTO_NAME_MAX    64
-#define PROTO_TEXT_MAX    500
-#define PROTO_ROOM_MAX    64  /* room ids: [a-z0-9-], 1..64 bytes */
-#define PROTO_TOKEN_MAX   128 /* tokens and resume tokens: printable ASCII */
-#define PROTO_ID_STR_MAX  64  /* a client's message id when it is a string */
-#define PROTO_REASON_MAX  200
-#define PROTO_POS_LIMIT   100000.0f /* |coordinate| above this is refused */
-#define PROTO_QUAT_EPS    0.01f     /* | |q| - 1 | above this is refused */
+#define PROTO_NAME_MAX        64
+#define PROTO_TEXT_MAX        500
+#define PROTO_ROOM_MAX        64  /* room ids: [a-z0-9-], 1..64 bytes */
+#define PROTO_TOKEN_MAX       128 /* tokens and resume tokens: printable ASCII */
+#define PROTO_ID_STR_MAX      64  /* a client's message id when it is a string */
+#define PROTO_REASON_MAX      200
+#define PROTO_USER_ID_MAX     32     /* user ids: [A-Za-z0-9_-], 1..32 bytes */
+#define PROTO_MOD_ROOMS_MAX   16     /* rooms of one breakout */
+#define PROTO_MOD_TARGETS_MAX 200    /* participants named in one breakout */
+#define PROTO_MINUTES_MAX     525600 /* a year */
+#define PROTO_CAPACITY_MAX    100000
+#define PROTO_POS_LIMIT       100000.0f /* |coordinate| above this is refused */
+#define PROTO_QUAT_EPS        0.01f     /* | |q| - 1 | above this is refused */
 
 enum proto_type {
     PROTO_HELLO,
@@ -38,7 +43,34 @@ enum proto_type {
     PROTO_CHAT,
     PROTO_STATUS,
     PROTO_HAND,
+    PROTO_MOD,
+    PROTO_TYPE_COUNT
 };
+
+/* Moderation actions, in the order PROTOCOL.md lists them. */
+enum proto_mod_action {
+    PROTO_MOD_KICK,
+    PROTO_MOD_BAN,
+    PROTO_MOD_UNBAN,
+    PROTO_MOD_MUTE,
+    PROTO_MOD_UNMUTE,
+    PROTO_MOD_LOCK,
+    PROTO_MOD_UNLOCK,
+    PROTO_MOD_CAPACITY,
+    PROTO_MOD_MOVE,
+    PROTO_MOD_PROMOTE,
+    PROTO_MOD_DEMOTE,
+    PROTO_MOD_ANNOUNCE,
+    PROTO_MOD_LOWER_HAND,
+    PROTO_MOD_LOWER_ALL_HANDS,
+    PROTO_MOD_CLOSE_ROOM,
+    PROTO_MOD_BREAKOUT,
+    PROTO_MOD_RECALL,
+    PROTO_MOD_COUNT
+};
+
+/* "kick", "ban", ...: a static string. */
+const char *proto_mod_action_name(enum proto_mod_action a);
 
 enum proto_status { PROTO_STATUS_ACTIVE, PROTO_STATUS_AWAY };
 
@@ -46,7 +78,7 @@ enum proto_status { PROTO_STATUS_ACTIVE, PROTO_STATUS_AWAY };
 enum proto_id_kind { PROTO_ID_NONE, PROTO_ID_INT, PROTO_ID_STR };
 struct proto_id {
     enum proto_id_kind kind;
-    long long num;                     /* when kind == PROTO_ID_INT */
+    long long num;                      /* when kind == PROTO_ID_INT */
     char str[PROTO_ID_STR_MAX * 4 + 1]; /* when kind == PROTO_ID_STR, UTF-8 */
 };
 
@@ -76,6 +108,20 @@ struct proto_msg {
         struct {
             bool up;
         } hand;
+        /* Absent optional fields are "" or 0. room "*" means the whole venue. */
+        struct {
+            enum proto_mod_action action;
+            char target[PROTO_USER_ID_MAX + 1];
+            char room[PROTO_ROOM_MAX + 1];
+            char reason[PROTO_REASON_MAX * 4 + 1];
+            char text[PROTO_TEXT_MAX * 4 + 1];
+            int minutes;
+            int capacity;
+            char rooms[PROTO_MOD_ROOMS_MAX][PROTO_ROOM_MAX + 1];
+            size_t nrooms;
+            char targets[PROTO_MOD_TARGETS_MAX][PROTO_USER_ID_MAX + 1];
+            size_t ntargets;
+        } mod;
     } u;
 };
 
@@ -127,6 +173,8 @@ struct proto_user {
     const char *role;   /* "guest", "attendee", ... */
     const char *status; /* "active" | "away" */
     bool hand;
+    long long hand_at; /* when the hand went up, ms since the epoch; 0 when down */
+    bool muted;
     const float *p; /* [3] */
     const float *q; /* [4] */
 };
@@ -167,6 +215,31 @@ int proto_encode_pose_fix(struct proto_buf *b, const float p[3], const float q[4
                           const char *reason);
 /* {"type":"scene","room":...,"scene":...}: the room's scene changed. */
 int proto_encode_scene(struct proto_buf *b, const char *room, const char *scene);
+
+/* {"type":"mod_ok","action":...,"re":...}: a moderation action was done. */
+int proto_encode_mod_ok(struct proto_buf *b, enum proto_mod_action action,
+                        const struct proto_id *re);
+/* {"type":"kicked","reason":...,"room":...}: removed from room (NULL: from
+ * the venue, and the connection closes). */
+int proto_encode_kicked(struct proto_buf *b, const char *reason, const char *room);
+/* {"type":"announce","from":{"id","name"},"text","room"}: room NULL for the
+ * whole venue (written as null). */
+int proto_encode_announce(struct proto_buf *b, const char *from_id, const char *from_name,
+                          const char *text, const char *room, long long ts_ms);
+/* {"type":"room","room":...,"locked":bool,"capacity":N}: a room's settings changed. */
+int proto_encode_room_state(struct proto_buf *b, const char *room, bool locked, int capacity);
+/* {"type":"breakout","room":...,"return_to":...,"ends":ms}: you are in a
+ * breakout until ends (ms since the epoch). */
+int proto_encode_breakout(struct proto_buf *b, const char *room, const char *return_to,
+                          long long ends_ms);
+/* {"type":"stage","room":...,"users":[roster users]}: who is on room's
+ * stage, for its overflow room. */
+int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto_user *users,
+                       size_t n);
+/* An error that may name a room to go to instead ("overflow"); overflow
+ * NULL writes none. */
+int proto_encode_error_overflow(struct proto_buf *b, const char *code, const char *message,
+                                const char *overflow, const struct proto_id *re);
 
 /*
  * The poses frame is built in pieces so that one room encodes each avatar

@@ -121,7 +121,8 @@ int main(int argc, char **argv)
         return 1;
 
     io.ctx = &srv;
-    srv.venue = venue_new(&srv.cfg, &io, &srv.scenes, srv.store, server_now_ms(), err, sizeof(err));
+    srv.venue =
+        venue_new(&srv.cfg, &io, &srv.scenes, srv.store, NULL, server_now_ms(), err, sizeof(err));
     if (!srv.venue) {
         fprintf(stderr, "venued: %s\n", err);
         return 1;

@@ -23,6 +23,12 @@ enum metric_out {
     MOUT_ERROR,
     MOUT_POSE,
     MOUT_SCENE,
+    MOUT_MOD_OK,
+    MOUT_KICKED,
+    MOUT_ANNOUNCE,
+    MOUT_ROOM,
+    MOUT_BREAKOUT,
+    MOUT_STAGE,
     MOUT_COUNT
 };
 
@@ -49,7 +55,7 @@ struct histogram {
 struct metrics {
     int64_t connections;
     uint64_t connections_total;
-    uint64_t in_by_type[PROTO_HAND + 2]; /* each proto_type, then "invalid" */
+    uint64_t in_by_type[PROTO_TYPE_COUNT + 1]; /* each proto_type, then "invalid" */
     uint64_t out_by_type[MOUT_COUNT];
     uint64_t dropped[MDROP_COUNT];
     uint64_t rate_limited[MRATE_COUNT];

@@ -1,11 +1,13 @@
 /*
- * room.c - room membership, presence and the per-tick poses fan-out.
+ * room.c - room membership, the rules of entry, presence and the per-tick
+ * poses fan-out.
  *
  * Fan-out encodes each avatar that moved once per tick (its entry is kept
  * on the session) and assembles frames from those entries by copying:
  * everyone who did not move shares one frame; a mover gets the same frame
  * without its own entry; a receiver whose last frame was dropped unsent
- * gets a full snapshot instead, so nothing it missed stays wrong.
+ * gets a full snapshot instead, so nothing it missed stays wrong. An
+ * overflow room's frames also carry the avatars on its hall's stage.
  */
 #include "venue_int.h"
 
@@ -29,6 +31,7 @@ void room_free(struct room *r)
 {
     if (r) {
         free(r->members);
+        free(r->movers);
         free(r);
     }
 }
@@ -39,6 +42,38 @@ struct room *room_find(const struct venue *v, const char *id)
         if (strcmp(v->rooms[i]->id, id) == 0)
             return v->rooms[i];
     return NULL;
+}
+
+int room_capacity(const struct room *r)
+{
+    return r->capacity ? r->capacity : r->scene->capacity;
+}
+
+int room_free_places(const struct room *r, enum role role)
+{
+    int cap = room_capacity(r), reserved = r->scene->reserved_seats;
+    if (role < ROLE_SPEAKER)
+        cap -= reserved < cap ? reserved : cap;
+    return cap - (int)r->n;
+}
+
+void room_link_stages(struct venue *v)
+{
+    for (size_t i = 0; i < v->nrooms; i++) {
+        v->rooms[i]->stage_of = NULL;
+        v->rooms[i]->stage = NULL;
+    }
+    for (size_t i = 0; i < v->nrooms; i++) {
+        struct room *hall = v->rooms[i], *over;
+        const struct scene *sc = hall->scene;
+        if (!sc->overflow[0] || !(over = room_find(v, sc->overflow)))
+            continue;
+        for (size_t k = 0; k < sc->nplaces; k++)
+            if (sc->places[k].type == SCENE_PLACE_STAGE && sc->places[k].has_volume)
+                hall->stage = &sc->places[k];
+        if (hall->stage)
+            over->stage_of = hall;
+    }
 }
 
 int room_add_member(struct room *r, struct session *s)
@@ -57,6 +92,10 @@ static void remove_member(struct room *r, struct session *s)
     r->members[s->slot] = r->members[--r->n];
     r->members[s->slot]->slot = s->slot;
     s->room = NULL;
+    if (s->on_stage) {
+        s->on_stage = false;
+        r->stage_changed = true;
+    }
 }
 
 void room_broadcast_enc(struct venue *v, struct room *r, const struct session *except,
@@ -71,23 +110,63 @@ void room_broadcast_enc(struct venue *v, struct room *r, const struct session *e
     frame_unref(f);
 }
 
-void room_presence(struct venue *v, struct session *s, const char *event)
+static void presence(struct venue *v, struct session *s, const char *event,
+                     const struct session *except)
 {
     struct proto_user u = venue_user_view(s);
     proto_buf_reset(&v->enc);
     if (proto_encode_presence(&v->enc, s->room->id, event, &u) == 0)
-        room_broadcast_enc(v, s->room, s, MOUT_PRESENCE);
+        room_broadcast_enc(v, s->room, except, MOUT_PRESENCE);
+}
+
+void room_presence(struct venue *v, struct session *s, const char *event)
+{
+    presence(v, s, event, s);
+}
+
+void room_presence_all(struct venue *v, struct session *s, const char *event)
+{
+    presence(v, s, event, NULL);
+}
+
+void room_state_changed(struct venue *v, struct room *r)
+{
+    proto_buf_reset(&v->enc);
+    if (proto_encode_room_state(&v->enc, r->id, r->locked, room_capacity(r)) == 0)
+        room_broadcast_enc(v, r, NULL, MOUT_ROOM);
+}
+
+/* The roster of list[0..n) into v->users. */
+static int users_of(struct venue *v, struct session *const *list, size_t n)
+{
+    if (venue_grow((void **)&v->users, &v->users_cap, n ? n : 1, sizeof(*v->users)) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        v->users[i] = venue_user_view(list[i]);
+    return 0;
 }
 
 int room_encode_joined(struct venue *v, struct session *s, const struct proto_id *re)
 {
     struct room *r = s->room;
-    if (venue_grow((void **)&v->users, &v->users_cap, r->n, sizeof(*v->users)) < 0)
+    if (users_of(v, r->members, r->n) < 0)
         return -1;
-    for (size_t i = 0; i < r->n; i++)
-        v->users[i] = venue_user_view(r->members[i]);
     proto_buf_reset(&v->enc);
     return proto_encode_joined(&v->enc, r->id, r->scene->name, r->scene_url, v->users, r->n, re);
+}
+
+int room_encode_stage(struct venue *v, struct room *r)
+{
+    struct room *hall = r->stage_of;
+    size_t n = 0;
+    assert(hall);
+    if (venue_grow((void **)&v->users, &v->users_cap, hall->n ? hall->n : 1, sizeof(*v->users)) < 0)
+        return -1;
+    for (size_t i = 0; i < hall->n; i++)
+        if (hall->members[i]->on_stage)
+            v->users[n++] = venue_user_view(hall->members[i]);
+    proto_buf_reset(&v->enc);
+    return proto_encode_stage(&v->enc, hall->id, v->users, n);
 }
 
 void room_encode_entry(struct venue *v, struct session *s)
@@ -122,24 +201,55 @@ static void arrival_pose(struct venue *v, struct session *s, struct room *r)
     scene_spawn_at(r->scene, r->arrivals++, s->p, s->q);
 }
 
+/* Why s may not enter r, sent as an error; false when it may. */
+static bool refused(struct venue *v, struct session *s, struct room *r, enum room_enter_how how,
+                    const struct proto_id *re)
+{
+    long long until;
+    char msg[160];
+
+    if (how == ROOM_ENTER_SELF) {
+        if (s->role == ROLE_GUEST && !r->scene->guests_enter) {
+            venue_send_error(v, s, "forbidden", "join: this room is for registered participants",
+                             re);
+            return true;
+        }
+        if (v->reg && registry_sanction_check(v->reg, SANCTION_BAN, s->user_id, r->id,
+                                              venue_wall(v), &until) == 1) {
+            venue_send_error(v, s, "forbidden", "join: you are banned from this room", re);
+            return true;
+        }
+        if (r->locked && s->role < ROLE_MODERATOR) {
+            venue_send_error(v, s, "forbidden", "join: the room is locked", re);
+            return true;
+        }
+    }
+    /* A moderator's move may use the reserved seats: it is their call. */
+    if (room_free_places(r, how == ROOM_ENTER_MOVED ? ROLE_ADMIN : s->role) <= 0) {
+        const char *over = r->scene->overflow[0] ? r->scene->overflow : NULL;
+        snprintf(msg, sizeof(msg), "join: the room is full%s%s",
+                 over ? "; its overflow room is " : "", over ? over : "");
+        proto_buf_reset(&v->enc);
+        if (proto_encode_error_overflow(&v->enc, "room_full", msg, over, re) == 0)
+            venue_send_enc(v, s, MOUT_ERROR);
+        return true;
+    }
+    return false;
+}
+
 int room_enter(struct venue *v, struct session *s, struct room *r, const struct scene_spawn *via,
-               const struct proto_id *re)
+               enum room_enter_how how, const struct proto_id *re)
 {
     if (s->room != r) {
-        if ((int)r->n >= r->scene->capacity) {
-            venue_send_error(v, s, "room_full", "join: the room is full", re);
+        if (refused(v, s, r, how, re))
             return -1;
-        }
         room_exit(v, s);
         if (room_add_member(r, s) < 0) {
             venue_send_error(v, s, "bad_request", "join: out of memory", re);
             return -1;
         }
-        if (via) /* the same rings around the portal's spawn point */
-            scene_spawn_at(r->scene,
-                           (unsigned)(via - r->scene->spawns) +
-                               (unsigned)r->scene->nspawns * r->arrivals++,
-                           s->p, s->q);
+        if (via)
+            scene_spawn_near(r->scene, via, r->arrivals++, s->p, s->q);
         else
             arrival_pose(v, s, r);
         s->in_portal = scene_portal_at(r->scene, s->p) != NULL;
@@ -149,61 +259,113 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
         room_encode_entry(v, s);
         room_presence(v, s, "join");
     }
-    if (room_encode_joined(v, s, re) == 0)
-        venue_send_enc(v, s, MOUT_JOINED);
+    room_send_view(v, s, re);
     return 0;
 }
 
-/* A poses frame of the entries of list[0..n), never except's. NULL when it would be empty or memory
- * ran out. */
-static struct frame *poses_frame(const struct venue *v, struct session **list, size_t n,
-                                 const struct session *except)
+void room_send_view(struct venue *v, struct session *s, const struct proto_id *re)
 {
+    if (room_encode_joined(v, s, re) == 0)
+        venue_send_enc(v, s, MOUT_JOINED);
+    if (s->room->stage_of && room_encode_stage(v, s->room) == 0)
+        venue_send_enc(v, s, MOUT_STAGE);
+}
+
+/* A poses frame of the entries of a[0..na) and b[0..nb), never except's.
+ * NULL when it would be empty or memory ran out. */
+static struct frame *poses_frame(const struct venue *v, struct session *const *a, size_t na,
+                                 struct session *const *b, size_t nb, const struct session *except)
+{
+    struct session *const *lists[2] = {a, b};
+    size_t counts[2] = {na, nb};
     char head[64];
     int hn = snprintf(head, sizeof(head), "{\"type\":\"poses\",\"tick\":%lld,\"users\":[", v->tick);
     size_t size = (size_t)hn + 2, count = 0;
     struct frame *f;
 
-    for (size_t i = 0; i < n; i++)
-        if (list[i] != except && list[i]->entry_len) {
-            size += list[i]->entry_len + 1;
-            count++;
-        }
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++)
+            if (lists[l][i] != except && lists[l][i]->entry_len) {
+                size += lists[l][i]->entry_len + 1;
+                count++;
+            }
     if (count == 0 || !(f = frame_new(FRAME_POSES, size)))
         return NULL;
     frame_append(f, head, (size_t)hn);
     count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (list[i] == except || !list[i]->entry_len)
-            continue;
-        if (count++)
-            frame_append(f, ",", 1);
-        frame_append(f, list[i]->entry, list[i]->entry_len);
+    for (int l = 0; l < 2; l++) {
+        for (size_t i = 0; i < counts[l]; i++) {
+            const struct session *s = lists[l][i];
+            if (s == except || !s->entry_len)
+                continue;
+            if (count++)
+                frame_append(f, ",", 1);
+            frame_append(f, s->entry, s->entry_len);
+        }
     }
     frame_append(f, "]}", 2);
     return f;
 }
 
-void room_fanout(struct venue *v, struct room *r)
+void room_collect(struct venue *v, struct room *r)
 {
-    size_t nmov = 0;
-    struct frame *shared = NULL;
-
-    if (r->n == 0)
-        return;
-    if (venue_grow((void **)&v->movers, &v->movers_cap, r->n, sizeof(*v->movers)) < 0)
+    r->nmov = 0;
+    if (r->n == 0 || venue_grow((void **)&r->movers, &r->movers_cap, r->n, sizeof(*r->movers)) < 0)
         return;
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
-        if (s->moved) {
-            room_encode_entry(v, s);
-            s->moved = false;
-            s->moved_tick = v->tick;
-            v->movers[nmov++] = s;
+        if (!s->moved)
+            continue;
+        room_encode_entry(v, s);
+        s->moved = false;
+        s->moved_tick = v->tick;
+        r->movers[r->nmov++] = s;
+        if (r->stage) {
+            bool on = scene_place_at(r->scene, SCENE_PLACE_STAGE, s->p) == r->stage;
+            if (on != s->on_stage) {
+                s->on_stage = on;
+                r->stage_changed = true;
+            }
         }
     }
-    if (nmov)
-        shared = poses_frame(v, v->movers, nmov, NULL);
+}
+
+/* The hall's stage people among its movers, for the overflow room. Uses
+ * the hall's movers array order; returns how many, moved to the front of
+ * out (which holds hall->nmov). */
+static size_t stage_movers(const struct room *hall, struct session **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < hall->nmov; i++)
+        if (hall->movers[i]->on_stage)
+            out[n++] = hall->movers[i];
+    return n;
+}
+
+void room_send(struct venue *v, struct room *r)
+{
+    struct room *hall = r->stage_of;
+    struct session **extra = NULL, **stage_all = NULL; /* v->stage_scratch, reused */
+    size_t nextra = 0, nstage = 0;
+    struct frame *shared = NULL;
+
+    if (hall && hall->stage_changed && room_encode_stage(v, r) == 0)
+        room_broadcast_enc(v, r, NULL, MOUT_STAGE);
+    if (r->n == 0)
+        return;
+    if (hall && hall->n) {
+        if (venue_grow((void **)&v->stage_scratch, &v->stage_scratch_cap, hall->n * 2,
+                       sizeof(*v->stage_scratch)) == 0) {
+            extra = v->stage_scratch;
+            stage_all = extra + hall->n;
+            nextra = stage_movers(hall, extra);
+            for (size_t i = 0; i < hall->n; i++)
+                if (hall->members[i]->on_stage)
+                    stage_all[nstage++] = hall->members[i];
+        }
+    }
+    if (r->nmov || nextra)
+        shared = poses_frame(v, r->movers, r->nmov, extra, nextra, NULL);
 
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
@@ -218,10 +380,11 @@ void room_fanout(struct venue *v, struct room *r)
             s->resync = true;
         }
         if (s->resync) {
-            f = poses_frame(v, r->members, r->n, s);
+            f = poses_frame(v, r->members, r->n, stage_all, nstage, s);
             s->resync = false;
         } else if (shared) {
-            f = s->moved_tick == v->tick ? poses_frame(v, v->movers, nmov, s) : frame_ref(shared);
+            f = s->moved_tick == v->tick ? poses_frame(v, r->movers, r->nmov, extra, nextra, s)
+                                         : frame_ref(shared);
         }
         if (f) {
             venue_enqueue(v, s, f, MOUT_POSES);

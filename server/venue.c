@@ -14,8 +14,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-static const char ROLE_GUEST[] = "guest";
-
 int venue_grow(void **arr, size_t *cap, size_t n, size_t sz)
 {
     size_t ncap;
@@ -65,9 +63,11 @@ struct proto_user venue_user_view(const struct session *s)
     struct proto_user u = {
         .id = s->user_id,
         .name = s->name,
-        .role = s->role,
+        .role = role_name(s->role),
         .status = s->status == PROTO_STATUS_AWAY ? "away" : "active",
         .hand = s->hand,
+        .hand_at = s->hand ? s->hand_at : 0,
+        .muted = s->muted_until != 0,
         .p = s->p,
         .q = s->q,
     };
@@ -131,13 +131,46 @@ static void detach(struct venue *v, struct session *s)
         s->dead = true;
 }
 
-void venue_close_session(struct venue *v, struct session *s, int code, const char *reason)
+void venue_close_session(struct venue *v, struct session *s, int code, const char *reason,
+                         struct frame *last)
 {
     void *conn = s->conn;
     if (!conn)
         return;
     detach(v, s);
-    v->io.close(v->io.ctx, conn, code, reason);
+    v->io.close(v->io.ctx, conn, code, reason, last);
+}
+
+void venue_refuse(struct venue *v, struct session *s, int code, const char *ecode,
+                  const char *message, const struct proto_id *re)
+{
+    struct frame *f = NULL;
+    proto_buf_reset(&v->enc);
+    if (proto_encode_error(&v->enc, ecode, message, re) == 0)
+        f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len);
+    v->m.out_by_type[MOUT_ERROR] += f != NULL;
+    venue_close_session(v, s, code, message, f);
+    frame_unref(f);
+}
+
+long long venue_wall(const struct venue *v)
+{
+    return v->now + v->wall_offset;
+}
+
+void venue_set_wall(struct venue *v, long long wall_ms, long long now_ms)
+{
+    v->wall_offset = wall_ms - now_ms;
+}
+
+struct session *venue_find_user(const struct venue *v, const char *user_id)
+{
+    for (size_t i = 0; i < v->nsessions; i++) {
+        struct session *s = v->sessions[i];
+        if (s->hello && !s->dead && strcmp(s->user_id, user_id) == 0)
+            return s;
+    }
+    return NULL;
 }
 
 void venue_enqueue(struct venue *v, struct session *s, struct frame *f, enum metric_out type)
@@ -165,7 +198,7 @@ void venue_enqueue(struct venue *v, struct session *s, struct frame *f, enum met
     }
     if (r == OUTQ_FULL) {
         v->m.dropped[MDROP_CLOSED_SLOW]++;
-        venue_close_session(v, s, VENUE_CLOSE_POLICY, "too slow: outgoing queue full");
+        venue_close_session(v, s, VENUE_CLOSE_POLICY, "too slow: outgoing queue full", NULL);
         return;
     }
     v->m.out_by_type[type]++;
@@ -220,7 +253,7 @@ static bool rate_take(struct venue *v, struct session *s, enum metric_rate kind,
     s->strike_window = window;
     if (s->strikes >= 3) {
         v->m.closed_flood++;
-        venue_close_session(v, s, VENUE_CLOSE_POLICY, "flooding");
+        venue_close_session(v, s, VENUE_CLOSE_POLICY, "flooding", NULL);
         return false;
     }
     snprintf(msg, sizeof(msg), "%s: over %d per second; the excess is dropped", what[kind],
@@ -295,7 +328,7 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     if (t->conn) {
         void *old = t->conn;
         t->conn = NULL;
-        v->io.close(v->io.ctx, old, VENUE_CLOSE_RESUMED, "session resumed elsewhere");
+        v->io.close(v->io.ctx, old, VENUE_CLOSE_RESUMED, "session resumed elsewhere", NULL);
     }
     s->conn = NULL;
     s->dead = true;
@@ -315,14 +348,34 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
         v->m.out_by_type[MOUT_WELCOME]++;
         frame_unref(f);
     }
-    if (t->room && room_encode_joined(v, t, NULL) == 0)
-        venue_send_enc(v, t, MOUT_JOINED);
+    if (t->room)
+        room_send_view(v, t, NULL);
     wake(v, t);
+}
+
+/* A token was given: the registered user it stands for, or a refusal. */
+static bool check_token(struct venue *v, struct session *s, const struct proto_msg *m,
+                        struct reg_user *u)
+{
+    long long until;
+    if (!v->reg || registry_token_check(v->reg, m->u.hello.token, venue_wall(v), u) != 1) {
+        venue_refuse(v, s, VENUE_CLOSE_UNAUTHORIZED, "unauthorized",
+                     "hello.token: unknown, expired or revoked", &m->id);
+        return false;
+    }
+    if (registry_sanction_check(v->reg, SANCTION_BAN, u->id, NULL, venue_wall(v), &until) == 1) {
+        venue_refuse(v, s, VENUE_CLOSE_REMOVED, "forbidden",
+                     "hello: you are banned from this venue", &m->id);
+        return false;
+    }
+    return true;
 }
 
 static void on_hello(struct venue *v, struct session *s, const struct proto_msg *m)
 {
-    char token[33];
+    char token[REG_TOKEN_LEN + 1];
+    struct reg_user u;
+    long long until;
 
     if (s->hello) {
         venue_send_error(v, s, "bad_request", "hello: already said", &m->id);
@@ -340,16 +393,48 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
         resume(v, s, t, m->u.hello.resume, &m->id);
         return;
     }
-    if (random_hex(s->user_id + 2, 8) < 0 || random_hex(token, 16) < 0) {
+    if (!m->u.hello.token[0] && strcmp(v->cfg.registration, "required") == 0) {
+        venue_refuse(v, s, VENUE_CLOSE_UNAUTHORIZED, "unauthorized",
+                     "hello.token: this venue is for registered participants; use your join link",
+                     &m->id);
+        return;
+    }
+    if (m->u.hello.token[0] && !check_token(v, s, m, &u))
+        return;
+    if (random_hex(token, REG_TOKEN_LEN / 2) < 0) {
         venue_send_error(v, s, "bad_request", "hello: no randomness available", &m->id);
         return;
     }
-    memcpy(s->user_id, "u-", 2);
+    if (m->u.hello.token[0]) {
+        /* The same person again (a second tab, a new device) takes over
+         * its session rather than appearing twice. */
+        struct session *t = venue_find_user(v, u.id);
+        if (t) {
+            sha256_hex(token, t->resume_hash);
+            t->role = u.role;
+            resume(v, s, t, token, &m->id);
+            return;
+        }
+        snprintf(s->user_id, sizeof(s->user_id), "%s", u.id);
+        snprintf(s->name, sizeof(s->name), "%s", u.name);
+        s->role = u.role;
+    } else {
+        if (random_hex(s->user_id + 2, 8) < 0) {
+            venue_send_error(v, s, "bad_request", "hello: no randomness available", &m->id);
+            return;
+        }
+        memcpy(s->user_id, "u-", 2);
+        snprintf(s->name, sizeof(s->name), "%s", m->u.hello.name);
+        s->role = ROLE_GUEST;
+        if (v->store &&
+            store_user_put(v->store, s->user_id, s->name, role_name(s->role), venue_wall(v)) < 0)
+            fprintf(stderr, "venued: store: %s\n", store_error(v->store));
+    }
     sha256_hex(token, s->resume_hash);
-    snprintf(s->name, sizeof(s->name), "%s", m->u.hello.name);
     s->hello = true;
-    if (v->store && store_user_put(v->store, s->user_id, s->name, s->role, v->now) < 0)
-        fprintf(stderr, "venued: store: %s\n", store_error(v->store));
+    if (v->reg && registry_sanction_check(v->reg, SANCTION_MUTE, s->user_id, NULL, venue_wall(v),
+                                          &until) == 1)
+        s->muted_until = until ? until : MUTED_FOREVER;
     encode_welcome(v, s, token, &m->id);
     venue_send_enc(v, s, MOUT_WELCOME);
 }
@@ -364,7 +449,7 @@ static void on_join(struct venue *v, struct session *s, const struct proto_msg *
         venue_send_error(v, s, "not_found", msg, &m->id);
         return;
     }
-    room_enter(v, s, r, NULL, &m->id);
+    room_enter(v, s, r, NULL, ROOM_ENTER_SELF, &m->id);
     histogram_observe(&v->m.join, mono_seconds() - t0);
 }
 
@@ -427,24 +512,36 @@ static void on_pose(struct venue *v, struct session *s, const struct proto_msg *
         const struct scene_spawn *sp = to ? scene_spawn_find(to->scene, portal->spawn) : NULL;
         s->in_portal = true;
         if (sp)
-            room_enter(v, s, to, sp, NULL);
+            room_enter(v, s, to, sp, ROOM_ENTER_SELF, NULL);
     }
 }
 
 static void on_chat(struct venue *v, struct session *s, const struct proto_msg *m)
 {
+    if (s->muted_until) {
+        venue_send_error(v, s, "forbidden", "chat: you are muted", &m->id);
+        return;
+    }
+    if (s->role == ROLE_GUEST && !s->room->scene->guests_chat) {
+        venue_send_error(v, s, "forbidden", "chat: guests cannot chat in this room", &m->id);
+        return;
+    }
     proto_buf_reset(&v->enc);
     if (proto_encode_chat(&v->enc, s->room->id, s->user_id, s->name, m->u.chat.text,
-                          (long long)time(NULL) * 1000) == 0)
+                          venue_wall(v)) == 0)
         room_broadcast_enc(v, s->room, NULL, MOUT_CHAT);
 }
 
 static void on_status(struct venue *v, struct session *s, const struct proto_msg *m)
 {
-    if (m->type == PROTO_STATUS)
+    if (m->type == PROTO_STATUS) {
         s->status = m->u.status.status;
-    else
+    } else {
+        /* The queue is ordered by when a hand went up: keep the first time. */
+        if (m->u.hand.up && !s->hand)
+            s->hand_at = venue_wall(v);
         s->hand = m->u.hand.up;
+    }
     if (s->room)
         room_presence(v, s, "update");
 }
@@ -464,7 +561,7 @@ void venue_message(struct venue *v, struct session *s, const char *buf, size_t l
     if (!s->conn)
         return;
     if (proto_parse(buf, len, &m, &e) < 0) {
-        v->m.in_by_type[PROTO_HAND + 1]++;
+        v->m.in_by_type[PROTO_TYPE_COUNT]++;
         if (rate_take(v, s, MRATE_OTHER, &e.re))
             venue_send_error(v, s, e.code, e.message, &e.re);
         return;
@@ -499,6 +596,11 @@ void venue_message(struct venue *v, struct session *s, const char *buf, size_t l
     case PROTO_STATUS:
     case PROTO_HAND:
         on_status(v, s, &m);
+        break;
+    case PROTO_MOD:
+        mod_handle(v, s, &m);
+        break;
+    case PROTO_TYPE_COUNT:
         break;
     }
 }
@@ -566,13 +668,18 @@ static bool check_session(struct venue *v, struct session *s)
 {
     const struct venue_config *c = &v->cfg;
     if (!s->dead && s->conn && !s->hello && v->now - s->connected_ms > c->hello_timeout_s * 1000LL)
-        venue_close_session(v, s, VENUE_CLOSE_POLICY, "no hello in time");
+        venue_close_session(v, s, VENUE_CLOSE_POLICY, "no hello in time", NULL);
     if (!s->dead && s->conn && s->out.count && v->now - s->progress_ms > c->stall_s * 1000LL) {
         v->m.dropped[MDROP_CLOSED_SLOW]++;
-        venue_close_session(v, s, VENUE_CLOSE_POLICY, "too slow: nothing read");
+        venue_close_session(v, s, VENUE_CLOSE_POLICY, "too slow: nothing read", NULL);
     }
     if (!s->dead && !s->conn && s->hello && v->now - s->detached_ms > c->resume_grace_s * 1000LL)
         s->dead = true;
+    if (s->muted_until && s->muted_until != MUTED_FOREVER && venue_wall(v) >= s->muted_until) {
+        s->muted_until = 0;
+        if (s->room)
+            room_presence_all(v, s, "update");
+    }
     if (!s->dead)
         return true;
     if (s->room) {
@@ -594,7 +701,12 @@ void venue_tick(struct venue *v, long long now_ms)
     v->now = now_ms;
     v->tick++;
     for (size_t i = 0; i < v->nrooms; i++)
-        room_fanout(v, v->rooms[i]);
+        room_collect(v, v->rooms[i]);
+    for (size_t i = 0; i < v->nrooms; i++)
+        room_send(v, v->rooms[i]);
+    for (size_t i = 0; i < v->nrooms; i++)
+        v->rooms[i]->stage_changed = false;
+    mod_tick(v);
     for (size_t i = v->nsessions; i-- > 0;)
         check_session(v, v->sessions[i]);
     if (now_ms - v->flushed_ms >= v->cfg.flush_ms) {
@@ -619,6 +731,8 @@ static void restore_session(void *arg, const struct store_session *ss)
     snprintf(s->name, sizeof(s->name), "%s", ss->name);
     s->hello = true;
     s->detached_ms = v->now;
+    if (role_parse(ss->role, &s->role) < 0)
+        s->role = ROLE_GUEST;
     memcpy(s->p, ss->p, sizeof(s->p));
     memcpy(s->q, ss->q, sizeof(s->q));
     r = ss->room_id ? room_find(v, ss->room_id) : NULL;
@@ -637,8 +751,8 @@ static void report_orphan_room(void *arg, const char *id)
 }
 
 struct venue *venue_new(const struct venue_config *cfg, const struct venue_io *io,
-                        const struct scene_set *scenes, struct store *store, long long now_ms,
-                        char *err, size_t errlen)
+                        const struct scene_set *scenes, struct store *store, struct registry *reg,
+                        long long now_ms, char *err, size_t errlen)
 {
     struct venue *v = calloc(1, sizeof(*v));
     if (!v) {
@@ -648,7 +762,9 @@ struct venue *venue_new(const struct venue_config *cfg, const struct venue_io *i
     v->cfg = *cfg;
     v->io = *io;
     v->store = store;
+    v->reg = reg;
     v->now = now_ms;
+    v->wall_offset = (long long)time(NULL) * 1000 - now_ms;
     v->flushed_ms = now_ms;
     if (venue_set_scenes(v, scenes, err, errlen) < 0) {
         venue_free(v);
@@ -664,6 +780,13 @@ struct venue *venue_new(const struct venue_config *cfg, const struct venue_io *i
             }
         }
         store_rooms_each(store, report_orphan_room, v);
+        for (size_t i = 0; reg && i < v->nrooms; i++) {
+            struct reg_room rs;
+            if (registry_room_get(reg, v->rooms[i]->id, &rs) == 1) {
+                v->rooms[i]->locked = rs.locked;
+                v->rooms[i]->capacity = rs.capacity;
+            }
+        }
         if (store_sessions_take(store, restore_session, v) < 0) {
             snprintf(err, errlen, "store: %s", store_error(store));
             venue_free(v);
@@ -686,7 +809,8 @@ void venue_free(struct venue *v)
     free(v->sessions);
     free(v->rooms);
     free(v->users);
-    free(v->movers);
+    free(v->stage_scratch);
+    free(v->breakouts);
     free(v->batch);
     proto_buf_free(&v->enc);
     free(v);
@@ -724,6 +848,7 @@ int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err,
         r->scene = sc;
     }
     v->scenes = scenes;
+    room_link_stages(v);
     return 0;
 }
 
@@ -746,7 +871,7 @@ void venue_shutdown(struct venue *v, long long now_ms)
             .resume_hash = s->resume_hash,
             .user_id = s->user_id,
             .name = s->name,
-            .role = s->role,
+            .role = role_name(s->role),
             .room_id = s->room ? s->room->id : NULL,
         };
         memcpy(saved[n].p, s->p, sizeof(s->p));
@@ -757,7 +882,8 @@ void venue_shutdown(struct venue *v, long long now_ms)
         fprintf(stderr, "venued: store: %s\n", store_error(v->store));
     free(saved);
     for (size_t i = 0; i < v->nsessions; i++)
-        venue_close_session(v, v->sessions[i], VENUE_CLOSE_GOING_AWAY, "server shutting down");
+        venue_close_session(v, v->sessions[i], VENUE_CLOSE_GOING_AWAY, "server shutting down",
+                            NULL);
 }
 
 int venue_render_rooms(const struct venue *v, struct proto_buf *b)
@@ -804,7 +930,7 @@ void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms)
         struct session *s = v->sessions[i];
         if (!s->hello || strcmp(s->user_id, user_id) != 0)
             continue;
-        venue_close_session(v, s, VENUE_CLOSE_UNAUTHORIZED, "registration revoked");
+        venue_close_session(v, s, VENUE_CLOSE_UNAUTHORIZED, "registration revoked", NULL);
         s->dead = true; /* no resume: the grant is gone */
     }
 }
@@ -812,8 +938,9 @@ void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms)
 static json_t *presence_user(const struct session *s)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "id", s->user_id, "name", s->name, "role",
-                     s->role, "status", s->status == PROTO_STATUS_AWAY ? "away" : "active", "hand",
-                     s->hand, "connected", s->conn != NULL);
+                     role_name(s->role), "status",
+                     s->status == PROTO_STATUS_AWAY ? "away" : "active", "hand", s->hand,
+                     "connected", s->conn != NULL);
 }
 
 int venue_render_presence(const struct venue *v, struct proto_buf *b)

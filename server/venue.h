@@ -27,6 +27,7 @@ struct venue;
 struct session;
 struct scene_set;
 struct store;
+struct registry;
 
 /* Close codes the core asks for. */
 enum {
@@ -35,6 +36,7 @@ enum {
     VENUE_CLOSE_TOO_LARGE = 1009,
     VENUE_CLOSE_UNAUTHORIZED = 4001,
     VENUE_CLOSE_RESUMED = 4002,
+    VENUE_CLOSE_REMOVED = 4003, /* kicked or banned by a moderator */
 };
 
 struct venue_io {
@@ -42,23 +44,28 @@ struct venue_io {
     /* conn's session has frames queued: ask to write when possible. */
     void (*wake)(void *ctx, void *conn);
     /*
-     * Close conn with this code and reason. From this call on, the core has
-     * forgotten conn: the transport must call no venue_* function for it
-     * again (not even venue_disconnect).
+     * Close conn with this code and reason, after writing last if it is
+     * not NULL (the transport takes a reference: frame_ref, frame_unref).
+     * From this call on, the core has forgotten conn: the transport must
+     * call no venue_* function for it again (not even venue_disconnect).
      */
-    void (*close)(void *ctx, void *conn, int code, const char *reason);
+    void (*close)(void *ctx, void *conn, int code, const char *reason, struct frame *last);
     /* conn now belongs to session s (a resume took over an older session). */
     void (*bind)(void *ctx, void *conn, struct session *s);
 };
 
 /*
  * A new venue with one room per scene. Loads sessions saved by the last
- * shutdown (detached, resumable for the grace period) and records rooms in
- * the store. NULL with a reason in err.
+ * shutdown (detached, resumable for the grace period), records rooms in
+ * the store and applies the room settings moderators left in the registry.
+ * store and reg may be NULL (nothing kept; everyone a guest). NULL with a
+ * reason in err.
  */
 struct venue *venue_new(const struct venue_config *cfg, const struct venue_io *io,
-                        const struct scene_set *scenes, struct store *store, long long now_ms,
-                        char *err, size_t errlen);
+                        const struct scene_set *scenes, struct store *store, struct registry *reg,
+                        long long now_ms, char *err, size_t errlen);
+/* Set the wall clock, as ms since the epoch at now_ms (tests). */
+void venue_set_wall(struct venue *v, long long wall_ms, long long now_ms);
 void venue_free(struct venue *v);
 
 /* A connection opened. The returned session lives until venue_disconnect

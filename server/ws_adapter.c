@@ -20,6 +20,7 @@ struct conn {
     bool too_large;          /* the current message is being discarded */
     int close_code;          /* nonzero: close at the next WRITEABLE */
     char close_reason[64];
+    struct frame *farewell; /* written before the close; a reference we hold */
 };
 
 static void io_wake(void *ctx, void *c)
@@ -28,12 +29,13 @@ static void io_wake(void *ctx, void *c)
     lws_callback_on_writable(((struct conn *)c)->wsi);
 }
 
-static void io_close(void *ctx, void *c, int code, const char *reason)
+static void io_close(void *ctx, void *c, int code, const char *reason, struct frame *last)
 {
     struct conn *conn = c;
     (void)ctx;
     conn->session = NULL;
     conn->close_code = code;
+    conn->farewell = last ? frame_ref(last) : NULL;
     snprintf(conn->close_reason, sizeof(conn->close_reason), "%s", reason);
     /* A client that does not read never becomes writeable: the close frame
      * is a courtesy, the timeout makes sure the connection goes. */
@@ -94,6 +96,17 @@ static int receive(struct server *srv, struct conn *c, const void *in, size_t le
 static int writeable(struct server *srv, struct conn *c)
 {
     struct frame *f;
+    if (c->farewell) {
+        f = c->farewell;
+        c->farewell = NULL;
+        if (lws_write(c->wsi, frame_data(f), f->len, LWS_WRITE_TEXT) < (int)f->len) {
+            frame_unref(f);
+            return -1;
+        }
+        frame_unref(f);
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    }
     if (c->close_code) {
         lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
                          (unsigned char *)c->close_reason, strlen(c->close_reason));
@@ -134,6 +147,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->session = NULL;
         venue_metrics(srv->venue)->connections--;
         proto_buf_free(&c->rx);
+        frame_unref(c->farewell);
+        c->farewell = NULL;
         return 0;
     default:
         return 0;

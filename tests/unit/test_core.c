@@ -32,6 +32,7 @@ struct fconn {
     char user_id[32];
     int closed_code; /* set when the core closes it */
     char reason[64];
+    char farewell[256]; /* the last frame written before the close */
     int wakes;
 };
 
@@ -41,12 +42,14 @@ static void f_wake(void *ctx, void *conn)
     ((struct fconn *)conn)->wakes++;
 }
 
-static void f_close(void *ctx, void *conn, int code, const char *reason)
+static void f_close(void *ctx, void *conn, int code, const char *reason, struct frame *last)
 {
     struct fconn *c = conn;
     (void)ctx;
     c->closed_code = code;
     snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    if (last)
+        snprintf(c->farewell, sizeof(c->farewell), "%.*s", (int)last->len, frame_data(last));
     c->s = NULL;
 }
 
@@ -159,7 +162,7 @@ static void join(struct venue *v, struct fconn *c, const char *room)
 static struct venue *new_venue(struct store *st)
 {
     char err[256];
-    struct venue *v = venue_new(&cfg, &io, &scenes, st, now, err, sizeof(err));
+    struct venue *v = venue_new(&cfg, &io, &scenes, st, NULL, now, err, sizeof(err));
     if (!v)
         fprintf(stderr, "venue_new: %s\n", err);
     return v;

@@ -1,0 +1,597 @@
+/*
+ * moderation.c - moderators' actions over the WebSocket: who may do what,
+ * to whom and where, and the audit record of each.
+ *
+ * The rules: attendees, speakers and guests may not moderate. Moderators
+ * act in the room they are in, on the people in it; admins act anywhere,
+ * on anyone, and on the whole venue (room "*"). Nobody acts on someone of
+ * the same or a higher role. Bans, mutes, locks and capacities go to the
+ * registry first, so they survive a restart. Every action done is audited.
+ */
+#include "venue_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One action being handled. */
+struct act {
+    struct venue *v;
+    struct session *actor;
+    const struct proto_msg *m;
+    struct room *room;  /* the room it applies to (NULL when venue_wide) */
+    bool venue_wide;    /* room "*": the whole venue */
+    struct session *ts; /* the target's session, live or detached, or NULL */
+    char tid[REG_ID_MAX];
+    char tname[REG_NAME_MAX];
+    enum role trole;
+};
+
+static void refuse(struct act *a, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void refuse(struct act *a, const char *code, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    venue_send_error(a->v, a->actor, code, msg, &a->m->id);
+}
+
+static void audit(struct venue *v, const struct session *actor, const char *action,
+                  const char *target, const struct room *room, const char *reason)
+{
+    struct reg_audit e = {
+        .ts_ms = venue_wall(v),
+        .actor_id = actor ? actor->user_id : "system",
+        .actor_name = actor ? actor->name : "venued",
+        .action = action,
+        .target_id = target,
+        .room = room ? room->id : NULL,
+        .reason = reason && reason[0] ? reason : NULL,
+    };
+    if (v->reg && registry_audit_add(v->reg, &e) < 0)
+        fprintf(stderr, "venued: audit: %s\n", registry_error(v->reg));
+}
+
+/* The action was done: record it and tell the actor. */
+static void done(struct act *a)
+{
+    const struct proto_msg *m = a->m;
+    audit(a->v, a->actor, proto_mod_action_name(m->u.mod.action), a->tid[0] ? a->tid : NULL,
+          a->room, m->u.mod.reason);
+    proto_buf_reset(&a->v->enc);
+    if (proto_encode_mod_ok(&a->v->enc, m->u.mod.action, &m->id) == 0)
+        venue_send_enc(a->v, a->actor, MOUT_MOD_OK);
+}
+
+/* The room the action applies to: the one named, or the actor's. */
+static bool resolve_room(struct act *a)
+{
+    const char *want = a->m->u.mod.room;
+    bool admin = a->actor->role >= ROLE_ADMIN;
+
+    if (strcmp(want, "*") == 0) {
+        if (!admin) {
+            refuse(a, "forbidden", "mod.room: only admins act on the whole venue");
+            return false;
+        }
+        a->venue_wide = true;
+        return true;
+    }
+    if (want[0]) {
+        a->room = room_find(a->v, want);
+        if (!a->room) {
+            refuse(a, "not_found", "mod.room: no room \"%s\"", want);
+            return false;
+        }
+        if (!admin && a->room != a->actor->room) {
+            refuse(a, "forbidden", "mod.room: moderators act in the room they are in");
+            return false;
+        }
+        return true;
+    }
+    if (!a->actor->room) {
+        refuse(a, "not_in_room", "mod.room: join a room or name one");
+        return false;
+    }
+    a->room = a->actor->room;
+    return true;
+}
+
+/* The action needs one room, not the whole venue. */
+static bool one_room(struct act *a)
+{
+    if (!resolve_room(a))
+        return false;
+    if (a->venue_wide) {
+        refuse(a, "bad_request", "mod.room: %s applies to one room",
+               proto_mod_action_name(a->m->u.mod.action));
+        return false;
+    }
+    return true;
+}
+
+/* Who the action is for, and whether the actor may act on them. */
+static bool resolve_target(struct act *a, const char *id)
+{
+    struct reg_user u;
+
+    a->ts = venue_find_user(a->v, id);
+    if (a->ts) {
+        snprintf(a->tid, sizeof(a->tid), "%s", a->ts->user_id);
+        snprintf(a->tname, sizeof(a->tname), "%s", a->ts->name);
+        a->trole = a->ts->role;
+    } else if (a->v->reg && registry_user_get(a->v->reg, id, &u) == 1) {
+        snprintf(a->tid, sizeof(a->tid), "%s", u.id);
+        snprintf(a->tname, sizeof(a->tname), "%s", u.name);
+        a->trole = u.role;
+    } else {
+        refuse(a, "not_found", "mod.target: no participant \"%s\"", id);
+        return false;
+    }
+    if (a->actor->role < ROLE_ADMIN && (!a->ts || !a->ts->room || a->ts->room != a->actor->room)) {
+        refuse(a, "forbidden", "mod.target: moderators act on people in their room");
+        return false;
+    }
+    if (a->trole >= a->actor->role) {
+        refuse(a, "forbidden", "mod.target: cannot act on a %s", role_name(a->trole));
+        return false;
+    }
+    return true;
+}
+
+static bool need_registry(struct act *a)
+{
+    if (a->v->reg)
+        return true;
+    refuse(a, "bad_request", "mod: this venue keeps no registry");
+    return false;
+}
+
+static long long until_of(const struct act *a)
+{
+    return a->m->u.mod.minutes ? venue_wall(a->v) + a->m->u.mod.minutes * 60000LL : 0;
+}
+
+/* Remove t from the venue: it hears why, its room sees it leave, its
+ * connection closes with 4003 and it cannot resume. */
+static void remove_from_venue(struct venue *v, struct session *t, const char *reason)
+{
+    struct frame *f = NULL;
+    if (t->room)
+        room_exit(v, t);
+    proto_buf_reset(&v->enc);
+    if (proto_encode_kicked(&v->enc, reason, NULL) == 0)
+        f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len);
+    v->m.out_by_type[MOUT_KICKED] += f != NULL;
+    venue_close_session(v, t, VENUE_CLOSE_REMOVED, "removed by a moderator", f);
+    frame_unref(f);
+    t->dead = true;
+}
+
+static void do_kick(struct act *a)
+{
+    if (!a->ts) {
+        refuse(a, "not_found", "mod.target: \"%s\" is not here", a->tid);
+        return;
+    }
+    remove_from_venue(a->v, a->ts, a->m->u.mod.reason);
+    a->ts = NULL;
+    done(a);
+}
+
+static void do_ban(struct act *a, bool ban)
+{
+    const struct proto_msg *m = a->m;
+    const char *room = a->venue_wide ? NULL : a->room->id;
+    struct session *t = a->ts;
+
+    if (!need_registry(a))
+        return;
+    if (ban ? registry_sanction_set(a->v->reg, SANCTION_BAN, a->tid, room, until_of(a),
+                                    m->u.mod.reason, a->actor->user_id, venue_wall(a->v)) < 0
+            : registry_sanction_clear(a->v->reg, SANCTION_BAN, a->tid, room) < 0) {
+        refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
+        return;
+    }
+    if (ban && t && a->venue_wide) {
+        remove_from_venue(a->v, t, m->u.mod.reason);
+    } else if (ban && t && t->room == a->room) {
+        room_exit(a->v, t);
+        proto_buf_reset(&a->v->enc);
+        if (proto_encode_kicked(&a->v->enc, m->u.mod.reason, a->room->id) == 0)
+            venue_send_enc(a->v, t, MOUT_KICKED);
+    }
+    done(a);
+}
+
+static void do_mute(struct act *a, bool mute)
+{
+    struct session *t = a->ts;
+    long long until = until_of(a);
+
+    if (!need_registry(a))
+        return;
+    if (mute ? registry_sanction_set(a->v->reg, SANCTION_MUTE, a->tid, NULL, until,
+                                     a->m->u.mod.reason, a->actor->user_id, venue_wall(a->v)) < 0
+             : registry_sanction_clear(a->v->reg, SANCTION_MUTE, a->tid, NULL) < 0) {
+        refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
+        return;
+    }
+    if (t) {
+        t->muted_until = mute ? (until ? until : MUTED_FOREVER) : 0;
+        if (t->room)
+            room_presence_all(a->v, t, "update");
+    }
+    done(a);
+}
+
+/* Lock, unlock or resize a room: kept in the registry, told to the room. */
+static bool do_room_setting(struct act *a)
+{
+    const struct proto_msg *m = a->m;
+    struct room *r = a->room;
+    struct reg_room rs;
+
+    if (m->u.mod.action == PROTO_MOD_CAPACITY)
+        rs = (struct reg_room){.locked = r->locked, .capacity = m->u.mod.capacity};
+    else
+        rs = (struct reg_room){.locked = m->u.mod.action == PROTO_MOD_LOCK ||
+                                         m->u.mod.action == PROTO_MOD_CLOSE_ROOM,
+                               .capacity = r->capacity};
+    if (a->v->reg && registry_room_set(a->v->reg, r->id, &rs) < 0) {
+        refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
+        return false;
+    }
+    r->locked = rs.locked;
+    r->capacity = rs.capacity;
+    room_state_changed(a->v, r);
+    return true;
+}
+
+static void do_move(struct act *a)
+{
+    struct room *to = room_find(a->v, a->m->u.mod.room);
+    if (!a->ts) {
+        refuse(a, "not_found", "mod.target: \"%s\" is not here", a->tid);
+        return;
+    }
+    if (!to) {
+        refuse(a, "not_found", "mod.room: no room \"%s\"", a->m->u.mod.room);
+        return;
+    }
+    if (to == a->ts->room) {
+        refuse(a, "bad_request", "mod.room: \"%s\" is already there", a->tname);
+        return;
+    }
+    if (room_free_places(to, ROLE_ADMIN) <= 0) {
+        refuse(a, "room_full", "mod.room: \"%s\" is full", to->id);
+        return;
+    }
+    room_enter(a->v, a->ts, to, NULL, ROOM_ENTER_MOVED, NULL);
+    a->room = to;
+    done(a);
+}
+
+static void do_role(struct act *a, bool promote)
+{
+    enum role to = promote ? ROLE_SPEAKER : ROLE_ATTENDEE;
+    if (promote ? a->trole >= ROLE_SPEAKER : a->trole != ROLE_SPEAKER) {
+        refuse(a, "bad_request", "mod.target: \"%s\" is a %s", a->tname, role_name(a->trole));
+        return;
+    }
+    if (a->v->reg && registry_user_set_role(a->v->reg, a->tid, to) < 0) {
+        refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
+        return;
+    }
+    if (a->ts) {
+        a->ts->role = to;
+        if (a->ts->room)
+            room_presence_all(a->v, a->ts, "update");
+    }
+    done(a);
+}
+
+static void do_announce(struct act *a)
+{
+    struct venue *v = a->v;
+    const struct session *actor = a->actor;
+    struct frame *f;
+
+    proto_buf_reset(&v->enc);
+    if (proto_encode_announce(&v->enc, actor->user_id, actor->name, a->m->u.mod.text,
+                              a->venue_wide ? NULL : a->room->id, venue_wall(v)) < 0 ||
+        !(f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len)))
+        return;
+    if (a->venue_wide) {
+        for (size_t i = 0; i < v->nsessions; i++)
+            if (v->sessions[i]->hello && !v->sessions[i]->dead)
+                venue_enqueue(v, v->sessions[i], f, MOUT_ANNOUNCE);
+    } else {
+        for (size_t i = 0; i < a->room->n; i++)
+            venue_enqueue(v, a->room->members[i], f, MOUT_ANNOUNCE);
+    }
+    frame_unref(f);
+    done(a);
+}
+
+static void lower_hand(struct venue *v, struct session *t)
+{
+    if (!t->hand)
+        return;
+    t->hand = false;
+    t->hand_at = 0;
+    if (t->room)
+        room_presence_all(v, t, "update");
+}
+
+static void do_lower_all(struct act *a)
+{
+    for (size_t i = 0; i < a->room->n; i++)
+        lower_hand(a->v, a->room->members[i]);
+    done(a);
+}
+
+/* Move everyone in from to to; all or nobody. */
+static bool move_all(struct venue *v, struct room *from, struct room *to)
+{
+    if (room_capacity(to) - (int)to->n < (int)from->n)
+        return false;
+    while (from->n)
+        room_enter(v, from->members[from->n - 1], to, NULL, ROOM_ENTER_MOVED, NULL);
+    return true;
+}
+
+static void do_close_room(struct act *a)
+{
+    struct room *lobby = room_find(a->v, "lobby");
+    if (!lobby || lobby == a->room) {
+        refuse(a, "bad_request", "mod.room: the lobby cannot be closed");
+        return;
+    }
+    if (!move_all(a->v, a->room, lobby)) {
+        refuse(a, "room_full", "mod.room: the lobby has no room for everyone");
+        return;
+    }
+    if (do_room_setting(a))
+        done(a);
+}
+
+static struct breakout *breakout_of(struct venue *v, const struct room *from)
+{
+    for (size_t i = 0; i < v->nbreakouts; i++)
+        if (v->breakouts[i].from == from)
+            return &v->breakouts[i];
+    return NULL;
+}
+
+/*
+ * Send people from a->room to the breakout rooms, split evenly in turn:
+ * the participants named in targets, or everyone the actor outranks. All
+ * or nobody: every room must exist and have space for its share.
+ */
+static void do_breakout(struct act *a)
+{
+    struct venue *v = a->v;
+    const struct proto_msg *m = a->m;
+    struct room *from = a->room, *to[PROTO_MOD_ROOMS_MAX];
+    struct session **who;
+    size_t n = 0, nrooms = m->u.mod.nrooms;
+    int share[PROTO_MOD_ROOMS_MAX] = {0};
+    struct breakout *b;
+
+    if (breakout_of(v, from)) {
+        refuse(a, "bad_request", "mod: a breakout from \"%s\" is running; recall it first",
+               from->id);
+        return;
+    }
+    for (size_t i = 0; i < nrooms; i++) {
+        to[i] = room_find(v, m->u.mod.rooms[i]);
+        if (!to[i] || to[i] == from) {
+            refuse(a, to[i] ? "bad_request" : "not_found", "mod.rooms[%zu]: %s \"%s\"", i,
+                   to[i] ? "cannot be the room itself:" : "no room", m->u.mod.rooms[i]);
+            return;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (to[k] == to[i]) {
+                refuse(a, "bad_request", "mod.rooms[%zu]: \"%s\" twice", i, to[i]->id);
+                return;
+            }
+    }
+    if (venue_grow((void **)&v->stage_scratch, &v->stage_scratch_cap, from->n + 1,
+                   sizeof(*v->stage_scratch)) < 0)
+        return;
+    who = v->stage_scratch;
+    if (m->u.mod.ntargets) {
+        for (size_t i = 0; i < m->u.mod.ntargets; i++) {
+            struct session *t = venue_find_user(v, m->u.mod.targets[i]);
+            if (!t || t->room != from || t->role >= a->actor->role) {
+                refuse(a, t && t->room == from ? "forbidden" : "not_found",
+                       "mod.targets[%zu]: \"%s\" %s", i, m->u.mod.targets[i],
+                       t && t->room == from ? "outranks you" : "is not in this room");
+                return;
+            }
+            who[n++] = t;
+        }
+    } else {
+        for (size_t i = 0; i < from->n; i++)
+            if (from->members[i]->role < a->actor->role)
+                who[n++] = from->members[i];
+    }
+    if (n == 0) {
+        refuse(a, "bad_request", "mod.targets: nobody to send");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        share[i % nrooms]++;
+    for (size_t i = 0; i < nrooms; i++)
+        if (room_capacity(to[i]) - (int)to[i]->n < share[i]) {
+            refuse(a, "room_full", "mod.rooms[%zu]: \"%s\" has no room for %d more", i, to[i]->id,
+                   share[i]);
+            return;
+        }
+    if (venue_grow((void **)&v->breakouts, &v->breakouts_cap, v->nbreakouts + 1,
+                   sizeof(*v->breakouts)) < 0)
+        return;
+    b = &v->breakouts[v->nbreakouts++];
+    memset(b, 0, sizeof(*b));
+    b->from = from;
+    b->ends_ms = v->now + m->u.mod.minutes * 60000LL;
+    snprintf(b->actor_id, sizeof(b->actor_id), "%s", a->actor->user_id);
+    snprintf(b->actor_name, sizeof(b->actor_name), "%s", a->actor->name);
+    for (size_t i = 0; i < n; i++) {
+        struct session *t = who[i];
+        struct room *dest = to[i % nrooms];
+        proto_buf_reset(&v->enc);
+        if (proto_encode_breakout(&v->enc, dest->id, from->id,
+                                  venue_wall(v) + m->u.mod.minutes * 60000LL) == 0)
+            venue_send_enc(v, t, MOUT_BREAKOUT);
+        room_enter(v, t, dest, NULL, ROOM_ENTER_MOVED, NULL);
+        t->breakout_from = from;
+    }
+    done(a);
+}
+
+/* Bring a breakout's people back to its room, together: all or nobody. */
+static bool recall(struct venue *v, struct breakout *b)
+{
+    struct room *from = b->from;
+    int back = 0;
+
+    for (size_t i = 0; i < v->nsessions; i++)
+        back += v->sessions[i]->breakout_from == from && v->sessions[i]->room != from;
+    if (room_capacity(from) - (int)from->n < back)
+        return false;
+    for (size_t i = 0; i < v->nsessions; i++) {
+        struct session *t = v->sessions[i];
+        if (t->breakout_from != from)
+            continue;
+        t->breakout_from = NULL;
+        if (t->room != from && !t->dead)
+            room_enter(v, t, from, NULL, ROOM_ENTER_MOVED, NULL);
+    }
+    *b = v->breakouts[--v->nbreakouts];
+    return true;
+}
+
+static void do_recall(struct act *a)
+{
+    struct room *from = a->m->u.mod.room[0] ? room_find(a->v, a->m->u.mod.room) : a->actor->room;
+    struct breakout *b = from ? breakout_of(a->v, from) : NULL;
+
+    if (!b) {
+        refuse(a, "not_found", "mod.room: no breakout from this room is running");
+        return;
+    }
+    /* Whoever started it may call it back from a breakout room. */
+    if (strcmp(b->actor_id, a->actor->user_id) != 0 && !resolve_room(a))
+        return;
+    a->room = from;
+    if (!recall(a->v, b)) {
+        refuse(a, "room_full", "mod: \"%s\" has no room for everyone to come back", from->id);
+        return;
+    }
+    done(a);
+}
+
+void mod_tick(struct venue *v)
+{
+    for (size_t i = v->nbreakouts; i-- > 0;) {
+        struct breakout *b = &v->breakouts[i];
+        struct room *from = b->from;
+        if (v->now < b->ends_ms)
+            continue;
+        if (recall(v, b)) {
+            audit(v, NULL, "recall", NULL, from, "the breakout's time is up");
+        } else {
+            fprintf(stderr, "venued: breakout from %s: no room to come back; retrying\n", from->id);
+            b->ends_ms = v->now + 5000;
+        }
+    }
+}
+
+void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *m)
+{
+    struct act a = {.v = v, .actor = actor, .m = m};
+    enum proto_mod_action act = m->u.mod.action;
+
+    if (actor->role < ROLE_MODERATOR) {
+        refuse(&a, "forbidden", "mod: only moderators and admins moderate");
+        return;
+    }
+    switch (act) {
+    case PROTO_MOD_LOCK:
+    case PROTO_MOD_UNLOCK:
+    case PROTO_MOD_CAPACITY:
+        if (one_room(&a) && do_room_setting(&a))
+            done(&a);
+        return;
+    case PROTO_MOD_ANNOUNCE:
+        if (resolve_room(&a))
+            do_announce(&a);
+        return;
+    case PROTO_MOD_LOWER_ALL_HANDS:
+        if (one_room(&a))
+            do_lower_all(&a);
+        return;
+    case PROTO_MOD_CLOSE_ROOM:
+        if (one_room(&a))
+            do_close_room(&a);
+        return;
+    case PROTO_MOD_BREAKOUT:
+        if (one_room(&a))
+            do_breakout(&a);
+        return;
+    case PROTO_MOD_RECALL:
+        do_recall(&a);
+        return;
+    case PROTO_MOD_MOVE:
+        /* room names where to: the target must be in the actor's room. */
+        if (resolve_target(&a, m->u.mod.target))
+            do_move(&a);
+        return;
+    default:
+        break;
+    }
+    /* The rest act on a target, in the room named (bans: or the whole
+     * venue) or else the target's. */
+    if (!resolve_target(&a, m->u.mod.target))
+        return;
+    if (m->u.mod.room[0] && !resolve_room(&a))
+        return;
+    if (a.venue_wide && act != PROTO_MOD_BAN && act != PROTO_MOD_UNBAN)
+        a.venue_wide = false;
+    if (!a.room && !a.venue_wide)
+        a.room = a.ts ? a.ts->room : NULL;
+    switch (act) {
+    case PROTO_MOD_KICK:
+        do_kick(&a);
+        break;
+    case PROTO_MOD_BAN:
+    case PROTO_MOD_UNBAN:
+        if (!a.venue_wide && !a.room)
+            refuse(&a, "bad_request", "mod.room: name the room, or \"*\" for the venue");
+        else
+            do_ban(&a, act == PROTO_MOD_BAN);
+        break;
+    case PROTO_MOD_MUTE:
+    case PROTO_MOD_UNMUTE:
+        do_mute(&a, act == PROTO_MOD_MUTE);
+        break;
+    case PROTO_MOD_PROMOTE:
+    case PROTO_MOD_DEMOTE:
+        do_role(&a, act == PROTO_MOD_PROMOTE);
+        break;
+    case PROTO_MOD_LOWER_HAND:
+        if (a.ts)
+            lower_hand(v, a.ts);
+        done(&a);
+        break;
+    default:
+        refuse(&a, "bad_request", "mod.action: not handled here");
+        break;
+    }
+}
