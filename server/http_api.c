@@ -164,6 +164,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             break;
         return write_body(wsi, req);
     case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        /* lws frees req after either; the body buffer is ours. */
         if (req)
             proto_buf_free(&req->body);
         break;

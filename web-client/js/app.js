@@ -509,7 +509,9 @@ function moveMe(dtS) {
     state.controls.read(intent);
     if (intent.keyUsed) state.walkTo = null;
     let yaw = me.yaw + intent.turn * TURN_SPEED * dtS + intent.dragYaw;
-    const speed = intent.run ? RUN_SPEED : WALK_SPEED;
+    /* a far click-to-move target is jogged to */
+    const far = state.walkTo && Math.hypot(state.walkTo[0] - me.x, state.walkTo[1] - me.z) > 6;
+    const speed = intent.run || far ? RUN_SPEED : WALK_SPEED;
     let fwd = intent.forward;
     let side = intent.strafe;
     if (state.walkTo) {
@@ -698,6 +700,14 @@ window.__venue = {
     renderInfo() {
         const r = state.view && state.view.renderer;
         return r ? { calls: r.info.render.calls, triangles: r.info.render.triangles, quality: state.view.quality } : null;
+    },
+    /* click-to-move without the click: walk towards (x, z) on the floor */
+    walkTo(x, z) {
+        state.walkTo = [x, z];
+    },
+    /* where a world point is on the screen (3D view), for tests that click */
+    screenOf(x, y, z) {
+        return state.view && state.view.screenOf ? state.view.screenOf(x, y, z) : null;
     },
     describeError,
 };

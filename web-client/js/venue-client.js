@@ -36,6 +36,11 @@ const ERROR_TEXT = {
     too_large: 'That message is too long.',
 };
 
+/* A rejected request: message is the readable text; the server's own words stay in serverMessage. */
+function asError(err) {
+    return Object.assign(new Error(err.text), { code: err.code, serverMessage: err.message, re: err.re, text: err.text });
+}
+
 export function describeError(code, message) {
     const base = ERROR_TEXT[code] || 'Something went wrong.';
     return message && !ERROR_TEXT[code] ? `${base} (${message})` : base;
@@ -656,13 +661,13 @@ export class VenueClient extends EventTarget {
             /* hello refused: wrong or missing token. Do not retry. */
             this._stopped = true;
             this._emit('error', { ...err, fatal: true });
-            this._rejectFirst(Object.assign(new Error(err.text), err));
+            this._rejectFirst(asError(err));
             this.close();
             return;
         }
         const pend = re != null ? this._pending.get(re) : null;
         if (pend && pend.type === 'join') err.request = 'join';
-        this._settle(re, false, Object.assign(new Error(err.text), err));
+        this._settle(re, false, asError(err));
         this._emit('error', err);
     }
 }

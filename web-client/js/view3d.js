@@ -278,6 +278,14 @@ export class View3D {
         return [this.hit.x, this.hit.z];
     }
 
+    /* Client coordinates of a world point, or null if behind the camera. */
+    screenOf(x, y, z) {
+        const v = new THREE.Vector3(x, y, z).project(this.camera);
+        if (v.z > 1) return null;
+        const r = this.canvas.getBoundingClientRect();
+        return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height };
+    }
+
     _colour(av) {
         const key = av.away ? -1 - av.hue : av.hue;
         if (this.colourKey.get(av) === key) return false;

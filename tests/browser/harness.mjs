@@ -1,0 +1,216 @@
+/*
+ * harness.mjs - what the browser tests share: a real venued on a free port
+ * with a temporary data folder, Debian's Chromium driven by playwright-core,
+ * pages that have joined the venue, console-error capture, screenshots.
+ *
+ * Everything started here is stopped by stopAll() (call it in after()), and
+ * by an exit hook as a last resort, so no venued or chromium outlives a run.
+ * Environment: VENUED_BIN (the server binary), VENUE_ROOT (the repository).
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync, existsSync, cpSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join as pjoin, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = process.env.VENUE_ROOT || pjoin(here, '..', '..');
+export const BIN = process.env.VENUED_BIN || pjoin(ROOT, 'build', 'server', 'venued');
+export const ARTIFACTS = pjoin(ROOT, 'tests', 'artifacts');
+
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+const live = new Set(); /* things to stop: {stop()} */
+
+process.on('exit', () => {
+    for (const x of live) x.kill?.();
+});
+
+export function sleep(ms) {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+export function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = createServer();
+        s.unref();
+        s.on('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+/* ./venue copies three.js next to the client; do the same if a run skipped it. */
+export function ensureVendor() {
+    const dst = pjoin(ROOT, 'web-client', 'vendor', 'three');
+    if (existsSync(pjoin(dst, 'three.module.js')) && existsSync(pjoin(dst, 'three.core.js'))) return;
+    const src = pjoin(ROOT, 'node_modules', 'three', 'build');
+    mkdirSync(dst, { recursive: true });
+    cpSync(pjoin(src, 'three.module.js'), pjoin(dst, 'three.module.js'));
+    cpSync(pjoin(src, 'three.core.js'), pjoin(dst, 'three.core.js'));
+}
+
+/*
+ * Start venued. Returns {port, url, dataDir, restart(), stop(), log()}.
+ * restart() stops it gracefully (SIGTERM: sessions are saved) and starts it
+ * again on the same port and data folder.
+ */
+export async function startVenued(extraArgs = []) {
+    ensureVendor();
+    const port = await freePort();
+    const dataDir = mkdtempSync(pjoin(tmpdir(), 'venue-browser-'));
+    let proc = null;
+    let log = '';
+    const v = {
+        port,
+        url: `http://127.0.0.1:${port}`,
+        dataDir,
+        log: () => log,
+        kill() {
+            if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+        },
+        async start() {
+            proc = spawn(BIN, ['--port', String(port), '--data', dataDir, '--web', pjoin(ROOT, 'web-client'),
+                '--scenes', pjoin(ROOT, 'scenes', 'demo'), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+            proc.stdout.on('data', (d) => { log += d; });
+            proc.stderr.on('data', (d) => { log += d; });
+            const deadline = Date.now() + 20000;
+            for (;;) {
+                if (proc.exitCode !== null) throw new Error(`venued exited (${proc.exitCode}):\n${log}`);
+                try {
+                    const r = await fetch(`${v.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+                    if (r.ok) return;
+                } catch {
+                    /* not listening yet */
+                }
+                if (Date.now() > deadline) throw new Error(`venued did not answer /healthz:\n${log}`);
+                await sleep(100);
+            }
+        },
+        async stop() {
+            if (!proc || proc.exitCode !== null) return;
+            const exited = new Promise((r) => proc.once('exit', r));
+            proc.kill('SIGTERM');
+            const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
+            await exited;
+            clearTimeout(t);
+        },
+        async restart() {
+            await v.stop();
+            await v.start();
+        },
+        async dispose() {
+            await v.stop();
+            live.delete(v);
+            rmSync(dataDir, { recursive: true, force: true });
+        },
+    };
+    live.add(v);
+    await v.start();
+    return v;
+}
+
+/* Debian's Chromium; playwright gives each launch a fresh temporary --user-data-dir. */
+export async function launchBrowser() {
+    const browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: CHROMIUM_FLAGS,
+        timeout: 30000,
+    });
+    const b = {
+        browser,
+        kill() {
+            try {
+                browser.process?.()?.kill('SIGKILL');
+            } catch {
+                /* gone */
+            }
+        },
+        async dispose() {
+            live.delete(b);
+            await browser.close().catch(() => {});
+        },
+    };
+    live.add(b);
+    return b;
+}
+
+/*
+ * A new person: a fresh browser context and page, with console errors and
+ * page errors collected in page.errors. opts: {viewport, noWebGL, init}.
+ */
+export async function newPerson(browser, opts = {}) {
+    const context = await browser.newContext({
+        viewport: opts.viewport || { width: 1280, height: 800 },
+        reducedMotion: opts.reducedMotion || 'no-preference',
+        hasTouch: !!opts.hasTouch,
+        isMobile: !!opts.isMobile,
+    });
+    if (opts.noWebGL) {
+        await context.addInitScript(() => {
+            const orig = HTMLCanvasElement.prototype.getContext;
+            HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+                if (/webgl/i.test(kind)) return null;
+                return orig.call(this, kind, ...rest);
+            };
+        });
+    }
+    const page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.errors = [];
+    page.on('console', (m) => {
+        if (m.type() === 'error') page.errors.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
+    page.context_ = context;
+    return page;
+}
+
+/* Open the venue, fill the join form and wait until the room is drawn. */
+export async function join(page, baseUrl, name, { query = '', view = '3d' } = {}) {
+    await page.goto(`${baseUrl}/${query}`);
+    await page.fill('#join-name', name);
+    if (view === '2d') await page.check('input[name="view"][value="2d"]');
+    await page.click('#join-submit');
+    await page.waitForFunction(() => window.__venue && window.__venue.ready, null, { timeout: 20000 });
+    return page.evaluate(() => window.__venue.client.me.id);
+}
+
+/* The names listed in the roster (People tab), as text. */
+export async function rosterNames(page) {
+    return page.$$eval('#roster .pname', (els) => els.map((e) => e.textContent));
+}
+
+export async function shot(page, name) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = pjoin(ARTIFACTS, `${name}.png`);
+    await page.screenshot({ path });
+    return path;
+}
+
+/* Console errors are failures, apart from WebGL driver chatter. */
+export function consoleErrors(page) {
+    return page.errors.filter((e) => !/GL Driver Message|GPU stall/.test(e));
+}
+
+/* Poll fn in Node until it returns truthy, or throw after ms. */
+export async function until(fn, ms = 10000, what = 'condition') {
+    const deadline = Date.now() + ms;
+    let last;
+    for (;;) {
+        last = await fn();
+        if (last) return last;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(100);
+    }
+}
+
+export async function stopAll() {
+    for (const x of [...live]) await x.dispose?.();
+}
