@@ -183,6 +183,15 @@ void room_exit(struct venue *v, struct session *s)
 {
     if (!s->room)
         return;
+    /* Written now, not at the next batch: coming back at once must find it. */
+    if (s->store_dirty && v->store) {
+        struct store_pose sp = {.user_id = s->user_id, .room_id = s->room->id};
+        memcpy(sp.p, s->p, sizeof(sp.p));
+        memcpy(sp.q, s->q, sizeof(sp.q));
+        if (store_poses_put(v->store, &sp, 1, venue_wall(v)) < 0)
+            fprintf(stderr, "venued: store: %s\n", store_error(v->store));
+        s->store_dirty = false;
+    }
     room_presence(v, s, "leave");
     remove_member(s->room, s);
 }

@@ -682,15 +682,7 @@ static bool check_session(struct venue *v, struct session *s)
     }
     if (!s->dead)
         return true;
-    if (s->room) {
-        if (s->store_dirty && v->store) {
-            struct store_pose sp = {.user_id = s->user_id, .room_id = s->room->id};
-            memcpy(sp.p, s->p, sizeof(sp.p));
-            memcpy(sp.q, s->q, sizeof(sp.q));
-            store_poses_put(v->store, &sp, 1, v->now);
-        }
-        room_exit(v, s);
-    }
+    room_exit(v, s);
     session_free(v, s);
     return false;
 }
