@@ -353,6 +353,16 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     wake(v, t);
 }
 
+/* Whether s is muted, from the registry: mutes outlive sessions. */
+static void load_mute(struct venue *v, struct session *s)
+{
+    long long until;
+    s->muted_until = 0;
+    if (v->reg && registry_sanction_check(v->reg, SANCTION_MUTE, s->user_id, NULL, venue_wall(v),
+                                          &until) == 1)
+        s->muted_until = until ? until : MUTED_FOREVER;
+}
+
 /* A token was given: the registered user it stands for, or a refusal. */
 static bool check_token(struct venue *v, struct session *s, const struct proto_msg *m,
                         struct reg_user *u)
@@ -375,7 +385,6 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
 {
     char token[REG_TOKEN_LEN + 1];
     struct reg_user u;
-    long long until;
 
     if (s->hello) {
         venue_send_error(v, s, "bad_request", "hello: already said", &m->id);
@@ -412,6 +421,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
         if (t) {
             sha256_hex(token, t->resume_hash);
             t->role = u.role;
+            load_mute(v, t);
             resume(v, s, t, token, &m->id);
             return;
         }
@@ -432,9 +442,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
     }
     sha256_hex(token, s->resume_hash);
     s->hello = true;
-    if (v->reg && registry_sanction_check(v->reg, SANCTION_MUTE, s->user_id, NULL, venue_wall(v),
-                                          &until) == 1)
-        s->muted_until = until ? until : MUTED_FOREVER;
+    load_mute(v, s);
     encode_welcome(v, s, token, &m->id);
     venue_send_enc(v, s, MOUT_WELCOME);
 }

@@ -1,4 +1,13 @@
 # The venue core, driven without a network.
+add_library(core_harness STATIC unit/core_harness.c)
+target_include_directories(core_harness PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+target_link_libraries(core_harness PUBLIC venue_core PRIVATE venue_flags)
+
 add_executable(test_core unit/test_core.c)
-target_link_libraries(test_core PRIVATE venue_core venue_flags)
+target_link_libraries(test_core PRIVATE core_harness venue_flags)
 add_test(NAME core COMMAND test_core ${PROJECT_SOURCE_DIR}/scenes/demo)
+
+# Registration, roles and moderation, with the real store and registry.
+add_executable(test_moderation unit/test_moderation.c)
+target_link_libraries(test_moderation PRIVATE core_harness venue_flags)
+add_test(NAME moderation COMMAND test_moderation ${PROJECT_SOURCE_DIR}/scenes/demo)

@@ -1,0 +1,143 @@
+/*
+ * core_harness.c - see core_harness.h.
+ */
+#include "core_harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int passed, failed;
+
+static void f_wake(void *ctx, void *conn)
+{
+    (void)ctx;
+    ((struct fconn *)conn)->wakes++;
+}
+
+static void f_close(void *ctx, void *conn, int code, const char *reason, struct frame *last)
+{
+    struct fconn *c = conn;
+    (void)ctx;
+    c->closed_code = code;
+    snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    if (last)
+        snprintf(c->farewell, sizeof(c->farewell), "%.*s", (int)last->len, frame_data(last));
+    c->s = NULL;
+}
+
+static void f_bind(void *ctx, void *conn, struct session *s)
+{
+    (void)ctx;
+    ((struct fconn *)conn)->s = s;
+}
+
+const struct venue_io io = {.wake = f_wake, .close = f_close, .bind = f_bind};
+
+struct scene_set scenes;
+struct venue_config cfg;
+long long now = 1000000;
+
+void send_text(struct venue *v, struct fconn *c, const char *text)
+{
+    venue_message(v, c->s, text, strlen(text), now);
+}
+
+/* Pop every queued frame of c and return them as a JSON array (new ref). */
+json_t *drain(struct venue *v, struct fconn *c)
+{
+    json_t *all = json_array();
+    struct frame *f;
+    while (c->s && (f = venue_peek(c->s))) {
+        json_error_t e;
+        json_t *msg = json_loadb((const char *)frame_data(f), f->len, 0, &e);
+        if (!msg) {
+            fprintf(stderr, "invalid frame: %.*s\n", (int)f->len, frame_data(f));
+            failed++;
+        } else {
+            json_array_append_new(all, msg);
+        }
+        venue_sent(v, c->s, now);
+    }
+    return all;
+}
+
+const char *type_of(json_t *m)
+{
+    return json_string_value(json_object_get(m, "type"));
+}
+
+/* The first message of this type in msgs, borrowed, or NULL. */
+json_t *find(json_t *msgs, const char *type)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) if (strcmp(type_of(m), type) == 0) return m;
+    return NULL;
+}
+
+size_t count(json_t *msgs, const char *type)
+{
+    size_t i, n = 0;
+    json_t *m;
+    json_array_foreach(msgs, i, m) n += strcmp(type_of(m), type) == 0;
+    return n;
+}
+
+struct fconn *connect_as(struct venue *v, const char *name, char *resume_out)
+{
+    char text[256];
+    snprintf(text, sizeof(text), "{\"type\":\"hello\",\"name\":\"%s\",\"id\":1}", name);
+    return connect_hello(v, text, resume_out);
+}
+
+struct fconn *connect_hello(struct venue *v, const char *hello, char *resume_out)
+{
+    struct fconn *c = calloc(1, sizeof(*c));
+    json_t *msgs, *w;
+    c->s = venue_connect(v, c, now);
+    send_text(v, c, hello);
+    msgs = drain(v, c);
+    w = find(msgs, "welcome");
+    CHECK(w != NULL);
+    if (w && resume_out)
+        snprintf(resume_out, 64, "%s", json_string_value(json_object_get(w, "resume")));
+    if (w)
+        snprintf(c->user_id, sizeof(c->user_id), "%s",
+                 json_string_value(json_object_get(json_object_get(w, "user"), "id")));
+    json_decref(msgs);
+    return c;
+}
+
+/* Join room and return where the joiner stands (from its roster entry). */
+void join_at(struct venue *v, struct fconn *c, const char *room, float pos[3])
+{
+    char text[128];
+    size_t i;
+    json_t *msgs, *joined, *u;
+    snprintf(text, sizeof(text), "{\"type\":\"join\",\"room\":\"%s\"}", room);
+    send_text(v, c, text);
+    msgs = drain(v, c);
+    joined = find(msgs, "joined");
+    CHECK(joined != NULL);
+    if (!joined) {
+        char *t = json_dumps(msgs, 0);
+        fprintf(stderr, "  join %s got: %.400s\n", room, t);
+        free(t);
+    }
+
+    if (joined && pos) {
+        json_array_foreach(json_object_get(joined, "roster"), i, u)
+        {
+            if (strcmp(json_string_value(json_object_get(u, "id")), c->user_id) != 0)
+                continue;
+            for (int k = 0; k < 3; k++)
+                pos[k] = (float)json_number_value(json_array_get(json_object_get(u, "p"), k));
+        }
+    }
+    json_decref(msgs);
+}
+
+void join(struct venue *v, struct fconn *c, const char *room)
+{
+    join_at(v, c, room, NULL);
+}

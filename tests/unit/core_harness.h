@@ -1,0 +1,57 @@
+/*
+ * core_harness.h - drive the venue core without a network, for the unit
+ * tests: a fake transport that records what the core asks of it, a clock
+ * the test sets, and helpers that speak the protocol.
+ */
+#ifndef VENUE_CORE_HARNESS_H
+#define VENUE_CORE_HARNESS_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "scene.h"
+#include "venue.h"
+
+extern int passed, failed;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            passed++;                                                                              \
+        } else {                                                                                   \
+            failed++;                                                                              \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
+    } while (0)
+
+/* The fake transport: one struct per connection. */
+struct fconn {
+    struct session *s;
+    char user_id[32];
+    int closed_code; /* set when the core closes it */
+    char reason[64];
+    char farewell[256]; /* the last frame written before the close */
+    int wakes;
+};
+
+extern const struct venue_io io;
+extern struct scene_set scenes;
+extern struct venue_config cfg;
+extern long long now;
+
+void send_text(struct venue *v, struct fconn *c, const char *text);
+/* Pop every queued frame of c and return them as a JSON array (new ref). */
+json_t *drain(struct venue *v, struct fconn *c);
+const char *type_of(json_t *m);
+/* The first message of this type in msgs, borrowed, or NULL. */
+json_t *find(json_t *msgs, const char *type);
+size_t count(json_t *msgs, const char *type);
+/* A new connection that says hello as name (a guest); the caller frees it. */
+struct fconn *connect_as(struct venue *v, const char *name, char *resume_out);
+/* The same with a hello text of the caller's; CHECKs for a welcome. */
+struct fconn *connect_hello(struct venue *v, const char *hello, char *resume_out);
+/* Join room and return where the joiner stands (from its roster entry). */
+void join_at(struct venue *v, struct fconn *c, const char *room, float pos[3]);
+void join(struct venue *v, struct fconn *c, const char *room);
+
+#endif

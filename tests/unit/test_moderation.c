@@ -1,0 +1,574 @@
+/*
+ * test_moderation.c - registration, roles and moderation in the core, with
+ * the real store and registry in a temporary folder and the clock in the
+ * test's hand.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core_harness.h"
+#include "registry.h"
+#include "store.h"
+
+static char dir[] = "/tmp/venue-mod-XXXXXX";
+static struct store *st;
+static struct registry *reg;
+
+/* Registered people, one per role, plus attendees. */
+struct person {
+    char id[REG_ID_MAX];
+    char token[REG_TOKEN_LEN + 1];
+};
+static struct person admin, mod1, mod2, speaker, att[40];
+
+static void add_person(struct person *p, const char *name, enum role role)
+{
+    struct reg_user u;
+    char err[200];
+    CHECK(registry_user_add(reg, name, "City of Test", role, 0, 1700000000000LL, &u, p->token, err,
+                            sizeof(err)) == 0);
+    snprintf(p->id, sizeof(p->id), "%s", u.id);
+}
+
+static struct venue *open_venue(void)
+{
+    char err[256];
+    struct venue *v = venue_new(&cfg, &io, &scenes, st, reg, now, err, sizeof(err));
+    if (!v)
+        fprintf(stderr, "venue_new: %s\n", err);
+    return v;
+}
+
+/* Reopen everything on the same folder: a restart. */
+static struct venue *restart(struct venue *v)
+{
+    char err[256];
+    venue_shutdown(v, now);
+    venue_free(v);
+    registry_close(reg);
+    store_close(st);
+    st = store_open(dir, err, sizeof(err));
+    reg = st ? registry_open(st, err, sizeof(err)) : NULL;
+    CHECK(st && reg);
+    return open_venue();
+}
+
+static struct fconn *enter(struct venue *v, const struct person *p, const char *room)
+{
+    char hello[200];
+    struct fconn *c;
+    snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"token\":\"%s\"}",
+             p->token);
+    c = connect_hello(v, hello, NULL);
+    if (room)
+        join(v, c, room);
+    return c;
+}
+
+/* Send a mod message; returns the reply's type ("mod_ok" or an error code),
+ * valid until the next call. */
+static const char *mod(struct venue *v, struct fconn *c, const char *body)
+{
+    static char result[64];
+    char text[1024];
+    json_t *msgs, *m;
+    size_t i;
+    snprintf(text, sizeof(text), "{\"type\":\"mod\",\"id\":\"m\",%s}", body);
+    send_text(v, c, text);
+    msgs = drain(v, c);
+    snprintf(result, sizeof(result), "none");
+    json_array_foreach(msgs, i, m)
+    {
+        if (!json_object_get(m, "re"))
+            continue;
+        if (strcmp(type_of(m), "mod_ok") == 0)
+            snprintf(result, sizeof(result), "mod_ok");
+        else if (strcmp(type_of(m), "error") == 0)
+            snprintf(result, sizeof(result), "%s", json_string_value(json_object_get(m, "code")));
+    }
+    json_decref(msgs);
+    return result;
+}
+
+static const char *error_code(json_t *msgs)
+{
+    json_t *e = find(msgs, "error");
+    if (!e) {
+        char *t = json_dumps(msgs, 0);
+        fprintf(stderr, "  no error in: %.500s\n", t);
+        free(t);
+    }
+    return e ? json_string_value(json_object_get(e, "code")) : "none";
+}
+
+struct audit_counter {
+    const char *action;
+    size_t n;
+};
+
+static void count_fn(void *arg, const struct reg_audit *a)
+{
+    struct audit_counter *c = arg;
+    c->n += strcmp(a->action, c->action) == 0;
+}
+
+static size_t audit_count(const char *action)
+{
+    struct audit_counter c = {action, 0};
+    CHECK(registry_audit_list(reg, NULL, NULL, 0, 1000, count_fn, &c) == 0);
+    return c.n;
+}
+
+static void test_roles_and_rank(struct venue *v)
+{
+    struct fconn *a = enter(v, &att[0], "breakout-1"), *s = enter(v, &speaker, "breakout-1");
+    struct fconn *m = enter(v, &mod1, "breakout-1"), *m2 = enter(v, &mod2, "breakout-1");
+    struct fconn *other = enter(v, &att[1], "breakout-2"), *ad = enter(v, &admin, "lobby");
+    char body[300];
+
+    /* Attendees and speakers may not moderate at all. */
+    CHECK(strcmp(mod(v, a, "\"action\":\"lock\""), "forbidden") == 0);
+    CHECK(strcmp(mod(v, s, "\"action\":\"lock\""), "forbidden") == 0);
+    /* A moderator acts in its room, not in another. */
+    CHECK(strcmp(mod(v, m, "\"action\":\"lock\""), "mod_ok") == 0);
+    CHECK(strcmp(mod(v, m, "\"action\":\"unlock\""), "mod_ok") == 0);
+    CHECK(strcmp(mod(v, m, "\"action\":\"lock\",\"room\":\"breakout-2\""), "forbidden") == 0);
+    snprintf(body, sizeof(body), "\"action\":\"lower_hand\",\"target\":\"%s\"", att[1].id);
+    CHECK(strcmp(mod(v, m, body), "forbidden") == 0); /* not in its room */
+    /* Nobody acts on the same rank or above. */
+    snprintf(body, sizeof(body), "\"action\":\"mute\",\"target\":\"%s\"", mod2.id);
+    CHECK(strcmp(mod(v, m, body), "forbidden") == 0);
+    snprintf(body, sizeof(body), "\"action\":\"mute\",\"target\":\"%s\"", admin.id);
+    CHECK(strcmp(mod(v, m, body), "forbidden") == 0);
+    /* The whole venue is the admins'. */
+    CHECK(strcmp(mod(v, m, "\"action\":\"announce\",\"room\":\"*\",\"text\":\"hi\""),
+                 "forbidden") == 0);
+    CHECK(strcmp(mod(v, ad, "\"action\":\"announce\",\"room\":\"*\",\"text\":\"Welcome!\""),
+                 "mod_ok") == 0);
+    {
+        json_t *msgs = drain(v, other);
+        json_t *an = find(msgs, "announce");
+        CHECK(an && strcmp(json_string_value(json_object_get(an, "text")), "Welcome!") == 0);
+        json_decref(msgs);
+    }
+    /* Admins act anywhere: lower a hand in another room. */
+    send_text(v, other, "{\"type\":\"hand\",\"up\":true}");
+    snprintf(body, sizeof(body), "\"action\":\"lower_hand\",\"target\":\"%s\"", att[1].id);
+    CHECK(strcmp(mod(v, ad, body), "mod_ok") == 0);
+    {
+        json_t *msgs = drain(v, other);
+        json_t *p = find(msgs, "presence");
+        CHECK(p && json_is_false(json_object_get(json_object_get(p, "user"), "hand")));
+        json_decref(msgs);
+    }
+    /* Promote and demote change the role the room sees. */
+    snprintf(body, sizeof(body), "\"action\":\"promote\",\"target\":\"%s\"", att[0].id);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    {
+        json_t *msgs = drain(v, a);
+        json_t *p = find(msgs, "presence");
+        CHECK(p && strcmp(json_string_value(json_object_get(json_object_get(p, "user"), "role")),
+                          "speaker") == 0);
+        json_decref(msgs);
+    }
+    snprintf(body, sizeof(body), "\"action\":\"demote\",\"target\":\"%s\"", att[0].id);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(audit_count("promote") == 1 && audit_count("demote") == 1);
+    CHECK(audit_count("lock") == 1 && audit_count("announce") == 1);
+
+    venue_disconnect(v, a->s, now);
+    venue_disconnect(v, s->s, now);
+    venue_disconnect(v, m->s, now);
+    venue_disconnect(v, m2->s, now);
+    venue_disconnect(v, other->s, now);
+    venue_disconnect(v, ad->s, now);
+    free(a), free(s), free(m), free(m2), free(other), free(ad);
+    now += (cfg.resume_grace_s + 1) * 1000LL;
+    venue_tick(v, now);
+}
+
+static void test_kick_ban_mute_lock(struct venue **vp)
+{
+    struct venue *v = *vp;
+    struct fconn *m = enter(v, &mod1, "breakout-3"), *a = enter(v, &att[2], "breakout-3");
+    struct fconn *b = enter(v, &att[3], "breakout-3"), *c;
+    char body[300], hello[200];
+    json_t *msgs;
+
+    /* Kick: told why, closed with 4003, no resume. */
+    snprintf(body, sizeof(body), "\"action\":\"kick\",\"target\":\"%s\",\"reason\":\"spam\"",
+             att[2].id);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(a->closed_code == 4003 && strstr(a->farewell, "\"kicked\"") &&
+          strstr(a->farewell, "spam"));
+    msgs = drain(v, b);
+    CHECK(find(msgs, "presence") &&
+          strcmp(json_string_value(json_object_get(find(msgs, "presence"), "event")), "leave") ==
+              0);
+    json_decref(msgs);
+    free(a);
+
+    /* Mute: chat forbidden, the room sees it. */
+    snprintf(body, sizeof(body), "\"action\":\"mute\",\"target\":\"%s\"", att[3].id);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    msgs = drain(v, b);
+    CHECK(find(msgs, "presence") &&
+          json_is_true(json_object_get(json_object_get(find(msgs, "presence"), "user"), "muted")));
+    json_decref(msgs);
+    send_text(v, b, "{\"type\":\"chat\",\"text\":\"let me speak\"}");
+    msgs = drain(v, b);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0);
+    json_decref(msgs);
+
+    /* Room ban: out of the room, joins refused. */
+    snprintf(body, sizeof(body), "\"action\":\"ban\",\"target\":\"%s\",\"reason\":\"rude\"",
+             att[3].id);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    msgs = drain(v, b);
+    CHECK(find(msgs, "kicked") != NULL);
+    json_decref(msgs);
+    send_text(v, b, "{\"type\":\"join\",\"room\":\"breakout-3\"}");
+    msgs = drain(v, b);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0);
+    json_decref(msgs);
+
+    /* Lock: attendees refused, moderators let in. */
+    CHECK(strcmp(mod(v, m, "\"action\":\"lock\""), "mod_ok") == 0);
+    c = enter(v, &att[4], NULL);
+    send_text(v, c, "{\"type\":\"join\",\"room\":\"breakout-3\"}");
+    msgs = drain(v, c);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0);
+    json_decref(msgs);
+
+    /* All of it survives a restart. */
+    *vp = v = restart(v);
+    free(m), free(b), free(c);
+    m = enter(v, &mod2, "breakout-3"); /* moderators pass a lock */
+    b = enter(v, &att[3], NULL);
+    send_text(v, b, "{\"type\":\"join\",\"room\":\"breakout-3\"}");
+    msgs = drain(v, b);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0); /* banned (and locked) */
+    json_decref(msgs);
+    join(v, b, "lobby");
+    send_text(v, b, "{\"type\":\"chat\",\"text\":\"still muted?\"}");
+    msgs = drain(v, b);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0);
+    json_decref(msgs);
+    c = enter(v, &att[4], NULL);
+    send_text(v, c, "{\"type\":\"join\",\"room\":\"breakout-3\"}");
+    msgs = drain(v, c);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0); /* still locked */
+    json_decref(msgs);
+
+    /* Venue ban (admins only) refuses the hello itself. */
+    {
+        struct fconn *ad = enter(v, &admin, "lobby");
+        snprintf(body, sizeof(body), "\"action\":\"ban\",\"target\":\"%s\",\"room\":\"*\"",
+                 att[4].id);
+        CHECK(strcmp(mod(v, m, body), "forbidden") == 0);
+        CHECK(strcmp(mod(v, ad, body), "mod_ok") == 0);
+        CHECK(c->closed_code == 4003);
+        free(c);
+        c = calloc(1, sizeof(*c));
+        c->s = venue_connect(v, c, now);
+        snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"token\":\"%s\"}",
+                 att[4].token);
+        send_text(v, c, hello);
+        CHECK(c->closed_code == 4003 && strstr(c->farewell, "forbidden"));
+        /* Unmute, unban and unlock undo them. */
+        snprintf(body, sizeof(body), "\"action\":\"unmute\",\"target\":\"%s\"", att[3].id);
+        CHECK(strcmp(mod(v, m, body), "forbidden") == 0); /* b is not in m's room */
+        CHECK(strcmp(mod(v, ad, body), "mod_ok") == 0);
+        send_text(v, b, "{\"type\":\"chat\",\"text\":\"thank you\"}");
+        msgs = drain(v, b);
+        CHECK(find(msgs, "chat") != NULL);
+        json_decref(msgs);
+        venue_disconnect(v, ad->s, now);
+        free(ad);
+    }
+    CHECK(audit_count("kick") == 1 && audit_count("ban") == 2 && audit_count("mute") == 1);
+    CHECK(audit_count("unmute") == 1);
+    CHECK(strcmp(mod(v, m, "\"action\":\"unlock\""), "mod_ok") == 0);
+    venue_disconnect(v, m->s, now);
+    venue_disconnect(v, b->s, now);
+    free(m), free(b), free(c);
+}
+
+static void test_capacity_and_overflow(struct venue *v)
+{
+    const struct scene *pl = scene_set_find(&scenes, "plenary");
+    struct fconn *m = enter(v, &mod1, "plenary"), *people[8];
+    int reserved = pl->reserved_seats;
+    char body[200];
+    json_t *msgs, *e;
+
+    /* A small hall: capacity reserved + 3 leaves three unreserved seats:
+     * the moderator's and two attendees'. */
+    snprintf(body, sizeof(body), "\"action\":\"capacity\",\"capacity\":%d", reserved + 3);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    people[0] = enter(v, &att[10], "plenary");
+    people[1] = enter(v, &att[11], "plenary");
+    people[2] = enter(v, &att[12], NULL);
+    send_text(v, people[2], "{\"type\":\"join\",\"room\":\"plenary\"}");
+    msgs = drain(v, people[2]);
+    e = find(msgs, "error");
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "code")), "room_full") == 0);
+    CHECK(e && pl->overflow[0] &&
+          strcmp(json_string_value(json_object_get(e, "overflow")), pl->overflow) == 0);
+    json_decref(msgs);
+    /* The full hall still admits its speakers, on the reserved seats. */
+    people[3] = enter(v, &speaker, "plenary");
+    CHECK(people[3]->s != NULL);
+
+    /* The overflow room receives whoever is on the hall's stage. */
+    join(v, people[2], pl->overflow);
+    {
+        const struct scene_place *stage = NULL;
+        for (size_t i = 0; i < pl->nplaces; i++)
+            if (pl->places[i].type == SCENE_PLACE_STAGE)
+                stage = &pl->places[i];
+        CHECK(stage != NULL);
+        if (stage) {
+            char text[200];
+            float c[3] = {(stage->min[0] + stage->max[0]) / 2, stage->min[1],
+                          (stage->min[2] + stage->max[2]) / 2};
+            float pos[3];
+            /* Walk the speaker to the stage in steps the speed limit allows. */
+            join_at(v, people[3], "plenary", pos);
+            for (int i = 0; i < 200; i++) {
+                float dx = c[0] - pos[0], dz = c[2] - pos[2];
+                float d = dx * dx + dz * dz;
+                if (d < 0.01f)
+                    break;
+                pos[0] += dx > 0.4f ? 0.4f : dx < -0.4f ? -0.4f : dx;
+                pos[2] += dz > 0.4f ? 0.4f : dz < -0.4f ? -0.4f : dz;
+                now += 100;
+                snprintf(text, sizeof(text),
+                         "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}", pos[0], c[1],
+                         pos[2]);
+                send_text(v, people[3], text);
+                json_decref(drain(v, people[3]));
+            }
+            now += 50;
+            venue_tick(v, now);
+            msgs = drain(v, people[2]);
+            {
+                json_t *sm = NULL, *x;
+                size_t i;
+                json_array_foreach(msgs, i, x) if (strcmp(type_of(x), "stage") == 0) sm = x;
+                CHECK(sm && json_array_size(json_object_get(sm, "users")) == 1);
+                CHECK(find(msgs, "poses") != NULL);
+            }
+            json_decref(msgs);
+        }
+    }
+    snprintf(body, sizeof(body), "\"action\":\"capacity\",\"capacity\":%d", pl->capacity);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    for (int i = 0; i < 4; i++) {
+        venue_disconnect(v, people[i]->s, now);
+        free(people[i]);
+    }
+    venue_disconnect(v, m->s, now);
+    free(m);
+}
+
+static void test_breakout(struct venue *v)
+{
+    struct fconn *m = enter(v, &mod1, "expo"), *p[6];
+    json_t *msgs;
+    char body[300];
+
+    for (int i = 0; i < 6; i++)
+        p[i] = enter(v, &att[20 + i], "expo");
+    /* All or nothing: an unknown room moves nobody. */
+    CHECK(strcmp(mod(v, m,
+                     "\"action\":\"breakout\",\"rooms\":[\"breakout-1\",\"nowhere\"],"
+                     "\"minutes\":5"),
+                 "not_found") == 0);
+    msgs = drain(v, p[0]);
+    CHECK(find(msgs, "joined") == NULL);
+    json_decref(msgs);
+    /* Everyone split evenly over two rooms, with a timer. */
+    CHECK(strcmp(mod(v, m,
+                     "\"action\":\"breakout\",\"rooms\":[\"breakout-1\",\"breakout-2\"],"
+                     "\"minutes\":5"),
+                 "mod_ok") == 0);
+    {
+        int in1 = 0, in2 = 0;
+        for (int i = 0; i < 6; i++) {
+            json_t *j;
+            msgs = drain(v, p[i]);
+            CHECK(find(msgs, "breakout") != NULL);
+            j = find(msgs, "joined");
+            if (j) {
+                const char *r =
+                    json_string_value(json_object_get(json_object_get(j, "room"), "id"));
+                in1 += strcmp(r, "breakout-1") == 0;
+                in2 += strcmp(r, "breakout-2") == 0;
+            }
+            json_decref(msgs);
+        }
+        CHECK(in1 == 3 && in2 == 3);
+    }
+    CHECK(strcmp(mod(v, m, "\"action\":\"breakout\",\"rooms\":[\"breakout-3\"],\"minutes\":1"),
+                 "bad_request") == 0); /* one at a time per room */
+    /* The timer brings everyone back together. */
+    now += 5 * 60000 + 100;
+    venue_tick(v, now);
+    for (int i = 0; i < 6; i++) {
+        json_t *j;
+        msgs = drain(v, p[i]);
+        j = find(msgs, "joined");
+        CHECK(j && strcmp(json_string_value(json_object_get(json_object_get(j, "room"), "id")),
+                          "expo") == 0);
+        json_decref(msgs);
+    }
+    /* Chosen participants, then a recall by hand. */
+    snprintf(body, sizeof(body),
+             "\"action\":\"breakout\",\"rooms\":[\"breakout-3\"],\"minutes\":30,"
+             "\"targets\":[\"%s\",\"%s\"]",
+             att[20].id, att[21].id);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    msgs = drain(v, p[2]);
+    CHECK(find(msgs, "joined") == NULL);
+    json_decref(msgs);
+    CHECK(strcmp(mod(v, m, "\"action\":\"recall\""), "mod_ok") == 0);
+    msgs = drain(v, p[0]);
+    CHECK(find(msgs, "joined") != NULL);
+    json_decref(msgs);
+    CHECK(audit_count("breakout") == 2 && audit_count("recall") == 2);
+
+    /* Close a room: everyone to the lobby, the room locked. */
+    CHECK(strcmp(mod(v, m, "\"action\":\"close_room\""), "mod_ok") == 0);
+    msgs = drain(v, p[5]);
+    CHECK(find(msgs, "joined") && strcmp(json_string_value(json_object_get(
+                                             json_object_get(find(msgs, "joined"), "room"), "id")),
+                                         "lobby") == 0);
+    json_decref(msgs);
+    send_text(v, p[5], "{\"type\":\"join\",\"room\":\"expo\"}");
+    msgs = drain(v, p[5]);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0);
+    json_decref(msgs);
+    {
+        struct fconn *ad = enter(v, &admin, "lobby");
+        CHECK(strcmp(mod(v, ad, "\"action\":\"unlock\",\"room\":\"expo\""), "mod_ok") == 0);
+        venue_disconnect(v, ad->s, now);
+        free(ad);
+    }
+    /* Move one person. */
+    snprintf(body, sizeof(body), "\"action\":\"move\",\"target\":\"%s\",\"room\":\"breakout-1\"",
+             att[25].id);
+    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    msgs = drain(v, p[5]);
+    CHECK(find(msgs, "joined") && strcmp(json_string_value(json_object_get(
+                                             json_object_get(find(msgs, "joined"), "room"), "id")),
+                                         "breakout-1") == 0);
+    json_decref(msgs);
+    for (int i = 0; i < 6; i++) {
+        if (p[i]->s)
+            venue_disconnect(v, p[i]->s, now);
+        free(p[i]);
+    }
+    venue_disconnect(v, m->s, now);
+    free(m);
+}
+
+static void test_hand_queue(struct venue *v)
+{
+    struct fconn *a = enter(v, &att[30], "breakout-2"), *b = enter(v, &att[31], "breakout-2");
+    struct fconn *c = enter(v, &att[32], "breakout-2");
+    json_t *msgs, *roster, *u;
+    long long at_b = 0, at_c = 0;
+    size_t i;
+
+    send_text(v, c, "{\"type\":\"hand\",\"up\":true}");
+    now += 1000;
+    send_text(v, b, "{\"type\":\"hand\",\"up\":true}");
+    send_text(v, a, "{\"type\":\"join\",\"room\":\"breakout-2\"}");
+    msgs = drain(v, a);
+    roster = json_object_get(find(msgs, "joined"), "roster");
+    json_array_foreach(roster, i, u)
+    {
+        const char *id = json_string_value(json_object_get(u, "id"));
+        if (strcmp(id, att[31].id) == 0)
+            at_b = json_integer_value(json_object_get(u, "hand_at"));
+        if (strcmp(id, att[32].id) == 0)
+            at_c = json_integer_value(json_object_get(u, "hand_at"));
+    }
+    CHECK(at_c > 0 && at_b > at_c); /* the queue is in the order hands went up */
+    json_decref(msgs);
+    venue_disconnect(v, a->s, now);
+    venue_disconnect(v, b->s, now);
+    venue_disconnect(v, c->s, now);
+    free(a), free(b), free(c);
+}
+
+static void test_registration_required(void)
+{
+    struct venue *v;
+    struct fconn *c = calloc(1, sizeof(*c));
+    snprintf(cfg.registration, sizeof(cfg.registration), "required");
+    v = open_venue();
+    c->s = venue_connect(v, c, now);
+    send_text(v, c, "{\"type\":\"hello\",\"name\":\"Walk-in\"}");
+    CHECK(c->closed_code == 4001 && strstr(c->farewell, "unauthorized"));
+    free(c);
+    c = enter(v, &att[39], "lobby");
+    CHECK(c->s != NULL && c->closed_code == 0);
+    venue_disconnect(v, c->s, now);
+    free(c);
+    c = calloc(1, sizeof(*c));
+    c->s = venue_connect(v, c, now);
+    send_text(
+        v, c,
+        "{\"type\":\"hello\",\"name\":\"Forger\",\"token\":\"00000000000000000000000000000000\"}");
+    CHECK(c->closed_code == 4001);
+    free(c);
+    snprintf(cfg.registration, sizeof(cfg.registration), "open");
+    venue_free(v);
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    struct venue *v;
+    char names[40][16];
+
+    config_defaults(&cfg);
+    if (scene_set_load(argc > 1 ? argv[1] : "scenes/demo", &scenes, err, sizeof(err)) < 0) {
+        fprintf(stderr, "scenes: %s\n", err);
+        return 1;
+    }
+    if (!mkdtemp(dir) || !(st = store_open(dir, err, sizeof(err))) ||
+        !(reg = registry_open(st, err, sizeof(err)))) {
+        fprintf(stderr, "store: %s\n", err);
+        return 1;
+    }
+    add_person(&admin, "Ada Admin", ROLE_ADMIN);
+    add_person(&mod1, "Mo Moderator", ROLE_MODERATOR);
+    add_person(&mod2, "Mia Moderator", ROLE_MODERATOR);
+    add_person(&speaker, "Sam Speaker", ROLE_SPEAKER);
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof(names[i]), "Attendee %d", i);
+        add_person(&att[i], names[i], ROLE_ATTENDEE);
+    }
+    v = open_venue();
+    test_roles_and_rank(v);
+    test_kick_ban_mute_lock(&v);
+    test_capacity_and_overflow(v);
+    test_breakout(v);
+    test_hand_queue(v);
+    venue_free(v);
+    test_registration_required();
+    registry_close(reg);
+    store_close(st);
+    scene_set_free(&scenes);
+    {
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        CHECK(system(cmd) == 0);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
