@@ -35,6 +35,7 @@
 #define FLOOR_EPS      0.05 /* metres: a spawn this close to the floor is on it */
 #define SPAWN_STEP     0.75 /* metres between the rings of arrivals around a spawn */
 #define SPAWN_RINGS    4    /* rings around a spawn before the pattern repeats */
+#define SPAWN_GAP      0.5  /* metres: arrivals closer than this to an earlier one are skipped */
 #define NAME_MAX_LEN   200  /* bytes */
 #define TEXT_MAX_LEN   4000 /* bytes, descriptions */
 #define LABEL_MAX_LEN  200  /* bytes */
@@ -689,6 +690,8 @@ static bool in_box(const float min[3], const float max[3], const float p[3])
            p[2] <= max[2];
 }
 
+static bool make_arrivals(struct ck *c, struct scene *s);
+
 /* ---- Sections of the document. ---- */
 
 static bool check_walk(struct ck *c, json_t *root, struct scene *s)
@@ -743,11 +746,11 @@ static bool check_walk(struct ck *c, json_t *root, struct scene *s)
                 if (g->v[k][0] == g->v[k2][0] && g->v[k][1] == g->v[k2][1])
                     return fail(c, "vertices %zu and %zu are the same point", k, k2);
             }
-            if (poly_area(g) < AREA_MIN)
-                return fail(c, "polygon has no area");
             size_t ei, ej;
             if (!poly_simple(g, &ei, &ej))
                 return fail(c, "polygon self-intersects (edges %zu and %zu meet)", ei, ej);
+            if (poly_area(g) < AREA_MIN)
+                return fail(c, "polygon has no area (%.2g square metres)", poly_area(g));
             path_back(c, o3);
         } else {
             double min[2], max[2];
@@ -1379,7 +1382,7 @@ static bool check_doc(struct ck *c, json_t *root, struct scene *s)
         path_back(c, old);
     }
     if (!check_walk(c, root, s) || !check_spawns(c, root, s) || !check_portals(c, root, s) ||
-        !check_spawns_clear(c, s) || !check_places(c, root, s))
+        !check_spawns_clear(c, s) || !make_arrivals(c, s) || !check_places(c, root, s))
         return false;
     if (!get_array(c, root, "nodes", false, SCENE_NODES_MAX, &nodes))
         return false;
@@ -1541,6 +1544,7 @@ void scene_free(struct scene *s)
     free(s->spawns);
     free(s->portals);
     free(s->places);
+    free(s->arrivals);
     free(s->name);
     free(s->description);
     free(s->json);
@@ -1753,54 +1757,101 @@ const struct scene_spawn *scene_spawn_find(const struct scene *s, const char *id
 
 /*
  * Arrivals around a spawn fill hexagonal rings SPAWN_STEP apart: ring m has
- * 6m slots, so SPAWN_RINGS rings hold 60 people around each spawn before
- * the pattern repeats. Each spawn's rings are turned by a different angle so
- * that the rings of neighbouring spawns do not put people on one spot. A
- * slot that is not walkable, not on the spawn's floor, or inside a portal
- * trigger is skipped for the next one.
+ * 6m slots, so SPAWN_RINGS rings hold SPAWN_SLOTS people around each spawn.
+ * Each spawn's rings are turned by a different angle so that the rings of
+ * neighbouring spawns do not line up. ring_point() gives slot `slot` (0 is
+ * the spawn itself) and says whether it is usable: walkable, on the spawn's
+ * floor and outside every portal trigger.
  */
-void scene_spawn_near(const struct scene *s, const struct scene_spawn *sp, unsigned k, float p[3],
-                      float q[4])
-{
-    enum { SLOTS = 3 * SPAWN_RINGS * (SPAWN_RINGS + 1) };
-    size_t idx = (size_t)(sp - s->spawns);
-    double turn = (double)idx * 2.399963; /* the golden angle */
-    double fy = floor_at(s, (double[2]){sp->p[0], sp->p[2]});
+enum { SPAWN_SLOTS = 3 * SPAWN_RINGS * (SPAWN_RINGS + 1) };
 
-    memcpy(p, sp->p, sizeof sp->p);
-    memcpy(q, sp->q, sizeof sp->q);
-    if (k == 0)
-        return;
-    unsigned start = (k - 1) % SLOTS;
-    for (unsigned tries = 0; tries < SLOTS; tries++) {
-        unsigned slot = (start + tries) % SLOTS, ring = 1;
+static bool ring_point(const struct scene *s, const struct scene_spawn *sp, unsigned slot,
+                       float out[3])
+{
+    size_t idx = (size_t)(sp - s->spawns);
+    double fy = floor_at(s, (double[2]){sp->p[0], sp->p[2]});
+    unsigned ring = 0;
+    double a = 0, r = 0;
+    if (slot > 0) {
+        slot--;
+        ring = 1;
         while (slot >= 6 * ring) {
             slot -= 6 * ring;
             ring++;
         }
-        double a = turn + 2 * GLM_PI * slot / (6.0 * ring), r = SPAWN_STEP * ring;
-        float c[3] = {(float)(sp->p[0] + r * cos(a)), sp->p[1], (float)(sp->p[2] + r * sin(a))};
-        double xz[2] = {c[0], c[2]};
-        if (!walk_has(s, xz) || fabs(floor_at(s, xz) - fy) > 1e-4)
-            continue;
-        c[1] = (float)fy;
-        if (scene_portal_at(s, c))
-            continue;
-        memcpy(p, c, sizeof c);
-        return;
+        a = (double)idx * 2.399963 + 2 * GLM_PI * slot / (6.0 * ring); /* the golden angle */
+        r = SPAWN_STEP * ring;
     }
+    out[0] = (float)(sp->p[0] + r * cos(a));
+    out[2] = (float)(sp->p[2] + r * sin(a));
+    out[1] = (float)fy;
+    if (ring == 0)
+        return true; /* the spawn itself: checked at load */
+    double xz[2] = {out[0], out[2]};
+    return walk_has(s, xz) && fabs(floor_at(s, xz) - fy) <= 1e-4 && !scene_portal_at(s, out);
+}
+
+void scene_spawn_near(const struct scene *s, const struct scene_spawn *sp, unsigned k, float p[3],
+                      float q[4])
+{
+    memcpy(p, sp->p, sizeof sp->p);
+    memcpy(q, sp->q, sizeof sp->q);
+    if (k == 0)
+        return;
+    unsigned start = (k - 1) % SPAWN_SLOTS;
+    for (unsigned tries = 0; tries < SPAWN_SLOTS; tries++) {
+        float c[3];
+        if (ring_point(s, sp, 1 + (start + tries) % SPAWN_SLOTS, c)) {
+            memcpy(p, c, sizeof c);
+            return;
+        }
+    }
+}
+
+/*
+ * The arrival points of scene_spawn_at, worked out once at load: round r
+ * takes slot r of every spawn in turn, and a point closer than SPAWN_GAP to
+ * one already taken is skipped, so that the rings of neighbouring spawns
+ * never put two people on one spot. Enough points for the whole capacity
+ * (when the area has room for them), then the list repeats.
+ */
+static bool make_arrivals(struct ck *c, struct scene *s)
+{
+    size_t cap = s->nspawns * (SPAWN_SLOTS + 1);
+    size_t want = (size_t)s->capacity + s->nspawns;
+    s->arrivals = calloc(cap, sizeof *s->arrivals);
+    if (!s->arrivals)
+        return fail(c, "out of memory");
+    for (unsigned slot = 0; slot <= SPAWN_SLOTS && s->narrivals < want; slot++) {
+        for (size_t i = 0; i < s->nspawns && s->narrivals < want; i++) {
+            struct scene_arrival *a = &s->arrivals[s->narrivals];
+            if (!ring_point(s, &s->spawns[i], slot, a->p))
+                continue;
+            bool clear = true;
+            for (size_t j = 0; clear && j < s->narrivals; j++)
+                clear = hypotf(s->arrivals[j].p[0] - a->p[0], s->arrivals[j].p[2] - a->p[2]) >=
+                        (float)SPAWN_GAP;
+            if (clear) {
+                a->spawn = i;
+                s->narrivals++;
+            }
+        }
+    }
+    return true;
 }
 
 void scene_spawn_at(const struct scene *s, unsigned k, float p[3], float q[4])
 {
-    if (s->nspawns == 0) { /* a loaded scene always has one; be safe anyway */
+    if (s->narrivals == 0) { /* a loaded scene always has some; be safe anyway */
         p[0] = p[2] = 0;
         p[1] = s->floor_y;
         q[0] = q[1] = q[2] = 0;
         q[3] = 1;
         return;
     }
-    scene_spawn_near(s, &s->spawns[k % s->nspawns], k / (unsigned)s->nspawns, p, q);
+    const struct scene_arrival *a = &s->arrivals[k % s->narrivals];
+    memcpy(p, a->p, sizeof a->p);
+    memcpy(q, s->spawns[a->spawn].q, sizeof s->spawns[a->spawn].q);
 }
 
 const struct scene_place *scene_place_find(const struct scene *s, const char *id)

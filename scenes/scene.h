@@ -70,6 +70,12 @@ struct scene_place {
     char topic[SCENE_ID_MAX + 1]; /* showcase topic ("air-quality"), "" for other types */
 };
 
+/* An arrival point of scene_spawn_at, worked out at load. */
+struct scene_arrival {
+    float p[3];
+    size_t spawn; /* index into spawns, whose q it takes */
+};
+
 struct scene {
     char id[SCENE_ID_MAX + 1];
     char *name;
@@ -93,6 +99,8 @@ struct scene {
     bool guests_chat;                /* guests may chat; default true */
     struct scene_place *places;      /* every place, seat_rows expanded, in file order */
     size_t nplaces;
+    struct scene_arrival *arrivals; /* for scene_spawn_at, owned; at least one */
+    size_t narrivals;
 };
 
 /* Every scene of a venue, one per room, in file-name order. */
@@ -155,7 +163,9 @@ const struct scene_spawn *scene_spawn_find(const struct scene *s, const char *id
 /*
  * Where the k-th arrival spawns: cycles over the spawn points and, on each
  * round, offsets by a small ring so that people do not stack, keeping the
- * result walkable. Writes p and q.
+ * result walkable. Writes p and q. (The points are worked out at load:
+ * walkable, outside portal triggers, at least 0.5 m apart, enough for the
+ * capacity when the area allows; after the last the list starts again.)
  */
 void scene_spawn_at(const struct scene *s, unsigned k, float p[3], float q[4]);
 

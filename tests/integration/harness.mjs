@@ -34,11 +34,20 @@ export const DEMO_ROOMS = {
 };
 
 const live = new Set(); // child processes not yet reaped
-process.on('exit', () => {
+function killAll() {
   for (const child of live) {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
-});
+}
+process.on('exit', killAll);
+// The test runner stops a file with a signal on timeout or Ctrl-C: take
+// the servers along.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    killAll();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  });
+}
 
 /* A port the kernel just handed out and we released again. */
 export async function freePort() {

@@ -36,7 +36,7 @@ function framesIn(c, t0, t1) {
   return c.all.filter((m) => m.type === 'poses' && m.at >= t0 && m.at < t1);
 }
 
-async function checkRate(srv, hz) {
+async function checkRate(t, srv, hz) {
   const { a, b, c, spawn } = await threeInLobby(srv);
   const stopA = keepMoving(a, spawn(a));
   await sleep(300); // let the first frames settle
@@ -49,6 +49,7 @@ async function checkRate(srv, hz) {
     const frames = framesIn(rx, t0, t1);
     const withA = frames.filter((f) => poseUsers(f).some((u) => u.id === a.user.id));
     const perSec = withA.length / ((t1 - t0) / 1000);
+    t.diagnostic(`${rx.label}: ${perSec.toFixed(1)} poses frames/s with the mover (tick ${hz} Hz)`);
     assert.ok(perSec >= hz * 0.7 && perSec <= hz * 1.3,
       `${rx.label} got ${perSec.toFixed(1)} poses frames/s with A; tick rate ${hz}`);
     // At most one frame per tick: never more than the tick rate.
@@ -70,15 +71,15 @@ async function checkRate(srv, hz) {
   assert.equal(own.length, 0, 'A never receives its own pose');
 }
 
-test('poses at the default tick rate (20 Hz), only movers, never own', async () => {
+test('poses at the default tick rate (20 Hz), only movers, never own', async (t) => {
   await withServer({}, async (srv) => {
-    await checkRate(srv, 20);
+    await checkRate(t, srv, 20);
   });
 });
 
-test('poses follow --tick-hz 10', async () => {
+test('poses follow --tick-hz 10', async (t) => {
   await withServer({ flags: { 'tick-hz': 10 } }, async (srv) => {
-    await checkRate(srv, 10);
+    await checkRate(t, srv, 10);
   });
 });
 

@@ -46,7 +46,7 @@ test('continuous pose flooding for more than 3 s closes with 1008', async () => 
     }
     const closed = await a.waitClose(2000);
     const dt = Date.now() - t0;
-    assert.equal(closed.code, 1008);
+    assert.equal(closed.code, 1008, `close code (socket error: ${a.error?.code ?? 'none'})`);
     assert.match(closed.reason, /flood/i, 'the close reason says flooding');
     // Excess in three consecutive seconds: not after the first second of
     // excess, and by a little over three seconds of flooding.
