@@ -418,7 +418,7 @@ static bool get_quat(struct ck *c, json_t *obj, const char *key, bool need, floa
             return fail_at(c, key, "required field is missing");
         return true;
     }
-    if (!get_vec(c, obj, key, true, 4, -2, 2, q))
+    if (!get_vec(c, obj, key, true, 4, -1000, 1000, q))
         return false;
     versor v = {(float)q[0], (float)q[1], (float)q[2], (float)q[3]};
     double len = sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
@@ -703,7 +703,7 @@ static bool check_walk(struct ck *c, json_t *root, struct scene *s)
     s->walk = calloc(json_array_size(arr), sizeof *s->walk);
     if (!s->walk)
         return fail(c, "out of memory");
-    size_t old = path_key(c, "walk");
+    size_t old = path_key(c, "walk"), nverts = 0;
     for (size_t i = 0; i < json_array_size(arr); i++) {
         size_t o2 = path_index(c, i);
         json_t *e = json_array_get(arr, i), *poly;
@@ -727,6 +727,10 @@ static bool check_walk(struct ck *c, json_t *root, struct scene *s)
                 return fail(c, "polygon needs at least 3 vertices, has %zu", n);
             if (n > SCENE_VERTS_MAX)
                 return fail(c, "too many vertices (%zu, limit %d)", n, SCENE_VERTS_MAX);
+            /* every arrival point and clamp walks every edge: bound them all */
+            nverts += n;
+            if (nverts > SCENE_WALK_VERTS_MAX)
+                return fail(c, "too many vertices in all shapes (limit %d)", SCENE_WALK_VERTS_MAX);
             g->v = calloc(n, sizeof *g->v);
             if (!g->v)
                 return fail(c, "out of memory");

@@ -16,16 +16,17 @@
 #define SCENE_ID_MAX 64
 
 /* Limits on hostile or absurd input; a file past one is refused with a message. */
-#define SCENE_FILE_MAX    (4 * 1024 * 1024) /* bytes in one scene file */
-#define SCENE_NODES_MAX   10000             /* nodes in one scene, all levels */
-#define SCENE_DEPTH_MAX   32                /* nesting of node children */
-#define SCENE_PLACES_MAX  10000             /* places, seat_rows expanded */
-#define SCENE_SPAWNS_MAX  256
-#define SCENE_PORTALS_MAX 64
-#define SCENE_WALK_MAX    64      /* polygons in the walkable area */
-#define SCENE_VERTS_MAX   1024    /* vertices in one polygon */
-#define SCENE_ROOMS_MAX   256     /* scene files in one venue */
-#define SCENE_COORD_MAX   10000.0 /* |coordinate| in metres */
+#define SCENE_FILE_MAX       (4 * 1024 * 1024) /* bytes in one scene file */
+#define SCENE_NODES_MAX      10000             /* nodes in one scene, all levels */
+#define SCENE_DEPTH_MAX      32                /* nesting of node children */
+#define SCENE_PLACES_MAX     10000             /* places, seat_rows expanded */
+#define SCENE_SPAWNS_MAX     256
+#define SCENE_PORTALS_MAX    64
+#define SCENE_WALK_MAX       64      /* polygons in the walkable area */
+#define SCENE_VERTS_MAX      1024    /* vertices in one polygon */
+#define SCENE_WALK_VERTS_MAX 4096    /* vertices in all polygons of a scene */
+#define SCENE_ROOMS_MAX      256     /* scene files in one venue */
+#define SCENE_COORD_MAX      10000.0 /* |coordinate| in metres */
 
 struct scene_spawn {
     char id[SCENE_ID_MAX + 1];

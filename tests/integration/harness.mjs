@@ -267,7 +267,12 @@ export class Server {
  * the final SIGTERM unless checkExit is false. */
 export async function withServer(opts, body) {
   const srv = new Server(opts);
-  await srv.start();
+  try {
+    await srv.start();
+  } catch (err) {
+    await srv.cleanup();
+    throw err;
+  }
   let ok = false;
   try {
     await body(srv);

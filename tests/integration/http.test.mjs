@@ -106,7 +106,13 @@ test('GET /metrics: Prometheus text with every metric family, counters move with
     const before = await srv.metrics();
     for (const f of FAMILIES) assert.ok(before.text.includes(f), `metrics include ${f}`);
     assert.ok(/^# TYPE venue_\w+ (counter|gauge|histogram)$/m.test(before.text), 'has # TYPE lines');
-    assert.equal(metricSum(before.samples, 'venue_connections', {}) >= 0, true);
+    // Labelled families: messages by type, drops by reason, rooms by room.
+    const labelled = (name, label) => before.samples.some((x) => x.name.startsWith(name) && label in x.labels);
+    assert.ok(labelled('venue_messages_in_total', 'type'), 'messages in by type');
+    assert.ok(labelled('venue_messages_out_total', 'type'), 'messages out by type');
+    assert.ok(labelled('venue_frames_dropped_total', 'reason'), 'frames dropped by reason');
+    assert.ok(labelled('venue_fanout_bytes_total', 'room'), 'fan-out bytes by room');
+    assert.ok(labelled('venue_room_sessions', 'room'), 'sessions by room');
 
     const a = await srv.connect();
     const b = await srv.connect();

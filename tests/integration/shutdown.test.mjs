@@ -37,8 +37,8 @@ test('SIGINT exits 0 as well', async () => {
 
 test('restart keeps the session, its room and its last pose; SQLite holds the pose', async () => {
   const srv = new Server({ flags: { 'resume-grace': 10 } });
-  await srv.start();
   try {
+    await srv.start();
     const a = await srv.connect({ name: 'A' });
     const ja = await a.enter('plenary', 'Ada');
     const p0 = rosterEntry(ja, a.user.id).p;
@@ -97,8 +97,8 @@ test('restart keeps the session, its room and its last pose; SQLite holds the po
 
 test('after a restart, an unresumed session leaves after the grace', async () => {
   const srv = new Server({ flags: { 'resume-grace': 2 } });
-  await srv.start();
   try {
+    await srv.start();
     const a = await srv.connect();
     await a.enter('expo', 'A');
     const r = await srv.restart();
