@@ -498,8 +498,7 @@ static void on_pose(struct venue *v, struct session *s, const struct proto_msg *
         return;
     }
     memcpy(p, m->u.pose.p, sizeof(p));
-    if (scene_clamp(sc, p)) {
-        p[1] = sc->floor_y;
+    if (scene_clamp(sc, p)) { /* p[1] is now the floor there: a stage is higher */
         memcpy(s->p, p, sizeof(p));
         memcpy(s->q, m->u.pose.q, sizeof(s->q));
         send_pose_fix(v, s, "clamped");
