@@ -17,7 +17,7 @@ import { buildRoom, disposeTree } from './room3d.js';
 
 const TAGS_MAX = 32; /* name tags drawn at once: the nearest people */
 const TAG_PICK_MS = 250; /* how often the nearest set is chosen again */
-const TAG_RANGE = 30; /* metres: further away, no tag even if few people */
+const TAG_RANGE = 16; /* metres: further away, no tag even if few people */
 const NEAR_MAX = 48; /* the nearest people get the detailed figure and a shadow */
 
 /* Does this browser give us WebGL at all? (Checked once, context freed.) */
@@ -273,10 +273,10 @@ export class View3D {
             this.tags.push({ el: t, nameEl: name, handEl: hand, chatEl: chat, awayEl: away, av: null, key: '', x: -1, y: -1 });
         }
         this.tagPicked = 0;
-        /* Adaptive quality: 2 = as the scene asks, 1 = no point lights,
-         * 0 = also fewer pixels. Only ever steps down, after two slow
-         * seconds, so software-rendered and low-end devices stay usable. */
-        this.quality = 2;
+        /* Adaptive quality: 3 = as the scene asks, 2 = no point lights,
+         * 1 = 3/4 of the pixels, 0 = half. Only ever steps down, after two
+         * slow seconds, so software-rendered and low-end devices stay usable. */
+        this.quality = 3;
         this.perf = { frames: 0, since: 0, slow: 0, settleUntil: 0 };
         this.order = new Int32Array(0);
         this.nearCount = 0;
@@ -318,8 +318,8 @@ export class View3D {
         }
         this.model = model;
         this.room = buildRoom(model);
-        this.room.setLowLight(this.quality < 2);
-        this.perf.settleUntil = performance.now() + 2000; /* shaders compile, models load */
+        this.room.setLowLight(this.quality < 3);
+        this.perf.settleUntil = performance.now() + 1500; /* shaders compile, models load */
         this.scene.add(this.room.group);
         this.scene.background = new THREE.Color(model.sky);
         this.scene.fog = model.fog ? new THREE.Fog(model.fog.color, model.fog.near, model.fog.far) : null;
@@ -338,16 +338,17 @@ export class View3D {
         p.frames = 0;
         p.since = now;
         if (now < p.settleUntil || span > 2500) return; /* loading, or the tab was hidden */
-        p.slow = fps < 24 ? p.slow + 1 : 0;
+        /* very slow: step down at once; a little slow: after two seconds */
+        p.slow = fps < 12 ? 2 : fps < 24 ? p.slow + 1 : 0;
         if (p.slow >= 2 && this.quality > 0) {
             p.slow = 0;
             this.quality--;
-            if (this.room) this.room.setLowLight(this.quality < 2);
-            if (this.quality === 0) {
-                this.renderer.setPixelRatio(Math.max(0.5, this.basePixelRatio * 0.75));
+            if (this.room) this.room.setLowLight(this.quality < 3);
+            if (this.quality < 2) {
+                this.renderer.setPixelRatio(this.basePixelRatio * (this.quality === 1 ? 0.75 : 0.5));
                 this.resize();
             }
-            p.settleUntil = now + 1500;
+            p.settleUntil = now + 1000;
         }
     }
 
@@ -478,8 +479,9 @@ export class View3D {
                 this.order = new Int32Array(Math.max(64, n * 2));
                 this.dist = new Float32Array(Math.max(64, n * 2));
             }
-            const cx = me ? me.x : this.camPos.x;
-            const cz = me ? me.z : this.camPos.z;
+            /* nearest to the camera: that is who looks big on screen */
+            const cx = this.camPos.x;
+            const cz = this.camPos.z;
             let m = 0;
             for (let i = 0; i < n; i++) {
                 const av = avatars[i];
