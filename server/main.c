@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli_user.h"
 #include "registry.h"
 #include "server.h"
 
@@ -130,6 +131,14 @@ int main(int argc, char **argv)
     int rc;
 
     config_defaults(&srv.cfg);
+    if (argc > 1 && strcmp(argv[1], "user") == 0) {
+        /* The environment applies; the subcommand reads its own flags. */
+        if (config_parse(&srv.cfg, 1, argv, err, sizeof(err)) < 0) {
+            fprintf(stderr, "venued: %s\n", err);
+            return 2;
+        }
+        return cli_user_main(argc - 1, argv + 1, &srv.cfg);
+    }
     rc = config_parse(&srv.cfg, argc, argv, err, sizeof(err));
     if (rc != 0) {
         if (rc < 0)
