@@ -1,27 +1,58 @@
 /*
  * http_api.c - the HTTP routes on the venue's port: health, metrics, the
- * venue and its scenes, and the scenes' assets. Static files of the web
- * client are served by a libwebsockets file mount (see main.c).
+ * venue and its scenes, the scenes' assets, and the admin API (whose
+ * answers admin_api.c decides). Static files of the web client are served
+ * by a libwebsockets file mount (see main.c).
  *
- * Per connection: a struct http_req holding the reply body until it is
- * written, in pieces, in HTTP_WRITEABLE.
+ * Per connection: a struct http_req (lws's per-session data, zeroed by lws,
+ * reused across keep-alive requests) holding what the request said -
+ * method, path, query, the admin check, the body as it arrives - and the
+ * reply body until it is written, in pieces, in HTTP_WRITEABLE.
+ *
+ * A request with a body is answered at HTTP_BODY_COMPLETION: by then lws
+ * has dropped the headers, so everything needed is copied first. A body
+ * the route does not take, or one over the route's limit, is read and
+ * thrown away (so that the client can read the answer) unless it is
+ * declared larger than DISCARD_MAX: then the answer goes at once and the
+ * connection is closed after it.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin_api.h"
 #include "server.h"
 
-#define HTTP_CHUNK 16384
+#define HTTP_CHUNK  16384
+#define ARGS_MAX    8                  /* query arguments looked at */
+#define ARG_MAX     512                /* bytes of one, "name=value" */
+#define DISCARD_MAX (8u * 1024 * 1024) /* an unwanted body we still read */
 
 struct http_req {
-    struct proto_buf body; /* owned; reused across keep-alive requests */
+    struct proto_buf body; /* the reply; owned */
     size_t sent;
+    struct proto_buf in; /* the request body received so far; owned */
+    enum http_method method;
+    char path[512];               /* decoded, without the query */
+    char args[ARGS_MAX][ARG_MAX]; /* decoded "name=value" */
+    size_t nargs;
+    bool args_bad;        /* an argument did not fit: answer 400 */
+    bool admin;           /* path under /api/admin */
+    unsigned auth_status; /* admin: 0 ok, else the status in auth_reply */
+    struct admin_reply auth_reply;
+    struct reg_user caller; /* admin: who asks */
+    bool awaiting_body;     /* answer at BODY_COMPLETION */
+    size_t in_max;          /* body bytes the route takes; 0: discard */
+    bool in_over;           /* the body went over in_max: answer 413 */
+    bool close_after;       /* hang up once the reply is out */
+    const char *allow;      /* Allow header of a 405 (static) */
+    bool challenge;         /* WWW-Authenticate on a 401 */
 };
 
 static int respond(struct lws *wsi, struct http_req *req, unsigned status, const char *ctype,
                    const char *etag, const char *cache)
 {
+    static const char challenge[] = "Bearer realm=\"venued admin\"";
     unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
                                        *end = &buf[sizeof(buf) - 1];
     size_t len = status == HTTP_STATUS_NOT_MODIFIED ? 0 : req->body.len;
@@ -35,20 +66,37 @@ static int respond(struct lws *wsi, struct http_req *req, unsigned status, const
     if (cache && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                               (unsigned char *)cache, (int)strlen(cache), &p, end))
         return -1;
+    if (status == HTTP_STATUS_METHOD_NOT_ALLOWED && req->allow &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ALLOW, (unsigned char *)req->allow,
+                                     (int)strlen(req->allow), &p, end))
+        return -1;
+    if (status == HTTP_STATUS_UNAUTHORIZED && req->challenge &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
+                                     (unsigned char *)challenge, (int)strlen(challenge), &p, end))
+        return -1;
+    if (req->close_after && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                                         (unsigned char *)"close", 5, &p, end))
+        return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    if (len == 0)
+    /* HEAD: the headers GET would send, Content-Length included, and no
+     * body. */
+    if (req->method == HTTP_HEAD)
+        len = 0;
+    if (len == 0) {
+        if (req->close_after)
+            return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
     lws_callback_on_writable(wsi);
     return 0;
 }
 
+/* A JSON error, every string escaped. */
 static int respond_error(struct lws *wsi, struct http_req *req, unsigned status, const char *code,
                          const char *message)
 {
-    proto_buf_reset(&req->body);
-    if (proto_buf_printf(&req->body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
-                         message) < 0)
+    if (admin_api_error(&req->body, code, message, NULL, 0) < 0)
         return -1;
     return respond(wsi, req, status, "application/json", NULL, "no-store");
 }
@@ -64,6 +112,12 @@ static int write_body(struct lws *wsi, struct http_req *req)
     if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
         return -1;
     req->sent += n;
+    if (last && req->close_after) {
+        /* The client is still sending a body we will not read: give the
+         * reply a moment to leave, then hang up. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 1);
+        return 0;
+    }
     if (last)
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     lws_callback_on_writable(wsi);
@@ -121,14 +175,26 @@ static int serve_asset(struct lws *wsi, struct http_req *req, struct server *srv
     return 0;
 }
 
-static int route(struct lws *wsi, struct http_req *req, struct server *srv)
+/* The public GET routes. */
+static bool public_route(const char *path)
 {
-    char uri[512];
+    return strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0 ||
+           strcmp(path, "/api/venue") == 0 || strncmp(path, "/api/scenes/", 12) == 0 ||
+           strncmp(path, "/assets/", 8) == 0;
+}
+
+static int route_public(struct lws *wsi, struct http_req *req, struct server *srv)
+{
+    const char *uri = req->path;
     int rc;
 
-    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
-        return respond_error(wsi, req, HTTP_STATUS_METHOD_NOT_ALLOWED, "bad_request",
-                             "only GET is served here");
+    if (!public_route(uri))
+        return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such resource");
+    if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+        req->allow = "GET, HEAD";
+        return respond_error(wsi, req, HTTP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed",
+                             "this path takes GET and HEAD only");
+    }
     proto_buf_reset(&req->body);
     if (strcmp(uri, "/healthz") == 0) {
         proto_buf_printf(&req->body, "{\"ok\":true}");
@@ -147,9 +213,176 @@ static int route(struct lws *wsi, struct http_req *req, struct server *srv)
     }
     if (strncmp(uri, "/api/scenes/", 12) == 0)
         return serve_scene(wsi, req, srv, uri + 12);
-    if (strncmp(uri, "/assets/", 8) == 0)
-        return serve_asset(wsi, req, srv, uri + 8);
-    return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such resource");
+    return serve_asset(wsi, req, srv, uri + 8);
+}
+
+static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv,
+                       const struct proto_buf *in)
+{
+    const char *args[ARGS_MAX];
+    struct admin_request rq = {
+        .method = req->method,
+        .path = req->path,
+        .args = args,
+        .nargs = req->nargs,
+        .caller = &req->caller,
+        .body = in->data,
+        .body_len = in->len,
+    };
+    struct admin_reply rep;
+    char msg[96];
+
+    if (req->auth_status) {
+        /* The error body was written when the headers were read. */
+        req->challenge = req->auth_reply.challenge;
+        return respond(wsi, req, req->auth_status, "application/json", NULL, "no-store");
+    }
+    if (req->in_over) {
+        snprintf(msg, sizeof(msg), "body: over the limit of %zu bytes", req->in_max);
+        return respond_error(wsi, req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "too_large", msg);
+    }
+    if (req->args_bad)
+        return respond_error(wsi, req, HTTP_STATUS_BAD_REQUEST, "bad_request",
+                             "query: an argument is too long");
+    for (size_t i = 0; i < req->nargs; i++)
+        args[i] = req->args[i];
+    admin_api_handle(srv, &rq, &req->body, &rep);
+    req->allow = rep.allow;
+    req->challenge = rep.challenge;
+    return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
+}
+
+/*
+ * Answer the request described by req (headers read, body if any too).
+ * Once the reply is complete lws rebinds the connection and frees req
+ * (after HTTP_DROP_PROTOCOL): nothing may touch req after routing, so the
+ * body is taken out of it first.
+ */
+static int dispatch(struct lws *wsi, struct http_req *req, struct server *srv)
+{
+    struct proto_buf in = req->in;
+    int rc;
+
+    req->in = (struct proto_buf){0};
+    rc = req->admin ? route_admin(wsi, req, srv, &in) : route_public(wsi, req, srv);
+    /* The body may carry names: leave no copy in freed memory. */
+    if (in.data)
+        memset(in.data, 0, in.cap);
+    proto_buf_free(&in);
+    return rc;
+}
+
+static enum http_method method_of(struct lws *wsi, char *path, size_t pathlen)
+{
+    static const struct {
+        enum lws_token_indexes token;
+        enum http_method method;
+    } methods[] = {
+        {WSI_TOKEN_GET_URI, HTTP_GET},       {WSI_TOKEN_POST_URI, HTTP_POST},
+        {WSI_TOKEN_DELETE_URI, HTTP_DELETE}, {WSI_TOKEN_PUT_URI, HTTP_PUT},
+        {WSI_TOKEN_PATCH_URI, HTTP_PATCH},   {WSI_TOKEN_OPTIONS_URI, HTTP_OPTIONS},
+        {WSI_TOKEN_HEAD_URI, HTTP_HEAD},
+    };
+    path[0] = '\0';
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (lws_hdr_total_length(wsi, methods[i].token) > 0) {
+            if (lws_hdr_copy(wsi, path, (int)pathlen, methods[i].token) < 0)
+                path[0] = '\0'; /* too long: no route has such a path */
+            return methods[i].method;
+        }
+    }
+    return HTTP_METHOD_OTHER;
+}
+
+static void copy_args(struct lws *wsi, struct http_req *req)
+{
+    for (int i = 0; i < 64 && lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+        if (req->nargs == ARGS_MAX || lws_hdr_copy_fragment(wsi, req->args[req->nargs], ARG_MAX,
+                                                            WSI_TOKEN_HTTP_URI_ARGS, i) < 0) {
+            req->args_bad = true;
+            return;
+        }
+        req->nargs++;
+    }
+}
+
+/* The request's Content-Length: 1 and *n set, 0 none, -1 malformed. */
+static int content_length(struct lws *wsi, unsigned long long *n)
+{
+    char v[32], *end;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+        return 0;
+    if (lws_hdr_copy(wsi, v, sizeof(v), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 || v[0] < '0' ||
+        v[0] > '9')
+        return -1;
+    *n = strtoull(v, &end, 10);
+    return *end ? -1 : 1;
+}
+
+/* LWS_CALLBACK_HTTP: the headers are in. Answer now, or wait for the body. */
+static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
+{
+    unsigned long long clen = 0;
+    int has_len;
+    bool body_method, body_coming;
+
+    proto_buf_free(&req->in);
+    {
+        struct proto_buf keep = req->body; /* the reply buffer is reused */
+        memset(req, 0, sizeof(*req));
+        req->body = keep;
+    }
+    req->method = method_of(wsi, req->path, sizeof(req->path));
+    copy_args(wsi, req);
+    req->admin = admin_api_owns(req->path);
+    has_len = content_length(wsi, &clen);
+    /* lws expects a body after POST, PUT and PATCH whatever the headers
+     * say, and after anything else that declares one. */
+    body_method = req->method == HTTP_POST || req->method == HTTP_PUT || req->method == HTTP_PATCH;
+    body_coming = body_method || (has_len > 0 && clen > 0);
+
+    if (req->admin) {
+        char auth[256];
+        int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+        req->auth_status =
+            admin_api_auth(srv, n > 0 ? auth : NULL, &req->caller, &req->body, &req->auth_reply);
+        memset(auth, 0, sizeof(auth));
+        /* Nobody gets to make us hold a body before proving who they are. */
+        req->in_max = req->auth_status ? 0 : admin_api_body_max(req->method, req->path);
+    }
+    if (!body_coming)
+        return dispatch(wsi, req, srv);
+
+    if (has_len < 0 || (has_len == 0 && body_method)) {
+        req->close_after = true;
+        return respond_error(wsi, req,
+                             has_len < 0 ? HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_LENGTH_REQUIRED,
+                             "bad_request", "a body needs a valid Content-Length");
+    }
+    if (clen > req->in_max && clen > DISCARD_MAX) {
+        req->close_after = true;
+        return respond_error(wsi, req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "too_large",
+                             "body: far over the limit");
+    }
+    if (req->in_max > 0 && clen > req->in_max)
+        req->in_over = true;
+    req->awaiting_body = true;
+    return 0;
+}
+
+static void on_body(struct http_req *req, const void *in, size_t len)
+{
+    if (!req->awaiting_body || req->in_over || req->in_max == 0)
+        return; /* thrown away */
+    if (req->in.len + len > req->in_max) {
+        req->in_over = true;
+        proto_buf_free(&req->in);
+        return;
+    }
+    if (proto_buf_append(&req->in, in, len) < 0) {
+        req->in_over = true; /* out of memory: answered as too large */
+        proto_buf_free(&req->in);
+    }
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -158,16 +391,26 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct http_req *req = user;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        return route(wsi, req, lws_context_user(lws_get_context(wsi)));
+        return on_request(wsi, req, lws_context_user(lws_get_context(wsi)));
+    case LWS_CALLBACK_HTTP_BODY:
+        if (req)
+            on_body(req, in, len);
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (!req || !req->awaiting_body)
+            return 0;
+        req->awaiting_body = false;
+        return dispatch(wsi, req, lws_context_user(lws_get_context(wsi)));
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!req || req->sent >= req->body.len)
             break;
         return write_body(wsi, req);
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL: /* after each transaction: req is freed next */
     case LWS_CALLBACK_CLOSED_HTTP:
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        /* lws frees req after either; the body buffer is ours. */
-        if (req)
+        if (req) {
             proto_buf_free(&req->body);
+            proto_buf_free(&req->in);
+        }
         break;
     default:
         break;

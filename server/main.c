@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli_user.h"
+#include "registry.h"
 #include "server.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -91,7 +93,25 @@ static int open_state(struct server *srv)
         fprintf(stderr, "venued: store: %s\n", err);
         return -1;
     }
+    srv->registry = registry_open(srv->store, err, sizeof(err));
+    if (!srv->registry) {
+        fprintf(stderr, "venued: %s\n", err);
+        return -1;
+    }
     return 0;
+}
+
+/* Privacy by default: forget what is past its retention period. Run
+ * before the venue loads the sessions saved at shutdown, whose guests
+ * retention keeps. */
+static void retain(struct server *srv)
+{
+    long n = registry_retain(srv->registry, registry_wall_ms(), srv->cfg.retention_days,
+                             srv->cfg.audit_retention_days);
+    if (n < 0)
+        fprintf(stderr, "venued: retention: %s\n", registry_error(srv->registry));
+    else if (n > 0)
+        fprintf(stderr, "venued: retention: %ld expired records deleted\n", n);
 }
 
 static const struct lws_protocol_vhost_options default_protocol = {NULL, NULL, "default", ""};
@@ -111,20 +131,36 @@ int main(int argc, char **argv)
     int rc;
 
     config_defaults(&srv.cfg);
+    if (argc > 1 && strcmp(argv[1], "user") == 0) {
+        /* The environment applies; the subcommand reads its own flags. */
+        if (config_parse(&srv.cfg, 1, argv, err, sizeof(err)) < 0) {
+            fprintf(stderr, "venued: %s\n", err);
+            return 2;
+        }
+        return cli_user_main(argc - 1, argv + 1, &srv.cfg);
+    }
     rc = config_parse(&srv.cfg, argc, argv, err, sizeof(err));
     if (rc != 0) {
         if (rc < 0)
             fprintf(stderr, "venued: %s\n", err);
         return rc < 0 ? 2 : 0;
     }
-    if (open_state(&srv) < 0)
+    if (open_state(&srv) < 0) {
+        registry_close(srv.registry);
+        store_close(srv.store);
+        scene_set_free(&srv.scenes);
         return 1;
+    }
+    retain(&srv);
 
     io.ctx = &srv;
-    srv.venue =
-        venue_new(&srv.cfg, &io, &srv.scenes, srv.store, NULL, server_now_ms(), err, sizeof(err));
+    srv.venue = venue_new(&srv.cfg, &io, &srv.scenes, srv.store, srv.registry, server_now_ms(), err,
+                          sizeof(err));
     if (!srv.venue) {
         fprintf(stderr, "venued: %s\n", err);
+        registry_close(srv.registry);
+        store_close(srv.store);
+        scene_set_free(&srv.scenes);
         return 1;
     }
 
@@ -163,6 +199,7 @@ int main(int argc, char **argv)
     if (!srv.ctx) {
         fprintf(stderr, "venued: cannot listen on %s:%d\n", srv.cfg.bind, srv.cfg.port);
         venue_free(srv.venue);
+        registry_close(srv.registry);
         store_close(srv.store);
         scene_set_free(&srv.scenes);
         return 1;
@@ -191,6 +228,7 @@ int main(int argc, char **argv)
     lws_sul_cancel(&srv.tick_sul);
     lws_context_destroy(srv.ctx);
     venue_free(srv.venue);
+    registry_close(srv.registry);
     store_close(srv.store);
     scene_set_free(&srv.scenes);
     return 0;

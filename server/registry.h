@@ -22,6 +22,8 @@ enum role { ROLE_GUEST, ROLE_ATTENDEE, ROLE_SPEAKER, ROLE_MODERATOR, ROLE_ADMIN,
 const char *role_name(enum role r);
 /* 0 and *out set, or -1 if s names no role. */
 int role_parse(const char *s, enum role *out);
+/* "guest, attendee, speaker, moderator, admin": for error messages. */
+#define ROLE_NAMES "guest, attendee, speaker, moderator, admin"
 
 #define REG_ID_MAX    24  /* "u-" + 16 hex digits, NUL included */
 #define REG_NAME_MAX  257 /* 64 code points of UTF-8, NUL included */
@@ -40,6 +42,19 @@ struct reg_user {
 
 struct registry;
 
+/* The wall clock in ms since the epoch: what every *_ms here is measured
+ * in (not the core's monotonic clock). */
+long long registry_wall_ms(void);
+
+/*
+ * Check a name-like text before it is stored: valid UTF-8, min_cp..max_cp
+ * code points, not only spaces, and no control characters (C0, DEL, C1,
+ * line/paragraph separators, bidirectional overrides). 0 if fine; -1 with
+ * "FIELD: reason" in err.
+ */
+int registry_check_text(const char *field, const char *s, size_t min_cp, size_t max_cp, char *err,
+                        size_t errlen);
+
 /* Open the registry on st's database (creating its tables); st must
  * outlive it. NULL with a reason in err. */
 struct registry *registry_open(struct store *st, char *err, size_t errlen);
@@ -55,15 +70,27 @@ void registry_close(struct registry *reg);
 int registry_user_add(struct registry *reg, const char *name, const char *org, enum role role,
                       long long expires_ms, long long now_ms, struct reg_user *out, char *token,
                       char *err, size_t errlen);
-/* Record a guest (no token) so that its last poses have an owner. */
+/*
+ * Group several writes into one transaction (an import is all or
+ * nothing). Not nested. commit and rollback end it; rollback never fails
+ * in a way the caller could act on.
+ */
+int registry_begin(struct registry *reg);
+int registry_commit(struct registry *reg);
+void registry_rollback(struct registry *reg);
+
+/* Record a guest (no token) so that its last poses have an owner. A
+ * registered user with the same id is left alone. */
 int registry_guest_put(struct registry *reg, const char *id, const char *name, long long now_ms);
 /* Revoke a user and all its tokens: 1 done, 0 no such user, -1 error. */
 int registry_user_revoke(struct registry *reg, const char *id);
 /* 1 found (fills *out), 0 not found, -1 error. */
 int registry_user_get(struct registry *reg, const char *id, struct reg_user *out);
+/* 1 done, 0 no such user, -1 error. */
 int registry_user_set_role(struct registry *reg, const char *id, enum role role);
-/* Call fn for each user whose name, org or id contains search (all when
- * search is NULL or ""), newest first, at most limit. */
+/* Call fn for each registered user (guests are not listed: see presence)
+ * whose name, org or id contains search, case-insensitively for ASCII (all
+ * when search is NULL or ""), newest first, at most limit. */
 int registry_user_list(struct registry *reg, const char *search, size_t limit,
                        void (*fn)(void *arg, const struct reg_user *u), void *arg);
 
@@ -104,6 +131,7 @@ struct reg_audit {
     const char *target_id; /* NULL when none */
     const char *room;      /* NULL when none */
     const char *reason;    /* NULL when none */
+    long long id;          /* set by registry_audit_list; ignored by add */
 };
 int registry_audit_add(struct registry *reg, const struct reg_audit *a);
 /* Entries newest first, filtered by room and actor (NULL: any) and time,
@@ -115,8 +143,10 @@ int registry_audit_list(struct registry *reg, const char *room, const char *acto
 /*
  * Forget what is past its time: guests not seen for guest_days (their
  * records and stored last poses), any user's last poses older than that,
- * expired bans and mutes, audit entries older than audit_days. Returns the
- * number of rows deleted, or -1.
+ * expired bans and mutes, expired or revoked tokens, audit entries older
+ * than audit_days. Registered users are kept however long ago they were
+ * seen; so are guests with a session saved for resume at shutdown. One
+ * transaction. Returns the number of rows deleted, or -1.
  */
 long registry_retain(struct registry *reg, long long now_ms, int guest_days, int audit_days);
 

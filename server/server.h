@@ -15,12 +15,15 @@
 #include "store.h"
 #include "venue.h"
 
+struct registry;
+
 struct server {
     struct venue_config cfg;
     struct lws_context *ctx;
     struct venue *venue;       /* owned */
     struct scene_set scenes;   /* owned; the venue borrows it */
     struct store *store;       /* owned */
+    struct registry *registry; /* owned; on the store's database */
     char assets_dir[PATH_MAX]; /* real path of the scene assets folder */
     lws_sorted_usec_list_t tick_sul;
     long long next_tick_ms;

@@ -337,14 +337,18 @@ function lobby() {
 
 // ---- Plenary hall ----
 
-function plenary() {
-    const r = room({ x0: -20, x1: 20, z0: -15, z1: 15, height: 9, floor: '#5a4232', wall: '#1f2a44', floorRough: 0.55 });
-    door(r, 's', 0, 4, 3.4, { room: 'lobby', spawn: 'from-plenary', color: '#d4a537', label: 'Lobby' });
-    buildWalls(r);
-    buildDoors(r);
-    const H = 0.9; // stage height
+/*
+ * The plenary's stage, in plenary coordinates. The overflow hall builds the same stage moved by
+ * OVERFLOW_SHIFT, with a stage place of the same size moved by the same offset: a client draws
+ * the relayed plenary stage avatars there by adding (overflow stage translation - plenary stage
+ * translation), which is OVERFLOW_SHIFT, to their plenary poses (scenes/FORMAT.md, overflow).
+ */
+const STAGE_H = 0.9; // stage height
+const OVERFLOW_SHIFT = [0, 0, -3];
 
-    // the stage: platform, gold edge light, steps at both front corners, a backdrop
+function stageNodes(o = {}) {
+    const H = STAGE_H;
+    // platform, gold edge light, a backdrop
     const stage = [
         block([18, H, 6], [0, 0, -12], '#2a2d33', { roughness: 0.6 }),
         block([18, 0.02, 6], [0, H, -12], '#6b4a34', { roughness: 0.45 }),
@@ -352,20 +356,39 @@ function plenary() {
         block([18, 6.5, 0.12], [0, H, -14.9], '#243559'),
         block([18.2, 0.12, 0.2], [0, H + 6.5, -14.85], '#d4a537', { metalness: 0.7, roughness: 0.3 }),
     ];
-    for (const s of [-1, 1]) {
-        stage.push(block([1.6, 0.3, 0.8], [s * 7.8, 0, -8.6], '#2a2d33'), block([1.6, 0.6, 0.4], [s * 7.8, 0, -8.8], '#2a2d33'));
-        stage.push(block([1.6, 0.02, 0.4], [s * 7.8, 0.3, -8.4], '#6b4a34'), block([1.6, 0.02, 0.4], [s * 7.8, 0.6, -8.8], '#6b4a34'));
+    // steps at both front corners, where the stage can be climbed
+    if (o.steps) {
+        for (const s of [-1, 1]) {
+            stage.push(block([1.6, 0.3, 0.8], [s * 7.8, 0, -8.6], '#2a2d33'), block([1.6, 0.6, 0.4], [s * 7.8, 0, -8.8], '#2a2d33'));
+            stage.push(block([1.6, 0.02, 0.4], [s * 7.8, 0.3, -8.4], '#6b4a34'), block([1.6, 0.02, 0.4], [s * 7.8, 0.6, -8.8], '#6b4a34'));
+        }
     }
     // a panel table for the moderators, and the lectern
     stage.push(block([3.4, 0.04, 0.9], [-5, H + 0.72, -11.6], '#f1ebe2'), block([3.3, 0.7, 0.05], [-5, H + 0.02, -11.2], '#1f2a44'));
     for (const x of [-6.2, -5, -3.8]) stage.push(gltf('assets/chair.glb', [x, H, -12.4]));
     stage.push(gltf('assets/lectern.glb', [5.2, H, -10.6]));
     stage.push(planter([-8.3, H, -14.2], 0.8), planter([8.3, H, -14.2], 0.8));
-    r.nodes.push(group('stage', null, null, stage));
-    r.places.push({
-        type: 'stage', id: 'stage', translation: v(5.2, H, -11.2), size: v(18, H, 6), label: 'Stage',
-        volume: { min: v(-9, H - 0.4, -15), max: v(9, H + 2.6, -9) },
-    });
+    return stage;
+}
+
+// The stage place: the speaker's spot at the lectern; who stands inside the volume is on stage.
+function stagePlace(shift = [0, 0, 0]) {
+    const [dx, dy, dz] = shift, H = STAGE_H;
+    return {
+        type: 'stage', id: 'stage', translation: v(5.2 + dx, H + dy, -11.2 + dz), size: v(18, H, 6), label: 'Stage',
+        volume: { min: v(-9 + dx, H - 0.4 + dy, -15 + dz), max: v(9 + dx, H + 2.6 + dy, -9 + dz) },
+    };
+}
+
+function plenary() {
+    const r = room({ x0: -20, x1: 20, z0: -15, z1: 15, height: 9, floor: '#5a4232', wall: '#1f2a44', floorRough: 0.55 });
+    door(r, 's', 0, 4, 3.4, { room: 'lobby', spawn: 'from-plenary', color: '#d4a537', label: 'Lobby' });
+    buildWalls(r);
+    buildDoors(r);
+    const H = STAGE_H;
+
+    r.nodes.push(group('stage', null, null, stageNodes({ steps: true })));
+    r.places.push(stagePlace());
     r.places.push({ type: 'sign', id: 'sign-assembly', translation: v(0, H + 5.3, -14.8), size: v(11, 1.3), label: 'Citiverse Assembly 2026', color: '#243559', text_color: '#f2c94c' });
 
     // two big screens beside the stage

@@ -85,7 +85,7 @@ test('500 avatars in the plenary: the page stays responsive', async () => {
     await until(() => page.evaluate((n) => window.__venue.count() >= n, REAL + SIMULATED), 15000, 'everyone in the room');
     const count = await page.evaluate(() => window.__venue.count());
     assert.ok(count >= REAL + SIMULATED, `${count} avatars`);
-    await sleep(4000); /* settle: shaders, models, adaptive quality */
+    await sleep(7000); /* settle: shaders, models, adaptive quality */
     const r3 = await measureFps(page, 3000);
     const info = await page.evaluate(() => window.__venue.renderInfo());
     await shot(page, 'plenary-500-3d');

@@ -60,6 +60,7 @@ test('a name with markup is shown as text, never run', async () => {
     assert.equal(await ada.evaluate(() => window.__pwned), undefined);
     /* the name tag over the avatar shows the same text */
     await until(() => ada.evaluate((n) => [...document.querySelectorAll('#tags .tag bdi')].some((b) => b.textContent === n), XSS), 5000, 'name tag');
+    await mal.click('#tab-chat');
     await mal.fill('#chat-input', '<b>bold?</b> <script>window.__pwned=2</script>');
     await mal.press('#chat-input', 'Enter');
     await until(() => ada.evaluate(() => [...document.querySelectorAll('#chat-log .text')].some((t) => t.textContent.includes('<b>bold?</b>'))), 5000, 'chat as text');
@@ -215,10 +216,13 @@ test('on a 360 px phone screen everything fits and touch controls walk', async (
     assert.ok(overflow <= 0, `no sideways scrolling (overflow ${overflow}px)`);
     assert.equal(await page.isVisible('#touch button[data-move="forward"]'), true);
     const before = await me(page);
+    /* a finger held on "forward": real touch events through the DevTools protocol */
     const box = await page.locator('#touch button[data-move="forward"]').boundingBox();
-    await page.dispatchEvent('#touch button[data-move="forward"]', 'pointerdown', { pointerId: 7, pointerType: 'touch', clientX: box.x + 5, clientY: box.y + 5 });
+    const cdp = await page.context().newCDPSession(page);
+    const at = [{ x: box.x + box.width / 2, y: box.y + box.height / 2 }];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at });
     await sleep(800);
-    await page.dispatchEvent('#touch button[data-move="forward"]', 'pointerup', { pointerId: 7, pointerType: 'touch' });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
     await until(async () => {
         const m = await me(page);
         return Math.hypot(m.p[0] - before.p[0], m.p[2] - before.p[2]) > 0.8;

@@ -345,6 +345,7 @@ function onJoined(d) {
     rebuildList();
     state.walkTo = null;
     state.inPortal = null;
+    $('portal-hint').hidden = true;
     state.panels.setRoomTitle(room.name);
     state.panels.rosterChanged();
     state.panels.showChatHistory(client.chatFor(room.id));
@@ -676,6 +677,7 @@ function stepSimulation(now) {
 /* ---- a small window for tests and the curious -------------------------- */
 
 window.__venue = {
+    _state: state,
     get client() {
         return state.client;
     },

@@ -51,7 +51,11 @@ export class Controls {
             const action = b.dataset.move;
             const on = (ev) => {
                 ev.preventDefault();
-                b.setPointerCapture?.(ev.pointerId);
+                try {
+                    b.setPointerCapture(ev.pointerId); /* keep it held if the finger slides */
+                } catch {
+                    /* not capturable (synthetic event): fine */
+                }
                 b.classList.add('held');
                 this.held.add(action);
             };
@@ -97,7 +101,11 @@ export class Controls {
     _down(ev) {
         if (ev.button !== 0 && ev.pointerType === 'mouse') return;
         this._drag = { id: ev.pointerId, x0: ev.clientX, y0: ev.clientY, x: ev.clientX, moved: false };
-        this.view.setPointerCapture?.(ev.pointerId);
+        try {
+            this.view.setPointerCapture(ev.pointerId);
+        } catch {
+            /* not capturable: dragging still works inside the view */
+        }
     }
 
     _move(ev) {

@@ -139,8 +139,9 @@ export class Map2D {
         /* furniture and walls from the nodes, lowest first */
         const shapes = m.nodes
             .filter((n) => n.type !== 'gltf' && n.opacity > 0.05)
-            .map((n) => ({ n, top: this._top(n) }))
-            .filter((x) => x.top > m.floorY + 0.03)
+            .map((n) => ({ n, top: this._top(n), bottom: this._bottom(n) }))
+            /* not the floor itself, and nothing overhead (beams, lamps, banners) */
+            .filter((x) => x.top > m.floorY + 0.03 && x.bottom < m.floorY + 2.1)
             .sort((a, b2) => a.top - b2.top);
         for (const { n, top } of shapes) {
             const tall = top - m.floorY > 1.8;
@@ -172,6 +173,16 @@ export class Map2D {
             g.stroke();
             this._label(g, `→ ${p.label}`, x + w / 2, z + d / 2, 0.55, '#0b4f78', 'rgba(255,255,255,0.92)');
         }
+    }
+
+    _bottom(n) {
+        const m = n.matrix;
+        let h;
+        if (n.type === 'box') h = (n.size ? n.size[1] : 1) / 2;
+        else if (n.type === 'cylinder') h = n.height / 2;
+        else if (n.type === 'sphere') h = n.radius;
+        else h = 0;
+        return m[13] - h * Math.hypot(m[4], m[5], m[6]);
     }
 
     _top(n) {

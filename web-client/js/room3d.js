@@ -392,7 +392,7 @@ function showcases(group, model, animated) {
 }
 
 /* Portals: a glowing doorway the size of the trigger, its label above. */
-function portals(group, model, animated) {
+function portals(group, model, animated, labels) {
     const glowMats = [];
     for (const p of model.portals) {
         const w = p.max[0] - p.min[0];
@@ -430,8 +430,9 @@ function portals(group, model, animated) {
             nz = -nz;
         }
         const label = labelSprite(`→ ${p.label}`, 0.46, { bg: 'rgba(11, 79, 120, 0.94)', fg: '#ffffff', width: 1024, height: 170, radius: 85 });
-        label.position.set(cx + nx * (depth / 2 + 0.35), floor + Math.min(hh, 2.6) + 0.05, cz + nz * (depth / 2 + 0.35));
+        label.position.set(cx + nx * (depth / 2), floor + Math.min(hh, 2.6) + 0.1, cz + nz * (depth / 2));
         group.add(label);
+        labels.push(label);
     }
     animated.push((t) => {
         const o = 0.36 + 0.14 * Math.sin(t * 2.2);
@@ -468,7 +469,8 @@ export function buildRoom(model) {
     seats(group, model);
     panels(group, model);
     showcases(group, model, animated);
-    portals(group, model, animated);
+    const labels = []; /* portal labels: hidden when the camera is right at them */
+    portals(group, model, animated, labels);
     const optional = [];
     group.traverse((o) => {
         if (o.userData.optional) optional.push(o);
@@ -478,8 +480,11 @@ export function buildRoom(model) {
     group.add(fill);
     return {
         group,
-        update(t) {
+        update(t, camera) {
             for (const f of animated) f(t);
+            if (camera) {
+                for (const l of labels) l.visible = l.position.distanceToSquared(camera.position) > 9;
+            }
         },
         /* Cheaper lighting for slow devices: point lights off, a warm fill instead. */
         setLowLight(on) {

@@ -17,7 +17,8 @@ import { buildRoom, disposeTree } from './room3d.js';
 
 const TAGS_MAX = 32; /* name tags drawn at once: the nearest people */
 const TAG_PICK_MS = 250; /* how often the nearest set is chosen again */
-const TAG_RANGE = 30; /* metres: further away, no tag even if few people */
+const TAG_RANGE = 16; /* metres: further away, no tag even if few people */
+const NEAR_MAX = 48; /* the nearest people get the detailed figure and a shadow */
 
 /* Does this browser give us WebGL at all? (Checked once, context freed.) */
 export function webglAvailable() {
@@ -33,44 +34,115 @@ export function webglAvailable() {
 }
 
 /* The friendly figure: a rounded body, a round head, two eyes, a hand. */
-function avatarGeometries() {
-    const body = new THREE.CapsuleGeometry(0.3, 0.55, 6, 14);
-    body.translate(0, 0.3 + 0.55 / 2, 0);
-    const head = new THREE.SphereGeometry(0.24, 18, 12);
-    head.translate(0, 1.38, 0);
-    /* eyes on the front (-Z, the way the avatar walks) */
-    const e1 = new THREE.SphereGeometry(0.045, 8, 6);
-    e1.translate(-0.085, 1.42, -0.205);
-    const e2 = new THREE.SphereGeometry(0.045, 8, 6);
-    e2.translate(0.085, 1.42, -0.205);
-    const eyes = mergeGeometries([e1, e2]);
-    e1.dispose();
-    e2.dispose();
-    const shadow = new THREE.CircleGeometry(0.42, 20);
-    shadow.rotateX(-Math.PI / 2);
-    shadow.translate(0, 0.015, 0);
-    /* a raised hand: an arm and a palm up at the avatar's right */
-    const arm = new THREE.CylinderGeometry(0.055, 0.055, 0.55, 8);
-    arm.translate(0.36, 1.45, 0);
-    const palm = new THREE.SphereGeometry(0.11, 10, 8);
-    palm.translate(0.36, 1.8, 0);
-    const hand = mergeGeometries([arm, palm]);
-    arm.dispose();
-    palm.dispose();
-    /* a speech bubble over the head while someone chats */
-    const bubble = new THREE.SphereGeometry(0.16, 12, 8);
-    bubble.scale(1.4, 1, 0.5);
-    bubble.translate(0, 1.95, 0);
-    return { body, head, eyes, shadow, hand, bubble };
+/*
+ * The friendly figure as ONE geometry: a rounded body, a round head, two
+ * eyes, a raised hand and a speech bubble. Per vertex, aLook says how it is
+ * coloured (rgb, or a = 1: the person's colour lifted towards white by r)
+ * and aPart which marker it belongs to (0 always, 1 hand, 2 bubble). The
+ * shader hides markers an avatar does not show. One instanced draw call
+ * for everyone: per-instance overhead, not triangles, is what costs most
+ * in software rendering.
+ */
+function figureGeometry(detailed) {
+    const white = new THREE.Color();
+    const parts = [];
+    const add = (geo, look, part) => {
+        const n = geo.attributes.position.count;
+        const lookArr = new Float32Array(n * 4);
+        const partArr = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+            lookArr.set(look, i * 4);
+            partArr[i] = part;
+        }
+        geo.setAttribute('aLook', new THREE.BufferAttribute(lookArr, 4));
+        geo.setAttribute('aPart', new THREE.BufferAttribute(partArr, 1));
+        if (!geo.attributes.uv) geo.setAttribute('uv', new THREE.BufferAttribute(new Float32Array(n * 2), 2));
+        parts.push(geo);
+    };
+    const abs = (hex) => {
+        white.set(hex); /* to linear, the working colour space */
+        return [white.r, white.g, white.b, 0];
+    };
+    const HAND = abs('#ffc94d');
+    if (detailed) {
+        const body = new THREE.CapsuleGeometry(0.3, 0.55, 2, 9);
+        body.translate(0, 0.3 + 0.55 / 2, 0);
+        add(body, [0, 0, 0, 1], 0);
+        const head = new THREE.SphereGeometry(0.24, 11, 6);
+        head.translate(0, 1.38, 0);
+        add(head, [0.6, 0, 0, 1], 0);
+        /* eyes on the front (-Z, the way people look) */
+        for (const x of [-0.085, 0.085]) {
+            const eye = new THREE.OctahedronGeometry(0.05, 0);
+            eye.translate(x, 1.42, -0.2);
+            add(eye, abs('#1b2233'), 0);
+        }
+        const arm = new THREE.CylinderGeometry(0.055, 0.055, 0.55, 5, 1, true);
+        arm.translate(0.36, 1.45, 0);
+        add(arm, HAND, 1);
+        const palm = new THREE.SphereGeometry(0.11, 7, 4);
+        palm.translate(0.36, 1.8, 0);
+        add(palm, HAND, 1);
+        const bubble = new THREE.SphereGeometry(0.16, 8, 5);
+        bubble.scale(1.4, 1, 0.5);
+        bubble.translate(0, 2.0, 0);
+        add(bubble, abs('#ffffff'), 2);
+        const tail = new THREE.ConeGeometry(0.06, 0.14, 4, 1, true);
+        tail.rotateZ(Math.PI);
+        tail.translate(-0.06, 1.84, 0);
+        add(tail, abs('#ffffff'), 2);
+    } else {
+        /* far away: the same silhouette in ~60 triangles */
+        const body = new THREE.CylinderGeometry(0.26, 0.3, 1.05, 6, 1);
+        body.translate(0, 0.6, 0);
+        add(body, [0, 0, 0, 1], 0);
+        const head = new THREE.IcosahedronGeometry(0.25, 0);
+        head.translate(0, 1.38, 0);
+        add(head, [0.6, 0, 0, 1], 0);
+        const hand = new THREE.BoxGeometry(0.14, 0.6, 0.14);
+        hand.translate(0.36, 1.6, 0);
+        add(hand, HAND, 1);
+    }
+    const g = mergeGeometries(parts);
+    for (const x of parts) x.dispose();
+    g.computeBoundingSphere();
+    return g;
+}
+
+function figureMaterial() {
+    const m = new THREE.MeshLambertMaterial({ color: '#ffffff' });
+    m.onBeforeCompile = (shader) => {
+        shader.vertexShader = shader.vertexShader
+            .replace('#include <common>', `#include <common>
+attribute vec4 aLook;
+attribute float aPart;
+attribute vec2 aMarks;`)
+            .replace('#include <color_vertex>', `#include <color_vertex>
+#ifdef USE_INSTANCING_COLOR
+    vColor.rgb = aLook.a > 0.5 ? mix( instanceColor.rgb, vec3( 1.0 ), aLook.r ) : aLook.rgb;
+#endif`)
+            .replace('#include <begin_vertex>', `#include <begin_vertex>
+    if ( ( aPart > 0.5 && aPart < 1.5 && aMarks.x < 0.5 ) || ( aPart > 1.5 && aMarks.y < 0.5 ) ) transformed = vec3( 0.0 );`);
+    };
+    m.customProgramCacheKey = () => 'venue-figure';
+    return m;
+}
+
+function shadowGeometry() {
+    const g = new THREE.CircleGeometry(0.42, 14);
+    g.rotateX(-Math.PI / 2);
+    g.translate(0, 0.015, 0);
+    return g;
 }
 
 class Instances {
     /* One InstancedMesh that grows by doubling; never culled as a whole. */
-    constructor(scene, geometry, material, withColour, cap) {
+    constructor(scene, geometry, material, withColour, cap, withMarks = false) {
         this.scene = scene;
         this.geometry = geometry;
         this.material = material;
         this.withColour = withColour;
+        this.withMarks = withMarks;
         this.mesh = null;
         this.cap = 0;
         this.ensure(cap);
@@ -89,6 +161,12 @@ class Instances {
         if (this.withColour) {
             m.instanceColor = new THREE.InstancedBufferAttribute(new Float32Array(cap * 3), 3);
             m.instanceColor.setUsage(THREE.DynamicDrawUsage);
+        }
+        if (this.withMarks) {
+            /* per instance: hand raised, speaking (read by figureMaterial) */
+            this.marks = new THREE.InstancedBufferAttribute(new Float32Array(cap * 2), 2);
+            this.marks.setUsage(THREE.DynamicDrawUsage);
+            this.geometry.setAttribute('aMarks', this.marks);
         }
         m.frustumCulled = false;
         m.count = 0;
@@ -116,9 +194,16 @@ class Instances {
         a[i * 3 + 2] = b;
     }
 
+    mark(i, hand, speaking) {
+        const a = this.marks.array;
+        a[i * 2] = hand ? 1 : 0;
+        a[i * 2 + 1] = speaking ? 1 : 0;
+    }
+
     commit(count, coloursChanged) {
         this.mesh.count = count;
         this.mesh.instanceMatrix.needsUpdate = true;
+        if (this.marks) this.marks.needsUpdate = true;
         if (coloursChanged && this.mesh.instanceColor) this.mesh.instanceColor.needsUpdate = true;
     }
 
@@ -153,16 +238,12 @@ export class View3D {
         this.camLook = new THREE.Vector3();
         this.camFirst = true;
 
-        const g = avatarGeometries();
-        const lit = (props) => new THREE.MeshLambertMaterial(props);
-        this.body = new Instances(this.scene, g.body, lit({ color: '#ffffff' }), true, 64);
-        this.head = new Instances(this.scene, g.head, lit({ color: '#ffffff' }), true, 64);
-        this.eyes = new Instances(this.scene, g.eyes, new THREE.MeshBasicMaterial({ color: '#1b2233' }), false, 64);
-        this.shadow = new Instances(this.scene, g.shadow,
-            new THREE.MeshBasicMaterial({ color: '#000000', transparent: true, opacity: 0.18, depthWrite: false }), false, 64);
-        this.hand = new Instances(this.scene, g.hand, lit({ color: '#ffc94d', emissive: '#6b4a00' }), false, 16);
-        this.bubble = new Instances(this.scene, g.bubble, lit({ color: '#ffffff', emissive: '#5f6f8a' }), false, 16);
-        this.colourKey = new Map(); /* avatar object -> last colour key, to skip rewrites */
+        /* level of detail: the nearest NEAR_MAX people detailed, the rest simple */
+        const mat = figureMaterial();
+        this.figure = new Instances(this.scene, figureGeometry(true), mat, true, NEAR_MAX, true);
+        this.figureFar = new Instances(this.scene, figureGeometry(false), mat, true, 64, true);
+        this.shadow = new Instances(this.scene, shadowGeometry(),
+            new THREE.MeshBasicMaterial({ color: '#000000', transparent: true, opacity: 0.18, depthWrite: false }), false, NEAR_MAX);
         this.tmpColour = new THREE.Color();
 
         this.room = null; /* {group, update(t)} from room3d */
@@ -192,12 +273,13 @@ export class View3D {
             this.tags.push({ el: t, nameEl: name, handEl: hand, chatEl: chat, awayEl: away, av: null, key: '', x: -1, y: -1 });
         }
         this.tagPicked = 0;
-        /* Adaptive quality: 2 = as the scene asks, 1 = no point lights,
-         * 0 = also fewer pixels. Only ever steps down, after two slow
-         * seconds, so software-rendered and low-end devices stay usable. */
-        this.quality = 2;
+        /* Adaptive quality: 3 = as the scene asks, 2 = no point lights,
+         * 1 = 3/4 of the pixels, 0 = half. Only ever steps down, after two
+         * slow seconds, so software-rendered and low-end devices stay usable. */
+        this.quality = 3;
         this.perf = { frames: 0, since: 0, slow: 0, settleUntil: 0 };
         this.order = new Int32Array(0);
+        this.nearCount = 0;
         this.dist = new Float32Array(0);
 
         this.onWheel = (ev) => {
@@ -236,8 +318,8 @@ export class View3D {
         }
         this.model = model;
         this.room = buildRoom(model);
-        this.room.setLowLight(this.quality < 2);
-        this.perf.settleUntil = performance.now() + 2000; /* shaders compile, models load */
+        this.room.setLowLight(this.quality < 3);
+        this.perf.settleUntil = performance.now() + 1500; /* shaders compile, models load */
         this.scene.add(this.room.group);
         this.scene.background = new THREE.Color(model.sky);
         this.scene.fog = model.fog ? new THREE.Fog(model.fog.color, model.fog.near, model.fog.far) : null;
@@ -256,16 +338,17 @@ export class View3D {
         p.frames = 0;
         p.since = now;
         if (now < p.settleUntil || span > 2500) return; /* loading, or the tab was hidden */
-        p.slow = fps < 24 ? p.slow + 1 : 0;
+        /* very slow: step down at once; a little slow: after two seconds */
+        p.slow = fps < 12 ? 2 : fps < 24 ? p.slow + 1 : 0;
         if (p.slow >= 2 && this.quality > 0) {
             p.slow = 0;
             this.quality--;
-            if (this.room) this.room.setLowLight(this.quality < 2);
-            if (this.quality === 0) {
-                this.renderer.setPixelRatio(Math.max(0.5, this.basePixelRatio * 0.6));
+            if (this.room) this.room.setLowLight(this.quality < 3);
+            if (this.quality < 2) {
+                this.renderer.setPixelRatio(this.basePixelRatio * (this.quality === 1 ? 0.75 : 0.5));
                 this.resize();
             }
-            p.settleUntil = now + 1500;
+            p.settleUntil = now + 1000;
         }
     }
 
@@ -288,17 +371,13 @@ export class View3D {
 
     _colour(av) {
         const key = av.away ? -1 - av.hue : av.hue;
-        if (this.colourKey.get(av) === key) return false;
-        this.colourKey.set(av, key);
+        if (av.colourKey === key) return false;
+        av.colourKey = key;
         const c = this.tmpColour;
         c.setHSL(av.hue, av.away ? 0.12 : 0.62, av.away ? 0.62 : 0.55, THREE.SRGBColorSpace);
         av.r = c.r;
         av.g = c.g;
         av.b = c.b;
-        c.setHSL(av.hue, av.away ? 0.1 : 0.5, 0.8, THREE.SRGBColorSpace);
-        av.hr = c.r;
-        av.hg = c.g;
-        av.hb = c.b;
         return true;
     }
 
@@ -355,45 +434,37 @@ export class View3D {
      */
     render(avatars, me, now, dtS, listChanged) {
         const n = avatars.length;
-        this.body.ensure(n);
-        this.head.ensure(n);
-        this.eyes.ensure(n);
-        this.shadow.ensure(n);
+        this.figure.ensure(Math.min(n, NEAR_MAX));
+        this.figureFar.ensure(n);
         if (me) this._camera(me, dtS);
 
-        let coloursChanged = listChanged;
-        let hands = 0;
-        let bubbles = 0;
-        for (let i = 0; i < n; i++) {
-            if (avatars[i].hand) hands++;
-            if (avatars[i].speaking > now) bubbles++;
-        }
-        this.hand.ensure(hands);
-        this.bubble.ensure(bubbles);
-        hands = 0;
-        bubbles = 0;
+        /* av.near is set when the nearest people are picked (_tags) */
+        const near = this.figure;
+        const far = this.figureFar;
+        let a = 0;
+        let b = 0;
+        let k = 0;
         for (let i = 0; i < n; i++) {
             const av = avatars[i];
-            if (this._colour(av) || listChanged) {
-                this.body.colour(i, av.r, av.g, av.b);
-                this.head.colour(i, av.hr, av.hg, av.hb);
-                coloursChanged = true;
+            this._colour(av);
+            if (av.near && a < NEAR_MAX) {
+                near.set(a, av.x, av.y, av.z, av.yaw);
+                near.colour(a, av.r, av.g, av.b);
+                near.mark(a, av.hand, av.speaking > now);
+                a++;
+                this.shadow.set(k++, av.x, av.y, av.z, 0);
+            } else {
+                far.set(b, av.x, av.y, av.z, av.yaw);
+                far.colour(b, av.r, av.g, av.b);
+                far.mark(b, av.hand, false);
+                b++;
             }
-            this.body.set(i, av.x, av.y, av.z, av.yaw);
-            this.head.set(i, av.x, av.y, av.z, av.yaw);
-            this.eyes.set(i, av.x, av.y, av.z, av.yaw);
-            this.shadow.set(i, av.x, av.y, av.z, 0);
-            if (av.hand) this.hand.set(hands++, av.x, av.y, av.z, av.yaw);
-            if (av.speaking > now) this.bubble.set(bubbles++, av.x, av.y, av.z, av.yaw);
         }
-        this.body.commit(n, coloursChanged);
-        this.head.commit(n, coloursChanged);
-        this.eyes.commit(n, false);
-        this.shadow.commit(n, false);
-        this.hand.commit(hands, false);
-        this.bubble.commit(bubbles, false);
+        near.commit(a, true);
+        far.commit(b, true);
+        this.shadow.commit(k, false);
 
-        if (this.room) this.room.update(this.reducedMotion ? 0 : now / 1000);
+        if (this.room) this.room.update(this.reducedMotion ? 0 : now / 1000, this.camera);
         this.renderer.render(this.scene, this.camera);
         this._adapt(now);
         this._tags(avatars, me, now, listChanged);
@@ -408,8 +479,9 @@ export class View3D {
                 this.order = new Int32Array(Math.max(64, n * 2));
                 this.dist = new Float32Array(Math.max(64, n * 2));
             }
-            const cx = me ? me.x : this.camPos.x;
-            const cz = me ? me.z : this.camPos.z;
+            /* nearest to the camera: that is who looks big on screen */
+            const cx = this.camPos.x;
+            const cz = this.camPos.z;
             let m = 0;
             for (let i = 0; i < n; i++) {
                 const av = avatars[i];
@@ -423,6 +495,9 @@ export class View3D {
             const dist = this.dist;
             const sub = this.order.subarray(0, m);
             sub.sort((a, b) => dist[a] - dist[b]);
+            this.nearCount = m;
+            for (let i = 0; i < n; i++) avatars[i].near = false;
+            for (let i = 0; i < Math.min(m, NEAR_MAX); i++) avatars[sub[i]].near = true;
             const k = Math.min(m, TAGS_MAX);
             for (let t = 0; t < TAGS_MAX; t++) {
                 const tag = this.tags[t];
@@ -467,7 +542,11 @@ export class View3D {
         this.resizeObs.disconnect();
         this.container.removeEventListener('wheel', this.onWheel);
         if (this.room) disposeTree(this.room.group);
-        for (const part of [this.body, this.head, this.eyes, this.shadow, this.hand, this.bubble]) part.dispose();
+        this.figureFar.material = null; /* shared with figure: disposed once */
+        for (const part of [this.figure, this.shadow]) part.dispose();
+        this.figureFar.geometry.dispose();
+        this.scene.remove(this.figureFar.mesh);
+        this.figureFar.mesh.dispose();
         for (const t of this.tags) t.el.remove();
         this.renderer.dispose();
         this.renderer.forceContextLoss?.();

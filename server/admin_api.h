@@ -1,0 +1,78 @@
+/*
+ * admin_api.h - the organisers' HTTP API under /api/admin: registered
+ * users, CSV imports, the audit log and who is where right now, for the
+ * holders of an admin token (Authorization: Bearer TOKEN).
+ *
+ * No libwebsockets calls in here: http_api.c parses the request (method,
+ * path, query, body) and writes the reply; this module decides what the
+ * reply is. Every reply body is JSON; errors are
+ * {"error":{"code","message"[,"field"][,"line"]}}.
+ */
+#ifndef VENUE_ADMIN_API_H
+#define VENUE_ADMIN_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto.h"
+#include "registry.h"
+
+struct server;
+
+enum http_method {
+    HTTP_GET,
+    HTTP_POST,
+    HTTP_DELETE,
+    HTTP_PUT,
+    HTTP_PATCH,
+    HTTP_OPTIONS,
+    HTTP_HEAD,
+    HTTP_METHOD_OTHER
+};
+
+#define ADMIN_JSON_MAX (64u * 1024)       /* bytes of a JSON request body */
+#define ADMIN_CSV_MAX  (2u * 1024 * 1024) /* bytes of a CSV import body */
+
+struct admin_request {
+    enum http_method method;
+    const char *path;        /* decoded, without the query */
+    const char *const *args; /* decoded "name=value" query arguments; borrowed */
+    size_t nargs;
+    const struct reg_user *caller; /* the admin asking (admin_api_auth) */
+    const char *body;              /* the request body; NULL when none */
+    size_t body_len;
+};
+
+struct admin_reply {
+    unsigned status;
+    const char *allow; /* with 405: the methods the path takes (static) */
+    bool challenge;    /* with 401: send WWW-Authenticate */
+};
+
+/* Is path one of ours (/api/admin or below)? */
+bool admin_api_owns(const char *path);
+
+/*
+ * Who is asking: the token in an "Authorization: Bearer TOKEN" header
+ * value (NULL when there was none). 0 and *caller filled for a valid admin
+ * token; otherwise the status to answer (401 no, unknown, expired or
+ * revoked token; 403 valid but not an admin; 500) with the error in out
+ * and rep set.
+ */
+unsigned admin_api_auth(struct server *srv, const char *authorization, struct reg_user *caller,
+                        struct proto_buf *out, struct admin_reply *rep);
+
+/* The largest body (method, path) takes; 0 when it takes none. */
+size_t admin_api_body_max(enum http_method m, const char *path);
+
+/* Answer an authenticated request: the JSON body into out (reset first),
+ * the status and headers into rep. */
+void admin_api_handle(struct server *srv, const struct admin_request *rq, struct proto_buf *out,
+                      struct admin_reply *rep);
+
+/* Write {"error":{"code","message"[,"field"][,"line"]}} to out (reset
+ * first); field NULL and line 0 leave those out. 0, or -1 out of memory. */
+int admin_api_error(struct proto_buf *out, const char *code, const char *message, const char *field,
+                    long line);
+
+#endif

@@ -1,0 +1,780 @@
+/*
+ * registry.c - registered users and their tokens, bans and mutes, room
+ * settings, the audit log and retention, in the store's SQLite file.
+ *
+ * Owns its prepared statements (one per query, prepared once in
+ * registry_open, reset after each use) and nothing else: the connection is
+ * the store's. Tokens live only in the caller's hands and as SHA-256 hex
+ * here; a token is looked up by its hash, so no comparison of secrets ever
+ * happens in this file.
+ */
+#include "registry.h"
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "proto.h"
+
+#define HASH_HEX 64 /* SHA-256 as hex */
+#define DAY_MS   86400000LL
+
+static const char *const role_names[ROLE_COUNT] = {
+    [ROLE_GUEST] = "guest",         [ROLE_ATTENDEE] = "attendee", [ROLE_SPEAKER] = "speaker",
+    [ROLE_MODERATOR] = "moderator", [ROLE_ADMIN] = "admin",
+};
+
+static const char *const sanction_names[] = {[SANCTION_BAN] = "ban", [SANCTION_MUTE] = "mute"};
+
+/* Our tables; the users table is the store's (store.c's schema). */
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS tokens("
+    "  hash TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  expires_ms INTEGER NOT NULL DEFAULT 0,"
+    "  revoked INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS tokens_user ON tokens(user_id);"
+    "CREATE TABLE IF NOT EXISTS sanctions("
+    "  kind TEXT NOT NULL, user_id TEXT NOT NULL, room TEXT NOT NULL DEFAULT '',"
+    "  until_ms INTEGER NOT NULL DEFAULT 0, reason TEXT, actor_id TEXT,"
+    "  created_ms INTEGER NOT NULL, PRIMARY KEY(kind, user_id, room));"
+    "CREATE TABLE IF NOT EXISTS room_settings("
+    "  room TEXT PRIMARY KEY, locked INTEGER NOT NULL DEFAULT 0,"
+    "  capacity INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS audit("
+    "  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, actor_id TEXT NOT NULL,"
+    "  actor_name TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, target_id TEXT,"
+    "  room TEXT, reason TEXT);"
+    "CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts_ms);"
+    "CREATE INDEX IF NOT EXISTS audit_room ON audit(room, ts_ms);"
+    "CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor_id, ts_ms);";
+
+enum stmt {
+    R_USER_ADD,
+    R_TOKEN_ADD,
+    R_GUEST_PUT,
+    R_USER_REVOKE,
+    R_TOKENS_REVOKE,
+    R_USER_GET,
+    R_USER_ROLE,
+    R_USER_LIST,
+    R_TOKEN_CHECK,
+    R_SEEN,
+    R_SANCTION_SET,
+    R_SANCTION_CLEAR,
+    R_SANCTION_CHECK,
+    R_ROOM_GET,
+    R_ROOM_SET,
+    R_AUDIT_ADD,
+    R_AUDIT_ALL,  /* the four audit listings: one per filter combination, */
+    R_AUDIT_ROOM, /* so that each can use its index */
+    R_AUDIT_ACTOR,
+    R_AUDIT_BOTH,
+    R_RETAIN_GUESTS,
+    R_RETAIN_POSES,
+    R_RETAIN_SANCTIONS,
+    R_RETAIN_TOKENS,
+    R_RETAIN_AUDIT,
+    R_COUNT
+};
+
+#define USER_COLS "id, name, org, role, created_ms, last_seen_ms, revoked"
+#define AUDIT_COLS                                                                                 \
+    "SELECT ts_ms, actor_id, actor_name, action, target_id, room, reason, id FROM audit "
+
+static const char *const stmt_sql[R_COUNT] = {
+    [R_USER_ADD] = "INSERT INTO users(id, name, org, role, registered, revoked, created_ms, "
+                   "last_seen_ms) VALUES(?1, ?2, ?3, ?4, 1, 0, ?5, 0)",
+    [R_TOKEN_ADD] = "INSERT INTO tokens(hash, user_id, expires_ms, revoked, created_ms) "
+                    "VALUES(?1, ?2, ?3, 0, ?4)",
+    [R_GUEST_PUT] = "INSERT INTO users(id, name, org, role, registered, revoked, created_ms, "
+                    "last_seen_ms) VALUES(?1, ?2, '', 'guest', 0, 0, ?3, ?3) "
+                    "ON CONFLICT(id) DO UPDATE SET last_seen_ms = ?3, "
+                    "name = CASE WHEN registered = 0 THEN ?2 ELSE name END",
+    [R_USER_REVOKE] = "UPDATE users SET revoked = 1 WHERE id = ?1",
+    [R_TOKENS_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE user_id = ?1",
+    [R_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [R_USER_ROLE] = "UPDATE users SET role = ?2 WHERE id = ?1",
+    [R_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE registered = 1 AND "
+                    "(?1 IS NULL OR name LIKE ?1 ESCAPE '\\' OR org LIKE ?1 ESCAPE '\\' "
+                    "OR id LIKE ?1 ESCAPE '\\') ORDER BY created_ms DESC, id LIMIT ?2",
+    [R_TOKEN_CHECK] = "SELECT t.expires_ms, t.revoked, u.id, u.name, u.org, u.role, "
+                      "u.created_ms, u.last_seen_ms, u.revoked "
+                      "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1",
+    [R_SEEN] = "UPDATE users SET last_seen_ms = ?2 WHERE id = ?1",
+    [R_SANCTION_SET] = "INSERT INTO sanctions(kind, user_id, room, until_ms, reason, actor_id, "
+                       "created_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                       "ON CONFLICT(kind, user_id, room) DO UPDATE SET until_ms = ?4, "
+                       "reason = ?5, actor_id = ?6, created_ms = ?7",
+    [R_SANCTION_CLEAR] = "DELETE FROM sanctions WHERE kind = ?1 AND user_id = ?2 AND room = ?3",
+    /* The one that lasts longest wins: for good first, then the latest end. */
+    [R_SANCTION_CHECK] = "SELECT until_ms FROM sanctions WHERE kind = ?1 AND user_id = ?2 "
+                         "AND room IN ('', ?3) AND (until_ms = 0 OR until_ms > ?4) "
+                         "ORDER BY until_ms = 0 DESC, until_ms DESC LIMIT 1",
+    [R_ROOM_GET] = "SELECT locked, capacity FROM room_settings WHERE room = ?1",
+    [R_ROOM_SET] = "INSERT INTO room_settings(room, locked, capacity) VALUES(?1, ?2, ?3) "
+                   "ON CONFLICT(room) DO UPDATE SET locked = ?2, capacity = ?3",
+    [R_AUDIT_ADD] = "INSERT INTO audit(ts_ms, actor_id, actor_name, action, target_id, room, "
+                    "reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [R_AUDIT_ALL] = AUDIT_COLS "WHERE ts_ms >= ?3 ORDER BY ts_ms DESC, id DESC LIMIT ?4",
+    [R_AUDIT_ROOM] = AUDIT_COLS "WHERE room = ?1 AND ts_ms >= ?3 "
+                                "ORDER BY ts_ms DESC, id DESC LIMIT ?4",
+    [R_AUDIT_ACTOR] = AUDIT_COLS "WHERE actor_id = ?2 AND ts_ms >= ?3 "
+                                 "ORDER BY ts_ms DESC, id DESC LIMIT ?4",
+    [R_AUDIT_BOTH] = AUDIT_COLS "WHERE room = ?1 AND actor_id = ?2 AND ts_ms >= ?3 "
+                                "ORDER BY ts_ms DESC, id DESC LIMIT ?4",
+    [R_RETAIN_GUESTS] = "DELETE FROM users WHERE registered = 0 AND last_seen_ms < ?1 "
+                        "AND id NOT IN (SELECT user_id FROM saved_sessions)",
+    [R_RETAIN_POSES] = "DELETE FROM last_poses WHERE updated_ms < ?1",
+    [R_RETAIN_SANCTIONS] = "DELETE FROM sanctions WHERE until_ms != 0 AND until_ms <= ?1",
+    [R_RETAIN_TOKENS] = "DELETE FROM tokens WHERE revoked = 1 OR "
+                        "(expires_ms != 0 AND expires_ms <= ?1)",
+    [R_RETAIN_AUDIT] = "DELETE FROM audit WHERE ts_ms < ?1",
+};
+
+struct registry {
+    sqlite3 *db;                 /* borrowed from the store */
+    sqlite3_stmt *stmt[R_COUNT]; /* owned */
+    char err[256];
+};
+
+const char *role_name(enum role r)
+{
+    return (unsigned)r < ROLE_COUNT ? role_names[r] : "guest";
+}
+
+int role_parse(const char *s, enum role *out)
+{
+    for (int i = 0; s && i < ROLE_COUNT; i++) {
+        if (strcmp(s, role_names[i]) == 0) {
+            *out = (enum role)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+long long registry_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *registry_error(struct registry *reg)
+{
+    return reg->err;
+}
+
+static int fail(struct registry *reg, const char *what)
+{
+    snprintf(reg->err, sizeof(reg->err), "%s: %s", what, sqlite3_errmsg(reg->db));
+    return -1;
+}
+
+/* Reset a statement after use so that it holds no lock and no binding. */
+static void done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* Run a bound statement that returns no rows: 0, or -1 with reg->err. */
+static int step_done(struct registry *reg, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    done(s);
+    return rc == SQLITE_DONE ? 0 : fail(reg, what);
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static const char *column_text(sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    return t ? t : "";
+}
+
+struct registry *registry_open(struct store *st, char *err, size_t errlen)
+{
+    struct registry *reg = calloc(1, sizeof(*reg));
+    if (!reg) {
+        snprintf(err, errlen, "registry: out of memory");
+        return NULL;
+    }
+    reg->db = store_db(st);
+    if (sqlite3_exec(reg->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "registry: schema: %s", sqlite3_errmsg(reg->db));
+        registry_close(reg);
+        return NULL;
+    }
+    for (int i = 0; i < R_COUNT; i++) {
+        if (sqlite3_prepare_v3(reg->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &reg->stmt[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "registry: prepare: %s", sqlite3_errmsg(reg->db));
+            registry_close(reg);
+            return NULL;
+        }
+    }
+    return reg;
+}
+
+void registry_close(struct registry *reg)
+{
+    if (!reg)
+        return;
+    for (int i = 0; i < R_COUNT; i++)
+        sqlite3_finalize(reg->stmt[i]);
+    free(reg);
+}
+
+static int exec(struct registry *reg, const char *sql)
+{
+    return sqlite3_exec(reg->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(reg, sql);
+}
+
+/* IMMEDIATE: take the write lock now, so that another process writing at
+ * the same time makes us wait at BEGIN (busy timeout) instead of failing
+ * halfway through. */
+int registry_begin(struct registry *reg)
+{
+    return exec(reg, "BEGIN IMMEDIATE");
+}
+
+int registry_commit(struct registry *reg)
+{
+    return exec(reg, "COMMIT");
+}
+
+void registry_rollback(struct registry *reg)
+{
+    if (!sqlite3_get_autocommit(reg->db))
+        sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- Text checks ------------------------------------------------------ */
+
+/* The code point at s (valid UTF-8 assumed); *n set to its length. */
+static unsigned decode(const unsigned char *s, size_t *n)
+{
+    if (s[0] < 0x80) {
+        *n = 1;
+        return s[0];
+    }
+    if (s[0] < 0xE0) {
+        *n = 2;
+        return (unsigned)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    }
+    if (s[0] < 0xF0) {
+        *n = 3;
+        return (unsigned)(s[0] & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+    }
+    *n = 4;
+    return (unsigned)(s[0] & 0x07) << 18 | (unsigned)(s[1] & 0x3F) << 12 |
+           (unsigned)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+}
+
+/* Characters that make a name lie about itself on screen or in a log
+ * line: C0 and C1 controls, DEL, line and paragraph separators, and the
+ * bidirectional embeddings, overrides and isolates. */
+static bool is_control(unsigned cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int registry_check_text(const char *field, const char *s, size_t min_cp, size_t max_cp, char *err,
+                        size_t errlen)
+{
+    size_t len = s ? strlen(s) : 0, count = 0, n;
+    bool blank = true;
+
+    if (!s && min_cp > 0) {
+        snprintf(err, errlen, "%s: missing", field);
+        return -1;
+    }
+    if (!proto_utf8_valid(s ? s : "", len)) {
+        snprintf(err, errlen, "%s: not valid UTF-8", field);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i += n, count++) {
+        unsigned cp = decode((const unsigned char *)s + i, &n);
+        if (is_control(cp)) {
+            snprintf(err, errlen, "%s: contains a control character (U+%04X)", field, cp);
+            return -1;
+        }
+        if (cp != ' ')
+            blank = false;
+    }
+    if (count == 0 && min_cp > 0) {
+        snprintf(err, errlen, "%s: must not be empty", field);
+        return -1;
+    }
+    if (count < min_cp || count > max_cp) {
+        if (min_cp > 0)
+            snprintf(err, errlen, "%s: must be %zu..%zu characters, not %zu", field, min_cp, max_cp,
+                     count);
+        else
+            snprintf(err, errlen, "%s: must be at most %zu characters, not %zu", field, max_cp,
+                     count);
+        return -1;
+    }
+    if (min_cp > 0 && blank) {
+        snprintf(err, errlen, "%s: must not be blank", field);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Tokens and ids --------------------------------------------------- */
+
+static int random_hex(char *out, size_t nbytes)
+{
+    unsigned char raw[32];
+    if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+        return -1;
+    for (size_t i = 0; i < nbytes; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+static int sha256_hex(const char *text, char out[HASH_HEX + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) || len != 32)
+        return -1;
+    for (unsigned i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+/* What our tokens look like: anything else is not looked up at all. */
+static bool token_well_formed(const char *t)
+{
+    size_t i;
+    for (i = 0; t && t[i]; i++)
+        if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+            return false;
+    return i == REG_TOKEN_LEN;
+}
+
+/* ---- Users ------------------------------------------------------------ */
+
+static void column_user(sqlite3_stmt *s, int first, struct reg_user *u)
+{
+    memset(u, 0, sizeof(*u));
+    snprintf(u->id, sizeof(u->id), "%s", column_text(s, first));
+    snprintf(u->name, sizeof(u->name), "%s", column_text(s, first + 1));
+    snprintf(u->org, sizeof(u->org), "%s", column_text(s, first + 2));
+    if (role_parse(column_text(s, first + 3), &u->role) < 0)
+        u->role = ROLE_GUEST; /* an unknown role grants nothing */
+    u->created_ms = sqlite3_column_int64(s, first + 4);
+    u->last_seen_ms = sqlite3_column_int64(s, first + 5);
+    u->revoked = sqlite3_column_int(s, first + 6) != 0;
+}
+
+int registry_user_add(struct registry *reg, const char *name, const char *org, enum role role,
+                      long long expires_ms, long long now_ms, struct reg_user *out, char *token,
+                      char *err, size_t errlen)
+{
+    char id[REG_ID_MAX], tok[REG_TOKEN_LEN + 1], hash[HASH_HEX + 1];
+    sqlite3_stmt *s = reg->stmt[R_USER_ADD];
+    int rc = SQLITE_CONSTRAINT;
+
+    if (!org)
+        org = "";
+    if (registry_check_text("name", name, 1, 64, err, errlen) < 0 ||
+        registry_check_text("org", org, 0, 128, err, errlen) < 0)
+        return -1;
+    if ((unsigned)role >= ROLE_COUNT) {
+        snprintf(err, errlen, "role: not one of " ROLE_NAMES);
+        return -1;
+    }
+    if (expires_ms < 0) {
+        snprintf(err, errlen, "expires: must not be negative");
+        return -1;
+    }
+    if (random_hex(tok, REG_TOKEN_LEN / 2) < 0 || sha256_hex(tok, hash) < 0) {
+        snprintf(err, errlen, "no randomness available");
+        return -1;
+    }
+    /* The user and its token go in together or not at all; a savepoint
+     * works both inside the caller's transaction and outside any. */
+    if (exec(reg, "SAVEPOINT user_add") < 0) {
+        snprintf(err, errlen, "%s", reg->err);
+        return -1;
+    }
+    /* 64 random bits of id: a collision is a once-in-never event, but it
+     * costs nothing to try again rather than fail. */
+    for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; attempt++) {
+        memcpy(id, "u-", 2);
+        if (random_hex(id + 2, 8) < 0) {
+            snprintf(reg->err, sizeof(reg->err), "no randomness available");
+            goto undo;
+        }
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, org, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, role_names[role], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, now_ms);
+        rc = sqlite3_step(s);
+        done(s);
+    }
+    if (rc != SQLITE_DONE) {
+        fail(reg, "users");
+        goto undo;
+    }
+    s = reg->stmt[R_TOKEN_ADD];
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, expires_ms);
+    sqlite3_bind_int64(s, 4, now_ms);
+    if (step_done(reg, s, "tokens") < 0 || exec(reg, "RELEASE user_add") < 0)
+        goto undo;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->id, id, sizeof(id));
+    snprintf(out->name, sizeof(out->name), "%s", name);
+    snprintf(out->org, sizeof(out->org), "%s", org);
+    out->role = role;
+    out->created_ms = now_ms;
+    memcpy(token, tok, sizeof(tok));
+    return 0;
+undo:
+    snprintf(err, errlen, "%s", reg->err);
+    sqlite3_exec(reg->db, "ROLLBACK TO user_add; RELEASE user_add", NULL, NULL, NULL);
+    return -1;
+}
+
+int registry_guest_put(struct registry *reg, const char *id, const char *name, long long now_ms)
+{
+    sqlite3_stmt *s = reg->stmt[R_GUEST_PUT];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now_ms);
+    return step_done(reg, s, "users");
+}
+
+int registry_user_revoke(struct registry *reg, const char *id)
+{
+    sqlite3_stmt *s = reg->stmt[R_USER_REVOKE];
+    int changed;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (step_done(reg, s, "users") < 0)
+        return -1;
+    changed = sqlite3_changes(reg->db);
+    if (!changed)
+        return 0;
+    /* The user's flag alone already refuses every token (the check reads
+     * both); marking the tokens too lets retention delete them. */
+    s = reg->stmt[R_TOKENS_REVOKE];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    return step_done(reg, s, "tokens") < 0 ? -1 : 1;
+}
+
+int registry_user_get(struct registry *reg, const char *id, struct reg_user *out)
+{
+    sqlite3_stmt *s = reg->stmt[R_USER_GET];
+    int rc, found = 0;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        column_user(s, 0, out);
+        found = 1;
+    }
+    done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(reg, "users");
+    return found;
+}
+
+int registry_user_set_role(struct registry *reg, const char *id, enum role role)
+{
+    sqlite3_stmt *s = reg->stmt[R_USER_ROLE];
+    if ((unsigned)role >= ROLE_COUNT) {
+        snprintf(reg->err, sizeof(reg->err), "role: not one of " ROLE_NAMES);
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, role_names[role], -1, SQLITE_STATIC);
+    if (step_done(reg, s, "users") < 0)
+        return -1;
+    return sqlite3_changes(reg->db) > 0;
+}
+
+/* "%search%" with LIKE's wildcards and the escape character escaped, so
+ * that a search for "50%" finds "50%" and not everything. */
+static char *like_pattern(const char *search)
+{
+    size_t n = strlen(search), k = 0;
+    char *p = malloc(2 * n + 3);
+    if (!p)
+        return NULL;
+    p[k++] = '%';
+    for (size_t i = 0; i < n; i++) {
+        if (search[i] == '%' || search[i] == '_' || search[i] == '\\')
+            p[k++] = '\\';
+        p[k++] = search[i];
+    }
+    p[k++] = '%';
+    p[k] = '\0';
+    return p;
+}
+
+int registry_user_list(struct registry *reg, const char *search, size_t limit,
+                       void (*fn)(void *arg, const struct reg_user *u), void *arg)
+{
+    sqlite3_stmt *s = reg->stmt[R_USER_LIST];
+    char *pattern = NULL;
+    struct reg_user u;
+    int rc;
+
+    if (search && search[0]) {
+        pattern = like_pattern(search);
+        if (!pattern) {
+            snprintf(reg->err, sizeof(reg->err), "out of memory");
+            return -1;
+        }
+    }
+    bind_text_or_null(s, 1, pattern);
+    sqlite3_bind_int64(s, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        column_user(s, 0, &u);
+        fn(arg, &u);
+    }
+    done(s);
+    free(pattern);
+    return rc == SQLITE_DONE ? 0 : fail(reg, "users");
+}
+
+int registry_token_check(struct registry *reg, const char *token, long long now_ms,
+                         struct reg_user *out)
+{
+    char hash[HASH_HEX + 1];
+    sqlite3_stmt *s = reg->stmt[R_TOKEN_CHECK];
+    long long expires;
+    bool token_revoked;
+    int rc;
+
+    if (!token_well_formed(token))
+        return 0;
+    if (sha256_hex(token, hash) < 0) {
+        snprintf(reg->err, sizeof(reg->err), "tokens: SHA-256 unavailable");
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        done(s);
+        return rc == SQLITE_DONE ? 0 : fail(reg, "tokens");
+    }
+    expires = sqlite3_column_int64(s, 0);
+    token_revoked = sqlite3_column_int(s, 1) != 0;
+    column_user(s, 2, out);
+    done(s);
+    if (token_revoked || out->revoked || (expires != 0 && now_ms >= expires))
+        return 0;
+    s = reg->stmt[R_SEEN];
+    sqlite3_bind_text(s, 1, out->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    if (step_done(reg, s, "users") < 0)
+        return -1;
+    out->last_seen_ms = now_ms;
+    return 1;
+}
+
+/* ---- Sanctions -------------------------------------------------------- */
+
+static bool sanction_ok(struct registry *reg, enum sanction kind)
+{
+    if ((unsigned)kind < sizeof(sanction_names) / sizeof(sanction_names[0]))
+        return true;
+    snprintf(reg->err, sizeof(reg->err), "sanctions: unknown kind %d", (int)kind);
+    return false;
+}
+
+int registry_sanction_set(struct registry *reg, enum sanction kind, const char *user_id,
+                          const char *room, long long until_ms, const char *reason,
+                          const char *actor_id, long long now_ms)
+{
+    sqlite3_stmt *s = reg->stmt[R_SANCTION_SET];
+    if (!sanction_ok(reg, kind))
+        return -1;
+    sqlite3_bind_text(s, 1, sanction_names[kind], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, room ? room : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, until_ms < 0 ? 0 : until_ms);
+    bind_text_or_null(s, 5, reason);
+    bind_text_or_null(s, 6, actor_id);
+    sqlite3_bind_int64(s, 7, now_ms);
+    return step_done(reg, s, "sanctions");
+}
+
+int registry_sanction_clear(struct registry *reg, enum sanction kind, const char *user_id,
+                            const char *room)
+{
+    sqlite3_stmt *s = reg->stmt[R_SANCTION_CLEAR];
+    if (!sanction_ok(reg, kind))
+        return -1;
+    sqlite3_bind_text(s, 1, sanction_names[kind], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, room ? room : "", -1, SQLITE_STATIC);
+    if (step_done(reg, s, "sanctions") < 0)
+        return -1;
+    return sqlite3_changes(reg->db) > 0;
+}
+
+int registry_sanction_check(struct registry *reg, enum sanction kind, const char *user_id,
+                            const char *room, long long now_ms, long long *until_ms)
+{
+    sqlite3_stmt *s = reg->stmt[R_SANCTION_CHECK];
+    int rc, found = 0;
+    if (!sanction_ok(reg, kind))
+        return -1;
+    sqlite3_bind_text(s, 1, sanction_names[kind], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, room ? room : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now_ms);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        if (until_ms)
+            *until_ms = sqlite3_column_int64(s, 0);
+        found = 1;
+    }
+    done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(reg, "sanctions");
+    return found;
+}
+
+/* ---- Room settings ---------------------------------------------------- */
+
+int registry_room_get(struct registry *reg, const char *room, struct reg_room *out)
+{
+    sqlite3_stmt *s = reg->stmt[R_ROOM_GET];
+    int rc, found = 0;
+    out->locked = false;
+    out->capacity = 0;
+    sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->locked = sqlite3_column_int(s, 0) != 0;
+        out->capacity = sqlite3_column_int(s, 1);
+        found = 1;
+    }
+    done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(reg, "room_settings");
+    return found;
+}
+
+int registry_room_set(struct registry *reg, const char *room, const struct reg_room *rs)
+{
+    sqlite3_stmt *s = reg->stmt[R_ROOM_SET];
+    if (rs->capacity < 0) {
+        snprintf(reg->err, sizeof(reg->err), "room_settings: capacity must not be negative");
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, rs->locked ? 1 : 0);
+    sqlite3_bind_int(s, 3, rs->capacity);
+    return step_done(reg, s, "room_settings");
+}
+
+/* ---- Audit ------------------------------------------------------------ */
+
+int registry_audit_add(struct registry *reg, const struct reg_audit *a)
+{
+    sqlite3_stmt *s = reg->stmt[R_AUDIT_ADD];
+    if (!a->actor_id || !a->action) {
+        snprintf(reg->err, sizeof(reg->err), "audit: actor and action are required");
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, a->ts_ms);
+    sqlite3_bind_text(s, 2, a->actor_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, a->actor_name ? a->actor_name : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, a->action, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 5, a->target_id);
+    bind_text_or_null(s, 6, a->room);
+    bind_text_or_null(s, 7, a->reason);
+    return step_done(reg, s, "audit");
+}
+
+int registry_audit_list(struct registry *reg, const char *room, const char *actor_id,
+                        long long since_ms, size_t limit,
+                        void (*fn)(void *arg, const struct reg_audit *a), void *arg)
+{
+    enum stmt which =
+        room ? (actor_id ? R_AUDIT_BOTH : R_AUDIT_ROOM) : (actor_id ? R_AUDIT_ACTOR : R_AUDIT_ALL);
+    sqlite3_stmt *s = reg->stmt[which];
+    int rc;
+
+    if (room)
+        sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
+    if (actor_id)
+        sqlite3_bind_text(s, 2, actor_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, since_ms);
+    sqlite3_bind_int64(s, 4, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct reg_audit a = {
+            .ts_ms = sqlite3_column_int64(s, 0),
+            .actor_id = column_text(s, 1),
+            .actor_name = column_text(s, 2),
+            .action = column_text(s, 3),
+            .target_id = (const char *)sqlite3_column_text(s, 4),
+            .room = (const char *)sqlite3_column_text(s, 5),
+            .reason = (const char *)sqlite3_column_text(s, 6),
+            .id = sqlite3_column_int64(s, 7),
+        };
+        fn(arg, &a);
+    }
+    done(s);
+    return rc == SQLITE_DONE ? 0 : fail(reg, "audit");
+}
+
+/* ---- Retention -------------------------------------------------------- */
+
+long registry_retain(struct registry *reg, long long now_ms, int guest_days, int audit_days)
+{
+    static const enum stmt order[] = {R_RETAIN_GUESTS, R_RETAIN_POSES, R_RETAIN_SANCTIONS,
+                                      R_RETAIN_TOKENS, R_RETAIN_AUDIT};
+    long long guest_cut = now_ms - (long long)guest_days * DAY_MS;
+    long long audit_cut = now_ms - (long long)audit_days * DAY_MS;
+    long total = 0;
+
+    if (guest_days < 1 || audit_days < 1) {
+        snprintf(reg->err, sizeof(reg->err), "retention: days must be at least 1");
+        return -1;
+    }
+    if (registry_begin(reg) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        sqlite3_stmt *s = reg->stmt[order[i]];
+        long long arg = order[i] == R_RETAIN_AUDIT                                      ? audit_cut
+                        : order[i] == R_RETAIN_SANCTIONS || order[i] == R_RETAIN_TOKENS ? now_ms
+                                                                                        : guest_cut;
+        sqlite3_bind_int64(s, 1, arg);
+        if (step_done(reg, s, "retention") < 0) {
+            registry_rollback(reg);
+            return -1;
+        }
+        total += sqlite3_changes(reg->db);
+    }
+    if (registry_commit(reg) < 0) {
+        registry_rollback(reg);
+        return -1;
+    }
+    return total;
+}

@@ -1,0 +1,72 @@
+/*
+ * user_csv.h - lists of people to register, as CSV: parse and validate a
+ * whole list before anything is written, register it all-or-nothing, and
+ * write CSV fields back. Shared by `venued user import` and
+ * POST /api/admin/users/import.
+ *
+ * The input is RFC 4180 CSV: fields separated by commas, records by CRLF
+ * or LF; a field in double quotes may hold commas, line breaks and quotes
+ * (doubled). A leading UTF-8 byte-order mark is skipped. The first record
+ * is a header when it names the columns (name, organisation, role, in any
+ * order; "organization" and "org" too); otherwise every record is
+ * name,organisation,role. Blank lines are skipped.
+ */
+#ifndef VENUE_USER_CSV_H
+#define VENUE_USER_CSV_H
+
+#include <stddef.h>
+
+#include "proto.h"
+#include "registry.h"
+
+#define USER_CSV_MAX_ROWS  100000
+#define USER_CSV_MAX_BYTES (10u * 1024 * 1024)
+
+struct user_csv_row {
+    const char *name; /* borrowed from the user_csv's text */
+    const char *org;
+    enum role role;
+    long line; /* where the record starts, counting from 1 */
+};
+
+struct user_csv {
+    struct user_csv_row *rows; /* owned */
+    size_t n;
+    char *text; /* owned: every field, NUL-terminated */
+};
+
+/*
+ * Parse and check data[0..len): every row's name, organisation and role
+ * are validated as registry_user_add would. source names the input in
+ * messages: "people.csv:7: role: \"boss\" is not one of guest, ...". 0, or
+ * -1 with the first problem in err and nothing to free.
+ */
+int user_csv_parse(const char *data, size_t len, const char *source, struct user_csv *out,
+                   char *err, size_t errlen);
+void user_csv_free(struct user_csv *c);
+
+/* What registering rows[i] produced. */
+struct user_csv_result {
+    char id[REG_ID_MAX];
+    char token[REG_TOKEN_LEN + 1];
+};
+
+/*
+ * Register every row of c in one transaction; res has c->n entries. Before
+ * committing, before_commit (if not NULL) is called: returning -1 rolls
+ * everything back (the CLI writes the tokens file there, so that no user
+ * exists whose token was lost). 0, or -1 with a reason in err and nothing
+ * registered.
+ */
+int user_csv_register(struct registry *reg, const struct user_csv *c, long long expires_ms,
+                      long long now_ms, struct user_csv_result *res,
+                      int (*before_commit)(void *arg), void *arg, char *err, size_t errlen);
+
+/* Append s as one CSV field, quoted when it holds a comma, quote or line
+ * break. */
+int user_csv_field(struct proto_buf *b, const char *s);
+
+/* A join link: base (trailing slashes dropped) + "/?token=" + token. */
+void user_csv_link(char *out, size_t outlen, const char *base, const char *token);
+
+#endif

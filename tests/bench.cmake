@@ -1,0 +1,20 @@
+# Load benchmark (tests/bench/, BENCHMARKS.md). The benchmark itself is run
+# by hand on a Release build; CTest only runs a smoke of the tool: 20
+# walking clients for 3 s, checking that everyone joins, every receiver
+# gets poses at about the tick rate, probes see each other's poses, and the
+# server drops nothing. About 8 s. `ctest -L bench` runs just this.
+if(NOT TARGET venued)
+    return()
+endif()
+find_program(VENUE_NODE node)
+if(NOT VENUE_NODE)
+    return()
+endif()
+add_test(NAME bench.smoke
+         COMMAND ${VENUE_NODE} ${PROJECT_SOURCE_DIR}/tests/bench/load.mjs
+                 --clients 20 --duration 3 --warmup 1 --check
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(bench.smoke PROPERTIES
+    ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
+    TIMEOUT 60
+    LABELS bench)

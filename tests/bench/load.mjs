@@ -1,0 +1,823 @@
+#!/usr/bin/env node
+// load.mjs - a load benchmark for venued: many avatars in one room.
+//
+// Starts a venued (or measures one already running on 127.0.0.1), forks
+// worker processes that open N WebSocket clients (subprotocol venue.v1),
+// each says hello and joins one room; a fraction of them then walk and send
+// poses at a given rate. After a warm-up it measures for a fixed time:
+// connect+join time, poses frames and bytes per client per second, pose
+// entries per frame, end-to-end pose latency (probe clients stamp a pose,
+// observer clients time when they see it), the server's CPU and RSS from
+// /proc, and tick duration, drops and fan-out bytes from /metrics.
+//
+//   node tests/bench/load.mjs --clients 500 --duration 20
+//   node tests/bench/load.mjs --help
+//
+// Everything is bounded in time and stops by itself. It only ever talks to
+// 127.0.0.1. The load generator shares the machine with the server; its
+// own CPU use is measured and reported beside the server's.
+
+import { fork, spawn, execFileSync } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+
+const HERE = import.meta.dirname;
+const ROOT = process.env.VENUE_ROOT ?? path.resolve(HERE, '../..');
+const HOST = '127.0.0.1'; // never anything else
+
+/* Milliseconds on CLOCK_MONOTONIC: the same clock in every process on the
+ * machine, so a probe's send time and an observer's receive time compare. */
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+const OPTIONS = {
+  clients: [100, 'simulated avatars, all in one room'],
+  movers: [1.0, 'fraction of the clients that walk and send poses (0..1)'],
+  rate: [20, 'poses per second each mover sends'],
+  duration: [20, 'measured seconds'],
+  warmup: [3, 'seconds of walking before the measurement starts'],
+  workers: [0, 'load-generator processes (0: min(cores, ceil(clients/100)))'],
+  probes: [4, 'movers that stamp poses for the latency measurement'],
+  'probe-interval': [250, 'milliseconds between a probe\'s stamps (above the tick period)'],
+  observers: [20, 'clients that read every poses frame (entries, tick gaps, probe sightings)'],
+  'connect-rate': [200, 'connections opened per second, all workers together'],
+  'join-timeout': [60, 'seconds allowed for all clients to connect and join'],
+  speed: [1.4, 'walking speed in m/s (the server allows 10)'],
+  room: ['arena', 'room to join'],
+  bin: ['', 'venued to start (default $VENUED_BIN, else build-bench/server/venued)'],
+  scenes: [path.join(ROOT, 'tests/bench/venue'), 'scene folder for the venued started here'],
+  web: [path.join(ROOT, 'web-client'), 'web folder for the venued started here'],
+  'server-flag': [[], 'extra venued flag NAME=VALUE (repeatable), e.g. tick-hz=30'],
+  port: [0, 'measure a venued already listening on 127.0.0.1:PORT instead of starting one'],
+  pid: [0, 'with --port: that venued\'s pid, for CPU and RSS'],
+  label: ['', 'free text stored with the result'],
+  json: ['', 'append the result as one JSON line to this file'],
+  'quiet-wait': [0, 'first wait up to this many seconds for the machine to be under 25% busy (shared machines)'],
+  check: [false, 'smoke mode: exit 1 unless the basic numbers are sane'],
+};
+
+/* Flags the started venued gets unless --server-flag overrides them: a big
+ * crowd's joined roster (about 200 bytes a person) and its poses frames
+ * (about 95 bytes an entry) must fit the outgoing queue. */
+const SERVER_DEFAULTS = { 'queue-max': 16 * 1024 * 1024, 'queue-frames': 4096 };
+
+function usage() {
+  const lines = ['usage: node tests/bench/load.mjs [--flag value]...', ''];
+  for (const [k, [def, help]] of Object.entries(OPTIONS))
+    lines.push(`  --${k.padEnd(16)} ${help}${Array.isArray(def) || def === '' || def === false ? '' : ` (${def})`}`);
+  lines.push('', `The started venued also gets ${Object.entries(SERVER_DEFAULTS).map(([k, v]) => `--${k} ${v}`).join(' ')}.`);
+  return lines.join('\n');
+}
+
+function parseArgs(argv) {
+  const o = {};
+  for (const [k, [def]] of Object.entries(OPTIONS)) o[k] = Array.isArray(def) ? [] : def;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') { console.log(usage()); process.exit(0); }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m || !(m[1] in OPTIONS)) throw new Error(`unknown argument ${a}\n${usage()}`);
+    const def = OPTIONS[m[1]][0];
+    if (typeof def === 'boolean') { o[m[1]] = true; continue; }
+    const v = m[2] ?? argv[++i];
+    if (v === undefined) throw new Error(`--${m[1]} needs a value`);
+    if (Array.isArray(def)) o[m[1]].push(v);
+    else if (typeof def === 'number') {
+      o[m[1]] = Number(v);
+      if (!Number.isFinite(o[m[1]])) throw new Error(`--${m[1]}: not a number: ${v}`);
+    } else o[m[1]] = v;
+  }
+  if (!(o.clients >= 1) || !Number.isInteger(o.clients)) throw new Error('--clients: a whole number >= 1');
+  if (!(o.movers >= 0 && o.movers <= 1)) throw new Error('--movers: a fraction 0..1');
+  if (!(o.rate > 0 && o.rate <= 60)) throw new Error('--rate: 0 < rate <= 60 (the server\'s default pose limit)');
+  if (!(o.duration > 0 && o.duration <= 3600)) throw new Error('--duration: 0 < seconds <= 3600');
+  if (!(o.speed > 0 && o.speed < 10)) throw new Error('--speed: below the server\'s 10 m/s');
+  if (!(o['probe-interval'] >= 100)) throw new Error('--probe-interval: at least 100 ms');
+  return o;
+}
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+function pct(sorted, q) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+function summary(values) {
+  const s = [...values].sort((a, b) => a - b);
+  if (!s.length) return { n: 0, min: null, p50: null, p95: null, p99: null, max: null, mean: null };
+  return {
+    n: s.length, min: s[0], p50: pct(s, 0.5), p95: pct(s, 0.95), p99: pct(s, 0.99), max: s[s.length - 1],
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+  };
+}
+
+/* utime+stime in clock ticks, from /proc/PID/stat (fields 14 and 15). */
+function procTicks(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch { return null; }
+}
+function procMem(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number((new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s) ?? [])[1] ?? NaN);
+    return { rssKB: kb('VmRSS'), hwmKB: kb('VmHWM') };
+  } catch { return null; }
+}
+/* Machine CPU busy in % (100 per core) over the next ms milliseconds. */
+async function busyOver(ms) {
+  const a = machineTicks();
+  await sleep(ms);
+  const b = machineTicks();
+  return (100 * os.availableParallelism() * (b[0] - a[0])) / Math.max(1, b[1] - a[1]);
+}
+/* Whole-machine CPU: [busy, total] ticks from the first line of /proc/stat. */
+function machineTicks() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return [total - f[3] - f[4], total];
+}
+let CLK_TCK = 100;
+try { CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { /* keep 100 */ }
+
+function httpGet(port, p, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: HOST, port, path: p, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${p}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/* Prometheus text: { 'name{labels}': value }. */
+function parseProm(text) {
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (!line || line[0] === '#') continue;
+    const i = line.lastIndexOf(' ');
+    out[line.slice(0, i)] = Number(line.slice(i + 1));
+  }
+  return out;
+}
+async function scrape(port) {
+  const t = now();
+  try {
+    const r = await httpGet(port, '/metrics');
+    return { t, t1: now(), m: r.status === 200 ? parseProm(r.body) : null };
+  } catch (err) {
+    return { t, t1: now(), m: null, error: String(err.message ?? err) };
+  }
+}
+
+/* Quantile of a Prometheus histogram's delta between two scrapes, by
+ * linear interpolation inside the bucket (as histogram_quantile does). */
+function histQuantile(a, b, name, q) {
+  const les = Object.keys(b).filter((k) => k.startsWith(`${name}_bucket{le="`))
+    .map((k) => ({ k, le: k.includes('+Inf') ? Infinity : Number(/le="([^"]+)"/.exec(k)[1]) }))
+    .sort((x, y) => x.le - y.le);
+  const cum = les.map(({ k, le }) => ({ le, c: (b[k] ?? 0) - (a[k] ?? 0) }));
+  const total = cum.length ? cum[cum.length - 1].c : 0;
+  if (!total) return null;
+  const rank = q * total;
+  let prevLe = 0, prevC = 0;
+  for (const { le, c } of cum) {
+    if (c >= rank) {
+      if (le === Infinity) return { above: prevLe };
+      return { value: prevLe + (le - prevLe) * (c > prevC ? (rank - prevC) / (c - prevC) : 1), bucket: [prevLe, le] };
+    }
+    prevLe = le; prevC = c;
+  }
+  return null;
+}
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, HOST, r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/* ---- walking ---------------------------------------------------------------- */
+
+/* The walkable area of a scene as the server sees it (boxes and polygons
+ * on the floor), minus portal triggers (walking into one would take the
+ * avatar to another room). */
+function makeFloor(scene) {
+  const shapes = (scene.walk ?? []).map((w) => (w.polygon ? { poly: w.polygon } : { min: w.min, max: w.max }));
+  const portals = (scene.portals ?? []).map((p) => p.trigger);
+  const inShape = (s, x, z) => {
+    if (s.min) return x >= s.min[0] && x <= s.max[0] && z >= s.min[1] && z <= s.max[1];
+    let inside = false;
+    const v = s.poly;
+    for (let i = 0, j = v.length - 1; i < v.length; j = i++) {
+      if ((v[i][1] > z) !== (v[j][1] > z) && x < ((v[j][0] - v[i][0]) * (z - v[i][1])) / (v[j][1] - v[i][1]) + v[i][0])
+        inside = !inside;
+    }
+    return inside;
+  };
+  const M = 0.5; // stay half a metre clear of edges and portals
+  const ok = (x, z) => shapes.some((s) => inShape(s, x, z)) &&
+    !portals.some((t) => x >= t.min[0] - M && x <= t.max[0] + M && z >= t.min[2] - M && z <= t.max[2] + M);
+  return (x, z) => ok(x, z) && ok(x + M, z) && ok(x - M, z) && ok(x, z + M) && ok(x, z - M);
+}
+
+/* ============================================================================ */
+/* Worker: drives its share of the clients.                                      */
+/* ============================================================================ */
+
+function runWorker() {
+  let cfg = null;
+  let floor = null;
+  const clients = [];
+  let go = null; // { walkStart, winStart, winEnd, probes: [uid] }
+  let probePats = []; // Buffer of '"u-...","p":[' per probe, same order as go.probes
+  const sightings = []; // [probeIdx, stamp, t] first seen by an observer
+  const stampSends = []; // [probeIdx, stamp, t] when a probe sent a new stamp
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  let sendTimer = null;
+  let reported = false;
+
+  const ID_PAT = Buffer.from('{"id":"');
+  const POSES_HEAD = '{"type":"poses","tick":'.length;
+
+  function send(c, obj) {
+    if (c.ws.readyState === WebSocket.OPEN) c.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
+  }
+
+  function onPoses(c, data, t) {
+    const inWin = go && t >= go.winStart && t < go.winEnd;
+    if (inWin) c.frames++;
+    if (!c.observer || !go) return;
+    // tick: digits right after the fixed head
+    let tick = 0;
+    for (let k = POSES_HEAD; k < data.length; k++) {
+      const d = data[k] - 48;
+      if (d < 0 || d > 9) break;
+      tick = tick * 10 + d;
+    }
+    if (inWin) {
+      if (c.lastTick && tick > c.lastTick + 1) c.tickGaps += tick - c.lastTick - 1;
+      let n = 0;
+      for (let k = data.indexOf(ID_PAT, POSES_HEAD); k >= 0; k = data.indexOf(ID_PAT, k + 20)) n++;
+      c.entries += n;
+      c.entryFrames++;
+      if (n < c.entriesMin) c.entriesMin = n;
+      if (n > c.entriesMax) c.entriesMax = n;
+    }
+    c.lastTick = tick;
+    for (let j = 0; j < probePats.length; j++) {
+      const k = data.indexOf(probePats[j], POSES_HEAD);
+      if (k < 0) continue;
+      const s = k + probePats[j].length;
+      const e = data.indexOf(93, s); // ']'
+      const y = Number(data.toString('latin1', s, e).split(',')[1]);
+      if (!(y >= 0.9)) continue; // not stamped yet
+      const stamp = Math.round((y - 1) * 1000);
+      if (stamp !== c.seen[j]) {
+        c.seen[j] = stamp;
+        sightings.push([j, stamp, t]);
+      }
+    }
+  }
+
+  function onMessage(c, data, t) {
+    // Every server message starts {"type":" (9 bytes): the type decides
+    // how much work the message is worth.
+    if (go && t >= go.winStart && t < go.winEnd) c.bytes += data.length;
+    const b9 = data[9], b10 = data[10];
+    if (b9 === 112 && b10 === 111 && data[13] === 115 && data[14] === 34) return onPoses(c, data, t); // poses
+    if (b9 === 112 && b10 === 114) { c.presence++; return; } // presence
+    if (b9 === 106) return onJoined(c, data, t); // joined
+    let m;
+    try { m = JSON.parse(data.toString()); } catch { c.errors.unparsable = (c.errors.unparsable ?? 0) + 1; return; }
+    if (m.type === 'welcome') {
+      c.uid = m.user.id;
+      tickHz = m.tick_hz;
+      send(c, { type: 'join', id: 2, room: cfg.room });
+    } else if (m.type === 'pose') { // server correction
+      c.corrections[m.reason] = (c.corrections[m.reason] ?? 0) + 1;
+      c.p = m.p.slice();
+    } else if (m.type === 'error') {
+      c.errors[m.code] = (c.errors[m.code] ?? 0) + 1;
+      if (!c.joinedAt && !c.failed) fail(c, `error ${m.code}: ${m.message}`);
+    }
+  }
+
+  function onJoined(c, data, t) {
+    if (c.joinedAt) { c.rejoins++; return; }
+    // Our own entry holds the spawn pose: find it without parsing a roster
+    // that may be a megabyte.
+    const k = data.indexOf(`{"id":"${c.uid}"`);
+    const s = k < 0 ? -1 : data.indexOf('"p":[', k);
+    if (s < 0) return fail(c, 'joined without our own entry');
+    const e = data.indexOf(']', s);
+    c.p = data.toString('latin1', s + 5, e).split(',').map(Number);
+    c.joinedAt = t;
+    c.joinMs = t - c.startedAt;
+    pending--;
+    maybeReady();
+  }
+
+  function fail(c, why) {
+    if (c.failed || c.joinedAt) return;
+    c.failed = why;
+    pending--;
+    try { c.ws.terminate(); } catch { /* gone */ }
+    maybeReady();
+  }
+
+  let pending = 0;
+  let tickHz = null;
+  function maybeReady() {
+    if (pending > 0 || !cfg || opened < cfg.clients.length) return;
+    process.send({
+      ev: 'ready',
+      joined: clients.filter((c) => c.joinedAt).map((c) => [c.i, c.joinMs]),
+      failed: clients.filter((c) => c.failed).map((c) => [c.i, c.failed]),
+      probes: clients.filter((c) => c.probe && c.joinedAt).map((c) => [c.i, c.uid]),
+      tickHz,
+    });
+  }
+
+  let opened = 0;
+  function open(spec) {
+    const c = {
+      ...spec, ws: null, uid: null, p: [0, 0, 0], yaw: Math.random() * 2 * Math.PI, startedAt: now(),
+      joinedAt: 0, joinMs: 0, failed: null, rejoins: 0, frames: 0, bytes: 0, presence: 0,
+      entries: 0, entryFrames: 0, entriesMin: Infinity, entriesMax: 0, lastTick: 0, tickGaps: 0,
+      seen: [], corrections: {}, errors: {}, closed: null, nextSend: 0, lastSend: 0, stamp: -1, y: 0, sent: 0,
+    };
+    clients.push(c);
+    opened++;
+    pending++;
+    const ws = new WebSocket(cfg.url, 'venue.v1', {
+      perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 256 * 1024 * 1024, handshakeTimeout: 30000,
+    });
+    c.ws = ws;
+    ws.on('open', () => send(c, { type: 'hello', id: 1, name: `bench-${c.i}` }));
+    ws.on('message', (data) => onMessage(c, data, now()));
+    ws.on('error', (err) => { c.lastError = String(err.message ?? err); });
+    ws.on('close', (code, reason) => {
+      c.closed = { code, reason: String(reason), t: now() };
+      if (!c.joinedAt) fail(c, `closed ${code} ${reason} ${c.lastError ?? ''}`.trim());
+    });
+  }
+
+  /* One timer walks every mover whose next pose is due, so the sends of a
+   * worker spread evenly over the period instead of leaving in bursts. */
+  function walkStep() {
+    const t = now();
+    if (t >= go.winEnd) return;
+    const period = 1000 / cfg.rate;
+    const probeStamp = Math.floor((t - go.walkStart) / cfg.probeInterval);
+    for (const c of clients) {
+      if (!c.mover || !c.joinedAt || c.nextSend > t || c.ws.readyState !== WebSocket.OPEN) continue;
+      const dt = Math.min(0.25, (t - (c.lastSend || t - period)) / 1000);
+      c.nextSend = c.nextSend + period > t ? c.nextSend + period : t + period;
+      c.lastSend = t;
+      // wander: turn a little now and then, turn away from edges
+      if (Math.random() < 0.02) c.yaw += (Math.random() - 0.5) * 2;
+      let step = cfg.speed * dt;
+      let x = c.p[0] - Math.sin(c.yaw) * step, z = c.p[2] - Math.cos(c.yaw) * step;
+      for (let tries = 0; tries < 8 && !floor(x, z); tries++) {
+        c.yaw = Math.random() * 2 * Math.PI;
+        x = c.p[0] - Math.sin(c.yaw) * step;
+        z = c.p[2] - Math.cos(c.yaw) * step;
+      }
+      if (floor(x, z)) { c.p[0] = x; c.p[2] = z; }
+      let newStamp = false;
+      if (c.probe && probeStamp !== c.stamp) {
+        c.stamp = probeStamp;
+        c.y = 1 + (probeStamp % 4000) / 1000; // the stamp rides in the height, kept by the server
+        newStamp = true;
+      }
+      const h = c.yaw / 2;
+      c.ws.send(`{"type":"pose","p":[${c.p[0].toFixed(3)},${c.y.toFixed(3)},${c.p[2].toFixed(3)}],` +
+        `"q":[0,${Math.sin(h).toFixed(5)},0,${Math.cos(h).toFixed(5)}]}`);
+      c.sent++;
+      if (newStamp) stampSends.push([c.probeIdx, c.stamp % 4000, now()]);
+    }
+  }
+
+  function report() {
+    if (reported) return;
+    reported = true;
+    clearInterval(sendTimer);
+    lag.disable();
+    const span = (go.winEnd - go.winStart) / 1000;
+    process.send({
+      ev: 'result',
+      clients: clients.filter((c) => c.joinedAt).map((c) => ({
+        i: c.i, mover: c.mover, observer: c.observer,
+        framesPerSec: c.frames / span, bytesPerSec: c.bytes / span,
+        entries: c.entries, entryFrames: c.entryFrames,
+        entriesMin: c.entryFrames ? c.entriesMin : null, entriesMax: c.entryFrames ? c.entriesMax : null,
+        tickGaps: c.tickGaps, corrections: c.corrections, errors: c.errors, rejoins: c.rejoins,
+        closed: c.closed && c.closed.t < go.winEnd ? { code: c.closed.code, reason: c.closed.reason, inWindow: c.closed.t >= go.winStart } : null,
+        sent: c.sent,
+      })),
+      sightings, stampSends,
+      lagMs: { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+    });
+  }
+
+  process.on('message', (msg) => {
+    if (msg.cmd === 'init') {
+      cfg = msg.cfg;
+      floor = makeFloor(cfg.scene);
+      // open connections at this worker's share of the connect rate
+      const gap = 1000 / cfg.connectRate;
+      let k = 0;
+      const openNext = () => {
+        if (k >= cfg.clients.length) return;
+        open(cfg.clients[k++]);
+        if (k < cfg.clients.length) setTimeout(openNext, gap);
+      };
+      openNext();
+      maybeReady(); // a worker with no clients is ready at once
+      setTimeout(() => {
+        for (const c of clients) if (!c.joinedAt) fail(c, 'not joined in time');
+      }, cfg.joinTimeoutMs).unref();
+    } else if (msg.cmd === 'go') {
+      go = msg;
+      probePats = go.probes.map((uid) => Buffer.from(`"${uid}","p":[`));
+      for (const c of clients) {
+        c.seen = go.probes.map(() => null);
+        c.probeIdx = go.probes.indexOf(c.uid);
+        // each mover starts at its own phase in the period
+        c.nextSend = go.walkStart + Math.random() * (1000 / cfg.rate);
+      }
+      const t = now();
+      setTimeout(() => {
+        sendTimer = setInterval(walkStep, 4);
+      }, Math.max(0, go.walkStart - t));
+      setTimeout(() => { lag.reset(); lag.enable(); }, Math.max(0, go.winStart - t));
+      // stamps are sent until a second before the end; their sightings
+      // may come late when the server is saturated: wait for them
+      setTimeout(report, Math.max(0, go.winEnd - t) + 1500);
+    } else if (msg.cmd === 'exit') {
+      for (const c of clients) { try { c.ws.terminate(); } catch { /* gone */ } }
+      setTimeout(() => process.exit(0), 50);
+    }
+  });
+  process.on('disconnect', () => process.exit(0)); // the parent is gone: stop
+}
+
+/* ============================================================================ */
+/* Parent: starts venued, the workers, and measures.                             */
+/* ============================================================================ */
+
+async function startServer(o) {
+  const bin = o.bin || process.env.VENUED_BIN || path.join(ROOT, 'build-bench/server/venued');
+  if (!fs.existsSync(bin)) throw new Error(`no venued at ${bin}: build it (see BENCHMARKS.md) or pass --bin`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'venued-bench-'));
+  const flags = { ...SERVER_DEFAULTS };
+  for (const kv of o['server-flag']) {
+    const i = kv.indexOf('=');
+    if (i < 1) throw new Error(`--server-flag ${kv}: expected NAME=VALUE`);
+    flags[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const args = ['--port', String(port), '--bind', HOST, '--data', dataDir, '--scenes', o.scenes, '--web', o.web];
+    for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, String(v));
+    let log = '';
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (d) => { log += d; if (log.length > 100000) log = log.slice(-50000); };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let exited = null;
+    const done = new Promise((r) => child.on('close', (code, signal) => { exited = { code, signal }; r(exited); }));
+    const end = Date.now() + 15000;
+    while (Date.now() < end && !exited) {
+      try { if ((await httpGet(port, '/healthz', 1000)).status === 200) break; } catch { /* not yet */ }
+      await sleep(50);
+    }
+    if (!exited && Date.now() < end) {
+      return {
+        port, pid: child.pid, bin, args, flags, dataDir, log: () => log, exited: () => exited,
+        async stop() {
+          if (!exited) child.kill('SIGTERM');
+          const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+          const r = await done;
+          clearTimeout(t);
+          fs.rmSync(dataDir, { recursive: true, force: true });
+          return r;
+        },
+      };
+    }
+    if (!exited) child.kill('SIGKILL');
+    await done;
+    if (!/cannot listen/.test(log)) {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`venued did not start:\n${log}`);
+    }
+  }
+  throw new Error('venued: no free port after 3 tries');
+}
+
+function cpuInfo() {
+  const ci = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const model = (/^model name\s*:\s*(.*)$/m.exec(ci) ?? [])[1] ?? 'unknown';
+  return { nproc: os.availableParallelism(), model, memGB: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release() };
+}
+
+async function runParent(o) {
+  const t00 = now();
+  const hardDeadline = setTimeout(() => {
+    console.error('load.mjs: overall time limit reached, stopping');
+    cleanup().finally(() => process.exit(2));
+  }, (o['join-timeout'] + o.warmup + o.duration + 60) * 1000);
+  hardDeadline.unref();
+
+  let server = null;
+  const workers = [];
+  let cleaned = false;
+  async function cleanup() {
+    if (cleaned) return;
+    cleaned = true;
+    for (const w of workers) { try { w.send({ cmd: 'exit' }); } catch { /* gone */ } }
+    await sleep(300);
+    for (const w of workers) { try { w.kill('SIGKILL'); } catch { /* gone */ } }
+    if (server) await server.stop();
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'])
+    process.once(sig, () => { cleanup().finally(() => process.exit(130)); });
+
+  // what the rest of the machine is doing before we start
+  let background = await busyOver(1000);
+  for (const end = Date.now() + o['quiet-wait'] * 1000; background > 25 && Date.now() < end;) {
+    process.stderr.write(`load.mjs: machine ${background.toFixed(0)}% busy before the start; waiting\n`);
+    background = await busyOver(2000);
+  }
+
+  let port = o.port, pid = o.pid;
+  if (!port) {
+    server = await startServer(o);
+    port = server.port;
+    pid = server.pid;
+  }
+  const sceneRes = await httpGet(port, `/api/scenes/${o.room}`);
+  if (sceneRes.status !== 200) throw new Error(`/api/scenes/${o.room}: ${sceneRes.status} ${sceneRes.body}`);
+  const scene = JSON.parse(sceneRes.body);
+  const m0 = await scrape(port);
+
+  // who is who: movers first, probes among them; observers spread out
+  const N = o.clients;
+  const nMovers = Math.round(N * o.movers);
+  const nProbes = Math.min(o.probes, nMovers);
+  const nObs = Math.min(o.observers, N);
+  const observers = new Set();
+  for (let j = 0; j < nObs; j++) observers.add(Math.floor((j * N) / nObs));
+  const W = o.workers || Math.max(1, Math.min(os.availableParallelism(), Math.ceil(N / 100)));
+  const specs = Array.from({ length: W }, () => []);
+  for (let i = 0; i < N; i++)
+    specs[i % W].push({ i, mover: i < nMovers, probe: i < nProbes, observer: observers.has(i) });
+
+  const results = [];
+  const ready = [];
+  let onEv;
+  for (let w = 0; w < W; w++) {
+    const child = fork(import.meta.filename, ['--worker'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.on('message', (m) => onEv(w, m));
+    child.on('exit', (code) => { if (!results[w]) console.error(`load.mjs: worker ${w} exited (${code}) early`); });
+    workers.push(child);
+  }
+  const waitAll = (key, arr, ms) => new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    const prev = onEv;
+    onEv = (w, m) => {
+      if (m.ev === key) arr[w] = m;
+      else prev?.(w, m);
+      if (arr.filter(Boolean).length === W) { clearTimeout(t); resolve(); }
+    };
+  });
+
+  const tConnect = now();
+  const readyP = waitAll('ready', ready, (o['join-timeout'] + 5) * 1000);
+  for (let w = 0; w < W; w++) {
+    workers[w].send({
+      cmd: 'init',
+      cfg: {
+        url: `ws://${HOST}:${port}/ws`, room: o.room, scene, clients: specs[w], rate: o.rate, speed: o.speed,
+        probeInterval: o['probe-interval'], connectRate: o['connect-rate'] / W, joinTimeoutMs: o['join-timeout'] * 1000,
+      },
+    });
+  }
+  process.stderr.write(`load.mjs: ${N} clients, ${W} workers, venued pid ${pid} on port ${port}: connecting...\n`);
+  await readyP;
+  const connectSecs = (now() - tConnect) / 1000;
+  const joinTimes = ready.flatMap((r) => r?.joined.map(([, ms]) => ms) ?? []);
+  const failed = ready.flatMap((r) => r?.failed ?? []);
+  const probeList = ready.flatMap((r) => r?.probes ?? []).sort((a, b) => a[0] - b[0]);
+  const probeUids = probeList.map(([, uid]) => uid);
+  const welcomeHz = ready.find((r) => r?.tickHz)?.tickHz;
+  const mJoined = await scrape(port);
+  process.stderr.write(`load.mjs: ${joinTimes.length}/${N} joined in ${connectSecs.toFixed(1)} s; walking ${o.warmup} s, then measuring ${o.duration} s\n`);
+
+  const tickHz = welcomeHz ?? 20;
+  const walkStart = now() + 200;
+  const winStart = walkStart + o.warmup * 1000;
+  const winEnd = winStart + o.duration * 1000;
+  const resultP = waitAll('result', results, winEnd - now() + 15000);
+  for (const w of workers) w.send({ cmd: 'go', walkStart, winStart, winEnd, probes: probeUids });
+
+  // /proc and /metrics at the window's edges, RSS every second
+  const pids = () => workers.map((w) => w.pid);
+  const cpuSnap = () => ({
+    t: now(), server: pid ? procTicks(pid) : null, workers: pids().map(procTicks), self: procTicks(process.pid),
+    machine: machineTicks(),
+  });
+  let rssMax = 0;
+  const rssTimer = setInterval(() => { const m = pid && procMem(pid); if (m) rssMax = Math.max(rssMax, m.rssKB); }, 1000);
+  await sleep(Math.max(0, winStart - now()));
+  const c0 = cpuSnap();
+  const s0 = await scrape(port);
+  await sleep(Math.max(0, winEnd - now()));
+  const c1 = cpuSnap();
+  const s1 = await scrape(port);
+  clearInterval(rssTimer);
+  const mem = pid ? procMem(pid) : null;
+  await resultP;
+  const sEnd = await scrape(port);
+
+  const wallC = (c1.t - c0.t) / 1000;
+  const pctOf = (a, b) => (a === null || b === null ? null : (100 * (b - a)) / CLK_TCK / wallC);
+  const serverCpu = pid ? pctOf(c0.server, c1.server) : null;
+  const workerCpu = c0.workers.map((a, k) => pctOf(a, c1.workers[k]));
+  const selfCpu = pctOf(c0.self, c1.self);
+  const machineBusy = (100 * os.availableParallelism() * (c1.machine[0] - c0.machine[0])) / (c1.machine[1] - c0.machine[1]);
+
+  // clients
+  const all = results.flatMap((r) => r?.clients ?? []);
+  const frames = summary(all.map((c) => c.framesPerSec));
+  const bytes = summary(all.map((c) => c.bytesPerSec));
+  const obs = all.filter((c) => c.observer && c.entryFrames);
+  const entryFrames = obs.reduce((a, c) => a + c.entryFrames, 0);
+  const entries = {
+    mean: entryFrames ? obs.reduce((a, c) => a + c.entries, 0) / entryFrames : null,
+    min: obs.length ? Math.min(...obs.map((c) => c.entriesMin)) : null,
+    max: obs.length ? Math.max(...obs.map((c) => c.entriesMax)) : null,
+    observers: obs.length,
+  };
+  const tickGaps = obs.reduce((a, c) => a + c.tickGaps, 0);
+  const sum = (key) => {
+    const out = {};
+    for (const c of all) for (const [k, v] of Object.entries(c[key])) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const closes = {};
+  for (const c of all) if (c.closed) { const k = `${c.closed.code} ${c.closed.reason}`.trim(); closes[k] = (closes[k] ?? 0) + 1; }
+  const noPoses = all.filter((c) => c.framesPerSec === 0).length;
+
+  // latency: a stamp sent in the window, seen by an observer
+  const sendAt = new Map();
+  for (const r of results) for (const [p, s, t] of r?.stampSends ?? []) if (t >= winStart && t < winEnd - 1000) sendAt.set(`${p}/${s}`, t);
+  const lat = [];
+  const seenKeys = new Map();
+  for (const r of results) for (const [p, s, t] of r?.sightings ?? []) {
+    const t0 = sendAt.get(`${p}/${s}`);
+    if (t0 === undefined) continue;
+    lat.push(t - t0);
+    seenKeys.set(`${p}/${s}`, (seenKeys.get(`${p}/${s}`) ?? 0) + 1);
+  }
+  // every observer but the probe itself should see each stamp
+  const probeObservers = (p) => all.filter((c) => c.observer).length - (observers.has(probeList[p][0]) ? 1 : 0);
+  let expected = 0;
+  for (const key of sendAt.keys()) expected += probeObservers(Number(key.split('/')[0]));
+  const latency = { ...summary(lat), stamps: sendAt.size, missed: Math.max(0, expected - lat.length) };
+  const lagMs = {
+    p99: Math.max(...results.map((r) => r?.lagMs.p99 ?? 0)),
+    max: Math.max(...results.map((r) => r?.lagMs.max ?? 0)),
+  };
+
+  // server metrics over the window
+  const M = (k) => (s0.m && s1.m ? (s1.m[k] ?? 0) - (s0.m[k] ?? 0) : null);
+  const span = s0.m && s1.m ? (s1.t1 - s0.t1) / 1000 : null;
+  const dropNames = ['stale_poses', 'queue_full', 'replay_full', 'rate_limited', 'closed_slow'];
+  const dropped = {}, droppedRun = {};
+  for (const d of dropNames) {
+    dropped[d] = M(`venue_frames_dropped_total{reason="${d}"}`);
+    droppedRun[d] = sEnd.m ? sEnd.m[`venue_frames_dropped_total{reason="${d}"}`] ?? 0 : null;
+  }
+  const tq = (q) => (s0.m && s1.m ? histQuantile(s0.m, s1.m, 'venue_tick_duration_seconds', q) : null);
+  const ticks = M('venue_tick_duration_seconds_count');
+  const tickSum = M('venue_tick_duration_seconds_sum');
+  const srv = {
+    cpuPct: serverCpu, rssMB: mem ? mem.rssKB / 1024 : null, rssMaxMB: rssMax ? rssMax / 1024 : null, hwmMB: mem ? mem.hwmKB / 1024 : null,
+    ticksPerSec: ticks !== null ? ticks / span : null, tickMeanMs: ticks ? (1000 * tickSum) / ticks : null,
+    tickP50: tq(0.5), tickP99: tq(0.99),
+    posesInPerSec: M('venue_messages_in_total{type="pose"}') / span,
+    posesOutPerSec: M('venue_messages_out_total{type="poses"}') / span,
+    fanoutMBps: M(`venue_fanout_bytes_total{room="${o.room}"}`) / span / 1e6,
+    dropped, droppedRun,
+    closedRun: sEnd.m ? { flood: sEnd.m['venue_closed_total{reason="flood"}'], too_slow: sEnd.m['venue_closed_total{reason="too_slow"}'] } : null,
+    joinP99: mJoined.m ? histQuantile(m0.m ?? {}, mJoined.m, 'venue_join_latency_seconds', 0.99) : null,
+    scrapeErrors: [s0, s1, sEnd].filter((s) => s.error).map((s) => s.error),
+  };
+
+  const result = {
+    label: o.label, when: new Date().toISOString(), machine: cpuInfo(), node: process.version,
+    config: {
+      clients: N, movers: nMovers, moverFraction: o.movers, rate: o.rate, duration: o.duration, warmup: o.warmup,
+      workers: W, probes: nProbes, observers: nObs, room: o.room, connectRate: o['connect-rate'], speed: o.speed, tickHz,
+      server: server ? { bin: server.bin, flags: server.flags } : { port, pid },
+    },
+    join: { joined: joinTimes.length, failed: failed.length, failures: failed.slice(0, 5), seconds: connectSecs, ms: summary(joinTimes) },
+    clients: { framesPerSec: frames, bytesPerSec: bytes, noPoses, entries, tickGaps, corrections: sum('corrections'), errors: sum('errors'), closes, rejoins: all.reduce((a, c) => a + c.rejoins, 0) },
+    latency, server: srv,
+    loadgen: { cpuPct: workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0), workersPct: workerCpu, parentPct: selfCpu, lagMs },
+    machineBusyPct: machineBusy,
+    otherBusyPct: machineBusy - (serverCpu ?? 0) - (workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0)),
+    backgroundBusyPct: background,
+  };
+
+  await cleanup();
+  const serverExit = server?.exited();
+  result.server.exit = serverExit ?? null;
+  result.totalSeconds = (now() - t00) / 1000;
+  if (server && serverExit && (serverExit.code !== 0 || serverExit.signal)) result.server.logTail = server.log().slice(-2000);
+  console.log(format(result));
+  if (o.json) fs.appendFileSync(o.json, JSON.stringify(result) + '\n');
+  if (o.check) {
+    const problems = checkSane(result);
+    if (problems.length) {
+      console.log(`CHECK FAILED:\n  ${problems.join('\n  ')}`);
+      if (server) console.log(`venued log tail:\n${server.log().slice(-2000)}`);
+      process.exitCode = 1;
+    } else console.log('check: ok');
+  }
+  clearTimeout(hardDeadline);
+}
+
+/* The smoke test's bar: the tool works and the numbers make sense. */
+function checkSane(r) {
+  const p = [];
+  const c = r.config;
+  const hz = c.tickHz;
+  if (r.join.joined !== c.clients) p.push(`${r.join.failed} of ${c.clients} clients did not join: ${JSON.stringify(r.join.failures)}`);
+  if (c.movers > 1) {
+    if (!(r.clients.framesPerSec.min >= 0.8 * hz)) p.push(`a client got only ${r.clients.framesPerSec.min?.toFixed(1)} poses frames/s (tick ${hz}/s)`);
+    if (!(r.clients.framesPerSec.max <= 1.1 * hz)) p.push(`a client got ${r.clients.framesPerSec.max?.toFixed(1)} poses frames/s, more than the tick rate ${hz}/s`);
+    if (!(r.clients.entries.mean >= 0.75 * (c.movers - 1))) p.push(`poses frames held ${r.clients.entries.mean?.toFixed(1)} entries on average, ${c.movers} movers`);
+    if (!(r.latency.n > 0)) p.push('no probe pose was seen by an observer');
+    if (r.latency.missed) p.push(`${r.latency.missed} probe stamps never seen`);
+    if (!(r.latency.p50 < 1000 / hz + 100)) p.push(`median pose latency ${r.latency.p50?.toFixed(1)} ms`);
+  }
+  for (const [k, v] of Object.entries(r.server.droppedRun)) if (v) p.push(`server dropped ${v} frames (${k})`);
+  if (!(r.server.ticksPerSec >= 0.9 * hz)) p.push(`server ticked ${r.server.ticksPerSec?.toFixed(1)}/s`);
+  if (Object.keys(r.clients.closes).length) p.push(`connections closed during the run: ${JSON.stringify(r.clients.closes)}`);
+  if (Object.keys(r.clients.errors).length) p.push(`errors from the server: ${JSON.stringify(r.clients.errors)}`);
+  if (Object.keys(r.clients.corrections).length) p.push(`pose corrections: ${JSON.stringify(r.clients.corrections)}`);
+  const ex = r.server.exit;
+  if (ex && (ex.code !== 0 || ex.signal)) p.push(`venued exited with ${JSON.stringify(ex)} after SIGTERM`);
+  if (r.server.scrapeErrors.length) p.push(`/metrics: ${r.server.scrapeErrors.join('; ')}`);
+  return p;
+}
+
+function format(r) {
+  const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+  const q = (h) => (!h ? '-' : h.above !== undefined ? `>${h.above * 1000} ms` : `${f(h.value * 1000, 2)} ms`);
+  const c = r.config, s = r.server, cl = r.clients;
+  const kb = (x) => f(x / 1024, 1);
+  const nz = (o) => Object.entries(o).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  return [
+    `venued load: ${c.clients} clients in "${c.room}", ${c.movers} moving at ${c.rate}/s (${f(100 * c.moverFraction, 0)}%), ` +
+      `${c.workers} workers, ${c.duration} s measured after ${c.warmup} s walking`,
+    `  connect+join   ${r.join.joined}/${c.clients} joined in ${f(r.join.seconds)} s at ${c.connectRate}/s; per client p50 ${f(r.join.ms.p50)} ms, p95 ${f(r.join.ms.p95)} ms, max ${f(r.join.ms.max)} ms`,
+    `  poses frames   per client per s: min ${f(cl.framesPerSec.min)} median ${f(cl.framesPerSec.p50)} max ${f(cl.framesPerSec.max)} (tick ${c.tickHz}/s); clients with none: ${cl.noPoses}`,
+    `  entries/frame  mean ${f(cl.entries.mean)} (min ${cl.entries.min ?? '-'}, max ${cl.entries.max ?? '-'}) over ${cl.entries.observers} observers; tick gaps seen: ${cl.tickGaps}`,
+    `  latency        p50 ${f(r.latency.p50)} ms, p95 ${f(r.latency.p95)} ms, p99 ${f(r.latency.p99)} ms, max ${f(r.latency.max)} ms ` +
+      `(n=${r.latency.n}, ${r.latency.stamps} stamps, ${r.latency.missed} missed; includes the 0-${f(1000 / c.tickHz, 0)} ms wait for the tick)`,
+    `  bytes/client/s min ${kb(cl.bytesPerSec.min)} KiB, median ${kb(cl.bytesPerSec.p50)} KiB, max ${kb(cl.bytesPerSec.max)} KiB ` +
+      `(all clients: ${f((cl.bytesPerSec.mean * cl.bytesPerSec.n) / 1e6)} MB/s)`,
+    `  server         CPU ${f(s.cpuPct, 0)}% of a core, RSS ${f(s.rssMB, 0)} MiB (max sampled ${f(s.rssMaxMB, 0)}, peak ${f(s.hwmMB, 0)})`,
+    `  server tick    ${f(s.ticksPerSec)}/s, mean ${f(s.tickMeanMs, 2)} ms, p50 ${q(s.tickP50)}, p99 ${q(s.tickP99)} (from buckets)`,
+    `  server flow    poses in ${f(s.posesInPerSec, 0)}/s, poses frames out ${f(s.posesOutPerSec, 0)}/s, fan-out ${f(s.fanoutMBps)} MB/s queued`,
+    `  dropped        in window: ${nz(s.dropped)}; whole run: ${nz(s.droppedRun)}`,
+    `  closes/errors  closed: ${nz(cl.closes)}; errors: ${nz(cl.errors)}; corrections: ${nz(cl.corrections)}`,
+    `  load generator CPU ${f(r.loadgen.cpuPct, 0)}% of a core (workers ${r.loadgen.workersPct.map((x) => f(x, 0)).join('+')}, parent ${f(r.loadgen.parentPct, 0)}), ` +
+      `event-loop lag p99 ${f(r.loadgen.lagMs.p99)} ms, max ${f(r.loadgen.lagMs.max)} ms`,
+    `  machine        ${f(r.machineBusyPct, 0)}% busy of ${r.machine.nproc * 100}% (server and load generator share ${r.machine.nproc} cores); ` +
+      `other processes ${f(r.otherBusyPct, 0)}% during, ${f(r.backgroundBusyPct, 0)}% before the run`,
+  ].join('\n');
+}
+
+if (process.argv[2] === '--worker') {
+  runWorker();
+} else {
+  let o;
+  try { o = parseArgs(process.argv.slice(2)); } catch (err) { console.error(String(err.message)); process.exit(2); }
+  runParent(o).catch((err) => { console.error(`load.mjs: ${err.stack ?? err}`); process.exit(1); });
+}
