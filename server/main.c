@@ -114,6 +114,15 @@ static void retain(struct server *srv)
         fprintf(stderr, "venued: retention: %ld expired records deleted\n", n);
 }
 
+#define RETAIN_EVERY_US (3600LL * LWS_US_PER_SEC)
+
+static void retain_again(lws_sorted_usec_list_t *sul)
+{
+    struct server *srv = lws_container_of(sul, struct server, retain_sul);
+    retain(srv);
+    lws_sul_schedule(srv->ctx, 0, &srv->retain_sul, retain_again, RETAIN_EVERY_US);
+}
+
 static const struct lws_protocol_vhost_options default_protocol = {NULL, NULL, "default", ""};
 static const struct lws_protocol_vhost_options pvo = {NULL, &default_protocol, PROTO_SUBPROTOCOL,
                                                       ""};
@@ -211,6 +220,7 @@ int main(int argc, char **argv)
 
     srv.next_tick_ms = server_now_ms();
     lws_sul_schedule(srv.ctx, 0, &srv.tick_sul, tick, 1);
+    lws_sul_schedule(srv.ctx, 0, &srv.retain_sul, retain_again, RETAIN_EVERY_US);
     fprintf(stderr, "venued: listening on http://%s:%d (%zu rooms, data in %s)\n", srv.cfg.bind,
             srv.cfg.port, srv.scenes.n, srv.cfg.data_dir);
 
@@ -226,6 +236,7 @@ int main(int argc, char **argv)
         if (lws_service(srv.ctx, 0) < 0)
             break;
     lws_sul_cancel(&srv.tick_sul);
+    lws_sul_cancel(&srv.retain_sul);
     lws_context_destroy(srv.ctx);
     venue_free(srv.venue);
     registry_close(srv.registry);

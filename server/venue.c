@@ -661,7 +661,7 @@ static void flush_poses(struct venue *v)
     if (n == 0)
         return;
     t0 = mono_seconds();
-    if (store_poses_put(v->store, v->batch, n, v->now) < 0) {
+    if (store_poses_put(v->store, v->batch, n, venue_wall(v)) < 0) {
         fprintf(stderr, "venued: store: %s\n", store_error(v->store));
         return;
     }

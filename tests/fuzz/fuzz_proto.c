@@ -80,7 +80,12 @@ static void reencode(const struct proto_msg *m)
     proto_buf_reset(&buf);
     switch (m->type) {
     case PROTO_HELLO: {
-        struct proto_user u = {"u-1", m->u.hello.name, "guest", "active", false, p0, q0};
+        struct proto_user u = {.id = "u-1",
+                               .name = m->u.hello.name,
+                               .role = "guest",
+                               .status = "active",
+                               .p = p0,
+                               .q = q0};
         struct proto_room_info r = {"lobby", m->u.hello.name, 1, 10};
         FUZZ_REQUIRE(proto_encode_welcome(&buf, "s", m->u.hello.resume, &u, &r, 1, 20, &m->id) ==
                      0);
@@ -129,6 +134,27 @@ static void reencode(const struct proto_msg *m)
         j = reload();
         check_str(j, "text", m->u.chat.text);
         json_decref(j);
+        break;
+    case PROTO_MOD:
+        /* What the server says back to a moderator, and to the room. */
+        FUZZ_REQUIRE(proto_encode_mod_ok(&buf, m->u.mod.action, &m->id) == 0);
+        j = reload();
+        check_re(j, &m->id);
+        json_decref(j);
+        proto_buf_reset(&buf);
+        FUZZ_REQUIRE(proto_encode_announce(&buf, "u-1", "n", m->u.mod.text,
+                                           m->u.mod.room[0] ? m->u.mod.room : NULL, 1) == 0);
+        j = reload();
+        check_str(j, "text", m->u.mod.text);
+        json_decref(j);
+        proto_buf_reset(&buf);
+        FUZZ_REQUIRE(proto_encode_kicked(&buf, m->u.mod.reason, NULL) == 0);
+        j = reload();
+        check_str(j, "reason", m->u.mod.reason);
+        json_decref(j);
+        break;
+    case PROTO_TYPE_COUNT:
+        FUZZ_REQUIRE(0);
         break;
     case PROTO_LEAVE:
     case PROTO_STATUS:

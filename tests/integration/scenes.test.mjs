@@ -108,22 +108,22 @@ test('a pose off the floor is clamped to its edge; a jump is refused', async () 
     await b.enter('lobby', 'watcher');
     const start = myPose(ja, a).p;
 
-    // The lobby's west wall is at x = -14.6: walking on to x = -15 stops
-    // there. (Further out, the step from the held pose grows past the speed
-    // limit and is refused as too fast instead.)
-    const got = await walk(a, start, [-15, 0, start[2]], { speed: 4 });
-    assert.equal(got.fixed, 'clamped');
-    assert.ok(got.p[0] >= -14.6 - 0.01 && got.p[0] <= -14.0, `clamped to the wall: ${got.p}`);
+    // The lobby's south wall is at z = 11.6 (no door there): walking on to
+    // z = 12 stops at the wall. (Further out, the step from the held pose
+    // grows past the speed limit and is refused as too fast instead.)
+    const got = await walk(a, start, [start[0], 0, 12], { speed: 4 });
+    assert.equal(got.fixed, 'clamped', `walked from ${start}: ${JSON.stringify(got)}`);
+    assert.ok(got.p[2] <= 11.6 + 0.01 && got.p[2] >= 11.0, `clamped to the wall: ${got.p}`);
     // The others see the clamped pose, never the one off the floor.
     await until(() => b.all.some((m) => m.type === 'poses' &&
-      m.users.some((u) => u.id === a.user.id && Math.abs(u.p[0] - got.p[0]) < 0.01)),
+      m.users.some((u) => u.id === a.user.id && Math.abs(u.p[2] - got.p[2]) < 0.01)),
     { what: 'watcher to see the clamped pose' });
-    assert.ok(!b.all.some((m) => m.type === 'poses' && m.users.some((u) => u.id === a.user.id && u.p[0] < -14.61)));
+    assert.ok(!b.all.some((m) => m.type === 'poses' && m.users.some((u) => u.id === a.user.id && u.p[2] > 11.61)));
 
     // 25 m in one step is far beyond 10 m/s: refused, the server keeps the old pose.
-    a.pose([got.p[0] + 25, 0, got.p[2]]);
+    a.pose([got.p[0], 0, got.p[2] - 25]);
     const fix = await a.next('pose', { filter: (m) => m.reason === 'too_fast' });
-    assert.ok(Math.abs(fix.p[0] - got.p[0]) < 0.01, `kept the last pose: ${fix.p}`);
+    assert.ok(Math.abs(fix.p[2] - got.p[2]) < 0.01, `kept the last pose: ${fix.p}`);
   });
 });
 

@@ -707,9 +707,21 @@ static void test_encode_roundtrip(void)
 
     for (size_t t = 0; t < sizeof tricky / sizeof tricky[0]; t++) {
         const char *name = tricky[t];
-        struct proto_user user = {"u-1", name, "guest", "active", true, P2, Q2};
+        struct proto_user user = {.id = "u-1",
+                                  .name = name,
+                                  .role = "guest",
+                                  .status = "active",
+                                  .hand = true,
+                                  .p = P2,
+                                  .q = Q2};
         struct proto_user roster[2] = {
-            {"u-0", "Other", "guest", "away", false, P1, Q1},
+            {.id = "u-0",
+             .name = "Other",
+             .role = "guest",
+             .status = "away",
+             .hand = false,
+             .p = P1,
+             .q = Q1},
             user,
         };
         struct proto_room_info rooms[2] = {{"lobby", name, 3, 0}, {"plenary", "Plenary", 0, 200}};
@@ -817,7 +829,13 @@ static void test_encode_roundtrip(void)
     CHECK(json_object_get(j, "re") == NULL && json_array_size(json_object_get(j, "roster")) == 0);
     json_decref(j);
     {
-        struct proto_user user = {"u", "n", "guest", "active", false, P1, Q1};
+        struct proto_user user = {.id = "u",
+                                  .name = "n",
+                                  .role = "guest",
+                                  .status = "active",
+                                  .hand = false,
+                                  .p = P1,
+                                  .q = Q1};
         proto_buf_reset(&buf);
         CHECK(proto_encode_welcome(&buf, "s", "r", &user, NULL, 0, 30, NULL) == 0);
         j = LOAD();
@@ -939,7 +957,13 @@ static void test_buffers(void)
 static int encode_nth(struct proto_buf *b, int which, const char *s)
 {
     static const struct proto_id re = {PROTO_ID_STR, 0, "r"};
-    struct proto_user u = {"u-1", s, "guest", "active", true, P1, Q1};
+    struct proto_user u = {.id = "u-1",
+                           .name = s,
+                           .role = "guest",
+                           .status = "active",
+                           .hand = true,
+                           .p = P1,
+                           .q = Q1};
     struct proto_user roster[3] = {u, u, u};
     struct proto_room_info rooms[2] = {{"lobby", s, 1, 2}, {"expo", s, 3, 4}};
 
