@@ -129,6 +129,19 @@ test('a raised hand shows for the other person', async () => {
     await until(() => mal.evaluate((id) => !document.querySelector(`#roster li[data-id="${id}"] .hand`), adaId), 5000, 'hand lowered');
 });
 
+test('a hidden tab shows as away, and back', async () => {
+    const setHidden = (hidden) => ada.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+        document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await setHidden(true);
+    await until(() => mal.evaluate((id) => document.querySelector(`#roster li[data-id="${id}"]`)?.classList.contains('away'), adaId), 5000, 'away in the roster');
+    assert.match(await mal.textContent(`#roster li[data-id="${adaId}"] .pmeta`), /away/);
+    await setHidden(false);
+    await until(() => mal.evaluate((id) => !document.querySelector(`#roster li[data-id="${id}"]`)?.classList.contains('away'), adaId), 5000, 'active again');
+});
+
 test('changing rooms from the room list', async () => {
     await ada.click('#tab-rooms');
     await ada.click('#rooms button[data-room="breakout-1"]');
