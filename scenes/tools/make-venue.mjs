@@ -221,6 +221,7 @@ function planter(at, scale = 1) {
 
 const ROOMS = {
     plenary: { name: 'Plenary hall', color: '#2b3f73', label: 'Plenary hall' },
+    'plenary-overflow': { name: 'Overflow hall', color: '#b0413e', label: 'Overflow hall · Plenary live' },
     'breakout-1': { name: 'Breakout 1: Local digital twins', color: '#2a9d8f', label: 'Breakout 1 · Local digital twins', theme: 'Local digital twins' },
     'breakout-2': { name: 'Breakout 2: Citizens and participation', color: '#7b5ea7', label: 'Breakout 2 · Citizens & participation', theme: 'Citizens and participation' },
     'breakout-3': { name: 'Breakout 3: Climate and energy', color: '#d9912a', label: 'Breakout 3 · Climate & energy', theme: 'Climate and energy' },
@@ -235,6 +236,7 @@ function lobby() {
     door(r, 'w', 0, 2.2, 2.8, to('breakout-2'));
     door(r, 'w', 6, 2.2, 2.8, to('breakout-3'));
     door(r, 'e', -4, 4, 3.4, to('expo'));
+    door(r, 'e', -9, 3, 3.2, to('plenary-overflow')); // by the plenary's corner
     buildWalls(r, { skip: ['s'] });
     buildDoors(r);
 
@@ -313,7 +315,7 @@ function lobby() {
         {
             id: 'lobby',
             name: 'Lobby',
-            description: 'Welcome to the Citiverse assembly: register at the desk, read the programme, and take a door to the plenary, the breakouts or the expo.',
+            description: 'Welcome to the Citiverse assembly: register at the desk, read the programme, and take a door to the plenary (or its overflow hall), the breakouts or the expo.',
             capacity: 300,
         },
         r,
@@ -438,10 +440,10 @@ function plenary() {
         {
             id: 'plenary',
             name: 'Plenary hall',
-            description: 'The assembly meets here: keynotes, city panels and the closing plenary. 200 seats; when the hall is full, follow the stream in the lobby.',
+            description: 'The assembly meets here: keynotes, city panels and the closing plenary. 200 seats; when the hall is full, the overflow hall shows its stage live.',
             capacity: 200,
             reserved_seats: 12,
-            overflow: 'lobby',
+            overflow: 'plenary-overflow',
             guests: { enter: true, chat: true },
         },
         r,
@@ -461,6 +463,110 @@ function plenary() {
                     { color: '#ffe2b8', intensity: 40, position: v(-6, 6.5, -10.5), distance: 12 },
                     { color: '#ffe2b8', intensity: 40, position: v(6, 6.5, -10.5), distance: 12 },
                     { color: '#ffb35c', intensity: 25, position: v(0, 6, 4), distance: 20 },
+                ],
+            },
+        },
+    );
+}
+
+// ---- Overflow hall ----
+
+/*
+ * Where people go when the plenary is full. It receives the plenary's stage read-only: the server
+ * sends its members who stands on the plenary stage, with their poses in plenary coordinates, and
+ * the client draws them on this hall's copy of the stage (stageNodes and stagePlace moved by
+ * OVERFLOW_SHIFT). The copy is not walkable, so nobody here stands among the relayed speakers.
+ */
+function plenaryOverflow() {
+    const [dx, dy, dz] = OVERFLOW_SHIFT;
+    const r = room({ x0: -20, x1: 20, z0: -18, z1: 14, height: 9, floor: '#5a4232', wall: '#1f2a44', floorRough: 0.55 });
+    door(r, 's', 0, 4, 3.4, { room: 'lobby', spawn: 'from-plenary-overflow', color: '#d4a537', label: 'Lobby' });
+    buildWalls(r);
+    buildDoors(r);
+    const H = STAGE_H + dy;
+    const back = -15 + dz; // the backdrop's wall
+
+    r.nodes.push(group('stage', OVERFLOW_SHIFT, null, stageNodes({ steps: false })));
+    r.places.push(stagePlace(OVERFLOW_SHIFT));
+    // footlights along the front edge instead of steps: the stage is to watch, not to climb
+    const lights = [];
+    for (let x = -8.25; x <= 8.26; x += 1.5) lights.push(block([0.5, 0.08, 0.12], [x + dx, 0, -8.94 + dz], '#2a2d33'), boxAt([0.4, 0.03, 0.02], [x + dx, 0.05, -8.87 + dz], '#ffe2b8', { emissive: '#ffc27a' }));
+    r.nodes.push(group('footlights', null, null, lights));
+
+    // over the stage, where the plenary has its assembly sign: what this hall shows, and an on-air lamp
+    r.places.push({ type: 'sign', id: 'sign-live', translation: v(dx, H + 5.3, back + 0.2), size: v(13, 1.6), label: 'Live from the plenary hall', color: '#243559', text_color: '#f2c94c' });
+    r.nodes.push(group('on-air', [dx, H + 3.95, back + 0.12], null, [
+        boxAt([2.8, 0.8, 0.08], [0, 0, 0], '#1c1f24'),
+        boxAt([2.6, 0.62, 0.03], [0, 0, 0.05], '#d7263d', { emissive: '#c81d33' }),
+    ]));
+    r.places.push({ type: 'sign', id: 'sign-on-air', translation: v(dx, H + 3.95, back + 0.2), size: v(2.5, 0.56), label: 'ON AIR', color: '#d7263d', text_color: '#ffffff' });
+
+    // the plenary's two screens, beside the stage as there
+    for (const [s, id, img, label] of [[-1, 'screen-left', 'assets/slide-welcome.svg', 'Plenary: welcome'], [1, 'screen-right', 'assets/slide-twins.svg', 'Plenary: local digital twins']]) {
+        r.nodes.push(boxAt([9.5, 5.6, 0.16], [s * 14.5, 4.9, back + 0.1], '#0d1117', { roughness: 0.4 }));
+        r.places.push({ type: 'screen', id, translation: v(s * 14.5, 4.9, back + 0.2), size: v(9, 5.0625), image: img, label });
+    }
+
+    // acoustic timber panels on the side walls, with warm wall lights between them (as in the plenary)
+    const panels = [];
+    for (const s of [-1, 1]) {
+        for (let z = -10.5; z <= 11.1; z += 3.25) {
+            panels.push(boxAt([0.12, 5.2, 2.5], [s * 19.94, 3.9, z], '#7a5236', { roughness: 0.7 }));
+            panels.push(boxAt([0.08, 0.5, 0.25], [s * 19.94, 7.2, z + 1.62], '#3a2a1c', { emissive: '#ffb35c' }));
+        }
+    }
+    r.nodes.push(group('wall-panels', null, null, panels));
+
+    // the audience: a carpet and 300 seats in ten curved rows facing the stage
+    r.nodes.push(plane([26, 14], [0, 0.006, -2.7], '#2b3656', { roughness: 1 }));
+    r.places.push({
+        type: 'seat_rows', id: 'stalls', translation: v(0, 0, -7), rotation: objRot('-z'),
+        rows: 10, columns: 30, spacing: v(0.7, 1.1), radius: 18, aisles: [7, 23],
+        model: 'assets/theatre-seat.glb', color: '#9b2335', label: 'Stalls',
+    });
+
+    // at the back: the relay desk that receives the plenary, with its monitors
+    r.nodes.push(group('relay-desk', [-10, 0, 11.2], null, [
+        block([3.2, 0.95, 1.1], [0, 0, 0], '#2a2d33'),
+        block([3.0, 0.12, 0.8], [0, 0.95, -0.05], '#3d4450', { rot: [-0.0872, 0, 0, 0.9962] }),
+        ...[-0.8, 0.3].flatMap((x) => [
+            block([0.9, 0.55, 0.05], [x, 1.05, 0.35], '#1c1f24'),
+            block([0.85, 0.5, 0.005], [x, 1.08, 0.378], '#7fb0d6', { emissive: '#2a4d6e' }),
+        ]),
+        block([0.3, 0.3, 0.3], [1.2, 0.95, 0.2], '#d7263d', { emissive: '#8a1020' }),
+    ]));
+    r.nodes.push(planter([-18.8, 0, 12.8]), planter([18.8, 0, 12.8]), planter([-3.4, 0, 13.1]), planter([3.4, 0, 13.1]));
+
+    for (const z of [6.5, 9.5]) for (const x of [-13, -7, -2.5, 2.5, 7, 13]) {
+        if (x === -13 && z === 9.5) continue; // the relay desk
+        r.spawns.push({ id: `arrive-${r.spawns.length}`, p: v(x, 0, z), q: lookQ('-z') });
+    }
+
+    // the walkable floor: the hall without the stage
+    const sx = 9 + dx, sz = -9 + dz, a = -20 + INSET, b = 20 - INSET, c = -18 + INSET, d = 14 - INSET;
+    return scene(
+        {
+            id: 'plenary-overflow',
+            name: 'Overflow hall',
+            description: 'When the plenary hall is full, the assembly continues here: 300 seats facing a stage that shows the plenary stage live, with the speakers and panel as they stand in the plenary hall.',
+            capacity: 300,
+            guests: { enter: true, chat: true },
+        },
+        r,
+        [{ polygon: [[a, c], [-sx, c], [-sx, sz], [sx, sz], [sx, c], [b, c], [b, d], [a, d]].map((p) => v(...p)) }],
+        {
+            background: '#121722',
+            fog: { color: '#121722', near: 45, far: 110 },
+            lighting: {
+                ambient: { color: '#c8d2ff', intensity: 0.25 },
+                hemisphere: { sky: '#b8c4e0', ground: '#2a2030', intensity: 0.55 },
+                directional: [{ color: '#fff0dc', intensity: 1.1, direction: v(0.15, -0.8, -0.6) }],
+                point: [
+                    { color: '#ffe2b8', intensity: 60, position: v(dx, 7, -10 + dz), distance: 16 },
+                    { color: '#ffe2b8', intensity: 40, position: v(-6 + dx, 6.5, -10.5 + dz), distance: 12 },
+                    { color: '#ffe2b8', intensity: 40, position: v(6 + dx, 6.5, -10.5 + dz), distance: 12 },
+                    { color: '#ffb35c', intensity: 25, position: v(0, 6, 2), distance: 20 },
+                    { color: '#ffb35c', intensity: 15, position: v(0, 5, 10), distance: 14 },
                 ],
             },
         },
@@ -673,7 +779,7 @@ function pretty(x, indent = '') {
     return flat;
 }
 
-const rooms = [lobby(), plenary(), breakout(1), breakout(2), breakout(3), expo()];
+const rooms = [lobby(), plenary(), plenaryOverflow(), breakout(1), breakout(2), breakout(3), expo()];
 for (const s of rooms) {
     // a breakout's door leads to its own spawn in the lobby
     const path = join(DEMO, `${s.id}.json`);

@@ -111,7 +111,7 @@ function summary(values) {
   const s = [...values].sort((a, b) => a - b);
   if (!s.length) return { n: 0, min: null, p50: null, p95: null, p99: null, max: null, mean: null };
   return {
-    n: s.length, min: s[0], p50: pct(s, 0.5), p95: pct(s, 0.95), p99: pct(s, 0.99), max: s[s.length - 1],
+    n: s.length, min: s[0], p10: pct(s, 0.1), p50: pct(s, 0.5), p95: pct(s, 0.95), p99: pct(s, 0.99), max: s[s.length - 1],
     mean: s.reduce((a, b) => a + b, 0) / s.length,
   };
 }
@@ -122,6 +122,13 @@ function procTicks(pid) {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]);
+  } catch { return null; }
+}
+/* [ns on a CPU, ns runnable but waiting for one] of PID's main thread. */
+function schedStat(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return [f[0], f[1]];
   } catch { return null; }
 }
 function procMem(pid) {
@@ -243,6 +250,7 @@ function runWorker() {
   let go = null; // { walkStart, winStart, winEnd, probes: [uid] }
   let probePats = []; // Buffer of '"u-...","p":[' per probe, same order as go.probes
   const sightings = []; // [probeIdx, stamp, t] first seen by an observer
+  const intervals = []; // ms between consecutive poses frames at an observer
   const stampSends = []; // [probeIdx, stamp, t] when a probe sent a new stamp
   const lag = monitorEventLoopDelay({ resolution: 10 });
   let sendTimer = null;
@@ -268,6 +276,7 @@ function runWorker() {
     }
     if (inWin) {
       if (c.lastTick && tick > c.lastTick + 1) c.tickGaps += tick - c.lastTick - 1;
+      if (c.lastFrameAt) intervals.push(t - c.lastFrameAt);
       let n = 0;
       for (let k = data.indexOf(ID_PAT, POSES_HEAD); k >= 0; k = data.indexOf(ID_PAT, k + 20)) n++;
       c.entries += n;
@@ -276,6 +285,7 @@ function runWorker() {
       if (n > c.entriesMax) c.entriesMax = n;
     }
     c.lastTick = tick;
+    c.lastFrameAt = t;
     for (let j = 0; j < probePats.length; j++) {
       const k = data.indexOf(probePats[j], POSES_HEAD);
       if (k < 0) continue;
@@ -427,7 +437,7 @@ function runWorker() {
         closed: c.closed && c.closed.t < go.winEnd ? { code: c.closed.code, reason: c.closed.reason, inWindow: c.closed.t >= go.winStart } : null,
         sent: c.sent,
       })),
-      sightings, stampSends,
+      sightings, stampSends, intervals: summary(intervals),
       lagMs: { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
     });
   }
@@ -534,6 +544,16 @@ function cpuInfo() {
 }
 
 async function runParent(o) {
+  // what the rest of the machine is doing before we start
+  let background = await busyOver(1000);
+  for (let end = Date.now() + o['quiet-wait'] * 1000, said = 0; background > 25 && Date.now() < end;) {
+    if (Date.now() - said > 30000) {
+      process.stderr.write(`load.mjs: machine ${background.toFixed(0)}% busy before the start; waiting for < 25%\n`);
+      said = Date.now();
+    }
+    background = await busyOver(2000);
+  }
+
   const t00 = now();
   const hardDeadline = setTimeout(() => {
     console.error('load.mjs: overall time limit reached, stopping');
@@ -554,13 +574,6 @@ async function runParent(o) {
   }
   for (const sig of ['SIGINT', 'SIGTERM'])
     process.once(sig, () => { cleanup().finally(() => process.exit(130)); });
-
-  // what the rest of the machine is doing before we start
-  let background = await busyOver(1000);
-  for (const end = Date.now() + o['quiet-wait'] * 1000; background > 25 && Date.now() < end;) {
-    process.stderr.write(`load.mjs: machine ${background.toFixed(0)}% busy before the start; waiting\n`);
-    background = await busyOver(2000);
-  }
 
   let port = o.port, pid = o.pid;
   if (!port) {
@@ -637,7 +650,7 @@ async function runParent(o) {
   const pids = () => workers.map((w) => w.pid);
   const cpuSnap = () => ({
     t: now(), server: pid ? procTicks(pid) : null, workers: pids().map(procTicks), self: procTicks(process.pid),
-    machine: machineTicks(),
+    machine: machineTicks(), serverSched: pid ? schedStat(pid) : null, workersSched: pids().map(schedStat),
   });
   let rssMax = 0;
   const rssTimer = setInterval(() => { const m = pid && procMem(pid); if (m) rssMax = Math.max(rssMax, m.rssKB); }, 1000);
@@ -657,6 +670,9 @@ async function runParent(o) {
   const serverCpu = pid ? pctOf(c0.server, c1.server) : null;
   const workerCpu = c0.workers.map((a, k) => pctOf(a, c1.workers[k]));
   const selfCpu = pctOf(c0.self, c1.self);
+  const waitPct = (a, b) => (a && b ? (100 * (b[1] - a[1])) / 1e6 / (c1.t - c0.t) : null);
+  const serverWait = waitPct(c0.serverSched, c1.serverSched);
+  const workersWait = c0.workersSched.map((a, k) => waitPct(a, c1.workersSched[k]));
   const machineBusy = (100 * os.availableParallelism() * (c1.machine[0] - c0.machine[0])) / (c1.machine[1] - c0.machine[1]);
 
   // clients
@@ -672,6 +688,8 @@ async function runParent(o) {
     observers: obs.length,
   };
   const tickGaps = obs.reduce((a, c) => a + c.tickGaps, 0);
+  const iv = results.map((r) => r?.intervals).filter((x) => x?.n);
+  const frameIntervalMs = iv.length ? { p50: Math.max(...iv.map((x) => x.p50)), p99: Math.max(...iv.map((x) => x.p99)), max: Math.max(...iv.map((x) => x.max)) } : null;
   const sum = (key) => {
     const out = {};
     for (const c of all) for (const [k, v] of Object.entries(c[key])) out[k] = (out[k] ?? 0) + v;
@@ -715,7 +733,7 @@ async function runParent(o) {
   const ticks = M('venue_tick_duration_seconds_count');
   const tickSum = M('venue_tick_duration_seconds_sum');
   const srv = {
-    cpuPct: serverCpu, rssMB: mem ? mem.rssKB / 1024 : null, rssMaxMB: rssMax ? rssMax / 1024 : null, hwmMB: mem ? mem.hwmKB / 1024 : null,
+    cpuPct: serverCpu, runqueueWaitPct: serverWait, rssMB: mem ? mem.rssKB / 1024 : null, rssMaxMB: rssMax ? rssMax / 1024 : null, hwmMB: mem ? mem.hwmKB / 1024 : null,
     ticksPerSec: ticks !== null ? ticks / span : null, tickMeanMs: ticks ? (1000 * tickSum) / ticks : null,
     tickP50: tq(0.5), tickP99: tq(0.99),
     posesInPerSec: M('venue_messages_in_total{type="pose"}') / span,
@@ -735,9 +753,9 @@ async function runParent(o) {
       server: server ? { bin: server.bin, flags: server.flags } : { port, pid },
     },
     join: { joined: joinTimes.length, failed: failed.length, failures: failed.slice(0, 5), seconds: connectSecs, ms: summary(joinTimes) },
-    clients: { framesPerSec: frames, bytesPerSec: bytes, noPoses, entries, tickGaps, corrections: sum('corrections'), errors: sum('errors'), closes, rejoins: all.reduce((a, c) => a + c.rejoins, 0) },
+    clients: { framesPerSec: frames, bytesPerSec: bytes, noPoses, entries, tickGaps, frameIntervalMs, corrections: sum('corrections'), errors: sum('errors'), closes, rejoins: all.reduce((a, c) => a + c.rejoins, 0) },
     latency, server: srv,
-    loadgen: { cpuPct: workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0), workersPct: workerCpu, parentPct: selfCpu, lagMs },
+    loadgen: { cpuPct: workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0), workersPct: workerCpu, parentPct: selfCpu, lagMs, runqueueWaitPct: workersWait },
     machineBusyPct: machineBusy,
     otherBusyPct: machineBusy - (serverCpu ?? 0) - (workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0)),
     backgroundBusyPct: background,
@@ -796,19 +814,20 @@ function format(r) {
     `venued load: ${c.clients} clients in "${c.room}", ${c.movers} moving at ${c.rate}/s (${f(100 * c.moverFraction, 0)}%), ` +
       `${c.workers} workers, ${c.duration} s measured after ${c.warmup} s walking`,
     `  connect+join   ${r.join.joined}/${c.clients} joined in ${f(r.join.seconds)} s at ${c.connectRate}/s; per client p50 ${f(r.join.ms.p50)} ms, p95 ${f(r.join.ms.p95)} ms, max ${f(r.join.ms.max)} ms`,
-    `  poses frames   per client per s: min ${f(cl.framesPerSec.min)} median ${f(cl.framesPerSec.p50)} max ${f(cl.framesPerSec.max)} (tick ${c.tickHz}/s); clients with none: ${cl.noPoses}`,
-    `  entries/frame  mean ${f(cl.entries.mean)} (min ${cl.entries.min ?? '-'}, max ${cl.entries.max ?? '-'}) over ${cl.entries.observers} observers; tick gaps seen: ${cl.tickGaps}`,
+    `  poses frames   per client per s: min ${f(cl.framesPerSec.min)} p10 ${f(cl.framesPerSec.p10)} median ${f(cl.framesPerSec.p50)} max ${f(cl.framesPerSec.max)} (tick ${c.tickHz}/s); clients with none: ${cl.noPoses}`,
+    `  entries/frame  mean ${f(cl.entries.mean)} (min ${cl.entries.min ?? '-'}, max ${cl.entries.max ?? '-'}) over ${cl.entries.observers} observers; ticks missed: ${cl.tickGaps}`,
+    `  frame interval at observers: p50 ${f(cl.frameIntervalMs?.p50)} ms, p99 ${f(cl.frameIntervalMs?.p99)} ms, max ${f(cl.frameIntervalMs?.max)} ms (worst worker)`,
     `  latency        p50 ${f(r.latency.p50)} ms, p95 ${f(r.latency.p95)} ms, p99 ${f(r.latency.p99)} ms, max ${f(r.latency.max)} ms ` +
       `(n=${r.latency.n}, ${r.latency.stamps} stamps, ${r.latency.missed} missed; includes the 0-${f(1000 / c.tickHz, 0)} ms wait for the tick)`,
     `  bytes/client/s min ${kb(cl.bytesPerSec.min)} KiB, median ${kb(cl.bytesPerSec.p50)} KiB, max ${kb(cl.bytesPerSec.max)} KiB ` +
       `(all clients: ${f((cl.bytesPerSec.mean * cl.bytesPerSec.n) / 1e6)} MB/s)`,
-    `  server         CPU ${f(s.cpuPct, 0)}% of a core, RSS ${f(s.rssMB, 0)} MiB (max sampled ${f(s.rssMaxMB, 0)}, peak ${f(s.hwmMB, 0)})`,
+    `  server         CPU ${f(s.cpuPct, 0)}% of a core, runnable but waiting for a CPU ${f(s.runqueueWaitPct, 0)}% of the time, RSS ${f(s.rssMB, 0)} MiB (max sampled ${f(s.rssMaxMB, 0)}, peak ${f(s.hwmMB, 0)})`,
     `  server tick    ${f(s.ticksPerSec)}/s, mean ${f(s.tickMeanMs, 2)} ms, p50 ${q(s.tickP50)}, p99 ${q(s.tickP99)} (from buckets)`,
     `  server flow    poses in ${f(s.posesInPerSec, 0)}/s, poses frames out ${f(s.posesOutPerSec, 0)}/s, fan-out ${f(s.fanoutMBps)} MB/s queued`,
     `  dropped        in window: ${nz(s.dropped)}; whole run: ${nz(s.droppedRun)}`,
     `  closes/errors  closed: ${nz(cl.closes)}; errors: ${nz(cl.errors)}; corrections: ${nz(cl.corrections)}`,
     `  load generator CPU ${f(r.loadgen.cpuPct, 0)}% of a core (workers ${r.loadgen.workersPct.map((x) => f(x, 0)).join('+')}, parent ${f(r.loadgen.parentPct, 0)}), ` +
-      `event-loop lag p99 ${f(r.loadgen.lagMs.p99)} ms, max ${f(r.loadgen.lagMs.max)} ms`,
+      `event-loop lag p99 ${f(r.loadgen.lagMs.p99)} ms, max ${f(r.loadgen.lagMs.max)} ms, waiting for a CPU ${r.loadgen.runqueueWaitPct.map((x) => f(x, 0)).join('+')}%`,
     `  machine        ${f(r.machineBusyPct, 0)}% busy of ${r.machine.nproc * 100}% (server and load generator share ${r.machine.nproc} cores); ` +
       `other processes ${f(r.otherBusyPct, 0)}% during, ${f(r.backgroundBusyPct, 0)}% before the run`,
   ].join('\n');

@@ -8,6 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import {
     startVenued, launchBrowser, newPerson, join, rosterNames, shot, consoleErrors, until, stopAll, sleep,
 } from './harness.mjs';
@@ -36,6 +37,33 @@ const me = (page) => page.evaluate(() => {
     return { room: c.room && c.room.id, p: c.me.p, id: c.me.id };
 });
 const drawnAt = (page, id) => page.evaluate((i) => window.__venue.avatar(i), id);
+
+/* One keep-alive connection, as a browser uses: GET path, resolve the body length. */
+function getOn(agent, port, path) {
+    return new Promise((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path, agent, timeout: 3000 }, (res) => {
+            let n = 0;
+            res.on('data', (d) => { n += d.length; });
+            res.on('end', () => resolve({ status: res.statusCode, length: +res.headers['content-length'], got: n }));
+            res.on('aborted', () => resolve({ status: res.statusCode, length: +res.headers['content-length'], got: n }));
+        });
+        req.on('timeout', () => req.destroy(new Error(`${path}: no complete reply in 3 s`)));
+        req.on('error', reject);
+    });
+}
+
+test('the page\'s files load over one keep-alive connection, as browsers fetch them', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+        for (const path of ['/', '/style.css', '/js/app.js', '/api/venue']) {
+            const r = await getOn(agent, venued.port, path).catch((e) => ({ error: e.message }));
+            assert.ok(!r.error && r.status === 200 && r.got === r.length,
+                `${path} after other requests on the same connection: ${JSON.stringify(r)}`);
+        }
+    } finally {
+        agent.destroy();
+    }
+});
 
 test('two people join the same room and each lists the other', async () => {
     ada = await newPerson(chrome.browser);
@@ -127,6 +155,19 @@ test('a raised hand shows for the other person', async () => {
     await until(async () => (await drawnAt(mal, adaId))?.hand === true, 5000, 'hand on the avatar');
     await ada.click('#hand');
     await until(() => mal.evaluate((id) => !document.querySelector(`#roster li[data-id="${id}"] .hand`), adaId), 5000, 'hand lowered');
+});
+
+test('a hidden tab shows as away, and back', async () => {
+    const setHidden = (hidden) => ada.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+        document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await setHidden(true);
+    await until(() => mal.evaluate((id) => document.querySelector(`#roster li[data-id="${id}"]`)?.classList.contains('away'), adaId), 5000, 'away in the roster');
+    assert.match(await mal.textContent(`#roster li[data-id="${adaId}"] .pmeta`), /away/);
+    await setHidden(false);
+    await until(() => mal.evaluate((id) => !document.querySelector(`#roster li[data-id="${id}"]`)?.classList.contains('away'), adaId), 5000, 'active again');
 });
 
 test('changing rooms from the room list', async () => {

@@ -139,14 +139,15 @@ static void test_demo(void)
     static const struct {
         const char *id;
         int capacity;
-    } rooms[] = {{"lobby", 300},     {"plenary", 200},   {"breakout-1", 30},
-                 {"breakout-2", 30}, {"breakout-3", 30}, {"expo", 150}};
+    } rooms[] = {{"lobby", 300},     {"plenary", 200},   {"plenary-overflow", 300},
+                 {"breakout-1", 30}, {"breakout-2", 30}, {"breakout-3", 30},
+                 {"expo", 150}};
 
     int rc = scene_set_load(DEMO, &set, err, sizeof err);
     CHECK(rc == 0, "demo venue: %s", err);
     if (rc != 0)
         return;
-    CHECK(set.n == 6, "%zu rooms", set.n);
+    CHECK(set.n == 7, "%zu rooms", set.n);
     /* file-name order */
     CHECK(strcmp(set.scenes[0]->id, "breakout-1") == 0, "first is %s", set.scenes[0]->id);
     const struct scene *lobby = scene_set_find(&set, "lobby");
@@ -198,7 +199,7 @@ static void test_demo(void)
         CHECK(count_places(plenary, SCENE_PLACE_SCREEN) == 2, "plenary screens");
         CHECK(plenary->reserved_seats > 0 && plenary->reserved_seats < 200, "reserved %d",
               plenary->reserved_seats);
-        CHECK(strcmp(plenary->overflow, "lobby") == 0, "overflow %s", plenary->overflow);
+        CHECK(strcmp(plenary->overflow, "plenary-overflow") == 0, "overflow %s", plenary->overflow);
         const struct scene_place *stage = scene_place_find(plenary, "stage");
         CHECK(stage && stage->type == SCENE_PLACE_STAGE && stage->has_volume, "stage");
         /* the stage is raised: standing on it is standing higher, and on stage */
@@ -213,6 +214,19 @@ static void test_demo(void)
         const struct scene_place *last = scene_place_find(plenary, "stalls-8-25");
         CHECK(first && last && first->type == SCENE_PLACE_SEAT, "seat ids");
         CHECK(scene_place_find(plenary, "stalls-9-1") == NULL, "a ninth row");
+        /* The overflow hall's stage is the plenary's, moved: relayed stage avatars land on it
+         * by the offset of the two stage translations (FORMAT.md, overflow). */
+        const struct scene *over = scene_set_find(&set, plenary->overflow);
+        const struct scene_place *ostage = over ? scene_place_find(over, "stage") : NULL;
+        CHECK(ostage && ostage->type == SCENE_PLACE_STAGE && ostage->has_volume, "overflow stage");
+        if (stage && ostage)
+            for (int k = 0; k < 3; k++) {
+                float d = ostage->p[k] - stage->p[k];
+                CHECK(fabsf(ostage->min[k] - stage->min[k] - d) < 1e-4f &&
+                          fabsf(ostage->max[k] - stage->max[k] - d) < 1e-4f,
+                      "overflow stage volume is not the plenary's moved (axis %d)", k);
+            }
+        CHECK(over && over->overflow[0] == '\0' && over->reserved_seats == 0, "overflow hall");
     }
     const struct scene *expo = scene_set_find(&set, "expo");
     if (expo) {
@@ -227,7 +241,7 @@ static void test_demo(void)
         }
     }
     if (lobby) {
-        CHECK(lobby->nportals == 5, "lobby portals %zu", lobby->nportals);
+        CHECK(lobby->nportals == 6, "lobby portals %zu", lobby->nportals);
         CHECK(count_places(lobby, SCENE_PLACE_DESK) == 1, "registration desk");
         CHECK(count_places(lobby, SCENE_PLACE_BOARD) == 1, "programme board");
     }

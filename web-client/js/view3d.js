@@ -402,13 +402,15 @@ export class View3D {
         const f = this.tmpV.set(-Math.sin(me.yaw), 0, -Math.cos(me.yaw));
         const want = this.camDist;
         const d = Math.max(0.6, this._roomForCamera(me, f.x, f.z, want));
+        this.camClose = d < 2.5; /* then my own name tag would only get in the way */
         const tx = me.x - f.x * d;
-        const ty = me.y + 1.5 + want * 0.32 + (want - d) * 0.22;
+        /* backed against a wall the camera comes in over my shoulder,
+         * still looking ahead into the room */
+        const ty = me.y + 1.7 + d * 0.32;
         const tz = me.z - f.z * d;
-        /* close to a wall, look down at me rather than past me */
-        const ahead = 3 * Math.min(1, d / want);
+        const ahead = 3 + (want - d) * 0.3;
         const lx = me.x + f.x * ahead;
-        const ly = me.y + 1.0;
+        const ly = me.y + 1.1;
         const lz = me.z + f.z * ahead;
         if (this.camFirst || this.reducedMotion) {
             this.camPos.set(tx, ty, tz);
@@ -508,7 +510,7 @@ export class View3D {
         for (let t = 0; t < TAGS_MAX; t++) {
             const tag = this.tags[t];
             const av = tag.av;
-            if (!av) {
+            if (!av || (av.me && this.camClose)) {
                 if (!tag.el.hidden) tag.el.hidden = true;
                 continue;
             }
