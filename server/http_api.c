@@ -141,12 +141,25 @@ static int serve_scene(struct lws *wsi, struct http_req *req, struct server *srv
     return respond(wsi, req, HTTP_STATUS_OK, "application/json", sc->etag, "no-cache");
 }
 
-static const char *asset_type(const char *path)
+static const char *file_type(const char *path)
 {
     static const char *const types[][2] = {
-        {".glb", "model/gltf-binary"}, {".gltf", "model/gltf+json"}, {".png", "image/png"},
-        {".jpg", "image/jpeg"},        {".jpeg", "image/jpeg"},      {".svg", "image/svg+xml"},
-        {".webp", "image/webp"},       {".json", "application/json"}};
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".webp", "image/webp"},
+        {".ico", "image/x-icon"},
+        {".glb", "model/gltf-binary"},
+        {".gltf", "model/gltf+json"},
+        {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
+    };
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
         if (strcmp(dot, types[i][0]) == 0)
@@ -154,33 +167,51 @@ static const char *asset_type(const char *path)
     return NULL;
 }
 
-/* A file under the assets folder, after resolving every link: nothing
- * outside the folder is ever served, whatever the path says. */
-static int serve_asset(struct lws *wsi, struct http_req *req, struct server *srv, const char *rel)
+/*
+ * A file under root (a real path), after resolving every link: nothing
+ * outside the folder is ever served, whatever the path says, and only the
+ * types above. Served by our callback rather than an lws file mount: in
+ * lws 4.1 a file mount answers the next request on a kept-alive connection
+ * with headers and no body.
+ */
+static int serve_file(struct lws *wsi, struct http_req *req, const char *root, const char *rel)
 {
     char path[PATH_MAX], real[PATH_MAX];
-    size_t dl = strlen(srv->assets_dir);
+    size_t dl = strlen(root);
     struct stat st;
-    const char *type = asset_type(rel);
+    const char *type = file_type(rel);
     int n;
 
-    if (!type || !srv->assets_dir[0] || strchr(rel, '\\') ||
-        snprintf(path, sizeof(path), "%s/%s", srv->assets_dir, rel) >= (int)sizeof(path) ||
-        !realpath(path, real) || strncmp(real, srv->assets_dir, dl) != 0 || real[dl] != '/' ||
+    if (!type || !root[0] || strchr(rel, '\\') || strstr(rel, "..") ||
+        snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path) ||
+        !realpath(path, real) || strncmp(real, root, dl) != 0 || real[dl] != '/' ||
         stat(real, &st) < 0 || !S_ISREG(st.st_mode))
-        return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such asset");
+        return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such file");
+    if (req->method == HTTP_HEAD) {
+        proto_buf_reset(&req->body);
+        return respond(wsi, req, HTTP_STATUS_OK, type, NULL, "no-cache");
+    }
     n = lws_serve_http_file(wsi, real, type, NULL, 0);
     if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
         return -1;
     return 0;
 }
 
+/* The web client's pages: / is index.html, /admin the organisers' page. */
+static int serve_web(struct lws *wsi, struct http_req *req, struct server *srv, const char *uri)
+{
+    if (strcmp(uri, "/") == 0)
+        uri = "/index.html";
+    else if (strcmp(uri, "/admin") == 0 || strcmp(uri, "/admin/") == 0)
+        uri = "/admin.html";
+    return serve_file(wsi, req, srv->web_dir, uri + 1);
+}
+
 /* The public GET routes. */
 static bool public_route(const char *path)
 {
-    return strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0 ||
-           strcmp(path, "/api/venue") == 0 || strncmp(path, "/api/scenes/", 12) == 0 ||
-           strncmp(path, "/assets/", 8) == 0;
+    return strcmp(path, "/api/venue") == 0 || strncmp(path, "/api/scenes/", 12) == 0 ||
+           strncmp(path, "/api/", 5) != 0; /* the rest of /api/ is the admins' or nothing */
 }
 
 static int route_public(struct lws *wsi, struct http_req *req, struct server *srv)
@@ -213,7 +244,9 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
     }
     if (strncmp(uri, "/api/scenes/", 12) == 0)
         return serve_scene(wsi, req, srv, uri + 12);
-    return serve_asset(wsi, req, srv, uri + 8);
+    if (strncmp(uri, "/assets/", 8) == 0)
+        return serve_file(wsi, req, srv->assets_dir, uri + 8);
+    return serve_web(wsi, req, srv, uri);
 }
 
 static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv,

@@ -88,6 +88,10 @@ static int open_state(struct server *srv)
     snprintf(assets, sizeof(assets), "%s/assets", srv->cfg.scenes_dir);
     if (!realpath(assets, srv->assets_dir))
         srv->assets_dir[0] = '\0';
+    if (!realpath(srv->cfg.web_dir, srv->web_dir)) {
+        fprintf(stderr, "venued: --web %s: %s\n", srv->cfg.web_dir, strerror(errno));
+        return -1;
+    }
     srv->store = store_open(srv->cfg.data_dir, err, sizeof(err));
     if (!srv->store) {
         fprintf(stderr, "venued: store: %s\n", err);
@@ -130,8 +134,7 @@ static const struct lws_protocol_vhost_options pvo = {NULL, &default_protocol, P
 int main(int argc, char **argv)
 {
     static struct server srv;
-    static struct lws_http_mount mounts[5];
-    static const char *const routes[] = {"/api", "/healthz", "/metrics", "/assets"};
+    static struct lws_http_mount mount;
     static lws_retry_bo_t retry;
     struct lws_protocols protocols[3] = {http_api_protocol, ws_adapter_protocol, {0}};
     struct lws_context_creation_info info;
@@ -173,18 +176,11 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    for (size_t i = 0; i < 4; i++) {
-        mounts[i].mount_next = &mounts[i + 1];
-        mounts[i].mountpoint = routes[i];
-        mounts[i].mountpoint_len = (unsigned char)strlen(routes[i]);
-        mounts[i].origin = "http";
-        mounts[i].origin_protocol = LWSMPRO_CALLBACK;
-    }
-    mounts[4].mountpoint = "/";
-    mounts[4].mountpoint_len = 1;
-    mounts[4].origin = srv.cfg.web_dir;
-    mounts[4].def = "index.html";
-    mounts[4].origin_protocol = LWSMPRO_FILE;
+    /* Every HTTP path goes to http_api.c, which routes it. */
+    mount.mountpoint = "/";
+    mount.mountpoint_len = 1;
+    mount.origin = "http";
+    mount.origin_protocol = LWSMPRO_CALLBACK;
 
     /* Presence needs dead connections found in seconds, not lws's minutes. */
     retry.secs_since_valid_ping = (uint16_t)(srv.cfg.idle_timeout_s / 2);
@@ -195,7 +191,7 @@ int main(int argc, char **argv)
     info.iface = srv.cfg.bind;
     info.protocols = protocols;
     info.pvo = &pvo;
-    info.mounts = mounts;
+    info.mounts = &mount;
     info.user = &srv;
     info.retry_and_idle_policy = &retry;
     /* No LWS_SERVER_OPTION_VALIDATE_UTF8: a text frame of bad UTF-8 gets a

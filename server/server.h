@@ -25,6 +25,7 @@ struct server {
     struct store *store;       /* owned */
     struct registry *registry; /* owned; on the store's database */
     char assets_dir[PATH_MAX]; /* real path of the scene assets folder */
+    char web_dir[PATH_MAX];    /* real path of the web client's folder */
     lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;
