@@ -23,7 +23,8 @@ export const SUBPROTOCOL = 'venue.v1';
 export const VENUE_ROOT = process.env.VENUE_ROOT ?? path.resolve(import.meta.dirname, '../..');
 export const VENUED_BIN = process.env.VENUED_BIN ?? path.join(VENUE_ROOT, 'build/server/venued');
 
-// The demo venue, as decisions.md lists it.
+// The demo venue, as decisions.md lists it: these six rooms at least, with
+// these capacities (null: not fixed there).
 export const DEMO_ROOMS = {
   lobby: null,
   plenary: 200,
@@ -32,6 +33,26 @@ export const DEMO_ROOMS = {
   'breakout-3': 30,
   expo: null,
 };
+
+/* Room ids of the scene files the server is started with (one room per
+ * scene; the demo venue may grow beyond the six rooms above). */
+export function sceneRoomIds() {
+  const dir = path.join(VENUE_ROOT, 'scenes/demo');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).id).sort();
+}
+
+/* Check a room list (welcome.rooms or /api/venue rooms): every scene is a
+ * room, and the six demo rooms are there with their capacities. */
+export function checkRoomList(assert, rooms) {
+  const ids = rooms.map((r) => r.id);
+  assert.deepEqual([...ids].sort(), sceneRoomIds(), 'one room per scene file');
+  for (const [id, cap] of Object.entries(DEMO_ROOMS)) {
+    const r = rooms.find((x) => x.id === id);
+    assert.ok(r, `demo room ${id} listed`);
+    if (cap) assert.equal(r.capacity, cap, `${id} capacity`);
+  }
+}
 
 const live = new Set(); // child processes not yet reaped
 function killAll() {
@@ -652,6 +673,29 @@ export class RawClient {
   }
 
   destroy() { this.sock?.destroy(); }
+}
+
+/*
+ * The kernel's send and receive queues (bytes) of the loopback TCP socket
+ * localPort -> remotePort, from /proc/net/tcp{,6} (an IPv4 connection may
+ * be accepted on a dual-stack socket); null when there is none. Used to
+ * tell when a client that stopped reading has filled its socket buffers,
+ * so that the server can no longer write to it.
+ */
+export function tcpQueues(localPort, remotePort) {
+  const hex = (p) => p.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try { text = fs.readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 4 && f[1].endsWith(`:${hex(localPort)}`) && f[2].endsWith(`:${hex(remotePort)}`)) {
+        const [tx, rx] = f[4].split(':').map((x) => parseInt(x, 16));
+        return { tx, rx };
+      }
+    }
+  }
+  return null;
 }
 
 /* Rows of every table of a SQLite file, via the sqlite3 CLI. */

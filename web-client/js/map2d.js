@@ -393,6 +393,8 @@ export class Map2D {
         g.font = '600 12px system-ui, "DejaVu Sans", sans-serif';
         g.textAlign = 'center';
         g.textBaseline = 'middle';
+        const boxes = this.boxes || (this.boxes = new Float32Array(LABELS_MAX * 4));
+        let nb = 0;
         for (const av of this.labelled) {
             const x = this.ox + av.x * this.scale;
             const y = this.oz + av.z * this.scale - r * this.scale - 11;
@@ -400,6 +402,18 @@ export class Map2D {
             const text = av.me ? `${av.name} (you)` : av.name;
             g.direction = isRtl(text) ? 'rtl' : 'ltr';
             const w = Math.min(160, g.measureText(text).width) + 12;
+            /* nearest first: a label that would cover a nearer one is left out */
+            let hit = false;
+            for (let i = 0; i < nb && !hit; i++) {
+                const o = i * 4;
+                hit = x - w / 2 < boxes[o + 2] && x + w / 2 > boxes[o] && y - 9 < boxes[o + 3] && y + 9 > boxes[o + 1];
+            }
+            if (hit) continue;
+            boxes[nb * 4] = x - w / 2;
+            boxes[nb * 4 + 1] = y - 9;
+            boxes[nb * 4 + 2] = x + w / 2;
+            boxes[nb * 4 + 3] = y + 9;
+            nb++;
             g.fillStyle = av.me ? 'rgba(29, 42, 68, 0.95)' : 'rgba(255, 253, 249, 0.94)';
             g.beginPath();
             g.roundRect(x - w / 2, y - 9, w, 18, 9);

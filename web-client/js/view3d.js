@@ -507,6 +507,8 @@ export class View3D {
             }
         }
         const v = this.tmpV;
+        const boxes = this.tagBoxes || (this.tagBoxes = new Float32Array(TAGS_MAX * 4));
+        let nb = 0;
         for (let t = 0; t < TAGS_MAX; t++) {
             const tag = this.tags[t];
             const av = tag.av;
@@ -529,9 +531,25 @@ export class View3D {
                 tag.el.classList.toggle('me', !!av.me);
                 tag.el.dataset.id = av.id;
             }
-            if (tag.el.hidden) tag.el.hidden = false;
             const x = Math.round(((v.x + 1) / 2) * this.w);
             const y = Math.round(((1 - v.y) / 2) * this.h);
+            /* tags come nearest first: one that would cover a nearer one waits */
+            const hw = Math.min(96, 14 + av.name.length * 3.6);
+            let hit = false;
+            for (let i = 0; i < nb && !hit; i++) {
+                const o = i * 4;
+                hit = x - hw < boxes[o + 2] && x + hw > boxes[o] && y - 22 < boxes[o + 3] && y > boxes[o + 1];
+            }
+            if (hit && !av.me) {
+                if (!tag.el.hidden) tag.el.hidden = true;
+                continue;
+            }
+            boxes[nb * 4] = x - hw;
+            boxes[nb * 4 + 1] = y - 22;
+            boxes[nb * 4 + 2] = x + hw;
+            boxes[nb * 4 + 3] = y;
+            nb++;
+            if (tag.el.hidden) tag.el.hidden = false;
             if (x !== tag.x || y !== tag.y) {
                 tag.x = x;
                 tag.y = y;
