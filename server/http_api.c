@@ -174,18 +174,30 @@ static const char *file_type(const char *path)
  * lws 4.1 a file mount answers the next request on a kept-alive connection
  * with headers and no body.
  */
-static int serve_file(struct lws *wsi, struct http_req *req, const char *root, const char *rel)
+/* The real path of rel under root into real, and its type; NULL when it is
+ * not a servable file there. */
+static const char *resolve(const char *root, const char *rel, char *real)
 {
-    char path[PATH_MAX], real[PATH_MAX];
+    char path[PATH_MAX];
     size_t dl = strlen(root);
     struct stat st;
     const char *type = file_type(rel);
-    int n;
 
     if (!type || !root[0] || strchr(rel, '\\') || strstr(rel, "..") ||
         snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path) ||
         !realpath(path, real) || strncmp(real, root, dl) != 0 || real[dl] != '/' ||
         stat(real, &st) < 0 || !S_ISREG(st.st_mode))
+        return NULL;
+    return type;
+}
+
+static int serve_file(struct lws *wsi, struct http_req *req, const char *root, const char *rel)
+{
+    char real[PATH_MAX];
+    const char *type = resolve(root, rel, real);
+    int n;
+
+    if (!type)
         return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such file");
     if (req->method == HTTP_HEAD) {
         proto_buf_reset(&req->body);
@@ -197,14 +209,27 @@ static int serve_file(struct lws *wsi, struct http_req *req, const char *root, c
     return 0;
 }
 
-/* The web client's pages: / is index.html, /admin the organisers' page. */
-static int serve_web(struct lws *wsi, struct http_req *req, struct server *srv, const char *uri)
+/* Where a static path is: the assets folder or the web client's, with /
+ * for index.html and /admin for the organisers' page. Sets *rel. */
+static const char *static_root(const struct server *srv, const char *uri, const char **rel)
 {
+    if (strncmp(uri, "/assets/", 8) == 0) {
+        *rel = uri + 8;
+        return srv->assets_dir;
+    }
     if (strcmp(uri, "/") == 0)
-        uri = "/index.html";
+        *rel = "index.html";
     else if (strcmp(uri, "/admin") == 0 || strcmp(uri, "/admin/") == 0)
-        uri = "/admin.html";
-    return serve_file(wsi, req, srv->web_dir, uri + 1);
+        *rel = "admin.html";
+    else
+        *rel = uri + 1;
+    return srv->web_dir;
+}
+
+static bool is_static(const char *uri)
+{
+    return strcmp(uri, "/healthz") != 0 && strcmp(uri, "/metrics") != 0 &&
+           strncmp(uri, "/api/", 5) != 0;
 }
 
 /* The public GET routes. */
@@ -221,6 +246,12 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
 
     if (!public_route(uri))
         return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such resource");
+    if (is_static(uri) && req->method != HTTP_GET && req->method != HTTP_HEAD) {
+        const char *rel, *root = static_root(srv, uri, &rel);
+        char real[PATH_MAX];
+        if (!resolve(root, rel, real))
+            return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such resource");
+    }
     if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
         req->allow = "GET, HEAD";
         return respond_error(wsi, req, HTTP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed",
@@ -244,9 +275,10 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
     }
     if (strncmp(uri, "/api/scenes/", 12) == 0)
         return serve_scene(wsi, req, srv, uri + 12);
-    if (strncmp(uri, "/assets/", 8) == 0)
-        return serve_file(wsi, req, srv->assets_dir, uri + 8);
-    return serve_web(wsi, req, srv, uri);
+    {
+        const char *rel, *root = static_root(srv, uri, &rel);
+        return serve_file(wsi, req, root, rel);
+    }
 }
 
 static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv,
