@@ -62,6 +62,19 @@ static const char schema[] =
     "  name TEXT NOT NULL, role TEXT NOT NULL, room_id TEXT,"
     "  px REAL, py REAL, pz REAL, qx REAL, qy REAL, qz REAL, qw REAL);";
 
+/*
+ * Columns added since the first release of a table: a database made before
+ * gets them before the schema runs (its indexes may use them). New columns
+ * go here as well as in the schema above.
+ */
+static const struct {
+    const char *table, *column, *ddl;
+} added_columns[] = {
+    {"users", "org", "ALTER TABLE users ADD COLUMN org TEXT NOT NULL DEFAULT ''"},
+    {"users", "registered", "ALTER TABLE users ADD COLUMN registered INTEGER NOT NULL DEFAULT 0"},
+    {"users", "revoked", "ALTER TABLE users ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0"},
+};
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT]; /* prepared once, reset after each use */
@@ -72,6 +85,41 @@ static int fail(struct store *st, const char *what)
 {
     snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
     return -1;
+}
+
+/* 1 if table has column, 0 if not (or there is no such table), -1 on error. */
+static int has_column(sqlite3 *db, const char *table, const char *column)
+{
+    sqlite3_stmt *q;
+    int rc, found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &q,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, column, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    found = rc == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
+static int table_exists(sqlite3 *db, const char *table)
+{
+    return has_column(db, table, "id");
+}
+
+/* Bring a database made by an older venued up to the current columns. */
+static int upgrade(sqlite3 *db)
+{
+    for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
+        int exists = table_exists(db, added_columns[i].table);
+        int has = exists > 0 ? has_column(db, added_columns[i].table, added_columns[i].column) : 1;
+        if (exists < 0 || has < 0)
+            return -1;
+        if (!has && sqlite3_exec(db, added_columns[i].ddl, NULL, NULL, NULL) != SQLITE_OK)
+            return -1;
+    }
+    return 0;
 }
 
 struct sqlite3 *store_db(struct store *st)
@@ -100,7 +148,7 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_busy_timeout(st->db, 2000);
-    if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+    if (upgrade(st->db) < 0 || sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: schema: %s", path, sqlite3_errmsg(st->db));
         store_close(st);
         return NULL;

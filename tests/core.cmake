@@ -11,3 +11,8 @@ add_test(NAME core COMMAND test_core ${PROJECT_SOURCE_DIR}/scenes/demo)
 add_executable(test_moderation unit/test_moderation.c)
 target_link_libraries(test_moderation PRIVATE core_harness venue_flags)
 add_test(NAME moderation COMMAND test_moderation ${PROJECT_SOURCE_DIR}/scenes/demo)
+
+# The SQLite store on its own: round trips and upgrades of older files.
+add_executable(test_store unit/test_store.c)
+target_link_libraries(test_store PRIVATE venue_core venue_flags)
+add_test(NAME store COMMAND test_store)
