@@ -66,7 +66,7 @@ static const struct opt opts[] = {
     {"audit-retention-days", "VENUE_AUDIT_RETENTION_DAYS", OPT_INT, FIELD(audit_retention_days), 1,
      36500, "days the moderation audit log is kept"},
     {"public-url", "VENUE_PUBLIC_URL", OPT_STR, FIELD(public_url), 0, 0,
-     "base URL of join links (default http://localhost:PORT)"},
+     "base URL of join links, e.g. https://venue.example.org (empty: http://localhost:PORT)"},
 };
 
 void config_defaults(struct venue_config *c)
@@ -125,12 +125,16 @@ static int set_value(struct venue_config *c, const struct opt *o, const char *va
         snprintf(err, errlen, "%s: %s is out of range %g..%g", from, val, o->min, o->max);
         return -1;
     }
-    if (o->kind == OPT_INT)
-        *(int *)field = (int)d;
-    else if (o->kind == OPT_LONG)
-        *(long *)field = (long)d;
-    else
-        *(double *)field = d;
+    /* memcpy, not a cast: field is only known as bytes at an offset. */
+    if (o->kind == OPT_INT) {
+        int i = (int)d;
+        memcpy(field, &i, sizeof(i));
+    } else if (o->kind == OPT_LONG) {
+        long l = (long)d;
+        memcpy(field, &l, sizeof(l));
+    } else {
+        memcpy(field, &d, sizeof(d));
+    }
     return 0;
 }
 
@@ -143,15 +147,23 @@ static void print_help(const struct venue_config *defaults)
         const struct opt *o = &opts[i];
         const char *field = (const char *)defaults + o->offset;
         char def[600];
-        if (o->kind == OPT_STR)
+        int iv;
+        long lv;
+        double dv;
+        if (o->kind == OPT_STR) {
             snprintf(def, sizeof(def), "%s", field);
-        else if (o->kind == OPT_INT)
-            snprintf(def, sizeof(def), "%d", *(const int *)field);
-        else if (o->kind == OPT_LONG)
-            snprintf(def, sizeof(def), "%ld", *(const long *)field);
-        else
-            snprintf(def, sizeof(def), "%g", *(const double *)field);
-        printf("  --%-14s %-20s %s (default %s)\n", o->flag, o->env, o->help, def);
+        } else if (o->kind == OPT_INT) {
+            memcpy(&iv, field, sizeof(iv));
+            snprintf(def, sizeof(def), "%d", iv);
+        } else if (o->kind == OPT_LONG) {
+            memcpy(&lv, field, sizeof(lv));
+            snprintf(def, sizeof(def), "%ld", lv);
+        } else {
+            memcpy(&dv, field, sizeof(dv));
+            snprintf(def, sizeof(def), "%g", dv);
+        }
+        printf("  --%-14s %-20s %s%s%s%s\n", o->flag, o->env, o->help, def[0] ? " (default " : "",
+               def, def[0] ? ")" : "");
     }
     printf("  --help                              this text\n");
 }
