@@ -1,7 +1,12 @@
+# CHECK and the closing line, shared by the unit tests.
+add_library(check STATIC unit/check.c)
+target_include_directories(check PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+target_link_libraries(check PRIVATE venue_flags)
+
 # The venue core, driven without a network.
 add_library(core_harness STATIC unit/core_harness.c)
 target_include_directories(core_harness PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/unit)
-target_link_libraries(core_harness PUBLIC venue_core PRIVATE venue_flags)
+target_link_libraries(core_harness PUBLIC venue_core check PRIVATE venue_flags)
 
 add_executable(test_core unit/test_core.c)
 target_link_libraries(test_core PRIVATE core_harness venue_flags)
@@ -14,5 +19,5 @@ add_test(NAME moderation COMMAND test_moderation ${PROJECT_SOURCE_DIR}/scenes/de
 
 # The SQLite store on its own: round trips and upgrades of older files.
 add_executable(test_store unit/test_store.c)
-target_link_libraries(test_store PRIVATE venue_core venue_flags)
+target_link_libraries(test_store PRIVATE venue_core check venue_flags)
 add_test(NAME store COMMAND test_store)

@@ -1,5 +1,5 @@
 # The registry (users, tokens, sanctions, room settings, audit, retention)
 # and the CSV import, against a real SQLite file in a temporary folder.
 add_executable(test_registry unit/test_registry.c)
-target_link_libraries(test_registry PRIVATE venue_core venue_flags)
+target_link_libraries(test_registry PRIVATE venue_core check venue_flags)
 add_test(NAME registry COMMAND test_registry)

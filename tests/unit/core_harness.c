@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int passed, failed;
-
 static void f_wake(void *ctx, void *conn)
 {
     (void)ctx;

@@ -9,20 +9,9 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "check.h"
 #include "scene.h"
 #include "venue.h"
-
-extern int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 /* The fake transport: one struct per connection. */
 struct fconn {

@@ -544,6 +544,5 @@ int main(int argc, char **argv)
     test_portal();
     test_restart();
     scene_set_free(&scenes);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

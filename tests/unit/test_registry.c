@@ -12,21 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "registry.h"
 #include "store.h"
 #include "user_csv.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 #define DAY_MS 86400000LL
 #define T0     1800000000000LL /* a wall-clock "now" for the tests */
@@ -781,6 +770,5 @@ int main(void)
     test_csv_write();
     close_db();
     remove_dir(dir);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }
