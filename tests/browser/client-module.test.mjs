@@ -16,14 +16,16 @@ const { VenueClient, quatOfYaw } = await import(pathToFileURL(pathJoin(ROOT, 'we
 let venued;
 const clients = [];
 
-function client(name) {
-    const c = new VenueClient({ url: `ws://127.0.0.1:${venued.port}/ws`, name, WebSocket, backoff: { baseMs: 100, maxMs: 1000 } });
+function client(name, token = '') {
+    const c = new VenueClient({ url: `ws://127.0.0.1:${venued.port}/ws`, name, token, WebSocket, backoff: { baseMs: 100, maxMs: 1000 } });
     clients.push(c);
     return c;
 }
 
 before(async () => {
-    venued = await startVenued();
+    venued = await startVenued([], {
+        users: [['mod', 'Mona Moderator', 'moderator'], ['att', 'Arlo Attendee', 'attendee'], ['att2', 'Bea Attendee', 'attendee']],
+    });
 });
 
 after(async () => {
@@ -98,4 +100,149 @@ test('errors come back as readable events and rejected requests', async () => {
     await assert.rejects(c.join('no-such-room'), (e) => e.code === 'not_found' && /does not exist/.test(e.message));
     assert.equal(errors[0].code, 'not_found');
     assert.match(errors[0].text, /does not exist/);
+});
+
+/* Collect a client's events of some types, for asserting on later. */
+function record(c, types) {
+    const seen = [];
+    for (const t of types) c.on(t, (d) => seen.push({ type: t, ...d }));
+    return seen;
+}
+
+test('moderation through the module: mod() settles on mod_ok or error; the target hears it', async () => {
+    const { mod, att } = venued.users;
+    const m = client('ignored', mod.token);
+    const a = client('ignored', att.token);
+    await m.connect({ room: 'breakout-3' });
+    await a.connect({ room: 'breakout-3' });
+    await until(() => m.room && a.room && m.roster.has(a.me.id), 5000, 'both in breakout-3');
+    assert.equal(m.me.role, 'moderator');
+    assert.equal(m.canModerate, true);
+    assert.equal(a.canModerate, false);
+    const seen = record(a, ['me', 'announce', 'room', 'joined', 'breakout', 'kicked', 'status']);
+
+    /* the hand queue is ordered by hand_at */
+    a.setHand(true);
+    await until(() => m.roster.get(a.me.id).hand, 5000, 'hand seen');
+    assert.ok(m.roster.get(a.me.id).hand_at > 0);
+    assert.deepEqual(m.handQueue().map((u) => u.id), [a.me.id]);
+    assert.equal((await m.mod('lower_hand', { target: a.me.id })).action, 'lower_hand');
+    await until(() => !a.me.hand && seen.some((e) => e.type === 'me' && e.changed.hand), 5000, 'my hand lowered by the moderator');
+    assert.equal(a._wantHand, false, 'not raised again after a reconnect');
+
+    /* mute: the target learns it is muted; its chat is refused */
+    await m.mod('mute', { target: a.me.id, reason: 'off topic', minutes: '' });
+    await until(() => a.me.muted, 5000, 'muted');
+    assert.ok(seen.some((e) => e.type === 'me' && e.changed.muted && e.changed.muted.to === true));
+    assert.equal(m.roster.get(a.me.id).muted, true);
+    const errs = [];
+    a.on('error', (e) => errs.push(e));
+    a.chat('can I still talk?');
+    await until(() => errs.length, 5000, 'chat refused');
+    assert.equal(errs[0].code, 'forbidden');
+    assert.match(errs[0].text, /not allowed.*muted/);
+    await m.mod('unmute', { target: a.me.id });
+    await until(() => !a.me.muted, 5000, 'unmuted');
+
+    /* refusals reject with the server's words */
+    await assert.rejects(a.mod('lock'), (e) => e.code === 'forbidden' && /moderators/.test(e.serverMessage));
+    await assert.rejects(m.mod('announce', { text: 'hi all', room: '*' }), (e) => e.code === 'forbidden');
+    await assert.rejects(m.mod('kick', { target: 'u-0000000000000000' }), (e) => e.code === 'not_found');
+
+    /* room settings and announcements reach the room */
+    await m.mod('lock');
+    await until(() => a.roomState && a.roomState.locked, 5000, 'locked');
+    assert.equal(a.rooms.find((r) => r.id === 'breakout-3').locked, true);
+    await m.mod('capacity', { capacity: 12 });
+    await until(() => a.roomState.capacity === 12, 5000, 'capacity');
+    await m.mod('unlock');
+    await until(() => !a.roomState.locked, 5000, 'unlocked');
+    await m.mod('announce', { text: 'Coffee at 11' });
+    await until(() => seen.some((e) => e.type === 'announce' && e.text === 'Coffee at 11'), 5000, 'announcement');
+    const an = seen.find((e) => e.type === 'announce');
+    assert.equal(an.name, 'Mona Moderator');
+    assert.equal(an.room, 'breakout-3');
+    assert.equal(an.venue, false);
+
+    /* a move: a joined nobody asked for */
+    await m.mod('move', { target: a.me.id, room: 'breakout-1' });
+    await until(() => a.room && a.room.id === 'breakout-1', 5000, 'moved');
+    /* back, and a breakout with a recall */
+    await a.join('breakout-3');
+    await until(() => m.roster.has(a.me.id), 5000, 'back');
+    await m.mod('breakout', { rooms: ['breakout-2'], minutes: 5 });
+    await until(() => a.room.id === 'breakout-2', 5000, 'sent to the breakout');
+    const bo = seen.find((e) => e.type === 'breakout' && e.active);
+    assert.equal(bo.room, 'breakout-2');
+    assert.equal(bo.returnTo, 'breakout-3');
+    assert.ok(bo.ends > Date.now() + 4 * 60000);
+    assert.equal(seen.filter((e) => e.type === 'joined').pop().reason, 'breakout');
+    await m.mod('recall');
+    await until(() => a.room.id === 'breakout-3' && !a.breakout, 5000, 'recalled');
+    assert.equal(seen.filter((e) => e.type === 'joined').pop().reason, 'recall');
+    assert.ok(seen.some((e) => e.type === 'breakout' && !e.active));
+
+    /* a kick: told why, closed with 4003, never reconnected */
+    await m.mod('kick', { target: a.me.id, reason: 'Enough for today' });
+    await until(() => a.state === 'closed', 5000, 'closed');
+    const k = seen.find((e) => e.type === 'kicked');
+    assert.deepEqual([k.reason, k.room, k.venue], ['Enough for today', null, true]);
+    const st = seen.filter((e) => e.type === 'status').pop();
+    assert.equal(st.code, 4003);
+    assert.match(st.reason, /removed you from the venue: “Enough for today”/);
+    assert.equal(a.room, null);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(a.state, 'closed', 'no reconnect after 4003');
+    assert.ok(!seen.some((e) => e.type === 'status' && e.state === 'reconnecting'));
+    m.close();
+});
+
+test('a room ban takes me out of the room: kicked with the room, then no room', async () => {
+    const { mod, att2 } = venued.users;
+    const m = client('ignored', mod.token);
+    const b = client('ignored', att2.token);
+    await m.connect({ room: 'expo' });
+    await b.connect({ room: 'expo' });
+    await until(() => m.room && b.room && m.roster.has(b.me.id), 5000, 'both in the expo');
+    const seen = record(b, ['kicked', 'left']);
+    await m.mod('ban', { target: b.me.id, reason: 'spam', minutes: 5 });
+    await until(() => seen.length >= 2, 5000, 'kicked and left');
+    assert.deepEqual(seen.map((e) => e.type), ['kicked', 'left']);
+    assert.deepEqual([seen[0].room, seen[0].reason, seen[0].venue], ['expo', 'spam', false]);
+    assert.equal(b.room, null);
+    assert.equal(b.state, 'open', 'still connected');
+    await assert.rejects(b.join('expo'), (e) => e.code === 'forbidden' && /banned/.test(e.message));
+    await b.join('lobby');
+    m.close();
+    b.close();
+});
+
+test('an overflow room gets the hall\'s stage: who is on it, and their poses', async () => {
+    const { mod } = venued.users;
+    const speaker = client('ignored', mod.token);
+    const g = client('Overflow guest');
+    await speaker.connect({ room: 'plenary' });
+    await g.connect({ room: 'plenary-overflow' });
+    await until(() => speaker.room && g.room && g.stage, 5000, 'both in, and an empty stage');
+    assert.equal(g.stage.hall, 'plenary');
+    assert.equal(g.stage.users.size, 0);
+    const stages = record(g, ['stage']);
+    /* walk up the aisle onto the stage, within the speed limit */
+    const p = speaker.me.p.slice();
+    for (let z = p[2]; z > -11.5; z -= 0.35) {
+        speaker.sendPose([0, z < -9.2 ? 0.9 : 0, z], [0, 0, 0, 1]);
+        await new Promise((r) => setTimeout(r, 60));
+    }
+    await until(() => g.stage.users.has(speaker.me.id), 8000, 'the speaker on the relayed stage');
+    assert.ok(stages.some((e) => e.added.some((u) => u.id === speaker.me.id)));
+    assert.ok(!g.roster.has(speaker.me.id), 'not in the overflow room\'s roster');
+    await until(() => g.stage.users.get(speaker.me.id).p[2] < -11, 5000, 'stage poses in the hall\'s coordinates');
+    /* leaving the hall takes them off the stage */
+    await speaker.join('lobby');
+    await until(() => !g.stage.users.has(speaker.me.id), 5000, 'off the stage');
+    /* and leaving the overflow room forgets the stage */
+    await g.join('lobby');
+    assert.equal(g.stage, null);
+    speaker.close();
+    g.close();
 });

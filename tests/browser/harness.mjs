@@ -8,7 +8,7 @@
  * Environment: VENUED_BIN (the server binary), VENUE_ROOT (the repository).
  */
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, existsSync, cpSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,20 +57,39 @@ export function ensureVendor() {
 }
 
 /*
- * Start venued. Returns {port, url, dataDir, restart(), stop(), log()}.
- * restart() stops it gracefully (SIGTERM: sessions are saved) and starts it
- * again on the same port and data folder.
+ * Register a participant with the server's own command line, `venued user
+ * add`, on a data folder. Returns what it prints: {id, name, org, role,
+ * token, link}.
  */
-export async function startVenued(extraArgs = []) {
+export function registerUser(dataDir, name, role, org = '') {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VENUE_')));
+    const args = ['user', 'add', '--data', dataDir, '--name', name, '--role', role];
+    if (org) args.push('--org', org);
+    const r = spawnSync(BIN, args, { env, encoding: 'utf8', timeout: 30000 });
+    if (r.status !== 0) throw new Error(`venued user add ${name} failed (${r.status}): ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n')[0]);
+}
+
+/*
+ * Start venued. Returns {port, url, dataDir, users, restart(), stop(), log()}.
+ * opts.users: [[key, name, role], ...] registered with `venued user add`
+ * before the server starts; users[key] is then what the command printed
+ * (token included). restart() stops it gracefully (SIGTERM: sessions are
+ * saved) and starts it again on the same port and data folder.
+ */
+export async function startVenued(extraArgs = [], opts = {}) {
     ensureVendor();
     const port = await freePort();
     const dataDir = mkdtempSync(pjoin(tmpdir(), 'venue-browser-'));
+    const users = {};
+    for (const [key, name, role, org] of opts.users || []) users[key] = registerUser(dataDir, name, role, org);
     let proc = null;
     let log = '';
     const v = {
         port,
         url: `http://127.0.0.1:${port}`,
         dataDir,
+        users,
         log: () => log,
         kill() {
             if (proc && proc.exitCode === null) proc.kill('SIGKILL');

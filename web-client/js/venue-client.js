@@ -5,7 +5,9 @@
  * the resume token and automatic reconnect (exponential backoff with
  * jitter), rate-limited pose sending, and the client-side mirror of the
  * server state: who I am, the room I am in, its roster, the rooms list with
- * live counts and the room's recent chat.
+ * live counts and the room's recent chat; moderation requests (`mod`) and
+ * what moderation does to me (kicked, muted, moved, a breakout), room
+ * settings, announcements and an overflow room's relayed stage.
  *
  * It has no DOM in it: the browser page, Node tests and other front ends use
  * it alike. Pass a WebSocket constructor (e.g. `ws`'s) and a fetch function
@@ -19,6 +21,24 @@ export const SUBPROTOCOL = 'venue.v1';
 /* Close codes after which reconnecting would be wrong or pointless. */
 const CLOSE_UNAUTHORIZED = 4001;
 const CLOSE_RESUMED_ELSEWHERE = 4002;
+const CLOSE_REMOVED = 4003;
+
+/* Roles in rank order (PROTOCOL.md, "Registration, roles and moderation"). */
+export const ROLES = ['guest', 'attendee', 'speaker', 'moderator', 'admin'];
+
+export function roleRank(role) {
+    const i = ROLES.indexOf(role);
+    return i < 0 ? 0 : i;
+}
+
+/* Whether a role may moderate at all. */
+export function canModerate(role) {
+    return roleRank(role) >= roleRank('moderator');
+}
+
+/* The mod fields the server knows; anything else is left out of the message. */
+const MOD_FIELDS = ['target', 'room', 'reason', 'minutes', 'text', 'capacity', 'rooms', 'targets'];
+const ANNOUNCE_KEEP = 20;
 
 const CHAT_KEEP = 200; /* messages kept per room */
 const REQUEST_TIMEOUT_MS = 10000;
@@ -43,7 +63,16 @@ function asError(err) {
 
 export function describeError(code, message) {
     const base = ERROR_TEXT[code] || 'Something went wrong.';
-    return message && !ERROR_TEXT[code] ? `${base} (${message})` : base;
+    /* For a refusal the server's words say why (locked, banned, muted, full). */
+    const why = code === 'forbidden' || code === 'room_full' || !ERROR_TEXT[code];
+    return message && why ? `${base} (${message})` : base;
+}
+
+/* What to tell someone a moderator removed from the venue. */
+export function removedText(kicked) {
+    const reason = kicked && kicked.reason ? kicked.reason : '';
+    return `A moderator removed you from the venue${reason ? `: “${reason}”` : '.'}` +
+        (reason && !/[.!?]$/.test(reason) ? '.' : '') + ' You will not be reconnected.';
 }
 
 /* Yaw (radians, about +Y) of a quaternion [x, y, z, w]. */
@@ -74,6 +103,9 @@ export function normUser(u) {
         role: String(u.role ?? 'guest'),
         status: u.status === 'away' ? 'away' : 'active',
         hand: !!u.hand,
+        /* when the hand went up (ms since the epoch): the hand queue's order */
+        hand_at: u.hand && u.hand_at != null && Number.isFinite(+u.hand_at) ? +u.hand_at : null,
+        muted: u.muted === true,
         p: vec(u.p, 3, [0, 0, 0]),
         q: vec(u.q, 4, [0, 0, 0, 1]),
     };
@@ -87,6 +119,8 @@ function normRoom(r) {
         count: Number.isFinite(+r.count) ? +r.count : 0,
         capacity: Number.isFinite(+r.capacity) ? +r.capacity : 0,
         scene: r.scene == null ? `/api/scenes/${r.id}` : String(r.scene),
+        /* null: not known (only the `room` message of my own room tells) */
+        locked: typeof r.locked === 'boolean' ? r.locked : null,
     };
 }
 
@@ -133,6 +167,11 @@ export class VenueClient extends EventTarget {
         this.rooms = []; /* normRoom[] */
         this.chatLog = new Map(); /* room id -> [{room, from, name, text, ts, mine}] */
         this.lastError = null;
+        this.roomState = null; /* {room, locked, capacity} of my room, from `room` messages */
+        this.breakout = null; /* {room, returnTo, ends} while I am sent to a breakout */
+        this.stage = null; /* {hall, users: Map id -> normUser}: the hall's stage, in an overflow room */
+        this.announcements = []; /* the last few {from, name, text, room, ts} */
+        this.kicked = null; /* {reason, room} once a moderator removed me from the venue */
 
         this._wantRoom = null; /* the room to be in after a reconnect */
         this._wantHand = false;
@@ -227,24 +266,30 @@ export class VenueClient extends EventTarget {
         const code = ev && ev.code;
         this._failPending('disconnected');
         this._stopPoseTimer();
-        if (this._stopped) {
+        /* A kicked message stops reconnecting before its 4003 arrives. */
+        if (this._stopped && !(this.kicked && code === CLOSE_REMOVED)) {
             this._setState('closed', { code });
             return;
         }
-        /* PROTOCOL.md: after 4002 never reconnect; after 4001, 1009 or
-         * 1008 "flooding" not without changing what we do. A 1008 for being
-         * too slow is repaired by resuming: the server sends a snapshot. */
+        /* PROTOCOL.md: after 4002 or 4003 never reconnect; after 4001, 1009
+         * or 1008 "flooding" not without changing what we do. A 1008 for
+         * being too slow is repaired by resuming: the server sends a snapshot. */
         const why = String((ev && ev.reason) || '');
         const flooding = code === 1008 && /flood/i.test(why);
-        if (code === CLOSE_RESUMED_ELSEWHERE || code === CLOSE_UNAUTHORIZED || code === 1009 || flooding) {
+        if (code === CLOSE_RESUMED_ELSEWHERE || code === CLOSE_UNAUTHORIZED || code === CLOSE_REMOVED ||
+            code === 1009 || flooding) {
             this._stopped = true;
-            const reason =
-                code === CLOSE_RESUMED_ELSEWHERE
-                    ? 'This session was opened in another tab or window.'
-                    : code === CLOSE_UNAUTHORIZED
-                      ? ERROR_TEXT.unauthorized
-                      : 'The server closed the connection because this page sent too much. Reload the page to come back.';
-            this._setState('closed', { code, reason });
+            let reason;
+            if (code === CLOSE_RESUMED_ELSEWHERE) reason = 'This session was opened in another tab or window.';
+            else if (code === CLOSE_REMOVED) reason = removedText(this.kicked);
+            else if (code === CLOSE_UNAUTHORIZED && this.session) {
+                /* a session that was fine until now: the registration went */
+                reason = `Your invitation is no longer valid${why ? ` (${why})` : ''}. Ask the organisers for a new link.`;
+            } else if (code === CLOSE_UNAUTHORIZED) reason = ERROR_TEXT.unauthorized;
+            else reason = 'The server closed the connection because this page sent too much. Reload the page to come back.';
+            if (code === CLOSE_REMOVED || code === CLOSE_UNAUTHORIZED) this._clearRoom();
+            const kicked = code === CLOSE_REMOVED ? this.kicked || (this.kicked = { reason: '', room: null }) : undefined;
+            this._setState('closed', { code, reason, kicked });
             this._rejectFirst(Object.assign(new Error(reason), { code: 'closed', closeCode: code }));
             return;
         }
@@ -365,6 +410,34 @@ export class VenueClient extends EventTarget {
         return this._send({ type: 'status', status: this._wantStatus });
     }
 
+    /*
+     * A moderation request (PROTOCOL.md, "mod"): action plus the fields it
+     * needs ({target, room, reason, minutes, text, capacity, rooms,
+     * targets}); empty ones are left out. Resolves with {action} on mod_ok,
+     * rejects with an Error (code, readable message, serverMessage).
+     */
+    mod(action, fields = {}) {
+        const msg = { type: 'mod', action: String(action) };
+        for (const k of MOD_FIELDS) {
+            const v = fields[k];
+            if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) continue;
+            msg[k] = v;
+        }
+        return this._request(msg, 'mod');
+    }
+
+    /* Raised hands in my room, first raised first: the hand queue. */
+    handQueue() {
+        return [...this.roster.values()]
+            .filter((u) => u.hand)
+            .sort((a, b) => (a.hand_at ?? Infinity) - (b.hand_at ?? Infinity) || a.name.localeCompare(b.name));
+    }
+
+    /* I may moderate (my role is moderator or admin). */
+    get canModerate() {
+        return !!(this.me && canModerate(this.me.role));
+    }
+
     _updateMe(fields) {
         Object.assign(this.me, fields);
         const r = this.roster.get(this.me.id);
@@ -423,6 +496,17 @@ export class VenueClient extends EventTarget {
         this._pose.timer = null;
     }
 
+    /* I am in no room any more (removed from it, or from the venue). */
+    _clearRoom() {
+        const had = this.room ? this.room.id : null;
+        this.room = null;
+        this.roster.clear();
+        this.roomState = null;
+        this._stopPoseTimer();
+        this._setStage(null);
+        return had;
+    }
+
     /* Adopt a pose the server decided (spawn, correction): no echo back. */
     _acceptPose(p, q) {
         const s = this._pose;
@@ -444,9 +528,21 @@ export class VenueClient extends EventTarget {
         if (body && Array.isArray(body.rooms)) {
             this.rooms = body.rooms.map(normRoom);
             this._fixOwnCount();
+            this._applyRoomState();
             this._emit('rooms', { rooms: this.rooms });
         }
         return this.rooms;
+    }
+
+    /* My room's lock and capacity, as its last `room` message said. */
+    _applyRoomState() {
+        const st = this.roomState;
+        if (!st) return;
+        const r = this.rooms.find((x) => x.id === st.room);
+        if (r) {
+            r.locked = st.locked;
+            if (st.capacity > 0) r.capacity = st.capacity;
+        }
     }
 
     /* The count for my own room is what my roster says: it is live. */
@@ -488,6 +584,19 @@ export class VenueClient extends EventTarget {
                 return this._onChat(m);
             case 'scene':
                 return this._emit('scene', { room: String(m.room ?? ''), scene: String(m.scene ?? '') });
+            case 'mod_ok':
+                this._settle(m.re, true, { action: String(m.action ?? ''), re: m.re });
+                return undefined;
+            case 'kicked':
+                return this._onKicked(m);
+            case 'announce':
+                return this._onAnnounce(m);
+            case 'room':
+                return this._onRoomState(m);
+            case 'breakout':
+                return this._onBreakout(m);
+            case 'stage':
+                return this._onStage(m);
             case 'error':
                 return this._onError(m);
             default:
@@ -502,8 +611,12 @@ export class VenueClient extends EventTarget {
         this._attempt = 0;
         this.session = m.session ?? null;
         this.resumeToken = m.resume ?? m.resume_token ?? this.resumeToken;
+        const before = this.me;
         if (m.user) this.me = normUser(m.user);
         else this.me = normUser({ id: m.id ?? m.session, name: this.name });
+        /* welcome says nothing about a mute: keep what we knew of this person */
+        if (before && before.id === this.me.id) this.me.muted = before.muted;
+        this._meChanged(before);
         const hz = +(m.tick_hz ?? m.tickHz ?? m.tick);
         if (Number.isFinite(hz) && hz > 0) this.tickHz = hz;
         if (Array.isArray(m.rooms)) this.rooms = m.rooms.map(normRoom);
@@ -519,6 +632,8 @@ export class VenueClient extends EventTarget {
         if (!resumed) {
             this.room = null;
             this.roster.clear();
+            this.roomState = null;
+            this._setStage(null);
             if (this._wantRoom) {
                 this.join(this._wantRoom).catch((err) => {
                     if (err.code !== 'disconnected') this._wantRoom = null;
@@ -536,22 +651,45 @@ export class VenueClient extends EventTarget {
             scene: String(room.scene ?? `/api/scenes/${room.id}`),
         };
         this._wantRoom = this.room.id;
+        if (prev !== this.room.id) this.roomState = null;
+        /* the server sends the new room's stage after this, if it has one */
+        this._setStage(null);
         this.roster.clear();
         for (const u of Array.isArray(m.roster) ? m.roster : []) {
             const nu = normUser(u);
             this.roster.set(nu.id, nu);
         }
         const mine = this.me && this.roster.get(this.me.id);
+        const before = this.me;
         if (mine) {
             this.me = { ...this.me, ...mine, p: mine.p.slice(), q: mine.q.slice() };
             this._acceptPose(mine.p, mine.q);
+            /* a moderator may have lowered my hand while I was away */
+            if (!mine.hand && before && before.hand && !this._wantHand) this.me.hand = false;
         }
         this._fixOwnCount();
+        this._applyRoomState();
         if (!this.chatLog.has(this.room.id)) this.chatLog.set(this.room.id, []);
-        const reason = m.re != null ? 'request' : prev && prev !== this.room.id ? 'portal' : 'resume';
+        /* Not asked for and not a resume: a portal, a moderator's move, a
+         * breakout or its end. A breakout names its room in the message before. */
+        let reason = m.re != null ? 'request' : prev && prev !== this.room.id ? 'portal' : 'resume';
+        const bo = this.breakout;
+        if (reason === 'portal' && bo) {
+            if (bo.room === this.room.id && !bo.arrived) {
+                reason = 'breakout';
+                bo.arrived = true;
+            } else if (bo.returnTo === this.room.id) {
+                reason = 'recall';
+            }
+        }
+        if (bo && bo.arrived && this.room.id === bo.returnTo) {
+            this.breakout = null;
+            this._emit('breakout', { active: false, room: bo.room, returnTo: bo.returnTo, ends: bo.ends });
+        }
         const detail = { room: this.room, roster: this.roster, previous: prev, reason, msg: m };
         this._settle(m.re, true, detail);
         this._emit('joined', detail);
+        this._meChanged(before);
         this._emit('rooms', { rooms: this.rooms });
         /* Hand and away status are the person's, not the session's: put
          * them back if a new session lost them. */
@@ -590,6 +728,8 @@ export class VenueClient extends EventTarget {
                 old.role = u.role;
                 old.status = u.status;
                 old.hand = u.hand;
+                old.hand_at = u.hand_at;
+                old.muted = u.muted;
             } else {
                 this.roster.set(u.id, u);
             }
@@ -597,6 +737,17 @@ export class VenueClient extends EventTarget {
             return;
         }
         this._fixOwnCount();
+        /* Presence about myself: a moderator muted me, lowered my hand or
+         * changed my role. It is the server's word: take it. */
+        const self = !!(this.me && u.id === this.me.id);
+        if (self && ev === 'update') {
+            const before = { ...this.me };
+            Object.assign(this.me, { role: u.role, muted: u.muted, hand: u.hand, hand_at: u.hand_at });
+            if (before.hand && !u.hand) this._wantHand = false;
+            this._emit('presence', { event: ev, user: this.roster.get(u.id) || u, room, self: true, server: true });
+            this._meChanged(before);
+            return;
+        }
         this._emit('presence', { event: ev, user: this.roster.get(u.id) || u, room });
         if (ev !== 'update') this._emit('rooms', { rooms: this.rooms });
     }
@@ -604,8 +755,10 @@ export class VenueClient extends EventTarget {
     _onPoses(m) {
         const users = Array.isArray(m.users) ? m.users : [];
         const tick = Number.isFinite(+m.tick) ? +m.tick : null;
+        const stage = this.stage;
         for (const e of users) {
-            const u = this.roster.get(String(e.id));
+            const id = String(e.id);
+            const u = this.roster.get(id) || (stage && stage.users.get(id));
             if (!u || !Array.isArray(e.p) || !Array.isArray(e.q)) continue;
             u.p = e.p;
             u.q = e.q;
@@ -666,8 +819,115 @@ export class VenueClient extends EventTarget {
             return;
         }
         const pend = re != null ? this._pending.get(re) : null;
-        if (pend && pend.type === 'join') err.request = 'join';
+        if (pend && (pend.type === 'join' || pend.type === 'mod')) err.request = pend.type;
         this._settle(re, false, asError(err));
         this._emit('error', err);
+    }
+
+    /* Tell listeners what the server changed about me: role, mute, hand. */
+    _meChanged(before) {
+        const me = this.me;
+        if (!me) return;
+        const changed = {};
+        const b = before || {};
+        if (b.role !== me.role) changed.role = { from: b.role ?? null, to: me.role };
+        if (!!b.muted !== !!me.muted) changed.muted = { from: !!b.muted, to: !!me.muted };
+        if (before && !!b.hand !== !!me.hand) changed.hand = { from: !!b.hand, to: !!me.hand };
+        if (Object.keys(changed).length) this._emit('me', { me, changed, first: !before });
+    }
+
+    /* kicked: from my room (room set: a room ban) or the venue (room null; 4003 follows). */
+    _onKicked(m) {
+        const room = m.room == null ? null : String(m.room);
+        const k = { reason: m.reason == null ? '' : String(m.reason), room };
+        if (room === null) {
+            this.kicked = k;
+            this._stopped = true; /* the close that follows must not be repaired */
+            clearTimeout(this._retryTimer);
+        }
+        let left = null;
+        if (room === null || (this.room && this.room.id === room)) {
+            left = this._clearRoom();
+            if (room !== null) this._wantRoom = null;
+        }
+        this._emit('kicked', { ...k, venue: room === null });
+        if (left) this._emit('left', { room: left, kicked: true });
+    }
+
+    _onAnnounce(m) {
+        const from = m.from && typeof m.from === 'object' ? m.from : {};
+        const a = {
+            from: String(from.id ?? ''),
+            name: String(from.name ?? ''),
+            text: String(m.text ?? ''),
+            room: m.room == null ? null : String(m.room),
+            ts: Number.isFinite(+m.ts) ? +m.ts : Date.now(),
+        };
+        a.venue = a.room === null;
+        a.mine = !!(this.me && a.from === this.me.id);
+        /* a resume replays what we missed: a repeat is not news */
+        if (this.announcements.some((x) => x.ts === a.ts && x.from === a.from && x.text === a.text)) return;
+        this.announcements.push(a);
+        if (this.announcements.length > ANNOUNCE_KEEP) this.announcements.shift();
+        this._emit('announce', a);
+    }
+
+    _onRoomState(m) {
+        const st = {
+            room: String(m.room ?? ''),
+            locked: m.locked === true,
+            capacity: Number.isFinite(+m.capacity) ? +m.capacity : 0,
+        };
+        if (this.room && st.room === this.room.id) this.roomState = st;
+        const r = this.rooms.find((x) => x.id === st.room);
+        if (r) {
+            r.locked = st.locked;
+            if (st.capacity > 0) r.capacity = st.capacity;
+        }
+        this._emit('room', st);
+        this._emit('rooms', { rooms: this.rooms });
+    }
+
+    _onBreakout(m) {
+        this.breakout = {
+            room: String(m.room ?? ''),
+            returnTo: String(m.return_to ?? ''),
+            ends: Number.isFinite(+m.ends) ? +m.ends : Date.now(),
+            arrived: false,
+        };
+        this._emit('breakout', { active: true, ...this.breakout });
+    }
+
+    /* The hall's stage, relayed to this overflow room. null: none. */
+    _setStage(hall, users = []) {
+        const before = this.stage;
+        if (!hall) {
+            if (!before) return;
+            this.stage = null;
+            this._emit('stage', { hall: null, users: [], added: [], removed: [...before.users.values()] });
+            return;
+        }
+        const map = new Map();
+        for (const raw of users) {
+            const u = normUser(raw);
+            const old = before && before.hall === hall ? before.users.get(u.id) : null;
+            /* a stage update may carry an older pose than the poses frames gave */
+            if (old) {
+                u.p = old.p;
+                u.q = old.q;
+            }
+            map.set(u.id, u);
+        }
+        const prev = before && before.hall === hall ? before.users : new Map();
+        const added = [...map.values()].filter((u) => !prev.has(u.id));
+        const removed = [...prev.values()].filter((u) => !map.has(u.id));
+        this.stage = { hall, users: map };
+        this._emit('stage', { hall, users: [...map.values()], added, removed });
+    }
+
+    _onStage(m) {
+        const hall = String(m.room ?? '');
+        if (!hall || !this.room) return;
+        this._setStage(hall, Array.isArray(m.users) ? m.users : []);
     }
 }
