@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import net from 'node:net';
-import { Client, VENUE_ROOT, VENUED_BIN, freePort, withServer, walk, until, rosterEntry } from './harness.mjs';
+import { Server, VENUE_ROOT, VENUED_BIN, freePort, withServer, walk, until, rosterEntry } from './harness.mjs';
 
 const DEMO = path.join(VENUE_ROOT, 'scenes/demo');
 const lobbyScene = JSON.parse(fs.readFileSync(path.join(DEMO, 'lobby.json'), 'utf8'));
@@ -208,3 +208,23 @@ test('an invalid scene stops start-up with file: field: reason', async () => {
   }
 });
 
+
+test('a room in the database with no scene any more is reported at start, not silently dropped', async () => {
+  const dir = copyVenue();
+  const srv = new Server({ flags: { scenes: dir } });
+  try {
+    await srv.start();
+    await srv.stop();
+    fs.rmSync(path.join(dir, 'expo.json'));
+    const lobby = JSON.parse(fs.readFileSync(path.join(dir, 'lobby.json'), 'utf8'));
+    lobby.portals = lobby.portals.filter((p) => p.room !== 'expo');
+    fs.writeFileSync(path.join(dir, 'lobby.json'), JSON.stringify(lobby));
+    await srv.start();
+    assert.match(srv.log, /room "expo" is in the database but has no scene/);
+    const rooms = (await srv.getJSON('/api/venue')).json.rooms.map((r) => r.id);
+    assert.ok(!rooms.includes('expo'));
+  } finally {
+    await srv.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
