@@ -38,14 +38,24 @@ static double mono_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* n bytes as 2n lowercase hex digits and a NUL into out. */
+static void hex_encode(char *out, const unsigned char *bytes, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 /* n random bytes as 2n hex digits into out (2n + 1 bytes). */
 static int random_hex(char *out, size_t n)
 {
     unsigned char raw[32];
     if (n > sizeof(raw) || getrandom(raw, n, 0) != (ssize_t)n)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        sprintf(out + 2 * i, "%02x", raw[i]);
+    hex_encode(out, raw, n);
     return 0;
 }
 
@@ -54,8 +64,7 @@ static void sha256_hex(const char *text, char out[RESUME_HASH_LEN + 1])
     unsigned char md[32];
     unsigned int len = 0;
     EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        sprintf(out + 2 * i, "%02x", md[i]);
+    hex_encode(out, md, sizeof(md));
 }
 
 struct proto_user venue_user_view(const struct session *s)
