@@ -59,6 +59,7 @@ const OPTIONS = {
   json: ['', 'append the result as one JSON line to this file'],
   'quiet-wait': [0, 'first wait up to this many seconds for the machine to be under 25% busy (shared machines)'],
   check: [false, 'smoke mode: exit 1 unless the basic numbers are sane'],
+  timeline: [false, 'also print the server\'s per-second timeline (ticks, drops, CPU) from connect to end'],
 };
 
 /* Flags the started venued gets unless --server-flag overrides them: a big
@@ -617,6 +618,37 @@ async function runParent(o) {
     };
   });
 
+  // once a second from here to the end: the server's counters, for transients
+  const timeline = [];
+  let prevTl = null;
+  let tlBusy = false;
+  const tlTimer = setInterval(async () => {
+    if (tlBusy) return;
+    tlBusy = true;
+    const sc = await scrape(port);
+    const cpu = pid ? procTicks(pid) : null;
+    tlBusy = false;
+    if (!sc.m) return;
+    const g = (k) => sc.m[k] ?? 0;
+    const cur = {
+      t: sc.t1, ticks: g('venue_tick_duration_seconds_count'), tickSum: g('venue_tick_duration_seconds_sum'),
+      stale: g('venue_frames_dropped_total{reason="stale_poses"}'), queueFull: g('venue_frames_dropped_total{reason="queue_full"}'),
+      fanout: g(`venue_fanout_bytes_total{room="${o.room}"}`), sqlN: g('venue_sqlite_write_seconds_count'), sqlSum: g('venue_sqlite_write_seconds_sum'),
+      posesIn: g('venue_messages_in_total{type="pose"}'), sessions: g(`venue_room_sessions{room="${o.room}"}`), cpu,
+    };
+    if (prevTl) {
+      const dt = (cur.t - prevTl.t) / 1000;
+      const d = (k) => (cur[k] - prevTl[k]) / dt;
+      timeline.push({
+        at: +((cur.t - tConnect) / 1000).toFixed(1), sessions: cur.sessions, ticks: +d('ticks').toFixed(1),
+        tickMeanMs: cur.ticks > prevTl.ticks ? +((1000 * (cur.tickSum - prevTl.tickSum)) / (cur.ticks - prevTl.ticks)).toFixed(2) : null,
+        stale: Math.round(d('stale')), queueFull: Math.round(d('queueFull')), fanoutMBps: +(d('fanout') / 1e6).toFixed(1),
+        posesIn: Math.round(d('posesIn')), sqlWrites: Math.round(d('sqlN')), sqlMs: +(1000 * (cur.sqlSum - prevTl.sqlSum)).toFixed(1),
+        cpuPct: cpu !== null && prevTl.cpu !== null ? Math.round((100 * (cur.cpu - prevTl.cpu)) / CLK_TCK / dt) : null,
+      });
+    }
+    prevTl = cur;
+  }, 1000);
   const tConnect = now();
   const readyP = waitAll('ready', ready, (o['join-timeout'] + 5) * 1000);
   for (let w = 0; w < W; w++) {
@@ -664,6 +696,9 @@ async function runParent(o) {
   const mem = pid ? procMem(pid) : null;
   await resultP;
   const sEnd = await scrape(port);
+  clearInterval(tlTimer);
+  const phase = (at) => { const t = tConnect + at * 1000; return t < walkStart ? 'join' : t < winStart ? 'warm-up' : t < winEnd ? 'measure' : 'end'; };
+  for (const e of timeline) e.phase = phase(e.at);
 
   const wallC = (c1.t - c0.t) / 1000;
   const pctOf = (a, b) => (a === null || b === null ? null : (100 * (b - a)) / CLK_TCK / wallC);
@@ -756,7 +791,7 @@ async function runParent(o) {
     clients: { framesPerSec: frames, bytesPerSec: bytes, noPoses, entries, tickGaps, frameIntervalMs, corrections: sum('corrections'), errors: sum('errors'), closes, rejoins: all.reduce((a, c) => a + c.rejoins, 0) },
     latency, server: srv,
     loadgen: { cpuPct: workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0), workersPct: workerCpu, parentPct: selfCpu, lagMs, runqueueWaitPct: workersWait },
-    machineBusyPct: machineBusy,
+    machineBusyPct: machineBusy, timeline,
     otherBusyPct: machineBusy - (serverCpu ?? 0) - (workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0)),
     backgroundBusyPct: background,
   };
@@ -767,6 +802,13 @@ async function runParent(o) {
   result.totalSeconds = (now() - t00) / 1000;
   if (server && serverExit && (serverExit.code !== 0 || serverExit.signal)) result.server.logTail = server.log().slice(-2000);
   console.log(format(result));
+  if (o.timeline) {
+    console.log('  timeline (per second; t from the first connection):');
+    console.log('     t  phase    sessions ticks tick-ms  stale/s  fan-out MB/s  poses-in/s  sqlite writes (ms)  CPU%');
+    for (const e of timeline)
+      console.log(`  ${e.at.toFixed(0).padStart(4)}  ${e.phase.padEnd(8)} ${String(e.sessions).padStart(8)} ${String(e.ticks).padStart(5)} ${String(e.tickMeanMs ?? '-').padStart(7)} ` +
+        `${String(e.stale).padStart(8)} ${String(e.fanoutMBps).padStart(13)} ${String(e.posesIn).padStart(11)} ${`${e.sqlWrites} (${e.sqlMs})`.padStart(19)} ${String(e.cpuPct ?? '-').padStart(5)}`);
+  }
   if (o.json) fs.appendFileSync(o.json, JSON.stringify(result) + '\n');
   if (o.check) {
     const problems = checkSane(result);

@@ -19,13 +19,16 @@ const HERE = import.meta.dirname;
 
 const RUNS = [
   { clients: 50, movers: 1 },
+  { clients: 100, movers: 1 },
   { clients: 200, movers: 1 },
+  { clients: 300, movers: 1 },
+  { clients: 400, movers: 1 },
   { clients: 500, movers: 1 },
+  { clients: 750, movers: 1 },
   { clients: 1000, movers: 1 },
-  { clients: 2000, movers: 1 },
   { clients: 1000, movers: 0.1 },
+  { clients: 1500, movers: 0.1 },
   { clients: 2000, movers: 0.1 },
-  { clients: 5000, movers: 0.1 },
 ];
 
 function args(argv) {
