@@ -235,8 +235,10 @@ void venue_send_error(struct venue *v, struct session *s, const char *code, cons
 
 /*
  * Take one token from s's bucket of this kind. Over the rate, the message
- * is dropped, the client hears rate_limited at most once a second, and a
- * client over its rate three seconds running is closed as a flood.
+ * is dropped and the client hears rate_limited at most once a second. A
+ * flood is excess that goes on: a client over its rate with no pause of a
+ * second or more, for three seconds running (the excess in each of three
+ * consecutive seconds counted from its first), is closed.
  */
 static bool rate_take(struct venue *v, struct session *s, enum metric_rate kind,
                       const struct proto_id *re)
@@ -245,7 +247,6 @@ static bool rate_take(struct venue *v, struct session *s, enum metric_rate kind,
     const int rates[MRATE_COUNT] = {v->cfg.pose_rate, v->cfg.chat_rate, v->cfg.other_rate};
     struct bucket *b = &s->rate[kind];
     double rate = rates[kind];
-    long long window = v->now / 1000;
     char msg[96];
 
     b->tokens = fmin(rate, b->tokens + (double)(v->now - b->last_ms) * rate / 1000.0);
@@ -256,15 +257,17 @@ static bool rate_take(struct venue *v, struct session *s, enum metric_rate kind,
     }
     v->m.rate_limited[kind]++;
     v->m.dropped[MDROP_RATE_LIMITED]++;
-    if (s->strike_window == window)
-        return false;
-    s->strikes = s->strike_window == window - 1 ? s->strikes + 1 : 1;
-    s->strike_window = window;
-    if (s->strikes >= 3) {
+    if (!s->flood_since_ms || v->now - s->excess_ms > 1000)
+        s->flood_since_ms = v->now; /* a new stretch of excess */
+    s->excess_ms = v->now;
+    if (v->now - s->flood_since_ms >= 2000) {
         v->m.closed_flood++;
         venue_close_session(v, s, VENUE_CLOSE_POLICY, "flooding", NULL);
         return false;
     }
+    if (s->limited_ms && v->now - s->limited_ms < 1000)
+        return false;
+    s->limited_ms = v->now;
     snprintf(msg, sizeof(msg), "%s: over %d per second; the excess is dropped", what[kind],
              rates[kind]);
     venue_send_error(v, s, "rate_limited", msg, re);

@@ -61,8 +61,9 @@ struct session {
     struct outq out;       /* frames waiting to be written; owned */
 
     struct bucket rate[MRATE_COUNT];
-    long long strike_window; /* the last second in which it was rate-limited */
-    int strikes;             /* consecutive such seconds */
+    long long flood_since_ms; /* when the current stretch of excess began */
+    long long excess_ms;      /* the last message over a rate */
+    long long limited_ms;     /* the last rate_limited error sent */
 };
 
 struct room {
