@@ -504,6 +504,38 @@ static void test_hand_queue(struct venue *v)
     free(a), free(b), free(c);
 }
 
+/* Rooms that keep guests out, or quiet. */
+static void test_guest_rules(struct venue *v)
+{
+    struct scene *quiet = (struct scene *)scene_set_find(&scenes, "breakout-3");
+    struct scene *closed = (struct scene *)scene_set_find(&scenes, "breakout-2");
+    struct fconn *g = connect_as(v, "Guest", NULL), *a = enter(v, &att[33], NULL);
+    json_t *msgs;
+
+    quiet->guests_chat = false;
+    closed->guests_enter = false;
+    send_text(v, g, "{\"type\":\"join\",\"room\":\"breakout-2\"}");
+    msgs = drain(v, g);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0);
+    json_decref(msgs);
+    join(v, a, "breakout-2"); /* registered people may */
+    join(v, g, "breakout-3");
+    send_text(v, g, "{\"type\":\"chat\",\"text\":\"may I?\"}");
+    msgs = drain(v, g);
+    CHECK(strcmp(error_code(msgs), "forbidden") == 0);
+    json_decref(msgs);
+    join(v, a, "breakout-3");
+    send_text(v, a, "{\"type\":\"chat\",\"text\":\"I may\"}");
+    msgs = drain(v, a);
+    CHECK(find(msgs, "chat") != NULL);
+    json_decref(msgs);
+    quiet->guests_chat = true;
+    closed->guests_enter = true;
+    venue_disconnect(v, g->s, now);
+    venue_disconnect(v, a->s, now);
+    free(g), free(a);
+}
+
 static void test_registration_required(void)
 {
     struct venue *v;
@@ -559,6 +591,7 @@ int main(int argc, char **argv)
     test_capacity_and_overflow(v);
     test_breakout(v);
     test_hand_queue(v);
+    test_guest_rules(v);
     venue_free(v);
     test_registration_required();
     registry_close(reg);
