@@ -59,14 +59,19 @@ test('an avatar that stops holds still instead of sliding on', () => {
     assert.ok(out[0] >= 0.9 - 1e-6 && out[0] <= 0.95 + 1e-6, `starts from where it stood, got ${out[0]}`);
 });
 
-test('late frames: extrapolation is capped at ~200 ms', () => {
+test('late frames: extrapolation is capped at ~200 ms, then eases back to where it stopped', () => {
     const m = new Motion();
     walk(m, 10);
     /* no frame at all after 1450 (x=0.9 at tick 109) */
     m.sample('a', 1450 + 100 + 150, out);
     assert.ok(Math.abs(out[0] - (0.9 + 2 * 0.15)) < 1e-3, `150 ms ahead: ${out[0]}`);
-    m.sample('a', 1450 + 100 + 1000, out);
+    m.sample('a', 1450 + 100 + 200, out);
     assert.ok(Math.abs(out[0] - (0.9 + 2 * 0.2)) < 1e-3, `capped at 200 ms: ${out[0]}`);
+    m.sample('a', 1450 + 100 + 300, out);
+    assert.ok(Math.abs(out[0] - (0.9 + 2 * 0.1)) < 1e-3, `on its way back: ${out[0]}`);
+    /* still nothing: nobody moved, it stands where it was last seen */
+    m.sample('a', 1450 + 100 + 1000, out);
+    assert.ok(Math.abs(out[0] - 0.9) < 1e-3, `back at 0.9: ${out[0]}`);
 });
 
 test('a jump of several metres is a teleport, not a walk', () => {

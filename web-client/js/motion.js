@@ -7,7 +7,8 @@
  * almost always a later sample to interpolate towards, and extrapolate for
  * at most ~200 ms when packets are late. The server sends only avatars that
  * moved, so an avatar missing from a tick is standing still: it holds its
- * pose instead of sliding on.
+ * pose instead of sliding on; when no frame comes at all (nobody in the
+ * room moved), the extrapolation eases back to the last pose.
  *
  * No DOM, and nothing allocated per frame: sample() writes into the caller's
  * arrays. Also: the stable colour of a user id.
@@ -204,11 +205,16 @@ export class Motion {
         outP[2] = P[l * 3 + 2];
         const standing = tr.tick[l] < 0 || tr.tick[l] < this.lastTick;
         if (standing) return tr.yaw[l];
-        /* Late frame: carry on along the last step, for a short while. */
+        /* Late frame: carry on along the last step, for a short while. If
+         * still nothing has come after that, nobody in the room moved (the
+         * server sends no frame then): it stopped where it was last seen,
+         * so ease back there rather than stay ahead of it for good. */
         const pv = (l - 1 + CAP) % CAP;
         const dtS = tr.t[l] - tr.t[pv];
         if (dtS <= 0 || dtS > 3 * this.tickMs) return tr.yaw[l];
-        const ahead = Math.min(T - tr.t[l], this.maxExtrapolateMs) / dtS;
+        const over = T - tr.t[l];
+        const cap = this.maxExtrapolateMs;
+        const ahead = (over <= cap ? over : Math.max(0, 2 * cap - over)) / dtS;
         outP[0] += (P[l * 3] - P[pv * 3]) * ahead;
         outP[1] += (P[l * 3 + 1] - P[pv * 3 + 1]) * ahead;
         outP[2] += (P[l * 3 + 2] - P[pv * 3 + 2]) * ahead;
