@@ -5,16 +5,21 @@
  * Owns the page-level state (which view is shown, reduced motion, my pose
  * while I walk) and one avatar object per person that the views read each
  * frame. Everything protocol-shaped lives in venue-client.js, smoothing in
- * motion.js, drawing in view3d.js / map2d.js, and text in panels.js.
+ * motion.js, drawing in view3d.js / map2d.js, text in panels.js, and the
+ * moderators' panel in modpanel.js. What moderation does to me is told
+ * here: announcements as banners, a breakout's countdown, muted chat, the
+ * notice of a room ban, and the full-screen notice after a kick. In an
+ * overflow room the hall's stage people are drawn on this room's stage.
  *
  * Query parameters: ?token=...&room=plenary (join link), ?view=2d,
  * ?simulate=N (stress hook: N extra simulated avatars walking in the room,
  * fed through the client's normal message path; see PROTOCOL.md).
  */
 
-import { VenueClient, quatOfYaw, yawOf, describeError } from './venue-client.js';
+import { VenueClient, quatOfYaw, yawOf, describeError, removedText } from './venue-client.js';
 import { Motion, hueOf } from './motion.js';
-import { Panels } from './panels.js';
+import { Panels, el, timeOf } from './panels.js';
+import { ModPanel } from './modpanel.js';
 import { Controls } from './controls.js';
 import { Map2D } from './map2d.js';
 import { normaliseScene, fallbackScene } from './scene.js';
@@ -24,6 +29,7 @@ const RUN_SPEED = 5;
 const TURN_SPEED = 2.2; /* rad/s */
 const ROOMS_POLL_MS = 5000;
 const SPEAKING_MS = 4000; /* the speech bubble after a chat message */
+const BANNERS_SHOWN = 3; /* announcements on screen at once */
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -66,6 +72,9 @@ const state = {
     inPortal: null,
     simulate: 0,
     sim: null,
+    mod: null, /* the ModPanel */
+    stage: { hall: null, hallStage: null, offset: null, loading: null }, /* overflow relay */
+    breakoutTimer: null,
     fps: { frames: 0, since: 0, value: 0 },
 };
 
@@ -200,6 +209,10 @@ function enterVenue() {
     state.panels.setConnection(client.state);
     state.panels.renderRooms(client.rooms, client.room && client.room.id);
     state.panels.setHand(false);
+    state.mod = new ModPanel(client, state.panels);
+    state.mod.setEnabled(client.canModerate);
+    state.panels.setChatMuted(!!(client.me && client.me.muted));
+    $('no-room-rooms').addEventListener('click', () => showRooms());
     state.controls = new Controls($('view'), $('touch'), onTap);
     $('view-toggle').addEventListener('click', () => setView(state.viewKind === '3d' ? '2d' : '3d', true));
     $('motion-toggle').addEventListener('click', () => setReducedMotion(!state.reducedMotion));
@@ -217,6 +230,7 @@ function enterVenue() {
     }, ROOMS_POLL_MS);
     client.refreshRooms().catch(() => {});
     if (client.room) onJoined({ room: client.room, reason: 'request' });
+    if (client.stage) onStage({ hall: client.stage.hall, users: [...client.stage.users.values()], added: [...client.stage.users.values()], removed: [] });
     requestAnimationFrame(frame);
     $('view').focus();
 }
@@ -228,14 +242,33 @@ function wireClient(client) {
         if (d.state === 'reconnecting' && d.delay != null && d.attempt === 1) {
             state.panels.announce('Connection lost. Reconnecting…');
         }
+        if (d.state === 'closed' && d.kicked) {
+            showRemoved(d.kicked);
+            return;
+        }
         if (d.state === 'closed' && d.reason) state.panels.showError(d.reason);
+    });
+    client.on('me', (d) => onMeChanged(d));
+    client.on('kicked', (d) => {
+        if (d.venue) showRemoved(d);
+        else onRoomBan(d);
+    });
+    client.on('announce', (a) => showAnnouncement(a));
+    client.on('breakout', (d) => onBreakout(d));
+    client.on('stage', (d) => onStage(d));
+    client.on('room', (d) => {
+        if (!state.panels || !client.room || d.room !== client.room.id) return;
+        state.panels.announce(d.locked ? 'A moderator locked this room: only moderators may come in now.'
+            : `This room is open. Capacity ${d.capacity}.`);
     });
     client.on('welcome', (d) => {
         if (state.panels && d.resumed) state.panels.announce('Reconnected.');
     });
     client.on('joined', (d) => onJoined(d));
-    client.on('left', () => {
+    client.on('left', (d) => {
         state.model = null;
+        if (d.kicked) return; /* onRoomBan tells */
+        showNoRoom('You are not in a room right now.');
     });
     client.on('presence', (d) => onPresence(d));
     client.on('poses', (d) => {
@@ -264,6 +297,7 @@ function wireClient(client) {
     });
     client.on('error', (e) => {
         if (!state.panels) return;
+        if (e.request === 'mod') return; /* the moderation panel's status line says it */
         if (e.recovered) {
             state.panels.announce('The server started a new session for you.');
             return;
@@ -323,13 +357,15 @@ function avatarOf(u) {
 }
 
 function rebuildList() {
-    state.list = [...state.avatars.values()];
+    /* relayed stage people are drawn once we know where this room's stage is */
+    state.list = [...state.avatars.values()].filter((av) => !av.relay || state.stage.offset);
     state.listChanged = true;
 }
 
 function onJoined(d) {
     const client = state.client;
     if (!state.panels) return;
+    const wasInPortal = !!state.inPortal; /* my own walk took me through a door */
     const room = client.room;
     state.motion.reset();
     state.simMotion.reset();
@@ -346,6 +382,7 @@ function onJoined(d) {
     state.walkTo = null;
     state.inPortal = null;
     $('portal-hint').hidden = true;
+    $('no-room').hidden = true;
     state.panels.setRoomTitle(room.name);
     state.panels.rosterChanged();
     state.panels.showChatHistory(client.chatFor(room.id));
@@ -356,6 +393,12 @@ function onJoined(d) {
     if (d.reason !== 'resume') {
         const n = client.roster.size;
         state.panels.announce(`You are in ${room.name}. ${n} ${n === 1 ? 'person' : 'people'} here.`);
+    }
+    /* A room change nobody here asked for, away from a door: a moderator's move. */
+    if (d.reason === 'portal' && !wasInPortal && d.previous) {
+        state.panels.showInfo(`A moderator moved you to ${room.name}.`);
+    } else if (d.reason === 'recall') {
+        state.panels.showInfo(`The breakout is over: you are back in ${room.name}.`);
     }
     if (state.simulate) startSimulation();
 }
@@ -428,6 +471,214 @@ async function loadScene(url, revalidate) {
     if (state.sceneUrl !== url) return; /* a newer room won the race */
     state.model = model;
     if (state.view) state.view.setScene(model);
+    stageOffset();
+}
+
+/* ---- what moderation does to me ---------------------------------------- */
+
+function onMeChanged(d) {
+    const panels = state.panels;
+    if (!panels) return;
+    const c = d.changed;
+    if (c.role && !d.first) {
+        state.mod.setEnabled(state.client.canModerate);
+        const a = /^[aeiou]/.test(c.role.to) ? 'an' : 'a';
+        panels.showInfo(`Your role is now ${c.role.to}: a moderator made you ${a} ${c.role.to}.`);
+        panels.rosterChanged();
+    }
+    if (c.muted) {
+        panels.setChatMuted(c.muted.to);
+        panels.rosterChanged();
+        if (c.muted.to) {
+            panels.showInfo('A moderator has muted you. You cannot send chat messages until they unmute you.');
+        } else if (!d.first) {
+            panels.showInfo('A moderator unmuted you: you can chat again.');
+        }
+    }
+    if (c.hand && c.hand.from && !c.hand.to) {
+        panels.setHand(false);
+        if (state.me) {
+            state.me.hand = false;
+            state.listChanged = true;
+        }
+        panels.announce('A moderator lowered your hand.');
+    }
+}
+
+/*
+ * Removed from the venue (kicked, or banned from it): a full-screen notice
+ * with the moderator's reason. The page stays as it is behind it, inert;
+ * the connection is closed and nothing reconnects.
+ */
+function showRemoved(k) {
+    const box = $('removed');
+    $('removed-text').textContent = removedText(k);
+    if (!box.hidden) return;
+    box.hidden = false;
+    $('app').inert = true;
+    if (state.controls) state.controls.enabled = false;
+    state.walkTo = null;
+    document.title = 'Removed · Venue';
+    $('removed-title').focus();
+}
+
+/* Banned from my room: told why, and taken to the rooms list. */
+function onRoomBan(k) {
+    const name = state.client.rooms.find((r) => r.id === k.room)?.name || k.room;
+    const why = k.reason ? `: “${k.reason}”${/[.!?]$/.test(k.reason) ? '' : '.'}` : '.';
+    const text = `A moderator removed you from ${name}${why} You cannot go back into that room. Choose another room.`;
+    showNoRoom(text);
+    state.panels.announce(text);
+    showRooms();
+}
+
+function showNoRoom(text) {
+    $('no-room-text').textContent = text;
+    $('no-room').hidden = false;
+    state.panels.setRoomTitle('No room');
+    state.avatars.clear();
+    state.motion.reset();
+    state.me = null;
+    rebuildList();
+    state.panels.rosterChanged();
+    state.panels.renderRooms(state.client.rooms, null);
+    state.client.refreshRooms().catch(() => {}); /* the counts without me */
+}
+
+/* The Rooms tab, with the keyboard on its first room. */
+function showRooms() {
+    state.panels.showTab('tab-rooms');
+    const first = document.querySelector('#rooms button.room:not([aria-current="true"])') || document.querySelector('#rooms button.room');
+    if (first) first.focus();
+}
+
+/* An announcement: a banner until dismissed; the newest few are kept. */
+function showAnnouncement(a) {
+    const box = $('announcements');
+    const b = el('div', 'banner announce');
+    b.setAttribute('role', 'group');
+    b.setAttribute('aria-label', 'Announcement');
+    const head = el('p', 'banner-head');
+    const who = el('bdi', null, a.name || 'A moderator');
+    head.append(el('strong', null, 'Announcement'), document.createTextNode(' from '), who,
+        document.createTextNode(` · ${a.venue ? 'to everyone in the venue' : 'to this room'} · ${timeOf(a.ts)}`));
+    const text = el('p', 'banner-text', a.text);
+    text.dir = 'auto';
+    const close = el('button', 'banner-close', '×');
+    close.type = 'button';
+    close.setAttribute('aria-label', 'Dismiss this announcement');
+    close.addEventListener('click', () => {
+        const next = b.nextElementSibling || b.previousElementSibling;
+        b.remove();
+        (next ? next.querySelector('.banner-close') : $('view')).focus();
+    });
+    b.append(head, text, close);
+    box.append(b);
+    while (box.childElementCount > BANNERS_SHOWN) box.firstElementChild.remove();
+}
+
+/* A breakout: a banner with the time left and where everyone goes back to. */
+function onBreakout(d) {
+    const banner = $('breakout-banner');
+    clearInterval(state.breakoutTimer);
+    state.breakoutTimer = null;
+    if (!d.active) {
+        banner.hidden = true;
+        return;
+    }
+    const rooms = state.client.rooms;
+    const name = (id) => rooms.find((r) => r.id === id)?.name || id;
+    $('breakout-text').textContent = `You are in ${name(d.room)} until ${timeOf(d.ends)}. ` +
+        `Then everyone goes back to ${name(d.returnTo)} together.`;
+    const tick = () => {
+        const left = Math.max(0, Math.round((d.ends - Date.now()) / 1000));
+        const mm = Math.floor(left / 60);
+        const ss = String(left % 60).padStart(2, '0');
+        $('breakout-left').textContent = left > 0 ? `${mm}:${ss} left` : `time is up: going back to ${name(d.returnTo)}…`;
+    };
+    tick();
+    state.breakoutTimer = setInterval(tick, 1000);
+    banner.hidden = false;
+    state.panels.announce(`Breakout: a moderator sent you to ${name(d.room)} for ${Math.max(1, Math.round((d.ends - Date.now()) / 60000))} minutes. ` +
+        `Then you go back to ${name(d.returnTo)}.`);
+}
+
+/* ---- the hall's stage, relayed to an overflow room ---------------------- */
+
+/*
+ * Who is on the hall's stage changed. Each is drawn on this room's stage:
+ * their pose in the hall plus the offset between the two stage places
+ * (scenes/FORMAT.md). They are not in this room's roster: the People tab
+ * lists them apart, "On stage".
+ */
+function onStage(d) {
+    const client = state.client;
+    const st = state.stage;
+    const now = performance.now();
+    for (const u of d.removed) {
+        const av = state.avatars.get(u.id);
+        if (av && av.relay) {
+            state.avatars.delete(u.id);
+            state.motion.remove(u.id);
+        }
+    }
+    if (!d.hall) {
+        st.hall = null;
+        st.hallStage = null;
+        st.offset = null;
+        if (state.panels) state.panels.renderStage(null, []);
+        rebuildList();
+        return;
+    }
+    for (const u of d.users) {
+        if (client.roster.has(u.id)) continue; /* cannot be, but never draw anyone twice */
+        let av = state.avatars.get(u.id);
+        if (!av) {
+            av = avatarOf(u);
+            av.relay = true;
+            state.motion.place(u.id, u.p, u.q, now);
+        }
+        av.name = u.name;
+        av.role = u.role;
+        av.hand = u.hand;
+        av.away = u.status === 'away';
+    }
+    const hallName = client.rooms.find((r) => r.id === d.hall)?.name || d.hall;
+    if (state.panels) state.panels.renderStage(hallName, d.users);
+    if (st.hall !== d.hall) {
+        st.hall = d.hall;
+        st.hallStage = null;
+        st.offset = null;
+        loadHallStage(d.hall);
+    }
+    rebuildList();
+    if (state.panels && d.added.length && d.added.length <= 3) {
+        for (const u of d.added) state.panels.announce(`${u.name} is on the stage in ${hallName}.`);
+    }
+}
+
+async function loadHallStage(hall) {
+    try {
+        const res = await fetch(`/api/scenes/${encodeURIComponent(hall)}`);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const model = normaliseScene(await res.json());
+        if (state.stage.hall !== hall) return;
+        state.stage.hallStage = model.places.find((p) => p.type === 'stage') || null;
+        stageOffset();
+    } catch (e) {
+        console.warn(`the stage of ${hall} could not be loaded:`, e);
+    }
+}
+
+/* offset = this room's stage place − the hall's stage place; null until both are known. */
+function stageOffset() {
+    const st = state.stage;
+    const mine = state.model && state.model.places.find((p) => p.type === 'stage');
+    const next = st.hall && st.hallStage && mine
+        ? [mine.p[0] - st.hallStage.p[0], mine.p[1] - st.hallStage.p[1], mine.p[2] - st.hallStage.p[2]] : null;
+    const had = !!st.offset;
+    st.offset = next;
+    if (had !== !!next) rebuildList();
 }
 
 /* ---- views ------------------------------------------------------------ */
@@ -612,6 +863,12 @@ function frame(now) {
             av.y = tmpOut[1];
             av.z = tmpOut[2];
             av.yaw = yaw;
+            if (av.relay) {
+                const o = state.stage.offset;
+                av.x += o[0];
+                av.y += o[1];
+                av.z += o[2];
+            }
         }
     }
     if (state.view && state.model) {
@@ -697,6 +954,10 @@ window.__venue = {
     },
     count() {
         return state.list.length;
+    },
+    /* the hall's stage people drawn in this overflow room: [{id, name, x, y, z}] */
+    stage() {
+        return state.list.filter((av) => av.relay).map((av) => ({ id: av.id, name: av.name, x: av.x, y: av.y, z: av.z }));
     },
     /* draw calls and triangles of the last 3D frame, for performance checks */
     renderInfo() {

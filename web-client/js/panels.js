@@ -1,6 +1,9 @@
 /*
  * panels.js - the side panel and the page's text: roster, chat, rooms,
- * hand button, connection indicator, error toasts and the ARIA live region.
+ * hand button, connection indicator, error and info toasts, the ARIA live
+ * region, the muted state of the chat box and the relayed stage's list.
+ * The moderation panel (modpanel.js) adds its tab and the per-person
+ * actions through addTab() and the personHook.
  *
  * Owns the DOM of those parts and nothing else. Every piece of text from
  * the server or other people goes in through textContent (never innerHTML)
@@ -16,14 +19,14 @@ const ROSTER_REFRESH_MS = 250;
 const ANNOUNCE_MS = 1200;
 const CHAT_SHOWN = 200;
 
-function el(tag, cls, text) {
+export function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
     if (text != null) e.textContent = text;
     return e;
 }
 
-function timeOf(ts) {
+export function timeOf(ts) {
     const d = new Date(ts);
     return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
@@ -44,6 +47,8 @@ export class Panels {
         this.pending = []; /* announcements waiting for the next flush */
         this.announceTimer = null;
         this.lastAnnounce = '';
+        /* personHook(user, item, changed): decorates a roster entry (moderation) */
+        this.personHook = null;
         this._initTabs();
         this._initChat();
         this._initRoster();
@@ -53,27 +58,41 @@ export class Panels {
     /* ---- tabs: People / Chat / Rooms, ARIA tabs pattern ----------------- */
 
     _initTabs() {
-        this.tabs = [...document.querySelectorAll('[role="tab"]')];
-        for (const tab of this.tabs) {
-            tab.addEventListener('click', () => this.showTab(tab.id));
-            tab.addEventListener('keydown', (ev) => {
-                const i = this.tabs.indexOf(tab);
-                let j = -1;
-                if (ev.key === 'ArrowRight') j = (i + 1) % this.tabs.length;
-                else if (ev.key === 'ArrowLeft') j = (i - 1 + this.tabs.length) % this.tabs.length;
-                else if (ev.key === 'Home') j = 0;
-                else if (ev.key === 'End') j = this.tabs.length - 1;
-                if (j >= 0) {
-                    ev.preventDefault();
-                    this.showTab(this.tabs[j].id);
-                    this.tabs[j].focus();
-                }
-            });
-        }
+        for (const tab of document.querySelectorAll('.tablist [role="tab"]')) this.addTab(tab);
+    }
+
+    /* Tabs that are shown now (the moderation tab comes and goes). */
+    get tabs() {
+        return [...document.querySelectorAll('.tablist [role="tab"]')].filter((t) => !t.hidden);
+    }
+
+    /* Wire a tab button (already in the tab list) into the ARIA tabs pattern. */
+    addTab(tab) {
+        tab.addEventListener('click', () => this.showTab(tab.id));
+        tab.addEventListener('keydown', (ev) => {
+            const tabs = this.tabs;
+            const i = tabs.indexOf(tab);
+            let j = -1;
+            if (ev.key === 'ArrowRight') j = (i + 1) % tabs.length;
+            else if (ev.key === 'ArrowLeft') j = (i - 1 + tabs.length) % tabs.length;
+            else if (ev.key === 'Home') j = 0;
+            else if (ev.key === 'End') j = tabs.length - 1;
+            if (j >= 0) {
+                ev.preventDefault();
+                this.showTab(tabs[j].id);
+                tabs[j].focus();
+            }
+        });
+    }
+
+    /* The id of the tab shown now. */
+    currentTab() {
+        const t = this.tabs.find((x) => x.getAttribute('aria-selected') === 'true');
+        return t ? t.id : null;
     }
 
     showTab(tabId) {
-        for (const tab of this.tabs) {
+        for (const tab of document.querySelectorAll('.tablist [role="tab"]')) {
             const on = tab.id === tabId;
             tab.setAttribute('aria-selected', String(on));
             tab.tabIndex = on ? 0 : -1;
@@ -137,16 +156,19 @@ export class Panels {
             this.rosterItems.set(u.id, it);
         }
         const me = this.client.me && u.id === this.client.me.id;
-        const key = `${u.name}\u0000${u.role}\u0000${u.status}\u0000${u.hand}\u0000${me}`;
+        const myRole = this.client.me ? this.client.me.role : '';
+        const key = `${u.name}\u0000${u.role}\u0000${u.status}\u0000${u.hand}\u0000${u.muted}\u0000${me}\u0000${myRole}`;
         if (key !== it.key) {
             it.key = key;
             it.nameEl.textContent = u.name || '(no name)';
             const bits = [u.role];
             if (me) bits.push('you');
             if (u.status === 'away') bits.push('away');
+            if (u.muted) bits.push('muted');
             it.metaEl.textContent = bits.join(' · ');
             it.li.classList.toggle('away', u.status === 'away');
             it.li.classList.toggle('me', !!me);
+            it.li.classList.toggle('muted', !!u.muted);
             let hand = it.li.querySelector('.hand');
             if (u.hand && !hand) {
                 hand = el('span', 'hand');
@@ -157,19 +179,28 @@ export class Panels {
             } else if (!u.hand && hand) {
                 hand.remove();
             }
+            if (this.personHook) this.personHook(u, it);
         }
         return it.li;
+    }
+
+    /* The moderation panel was switched on or off: redecorate everyone. */
+    redecorate() {
+        for (const it of this.rosterItems.values()) it.key = '';
+        this.rosterChanged();
     }
 
     _renderRoster() {
         const roster = this.client.roster;
         const myId = this.client.me && this.client.me.id;
         const users = [...roster.values()];
-        /* me first, raised hands next (the chair's queue), then by name */
+        /* me first, raised hands next in the order they went up (the
+         * chair's queue), then by name */
         users.sort((a, b) => {
             if (a.id === myId) return -1;
             if (b.id === myId) return 1;
             if (a.hand !== b.hand) return a.hand ? -1 : 1;
+            if (a.hand && a.hand_at !== b.hand_at) return (a.hand_at ?? Infinity) - (b.hand_at ?? Infinity);
             return a.name.localeCompare(b.name);
         });
         for (const id of this.rosterItems.keys()) {
@@ -181,7 +212,15 @@ export class Panels {
             const li = this._item(u);
             if (!f || u.name.toLocaleLowerCase().includes(f)) shown.push(li);
         }
-        this.$('roster').replaceChildren(...shown);
+        const list = this.$('roster');
+        const same = list.childElementCount === shown.length && shown.every((li, i) => list.children[i] === li);
+        if (!same) {
+            /* Moving a focused entry (a moderator's action button) would blur
+             * it: put the focus back where it was. */
+            const focused = list.contains(document.activeElement) ? document.activeElement : null;
+            list.replaceChildren(...shown);
+            if (focused && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+        }
         const n = roster.size;
         this.$('people-count').textContent = String(n);
         this.$('roster-summary').textContent =
@@ -199,6 +238,25 @@ export class Panels {
             if (!text) return;
             if (this.actions.sendChat(text)) input.value = '';
         });
+    }
+
+    /*
+     * A moderator muted me (or lifted it): the chat box says so and is
+     * switched off, so nobody types a message that would be refused.
+     */
+    setChatMuted(muted) {
+        const input = this.$('chat-input');
+        const send = this.$('chat-send');
+        const note = this.$('chat-muted');
+        input.disabled = muted;
+        send.disabled = muted;
+        note.hidden = !muted;
+        note.textContent = muted
+            ? 'A moderator has muted you: you cannot send chat messages in the venue until they unmute you.'
+            : '';
+        if (muted) input.setAttribute('aria-describedby', 'chat-muted');
+        else input.removeAttribute('aria-describedby');
+        input.placeholder = muted ? 'You are muted' : 'Message the room';
     }
 
     clearChat() {
@@ -268,6 +326,12 @@ export class Panels {
             count.setAttribute('aria-label', `${r.count} ${r.count === 1 ? 'person' : 'people'}` +
                 (r.capacity > 0 ? ` of ${r.capacity}` : '') + (full ? ', full' : ''));
             b.append(name, count);
+            if (r.locked === true) {
+                const lock = el('span', 'room-locked', 'Locked');
+                lock.title = 'Locked: only moderators may come in';
+                b.append(lock);
+                count.setAttribute('aria-label', `${count.getAttribute('aria-label')}, locked`);
+            }
             if (here) b.append(el('span', 'room-here', 'You are here'));
             if (r.description) {
                 const d = el('span', 'room-desc', r.description);
@@ -323,10 +387,40 @@ export class Panels {
 
     /* ---- messages for people -------------------------------------------- */
 
+    /* The people on the hall's stage, in an overflow room ("On stage"). */
+    renderStage(hallName, users) {
+        const box = this.$('stage-box');
+        if (!hallName) {
+            box.hidden = true;
+            this.$('stage-list').replaceChildren();
+            return;
+        }
+        box.hidden = false;
+        this.$('stage-title').textContent = `On stage (${hallName})`;
+        const items = users.map((u) => {
+            const li = el('li', 'person relay');
+            const dot = el('span', 'dot');
+            dot.setAttribute('aria-hidden', 'true');
+            dot.style.background = cssColourOf(u.id);
+            const name = el('span', 'pname', u.name || '(no name)');
+            name.dir = 'auto';
+            li.append(dot, name, el('span', 'pmeta', u.role));
+            li.dataset.id = u.id;
+            return li;
+        });
+        this.$('stage-list').replaceChildren(...items);
+        this.$('stage-empty').hidden = users.length > 0;
+    }
+
+    /* A piece of news for this person (moved, unmuted): a calm toast. */
+    showInfo(text) {
+        this.showError(text, 'info');
+    }
+
     /* A readable error: a toast that stays a while, also read out. */
-    showError(text) {
+    showError(text, kind = 'error') {
         const box = this.$('toasts');
-        const t = el('div', 'toast');
+        const t = el('div', kind === 'info' ? 'toast info' : 'toast');
         const p = el('p', null, text);
         p.dir = 'auto';
         const close = el('button', 'toast-close');
