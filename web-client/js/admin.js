@@ -1,0 +1,560 @@
+/*
+ * admin.js - the organiser's page at /admin: registrations (search, add,
+ * CSV import, revoke), who is in which room now, and the audit log.
+ *
+ * Owns the page's DOM and the admin token. The token is asked for once and
+ * kept in sessionStorage only (this tab, forgotten when it closes); every
+ * call sends it as "Authorization: Bearer". A 401 asks for it again, a 403
+ * says the token is not an admin's. Tokens of newly registered people are
+ * shown once and never stored. Text from the server goes in through
+ * textContent only. The API is server/admin_api.c (shapes in its tests).
+ */
+
+const TOKEN_KEY = 'venue.adminToken';
+const $ = (id) => document.getElementById(id);
+
+let token = null;
+let users = []; /* the last registrations list, for names in the audit log */
+let rooms = []; /* /api/venue, for room names */
+
+function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+}
+
+function when(ms) {
+    if (!ms) return 'never';
+    const d = new Date(ms);
+    return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+function roomName(id) {
+    const r = rooms.find((x) => x.id === id);
+    return r ? r.name : id;
+}
+
+function personName(id) {
+    const u = users.find((x) => x.id === id);
+    return u ? u.name : null;
+}
+
+/* ---- the token ------------------------------------------------------------ */
+
+function storedToken() {
+    try {
+        return sessionStorage.getItem(TOKEN_KEY);
+    } catch {
+        return null;
+    }
+}
+
+function keepToken(t) {
+    try {
+        if (t) sessionStorage.setItem(TOKEN_KEY, t);
+        else sessionStorage.removeItem(TOKEN_KEY);
+    } catch {
+        /* storage off: the token lives as long as the page */
+    }
+}
+
+/* Ask for the token (again), saying why. */
+function askToken(why = '') {
+    token = null;
+    keepToken(null);
+    $('admin-app').hidden = true;
+    $('forget-token').hidden = true;
+    $('token-screen').hidden = false;
+    $('token-error').textContent = why;
+    const input = $('token-input');
+    input.value = '';
+    input.setAttribute('aria-invalid', why ? 'true' : 'false');
+    input.focus();
+}
+
+class AuthError extends Error {}
+
+/*
+ * Call the admin API. Resolves with {status, json}; a 401 or a token
+ * refused with 403 asks for the token and rejects with AuthError.
+ */
+async function api(method, path, { json, text, type } = {}) {
+    const headers = { authorization: `Bearer ${token}` };
+    let body;
+    if (json !== undefined) {
+        body = JSON.stringify(json);
+        headers['content-type'] = 'application/json';
+    } else if (text !== undefined) {
+        body = text;
+        headers['content-type'] = type || 'text/plain; charset=utf-8';
+    }
+    let res;
+    try {
+        res = await fetch(path, { method, headers, body, cache: 'no-store' });
+    } catch {
+        throw new Error('The venue server cannot be reached. Is it running?');
+    }
+    let data = null;
+    try {
+        data = await res.json();
+    } catch {
+        /* not JSON */
+    }
+    const err = data && data.error ? data.error : null;
+    if (res.status === 401) {
+        askToken('That token was not accepted: it is unknown, expired or revoked. Please enter an admin token.');
+        throw new AuthError('unauthorized');
+    }
+    /* 403 about the token itself names no field; other refusals (revoking
+     * yourself) do, and are shown where they happened. */
+    if (res.status === 403 && !(err && err.field)) {
+        askToken('This token is not an admin\'s: it works in the venue, but not here. Please enter an admin token.');
+        throw new AuthError('forbidden');
+    }
+    return { status: res.status, json: data, error: err };
+}
+
+function status(text, kind = 'ok') {
+    const s = $('admin-status');
+    s.textContent = text;
+    s.dataset.kind = kind;
+}
+
+/* Show a failure in the status line; auth failures already asked for the token. */
+function failed(what, e) {
+    if (e instanceof AuthError) return;
+    status(`${what}: ${e.message}`, 'bad');
+}
+
+function errorText(r) {
+    return r.error ? r.error.message : `HTTP ${r.status}`;
+}
+
+/* Copy text; if the browser will not, select it for Ctrl+C. */
+async function copy(text, codeEl, what) {
+    try {
+        await navigator.clipboard.writeText(text);
+        status(`${what} copied.`);
+    } catch {
+        if (codeEl) {
+            const range = document.createRange();
+            range.selectNodeContents(codeEl);
+            const sel = getSelection();
+            sel.removeAllRanges();
+            sel.addRange(range);
+        }
+        status(`This browser would not copy by itself: the ${what.toLowerCase()} is selected, press Ctrl+C (or ⌘C).`, 'bad');
+    }
+}
+
+/* ---- tabs ------------------------------------------------------------------ */
+
+const TABS = { 'tab-users': loadUsers, 'tab-now': loadPresence, 'tab-audit': loadAudit };
+
+function showTab(id) {
+    if (id !== currentTab()) status('');
+    for (const tab of document.querySelectorAll('[role="tab"]')) {
+        const on = tab.id === id;
+        tab.setAttribute('aria-selected', String(on));
+        tab.tabIndex = on ? 0 : -1;
+        $(tab.getAttribute('aria-controls')).hidden = !on;
+    }
+    TABS[id]();
+}
+
+function initTabs() {
+    const tabs = [...document.querySelectorAll('[role="tab"]')];
+    for (const tab of tabs) {
+        tab.addEventListener('click', () => showTab(tab.id));
+        tab.addEventListener('keydown', (ev) => {
+            const i = tabs.indexOf(tab);
+            let j = -1;
+            if (ev.key === 'ArrowRight') j = (i + 1) % tabs.length;
+            else if (ev.key === 'ArrowLeft') j = (i - 1 + tabs.length) % tabs.length;
+            else if (ev.key === 'Home') j = 0;
+            else if (ev.key === 'End') j = tabs.length - 1;
+            if (j >= 0) {
+                ev.preventDefault();
+                showTab(tabs[j].id);
+                tabs[j].focus();
+            }
+        });
+    }
+}
+
+function currentTab() {
+    return document.querySelector('[role="tab"][aria-selected="true"]').id;
+}
+
+/* ---- registrations ---------------------------------------------------------- */
+
+async function loadUsers() {
+    const q = $('search-input').value.trim();
+    const summary = $('users-summary');
+    summary.textContent = 'Loading…';
+    try {
+        const r = await api('GET', `/api/admin/users${q ? `?q=${encodeURIComponent(q)}` : ''}`);
+        if (r.status !== 200) throw new Error(errorText(r));
+        users = q ? users : r.json.users; /* names for the audit log come from the full list */
+        renderUsers(r.json.users, q);
+    } catch (e) {
+        summary.textContent = '';
+        failed('The registrations could not be loaded', e);
+    }
+}
+
+function renderUsers(list, q) {
+    const rows = list.map((u) => {
+        const tr = el('tr');
+        tr.dataset.id = u.id;
+        if (u.revoked) tr.classList.add('revoked');
+        const name = el('td', 'name');
+        const bdi = el('bdi', null, u.name);
+        const id = el('div', 'id', u.id);
+        name.append(bdi, id);
+        const org = el('td', null, u.org || '—');
+        org.dir = 'auto';
+        const st = el('td');
+        st.append(el('span', u.revoked ? 'status-revoked' : 'status-active', u.revoked ? 'Revoked' : 'Active'));
+        const act = el('td');
+        if (!u.revoked) {
+            const b = el('button', 'mod-button danger', 'Revoke');
+            b.type = 'button';
+            b.setAttribute('aria-label', `Revoke ${u.name}'s registration`);
+            b.addEventListener('click', () => revoke(u));
+            act.append(b);
+        }
+        tr.append(name, org, el('td', null, u.role), el('td', 'at', when(u.created_ms)), el('td', 'at', when(u.last_seen_ms)), st, act);
+        return tr;
+    });
+    $('users-table').tBodies[0].replaceChildren(...rows);
+    const n = list.length;
+    $('users-summary').textContent = q
+        ? `${n} ${n === 1 ? 'registration matches' : 'registrations match'} “${q}”.`
+        : `${n} ${n === 1 ? 'registration' : 'registrations'}, newest first.`;
+}
+
+async function revoke(u) {
+    if (!window.confirm(`Revoke ${u.name}'s registration? Their token stops working at once and they are disconnected.`)) return;
+    try {
+        const r = await api('DELETE', `/api/admin/users/${encodeURIComponent(u.id)}`);
+        if (r.status !== 200) throw new Error(errorText(r));
+        status(`${u.name}'s registration is revoked.`);
+        await loadUsers();
+    } catch (e) {
+        failed(`Could not revoke ${u.name}`, e);
+    }
+}
+
+async function onAdd(ev) {
+    ev.preventDefault();
+    const name = $('add-name').value.trim();
+    const role = $('add-role').value;
+    const org = $('add-org').value.trim();
+    const err = $('add-error');
+    err.textContent = '';
+    if (!name) {
+        err.textContent = 'The name is required.';
+        $('add-name').focus();
+        return;
+    }
+    try {
+        const r = await api('POST', '/api/admin/users', { json: org ? { name, role, org } : { name, role } });
+        if (r.status !== 201) {
+            err.textContent = `Not registered: ${errorText(r)}`;
+            const f = r.error && r.error.field && $(`add-${r.error.field}`);
+            if (f) f.focus();
+            return;
+        }
+        const u = r.json;
+        $('add-result-title').textContent = `Registered ${u.name} (${u.role}${u.org ? `, ${u.org}` : ''})`;
+        $('add-token').textContent = u.token;
+        $('add-link').textContent = u.link;
+        $('add-result').hidden = false;
+        $('add-result').focus();
+        $('add-form').reset();
+        status(`${u.name} is registered. Copy the token or the join link now: it is shown only here.`);
+        loadUsers();
+    } catch (e) {
+        failed('Could not register', e);
+    }
+}
+
+function hideAddResult() {
+    $('add-token').textContent = '';
+    $('add-link').textContent = '';
+    $('add-result').hidden = true;
+    $('add-name').focus();
+}
+
+/* ---- CSV import --------------------------------------------------------------- */
+
+let imported = []; /* the last import's users, with tokens, until hidden */
+
+async function onImport(ev) {
+    ev.preventDefault();
+    const file = $('import-file').files[0];
+    const box = $('import-error');
+    box.hidden = true;
+    box.replaceChildren();
+    let csv = '';
+    try {
+        csv = file ? await file.text() : $('import-text').value;
+    } catch {
+        showImportError('The file could not be read.', null);
+        return;
+    }
+    if (!csv.trim()) {
+        showImportError('Choose a CSV file or paste the list first.', null);
+        $('import-file').focus();
+        return;
+    }
+    try {
+        const r = await api('POST', '/api/admin/users/import', { text: csv, type: 'text/csv; charset=utf-8' });
+        if (r.status !== 201) {
+            showImportError(`Nobody was registered: ${errorText(r)}`, r.error);
+            return;
+        }
+        imported = r.json.users;
+        renderImport(r.json.count, imported);
+        $('import-form').reset();
+        status(`${r.json.count} registered from the list. Copy their tokens now: they are shown only here.`);
+        loadUsers();
+    } catch (e) {
+        failed('Could not import', e);
+    }
+}
+
+/* An import refused: the message, with the line and field it names. */
+function showImportError(text, err) {
+    const box = $('import-error');
+    const items = [el('p', null, text)];
+    if (err && (err.line || err.field)) {
+        const where = el('p');
+        if (err.line) where.append(el('strong', null, 'Line: '), document.createTextNode(String(err.line)));
+        if (err.line && err.field) where.append(document.createTextNode(' · '));
+        if (err.field) where.append(el('strong', null, 'Field: '), document.createTextNode(err.field === 'body' ? 'the list' : err.field));
+        items.push(where);
+    }
+    box.replaceChildren(...items);
+    box.hidden = false;
+}
+
+function renderImport(count, list) {
+    $('import-result-title').textContent = `${count} ${count === 1 ? 'person' : 'people'} registered`;
+    const rows = list.map((u) => {
+        const tr = el('tr');
+        const name = el('td', 'name', u.name);
+        name.dir = 'auto';
+        const tok = el('td');
+        tok.append(el('code', null, u.token));
+        const link = el('td');
+        link.append(el('code', null, u.link));
+        tr.append(name, el('td', null, u.org || '—'), el('td', null, u.role), tok, link);
+        return tr;
+    });
+    $('import-table').tBodies[0].replaceChildren(...rows);
+    $('import-result').hidden = false;
+    $('import-result').focus();
+}
+
+function csvField(s) {
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function hideImport() {
+    imported = [];
+    $('import-table').tBodies[0].replaceChildren();
+    $('import-result').hidden = true;
+    $('import-file').focus();
+}
+
+/* ---- now ------------------------------------------------------------------------ */
+
+async function loadPresence() {
+    const summary = $('now-summary');
+    summary.textContent = 'Loading…';
+    try {
+        const r = await api('GET', '/api/admin/presence');
+        if (r.status !== 200) throw new Error(errorText(r));
+        renderPresence(r.json);
+    } catch (e) {
+        summary.textContent = '';
+        failed('Who is where could not be loaded', e);
+    }
+}
+
+function personLine(u) {
+    const li = el('li');
+    const name = el('bdi', 'pname', u.name);
+    const bits = [u.role];
+    if (u.status === 'away') bits.push('away');
+    if (u.hand) bits.push('hand raised');
+    if (u.connected === false) bits.push('connection lost');
+    li.append(name, el('span', 'pmeta', bits.join(' · ')));
+    li.dataset.id = u.id;
+    return li;
+}
+
+function renderPresence(p) {
+    const boxes = [];
+    let total = 0;
+    const list = [...(p.rooms || [])];
+    if (p.lobbyless && p.lobbyless.length) list.push({ id: '', name: 'Connected, in no room', users: p.lobbyless });
+    for (const r of list) {
+        const n = r.users.length;
+        total += n;
+        const box = el('section', n ? 'now-room' : 'now-room empty');
+        box.dataset.room = r.id;
+        const h = el('h3');
+        const name = el('span', null, r.name);
+        name.dir = 'auto';
+        const count = el('span', 'count', String(n));
+        count.setAttribute('aria-label', `${n} ${n === 1 ? 'person' : 'people'}`);
+        h.append(name, count);
+        box.append(h);
+        if (n) {
+            const ul = el('ul');
+            ul.append(...r.users.map(personLine));
+            box.append(ul);
+        }
+        boxes.push(box);
+    }
+    $('now-rooms').replaceChildren(...boxes);
+    const t = new Date().toLocaleTimeString();
+    $('now-summary').textContent = `${total} ${total === 1 ? 'person' : 'people'} in the venue, as of ${t}.`;
+}
+
+/* ---- audit ------------------------------------------------------------------------ */
+
+async function loadAudit() {
+    const args = new URLSearchParams();
+    const room = $('audit-room').value;
+    const actor = $('audit-actor').value.trim();
+    const since = $('audit-since').value;
+    if (room) args.set('room', room);
+    if (actor) args.set('actor', actor);
+    if (since) {
+        const ms = new Date(since).getTime();
+        if (Number.isFinite(ms)) args.set('since', String(Math.max(0, ms)));
+    }
+    args.set('limit', '500');
+    const summary = $('audit-summary');
+    summary.textContent = 'Loading…';
+    try {
+        const r = await api('GET', `/api/admin/audit?${args}`);
+        if (r.status !== 200) throw new Error(errorText(r));
+        renderAudit(r.json.entries, !!(room || actor || since));
+    } catch (e) {
+        summary.textContent = '';
+        failed('The audit log could not be loaded', e);
+    }
+}
+
+function renderAudit(entries, filtered) {
+    const rows = entries.map((e) => {
+        const tr = el('tr');
+        tr.dataset.action = e.action;
+        const who = el('td', 'name');
+        who.append(el('bdi', null, e.actor_name));
+        who.append(el('div', 'id', e.actor_id));
+        const target = el('td');
+        if (e.target_id) {
+            const n = personName(e.target_id);
+            if (n) target.append(el('bdi', null, n), el('div', 'id', e.target_id));
+            else target.append(el('span', 'id', e.target_id));
+        } else {
+            target.textContent = '—';
+        }
+        const reason = el('td', null, e.reason || '');
+        reason.dir = 'auto';
+        tr.append(el('td', 'at', when(e.ts_ms)), who, el('td', null, e.action), target,
+            el('td', null, e.room ? roomName(e.room) : '—'), reason);
+        return tr;
+    });
+    $('audit-table').tBodies[0].replaceChildren(...rows);
+    const n = entries.length;
+    $('audit-summary').textContent = `${n} ${n === 1 ? 'entry' : 'entries'}${filtered ? ' matching the filters' : ''}, newest first.`;
+}
+
+/* Room choices and the people who may have acted, for the filters. */
+async function loadFilterChoices() {
+    try {
+        const res = await fetch('/api/venue', { cache: 'no-store' });
+        rooms = (await res.json()).rooms || [];
+        const sel = $('audit-room');
+        const keep = sel.value;
+        sel.replaceChildren(el('option', null, 'Any room'), ...rooms.map((r) => {
+            const o = el('option', null, r.name);
+            o.value = r.id;
+            return o;
+        }));
+        sel.firstElementChild.value = '';
+        sel.value = keep;
+    } catch {
+        /* the filter still works with a typed id */
+    }
+    const actors = users.filter((u) => u.role === 'moderator' || u.role === 'admin');
+    $('audit-actors').replaceChildren(...actors.map((u) => {
+        const o = el('option', null, `${u.name} (${u.role})`);
+        o.value = u.id;
+        return o;
+    }));
+}
+
+/* ---- start ------------------------------------------------------------------------ */
+
+async function enter() {
+    $('token-screen').hidden = true;
+    $('admin-app').hidden = false;
+    $('forget-token').hidden = false;
+    status('');
+    await loadUsers();
+    if (!token) return; /* the token was refused */
+    loadFilterChoices();
+    if (currentTab() !== 'tab-users') TABS[currentTab()]();
+}
+
+function init() {
+    initTabs();
+    $('token-form').addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const t = $('token-input').value.trim();
+        if (!t) {
+            $('token-error').textContent = 'Please enter the token.';
+            $('token-input').focus();
+            return;
+        }
+        token = t;
+        keepToken(t);
+        enter().then(() => {
+            if (token) $('tab-users').focus();
+        });
+    });
+    $('forget-token').addEventListener('click', () => askToken(''));
+    $('add-form').addEventListener('submit', onAdd);
+    $('add-done').addEventListener('click', hideAddResult);
+    $('copy-token').addEventListener('click', () => copy($('add-token').textContent, $('add-token'), 'Token'));
+    $('copy-link').addEventListener('click', () => copy($('add-link').textContent, $('add-link'), 'Join link'));
+    $('import-form').addEventListener('submit', onImport);
+    $('import-done').addEventListener('click', hideImport);
+    $('copy-import').addEventListener('click', () => {
+        const lines = ['name,organisation,role,token,link', ...imported.map((u) => [u.name, u.org, u.role, u.token, u.link].map(csvField).join(','))];
+        copy(`${lines.join('\r\n')}\r\n`, $('import-table'), 'List');
+    });
+    $('search-form').addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        loadUsers();
+    });
+    $('now-refresh').addEventListener('click', loadPresence);
+    $('audit-form').addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        loadAudit();
+    });
+    token = storedToken();
+    if (token) enter();
+    else askToken('');
+}
+
+init();
