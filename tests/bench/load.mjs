@@ -48,6 +48,7 @@ const OPTIONS = {
   'connect-rate': [200, 'connections opened per second, all workers together'],
   'join-timeout': [60, 'seconds allowed for all clients to connect and join'],
   speed: [1.4, 'walking speed in m/s (the server allows 10)'],
+  'walk-ramp': [0, 'seconds over which the movers start walking (0: all in the first period)'],
   room: ['arena', 'room to join'],
   bin: ['', 'venued to start (default $VENUED_BIN, else build-bench/server/venued)'],
   scenes: [path.join(ROOT, 'tests/bench/venue'), 'scene folder for the venued started here'],
@@ -98,7 +99,8 @@ function parseArgs(argv) {
   if (!(o.rate > 0 && o.rate <= 60)) throw new Error('--rate: 0 < rate <= 60 (the server\'s default pose limit)');
   if (!(o.duration > 0 && o.duration <= 3600)) throw new Error('--duration: 0 < seconds <= 3600');
   if (!(o.speed > 0 && o.speed < 10)) throw new Error('--speed: below the server\'s 10 m/s');
-  if (!(o['probe-interval'] >= 100)) throw new Error('--probe-interval: at least 100 ms');
+  if (!(o['walk-ramp'] >= 0 && o['walk-ramp'] <= o.warmup)) throw new Error('--walk-ramp: 0..warmup seconds');
+  if (!(o['probe-interval'] >= 150)) throw new Error('--probe-interval: at least 150 ms (two ticks of 50 ms and some)');
   return o;
 }
 
@@ -391,7 +393,6 @@ function runWorker() {
     const t = now();
     if (t >= go.winEnd) return;
     const period = 1000 / cfg.rate;
-    const probeStamp = Math.floor((t - go.walkStart) / cfg.probeInterval);
     for (const c of clients) {
       if (!c.mover || !c.joinedAt || c.nextSend > t || c.ws.readyState !== WebSocket.OPEN) continue;
       const dt = Math.min(0.25, (t - (c.lastSend || t - period)) / 1000);
@@ -407,18 +408,38 @@ function runWorker() {
         z = c.p[2] - Math.cos(c.yaw) * step;
       }
       if (floor(x, z)) { c.p[0] = x; c.p[2] = z; }
-      let newStamp = false;
-      if (c.probe && probeStamp !== c.stamp) {
-        c.stamp = probeStamp;
-        c.y = 1 + (probeStamp % 4000) / 1000; // the stamp rides in the height, kept by the server
-        newStamp = true;
-      }
-      const h = c.yaw / 2;
-      c.ws.send(`{"type":"pose","p":[${c.p[0].toFixed(3)},${c.y.toFixed(3)},${c.p[2].toFixed(3)}],` +
-        `"q":[0,${Math.sin(h).toFixed(5)},0,${Math.cos(h).toFixed(5)}]}`);
-      c.sent++;
-      if (newStamp) stampSends.push([c.probeIdx, c.stamp % 4000, now()]);
+      sendPose(c);
     }
+  }
+
+  function sendPose(c) {
+    const h = c.yaw / 2;
+    c.ws.send(`{"type":"pose","p":[${c.p[0].toFixed(3)},${c.y.toFixed(3)},${c.p[2].toFixed(3)}],` +
+      `"q":[0,${Math.sin(h).toFixed(5)},0,${Math.cos(h).toFixed(5)}]}`);
+    c.sent++;
+  }
+
+  /*
+   * A probe's k-th stamp leaves at a random moment of its k-th interval, as
+   * an extra pose where it stands (its regular poses then carry the stamp
+   * on), so the wait for the server's next tick is uniform over the tick
+   * period rather than fixed by the phase between the probe's own sends
+   * and the ticks. Stamps are at least a tick apart, so none is
+   * overwritten before a tick takes it.
+   */
+  function scheduleStamp(c, k) {
+    const margin = 1000 / (tickHz || 20) + 10;
+    const at = go.walkStart + k * cfg.probeInterval + Math.random() * Math.max(0, cfg.probeInterval - margin);
+    if (at >= go.winEnd) return;
+    setTimeout(() => {
+      if (c.ws.readyState === WebSocket.OPEN) {
+        c.stamp = k;
+        c.y = 1 + (k % 4000) / 1000; // the stamp rides in the height, which the server keeps
+        sendPose(c);
+        stampSends.push([c.probeIdx, k % 4000, now()]);
+      }
+      scheduleStamp(c, k + 1);
+    }, Math.max(0, at - now()));
   }
 
   function report() {
@@ -466,10 +487,11 @@ function runWorker() {
       for (const c of clients) {
         c.seen = go.probes.map(() => null);
         c.probeIdx = go.probes.indexOf(c.uid);
-        // each mover starts at its own phase in the period
-        c.nextSend = go.walkStart + Math.random() * (1000 / cfg.rate);
+        // each mover starts at its own phase in the period, or somewhere in the ramp
+        c.nextSend = go.walkStart + Math.random() * Math.max(1000 / cfg.rate, cfg.walkRampMs);
       }
       const t = now();
+      for (const c of clients) if (c.probe && c.joinedAt) scheduleStamp(c, 0);
       setTimeout(() => {
         sendTimer = setInterval(walkStep, 4);
       }, Math.max(0, go.walkStart - t));
@@ -656,7 +678,7 @@ async function runParent(o) {
       cmd: 'init',
       cfg: {
         url: `ws://${HOST}:${port}/ws`, room: o.room, scene, clients: specs[w], rate: o.rate, speed: o.speed,
-        probeInterval: o['probe-interval'], connectRate: o['connect-rate'] / W, joinTimeoutMs: o['join-timeout'] * 1000,
+        probeInterval: o['probe-interval'], walkRampMs: o['walk-ramp'] * 1000, connectRate: o['connect-rate'] / W, joinTimeoutMs: o['join-timeout'] * 1000,
       },
     });
   }
@@ -784,7 +806,7 @@ async function runParent(o) {
     label: o.label, when: new Date().toISOString(), machine: cpuInfo(), node: process.version,
     config: {
       clients: N, movers: nMovers, moverFraction: o.movers, rate: o.rate, duration: o.duration, warmup: o.warmup,
-      workers: W, probes: nProbes, observers: nObs, room: o.room, connectRate: o['connect-rate'], speed: o.speed, tickHz,
+      workers: W, walkRamp: o['walk-ramp'], probes: nProbes, observers: nObs, room: o.room, connectRate: o['connect-rate'], speed: o.speed, tickHz,
       server: server ? { bin: server.bin, flags: server.flags } : { port, pid },
     },
     join: { joined: joinTimes.length, failed: failed.length, failures: failed.slice(0, 5), seconds: connectSecs, ms: summary(joinTimes) },
