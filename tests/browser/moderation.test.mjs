@@ -55,7 +55,7 @@ const item = (id) => `#roster li[data-id="${id}"]`;
 export async function walkOnStage(c) {
     const [x0, , z0] = c.me.p;
     const to = [0, -11.5];
-    const steps = Math.ceil(Math.hypot(to[0] - x0, to[1] - z0) / 0.35);
+    const steps = Math.ceil(Math.hypot(to[0] - x0, to[1] - z0) / 0.45); /* 7.5 m/s: under --max-speed */
     for (let i = 1; i <= steps; i++) {
         const x = x0 + ((to[0] - x0) * i) / steps;
         const z = z0 + ((to[1] - z0) * i) / steps;
@@ -159,7 +159,7 @@ test('an announcement shows as a banner for everyone in the room', async () => {
     for (const p of [att, kim, mod]) {
         await until(() => p.evaluate(() => [...document.querySelectorAll('#announcements .banner-text')].some((t) => t.textContent === 'We start again in five minutes <b>sharp</b>')), 5000, 'the banner');
     }
-    assert.match(await att.textContent('#announcements .banner-head'), /Announcement from Mona Moderator · to this room/);
+    assert.match(await att.textContent('#announcements .banner-head'), /Announcement from Mona Moderator · to Breakout 2: Citizens and participation · \d\d:\d\d/);
     assert.equal(await att.getAttribute('#announcements', 'aria-live'), 'polite');
     assert.equal(await att.$$eval('#announcements b', (e) => e.length), 0, 'as text');
     await shot(att, 'announcement-banner');
@@ -177,6 +177,38 @@ test('a locked room shows as locked in its members\' rooms list', async () => {
     await shot(mod, 'moderation-panel');
     await mod.click('#mod-unlock');
     await until(() => att.evaluate((r) => !document.querySelector(`#rooms button[data-room="${r}"] .room-locked`), ROOM), 5000, 'unlocked');
+});
+
+test('promote and demote: the person is told their new role', async () => {
+    await mod.click('#tab-people');
+    await mod.click(`${item(U.att.id)} button:text-is("Make speaker")`);
+    await until(() => att.evaluate(() => window.__venue.client.me.role === 'speaker'), 5000, 'a speaker');
+    await until(() => att.evaluate(() => /Your role is now speaker/.test(document.getElementById('toasts').textContent)), 5000, 'told');
+    await until(() => mod.evaluate((id) => /speaker/.test(document.querySelector(`#roster li[data-id="${id}"] .pmeta`).textContent), U.att.id), 5000, 'in the roster');
+    await mod.click(`${item(U.att.id)} button:text-is("Make attendee")`);
+    await until(() => att.evaluate(() => window.__venue.client.me.role === 'attendee'), 5000, 'an attendee again');
+    assert.equal(await att.locator('#tab-mod').count(), 0, 'still no panel');
+});
+
+test('a breakout: everyone is sent with a countdown, and recalled together', async () => {
+    await mod.click('#tab-mod');
+    await mod.check('#panel-mod .mod-room-choices input[value="breakout-1"]');
+    await mod.fill('#mod-breakout-minutes', '10');
+    await mod.click('#panel-mod button:text-is("Start the breakout")');
+    for (const p of [att, kim, bo]) await until(async () => (await inRoom(p)) === 'breakout-1', 5000, 'sent to breakout-1');
+    await until(() => att.isVisible('#breakout-banner'), 5000, 'the breakout banner');
+    assert.match(await att.textContent('#breakout-text'), /You are in Breakout 1.* until \d\d:\d\d\. Then everyone goes back to Breakout 2/);
+    const left = await att.textContent('#breakout-left');
+    assert.match(left, /^(10:00|9:5\d) left$/);
+    await sleep(1100);
+    assert.notEqual(await att.textContent('#breakout-left'), left, 'it counts down');
+    await until(() => mod.evaluate(() => /Breakout started: 1 room for 10 minutes/.test(document.getElementById('mod-status').textContent)), 5000, 'status');
+    await shot(att, 'breakout');
+    await mod.click('#mod-recall');
+    for (const p of [att, kim, bo]) await until(async () => (await inRoom(p)) === ROOM, 5000, 'back');
+    await until(() => att.evaluate(() => document.getElementById('breakout-banner').hidden), 5000, 'the banner gone');
+    await until(() => att.evaluate(() => /The breakout is over: you are back in Breakout 2/.test(document.getElementById('toasts').textContent)), 5000, 'told');
+    for (const p of [att, kim, bo]) await until(() => p.evaluate(() => window.__venue.ready), 8000, 'drawn');
 });
 
 test('a room ban: the person is told, and back at the rooms list', async () => {
@@ -232,6 +264,18 @@ test('kicked: a full-screen notice with the reason, and no reconnect', async () 
     await shot(kim, 'kicked');
 });
 
+test('an admin\'s announcement reaches every room', async () => {
+    const ada = new VenueClient({ url: `ws://127.0.0.1:${venued.port}/ws`, name: 'x', token: U.admin.token, WebSocket });
+    await ada.connect();
+    await ada.mod('announce', { text: 'The venue closes at 18:00', room: '*' });
+    for (const p of [att, bo, mod]) {
+        await until(() => p.evaluate(() => [...document.querySelectorAll('#announcements .banner')].some((b) =>
+            b.textContent.includes('The venue closes at 18:00') && b.textContent.includes('to everyone in the venue'))), 5000, 'the venue-wide banner');
+    }
+    assert.notEqual(await inRoom(att), await inRoom(bo), 'in different rooms');
+    ada.close();
+});
+
 test('moderation pages log no console errors', () => {
     for (const p of [mod, att, kim, bo]) assert.deepEqual(consoleErrors(p), []);
 });
@@ -257,8 +301,8 @@ test('an overflow room draws the hall\'s stage people on its own stage', async (
     assert.deepEqual(await page.$$eval('#stage-list .pname', (els) => els.map((e) => e.textContent)), ['Stage Speaker']);
     assert.ok(!(await rosterNames(page)).includes('Stage Speaker'), 'not in this room\'s roster');
     /* closer, for the picture */
-    await page.evaluate(() => window.__venue.walkTo(1, -6));
-    await until(() => page.evaluate(() => Math.abs(window.__venue.client.me.p[2] + 6) < 0.5), 8000, 'walked to the front');
+    await page.evaluate(() => window.__venue.walkTo(1, -3));
+    await until(() => page.evaluate(() => Math.abs(window.__venue.client.me.p[2] + 3) < 0.5), 10000, 'walked to the front');
     await sleep(500);
     await shot(page, 'overflow-stage');
     await speaker.join('lobby');
@@ -368,8 +412,9 @@ test('/admin shows who is in which room now, and the audit log with the mute and
     await admin.fill('#audit-actor', U.admin.id);
     await admin.click('#audit-form button[type="submit"]');
     await until(async () => {
-        const acts = await admin.$$eval('#audit-table tbody tr', (trs) => trs.map((tr) => tr.dataset.action));
-        return acts.length && acts.every((a) => a.startsWith('user.')) ? acts : null;
+        const rows = await admin.$$eval('#audit-table tbody tr', (trs) => trs.map((tr) => [tr.dataset.action, tr.cells[1].textContent]));
+        return rows.length && rows.every(([, who]) => who.includes(U.admin.id)) && rows.some(([a]) => a === 'user.register') &&
+            rows.some(([a]) => a === 'announce') && !rows.some(([a]) => a === 'mute') ? rows : null;
     }, 5000, 'only the admin\'s actions');
     await admin.fill('#audit-actor', '');
     await admin.click('#audit-form button[type="submit"]');

@@ -561,7 +561,7 @@ function showAnnouncement(a) {
     const head = el('p', 'banner-head');
     const who = el('bdi', null, a.name || 'A moderator');
     head.append(el('strong', null, 'Announcement'), document.createTextNode(' from '), who,
-        document.createTextNode(` · ${a.venue ? 'to everyone in the venue' : 'to this room'} · ${timeOf(a.ts)}`));
+        document.createTextNode(` · to ${a.venue ? 'everyone in the venue' : state.client.rooms.find((r) => r.id === a.room)?.name || a.room} · ${timeOf(a.ts)}`));
     const text = el('p', 'banner-text', a.text);
     text.dir = 'auto';
     const close = el('button', 'banner-close', '×');
