@@ -290,7 +290,9 @@ test('an overflow room draws the hall\'s stage people on its own stage', async (
     await page.click('#tab-people');
     assert.equal(await page.isVisible('#stage-box'), true);
     assert.match(await page.textContent('#stage-title'), /On stage \(Plenary hall\)/);
-    /* walk up onto the plenary stage, at a walking pace */
+    /* the overflow guest walks to the front (for the picture) while the
+     * speaker walks up onto the plenary stage, at a walking pace */
+    await page.evaluate(() => window.__venue.walkTo(1, -3));
     await walkOnStage(speaker);
     await until(() => page.evaluate(() => window.__venue.stage().length === 1), 8000, 'the speaker drawn in the overflow room');
     /* drawn at the hall pose plus the offset between the stages: [0, 0, -3] in the demo venue */
@@ -300,8 +302,6 @@ test('an overflow room draws the hall\'s stage people on its own stage', async (
     }, 5000, 'at the offset place');
     assert.deepEqual(await page.$$eval('#stage-list .pname', (els) => els.map((e) => e.textContent)), ['Stage Speaker']);
     assert.ok(!(await rosterNames(page)).includes('Stage Speaker'), 'not in this room\'s roster');
-    /* closer, for the picture */
-    await page.evaluate(() => window.__venue.walkTo(1, -3));
     await until(() => page.evaluate(() => Math.abs(window.__venue.client.me.p[2] + 3) < 0.5), 10000, 'walked to the front');
     await sleep(500);
     await shot(page, 'overflow-stage');
@@ -379,6 +379,14 @@ test('/admin with the admin token: registrations, search, add (token shown once)
     await admin.click(`#users-table tr[data-id="${sam}"] button:text-is("Revoke")`);
     await until(() => admin.evaluate((id) => document.querySelector(`#users-table tr[data-id="${id}"]`)?.classList.contains('revoked'), sam), 5000, 'revoked');
     assert.match(await admin.textContent(`#users-table tr[data-id="${sam}"]`), /Revoked/);
+    /* someone in the venue right now: their page says so, and stays closed */
+    assert.equal(await bo.evaluate(() => window.__venue.client.state), 'open');
+    await admin.click(`#users-table tr[data-id="${U.bo.id}"] button:text-is("Revoke")`);
+    await until(() => bo.isVisible('#removed'), 5000, 'the notice on Bo\'s page');
+    assert.equal(await bo.textContent('#removed-title'), 'Your invitation is no longer valid');
+    assert.match(await bo.textContent('#removed-text'), /no longer valid \(registration revoked\)\. Ask the organisers for a new link\./);
+    await sleep(1000);
+    assert.equal(await bo.evaluate(() => window.__venue.client.state), 'closed', 'no reconnect after 4001');
 });
 
 test('/admin shows who is in which room now, and the audit log with the mute and the move', async () => {

@@ -246,6 +246,11 @@ function wireClient(client) {
             showRemoved(d.kicked);
             return;
         }
+        /* a working session closed with 4001: the registration was revoked */
+        if (d.state === 'closed' && d.code === 4001 && client.session) {
+            showRemoved(null, 'Your invitation is no longer valid', d.reason);
+            return;
+        }
         if (d.state === 'closed' && d.reason) state.panels.showError(d.reason);
     });
     client.on('me', (d) => onMeChanged(d));
@@ -510,9 +515,10 @@ function onMeChanged(d) {
  * with the moderator's reason. The page stays as it is behind it, inert;
  * the connection is closed and nothing reconnects.
  */
-function showRemoved(k) {
+function showRemoved(k, title = 'You have been removed from the venue', text = removedText(k)) {
     const box = $('removed');
-    $('removed-text').textContent = removedText(k);
+    $('removed-text').textContent = text;
+    $('removed-title').textContent = title;
     if (!box.hidden) return;
     box.hidden = false;
     $('app').inert = true;

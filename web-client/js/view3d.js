@@ -490,7 +490,8 @@ export class View3D {
                 const dx = av.x - cx;
                 const dz = av.z - cz;
                 const d = av === me ? -1 : dx * dx + dz * dz;
-                if (d > TAG_RANGE * TAG_RANGE) continue;
+                /* a relayed stage speaker is who the room looks at: named at any distance */
+                if (d > TAG_RANGE * TAG_RANGE && !av.relay) continue;
                 this.dist[i] = d;
                 this.order[m++] = i;
             }
