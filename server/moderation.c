@@ -60,8 +60,9 @@ static void audit(struct venue *v, const struct session *actor, const char *acti
 static void done(struct act *a)
 {
     const struct proto_msg *m = a->m;
+    /* An announcement's record is its text. */
     audit(a->v, a->actor, proto_mod_action_name(m->u.mod.action), a->tid[0] ? a->tid : NULL,
-          a->room, m->u.mod.reason);
+          a->room, m->u.mod.action == PROTO_MOD_ANNOUNCE ? m->u.mod.text : m->u.mod.reason);
     proto_buf_reset(&a->v->enc);
     if (proto_encode_mod_ok(&a->v->enc, m->u.mod.action, &m->id) == 0)
         venue_send_enc(a->v, a->actor, MOUT_MOD_OK);

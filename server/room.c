@@ -274,8 +274,12 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
 
 void room_send_view(struct venue *v, struct session *s, const struct proto_id *re)
 {
+    struct room *r = s->room;
     if (room_encode_joined(v, s, re) == 0)
         venue_send_enc(v, s, MOUT_JOINED);
+    proto_buf_reset(&v->enc);
+    if (proto_encode_room_state(&v->enc, r->id, r->locked, room_capacity(r)) == 0)
+        venue_send_enc(v, s, MOUT_ROOM);
     if (s->room->stage_of && room_encode_stage(v, s->room) == 0)
         venue_send_enc(v, s, MOUT_STAGE);
 }

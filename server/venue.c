@@ -306,7 +306,7 @@ static void encode_welcome(struct venue *v, struct session *s, const char *resum
         rooms[i].id = v->rooms[i]->id;
         rooms[i].name = v->rooms[i]->scene->name;
         rooms[i].count = (int)v->rooms[i]->n;
-        rooms[i].capacity = v->rooms[i]->scene->capacity;
+        rooms[i].capacity = room_capacity(v->rooms[i]);
     }
     proto_buf_reset(&v->enc);
     proto_encode_welcome(&v->enc, s->id, resume, &u, rooms, v->nrooms, v->cfg.tick_hz, re);
@@ -904,11 +904,11 @@ int venue_render_rooms(const struct venue *v, struct proto_buf *b)
     int rc;
     for (size_t i = 0; i < v->nrooms; i++) {
         const struct room *r = v->rooms[i];
-        json_array_append_new(rooms, json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}", "id", r->id,
+        json_array_append_new(rooms, json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:b}", "id", r->id,
                                                "name", r->scene->name, "description",
                                                r->scene->description ? r->scene->description : "",
-                                               "capacity", r->scene->capacity, "count", (int)r->n,
-                                               "scene", r->scene_url));
+                                               "capacity", room_capacity(r), "count", (int)r->n,
+                                               "scene", r->scene_url, "locked", r->locked));
     }
     doc = json_pack("{s:o}", "rooms", rooms);
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;

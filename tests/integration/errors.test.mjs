@@ -213,6 +213,7 @@ test('bad messages do not disturb the others in the room', async () => {
     const b = await srv.connect();
     await a.enter('lobby', 'A');
     const jb = await b.enter('lobby', 'B');
+    await b.next('room'); // the room's settings, right after joined
     a.sendRaw('{"type":');
     await a.next('error');
     a.send({ type: 'pose', p: [1e6, 0, 0], q: Q });
