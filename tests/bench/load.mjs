@@ -48,6 +48,7 @@ const OPTIONS = {
   'connect-rate': [200, 'connections opened per second, all workers together'],
   'join-timeout': [60, 'seconds allowed for all clients to connect and join'],
   speed: [1.4, 'walking speed in m/s (the server allows 10)'],
+  settle: [0, 'seconds to wait after everyone joined before anyone walks (lets the join traffic drain)'],
   'walk-ramp': [0, 'seconds over which the movers start walking (0: all in the first period)'],
   room: ['arena', 'room to join'],
   bin: ['', 'venued to start (default $VENUED_BIN, else build-bench/server/venued)'],
@@ -99,6 +100,7 @@ function parseArgs(argv) {
   if (!(o.rate > 0 && o.rate <= 60)) throw new Error('--rate: 0 < rate <= 60 (the server\'s default pose limit)');
   if (!(o.duration > 0 && o.duration <= 3600)) throw new Error('--duration: 0 < seconds <= 3600');
   if (!(o.speed > 0 && o.speed < 10)) throw new Error('--speed: below the server\'s 10 m/s');
+  if (!(o.settle >= 0 && o.settle <= 600)) throw new Error('--settle: 0..600 seconds');
   if (!(o['walk-ramp'] >= 0 && o['walk-ramp'] <= o.warmup)) throw new Error('--walk-ramp: 0..warmup seconds');
   if (!(o['probe-interval'] >= 150)) throw new Error('--probe-interval: at least 150 ms (two ticks of 50 ms and some)');
   return o;
@@ -581,7 +583,7 @@ async function runParent(o) {
   const hardDeadline = setTimeout(() => {
     console.error('load.mjs: overall time limit reached, stopping');
     cleanup().finally(() => process.exit(2));
-  }, (o['join-timeout'] + o.warmup + o.duration + 60) * 1000);
+  }, (o['join-timeout'] + o.settle + o.warmup + o.duration + 60) * 1000);
   hardDeadline.unref();
 
   let server = null;
@@ -684,17 +686,19 @@ async function runParent(o) {
   }
   process.stderr.write(`load.mjs: ${N} clients, ${W} workers, venued pid ${pid} on port ${port}: connecting...\n`);
   await readyP;
-  const connectSecs = (now() - tConnect) / 1000;
+  const tReady = now();
+  const connectSecs = (tReady - tConnect) / 1000;
   const joinTimes = ready.flatMap((r) => r?.joined.map(([, ms]) => ms) ?? []);
   const failed = ready.flatMap((r) => r?.failed ?? []);
   const probeList = ready.flatMap((r) => r?.probes ?? []).sort((a, b) => a[0] - b[0]);
   const probeUids = probeList.map(([, uid]) => uid);
   const welcomeHz = ready.find((r) => r?.tickHz)?.tickHz;
   const mJoined = await scrape(port);
-  process.stderr.write(`load.mjs: ${joinTimes.length}/${N} joined in ${connectSecs.toFixed(1)} s; walking ${o.warmup} s, then measuring ${o.duration} s\n`);
+  process.stderr.write(`load.mjs: ${joinTimes.length}/${N} joined in ${connectSecs.toFixed(1)} s; ` +
+    `${o.settle ? `settling ${o.settle} s, ` : ''}walking ${o.warmup} s, then measuring ${o.duration} s\n`);
 
   const tickHz = welcomeHz ?? 20;
-  const walkStart = now() + 200;
+  const walkStart = now() + 200 + o.settle * 1000;
   const winStart = walkStart + o.warmup * 1000;
   const winEnd = winStart + o.duration * 1000;
   const resultP = waitAll('result', results, winEnd - now() + 15000);
@@ -719,7 +723,7 @@ async function runParent(o) {
   await resultP;
   const sEnd = await scrape(port);
   clearInterval(tlTimer);
-  const phase = (at) => { const t = tConnect + at * 1000; return t < walkStart ? 'join' : t < winStart ? 'warm-up' : t < winEnd ? 'measure' : 'end'; };
+  const phase = (at) => { const t = tConnect + at * 1000; return t < tReady ? 'join' : t < walkStart ? 'settle' : t < winStart ? 'warm-up' : t < winEnd ? 'measure' : 'end'; };
   for (const e of timeline) e.phase = phase(e.at);
 
   const wallC = (c1.t - c0.t) / 1000;
@@ -806,7 +810,7 @@ async function runParent(o) {
     label: o.label, when: new Date().toISOString(), machine: cpuInfo(), node: process.version,
     config: {
       clients: N, movers: nMovers, moverFraction: o.movers, rate: o.rate, duration: o.duration, warmup: o.warmup,
-      workers: W, walkRamp: o['walk-ramp'], probes: nProbes, observers: nObs, room: o.room, connectRate: o['connect-rate'], speed: o.speed, tickHz,
+      workers: W, settle: o.settle, walkRamp: o['walk-ramp'], probes: nProbes, observers: nObs, room: o.room, connectRate: o['connect-rate'], speed: o.speed, tickHz,
       server: server ? { bin: server.bin, flags: server.flags } : { port, pid },
     },
     join: { joined: joinTimes.length, failed: failed.length, failures: failed.slice(0, 5), seconds: connectSecs, ms: summary(joinTimes) },
