@@ -74,6 +74,7 @@ void outq_pop(struct outq *q)
     assert(q->count > 0);
     struct frame *f = *slot(q, 0);
     q->bytes -= f->len;
+    q->poses -= f->kind == FRAME_POSES;
     frame_unref(f);
     q->head = (q->head + 1) % q->cap;
     q->count--;
@@ -87,6 +88,7 @@ static size_t remove_where(struct outq *q, bool (*drop)(const struct frame *), s
         struct frame *f = *slot(q, i);
         if (removed < limit && drop(f)) {
             q->bytes -= f->len;
+            q->poses -= f->kind == FRAME_POSES;
             frame_unref(f);
             removed++;
         } else {
@@ -110,7 +112,7 @@ static bool is_any(const struct frame *f)
 
 size_t outq_drop_poses(struct outq *q)
 {
-    return remove_where(q, is_poses, (size_t)-1);
+    return q->poses ? remove_where(q, is_poses, (size_t)-1) : 0;
 }
 
 bool outq_drop_oldest(struct outq *q)
@@ -143,6 +145,7 @@ enum outq_push_result outq_push(struct outq *q, struct frame *f, size_t *dropped
     *slot(q, q->count) = frame_ref(f);
     q->count++;
     q->bytes += f->len;
+    q->poses += f->kind == FRAME_POSES;
     return r;
 }
 
@@ -155,5 +158,6 @@ enum outq_push_result outq_push_front(struct outq *q, struct frame *f, size_t *d
     q->ring[q->head] = frame_ref(f);
     q->count++;
     q->bytes += f->len;
+    q->poses += f->kind == FRAME_POSES;
     return r;
 }

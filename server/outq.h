@@ -57,6 +57,7 @@ struct outq {
     size_t count;
     size_t bytes; /* data bytes queued */
     size_t max_bytes;
+    size_t poses; /* how many of the frames are FRAME_POSES */
 };
 
 enum outq_push_result {
@@ -81,6 +82,11 @@ struct frame *outq_peek(const struct outq *q);
 void outq_pop(struct outq *q);
 /* Drop every queued poses frame; returns how many. */
 size_t outq_drop_poses(struct outq *q);
+/* True while a poses frame waits unsent. */
+static inline bool outq_has_poses(const struct outq *q)
+{
+    return q->poses > 0;
+}
 /* Drop the oldest event frame (a detached session's replay is full). */
 bool outq_drop_oldest(struct outq *q);
 

@@ -6,7 +6,8 @@
  * on the session) and assembles frames from those entries by copying:
  * everyone who did not move shares one frame; a mover gets the same frame
  * without its own entry; a receiver whose last frame was dropped unsent
- * gets a full snapshot instead, so nothing it missed stays wrong. An
+ * gets no new one until it has read it, then a full snapshot, so nothing
+ * it missed stays wrong and a lagging client costs one frame per read. An
  * overflow room's frames also carry the avatars on its hall's stage.
  */
 #include "venue_int.h"
@@ -383,14 +384,16 @@ void room_send(struct venue *v, struct room *r)
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
         struct frame *f = NULL;
-        size_t stale;
 
         if (!s->conn)
             continue;
-        stale = outq_drop_poses(&s->out);
-        if (stale) {
-            v->m.dropped[MDROP_STALE_POSES] += stale;
+        /* It has not read its last poses frame yet: this tick is folded
+         * into the snapshot it gets once it has. Rebuilding a frame every
+         * tick for a client that cannot take them only deepens the lag. */
+        if (outq_has_poses(&s->out)) {
+            v->m.dropped[MDROP_STALE_POSES]++;
             s->resync = true;
+            continue;
         }
         if (s->resync) {
             f = poses_frame(v, r->members, r->n, stage_all, nstage, s);
