@@ -5,9 +5,10 @@
  * Fan-out encodes each avatar that moved once per tick (its entry is kept
  * on the session) and assembles frames from those entries by copying:
  * everyone who did not move shares one frame; a mover gets the same frame
- * without its own entry; a receiver whose last frame was dropped unsent
- * gets no new one until it has read it, then a full snapshot, so nothing
- * it missed stays wrong and a lagging client costs one frame per read. An
+ * without its own entry. A receiver whose last frame is still unsent gets
+ * no new one until it has read it, then one with everyone who moved in the
+ * ticks it skipped: a lagging client gets state as fast as it reads, at
+ * one frame per read. One that lost frames or resumed gets a snapshot. An
  * overflow room's frames also carry the avatars on its hall's stage.
  */
 #include "venue_int.h"
@@ -263,6 +264,7 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
         else
             arrival_pose(v, s, r);
         s->in_portal = scene_portal_at(r->scene, s->p) != NULL;
+        s->seen_tick = v->tick; /* joined carries everyone's pose as of now */
         s->pose_ms = v->now;
         s->moved = false;
         s->store_dirty = true;
@@ -285,10 +287,12 @@ void room_send_view(struct venue *v, struct session *s, const struct proto_id *r
         venue_send_enc(v, s, MOUT_STAGE);
 }
 
-/* A poses frame of the entries of a[0..na) and b[0..nb), never except's.
- * NULL when it would be empty or memory ran out. */
+/* A poses frame of the entries of a[0..na) and b[0..nb) that moved after
+ * tick since (-1: all), never except's. NULL when it would be empty or
+ * memory ran out. */
 static struct frame *poses_frame(const struct venue *v, struct session *const *a, size_t na,
-                                 struct session *const *b, size_t nb, const struct session *except)
+                                 struct session *const *b, size_t nb, const struct session *except,
+                                 long long since)
 {
     struct session *const *lists[2] = {a, b};
     size_t counts[2] = {na, nb};
@@ -299,7 +303,8 @@ static struct frame *poses_frame(const struct venue *v, struct session *const *a
 
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < counts[l]; i++)
-            if (lists[l][i] != except && lists[l][i]->entry_len) {
+            if (lists[l][i] != except && lists[l][i]->entry_len &&
+                lists[l][i]->moved_tick > since) {
                 size += lists[l][i]->entry_len + 1;
                 count++;
             }
@@ -310,7 +315,7 @@ static struct frame *poses_frame(const struct venue *v, struct session *const *a
     for (int l = 0; l < 2; l++) {
         for (size_t i = 0; i < counts[l]; i++) {
             const struct session *s = lists[l][i];
-            if (s == except || !s->entry_len)
+            if (s == except || !s->entry_len || s->moved_tick <= since)
                 continue;
             if (count++)
                 frame_append(f, ",", 1);
@@ -379,7 +384,7 @@ void room_send(struct venue *v, struct room *r)
         }
     }
     if (r->nmov || nextra)
-        shared = poses_frame(v, r->movers, r->nmov, extra, nextra, NULL);
+        shared = poses_frame(v, r->movers, r->nmov, extra, nextra, NULL, -1);
 
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
@@ -387,21 +392,23 @@ void room_send(struct venue *v, struct room *r)
 
         if (!s->conn)
             continue;
-        /* It has not read its last poses frame yet: this tick is folded
-         * into the snapshot it gets once it has. Rebuilding a frame every
-         * tick for a client that cannot take them only deepens the lag. */
+        /* It has not read its last poses frame yet: this tick waits for
+         * the next frame it can take. Rebuilding a frame every tick for a
+         * client that cannot take them only deepens the lag. */
         if (outq_has_poses(&s->out)) {
             v->m.dropped[MDROP_STALE_POSES]++;
-            s->resync = true;
             continue;
         }
-        if (s->resync) {
-            f = poses_frame(v, r->members, r->n, stage_all, nstage, s);
+        if (s->resync) { /* it lost frames, or resumed: everyone */
+            f = poses_frame(v, r->members, r->n, stage_all, nstage, s, -1);
             s->resync = false;
+        } else if (s->seen_tick < v->tick - 1) { /* it skipped ticks: all who moved since */
+            f = poses_frame(v, r->members, r->n, stage_all, nstage, s, s->seen_tick);
         } else if (shared) {
-            f = s->moved_tick == v->tick ? poses_frame(v, r->movers, r->nmov, extra, nextra, s)
+            f = s->moved_tick == v->tick ? poses_frame(v, r->movers, r->nmov, extra, nextra, s, -1)
                                          : frame_ref(shared);
         }
+        s->seen_tick = v->tick;
         if (f) {
             venue_enqueue(v, s, f, MOUT_POSES);
             frame_unref(f);

@@ -58,6 +58,7 @@ struct session {
     long long detached_ms;
     long long progress_ms; /* last time its queue moved or was empty */
     bool resync;           /* next poses frame: everyone, not just movers */
+    long long seen_tick;   /* the last tick whose poses it has been given */
     struct outq out;       /* frames waiting to be written; owned */
 
     struct bucket rate[MRATE_COUNT];
