@@ -1,8 +1,8 @@
 /*
- * config.h - venued's options: defaults, command-line flags and the
- * environment. Every option is a flag and an environment variable; a flag
- * wins over the variable, the variable over the default. Values are checked
- * and a bad one is refused with a message naming the option.
+ * config.h - venued's settings: one struct that every layer reads, and its
+ * embedded defaults. Who sets them from flags and the environment is the
+ * application's business (app/options.h); the core and the transport only
+ * read a copy.
  */
 #ifndef VENUE_CONFIG_H
 #define VENUE_CONFIG_H
@@ -36,11 +36,5 @@ struct venue_config {
 
 /* The embedded defaults. */
 void config_defaults(struct venue_config *c);
-
-/*
- * Apply the environment, then argv. Returns 0, 1 when --help was asked
- * (the help is written to stdout), or -1 with a reason in err.
- */
-int config_parse(struct venue_config *c, int argc, char **argv, char *err, size_t errlen);
 
 #endif

@@ -42,10 +42,6 @@ struct reg_user {
 
 struct registry;
 
-/* The wall clock in ms since the epoch: what every *_ms here is measured
- * in (not the core's monotonic clock). */
-long long registry_wall_ms(void);
-
 /*
  * Check a name-like text before it is stored: valid UTF-8, min_cp..max_cp
  * code points, not only spaces, and no control characters (C0, DEL, C1,

@@ -8,12 +8,17 @@
  * the same or a higher role. Bans, mutes, locks and capacities go to the
  * registry first, so they survive a restart. Every action done is audited.
  */
-#include "venue_int.h"
+#include "moderation.h"
 
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "array.h"
+#include "room.h"
+#include "session.h"
+#include "venue_int.h"
 
 /* One action being handled. */
 struct act {
@@ -37,7 +42,7 @@ __attribute__((format(printf, 3, 4))) static void refuse(struct act *a, const ch
     /* va_start is just above: the analyzer's complaint here is a false one. */
     vsnprintf(msg, sizeof(msg), fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
     va_end(ap);
-    venue_send_error(a->v, a->actor, code, msg, &a->m->id);
+    session_send_error(a->v, a->actor, code, msg, &a->m->id);
 }
 
 static void audit(struct venue *v, const struct session *actor, const char *action,
@@ -65,7 +70,7 @@ static void done(struct act *a)
           a->room, m->u.mod.action == PROTO_MOD_ANNOUNCE ? m->u.mod.text : m->u.mod.reason);
     proto_buf_reset(&a->v->enc);
     if (proto_encode_mod_ok(&a->v->enc, m->u.mod.action, &m->id) == 0)
-        venue_send_enc(a->v, a->actor, MOUT_MOD_OK);
+        session_send_enc(a->v, a->actor, MOUT_MOD_OK);
 }
 
 /* The room the action applies to: the one named, or the actor's. */
@@ -120,7 +125,7 @@ static bool resolve_target(struct act *a, const char *id)
 {
     struct reg_user u;
 
-    a->ts = venue_find_user(a->v, id);
+    a->ts = session_find_user(a->v, id);
     if (a->ts) {
         snprintf(a->tid, sizeof(a->tid), "%s", a->ts->user_id);
         snprintf(a->tname, sizeof(a->tname), "%s", a->ts->name);
@@ -168,7 +173,7 @@ static void remove_from_venue(struct venue *v, struct session *t, const char *re
     if (proto_encode_kicked(&v->enc, reason, NULL) == 0)
         f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len);
     v->m.out_by_type[MOUT_KICKED] += f != NULL;
-    venue_close_session(v, t, VENUE_CLOSE_REMOVED, "removed by a moderator", f);
+    session_close(v, t, VENUE_CLOSE_REMOVED, "removed by a moderator", f);
     frame_unref(f);
     t->dead = true;
 }
@@ -204,7 +209,7 @@ static void do_ban(struct act *a, bool ban)
         room_exit(a->v, t);
         proto_buf_reset(&a->v->enc);
         if (proto_encode_kicked(&a->v->enc, m->u.mod.reason, a->room->id) == 0)
-            venue_send_enc(a->v, t, MOUT_KICKED);
+            session_send_enc(a->v, t, MOUT_KICKED);
     }
     done(a);
 }
@@ -310,10 +315,10 @@ static void do_announce(struct act *a)
     if (a->venue_wide) {
         for (size_t i = 0; i < v->nsessions; i++)
             if (v->sessions[i]->hello && !v->sessions[i]->dead)
-                venue_enqueue(v, v->sessions[i], f, MOUT_ANNOUNCE);
+                session_enqueue(v, v->sessions[i], f, MOUT_ANNOUNCE);
     } else {
         for (size_t i = 0; i < a->room->n; i++)
-            venue_enqueue(v, a->room->members[i], f, MOUT_ANNOUNCE);
+            session_enqueue(v, a->room->members[i], f, MOUT_ANNOUNCE);
     }
     frame_unref(f);
     done(a);
@@ -380,7 +385,7 @@ static void do_breakout(struct act *a)
     const struct proto_msg *m = a->m;
     struct room *from = a->room, *to[PROTO_MOD_ROOMS_MAX];
     struct session **who;
-    size_t n = 0, nrooms = m->u.mod.nrooms;
+    size_t n = 0, nrooms = m->u.mod.nrooms, most;
     int share[PROTO_MOD_ROOMS_MAX] = {0};
     struct breakout *b;
 
@@ -402,25 +407,30 @@ static void do_breakout(struct act *a)
                 return;
             }
     }
-    if (venue_grow((void **)&v->stage_scratch, &v->stage_scratch_cap, from->n + 1,
-                   sizeof(*v->stage_scratch)) < 0)
+    /* Sized by what is written: each named target, or each member. */
+    most = m->u.mod.ntargets ? m->u.mod.ntargets : from->n;
+    if (array_grow((void **)&v->picked, &v->picked_cap, most, sizeof(*v->picked)) < 0) {
+        refuse(a, "bad_request", "mod: out of memory");
         return;
-    who = v->stage_scratch;
+    }
+    who = v->picked;
     if (m->u.mod.ntargets) {
         for (size_t i = 0; i < m->u.mod.ntargets; i++) {
-            struct session *t = venue_find_user(v, m->u.mod.targets[i]);
+            struct session *t = session_find_user(v, m->u.mod.targets[i]);
             if (!t || t->room != from || t->role >= a->actor->role) {
                 refuse(a, t && t->room == from ? "forbidden" : "not_found",
                        "mod.targets[%zu]: \"%s\" %s", i, m->u.mod.targets[i],
                        t && t->room == from ? "outranks you" : "is not in this room");
                 return;
             }
+            assert(n < most);
             who[n++] = t;
         }
     } else {
         for (size_t i = 0; i < from->n; i++)
             if (from->members[i]->role < a->actor->role)
                 who[n++] = from->members[i];
+        assert(n <= most);
     }
     if (n == 0) {
         refuse(a, "bad_request", "mod.targets: nobody to send");
@@ -435,7 +445,7 @@ static void do_breakout(struct act *a)
                    share[i]);
             return;
         }
-    if (venue_grow((void **)&v->breakouts, &v->breakouts_cap, v->nbreakouts + 1,
+    if (array_grow((void **)&v->breakouts, &v->breakouts_cap, v->nbreakouts + 1,
                    sizeof(*v->breakouts)) < 0)
         return;
     b = &v->breakouts[v->nbreakouts++];
@@ -450,7 +460,7 @@ static void do_breakout(struct act *a)
         proto_buf_reset(&v->enc);
         if (proto_encode_breakout(&v->enc, dest->id, from->id,
                                   venue_wall(v) + m->u.mod.minutes * 60000LL) == 0)
-            venue_send_enc(v, t, MOUT_BREAKOUT);
+            session_send_enc(v, t, MOUT_BREAKOUT);
         room_enter(v, t, dest, NULL, ROOM_ENTER_MOVED, NULL);
         t->breakout_from = from;
     }

@@ -1,7 +1,7 @@
 /*
  * server.h - the process around the core: one libwebsockets context, the
- * venue, its scenes and store. Only main.c, ws_adapter.c and http_api.c
- * see this; the core never includes libwebsockets.
+ * venue, its scenes, store and registry. The transport (net/) and main.c
+ * see this; no other layer includes libwebsockets (a test checks).
  */
 #ifndef VENUE_SERVER_H
 #define VENUE_SERVER_H
@@ -10,6 +10,8 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "admin_api.h"
+#include "clock.h"
 #include "config.h"
 #include "scene.h"
 #include "store.h"
@@ -24,15 +26,13 @@ struct server {
     struct scene_set scenes;   /* owned; the venue borrows it */
     struct store *store;       /* owned */
     struct registry *registry; /* owned; on the store's database */
+    struct admin_env admin;    /* the admin API's view of the above */
     char assets_dir[PATH_MAX]; /* real path of the scene assets folder */
     char web_dir[PATH_MAX];    /* real path of the web client's folder */
     lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;
 };
-
-/* Monotonic milliseconds: the core's clock. */
-long long server_now_ms(void);
 
 /* The WebSocket protocol (venue.v1) and the HTTP routes. */
 extern const struct lws_protocols ws_adapter_protocol;

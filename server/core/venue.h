@@ -9,19 +9,22 @@
  * do through struct venue_io. Time comes in as now_ms on every call, so
  * tests drive the clock.
  *
- * The venue owns its rooms and sessions. The scene set and the store are
- * borrowed and must outlive it (venue_set_scenes hands over a new set).
+ * The venue owns its rooms and sessions. The scene set, the store and the
+ * registry are borrowed and must outlive it; after venue_set_scenes
+ * succeeds the venue borrows the new set instead and the old one may go.
  */
 #ifndef VENUE_VENUE_H
 #define VENUE_VENUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "metrics.h"
 #include "outq.h"
 #include "proto.h"
+#include "registry.h"
 
 struct venue;
 struct session;
@@ -90,10 +93,11 @@ struct frame *venue_peek(struct session *s);
 void venue_sent(struct venue *v, struct session *s, long long now_ms);
 
 /*
- * Replace the scenes (SIGHUP). Rooms whose scene changed tell their
- * members with a `scene` message. Rooms are matched by id; a room that
- * lost its scene keeps running until empty is not supported: the new set
- * must define every current room, or the call fails and nothing changes.
+ * Replace the scenes (SIGHUP). Rooms are matched by id; a room whose scene
+ * changed tells its members with a `scene` message, and a scene with a new
+ * id opens a new room. Rooms cannot be removed while running: the new set
+ * must define every current room. All or nothing: -1 with a reason in err
+ * leaves the venue as it was, still on the old set.
  */
 int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err, size_t errlen);
 
@@ -106,16 +110,37 @@ void venue_shutdown(struct venue *v, long long now_ms);
 /* A user was revoked or deleted: close its sessions (4001) and forget them. */
 void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms);
 
-/* GET /api/admin/presence body: every room with who is in it now
- * ({"rooms":[{"id","name","users":[{"id","name","role","status","hand","connected"}]}],
- *   "lobbyless":[...users in no room...]}). */
-int venue_render_presence(const struct venue *v, struct proto_buf *b);
-
-/* GET /api/venue body. */
-int venue_render_rooms(const struct venue *v, struct proto_buf *b);
-/* GET /metrics body. */
-int venue_render_metrics(const struct venue *v, struct proto_buf *b);
 /* Count connections opened/closed by the transport. */
 struct metrics *venue_metrics(struct venue *v);
+
+/* ---- What the venue shows of itself, read-only, for reports ---- */
+
+/* One room as reports show it; borrowed pointers, valid until the next
+ * venue_* call that is not a read. */
+struct venue_room_view {
+    const char *id;
+    const char *name;
+    const char *description; /* "" when the scene has none */
+    const char *scene_url;
+    int capacity; /* in force: a moderator's, else the scene's */
+    int count;    /* sessions in it, detached ones included */
+    bool locked;
+    uint64_t fanout_bytes;
+};
+
+/* One person as reports show them. */
+struct venue_person_view {
+    struct proto_user user; /* borrowed pointers into the session */
+    bool connected;         /* false while detached, waiting for a resume */
+};
+
+size_t venue_room_count(const struct venue *v);
+/* Room i (0 .. venue_room_count - 1), in scene order. */
+void venue_room_get(const struct venue *v, size_t i, struct venue_room_view *out);
+/* Everyone in room i, in join order; room SIZE_MAX: everyone who said
+ * hello and is in no room. fn is called once per person. */
+void venue_room_people(const struct venue *v, size_t room,
+                       void (*fn)(void *arg, const struct venue_person_view *p), void *arg);
+const struct metrics *venue_metrics_get(const struct venue *v);
 
 #endif

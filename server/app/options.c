@@ -1,11 +1,11 @@
 /*
- * config.c - options from defaults, environment and command line.
+ * options.c - venued's settings from the environment and the command line.
  *
  * One table describes every option once: its flag, its variable, where it
  * lands in struct venue_config, its range and its help text. Parsing the
  * environment, the flags and printing --help all walk that table.
  */
-#include "config.h"
+#include "options.h"
 
 #include <errno.h>
 #include <math.h>
@@ -68,32 +68,6 @@ static const struct opt opts[] = {
     {"public-url", "VENUE_PUBLIC_URL", OPT_STR, FIELD(public_url), 0, 0,
      "base URL of join links, e.g. https://venue.example.org (empty: http://localhost:PORT)"},
 };
-
-void config_defaults(struct venue_config *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->port = 8080;
-    strcpy(c->bind, "127.0.0.1");
-    strcpy(c->data_dir, "data");
-    strcpy(c->scenes_dir, "scenes/demo");
-    strcpy(c->web_dir, "web-client");
-    c->tick_hz = 20;
-    c->max_message = 65536;
-    c->pose_rate = 60;
-    c->chat_rate = 5;
-    c->other_rate = 120;
-    c->resume_grace_s = 15;
-    c->idle_timeout_s = 20;
-    c->hello_timeout_s = 10;
-    c->queue_max = 1048576;
-    c->queue_frames = 1024;
-    c->stall_s = 10;
-    c->max_speed = 10.0;
-    c->flush_ms = 1000;
-    strcpy(c->registration, "open");
-    c->retention_days = 30;
-    c->audit_retention_days = 365;
-}
 
 static int set_value(struct venue_config *c, const struct opt *o, const char *val, const char *from,
                      char *err, size_t errlen)
@@ -176,7 +150,7 @@ static const struct opt *find_flag(const char *name, size_t len)
     return NULL;
 }
 
-int config_parse(struct venue_config *c, int argc, char **argv, char *err, size_t errlen)
+int options_parse(struct venue_config *c, int argc, char **argv, char *err, size_t errlen)
 {
     char from[64];
 

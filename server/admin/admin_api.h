@@ -3,9 +3,9 @@
  * users, CSV imports, the audit log and who is where right now, for the
  * holders of an admin token (Authorization: Bearer TOKEN).
  *
- * No libwebsockets calls in here: http_api.c parses the request (method,
- * path, query, body) and writes the reply; this module decides what the
- * reply is. Every reply body is JSON; errors are
+ * No transport in here: the HTTP layer (net/http_api.c) parses the request
+ * (method, path, query, body) and writes the reply; this module decides
+ * what the reply is, so it is unit-tested without a socket. Every reply body is JSON; errors are
  * {"error":{"code","message"[,"field"][,"line"]}}.
  */
 #ifndef VENUE_ADMIN_API_H
@@ -14,10 +14,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "proto.h"
 #include "registry.h"
+#include "venue.h"
 
-struct server;
+/* What the admin API works on; all borrowed. */
+struct admin_env {
+    struct registry *reg;
+    struct venue *venue;
+    const struct venue_config *cfg;
+};
 
 enum http_method {
     HTTP_GET,
@@ -59,7 +66,7 @@ bool admin_api_owns(const char *path);
  * revoked token; 403 valid but not an admin; 500) with the error in out
  * and rep set.
  */
-unsigned admin_api_auth(struct server *srv, const char *authorization, struct reg_user *caller,
+unsigned admin_api_auth(const struct admin_env *env, const char *authorization, struct reg_user *caller,
                         struct proto_buf *out, struct admin_reply *rep);
 
 /* The largest body (method, path) takes; 0 when it takes none. */
@@ -67,7 +74,7 @@ size_t admin_api_body_max(enum http_method m, const char *path);
 
 /* Answer an authenticated request: the JSON body into out (reset first),
  * the status and headers into rep. */
-void admin_api_handle(struct server *srv, const struct admin_request *rq, struct proto_buf *out,
+void admin_api_handle(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
                       struct admin_reply *rep);
 
 /* Write {"error":{"code","message"[,"field"][,"line"]}} to out (reset

@@ -11,12 +11,16 @@
  * one frame per read. One that lost frames or resumed gets a snapshot. An
  * overflow room's frames also carry the avatars on its hall's stage.
  */
-#include "venue_int.h"
+#include "room.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "array.h"
+#include "session.h"
+#include "venue_int.h"
 
 struct room *room_new(const struct scene *scene)
 {
@@ -34,6 +38,7 @@ void room_free(struct room *r)
     if (r) {
         free(r->members);
         free(r->movers);
+        free(r->stage_scratch);
         free(r);
     }
 }
@@ -80,7 +85,7 @@ void room_link_stages(struct venue *v)
 
 int room_add_member(struct room *r, struct session *s)
 {
-    if (venue_grow((void **)&r->members, &r->cap, r->n + 1, sizeof(*r->members)) < 0)
+    if (array_grow((void **)&r->members, &r->cap, r->n + 1, sizeof(*r->members)) < 0)
         return -1;
     s->room = r;
     s->slot = r->n;
@@ -108,14 +113,14 @@ void room_broadcast_enc(struct venue *v, struct room *r, const struct session *e
         return;
     for (size_t i = 0; i < r->n; i++)
         if (r->members[i] != except)
-            venue_enqueue(v, r->members[i], f, type);
+            session_enqueue(v, r->members[i], f, type);
     frame_unref(f);
 }
 
 static void presence(struct venue *v, struct session *s, const char *event,
                      const struct session *except)
 {
-    struct proto_user u = venue_user_view(s);
+    struct proto_user u = session_user_view(s);
     proto_buf_reset(&v->enc);
     if (proto_encode_presence(&v->enc, s->room->id, event, &u) == 0)
         room_broadcast_enc(v, s->room, except, MOUT_PRESENCE);
@@ -141,10 +146,10 @@ void room_state_changed(struct venue *v, struct room *r)
 /* The roster of list[0..n) into v->users. */
 static int users_of(struct venue *v, struct session *const *list, size_t n)
 {
-    if (venue_grow((void **)&v->users, &v->users_cap, n ? n : 1, sizeof(*v->users)) < 0)
+    if (array_grow((void **)&v->users, &v->users_cap, n ? n : 1, sizeof(*v->users)) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        v->users[i] = venue_user_view(list[i]);
+        v->users[i] = session_user_view(list[i]);
     return 0;
 }
 
@@ -162,11 +167,11 @@ int room_encode_stage(struct venue *v, struct room *r)
     struct room *hall = r->stage_of;
     size_t n = 0;
     assert(hall);
-    if (venue_grow((void **)&v->users, &v->users_cap, hall->n ? hall->n : 1, sizeof(*v->users)) < 0)
+    if (array_grow((void **)&v->users, &v->users_cap, hall->n ? hall->n : 1, sizeof(*v->users)) < 0)
         return -1;
     for (size_t i = 0; i < hall->n; i++)
         if (hall->members[i]->on_stage)
-            v->users[n++] = venue_user_view(hall->members[i]);
+            v->users[n++] = session_user_view(hall->members[i]);
     proto_buf_reset(&v->enc);
     return proto_encode_stage(&v->enc, hall->id, v->users, n);
 }
@@ -221,17 +226,17 @@ static bool refused(struct venue *v, struct session *s, struct room *r, enum roo
 
     if (how == ROOM_ENTER_SELF) {
         if (s->role == ROLE_GUEST && !r->scene->guests_enter) {
-            venue_send_error(v, s, "forbidden", "join: this room is for registered participants",
+            session_send_error(v, s, "forbidden", "join: this room is for registered participants",
                              re);
             return true;
         }
         if (v->reg && registry_sanction_check(v->reg, SANCTION_BAN, s->user_id, r->id,
                                               venue_wall(v), &until) == 1) {
-            venue_send_error(v, s, "forbidden", "join: you are banned from this room", re);
+            session_send_error(v, s, "forbidden", "join: you are banned from this room", re);
             return true;
         }
         if (r->locked && s->role < ROLE_MODERATOR) {
-            venue_send_error(v, s, "forbidden", "join: the room is locked", re);
+            session_send_error(v, s, "forbidden", "join: the room is locked", re);
             return true;
         }
     }
@@ -242,7 +247,7 @@ static bool refused(struct venue *v, struct session *s, struct room *r, enum roo
                  over ? "; its overflow room is " : "", over ? over : "");
         proto_buf_reset(&v->enc);
         if (proto_encode_error_overflow(&v->enc, "room_full", msg, over, re) == 0)
-            venue_send_enc(v, s, MOUT_ERROR);
+            session_send_enc(v, s, MOUT_ERROR);
         return true;
     }
     return false;
@@ -256,7 +261,7 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
             return -1;
         room_exit(v, s);
         if (room_add_member(r, s) < 0) {
-            venue_send_error(v, s, "bad_request", "join: out of memory", re);
+            session_send_error(v, s, "bad_request", "join: out of memory", re);
             return -1;
         }
         if (via)
@@ -279,12 +284,12 @@ void room_send_view(struct venue *v, struct session *s, const struct proto_id *r
 {
     struct room *r = s->room;
     if (room_encode_joined(v, s, re) == 0)
-        venue_send_enc(v, s, MOUT_JOINED);
+        session_send_enc(v, s, MOUT_JOINED);
     proto_buf_reset(&v->enc);
     if (proto_encode_room_state(&v->enc, r->id, r->locked, room_capacity(r)) == 0)
-        venue_send_enc(v, s, MOUT_ROOM);
+        session_send_enc(v, s, MOUT_ROOM);
     if (s->room->stage_of && room_encode_stage(v, s->room) == 0)
-        venue_send_enc(v, s, MOUT_STAGE);
+        session_send_enc(v, s, MOUT_STAGE);
 }
 
 /* A poses frame of the entries of a[0..na) and b[0..nb) that moved after
@@ -329,7 +334,7 @@ static struct frame *poses_frame(const struct venue *v, struct session *const *a
 void room_collect(struct venue *v, struct room *r)
 {
     r->nmov = 0;
-    if (r->n == 0 || venue_grow((void **)&r->movers, &r->movers_cap, r->n, sizeof(*r->movers)) < 0)
+    if (r->n == 0 || array_grow((void **)&r->movers, &r->movers_cap, r->n, sizeof(*r->movers)) < 0)
         return;
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
@@ -364,7 +369,7 @@ static size_t stage_movers(const struct room *hall, struct session **out)
 void room_send(struct venue *v, struct room *r)
 {
     struct room *hall = r->stage_of;
-    struct session **extra = NULL, **stage_all = NULL; /* v->stage_scratch, reused */
+    struct session **extra = NULL, **stage_all = NULL; /* r->stage_scratch */
     size_t nextra = 0, nstage = 0;
     struct frame *shared = NULL;
 
@@ -373,14 +378,15 @@ void room_send(struct venue *v, struct room *r)
     if (r->n == 0)
         return;
     if (hall && hall->n) {
-        if (venue_grow((void **)&v->stage_scratch, &v->stage_scratch_cap, hall->n * 2,
-                       sizeof(*v->stage_scratch)) == 0) {
-            extra = v->stage_scratch;
+        if (array_grow((void **)&r->stage_scratch, &r->stage_scratch_cap, hall->n * 2,
+                       sizeof(*r->stage_scratch)) == 0) {
+            extra = r->stage_scratch;
             stage_all = extra + hall->n;
             nextra = stage_movers(hall, extra);
             for (size_t i = 0; i < hall->n; i++)
                 if (hall->members[i]->on_stage)
                     stage_all[nstage++] = hall->members[i];
+            assert(nextra <= hall->n && nstage <= hall->n);
         }
     }
     if (r->nmov || nextra)
@@ -410,7 +416,7 @@ void room_send(struct venue *v, struct room *r)
         }
         s->seen_tick = v->tick;
         if (f) {
-            venue_enqueue(v, s, f, MOUT_POSES);
+            session_enqueue(v, s, f, MOUT_POSES);
             frame_unref(f);
         }
     }

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server.h"
+#include "clock.h"
+#include "report.h"
 #include "user_csv.h"
 
 #define DAY_MS 86400000LL
@@ -98,16 +99,16 @@ static void reply_json(struct proto_buf *out, struct admin_reply *rep, unsigned 
         reply_error(out, rep, 500, "internal", "out of memory", NULL);
 }
 
-static void reply_store_error(struct server *srv, struct proto_buf *out, struct admin_reply *rep)
+static void reply_store_error(const struct admin_env *env, struct proto_buf *out, struct admin_reply *rep)
 {
     /* The detail is for the operator's log, not for the client. */
-    fprintf(stderr, "venued: registry: %s\n", registry_error(srv->registry));
+    fprintf(stderr, "venued: registry: %s\n", registry_error(env->reg));
     reply_error(out, rep, 500, "internal", "the database failed; see the server log", NULL);
 }
 
 /* ---- Authentication --------------------------------------------------- */
 
-unsigned admin_api_auth(struct server *srv, const char *authorization, struct reg_user *caller,
+unsigned admin_api_auth(const struct admin_env *env, const char *authorization, struct reg_user *caller,
                         struct proto_buf *out, struct admin_reply *rep)
 {
     const char *t = authorization;
@@ -135,10 +136,10 @@ unsigned admin_api_auth(struct server *srv, const char *authorization, struct re
     }
     memcpy(token, t, n);
     token[n] = '\0';
-    rc = registry_token_check(srv->registry, token, registry_wall_ms(), caller);
+    rc = registry_token_check(env->reg, token, clock_wall_ms(), caller);
     memset(token, 0, sizeof(token));
     if (rc < 0) {
-        reply_store_error(srv, out, rep);
+        reply_store_error(env, out, rep);
         return rep->status;
     }
     if (rc == 0) {
@@ -219,19 +220,19 @@ static int arg_text(const struct admin_request *rq, const char *name, size_t max
     return 0;
 }
 
-static void audit(struct server *srv, const struct reg_user *actor, const char *action,
+static void audit(const struct admin_env *env, const struct reg_user *actor, const char *action,
                   const char *target, const char *reason)
 {
     struct reg_audit a = {
-        .ts_ms = registry_wall_ms(),
+        .ts_ms = clock_wall_ms(),
         .actor_id = actor->id,
         .actor_name = actor->name,
         .action = action,
         .target_id = target,
         .reason = reason,
     };
-    if (registry_audit_add(srv->registry, &a) < 0)
-        fprintf(stderr, "venued: audit: %s\n", registry_error(srv->registry));
+    if (registry_audit_add(env->reg, &a) < 0)
+        fprintf(stderr, "venued: audit: %s\n", registry_error(env->reg));
 }
 
 /* ---- Users ------------------------------------------------------------ */
@@ -244,11 +245,11 @@ static json_t *user_json(const struct reg_user *u)
 }
 
 /* The same object `venued user add` prints. */
-static json_t *registered_json(const struct server *srv, const char *id, const char *name,
+static json_t *registered_json(const struct admin_env *env, const char *id, const char *name,
                                const char *org, enum role role, const char *token)
 {
     char link[512];
-    user_csv_link(link, sizeof(link), srv->cfg.public_url, token);
+    user_csv_link(link, sizeof(link), env->cfg->public_url, token);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "name", name, "org", org, "role",
                      role_name(role), "token", token, "link", link);
 }
@@ -265,7 +266,7 @@ static void list_one(void *arg, const struct reg_user *u)
         c->oom = true;
 }
 
-static void users_list(struct server *srv, const struct admin_request *rq, struct proto_buf *out,
+static void users_list(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
                        struct admin_reply *rep)
 {
     struct list_ctx c = {.arr = json_array()};
@@ -277,9 +278,9 @@ static void users_list(struct server *srv, const struct admin_request *rq, struc
         json_decref(c.arr);
         return;
     }
-    if (registry_user_list(srv->registry, q, (size_t)limit, list_one, &c) < 0) {
+    if (registry_user_list(env->reg, q, (size_t)limit, list_one, &c) < 0) {
         json_decref(c.arr);
-        reply_store_error(srv, out, rep);
+        reply_store_error(env, out, rep);
         return;
     }
     if (c.oom) {
@@ -383,13 +384,13 @@ static int parse_new_user(const struct admin_request *rq, json_t **doc, const ch
     return 0;
 }
 
-static void users_add(struct server *srv, const struct admin_request *rq, struct proto_buf *out,
+static void users_add(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
                       struct admin_reply *rep)
 {
     json_t *doc = NULL;
     const char *name, *org;
     enum role role;
-    long long days, now = registry_wall_ms();
+    long long days, now = clock_wall_ms();
     struct reg_user u;
     char token[REG_TOKEN_LEN + 1], err[320];
 
@@ -397,7 +398,7 @@ static void users_add(struct server *srv, const struct admin_request *rq, struct
         json_decref(doc);
         return;
     }
-    if (registry_user_add(srv->registry, name, org, role, days ? now + days * DAY_MS : 0, now, &u,
+    if (registry_user_add(env->reg, name, org, role, days ? now + days * DAY_MS : 0, now, &u,
                           token, err, sizeof(err)) < 0) {
         json_decref(doc);
         /* Input was checked above: what is left is the database. */
@@ -406,17 +407,17 @@ static void users_add(struct server *srv, const struct admin_request *rq, struct
         return;
     }
     json_decref(doc);
-    audit(srv, rq->caller, "user.register", u.id, NULL);
-    reply_json(out, rep, 201, registered_json(srv, u.id, u.name, u.org, u.role, token));
+    audit(env, rq->caller, "user.register", u.id, NULL);
+    reply_json(out, rep, 201, registered_json(env, u.id, u.name, u.org, u.role, token));
     memset(token, 0, sizeof(token));
 }
 
-static void users_import(struct server *srv, const struct admin_request *rq, struct proto_buf *out,
+static void users_import(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
                          struct admin_reply *rep)
 {
     struct user_csv csv;
     struct user_csv_result *res;
-    long long days, now = registry_wall_ms();
+    long long days, now = clock_wall_ms();
     char err[768], reason[64];
     json_t *arr;
 
@@ -445,18 +446,18 @@ static void users_import(struct server *srv, const struct admin_request *rq, str
         reply_error(out, rep, 500, "internal", "out of memory", NULL);
         return;
     }
-    if (user_csv_register(srv->registry, &csv, days ? now + days * DAY_MS : 0, now, res, NULL, NULL,
+    if (user_csv_register(env->reg, &csv, days ? now + days * DAY_MS : 0, now, res, NULL, NULL,
                           err, sizeof(err)) < 0) {
         fprintf(stderr, "venued: import: %s\n", err);
         reply_error(out, rep, 500, "internal", "the database failed; nothing was registered", NULL);
         goto done;
     }
     snprintf(reason, sizeof(reason), "%zu users", csv.n);
-    audit(srv, rq->caller, "user.import", NULL, reason);
+    audit(env, rq->caller, "user.import", NULL, reason);
     arr = json_array();
     for (size_t i = 0; arr && i < csv.n; i++) {
         const struct user_csv_row *row = &csv.rows[i];
-        if (json_array_append_new(arr, registered_json(srv, res[i].id, row->name, row->org,
+        if (json_array_append_new(arr, registered_json(env, res[i].id, row->name, row->org,
                                                        row->role, res[i].token)) < 0) {
             json_decref(arr);
             arr = NULL;
@@ -470,20 +471,20 @@ done:
     user_csv_free(&csv);
 }
 
-static void user_get(struct server *srv, const char *id, struct proto_buf *out,
+static void user_get(const struct admin_env *env, const char *id, struct proto_buf *out,
                      struct admin_reply *rep)
 {
     struct reg_user u;
-    int rc = strlen(id) < REG_ID_MAX ? registry_user_get(srv->registry, id, &u) : 0;
+    int rc = strlen(id) < REG_ID_MAX ? registry_user_get(env->reg, id, &u) : 0;
     if (rc < 0)
-        reply_store_error(srv, out, rep);
+        reply_store_error(env, out, rep);
     else if (rc == 0)
         reply_error(out, rep, 404, "not_found", "no such user", "id");
     else
         reply_json(out, rep, 200, user_json(&u));
 }
 
-static void user_revoke(struct server *srv, const struct admin_request *rq, const char *id,
+static void user_revoke(const struct admin_env *env, const struct admin_request *rq, const char *id,
                         struct proto_buf *out, struct admin_reply *rep)
 {
     int rc;
@@ -494,17 +495,17 @@ static void user_revoke(struct server *srv, const struct admin_request *rq, cons
                     "you cannot revoke yourself (another admin or `venued user revoke` can)", "id");
         return;
     }
-    rc = strlen(id) < REG_ID_MAX ? registry_user_revoke(srv->registry, id) : 0;
+    rc = strlen(id) < REG_ID_MAX ? registry_user_revoke(env->reg, id) : 0;
     if (rc < 0) {
-        reply_store_error(srv, out, rep);
+        reply_store_error(env, out, rep);
         return;
     }
     if (rc == 0) {
         reply_error(out, rep, 404, "not_found", "no such user", "id");
         return;
     }
-    venue_user_revoked(srv->venue, id, server_now_ms());
-    audit(srv, rq->caller, "user.revoke", id, NULL);
+    venue_user_revoked(env->venue, id, clock_mono_ms());
+    audit(env, rq->caller, "user.revoke", id, NULL);
     reply_json(out, rep, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -527,7 +528,7 @@ static void audit_one(void *arg, const struct reg_audit *a)
         c->oom = true;
 }
 
-static void audit_list(struct server *srv, const struct admin_request *rq, struct proto_buf *out,
+static void audit_list(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
                        struct admin_reply *rep)
 {
     struct list_ctx c = {.arr = json_array()};
@@ -541,9 +542,9 @@ static void audit_list(struct server *srv, const struct admin_request *rq, struc
         json_decref(c.arr);
         return;
     }
-    if (registry_audit_list(srv->registry, room, actor, since, (size_t)limit, audit_one, &c) < 0) {
+    if (registry_audit_list(env->reg, room, actor, since, (size_t)limit, audit_one, &c) < 0) {
         json_decref(c.arr);
-        reply_store_error(srv, out, rep);
+        reply_store_error(env, out, rep);
         return;
     }
     if (c.oom) {
@@ -554,11 +555,11 @@ static void audit_list(struct server *srv, const struct admin_request *rq, struc
     reply_json(out, rep, 200, json_pack("{s:o}", "entries", c.arr));
 }
 
-static void presence(struct server *srv, struct proto_buf *out, struct admin_reply *rep)
+static void presence(const struct admin_env *env, struct proto_buf *out, struct admin_reply *rep)
 {
     proto_buf_reset(out);
     rep->status = 200;
-    if (venue_render_presence(srv->venue, out) < 0)
+    if (report_presence(env->venue, out) < 0)
         reply_error(out, rep, 500, "internal", "out of memory", NULL);
 }
 
@@ -572,7 +573,7 @@ static void not_allowed(struct proto_buf *out, struct admin_reply *rep, const ch
     rep->allow = allow;
 }
 
-void admin_api_handle(struct server *srv, const struct admin_request *rq, struct proto_buf *out,
+void admin_api_handle(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
                       struct admin_reply *rep)
 {
     const char *id;
@@ -584,35 +585,35 @@ void admin_api_handle(struct server *srv, const struct admin_request *rq, struct
     switch (r) {
     case R_USERS:
         if (m == HTTP_GET)
-            users_list(srv, rq, out, rep);
+            users_list(env, rq, out, rep);
         else if (m == HTTP_POST)
-            users_add(srv, rq, out, rep);
+            users_add(env, rq, out, rep);
         else
             not_allowed(out, rep, "GET, POST");
         return;
     case R_USERS_IMPORT:
         if (m == HTTP_POST)
-            users_import(srv, rq, out, rep);
+            users_import(env, rq, out, rep);
         else
             not_allowed(out, rep, "POST");
         return;
     case R_USER:
         if (m == HTTP_GET)
-            user_get(srv, id, out, rep);
+            user_get(env, id, out, rep);
         else if (m == HTTP_DELETE)
-            user_revoke(srv, rq, id, out, rep);
+            user_revoke(env, rq, id, out, rep);
         else
             not_allowed(out, rep, "GET, DELETE");
         return;
     case R_AUDIT:
         if (m == HTTP_GET)
-            audit_list(srv, rq, out, rep);
+            audit_list(env, rq, out, rep);
         else
             not_allowed(out, rep, "GET");
         return;
     case R_PRESENCE:
         if (m == HTTP_GET)
-            presence(srv, out, rep);
+            presence(env, out, rep);
         else
             not_allowed(out, rep, "GET");
         return;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "registry.h"
 #include "store.h"
 #include "user_csv.h"
@@ -187,7 +188,7 @@ static int cmd_add(int argc, char **argv, struct venue_config *cfg)
     struct reg_user u;
     enum role role;
     char token[REG_TOKEN_LEN + 1], link[512], err[512];
-    long long now = registry_wall_ms(), expires;
+    long long now = clock_wall_ms(), expires;
     int rc;
 
     if ((rc = parse_args(argc, argv, allowed, false, &a, cfg)) != 0)
@@ -344,7 +345,7 @@ static int cmd_import(int argc, char **argv, struct venue_config *cfg)
     struct registry *reg = NULL;
     struct tokens_out t = {.fd = -1};
     char out[1024], err[768], *data;
-    long long now = registry_wall_ms(), expires;
+    long long now = clock_wall_ms(), expires;
     size_t len;
     int rc;
 

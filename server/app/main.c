@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli_user.h"
+#include "options.h"
 #include "registry.h"
 #include "server.h"
 
@@ -22,13 +23,6 @@ static void on_signal(int sig)
         reload_signal = 1;
     else
         stop_signal = sig;
-}
-
-long long server_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void reload_scenes(struct server *srv)
@@ -54,7 +48,7 @@ static void reload_scenes(struct server *srv)
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct server *srv = lws_container_of(sul, struct server, tick_sul);
-    long long now = server_now_ms(), period = 1000 / srv->cfg.tick_hz;
+    long long now = clock_mono_ms(), period = 1000 / srv->cfg.tick_hz;
 
     if (reload_signal) {
         reload_signal = 0;
@@ -110,7 +104,7 @@ static int open_state(struct server *srv)
  * retention keeps. */
 static void retain(struct server *srv)
 {
-    long n = registry_retain(srv->registry, registry_wall_ms(), srv->cfg.retention_days,
+    long n = registry_retain(srv->registry, clock_wall_ms(), srv->cfg.retention_days,
                              srv->cfg.audit_retention_days);
     if (n < 0)
         fprintf(stderr, "venued: retention: %s\n", registry_error(srv->registry));
@@ -145,13 +139,13 @@ int main(int argc, char **argv)
     config_defaults(&srv.cfg);
     if (argc > 1 && strcmp(argv[1], "user") == 0) {
         /* The environment applies; the subcommand reads its own flags. */
-        if (config_parse(&srv.cfg, 1, argv, err, sizeof(err)) < 0) {
+        if (options_parse(&srv.cfg, 1, argv, err, sizeof(err)) < 0) {
             fprintf(stderr, "venued: %s\n", err);
             return 2;
         }
         return cli_user_main(argc - 1, argv + 1, &srv.cfg);
     }
-    rc = config_parse(&srv.cfg, argc, argv, err, sizeof(err));
+    rc = options_parse(&srv.cfg, argc, argv, err, sizeof(err));
     if (rc != 0) {
         if (rc < 0)
             fprintf(stderr, "venued: %s\n", err);
@@ -166,7 +160,7 @@ int main(int argc, char **argv)
     retain(&srv);
 
     io.ctx = &srv;
-    srv.venue = venue_new(&srv.cfg, &io, &srv.scenes, srv.store, srv.registry, server_now_ms(), err,
+    srv.venue = venue_new(&srv.cfg, &io, &srv.scenes, srv.store, srv.registry, clock_mono_ms(), err,
                           sizeof(err));
     if (!srv.venue) {
         fprintf(stderr, "venued: %s\n", err);
@@ -175,6 +169,7 @@ int main(int argc, char **argv)
         scene_set_free(&srv.scenes);
         return 1;
     }
+    srv.admin = (struct admin_env){.reg = srv.registry, .venue = srv.venue, .cfg = &srv.cfg};
 
     /* Every HTTP path goes to http_api.c, which routes it. */
     mount.mountpoint = "/";
@@ -214,7 +209,7 @@ int main(int argc, char **argv)
     signal(SIGHUP, on_signal);
     signal(SIGPIPE, SIG_IGN);
 
-    srv.next_tick_ms = server_now_ms();
+    srv.next_tick_ms = clock_mono_ms();
     lws_sul_schedule(srv.ctx, 0, &srv.tick_sul, tick, 1);
     lws_sul_schedule(srv.ctx, 0, &srv.retain_sul, retain_again, RETAIN_EVERY_US);
     fprintf(stderr, "venued: listening on http://%s:%d (%zu rooms, data in %s)\n", srv.cfg.bind,
@@ -225,10 +220,10 @@ int main(int argc, char **argv)
         rc = lws_service(srv.ctx, 0);
 
     fprintf(stderr, "venued: shutting down\n");
-    venue_shutdown(srv.venue, server_now_ms());
+    venue_shutdown(srv.venue, clock_mono_ms());
     /* Let the close frames go out, for two seconds at the most. */
-    for (long long until = server_now_ms() + 2000;
-         venue_metrics(srv.venue)->connections > 0 && server_now_ms() < until;)
+    for (long long until = clock_mono_ms() + 2000;
+         venue_metrics(srv.venue)->connections > 0 && clock_mono_ms() < until;)
         if (lws_service(srv.ctx, 0) < 0)
             break;
     lws_sul_cancel(&srv.tick_sul);

@@ -17,7 +17,6 @@ struct conn {
     struct lws *wsi;
     struct session *session; /* NULL once the core has forgotten this connection */
     struct proto_buf rx;     /* one message being reassembled; owned */
-    bool too_large;          /* the current message is being discarded */
     int close_code;          /* nonzero: close at the next WRITEABLE */
     char close_reason[64];
     struct frame *farewell; /* written before the close; a reference we hold */
@@ -71,13 +70,11 @@ static int filter(struct lws *wsi)
 
 static int receive(struct server *srv, struct conn *c, const void *in, size_t len)
 {
-    if (lws_is_first_fragment(c->wsi)) {
+    if (lws_is_first_fragment(c->wsi))
         proto_buf_reset(&c->rx);
-        c->too_large = false;
-    }
     if (c->rx.len + len > (size_t)srv->cfg.max_message) {
         if (c->session)
-            venue_too_large(srv->venue, c->session, server_now_ms());
+            venue_too_large(srv->venue, c->session, clock_mono_ms());
         c->session = NULL;
         lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                          (unsigned char *)"message too large", 17);
@@ -88,7 +85,7 @@ static int receive(struct server *srv, struct conn *c, const void *in, size_t le
     if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
         return 0;
     if (c->session)
-        venue_message(srv->venue, c->session, c->rx.data, c->rx.len, server_now_ms());
+        venue_message(srv->venue, c->session, c->rx.data, c->rx.len, clock_mono_ms());
     proto_buf_reset(&c->rx);
     return 0;
 }
@@ -116,7 +113,7 @@ static int writeable(struct server *srv, struct conn *c)
         return 0;
     if (lws_write(c->wsi, frame_data(f), f->len, LWS_WRITE_TEXT) < (int)f->len)
         return -1;
-    venue_sent(srv->venue, c->session, server_now_ms());
+    venue_sent(srv->venue, c->session, clock_mono_ms());
     if (venue_peek(c->session))
         lws_callback_on_writable(c->wsi);
     return 0;
@@ -135,7 +132,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->wsi = wsi;
         venue_metrics(srv->venue)->connections++;
         venue_metrics(srv->venue)->connections_total++;
-        c->session = venue_connect(srv->venue, c, server_now_ms());
+        c->session = venue_connect(srv->venue, c, clock_mono_ms());
         return c->session ? 0 : -1;
     case LWS_CALLBACK_RECEIVE:
         return receive(srv, c, in, len);
@@ -143,7 +140,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return writeable(srv, c);
     case LWS_CALLBACK_CLOSED:
         if (c->session)
-            venue_disconnect(srv->venue, c->session, server_now_ms());
+            venue_disconnect(srv->venue, c->session, clock_mono_ms());
         c->session = NULL;
         venue_metrics(srv->venue)->connections--;
         proto_buf_free(&c->rx);

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "admin_api.h"
+#include "report.h"
 #include "server.h"
 
 #define HTTP_CHUNK  16384
@@ -263,13 +263,13 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
         return respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
     }
     if (strcmp(uri, "/metrics") == 0) {
-        rc = venue_render_metrics(srv->venue, &req->body);
+        rc = report_metrics(srv->venue, &req->body);
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "text/plain; version=0.0.4", NULL,
                                 "no-store");
     }
     if (strcmp(uri, "/api/venue") == 0) {
-        rc = venue_render_rooms(srv->venue, &req->body);
+        rc = report_rooms(srv->venue, &req->body);
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
     }
@@ -311,7 +311,7 @@ static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv
                              "query: an argument is too long");
     for (size_t i = 0; i < req->nargs; i++)
         args[i] = req->args[i];
-    admin_api_handle(srv, &rq, &req->body, &rep);
+    admin_api_handle(&srv->admin, &rq, &req->body, &rep);
     req->allow = rep.allow;
     req->challenge = rep.challenge;
     return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
@@ -410,7 +410,7 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
         char auth[256];
         int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
         req->auth_status =
-            admin_api_auth(srv, n > 0 ? auth : NULL, &req->caller, &req->body, &req->auth_reply);
+            admin_api_auth(&srv->admin, n > 0 ? auth : NULL, &req->caller, &req->body, &req->auth_reply);
         memset(auth, 0, sizeof(auth));
         /* Nobody gets to make us hold a body before proving who they are. */
         req->in_max = req->auth_status ? 0 : admin_api_body_max(req->method, req->path);

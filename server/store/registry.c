@@ -10,18 +10,16 @@
  */
 #include "registry.h"
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "proto.h"
+#include "secret.h"
 
-#define HASH_HEX 64 /* SHA-256 as hex */
+#define HASH_HEX SECRET_SHA256_HEX
 #define DAY_MS   86400000LL
 
 static const char *const role_names[ROLE_COUNT] = {
@@ -158,13 +156,6 @@ int role_parse(const char *s, enum role *out)
         }
     }
     return -1;
-}
-
-long long registry_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *registry_error(struct registry *reg)
@@ -340,27 +331,6 @@ int registry_check_text(const char *field, const char *s, size_t min_cp, size_t 
 
 /* ---- Tokens and ids --------------------------------------------------- */
 
-static int random_hex(char *out, size_t nbytes)
-{
-    unsigned char raw[32];
-    if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
-        return -1;
-    for (size_t i = 0; i < nbytes; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return 0;
-}
-
-static int sha256_hex(const char *text, char out[HASH_HEX + 1])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) || len != 32)
-        return -1;
-    for (unsigned i = 0; i < len; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    return 0;
-}
-
 /* What our tokens look like: anything else is not looked up at all. */
 static bool token_well_formed(const char *t)
 {
@@ -407,8 +377,9 @@ int registry_user_add(struct registry *reg, const char *name, const char *org, e
         snprintf(err, errlen, "expires: must not be negative");
         return -1;
     }
-    if (random_hex(tok, REG_TOKEN_LEN / 2) < 0 || sha256_hex(tok, hash) < 0) {
-        snprintf(err, errlen, "no randomness available");
+    if (secret_random_hex(tok, sizeof(tok), REG_TOKEN_LEN / 2) < 0 ||
+        secret_sha256_hex(tok, hash) < 0) {
+        snprintf(err, errlen, "no randomness or digest available");
         return -1;
     }
     /* The user and its token go in together or not at all; a savepoint
@@ -421,7 +392,7 @@ int registry_user_add(struct registry *reg, const char *name, const char *org, e
      * costs nothing to try again rather than fail. */
     for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; attempt++) {
         memcpy(id, "u-", 2);
-        if (random_hex(id + 2, 8) < 0) {
+        if (secret_random_hex(id + 2, sizeof(id) - 2, 8) < 0) {
             snprintf(reg->err, sizeof(reg->err), "no randomness available");
             goto undo;
         }
@@ -570,7 +541,7 @@ int registry_token_check(struct registry *reg, const char *token, long long now_
 
     if (!token_well_formed(token))
         return 0;
-    if (sha256_hex(token, hash) < 0) {
+    if (secret_sha256_hex(token, hash) < 0) {
         snprintf(reg->err, sizeof(reg->err), "tokens: SHA-256 unavailable");
         return -1;
     }

@@ -1,0 +1,23 @@
+/*
+ * report.h - what venued shows of the venue over HTTP, as documents:
+ * the rooms (GET /api/venue), who is where (GET /api/admin/presence) and
+ * the counters (GET /metrics). Reads the core through venue.h only.
+ *
+ * Each function appends one complete document to b: 0, or -1 when memory
+ * runs out.
+ */
+#ifndef VENUE_REPORT_H
+#define VENUE_REPORT_H
+
+#include "proto.h"
+#include "venue.h"
+
+/* {"rooms":[{"id","name","description","capacity","count","scene","locked"}]} */
+int report_rooms(const struct venue *v, struct proto_buf *b);
+/* {"rooms":[{"id","name","users":[{"id","name","role","status","hand","connected"}]}],
+ *  "lobbyless":[...the same, for people in no room...]} */
+int report_presence(const struct venue *v, struct proto_buf *b);
+/* The Prometheus text exposition. */
+int report_metrics(const struct venue *v, struct proto_buf *b);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * config.c - the embedded defaults of venued's settings.
+ */
+#include "config.h"
+
+#include <string.h>
+
+void config_defaults(struct venue_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->port = 8080;
+    strcpy(c->bind, "127.0.0.1");
+    strcpy(c->data_dir, "data");
+    strcpy(c->scenes_dir, "scenes/demo");
+    strcpy(c->web_dir, "web-client");
+    c->tick_hz = 20;
+    c->max_message = 65536;
+    c->pose_rate = 60;
+    c->chat_rate = 5;
+    c->other_rate = 120;
+    c->resume_grace_s = 15;
+    c->idle_timeout_s = 20;
+    c->hello_timeout_s = 10;
+    c->queue_max = 1048576;
+    c->queue_frames = 1024;
+    c->stall_s = 10;
+    c->max_speed = 10.0;
+    c->flush_ms = 1000;
+    strcpy(c->registration, "open");
+    c->retention_days = 30;
+    c->audit_retention_days = 365;
+}

@@ -1,0 +1,26 @@
+/*
+ * secret.h - random identifiers and tokens, and the SHA-256 under which
+ * tokens are kept. The one place that reads the kernel's randomness and
+ * hashes a secret, for the core's resume tokens and the registry's access
+ * tokens alike.
+ */
+#ifndef VENUE_SECRET_H
+#define VENUE_SECRET_H
+
+#include <stddef.h>
+
+#define SECRET_RANDOM_MAX  32 /* random bytes one call can give */
+#define SECRET_SHA256_HEX  64 /* hex digits of a SHA-256 */
+
+/*
+ * nbytes (1..SECRET_RANDOM_MAX) random bytes as 2 * nbytes lowercase hex
+ * digits and a NUL into out, which holds outsize bytes (asserted to be
+ * enough). 0, or -1 when the kernel gives no randomness (out is then "").
+ */
+int secret_random_hex(char *out, size_t outsize, size_t nbytes);
+
+/* The SHA-256 of text as hex into out. 0, or -1 if the digest failed (out
+ * is then ""). */
+int secret_sha256_hex(const char *text, char out[SECRET_SHA256_HEX + 1]);
+
+#endif

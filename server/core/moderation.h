@@ -1,0 +1,32 @@
+/*
+ * moderation.h - the `mod` actions of moderators and admins, the rank
+ * rules that govern them, their audit, and the breakouts they start.
+ *
+ * Above rooms and sessions; called by the dispatcher and the tick. The
+ * venue owns the running breakouts.
+ */
+#ifndef VENUE_MODERATION_H
+#define VENUE_MODERATION_H
+
+#include "proto.h"
+#include "session.h"
+
+struct venue;
+struct session;
+struct room;
+
+/* A breakout running from one room: its people come back together. */
+struct breakout {
+    struct room *from;
+    char actor_id[SESSION_ID_LEN];
+    char actor_name[PROTO_NAME_MAX * 4 + 1];
+    long long ends_ms; /* on the core's clock */
+};
+
+/* One checked mod message from actor: done and answered with mod_ok, or
+ * refused with an error naming why. */
+void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *m);
+/* Breakouts whose time is up come back. */
+void mod_tick(struct venue *v);
+
+#endif

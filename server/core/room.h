@@ -1,0 +1,92 @@
+/*
+ * room.h - a room: its members, the rules of entry, presence, and the
+ * per-tick poses fan-out.
+ *
+ * Above sessions (it queues frames through session.h) and below
+ * moderation and the dispatcher. The venue owns its rooms; a room owns its
+ * member and mover arrays and borrows the sessions in them and its scene.
+ */
+#ifndef VENUE_ROOM_H
+#define VENUE_ROOM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "proto.h"
+#include "registry.h"
+#include "scene.h"
+
+struct venue;
+struct session;
+
+struct room {
+    char id[SCENE_ID_MAX + 1];
+    char scene_url[SCENE_ID_MAX + 32];
+    const struct scene *scene; /* borrowed from the venue's scene set */
+    struct session **members;  /* owned array; sessions borrowed */
+    size_t n, cap;
+    unsigned arrivals; /* spreads spawn points */
+    uint64_t fanout_bytes;
+    bool locked;             /* joins refused but to moderators */
+    int capacity;            /* set by a moderator; 0: the scene's */
+    struct session **movers; /* this tick's movers; owned array, reused */
+    size_t nmov, movers_cap;
+    struct session **stage_scratch;  /* the hall's stage people, for fan-out; owned, reused */
+    size_t stage_scratch_cap;
+    struct room *stage_of;           /* the room whose stage this overflow room receives */
+    bool stage_changed;              /* someone stepped on or off this room's stage */
+    const struct scene_place *stage; /* this room's stage place, or NULL */
+};
+
+struct room *room_new(const struct scene *scene);
+void room_free(struct room *r);
+struct room *room_find(const struct venue *v, const char *id);
+
+/* How a session comes into a room. */
+enum room_enter_how {
+    ROOM_ENTER_SELF,  /* it asked or walked: every rule applies */
+    ROOM_ENTER_MOVED, /* a moderator moved it: only the room's capacity applies */
+};
+/* s enters r (leaving its room) near spawn point via (one of r's, through a
+ * portal), or where arrival_pose puts it when via is NULL; sends joined to s
+ * and presence to both rooms. Refusals are sent to s as errors. */
+int room_enter(struct venue *v, struct session *s, struct room *r, const struct scene_spawn *via,
+               enum room_enter_how how, const struct proto_id *re);
+/* s leaves its room; the others see presence leave. */
+void room_exit(struct venue *v, struct session *s);
+/* Put s into r silently (a session restored at start). */
+int room_add_member(struct room *r, struct session *s);
+/* joined (and, in an overflow room, stage) for s, in its room now. */
+void room_send_view(struct venue *v, struct session *s, const struct proto_id *re);
+
+/* The capacity in force: a moderator's, else the scene's. */
+int room_capacity(const struct room *r);
+/* Free places in r for a session of this role (speakers and up may use the
+ * reserved seats). */
+int room_free_places(const struct room *r, enum role role);
+
+/* Queue v->enc for every member of r but except (NULL: everyone). */
+void room_broadcast_enc(struct venue *v, struct room *r, const struct session *except,
+                        enum metric_out type);
+/* Presence of s to the rest of its room. */
+void room_presence(struct venue *v, struct session *s, const char *event);
+/* Queue v->enc for every member of r, s included. */
+void room_presence_all(struct venue *v, struct session *s, const char *event);
+/* The room's settings changed: tell its members. */
+void room_state_changed(struct venue *v, struct room *r);
+/* Encode the stage message for overflow room r into v->enc. */
+int room_encode_stage(struct venue *v, struct room *r);
+/* Encode the joined message for s into v->enc. */
+int room_encode_joined(struct venue *v, struct session *s, const struct proto_id *re);
+/* Encode s's poses entry from its pose. */
+void room_encode_entry(struct venue *v, struct session *s);
+
+/* One tick's poses fan-out, in two passes over every room: collect the
+ * movers (and who is on stage), then send. */
+void room_collect(struct venue *v, struct room *r);
+void room_send(struct venue *v, struct room *r);
+/* Link overflow rooms to the rooms whose stages they receive. */
+void room_link_stages(struct venue *v);
+
+#endif

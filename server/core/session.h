@@ -1,0 +1,131 @@
+/*
+ * session.h - one participant's session: who it is, where it stands, its
+ * bounded queue of frames to write, its rate limits, and how a fresh
+ * connection takes it over (resume, a second tab).
+ *
+ * The lowest layer of the core: rooms, moderation and the dispatcher call
+ * in here; nothing here calls them. The venue owns every session (in
+ * venue->sessions); a session owns its queue.
+ */
+#ifndef VENUE_SESSION_H
+#define VENUE_SESSION_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "metrics.h"
+#include "outq.h"
+#include "proto.h"
+#include "registry.h"
+#include "secret.h"
+
+struct venue;
+struct room;
+
+#define SESSION_ID_LEN  24 /* "s-"/"u-" and 16 hex digits, NUL included */
+#define RESUME_HASH_LEN SECRET_SHA256_HEX
+#define POSE_ENTRY_MAX  192 /* one encoded poses entry */
+#define MUTED_FOREVER   LLONG_MAX
+
+/* A token bucket: one kind of message's allowance. */
+struct bucket {
+    double tokens;
+    long long last_ms;
+};
+
+struct session {
+    size_t index; /* in venue->sessions */
+    char id[SESSION_ID_LEN];
+    char resume_hash[RESUME_HASH_LEN + 1];
+    bool hello; /* said hello: has a user */
+    bool dead;  /* closed before hello or gone: freed at the next tick */
+    char user_id[SESSION_ID_LEN];
+    char name[PROTO_NAME_MAX * 4 + 1];
+    enum role role;
+    enum proto_status status;
+    bool hand;
+    long long hand_at;          /* wall ms the hand went up, for the queue; 0 when down */
+    long long muted_until;      /* wall ms; MUTED_FOREVER; 0 when not muted */
+    struct room *breakout_from; /* the room a breakout took it from, or NULL */
+
+    struct room *room; /* NULL when in no room */
+    size_t slot;       /* index in room->members */
+    float p[3], q[4];
+    bool moved;           /* pose changed since the last tick */
+    long long moved_tick; /* the tick that last sent its pose */
+    bool store_dirty;     /* pose not yet written to SQLite */
+    bool in_portal;       /* standing in a portal: no trigger until it steps out */
+    bool on_stage;        /* inside its room's stage volume */
+    long long pose_ms;
+    char entry[POSE_ENTRY_MAX]; /* this avatar's encoded poses entry */
+    size_t entry_len;
+
+    void *conn; /* the transport's connection, NULL when detached */
+    long long connected_ms;
+    long long detached_ms;
+    long long progress_ms; /* last time its queue moved or was empty */
+    bool resync;           /* next poses frame: everyone, not just movers */
+    long long seen_tick;   /* the last tick whose poses it has been given */
+    struct outq out;       /* frames waiting to be written; owned */
+
+    struct bucket rate[MRATE_COUNT];
+    long long flood_since_ms; /* when the current stretch of excess began */
+    long long excess_ms;      /* the last message over a rate */
+    long long limited_ms;     /* the last rate_limited error sent */
+};
+
+/* A new session in v with its queue and full rate buckets, no connection
+ * and no id yet. NULL when out of memory. */
+struct session *session_new(struct venue *v);
+/* Remove s from the venue and free it. It must have left its room and
+ * have no connection. */
+void session_free(struct venue *v, struct session *s);
+
+/* Forget s's connection: it is detached and, if it had said hello,
+ * resumable until the grace period ends; before hello it is dead. */
+void session_detach(struct venue *v, struct session *s);
+/* Close s's connection with code; the session detaches (or dies before
+ * hello). last, if not NULL, is written just before the close (the
+ * transport takes its own reference). */
+void session_close(struct venue *v, struct session *s, int code, const char *reason,
+                   struct frame *last);
+/* Send an error and close: hello refused, kicked. */
+void session_refuse(struct venue *v, struct session *s, int code, const char *ecode,
+                    const char *message, const struct proto_id *re);
+
+/* Queue f for s (the caller keeps its own reference). A detached session
+ * keeps events to replay on resume; a full queue closes the session. */
+void session_enqueue(struct venue *v, struct session *s, struct frame *f, enum metric_out type);
+/* Queue what v->enc holds for s. */
+void session_send_enc(struct venue *v, struct session *s, enum metric_out type);
+void session_send_error(struct venue *v, struct session *s, const char *code,
+                        const char *message, const struct proto_id *re);
+
+/*
+ * Take one token from s's bucket of this kind. False when the message must
+ * be dropped: over the rate (the client hears rate_limited at most once a
+ * second) or a flood (the session is closed).
+ */
+bool session_rate_take(struct venue *v, struct session *s, enum metric_rate kind,
+                       const struct proto_id *re);
+
+/* The live or detached session of a user, or NULL. */
+struct session *session_find_user(const struct venue *v, const char *user_id);
+/* The session a resume token stands for, or NULL. */
+struct session *session_find_resumable(const struct venue *v, const char *token);
+/* Keep only the hash of token as s's resume token. 0, or -1. */
+int session_set_resume(struct session *s, const char *token);
+/*
+ * s (a fresh connection) is taken over by t: t gets s's connection (its
+ * own, if any, is closed with 4002), s dies, and welcome is queued ahead
+ * of the events t missed while detached.
+ */
+void session_take_over(struct venue *v, struct session *s, struct session *t,
+                       struct frame *welcome);
+/* Ask the transport to write s's queue. */
+void session_wake(struct venue *v, struct session *s);
+
+/* The proto_user view of s: borrowed pointers into s. */
+struct proto_user session_user_view(const struct session *s);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * venue_int.h - the venue's own struct, shared by the core's files
+ * (session.c, room.c, moderation.c, venue.c). Not for any other layer:
+ * they see the venue through venue.h.
+ */
+#ifndef VENUE_VENUE_INT_H
+#define VENUE_VENUE_INT_H
+
+#include "config.h"
+#include "metrics.h"
+#include "moderation.h"
+#include "proto.h"
+#include "registry.h"
+#include "room.h"
+#include "scene.h"
+#include "session.h"
+#include "store.h"
+#include "venue.h"
+
+struct venue {
+    struct venue_config cfg;
+    struct venue_io io;
+    struct store *store;
+    struct registry *reg;  /* borrowed; NULL: no registration, everyone a guest */
+    long long now;         /* the now_ms of the event being handled */
+    long long wall_offset; /* wall clock ms = now + wall_offset */
+
+    struct room **rooms; /* owned, one per scene */
+    size_t nrooms, nrooms_cap;
+    struct session **sessions; /* owned */
+    size_t nsessions, cap;
+
+    struct metrics m;
+    long long tick;
+    long long flushed_ms;
+
+    struct proto_buf enc;     /* scratch for one encode, reused */
+    struct proto_user *users; /* scratch roster, reused */
+    size_t users_cap;
+    struct session **picked; /* scratch: the people one moderation action moves; reused */
+    size_t picked_cap;
+    struct breakout *breakouts; /* owned */
+    size_t nbreakouts, breakouts_cap;
+    struct store_pose *batch; /* scratch for pose writes, reused */
+    size_t batch_cap;
+};
+
+/* Wall clock ms since the epoch, at the event being handled. */
+static inline long long venue_wall(const struct venue *v)
+{
+    return v->now + v->wall_offset;
+}
+
+#endif
