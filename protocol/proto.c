@@ -526,28 +526,67 @@ static int take_int(json_t *root, const char *key, const char *what, long long m
     return 0;
 }
 
-/* An optional array of ids into dst[max][width]; *n = how many. */
-static int take_ids(json_t *root, const char *key, const char *what, bool user, size_t max,
-                    char *dst, size_t width, size_t *n, struct proto_error *err)
+/*
+ * The array v of at most max distinct ids into dst, width bytes each (the
+ * caller sized dst for json_array_size(v) entries); *n = how many. An id
+ * named twice is refused: every array written from it is sized by the
+ * number of distinct people or rooms it names.
+ */
+static int take_ids(json_t *v, const char *what, bool user, size_t max, char *dst, size_t width,
+                    size_t *n, struct proto_error *err)
 {
-    json_t *v, *e;
+    json_t *e;
     size_t i;
     char item[48];
-    int rc = get_field(root, key, what, false, &v, err);
-    if (rc <= 0)
-        return rc;
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        return fail(err, CODE_BAD_REQUEST, "%s: must be a non-empty array", what);
-    if (json_array_size(v) > max)
-        return fail(err, CODE_BAD_REQUEST, "%s: more than %zu entries", what, max);
     json_array_foreach(v, i, e)
     {
+        assert(i < max);
         snprintf(item, sizeof(item), "%s[%zu]", what, i);
         if (take_id(e, item, user, false, dst + i * width, width - 1, err) < 0)
             return -1;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(dst + k * width, dst + i * width) == 0)
+                return fail(err, CODE_BAD_REQUEST, "%s: \"%s\" is named twice", item,
+                            dst + i * width);
     }
     *n = json_array_size(v);
     return 0;
+}
+
+/* The optional array field key: NULL when absent, else a non-empty array
+ * of at most max entries. */
+static int get_id_array(json_t *root, const char *key, const char *what, size_t max, json_t **out,
+                        struct proto_error *err)
+{
+    int rc = get_field(root, key, what, false, out, err);
+    if (rc <= 0) {
+        *out = NULL;
+        return rc;
+    }
+    if (!json_is_array(*out) || json_array_size(*out) == 0)
+        return fail(err, CODE_BAD_REQUEST, "%s: must be a non-empty array", what);
+    if (json_array_size(*out) > max)
+        return fail(err, CODE_BAD_REQUEST, "%s: more than %zu entries", what, max);
+    return 0;
+}
+
+/* mod.rooms into the message, mod.targets into an array the message owns. */
+static int take_mod_lists(json_t *root, struct proto_msg *m, struct proto_error *err)
+{
+    json_t *rooms, *targets;
+    if (get_id_array(root, "rooms", "mod.rooms", PROTO_MOD_ROOMS_MAX, &rooms, err) < 0 ||
+        get_id_array(root, "targets", "mod.targets", PROTO_MOD_TARGETS_MAX, &targets, err) < 0)
+        return -1;
+    if (rooms && take_ids(rooms, "mod.rooms", false, PROTO_MOD_ROOMS_MAX, &m->u.mod.rooms[0][0],
+                          PROTO_ROOM_MAX + 1, &m->u.mod.nrooms, err) < 0)
+        return -1;
+    if (!targets)
+        return 0;
+    m->u.mod.targets = calloc(json_array_size(targets), sizeof(*m->u.mod.targets));
+    if (!m->u.mod.targets)
+        return fail(err, CODE_BAD_REQUEST, "mod.targets: out of memory");
+    return take_ids(targets, "mod.targets", true, PROTO_MOD_TARGETS_MAX, &m->u.mod.targets[0][0],
+                    sizeof(*m->u.mod.targets), &m->u.mod.ntargets, err);
 }
 
 static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *err)
@@ -589,10 +628,7 @@ static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *er
             0 ||
         take_int(root, "capacity", "mod.capacity", 1, PROTO_CAPACITY_MAX, &m->u.mod.capacity, err) <
             0 ||
-        take_ids(root, "rooms", "mod.rooms", false, PROTO_MOD_ROOMS_MAX, &m->u.mod.rooms[0][0],
-                 PROTO_ROOM_MAX + 1, &m->u.mod.nrooms, err) < 0 ||
-        take_ids(root, "targets", "mod.targets", true, PROTO_MOD_TARGETS_MAX,
-                 &m->u.mod.targets[0][0], PROTO_USER_ID_MAX + 1, &m->u.mod.ntargets, err) < 0)
+        take_mod_lists(root, m, err) < 0)
         return -1;
     need = mod_needs[a];
     if ((need & NEED_TARGET) && !m->u.mod.target[0])
@@ -661,6 +697,42 @@ static int read_id(json_t *root, struct proto_id *id, const char **why)
     return -1;
 }
 
+/* The bytes of the union member a message of type t uses: only those are
+ * cleared, not the whole union (a pose need not zero a moderator's text). */
+static size_t body_size(enum proto_type t)
+{
+    static const struct proto_msg m;
+    switch (t) {
+    case PROTO_HELLO:
+        return sizeof(m.u.hello);
+    case PROTO_JOIN:
+        return sizeof(m.u.join);
+    case PROTO_POSE:
+        return sizeof(m.u.pose);
+    case PROTO_CHAT:
+        return sizeof(m.u.chat);
+    case PROTO_STATUS:
+        return sizeof(m.u.status);
+    case PROTO_HAND:
+        return sizeof(m.u.hand);
+    case PROTO_MOD:
+        return sizeof(m.u.mod);
+    case PROTO_LEAVE:
+    case PROTO_TYPE_COUNT:
+        break;
+    }
+    return 0;
+}
+
+void proto_msg_free(struct proto_msg *m)
+{
+    if (m->type == PROTO_MOD) {
+        free(m->u.mod.targets);
+        m->u.mod.targets = NULL;
+        m->u.mod.ntargets = 0;
+    }
+}
+
 static int parse_object(json_t *root, struct proto_msg *out, struct proto_error *err)
 {
     const char *id_why = NULL;
@@ -685,6 +757,7 @@ static int parse_object(json_t *root, struct proto_msg *out, struct proto_error 
     for (size_t i = 0; i < sizeof msg_types / sizeof msg_types[0]; i++) {
         if (strlen(msg_types[i].name) == len && memcmp(msg_types[i].name, name, len) == 0) {
             out->type = msg_types[i].type;
+            memset(&out->u, 0, body_size(out->type));
             return msg_types[i].parse(root, out, err);
         }
     }
@@ -700,7 +773,8 @@ int proto_parse(const char *buf, size_t len, struct proto_msg *out, struct proto
 
     assert(out && err);
     assert(buf || len == 0);
-    memset(out, 0, sizeof *out);
+    memset(out, 0, offsetof(struct proto_msg, u));
+    out->type = PROTO_TYPE_COUNT; /* no body yet */
     memset(err, 0, sizeof *err);
     err->re.kind = PROTO_ID_NONE;
     if (len == 0)
@@ -716,8 +790,11 @@ int proto_parse(const char *buf, size_t len, struct proto_msg *out, struct proto
                     PROTO_JSON_ERR_QUOTE, je.text, je.line, je.column);
     rc = parse_object(root, out, err);
     json_decref(root);
-    if (rc < 0)
-        memset(out, 0, sizeof *out); /* never half a message */
+    if (rc < 0) { /* never half a message */
+        proto_msg_free(out);
+        memset(&out->u, 0, body_size(out->type));
+        memset(out, 0, offsetof(struct proto_msg, u));
+    }
     return rc;
 }
 

@@ -82,7 +82,9 @@ struct proto_id {
     char str[PROTO_ID_STR_MAX * 4 + 1]; /* when kind == PROTO_ID_STR, UTF-8 */
 };
 
-/* A checked client message. Strings are NUL-terminated copies. */
+/* A checked client message. Strings are NUL-terminated copies. Only the
+ * union member of its type is set. A breakout's targets are the one part
+ * on the heap (few messages have them): proto_msg_free releases them. */
 struct proto_msg {
     enum proto_type type;
     struct proto_id id;
@@ -119,7 +121,7 @@ struct proto_msg {
             int capacity;
             char rooms[PROTO_MOD_ROOMS_MAX][PROTO_ROOM_MAX + 1];
             size_t nrooms;
-            char targets[PROTO_MOD_TARGETS_MAX][PROTO_USER_ID_MAX + 1];
+            char (*targets)[PROTO_USER_ID_MAX + 1]; /* owned: ntargets distinct ids, or NULL */
             size_t ntargets;
         } mod;
     } u;
@@ -143,6 +145,9 @@ struct proto_error {
  * into buf.
  */
 int proto_parse(const char *buf, size_t len, struct proto_msg *out, struct proto_error *err);
+/* Free what a parsed message owns; the struct itself is the caller's.
+ * Safe on a message whose parse failed, and twice. */
+void proto_msg_free(struct proto_msg *m);
 
 /* True if s[0..len) is valid UTF-8 with no overlong forms or surrogates. */
 bool proto_utf8_valid(const char *s, size_t len);

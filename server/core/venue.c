@@ -301,6 +301,45 @@ static enum metric_rate rate_kind(enum proto_type t)
     return t == PROTO_POSE ? MRATE_POSE : t == PROTO_CHAT ? MRATE_CHAT : MRATE_OTHER;
 }
 
+/* One checked message within its rate, to its handler. */
+static void dispatch(struct venue *v, struct session *s, const struct proto_msg *m)
+{
+    if (!s->hello && m->type != PROTO_HELLO) {
+        session_send_error(v, s, "unauthorized", "hello: must be the first message", &m->id);
+        return;
+    }
+    if (!s->room && (m->type == PROTO_LEAVE || m->type == PROTO_POSE || m->type == PROTO_CHAT)) {
+        session_send_error(v, s, "not_in_room", "join a room first", &m->id);
+        return;
+    }
+    switch (m->type) {
+    case PROTO_HELLO:
+        on_hello(v, s, m);
+        break;
+    case PROTO_JOIN:
+        on_join(v, s, m);
+        break;
+    case PROTO_LEAVE:
+        on_leave(v, s, m);
+        break;
+    case PROTO_POSE:
+        on_pose(v, s, m);
+        break;
+    case PROTO_CHAT:
+        on_chat(v, s, m);
+        break;
+    case PROTO_STATUS:
+    case PROTO_HAND:
+        on_status(v, s, m);
+        break;
+    case PROTO_MOD:
+        mod_handle(v, s, m);
+        break;
+    case PROTO_TYPE_COUNT:
+        break;
+    }
+}
+
 void venue_message(struct venue *v, struct session *s, const char *buf, size_t len,
                    long long now_ms)
 {
@@ -317,42 +356,9 @@ void venue_message(struct venue *v, struct session *s, const char *buf, size_t l
         return;
     }
     v->m.in_by_type[m.type]++;
-    if (!session_rate_take(v, s, rate_kind(m.type), &m.id))
-        return;
-    if (!s->hello && m.type != PROTO_HELLO) {
-        session_send_error(v, s, "unauthorized", "hello: must be the first message", &m.id);
-        return;
-    }
-    if (!s->room && (m.type == PROTO_LEAVE || m.type == PROTO_POSE || m.type == PROTO_CHAT)) {
-        session_send_error(v, s, "not_in_room", "join a room first", &m.id);
-        return;
-    }
-    switch (m.type) {
-    case PROTO_HELLO:
-        on_hello(v, s, &m);
-        break;
-    case PROTO_JOIN:
-        on_join(v, s, &m);
-        break;
-    case PROTO_LEAVE:
-        on_leave(v, s, &m);
-        break;
-    case PROTO_POSE:
-        on_pose(v, s, &m);
-        break;
-    case PROTO_CHAT:
-        on_chat(v, s, &m);
-        break;
-    case PROTO_STATUS:
-    case PROTO_HAND:
-        on_status(v, s, &m);
-        break;
-    case PROTO_MOD:
-        mod_handle(v, s, &m);
-        break;
-    case PROTO_TYPE_COUNT:
-        break;
-    }
+    if (session_rate_take(v, s, rate_kind(m.type), &m.id))
+        dispatch(v, s, &m);
+    proto_msg_free(&m);
 }
 
 void venue_too_large(struct venue *v, struct session *s, long long now_ms)

@@ -175,6 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (proto_parse((const char *)data, size, &m, &e) == 0) {
         reencode(&m);
+        proto_msg_free(&m);
     } else {
         FUZZ_REQUIRE(e.code && e.message[0]);
         FUZZ_REQUIRE(strcmp(e.code, "bad_request") == 0 || strcmp(e.code, "unknown_type") == 0);

@@ -64,6 +64,7 @@ int main(int argc, char **argv)
     /* The file is the exact text frame, byte for byte (no newline added). */
     rc = proto_parse(text, len, &msg, &err);
     free(text);
+    proto_msg_free(&msg);
 
     if (strcmp(argv[2], "ok") == 0) {
         if (rc != 0) {

@@ -439,6 +439,29 @@ static void test_breakout(struct venue *v)
     json_decref(msgs);
     CHECK(audit_count("breakout") == 2 && audit_count("recall") == 2);
 
+    /* One person named 200 times is refused before anyone moves (it once
+     * wrote past a scratch array sized by the room's members). */
+    {
+        char big[8192];
+        int n = snprintf(big, sizeof(big),
+                         "{\"type\":\"mod\",\"id\":\"m\",\"action\":\"breakout\","
+                         "\"rooms\":[\"breakout-3\"],\"minutes\":5,\"targets\":[");
+        json_t *e;
+        for (int i = 0; i < 200; i++)
+            n += snprintf(big + n, sizeof(big) - (size_t)n, "%s\"%s\"", i ? "," : "", att[20].id);
+        snprintf(big + n, sizeof(big) - (size_t)n, "]}");
+        CHECK(n < (int)sizeof(big) - 2);
+        send_text(v, m, big);
+        msgs = drain(v, m);
+        e = find(msgs, "error");
+        CHECK(e && strcmp(json_string_value(json_object_get(e, "code")), "bad_request") == 0 &&
+              strstr(json_string_value(json_object_get(e, "message")), "named twice"));
+        json_decref(msgs);
+        msgs = drain(v, p[0]);
+        CHECK(find(msgs, "joined") == NULL && find(msgs, "breakout") == NULL);
+        json_decref(msgs);
+    }
+
     /* Close a room: everyone to the lobby, the room locked. */
     CHECK(strcmp(mod(v, m, "\"action\":\"close_room\""), "mod_ok") == 0);
     msgs = drain(v, p[5]);

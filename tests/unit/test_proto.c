@@ -97,14 +97,18 @@ static struct proto_error err;
 
 static int ok_at(int line, const char *text)
 {
-    int rc = proto_parse(text, strlen(text), &msg, &err);
+    int rc;
+    proto_msg_free(&msg);
+    rc = proto_parse(text, strlen(text), &msg, &err);
     CHECK_AT(line, rc == 0, "refused %.200s: %s: %s", text, err.code, err.message);
     return rc == 0;
 }
 
 static void bad_at(int line, const char *text, const char *code, const char *sub)
 {
-    int rc = proto_parse(text, strlen(text), &msg, &err);
+    int rc;
+    proto_msg_free(&msg);
+    rc = proto_parse(text, strlen(text), &msg, &err);
     CHECK_AT(line, rc == -1, "accepted %.200s", text);
     if (rc != -1)
         return;
