@@ -1253,17 +1253,13 @@ int proto_encode_scene(struct proto_buf *b, const char *room, const char *scene)
  * case once and then writes with snprintf straight into the buffer, with no
  * jansson and no allocation when the buffer is already big enough.
  */
-int proto_encode_poses_open(struct proto_buf *b, long long tick)
+size_t proto_poses_head(char *out, size_t size, long long tick)
 {
-    static const char fmt[] = "{\"type\":\"poses\",\"tick\":%lld,\"users\":[";
     int n;
-
-    if (buf_reserve(b, sizeof fmt + 24) < 0)
-        return -1;
-    n = snprintf(b->data + b->len, b->cap - b->len, fmt, tick);
-    assert(n > 0 && (size_t)n < b->cap - b->len);
-    b->len += (size_t)n;
-    return 0;
+    assert(size >= PROTO_POSES_HEAD_MAX);
+    n = snprintf(out, size, "{\"type\":\"poses\",\"tick\":%lld,\"users\":[", tick);
+    assert(n > 0 && (size_t)n < size);
+    return (size_t)n;
 }
 
 /* {"id":"","p":[],"q":[]} around the escaped id and the numbers. */
@@ -1294,11 +1290,6 @@ int proto_encode_pose_entry(struct proto_buf *b, const char *id, const float p[3
     b->len = (size_t)(d - b->data);
     assert(b->len < b->cap);
     return 0;
-}
-
-int proto_encode_poses_close(struct proto_buf *b)
-{
-    return proto_buf_append(b, "]}", 2);
 }
 
 /* ---- moderation --------------------------------------------------------- */

@@ -247,16 +247,20 @@ int proto_encode_error_overflow(struct proto_buf *b, const char *code, const cha
                                 const char *overflow, const struct proto_id *re);
 
 /*
- * The poses frame is built in pieces so that one room encodes each avatar
- * once per tick and receivers share or splice the result:
- *   proto_encode_poses_open(b, tick)   -> {"type":"poses","tick":N,"users":[
- *   proto_encode_pose_entry(b, id, p, q) -> {"id":"..","p":[..],"q":[..]}
- *   proto_encode_poses_close(b)        -> ]}
- * The caller writes the commas between entries.
+ * The poses frame is spliced from pieces so that a room encodes each
+ * avatar once per tick and every receiver's frame is assembled by copying
+ * those entries (server/core/room.c):
+ *   proto_poses_head(out, size, tick)     {"type":"poses","tick":N,"users":[
+ *   proto_encode_pose_entry(b, id, p, q)  {"id":"..","p":[..],"q":[..]}
+ *   PROTO_POSES_SEP between entries, PROTO_POSES_TAIL after the last.
  */
-int proto_encode_poses_open(struct proto_buf *b, long long tick);
+#define PROTO_POSES_HEAD_MAX 64 /* bytes of the head, NUL included */
+#define PROTO_POSES_SEP      ","
+#define PROTO_POSES_TAIL     "]}"
+/* The head for tick into out (size bytes, at least PROTO_POSES_HEAD_MAX:
+ * asserted); returns its length. */
+size_t proto_poses_head(char *out, size_t size, long long tick);
 int proto_encode_pose_entry(struct proto_buf *b, const char *id, const float p[3],
                             const float q[4]);
-int proto_encode_poses_close(struct proto_buf *b);
 
 #endif

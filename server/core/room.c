@@ -299,23 +299,23 @@ static struct frame *poses_frame(const struct venue *v, struct session *const *a
                                  struct session *const *b, size_t nb, const struct session *except,
                                  long long since)
 {
+    static const size_t sep = sizeof(PROTO_POSES_SEP) - 1, tail = sizeof(PROTO_POSES_TAIL) - 1;
     struct session *const *lists[2] = {a, b};
     size_t counts[2] = {na, nb};
-    char head[64];
-    int hn = snprintf(head, sizeof(head), "{\"type\":\"poses\",\"tick\":%lld,\"users\":[", v->tick);
-    size_t size = (size_t)hn + 2, count = 0;
+    char head[PROTO_POSES_HEAD_MAX];
+    size_t hn = proto_poses_head(head, sizeof(head), v->tick), size = hn + tail, count = 0;
     struct frame *f;
 
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < counts[l]; i++)
             if (lists[l][i] != except && lists[l][i]->entry_len &&
                 lists[l][i]->moved_tick > since) {
-                size += lists[l][i]->entry_len + 1;
+                size += lists[l][i]->entry_len + sep;
                 count++;
             }
     if (count == 0 || !(f = frame_new(FRAME_POSES, size)))
         return NULL;
-    frame_append(f, head, (size_t)hn);
+    frame_append(f, head, hn);
     count = 0;
     for (int l = 0; l < 2; l++) {
         for (size_t i = 0; i < counts[l]; i++) {
@@ -323,11 +323,11 @@ static struct frame *poses_frame(const struct venue *v, struct session *const *a
             if (s == except || !s->entry_len || s->moved_tick <= since)
                 continue;
             if (count++)
-                frame_append(f, ",", 1);
+                frame_append(f, PROTO_POSES_SEP, sep);
             frame_append(f, s->entry, s->entry_len);
         }
     }
-    frame_append(f, "]}", 2);
+    frame_append(f, PROTO_POSES_TAIL, tail);
     return f;
 }
 

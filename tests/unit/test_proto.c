@@ -610,6 +610,19 @@ static const char *const tricky[] = {
     "",
 };
 
+/* A poses frame in a proto_buf, from the pieces the server splices. */
+static int poses_open(struct proto_buf *b, long long tick)
+{
+    char head[PROTO_POSES_HEAD_MAX];
+    size_t n = proto_poses_head(head, sizeof(head), tick);
+    return proto_buf_append(b, head, n);
+}
+
+static int poses_close(struct proto_buf *b)
+{
+    return proto_buf_append(b, PROTO_POSES_TAIL, strlen(PROTO_POSES_TAIL));
+}
+
 static void test_encode_exact(void)
 {
     struct proto_id re_int = {PROTO_ID_INT, 7, ""};
@@ -658,17 +671,17 @@ static void test_encode_exact(void)
     CHECK(strncmp(buf.data, "{\"id\":\"a\\\"b\\\\c\",", 15) == 0);
 
     proto_buf_reset(&buf);
-    CHECK(proto_encode_poses_open(&buf, 42) == 0);
+    CHECK(poses_open(&buf, 42) == 0);
     CHECK(proto_encode_pose_entry(&buf, "a", P1, Q1) == 0);
     CHECK(proto_buf_append(&buf, ",", 1) == 0);
     CHECK(proto_encode_pose_entry(&buf, "b", P1, Q1) == 0);
-    CHECK(proto_encode_poses_close(&buf) == 0);
+    CHECK(poses_close(&buf) == 0);
     CHECK(strncmp(buf.data, "{\"type\":\"poses\",\"tick\":42,\"users\":[{\"id\":\"a\",", 44) == 0);
     CHECK(buf.len > 2 && strcmp(buf.data + buf.len - 2, "]}") == 0);
 
     proto_buf_reset(&buf);
-    CHECK(proto_encode_poses_open(&buf, 7) == 0);
-    CHECK(proto_encode_poses_close(&buf) == 0);
+    CHECK(poses_open(&buf, 7) == 0);
+    CHECK(poses_close(&buf) == 0);
     CHECK(strcmp(buf.data, "{\"type\":\"poses\",\"tick\":7,\"users\":[]}") == 0);
 
     proto_buf_reset(&buf);
@@ -814,9 +827,9 @@ static void test_encode_roundtrip(void)
         json_decref(j);
 
         proto_buf_reset(&buf);
-        CHECK(proto_encode_poses_open(&buf, 123456789012LL) == 0);
+        CHECK(poses_open(&buf, 123456789012LL) == 0);
         CHECK(proto_encode_pose_entry(&buf, name, P2, Q2) == 0);
-        CHECK(proto_encode_poses_close(&buf) == 0);
+        CHECK(poses_close(&buf) == 0);
         j = LOAD();
         CHECK(json_integer_value(json_object_get(j, "tick")) == 123456789012LL);
         u = json_array_get(json_object_get(j, "users"), 0);
@@ -897,7 +910,7 @@ static void test_encode_roundtrip(void)
 
 static void encode_frame(struct proto_buf *b, int n)
 {
-    proto_encode_poses_open(b, 1);
+    poses_open(b, 1);
     for (int i = 0; i < n; i++) {
         char id[16];
         snprintf(id, sizeof id, "user-%d", i);
@@ -905,7 +918,7 @@ static void encode_frame(struct proto_buf *b, int n)
             proto_buf_append(b, ",", 1);
         proto_encode_pose_entry(b, id, P2, Q2);
     }
-    proto_encode_poses_close(b);
+    poses_close(b);
 }
 
 static void test_buffers(void)
@@ -989,11 +1002,11 @@ static int encode_nth(struct proto_buf *b, int which, const char *s)
     case 7:
         return proto_encode_scene(b, s, s);
     case 8:
-        return proto_encode_poses_open(b, 99);
+        return poses_open(b, 99);
     case 9:
         return proto_encode_pose_entry(b, s, P1, Q1);
     case 10:
-        return proto_encode_poses_close(b);
+        return poses_close(b);
     case 11:
         return proto_buf_printf(b, "%s", s);
     case 12:
