@@ -21,3 +21,11 @@ add_test(NAME moderation COMMAND test_moderation ${PROJECT_SOURCE_DIR}/scenes/de
 add_executable(test_store unit/test_store.c)
 target_link_libraries(test_store PRIVATE venue_core check venue_flags)
 add_test(NAME store COMMAND test_store)
+
+# A SIGHUP reload under allocation failures: all or nothing. malloc, calloc
+# and realloc of our own objects are wrapped so the test can fail them.
+add_executable(test_reload unit/test_reload.c)
+target_link_libraries(test_reload PRIVATE core_harness venue_admin venue_flags)
+target_link_options(test_reload PRIVATE
+    -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+add_test(NAME reload COMMAND test_reload ${PROJECT_SOURCE_DIR})
