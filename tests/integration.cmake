@@ -27,6 +27,8 @@ set(VENUE_ITEST_FILES
     slow.test.mjs 90
     idle.test.mjs 60
     shutdown.test.mjs 60
+    scenes.test.mjs 120
+    moderation.test.mjs 120
 )
 
 list(LENGTH VENUE_ITEST_FILES n)
