@@ -1263,7 +1263,7 @@ size_t proto_poses_head(char *out, size_t size, long long tick)
 }
 
 /* {"id":"","p":[],"q":[]} around the escaped id and the numbers. */
-#define POSE_ENTRY_FIXED (sizeof "{\"id\":\"\",\"p\":,\"q\":}" + 7 * (FIXED_MAX + 1) + 4)
+#define POSE_ENTRY_FIXED (sizeof "{\"id\":\"\",\"p\":,\"q\":}" + (size_t)7 * (FIXED_MAX + 1) + 4)
 
 int proto_encode_pose_entry(struct proto_buf *b, const char *id, const float p[3], const float q[4])
 {

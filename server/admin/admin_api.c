@@ -99,7 +99,8 @@ static void reply_json(struct proto_buf *out, struct admin_reply *rep, unsigned 
         reply_error(out, rep, 500, "internal", "out of memory", NULL);
 }
 
-static void reply_store_error(const struct admin_env *env, struct proto_buf *out, struct admin_reply *rep)
+static void reply_store_error(const struct admin_env *env, struct proto_buf *out,
+                              struct admin_reply *rep)
 {
     /* The detail is for the operator's log, not for the client. */
     fprintf(stderr, "venued: registry: %s\n", registry_error(env->reg));
@@ -108,8 +109,8 @@ static void reply_store_error(const struct admin_env *env, struct proto_buf *out
 
 /* ---- Authentication --------------------------------------------------- */
 
-unsigned admin_api_auth(const struct admin_env *env, const char *authorization, struct reg_user *caller,
-                        struct proto_buf *out, struct admin_reply *rep)
+unsigned admin_api_auth(const struct admin_env *env, const char *authorization,
+                        struct reg_user *caller, struct proto_buf *out, struct admin_reply *rep)
 {
     const char *t = authorization;
     char token[REG_TOKEN_LEN + 1];
@@ -266,8 +267,8 @@ static void list_one(void *arg, const struct reg_user *u)
         c->oom = true;
 }
 
-static void users_list(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
-                       struct admin_reply *rep)
+static void users_list(const struct admin_env *env, const struct admin_request *rq,
+                       struct proto_buf *out, struct admin_reply *rep)
 {
     struct list_ctx c = {.arr = json_array()};
     const char *q;
@@ -384,8 +385,8 @@ static int parse_new_user(const struct admin_request *rq, json_t **doc, const ch
     return 0;
 }
 
-static void users_add(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
-                      struct admin_reply *rep)
+static void users_add(const struct admin_env *env, const struct admin_request *rq,
+                      struct proto_buf *out, struct admin_reply *rep)
 {
     json_t *doc = NULL;
     const char *name, *org;
@@ -398,8 +399,8 @@ static void users_add(const struct admin_env *env, const struct admin_request *r
         json_decref(doc);
         return;
     }
-    if (registry_user_add(env->reg, name, org, role, days ? now + days * DAY_MS : 0, now, &u,
-                          token, err, sizeof(err)) < 0) {
+    if (registry_user_add(env->reg, name, org, role, days ? now + days * DAY_MS : 0, now, &u, token,
+                          err, sizeof(err)) < 0) {
         json_decref(doc);
         /* Input was checked above: what is left is the database. */
         fprintf(stderr, "venued: registry: %s\n", err);
@@ -412,8 +413,8 @@ static void users_add(const struct admin_env *env, const struct admin_request *r
     memset(token, 0, sizeof(token));
 }
 
-static void users_import(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
-                         struct admin_reply *rep)
+static void users_import(const struct admin_env *env, const struct admin_request *rq,
+                         struct proto_buf *out, struct admin_reply *rep)
 {
     struct user_csv csv;
     struct user_csv_result *res;
@@ -446,8 +447,8 @@ static void users_import(const struct admin_env *env, const struct admin_request
         reply_error(out, rep, 500, "internal", "out of memory", NULL);
         return;
     }
-    if (user_csv_register(env->reg, &csv, days ? now + days * DAY_MS : 0, now, res, NULL, NULL,
-                          err, sizeof(err)) < 0) {
+    if (user_csv_register(env->reg, &csv, days ? now + days * DAY_MS : 0, now, res, NULL, NULL, err,
+                          sizeof(err)) < 0) {
         fprintf(stderr, "venued: import: %s\n", err);
         reply_error(out, rep, 500, "internal", "the database failed; nothing was registered", NULL);
         goto done;
@@ -528,8 +529,8 @@ static void audit_one(void *arg, const struct reg_audit *a)
         c->oom = true;
 }
 
-static void audit_list(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
-                       struct admin_reply *rep)
+static void audit_list(const struct admin_env *env, const struct admin_request *rq,
+                       struct proto_buf *out, struct admin_reply *rep)
 {
     struct list_ctx c = {.arr = json_array()};
     const char *room, *actor;
@@ -573,8 +574,8 @@ static void not_allowed(struct proto_buf *out, struct admin_reply *rep, const ch
     rep->allow = allow;
 }
 
-void admin_api_handle(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
-                      struct admin_reply *rep)
+void admin_api_handle(const struct admin_env *env, const struct admin_request *rq,
+                      struct proto_buf *out, struct admin_reply *rep)
 {
     const char *id;
     enum route r = route_of(rq->path, &id);

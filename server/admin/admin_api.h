@@ -37,8 +37,8 @@ enum http_method {
     HTTP_METHOD_OTHER
 };
 
-#define ADMIN_JSON_MAX (64u * 1024)       /* bytes of a JSON request body */
-#define ADMIN_CSV_MAX  (2u * 1024 * 1024) /* bytes of a CSV import body */
+#define ADMIN_JSON_MAX ((size_t)64 * 1024)       /* bytes of a JSON request body */
+#define ADMIN_CSV_MAX  ((size_t)2 * 1024 * 1024) /* bytes of a CSV import body */
 
 struct admin_request {
     enum http_method method;
@@ -66,16 +66,16 @@ bool admin_api_owns(const char *path);
  * revoked token; 403 valid but not an admin; 500) with the error in out
  * and rep set.
  */
-unsigned admin_api_auth(const struct admin_env *env, const char *authorization, struct reg_user *caller,
-                        struct proto_buf *out, struct admin_reply *rep);
+unsigned admin_api_auth(const struct admin_env *env, const char *authorization,
+                        struct reg_user *caller, struct proto_buf *out, struct admin_reply *rep);
 
 /* The largest body (method, path) takes; 0 when it takes none. */
 size_t admin_api_body_max(enum http_method m, const char *path);
 
 /* Answer an authenticated request: the JSON body into out (reset first),
  * the status and headers into rep. */
-void admin_api_handle(const struct admin_env *env, const struct admin_request *rq, struct proto_buf *out,
-                      struct admin_reply *rep);
+void admin_api_handle(const struct admin_env *env, const struct admin_request *rq,
+                      struct proto_buf *out, struct admin_reply *rep);
 
 /* Write {"error":{"code","message"[,"field"][,"line"]}} to out (reset
  * first); field NULL and line 0 leave those out. 0, or -1 out of memory. */

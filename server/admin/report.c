@@ -35,10 +35,10 @@ int report_rooms(const struct venue *v, struct proto_buf *b)
 
 static void presence_user(void *arg, const struct venue_person_view *p)
 {
-    json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "id", p->user.id,
-                                         "name", p->user.name, "role", p->user.role, "status",
-                                         p->user.status, "hand", p->user.hand, "connected",
-                                         p->connected));
+    json_array_append_new(arg,
+                          json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "id", p->user.id, "name",
+                                    p->user.name, "role", p->user.role, "status", p->user.status,
+                                    "hand", p->user.hand, "connected", p->connected));
 }
 
 int report_presence(const struct venue *v, struct proto_buf *b)
@@ -49,8 +49,8 @@ int report_presence(const struct venue *v, struct proto_buf *b)
         json_t *users = json_array();
         venue_room_get(v, i, &r);
         venue_room_people(v, i, presence_user, users);
-        json_array_append_new(rooms,
-                              json_pack("{s:s, s:s, s:o}", "id", r.id, "name", r.name, "users", users));
+        json_array_append_new(
+            rooms, json_pack("{s:s, s:s, s:o}", "id", r.id, "name", r.name, "users", users));
     }
     if (nowhere)
         venue_room_people(v, SIZE_MAX, presence_user, nowhere);
@@ -67,8 +67,8 @@ int report_metrics(const struct venue *v, struct proto_buf *b)
     for (size_t i = 0; i < n; i++) {
         struct venue_room_view r;
         venue_room_get(v, i, &r);
-        rooms[i] = (struct metrics_room){
-            .id = r.id, .sessions = r.count, .fanout_bytes = r.fanout_bytes};
+        rooms[i] =
+            (struct metrics_room){.id = r.id, .sessions = r.count, .fanout_bytes = r.fanout_bytes};
     }
     rc = metrics_render(venue_metrics_get(v), rooms, n, b);
     free(rooms);

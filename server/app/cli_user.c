@@ -242,7 +242,7 @@ static char *read_list(const char *path, size_t *len)
     }
     if (sb.st_size > (off_t)USER_CSV_MAX_BYTES) {
         fprintf(stderr,
-                "venued user import: %s: %lld bytes is over the limit of %u: split the list\n",
+                "venued user import: %s: %lld bytes is over the limit of %zu: split the list\n",
                 path, (long long)sb.st_size, USER_CSV_MAX_BYTES);
         goto fail;
     }

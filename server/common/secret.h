@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#define SECRET_RANDOM_MAX  32 /* random bytes one call can give */
-#define SECRET_SHA256_HEX  64 /* hex digits of a SHA-256 */
+#define SECRET_RANDOM_MAX 32 /* random bytes one call can give */
+#define SECRET_SHA256_HEX 64 /* hex digits of a SHA-256 */
 
 /*
  * nbytes (1..SECRET_RANDOM_MAX) random bytes as 2 * nbytes lowercase hex

@@ -227,7 +227,7 @@ static bool refused(struct venue *v, struct session *s, struct room *r, enum roo
     if (how == ROOM_ENTER_SELF) {
         if (s->role == ROLE_GUEST && !r->scene->guests_enter) {
             session_send_error(v, s, "forbidden", "join: this room is for registered participants",
-                             re);
+                               re);
             return true;
         }
         if (v->reg && registry_sanction_check(v->reg, SANCTION_BAN, s->user_id, r->id,
@@ -301,7 +301,7 @@ static struct frame *poses_frame(const struct venue *v, struct session *const *a
 {
     static const size_t sep = sizeof(PROTO_POSES_SEP) - 1, tail = sizeof(PROTO_POSES_TAIL) - 1;
     struct session *const *lists[2] = {a, b};
-    size_t counts[2] = {na, nb};
+    const size_t counts[2] = {na, nb};
     char head[PROTO_POSES_HEAD_MAX];
     size_t hn = proto_poses_head(head, sizeof(head), v->tick), size = hn + tail, count = 0;
     struct frame *f;

@@ -32,7 +32,7 @@ struct room {
     int capacity;            /* set by a moderator; 0: the scene's */
     struct session **movers; /* this tick's movers; owned array, reused */
     size_t nmov, movers_cap;
-    struct session **stage_scratch;  /* the hall's stage people, for fan-out; owned, reused */
+    struct session **stage_scratch; /* the hall's stage people, for fan-out; owned, reused */
     size_t stage_scratch_cap;
     struct room *stage_of;           /* the room whose stage this overflow room receives */
     bool stage_changed;              /* someone stepped on or off this room's stage */

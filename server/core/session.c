@@ -125,8 +125,8 @@ void session_send_enc(struct venue *v, struct session *s, enum metric_out type)
     frame_unref(f);
 }
 
-void session_send_error(struct venue *v, struct session *s, const char *code,
-                        const char *message, const struct proto_id *re)
+void session_send_error(struct venue *v, struct session *s, const char *code, const char *message,
+                        const struct proto_id *re)
 {
     proto_buf_reset(&v->enc);
     if (proto_encode_error(&v->enc, code, message, re) == 0)
@@ -200,8 +200,7 @@ int session_set_resume(struct session *s, const char *token)
     return secret_sha256_hex(token, s->resume_hash);
 }
 
-void session_take_over(struct venue *v, struct session *s, struct session *t,
-                       struct frame *welcome)
+void session_take_over(struct venue *v, struct session *s, struct session *t, struct frame *welcome)
 {
     void *conn = s->conn;
     size_t dropped;

@@ -98,8 +98,8 @@ void session_refuse(struct venue *v, struct session *s, int code, const char *ec
 void session_enqueue(struct venue *v, struct session *s, struct frame *f, enum metric_out type);
 /* Queue what v->enc holds for s. */
 void session_send_enc(struct venue *v, struct session *s, enum metric_out type);
-void session_send_error(struct venue *v, struct session *s, const char *code,
-                        const char *message, const struct proto_id *re);
+void session_send_error(struct venue *v, struct session *s, const char *code, const char *message,
+                        const struct proto_id *re);
 
 /*
  * Take one token from s's bucket of this kind. False when the message must

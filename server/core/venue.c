@@ -105,12 +105,12 @@ static bool check_token(struct venue *v, struct session *s, const struct proto_m
     long long until;
     if (!v->reg || registry_token_check(v->reg, m->u.hello.token, venue_wall(v), u) != 1) {
         session_refuse(v, s, VENUE_CLOSE_UNAUTHORIZED, "unauthorized",
-                     "hello.token: unknown, expired or revoked", &m->id);
+                       "hello.token: unknown, expired or revoked", &m->id);
         return false;
     }
     if (registry_sanction_check(v->reg, SANCTION_BAN, u->id, NULL, venue_wall(v), &until) == 1) {
         session_refuse(v, s, VENUE_CLOSE_REMOVED, "forbidden",
-                     "hello: you are banned from this venue", &m->id);
+                       "hello: you are banned from this venue", &m->id);
         return false;
     }
     return true;
@@ -129,9 +129,9 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
         struct session *t = session_find_resumable(v, m->u.hello.resume);
         if (!t) {
             session_send_error(v, s, "not_found",
-                             "resume: no such session (it may have expired); "
-                             "send hello without resume to start over",
-                             &m->id);
+                               "resume: no such session (it may have expired); "
+                               "send hello without resume to start over",
+                               &m->id);
             return;
         }
         resume(v, s, t, m->u.hello.resume, &m->id);
@@ -139,8 +139,8 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
     }
     if (!m->u.hello.token[0] && strcmp(v->cfg.registration, "required") == 0) {
         session_refuse(v, s, VENUE_CLOSE_UNAUTHORIZED, "unauthorized",
-                     "hello.token: this venue is for registered participants; use your join link",
-                     &m->id);
+                       "hello.token: this venue is for registered participants; use your join link",
+                       &m->id);
         return;
     }
     if (m->u.hello.token[0] && !check_token(v, s, m, &u))
@@ -170,8 +170,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
     } else {
         memcpy(s->user_id, "u-", 2);
         if (secret_random_hex(s->user_id + 2, sizeof(s->user_id) - 2, 8) < 0) {
-            session_send_error(v, s, "bad_request", "hello: no randomness available",
-                               &m->id);
+            session_send_error(v, s, "bad_request", "hello: no randomness available", &m->id);
             return;
         }
         snprintf(s->name, sizeof(s->name), "%s", m->u.hello.name);
@@ -572,7 +571,7 @@ void venue_free(struct venue *v)
 int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err, size_t errlen)
 {
     struct room **fresh = NULL;
-    size_t nfresh = 0;
+    size_t nfresh = 0, nnew = 0;
 
     for (size_t i = 0; i < v->nrooms; i++) {
         if (!scene_set_find(scenes, v->rooms[i]->id)) {
@@ -582,18 +581,20 @@ int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err,
             return -1;
         }
     }
-    if (scenes->n > v->nrooms) {
-        fresh = calloc(scenes->n - v->nrooms, sizeof(*fresh));
-        if (!fresh ||
-            array_grow((void **)&v->rooms, &v->nrooms_cap, scenes->n, sizeof(*v->rooms)) < 0)
+    for (size_t i = 0; i < scenes->n; i++)
+        nnew += room_find(v, scenes->scenes[i]->id) == NULL;
+    if (nnew) {
+        fresh = calloc(nnew, sizeof(*fresh));
+        if (!fresh || array_grow((void **)&v->rooms, &v->nrooms_cap, v->nrooms + nnew,
+                                 sizeof(*v->rooms)) < 0)
             goto oom;
-    }
-    for (size_t i = 0; i < scenes->n; i++) {
-        if (room_find(v, scenes->scenes[i]->id))
-            continue;
-        assert(nfresh < scenes->n - v->nrooms);
-        if (!(fresh[nfresh++] = room_new(scenes->scenes[i])))
-            goto oom;
+        for (size_t i = 0; i < scenes->n; i++) {
+            if (room_find(v, scenes->scenes[i]->id))
+                continue;
+            assert(nfresh < nnew);
+            if (!(fresh[nfresh++] = room_new(scenes->scenes[i])))
+                goto oom;
+        }
     }
 
     /* Nothing fails from here on. */
@@ -612,7 +613,7 @@ int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err,
     }
     for (size_t i = 0; i < nfresh; i++)
         v->rooms[v->nrooms++] = fresh[i];
-    assert(v->nrooms == scenes->n);
+    assert(nfresh == nnew && v->nrooms == scenes->n);
     free(fresh);
     room_link_stages(v);
     return 0;
@@ -655,8 +656,7 @@ void venue_shutdown(struct venue *v, long long now_ms)
         fprintf(stderr, "venued: store: %s\n", store_error(v->store));
     free(saved);
     for (size_t i = 0; i < v->nsessions; i++)
-        session_close(v, v->sessions[i], VENUE_CLOSE_GOING_AWAY, "server shutting down",
-                            NULL);
+        session_close(v, v->sessions[i], VENUE_CLOSE_GOING_AWAY, "server shutting down", NULL);
 }
 
 void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms)

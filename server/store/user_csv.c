@@ -257,7 +257,7 @@ int user_csv_parse(const char *data, size_t len, const char *source, struct user
     memset(out, 0, sizeof(*out));
     if (len > USER_CSV_MAX_BYTES) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "%zu bytes is over the limit of %u", len, USER_CSV_MAX_BYTES);
+        snprintf(msg, sizeof(msg), "%zu bytes is over the limit of %zu", len, USER_CSV_MAX_BYTES);
         return fmt_error(err, errlen, source, 0, msg);
     }
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)

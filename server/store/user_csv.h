@@ -20,7 +20,7 @@
 #include "registry.h"
 
 #define USER_CSV_MAX_ROWS  100000
-#define USER_CSV_MAX_BYTES (10u * 1024 * 1024)
+#define USER_CSV_MAX_BYTES ((size_t)10 * 1024 * 1024)
 
 struct user_csv_row {
     const char *name; /* borrowed from the user_csv's text */

@@ -58,8 +58,9 @@ static void make_both(const char *root, char *dir, size_t size)
     char cmd[2048];
     snprintf(dir, size, "/tmp/venue-reload-XXXXXX");
     CHECK(mkdtemp(dir) != NULL);
-    snprintf(cmd, sizeof(cmd), "cp -r %s/scenes/demo/. %s/ && cp %s/tests/bench/venue/arena.json %s/",
-             root, dir, root, dir);
+    snprintf(cmd, sizeof(cmd),
+             "cp -r %s/scenes/demo/. %s/ && cp %s/tests/bench/venue/arena.json %s/", root, dir,
+             root, dir);
     CHECK(system(cmd) == 0);
 }
 
