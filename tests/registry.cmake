@@ -3,3 +3,8 @@
 add_executable(test_registry unit/test_registry.c)
 target_link_libraries(test_registry PRIVATE venue_core check venue_flags)
 add_test(NAME registry COMMAND test_registry)
+
+# The twin store: latest values, bounded history, batches, reopen.
+add_executable(test_twins unit/test_twins.c)
+target_link_libraries(test_twins PRIVATE venue_store check venue_flags)
+add_test(NAME twins.store COMMAND test_twins)

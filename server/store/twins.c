@@ -1,0 +1,214 @@
+/*
+ * twins.c - twin values in SQLite: one row per attribute for the latest
+ * value, and a history table trimmed per attribute on every write.
+ */
+#include "twins.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum stmt { T_LATEST_PUT, T_HISTORY_ADD, T_HISTORY_TRIM, T_LATEST_ALL, T_HISTORY, T_COUNT };
+
+#define VALUE_COLS "entity, etype, attr, kind, num, text, unit, observed_ms, received_ms, source"
+
+static const char *const stmt_sql[T_COUNT] = {
+    [T_LATEST_PUT] = "INSERT INTO twin_latest(" VALUE_COLS ") "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                     "ON CONFLICT(entity, attr) DO UPDATE SET etype = ?2, kind = ?4, num = ?5, "
+                     "text = ?6, unit = ?7, observed_ms = ?8, received_ms = ?9, source = ?10",
+    [T_HISTORY_ADD] = "INSERT INTO twin_history(" VALUE_COLS ") "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    /* Everything older than the history_max newest of this attribute. */
+    [T_HISTORY_TRIM] = "DELETE FROM twin_history WHERE entity = ?1 AND attr = ?2 AND seq <= "
+                       "(SELECT seq FROM twin_history WHERE entity = ?1 AND attr = ?2 "
+                       "ORDER BY seq DESC LIMIT 1 OFFSET ?3)",
+    [T_LATEST_ALL] = "SELECT " VALUE_COLS " FROM twin_latest ORDER BY entity, attr",
+    [T_HISTORY] = "SELECT " VALUE_COLS " FROM (SELECT seq, " VALUE_COLS
+                  " FROM twin_history WHERE entity = ?1 AND (?2 IS NULL OR attr = ?2) "
+                  "ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS twin_latest("
+    "  entity TEXT NOT NULL, etype TEXT NOT NULL, attr TEXT NOT NULL, kind INTEGER NOT NULL,"
+    "  num REAL, text TEXT, unit TEXT NOT NULL, observed_ms INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL, source TEXT NOT NULL, PRIMARY KEY(entity, attr));"
+    "CREATE TABLE IF NOT EXISTS twin_history("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  entity TEXT NOT NULL, etype TEXT NOT NULL, attr TEXT NOT NULL, kind INTEGER NOT NULL,"
+    "  num REAL, text TEXT, unit TEXT NOT NULL, observed_ms INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL, source TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS twin_history_attr ON twin_history(entity, attr, seq);";
+
+struct twins {
+    sqlite3 *db;                 /* borrowed from the store */
+    sqlite3_stmt *stmt[T_COUNT]; /* owned */
+    int history_max;
+    char err[256];
+};
+
+static int fail(struct twins *t, const char *what)
+{
+    snprintf(t->err, sizeof(t->err), "twins: %s: %s", what, sqlite3_errmsg(t->db));
+    return -1;
+}
+
+struct twins *twins_open(struct store *st, int history_max, char *err, size_t errlen)
+{
+    struct twins *t;
+    if (history_max < 1 || history_max > 100000) {
+        snprintf(err, errlen, "twins: history: %d is out of range 1..100000", history_max);
+        return NULL;
+    }
+    t = calloc(1, sizeof(*t));
+    if (!t) {
+        snprintf(err, errlen, "twins: out of memory");
+        return NULL;
+    }
+    t->db = store_db(st);
+    t->history_max = history_max;
+    if (sqlite3_exec(t->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "twins: schema: %s", sqlite3_errmsg(t->db));
+        twins_close(t);
+        return NULL;
+    }
+    for (int i = 0; i < T_COUNT; i++) {
+        if (sqlite3_prepare_v3(t->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &t->stmt[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "twins: prepare: %s", sqlite3_errmsg(t->db));
+            twins_close(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+void twins_close(struct twins *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < T_COUNT; i++)
+        sqlite3_finalize(t->stmt[i]);
+    free(t);
+}
+
+static void bind_value(sqlite3_stmt *s, const struct twin_value *v)
+{
+    sqlite3_bind_text(s, 1, v->entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, v->etype ? v->etype : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, v->attr, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, (int)v->kind);
+    if (v->kind == TWIN_NUMBER || v->kind == TWIN_BOOL)
+        sqlite3_bind_double(s, 5, v->num);
+    else
+        sqlite3_bind_null(s, 5);
+    if (v->text && (v->kind == TWIN_STRING || v->kind == TWIN_JSON))
+        sqlite3_bind_text(s, 6, v->text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 6);
+    sqlite3_bind_text(s, 7, v->unit ? v->unit : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 8, v->observed_ms);
+    sqlite3_bind_int64(s, 9, v->received_ms);
+    sqlite3_bind_text(s, 10, v->source ? v->source : "", -1, SQLITE_STATIC);
+}
+
+/* Run s to completion and reset it. 0, or -1 with the reason kept. */
+static int run(struct twins *t, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : fail(t, what);
+}
+
+static int put_one(struct twins *t, const struct twin_value *v)
+{
+    sqlite3_stmt *trim = t->stmt[T_HISTORY_TRIM];
+    bind_value(t->stmt[T_LATEST_PUT], v);
+    if (run(t, t->stmt[T_LATEST_PUT], "latest") < 0)
+        return -1;
+    bind_value(t->stmt[T_HISTORY_ADD], v);
+    if (run(t, t->stmt[T_HISTORY_ADD], "history") < 0)
+        return -1;
+    sqlite3_bind_text(trim, 1, v->entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(trim, 2, v->attr, -1, SQLITE_STATIC);
+    sqlite3_bind_int(trim, 3, t->history_max);
+    return run(t, trim, "trim");
+}
+
+int twins_put(struct twins *t, const struct twin_value *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    /* IMMEDIATE: another process writing (venued user ...) makes us wait at
+     * BEGIN rather than fail halfway. */
+    if (sqlite3_exec(t->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(t, "begin");
+    for (size_t i = 0; i < n; i++) {
+        if (put_one(t, &v[i]) < 0) {
+            sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    if (sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        fail(t, "commit");
+        sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *column_text(sqlite3_stmt *s, int i)
+{
+    const char *text = (const char *)sqlite3_column_text(s, i);
+    return text ? text : "";
+}
+
+/* Each row of s (reset afterwards) as a twin_value to fn. */
+static int each_row(struct twins *t, sqlite3_stmt *s, const char *what,
+                    void (*fn)(void *arg, const struct twin_value *v), void *arg)
+{
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct twin_value v = {
+            .entity = column_text(s, 0),
+            .etype = column_text(s, 1),
+            .attr = column_text(s, 2),
+            .kind = (enum twin_kind)sqlite3_column_int(s, 3),
+            .num = sqlite3_column_double(s, 4),
+            .text = sqlite3_column_type(s, 5) == SQLITE_NULL ? NULL : column_text(s, 5),
+            .unit = column_text(s, 6),
+            .observed_ms = sqlite3_column_int64(s, 7),
+            .received_ms = sqlite3_column_int64(s, 8),
+            .source = column_text(s, 9),
+        };
+        fn(arg, &v);
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : fail(t, what);
+}
+
+int twins_latest_each(struct twins *t, void (*fn)(void *arg, const struct twin_value *v), void *arg)
+{
+    return each_row(t, t->stmt[T_LATEST_ALL], "latest", fn, arg);
+}
+
+int twins_history_each(struct twins *t, const char *entity, const char *attr, size_t max,
+                       void (*fn)(void *arg, const struct twin_value *v), void *arg)
+{
+    sqlite3_stmt *s = t->stmt[T_HISTORY];
+    sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
+    if (attr)
+        sqlite3_bind_text(s, 2, attr, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 2);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)(max > 1000000 ? 1000000 : max));
+    return each_row(t, s, "history", fn, arg);
+}
+
+const char *twins_error(struct twins *t)
+{
+    return t->err;
+}
