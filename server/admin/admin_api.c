@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
 #include "report.h"
 #include "user_csv.h"
 
@@ -109,7 +108,7 @@ static void reply_store_error(const struct admin_env *env, struct proto_buf *out
 
 /* ---- Authentication --------------------------------------------------- */
 
-unsigned admin_api_auth(const struct admin_env *env, const char *authorization,
+unsigned admin_api_auth(const struct admin_env *env, const char *authorization, long long wall_ms,
                         struct reg_user *caller, struct proto_buf *out, struct admin_reply *rep)
 {
     const char *t = authorization;
@@ -137,7 +136,7 @@ unsigned admin_api_auth(const struct admin_env *env, const char *authorization,
     }
     memcpy(token, t, n);
     token[n] = '\0';
-    rc = registry_token_check(env->reg, token, clock_wall_ms(), caller);
+    rc = registry_token_check(env->reg, token, wall_ms, caller);
     memset(token, 0, sizeof(token));
     if (rc < 0) {
         reply_store_error(env, out, rep);
@@ -221,13 +220,13 @@ static int arg_text(const struct admin_request *rq, const char *name, size_t max
     return 0;
 }
 
-static void audit(const struct admin_env *env, const struct reg_user *actor, const char *action,
+static void audit(const struct admin_env *env, const struct admin_request *rq, const char *action,
                   const char *target, const char *reason)
 {
     struct reg_audit a = {
-        .ts_ms = clock_wall_ms(),
-        .actor_id = actor->id,
-        .actor_name = actor->name,
+        .ts_ms = rq->wall_ms,
+        .actor_id = rq->caller->id,
+        .actor_name = rq->caller->name,
         .action = action,
         .target_id = target,
         .reason = reason,
@@ -391,7 +390,7 @@ static void users_add(const struct admin_env *env, const struct admin_request *r
     json_t *doc = NULL;
     const char *name, *org;
     enum role role;
-    long long days, now = clock_wall_ms();
+    long long days, now = rq->wall_ms;
     struct reg_user u;
     char token[REG_TOKEN_LEN + 1], err[320];
 
@@ -408,7 +407,7 @@ static void users_add(const struct admin_env *env, const struct admin_request *r
         return;
     }
     json_decref(doc);
-    audit(env, rq->caller, "user.register", u.id, NULL);
+    audit(env, rq, "user.register", u.id, NULL);
     reply_json(out, rep, 201, registered_json(env, u.id, u.name, u.org, u.role, token));
     memset(token, 0, sizeof(token));
 }
@@ -418,7 +417,7 @@ static void users_import(const struct admin_env *env, const struct admin_request
 {
     struct user_csv csv;
     struct user_csv_result *res;
-    long long days, now = clock_wall_ms();
+    long long days, now = rq->wall_ms;
     char err[768], reason[64];
     json_t *arr;
 
@@ -454,7 +453,7 @@ static void users_import(const struct admin_env *env, const struct admin_request
         goto done;
     }
     snprintf(reason, sizeof(reason), "%zu users", csv.n);
-    audit(env, rq->caller, "user.import", NULL, reason);
+    audit(env, rq, "user.import", NULL, reason);
     arr = json_array();
     for (size_t i = 0; arr && i < csv.n; i++) {
         const struct user_csv_row *row = &csv.rows[i];
@@ -505,8 +504,8 @@ static void user_revoke(const struct admin_env *env, const struct admin_request 
         reply_error(out, rep, 404, "not_found", "no such user", "id");
         return;
     }
-    venue_user_revoked(env->venue, id, clock_mono_ms());
-    audit(env, rq->caller, "user.revoke", id, NULL);
+    venue_user_revoked(env->venue, id, rq->now_ms);
+    audit(env, rq, "user.revoke", id, NULL);
     reply_json(out, rep, 200, json_pack("{s:b}", "ok", 1));
 }
 

@@ -48,6 +48,8 @@ struct admin_request {
     const struct reg_user *caller; /* the admin asking (admin_api_auth) */
     const char *body;              /* the request body; NULL when none */
     size_t body_len;
+    long long now_ms;  /* the core's monotonic clock, for the venue's events */
+    long long wall_ms; /* ms since the epoch, for what is stored and audited */
 };
 
 struct admin_reply {
@@ -61,12 +63,12 @@ bool admin_api_owns(const char *path);
 
 /*
  * Who is asking: the token in an "Authorization: Bearer TOKEN" header
- * value (NULL when there was none). 0 and *caller filled for a valid admin
+ * value (NULL when there was none), checked at wall_ms. 0 and *caller filled for a valid admin
  * token; otherwise the status to answer (401 no, unknown, expired or
  * revoked token; 403 valid but not an admin; 500) with the error in out
  * and rep set.
  */
-unsigned admin_api_auth(const struct admin_env *env, const char *authorization,
+unsigned admin_api_auth(const struct admin_env *env, const char *authorization, long long wall_ms,
                         struct reg_user *caller, struct proto_buf *out, struct admin_reply *rep);
 
 /* The largest body (method, path) takes; 0 when it takes none. */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,51 +24,63 @@ struct opt {
     size_t size; /* for OPT_STR: the buffer's size */
     double min, max;
     const char *help;
+    const char *const *choices; /* for OPT_STR: the values allowed, NULL-terminated; NULL: any */
 };
+
+static const char *const registration_choices[] = {"open", "required", NULL};
 
 #define FIELD(f) offsetof(struct venue_config, f), sizeof(((struct venue_config *)0)->f)
 
 static const struct opt opts[] = {
-    {"port", "VENUE_PORT", OPT_INT, FIELD(port), 1, 65535, "TCP port for HTTP and WebSocket"},
+    {"port", "VENUE_PORT", OPT_INT, FIELD(port), 1, 65535, "TCP port for HTTP and WebSocket", NULL},
     {"bind", "VENUE_BIND", OPT_STR, FIELD(bind), 0, 0,
-     "address to listen on (0.0.0.0 exposes the venue to the network)"},
-    {"data", "VENUE_DATA", OPT_STR, FIELD(data_dir), 0, 0, "folder for the SQLite database"},
-    {"scenes", "VENUE_SCENES", OPT_STR, FIELD(scenes_dir), 0, 0, "folder of scene files"},
-    {"web", "VENUE_WEB", OPT_STR, FIELD(web_dir), 0, 0, "folder of the browser client"},
-    {"tick-hz", "VENUE_TICK_HZ", OPT_INT, FIELD(tick_hz), 1, 120, "pose fan-out ticks per second"},
+     "address to listen on (0.0.0.0 exposes the venue to the network)", NULL},
+    {"data", "VENUE_DATA", OPT_STR, FIELD(data_dir), 0, 0, "folder for the SQLite database", NULL},
+    {"scenes", "VENUE_SCENES", OPT_STR, FIELD(scenes_dir), 0, 0, "folder of scene files", NULL},
+    {"web", "VENUE_WEB", OPT_STR, FIELD(web_dir), 0, 0, "folder of the browser client", NULL},
+    {"tick-hz", "VENUE_TICK_HZ", OPT_INT, FIELD(tick_hz), 1, 120, "pose fan-out ticks per second",
+     NULL},
     {"max-message", "VENUE_MAX_MESSAGE", OPT_LONG, FIELD(max_message), 256, 16777216,
-     "largest client message in bytes (larger: close 1009)"},
+     "largest client message in bytes (larger: close 1009)", NULL},
     {"pose-rate", "VENUE_POSE_RATE", OPT_INT, FIELD(pose_rate), 1, 10000,
-     "poses per second a client may send"},
+     "poses per second a client may send", NULL},
     {"chat-rate", "VENUE_CHAT_RATE", OPT_INT, FIELD(chat_rate), 1, 1000,
-     "chat messages per second a client may send"},
+     "chat messages per second a client may send", NULL},
     {"other-rate", "VENUE_OTHER_RATE", OPT_INT, FIELD(other_rate), 1, 10000,
-     "other messages per second a client may send"},
+     "other messages per second a client may send", NULL},
     {"resume-grace", "VENUE_RESUME_GRACE", OPT_INT, FIELD(resume_grace_s), 0, 86400,
-     "seconds a dropped session waits to be resumed"},
+     "seconds a dropped session waits to be resumed", NULL},
     {"idle-timeout", "VENUE_IDLE_TIMEOUT", OPT_INT, FIELD(idle_timeout_s), 2, 3600,
-     "seconds without a pong before a connection is dropped (pinged at half)"},
+     "seconds without a pong before a connection is dropped (pinged at half)", NULL},
     {"hello-timeout", "VENUE_HELLO_TIMEOUT", OPT_INT, FIELD(hello_timeout_s), 1, 3600,
-     "seconds a new connection has to say hello"},
+     "seconds a new connection has to say hello", NULL},
     {"queue-max", "VENUE_QUEUE_MAX", OPT_LONG, FIELD(queue_max), 4096, 1073741824,
-     "bytes queued for one client before it is closed as too slow"},
+     "bytes queued for one client before it is closed as too slow", NULL},
     {"queue-frames", "VENUE_QUEUE_FRAMES", OPT_INT, FIELD(queue_frames), 16, 1000000,
-     "frames queued for one client before it is closed as too slow"},
+     "frames queued for one client before it is closed as too slow", NULL},
     {"stall-secs", "VENUE_STALL_SECS", OPT_INT, FIELD(stall_s), 1, 3600,
-     "seconds a client's queue may make no progress before it is closed"},
+     "seconds a client's queue may make no progress before it is closed", NULL},
     {"max-speed", "VENUE_MAX_SPEED", OPT_DOUBLE, FIELD(max_speed), 0.1, 1000,
-     "metres per second an avatar may move"},
+     "metres per second an avatar may move", NULL},
     {"flush-ms", "VENUE_FLUSH_MS", OPT_INT, FIELD(flush_ms), 50, 600000,
-     "milliseconds between batched writes of last poses"},
+     "milliseconds between batched writes of last poses", NULL},
     {"registration", "VENUE_REGISTRATION", OPT_STR, FIELD(registration), 0, 0,
-     "open (guests may enter) or required (a registered token is needed)"},
+     "open (guests may enter) or required (a registered token is needed)", registration_choices},
     {"retention-days", "VENUE_RETENTION_DAYS", OPT_INT, FIELD(retention_days), 1, 3650,
-     "days after which unseen guests and stored poses are deleted"},
+     "days after which unseen guests and stored poses are deleted", NULL},
     {"audit-retention-days", "VENUE_AUDIT_RETENTION_DAYS", OPT_INT, FIELD(audit_retention_days), 1,
-     36500, "days the moderation audit log is kept"},
+     36500, "days the moderation audit log is kept", NULL},
     {"public-url", "VENUE_PUBLIC_URL", OPT_STR, FIELD(public_url), 0, 0,
-     "base URL of join links, e.g. https://venue.example.org (empty: http://localhost:PORT)"},
+     "base URL of join links, e.g. https://venue.example.org (empty: http://localhost:PORT)", NULL},
 };
+
+static bool one_of(const char *const *choices, const char *val)
+{
+    for (size_t i = 0; choices[i]; i++)
+        if (strcmp(val, choices[i]) == 0)
+            return true;
+    return false;
+}
 
 static int set_value(struct venue_config *c, const struct opt *o, const char *val, const char *from,
                      char *err, size_t errlen)
@@ -82,6 +95,13 @@ static int set_value(struct venue_config *c, const struct opt *o, const char *va
             snprintf(err, errlen, "%s: must be 1..%zu characters", from, o->size - 1);
             return -1;
         }
+        if (o->choices && !one_of(o->choices, val)) {
+            snprintf(err, errlen, "%s: \"%s\" is not one of", from, val);
+            for (size_t i = 0; o->choices[i]; i++)
+                snprintf(err + strlen(err), errlen - strlen(err), "%s %s", i ? "," : "",
+                         o->choices[i]);
+            return -1;
+        }
         memcpy(field, val, n + 1);
         return 0;
     }
@@ -91,7 +111,8 @@ static int set_value(struct venue_config *c, const struct opt *o, const char *va
         snprintf(err, errlen, "%s: \"%s\" is not a number", from, val);
         return -1;
     }
-    if (o->kind != OPT_DOUBLE && d != floor(d)) {
+    /* Whole numbers in decimal digits only: strtod would also take 0x50 or 8e3. */
+    if (o->kind != OPT_DOUBLE && (d != floor(d) || val[strspn(val, "+-0123456789")] != '\0')) {
         snprintf(err, errlen, "%s: \"%s\" is not a whole number", from, val);
         return -1;
     }
@@ -150,15 +171,16 @@ static const struct opt *find_flag(const char *name, size_t len)
     return NULL;
 }
 
+/*
+ * The flags first, then the environment for what no flag set: a flag wins
+ * over its variable, so a bad variable that a flag replaces is never read.
+ */
 int options_parse(struct venue_config *c, int argc, char **argv, char *err, size_t errlen)
 {
+    enum { NOPTS = sizeof(opts) / sizeof(opts[0]) };
+    bool given[NOPTS] = {false};
     char from[64];
 
-    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-        const char *v = getenv(opts[i].env);
-        if (v && set_value(c, &opts[i], v, opts[i].env, err, errlen) < 0)
-            return -1;
-    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val, *eq;
         const struct opt *o;
@@ -182,7 +204,7 @@ int options_parse(struct venue_config *c, int argc, char **argv, char *err, size
         snprintf(from, sizeof(from), "--%s", o->flag);
         if (eq) {
             val = eq + 1;
-        } else if (i + 1 < argc) {
+        } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
             val = argv[++i];
         } else {
             snprintf(err, errlen, "%s: needs a value", from);
@@ -190,10 +212,12 @@ int options_parse(struct venue_config *c, int argc, char **argv, char *err, size
         }
         if (set_value(c, o, val, from, err, errlen) < 0)
             return -1;
+        given[o - opts] = true;
     }
-    if (strcmp(c->registration, "open") != 0 && strcmp(c->registration, "required") != 0) {
-        snprintf(err, errlen, "--registration: \"%s\" is not open or required", c->registration);
-        return -1;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *v = given[i] ? NULL : getenv(opts[i].env);
+        if (v && set_value(c, &opts[i], v, opts[i].env, err, errlen) < 0)
+            return -1;
     }
     if (!c->public_url[0])
         snprintf(c->public_url, sizeof(c->public_url), "http://localhost:%d", c->port);

@@ -87,7 +87,8 @@ static inline bool outq_has_poses(const struct outq *q)
 {
     return q->poses > 0;
 }
-/* Drop the oldest event frame (a detached session's replay is full). */
+/* Drop the oldest frame, whatever its kind (a detached session's replay
+ * is full; it holds no poses frames, which detaching dropped). */
 bool outq_drop_oldest(struct outq *q);
 
 #endif

@@ -585,8 +585,8 @@ int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err,
         nnew += room_find(v, scenes->scenes[i]->id) == NULL;
     if (nnew) {
         fresh = calloc(nnew, sizeof(*fresh));
-        if (!fresh || array_grow((void **)&v->rooms, &v->nrooms_cap, v->nrooms + nnew,
-                                 sizeof(*v->rooms)) < 0)
+        if (!fresh ||
+            array_grow((void **)&v->rooms, &v->nrooms_cap, v->nrooms + nnew, sizeof(*v->rooms)) < 0)
             goto oom;
         for (size_t i = 0; i < scenes->n; i++) {
             if (room_find(v, scenes->scenes[i]->id))
@@ -671,6 +671,16 @@ void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms)
     }
 }
 
+/* Members not yet reaped: a session closed for good leaves its room only
+ * at the next tick, but reports forget it at once. */
+static int count_live(const struct room *r)
+{
+    int n = 0;
+    for (size_t k = 0; k < r->n; k++)
+        n += !r->members[k]->dead;
+    return n;
+}
+
 size_t venue_room_count(const struct venue *v)
 {
     return v->nrooms;
@@ -687,7 +697,7 @@ void venue_room_get(const struct venue *v, size_t i, struct venue_room_view *out
         .description = r->scene->description ? r->scene->description : "",
         .scene_url = r->scene_url,
         .capacity = room_capacity(r),
-        .count = (int)r->n,
+        .count = count_live(r),
         .locked = r->locked,
         .fanout_bytes = r->fanout_bytes,
     };
@@ -706,7 +716,8 @@ void venue_room_people(const struct venue *v, size_t room,
     if (room != SIZE_MAX) {
         assert(room < v->nrooms);
         for (size_t k = 0; k < v->rooms[room]->n; k++)
-            person(v->rooms[room]->members[k], fn, arg);
+            if (!v->rooms[room]->members[k]->dead)
+                person(v->rooms[room]->members[k], fn, arg);
         return;
     }
     for (size_t i = 0; i < v->nsessions; i++)

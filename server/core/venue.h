@@ -123,7 +123,7 @@ struct venue_room_view {
     const char *description; /* "" when the scene has none */
     const char *scene_url;
     int capacity; /* in force: a moderator's, else the scene's */
-    int count;    /* sessions in it, detached ones included */
+    int count;    /* sessions in it, detached ones (waiting for a resume) included */
     bool locked;
     uint64_t fanout_bytes;
 };
@@ -138,7 +138,8 @@ size_t venue_room_count(const struct venue *v);
 /* Room i (0 .. venue_room_count - 1), in scene order. */
 void venue_room_get(const struct venue *v, size_t i, struct venue_room_view *out);
 /* Everyone in room i, in join order; room SIZE_MAX: everyone who said
- * hello and is in no room. fn is called once per person. */
+ * hello and is in no room. fn is called once per person; a session closed
+ * for good (kicked, revoked) is not listed even before it is reaped. */
 void venue_room_people(const struct venue *v, size_t room,
                        void (*fn)(void *arg, const struct venue_person_view *p), void *arg);
 const struct metrics *venue_metrics_get(const struct venue *v);

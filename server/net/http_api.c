@@ -24,8 +24,8 @@
 #include "server.h"
 
 #define HTTP_CHUNK  16384
-#define ARGS_MAX    8                  /* query arguments looked at */
-#define ARG_MAX     512                /* bytes of one, "name=value" */
+#define ARGS_MAX    8                         /* query arguments looked at */
+#define ARG_MAX     512                       /* bytes of one, "name=value" */
 #define DISCARD_MAX ((size_t)8 * 1024 * 1024) /* an unwanted body we still read */
 
 struct http_req {
@@ -293,6 +293,8 @@ static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv
         .caller = &req->caller,
         .body = in->data,
         .body_len = in->len,
+        .now_ms = clock_mono_ms(),
+        .wall_ms = clock_wall_ms(),
     };
     struct admin_reply rep;
     char msg[96];
@@ -409,8 +411,8 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
     if (req->admin) {
         char auth[256];
         int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
-        req->auth_status = admin_api_auth(&srv->admin, n > 0 ? auth : NULL, &req->caller,
-                                          &req->body, &req->auth_reply);
+        req->auth_status = admin_api_auth(&srv->admin, n > 0 ? auth : NULL, clock_wall_ms(),
+                                          &req->caller, &req->body, &req->auth_reply);
         memset(auth, 0, sizeof(auth));
         /* Nobody gets to make us hold a body before proving who they are. */
         req->in_max = req->auth_status ? 0 : admin_api_body_max(req->method, req->path);
