@@ -1341,6 +1341,52 @@ int proto_encode_announce(struct proto_buf *b, const char *from_id, const char *
     return out_end(&o);
 }
 
+int proto_encode_twin(struct proto_buf *b, const char *entity, const char *etype,
+                      const struct proto_twin_attr *attrs, size_t n)
+{
+    struct out o = out_begin(b);
+
+    assert(attrs || n == 0);
+    out_kstr(&o, "{\"type\":\"twin\",\"entity\":", entity);
+    out_kstr(&o, ",\"etype\":", etype);
+    out_raw(&o, ",\"attrs\":{");
+    for (size_t i = 0; i < n; i++) {
+        const struct proto_twin_attr *a = &attrs[i];
+        if (i)
+            out_raw(&o, ",");
+        out_str(&o, a->name);
+        out_raw(&o, ":{\"value\":");
+        switch (a->kind) {
+        case PROTO_TWIN_NUMBER:
+            assert(isfinite(a->num));
+            if (!o.failed && proto_buf_printf(o.b, "%.15g", a->num) < 0)
+                o.failed = true;
+            break;
+        case PROTO_TWIN_BOOL:
+            out_raw(&o, a->num != 0 ? "true" : "false");
+            break;
+        case PROTO_TWIN_STRING:
+            out_str(&o, a->text ? a->text : "");
+            break;
+        case PROTO_TWIN_JSON:
+            out_raw(&o, a->text ? a->text : "null");
+            break;
+        case PROTO_TWIN_NULL:
+            out_raw(&o, "null");
+            break;
+        }
+        out_kstr(&o, ",\"unit\":", a->unit ? a->unit : "");
+        out_raw(&o, ",\"observedAt\":");
+        if (a->observed_ms)
+            out_int(&o, a->observed_ms);
+        else
+            out_raw(&o, "null");
+        out_raw(&o, "}");
+    }
+    out_raw(&o, "}}");
+    return out_end(&o);
+}
+
 int proto_encode_room_state(struct proto_buf *b, const char *room, bool locked, int capacity)
 {
     struct out o = out_begin(b);

@@ -246,6 +246,28 @@ int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto
 int proto_encode_error_overflow(struct proto_buf *b, const char *code, const char *message,
                                 const char *overflow, const struct proto_id *re);
 
+/* One attribute of a twin message: borrowed strings. */
+enum proto_twin_kind {
+    PROTO_TWIN_NULL,
+    PROTO_TWIN_NUMBER,
+    PROTO_TWIN_BOOL,
+    PROTO_TWIN_STRING,
+    PROTO_TWIN_JSON
+};
+struct proto_twin_attr {
+    const char *name;
+    enum proto_twin_kind kind;
+    double num;            /* NUMBER (finite); BOOL as 0 or 1 */
+    const char *text;      /* STRING: any UTF-8; JSON: compact JSON text, written as is */
+    const char *unit;      /* unitCode, "" when none */
+    long long observed_ms; /* ms since the epoch; 0 unknown (written as null) */
+};
+/* {"type":"twin","entity":...,"etype":...,"attrs":{name:{"value","unit","observedAt"}}}:
+ * the latest values of some of an entity's attributes. A JSON attribute's
+ * text must come from a JSON encoder (it is not checked again). */
+int proto_encode_twin(struct proto_buf *b, const char *entity, const char *etype,
+                      const struct proto_twin_attr *attrs, size_t n);
+
 /*
  * The poses frame is spliced from pieces so that a room encodes each
  * avatar once per tick and every receiver's frame is assembled by copying

@@ -1067,6 +1067,47 @@ static void test_oom(void)
 }
 #endif
 
+/* The twin message: every kind of value, units, times, escaping. */
+static void test_encode_twin(void)
+{
+    static const struct proto_twin_attr attrs[] = {
+        {"no2", PROTO_TWIN_NUMBER, 41.3, NULL, "GQ", 1778576400000LL},
+        {"airQualityLevel", PROTO_TWIN_STRING, 0, "mod\"erate", "", 0},
+        {"reliable", PROTO_TWIN_BOOL, 1, NULL, "", 0},
+        {"location", PROTO_TWIN_JSON, 0, "{\"type\":\"Point\",\"coordinates\":[4.85,45.76]}", "",
+         0},
+        {"gone", PROTO_TWIN_NULL, 0, NULL, "", 0},
+    };
+    json_t *j, *a;
+    proto_buf_reset(&buf);
+    CHECK(proto_encode_twin(&buf, "urn:ngsi-ld:AirQualityObserved:x", "AirQualityObserved", attrs,
+                            5) == 0);
+    j = LOAD();
+    CHECK(strcmp(jstr(j, "type"), "twin") == 0 &&
+          strcmp(jstr(j, "entity"), "urn:ngsi-ld:AirQualityObserved:x") == 0 &&
+          strcmp(jstr(j, "etype"), "AirQualityObserved") == 0);
+    a = json_object_get(j, "attrs");
+    CHECK(json_object_size(a) == 5);
+    CHECK(json_real_value(json_object_get(json_object_get(a, "no2"), "value")) == 41.3);
+    CHECK(strcmp(jstr(json_object_get(a, "no2"), "unit"), "GQ") == 0);
+    CHECK(json_integer_value(json_object_get(json_object_get(a, "no2"), "observedAt")) ==
+          1778576400000LL);
+    CHECK(strstr(buf.data, "\"value\":41.3,") != NULL); /* short, not 41.299999... */
+    CHECK(strcmp(jstr(json_object_get(a, "airQualityLevel"), "value"), "mod\"erate") == 0);
+    CHECK(json_is_null(json_object_get(json_object_get(a, "airQualityLevel"), "observedAt")));
+    CHECK(json_is_true(json_object_get(json_object_get(a, "reliable"), "value")));
+    CHECK(json_real_value(json_array_get(
+              json_object_get(json_object_get(json_object_get(a, "location"), "value"),
+                              "coordinates"),
+              1)) == 45.76);
+    CHECK(json_is_null(json_object_get(json_object_get(a, "gone"), "value")));
+    json_decref(j);
+    proto_buf_reset(&buf);
+    CHECK(proto_encode_twin(&buf, "urn:x:y", "T", NULL, 0) == 0);
+    CHECK(strcmp(buf.data,
+                 "{\"type\":\"twin\",\"entity\":\"urn:x:y\",\"etype\":\"T\",\"attrs\":{}}") == 0);
+}
+
 int main(void)
 {
     test_envelope();
@@ -1078,6 +1119,7 @@ int main(void)
     test_utf8();
     test_encode_exact();
     test_encode_roundtrip();
+    test_encode_twin();
     test_buffers();
 #ifdef PROTO_TEST_OOM
     test_internals();
