@@ -21,7 +21,9 @@
  *   ngsi_parse fails for any other reason   400 with the message as detail
  *   ngsi_parse succeeds                     200
  * ngsi_parse checks the media type too, so a caller that skips the 415
- * check still refuses the body (with 400).
+ * check still refuses the body (with 400). The one failure that is not the
+ * body's is memory running out ("...: out of memory"). Nothing here keeps
+ * state between calls: any thread may parse at any time.
  */
 #ifndef VENUE_NGSI_H
 #define VENUE_NGSI_H
@@ -31,17 +33,17 @@
 
 /* Bounds. Past any of them the notification is refused whole, and the
  * message says which bound (bytes are UTF-8 bytes, without the NUL). */
-#define NGSI_BODY_MAX     (256 * 1024) /* bytes of one body */
-#define NGSI_DEPTH_MAX    32           /* nesting of arrays and objects */
-#define NGSI_ENTITIES_MAX 100          /* entities in data */
-#define NGSI_ATTRS_MAX    64           /* attributes of one entity */
-#define NGSI_NAME_MAX     64           /* an attribute name, after shortening */
-#define NGSI_TYPE_MAX     64           /* an entity type, after shortening */
-#define NGSI_ID_MAX       256          /* ids, subscription ids, relationship targets, URLs */
-#define NGSI_UNIT_MAX     16           /* a unitCode (UN/CEFACT codes have 2-3) */
-#define NGSI_TEXT_MAX     1024         /* a string value */
-#define NGSI_JSON_MAX     4096         /* a JSON value, as compact text */
-#define NGSI_ERR_SIZE     256          /* an err buffer this big holds any message whole */
+#define NGSI_BODY_MAX     262144 /* bytes of one body: 256 KiB */
+#define NGSI_DEPTH_MAX    32     /* nesting of arrays and objects */
+#define NGSI_ENTITIES_MAX 100    /* entities in data */
+#define NGSI_ATTRS_MAX    64     /* attributes of one entity */
+#define NGSI_NAME_MAX     64     /* an attribute name, after shortening */
+#define NGSI_TYPE_MAX     64     /* an entity type, after shortening */
+#define NGSI_ID_MAX       256    /* ids, subscription ids, relationship targets, URLs */
+#define NGSI_UNIT_MAX     16     /* a unitCode (UN/CEFACT codes have 2-3) */
+#define NGSI_TEXT_MAX     1024   /* a string value */
+#define NGSI_JSON_MAX     4096   /* a JSON value, as compact text */
+#define NGSI_ERR_SIZE     256    /* an err buffer this big holds any message whole */
 
 /* The one JSON-LD context relation (RFC 8288 Link rel), compared exactly. */
 #define NGSI_CONTEXT_REL "http://www.w3.org/ns/json-ld#context"
@@ -78,8 +80,8 @@ struct ngsi_value {
     enum ngsi_kind kind;
     double num;
     bool b;
-    char *text; /* owned: NUL-terminated, at most NGSI_TEXT_MAX bytes for a
-                   string or NGSI_JSON_MAX for JSON; NULL for the other kinds */
+    char *text;                   /* owned: NUL-terminated, at most NGSI_TEXT_MAX bytes for a
+                                     string or NGSI_JSON_MAX for JSON; NULL for the other kinds */
     char unit[NGSI_UNIT_MAX + 1]; /* unitCode, printable ASCII; "" if none */
     long long observed_ms;        /* observedAt, ms since the epoch (UTC); 0 if none */
     bool has_point;               /* the value is a GeoJSON Point: */
@@ -102,9 +104,9 @@ struct ngsi_entity {
 struct ngsi_notification {
     char id[NGSI_ID_MAX + 1];              /* the notification's URI */
     char subscription_id[NGSI_ID_MAX + 1]; /* a URI, or "" when not sent */
-    char context[NGSI_ID_MAX + 1]; /* the Link header's context URL (application/json)
-                                      or a top-level string @context; "" if neither;
-                                      never fetched */
+    char context[NGSI_ID_MAX + 1];         /* the Link header's context URL (application/json)
+                                              or a top-level string @context; "" if neither;
+                                              never fetched */
     enum ngsi_media media;
     long long notified_ms;        /* notifiedAt, ms since the epoch (UTC); 0 if not sent */
     struct ngsi_entity *entities; /* owned: nentities, in body order */
