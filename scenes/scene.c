@@ -4,8 +4,9 @@
  *
  * This module owns the rules of scenes/FORMAT.md. It reads a file with
  * jansson, checks every field and the geometry, and keeps what the server
- * needs (walkable polygons, spawns, portals, places) plus the compact JSON
- * it serves. Nodes, lighting and the like are checked and then only served:
+ * needs (walkable polygons, spawns, portals, places, the showcases' twin
+ * bindings and the entities they name) plus the compact JSON it serves.
+ * Nodes, lighting and the like are checked and then only served:
  * the server has no use for them. The first problem found ends the load with
  * "file: path.to.field: what is wrong"; nothing is kept from a failed load.
  */
@@ -15,9 +16,11 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -60,6 +63,7 @@ struct ck {
     size_t plen;
     size_t nnodes; /* nodes seen so far, all levels */
     struct idset ids;
+    size_t twins_cap; /* bindings the scene's twins array was sized for */
 };
 
 #if defined(__GNUC__)
@@ -434,6 +438,14 @@ static bool is_hex(char ch)
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
 }
 
+static bool color_valid(const char *s)
+{
+    bool ok = strlen(s) == 7 && s[0] == '#';
+    for (size_t i = 1; ok && i < 7; i++)
+        ok = is_hex(s[i]);
+    return ok;
+}
+
 static bool get_color(struct ck *c, json_t *obj, const char *key, bool need)
 {
     const char *s = NULL;
@@ -441,10 +453,7 @@ static bool get_color(struct ck *c, json_t *obj, const char *key, bool need)
         return false;
     if (!s)
         return true;
-    bool ok = strlen(s) == 7 && s[0] == '#';
-    for (size_t i = 1; ok && i < 7; i++)
-        ok = is_hex(s[i]);
-    if (!ok)
+    if (!color_valid(s))
         return fail_at(c, key, "not a colour \"%s\": expected \"#rrggbb\"", s);
     return true;
 }
@@ -1062,6 +1071,264 @@ static void seat_pose(const double origin[3], const float bq[4], double sx, doub
     memcpy(q, out, sizeof out);
 }
 
+/* ---- Live data in a showcase: twin bindings. ---- */
+
+static const char *const TWIN_SHOWS[] = {"label", "ramp", "bar", "sparkline", "marker", NULL};
+
+const char *scene_twin_show_name(enum scene_twin_show show)
+{
+    return (unsigned)show <= SCENE_TWIN_MARKER ? TWIN_SHOWS[show] : "?";
+}
+
+static bool is_alpha(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static bool is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/*
+ * An entity's URI: a scheme (RFC 3986: a letter, then letters, digits, '+',
+ * '-' or '.') and ':', then one or more printable ASCII characters other
+ * than a space and <>"{}|\^` (RFC 3987 keeps those out of a URI).
+ */
+static bool check_uri(struct ck *c, const char *u)
+{
+    size_t i = 0;
+    if (is_alpha(u[0]))
+        for (i = 1; is_alpha(u[i]) || is_digit(u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.';)
+            i++;
+    if (i == 0 || u[i] != ':')
+        return fail(c, "not a URI: it needs a scheme and ':' (\"urn:ngsi-ld:Type:id\")");
+    if (u[i + 1] == '\0')
+        return fail(c, "not a URI: nothing after \"%.*s\"", (int)(i + 1), u);
+    for (size_t k = i + 1; u[k]; k++) {
+        unsigned char ch = (unsigned char)u[k];
+        if (ch <= ' ' || ch >= 127 || strchr("<>\"{}|\\^`", ch)) {
+            char shown[8];
+            if (ch > ' ' && ch < 127)
+                snprintf(shown, sizeof shown, "'%c'", ch);
+            else
+                snprintf(shown, sizeof shown, "0x%02x", ch);
+            return fail(c,
+                        "not a URI: %s at offset %zu is not allowed (printable ASCII, no spaces, "
+                        "none of <>\"{}|\\^`)",
+                        shown, k);
+        }
+    }
+    return true;
+}
+
+static bool check_twin_attr(struct ck *c, const char *a)
+{
+    for (const char *p = a; *p; p++)
+        if (!(is_alpha(*p) || is_digit(*p) || *p == '_'))
+            return fail(c, "not an attribute name \"%.64s\": use 1 to %d of A-Z, a-z, 0-9 and '_'",
+                        a, SCENE_TWIN_ATTR_MAX);
+    return true;
+}
+
+/* A field some shows need and the others refuse; *v is it, NULL when absent. */
+static bool twin_field(struct ck *c, json_t *e, const char *key, const char *show, bool need,
+                       bool allowed, json_t **v)
+{
+    *v = json_object_get(e, key);
+    if (!*v && need)
+        return fail_at(c, key, "required for show \"%s\"", show);
+    if (*v && !allowed)
+        return fail_at(c, key, "not allowed for show \"%s\"", show);
+    return true;
+}
+
+static bool check_twin_range(struct ck *c, json_t *v, struct scene_twin_binding *b)
+{
+    size_t old = path_key(c, "range");
+    if (!vec_here(c, v, 2, -DBL_MAX, DBL_MAX, b->range))
+        return false;
+    if (!(b->range[0] < b->range[1]))
+        return fail(c, "must be [min, max] with min < max, got [%g, %g]", b->range[0], b->range[1]);
+    path_back(c, old);
+    b->has_range = true;
+    return true;
+}
+
+static bool check_twin_colors(struct ck *c, json_t *e, struct scene_twin_binding *b)
+{
+    json_t *arr;
+    if (!get_array(c, e, "colors", false, SCENE_TWIN_COLORS_MAX, &arr))
+        return false;
+    if (!arr)
+        return true;
+    if (json_array_size(arr) < 2)
+        return fail_at(c, "colors", "a ramp needs 2 to %d colours, got %zu", SCENE_TWIN_COLORS_MAX,
+                       json_array_size(arr));
+    size_t old = path_key(c, "colors");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *v = json_array_get(arr, i);
+        size_t o2 = path_index(c, i);
+        if (!json_is_string(v))
+            return fail(c, "expected a colour string, got %s", type_name(v));
+        if (!color_valid(json_string_value(v)))
+            return fail(c, "not a colour \"%.16s\": expected \"#rrggbb\"", json_string_value(v));
+        assert(b->ncolors < SCENE_TWIN_COLORS_MAX);
+        memcpy(b->colors[b->ncolors++], json_string_value(v), 8);
+        path_back(c, o2);
+    }
+    path_back(c, old);
+    return true;
+}
+
+static bool check_twin_map(struct ck *c, json_t *v, struct scene_twin_binding *b)
+{
+    static const char *const map_f[] = {"west", "south", "east", "north", NULL};
+    size_t old = path_key(c, "map");
+    if (!want_object(c, v) || !known_fields(c, v, map_f) ||
+        !get_num(c, v, "west", true, -180, 180, &b->map[0]) ||
+        !get_num(c, v, "south", true, -90, 90, &b->map[1]) ||
+        !get_num(c, v, "east", true, -180, 180, &b->map[2]) ||
+        !get_num(c, v, "north", true, -90, 90, &b->map[3]))
+        return false;
+    if (!(b->map[0] < b->map[2]))
+        return fail_at(c, "east", "must be greater than west (%g)", b->map[0]);
+    if (!(b->map[1] < b->map[3]))
+        return fail_at(c, "north", "must be greater than south (%g)", b->map[1]);
+    path_back(c, old);
+    return true;
+}
+
+/* One binding, at the current path, into b. */
+static bool check_twin(struct ck *c, json_t *e, struct scene_twin_binding *b)
+{
+    static const char *const fields[] = {"entity", "attr",   "show",        "label", "unit",
+                                         "range",  "colors", "stale_after", "map",   NULL};
+    const char *entity = NULL, *attr = NULL, *show = NULL, *label = NULL;
+    long long stale = SCENE_TWIN_STALE;
+    json_t *unit, *range, *colors, *map;
+
+    if (!want_object(c, e) || !known_fields(c, e, fields) ||
+        !get_string(c, e, "entity", true, SCENE_TWIN_ENTITY_MAX, &entity))
+        return false;
+    assert(entity); /* a required string is there once get_string succeeds */
+    size_t old = path_key(c, "entity");
+    if (!check_uri(c, entity))
+        return false;
+    path_back(c, old);
+    if (!get_string(c, e, "attr", true, SCENE_TWIN_ATTR_MAX, &attr))
+        return false;
+    assert(attr);
+    old = path_key(c, "attr");
+    if (!check_twin_attr(c, attr))
+        return false;
+    path_back(c, old);
+    if (!get_string(c, e, "show", true, 32, &show))
+        return false;
+    assert(show);
+    size_t k = 0;
+    while (TWIN_SHOWS[k] && strcmp(TWIN_SHOWS[k], show) != 0)
+        k++;
+    if (!TWIN_SHOWS[k])
+        return fail_at(c, "show", "unknown show \"%.40s\" (label, ramp, bar, sparkline, marker)",
+                       show);
+    b->show = (enum scene_twin_show)k;
+    memcpy(b->entity, entity, strlen(entity) + 1);
+    memcpy(b->attr, attr, strlen(attr) + 1);
+
+    if (!get_string(c, e, "label", false, SCENE_TWIN_LABEL_MAX, &label) ||
+        !get_typed(c, e, "unit", false, JSON_STRING, "a string", &unit))
+        return false;
+    if (label)
+        memcpy(b->label, label, strlen(label) + 1);
+    if (unit) {
+        size_t n = json_string_length(unit);
+        if (n > SCENE_TWIN_UNIT_MAX)
+            return fail_at(c, "unit", "too long (%zu bytes, limit %d)", n, SCENE_TWIN_UNIT_MAX);
+        memcpy(b->unit, json_string_value(unit), n + 1);
+        b->has_unit = true;
+    }
+
+    bool ranged = b->show == SCENE_TWIN_RAMP || b->show == SCENE_TWIN_BAR;
+    if (!twin_field(c, e, "range", show, ranged, ranged || b->show == SCENE_TWIN_SPARKLINE,
+                    &range) ||
+        (range && !check_twin_range(c, range, b)))
+        return false;
+    if (!twin_field(c, e, "colors", show, false, b->show == SCENE_TWIN_RAMP, &colors) ||
+        (colors && !check_twin_colors(c, e, b)))
+        return false;
+    if (!get_int(c, e, "stale_after", false, 1, SCENE_TWIN_STALE_MAX, &stale))
+        return false;
+    b->stale_after = (int)stale;
+    bool marker = b->show == SCENE_TWIN_MARKER;
+    return twin_field(c, e, "map", show, marker, marker, &map) &&
+           (!map || check_twin_map(c, map, b));
+}
+
+/* A showcase's twins, appended to the scene's; sets pl->twins and pl->ntwins. */
+static bool check_twins(struct ck *c, json_t *e, struct scene *s, struct scene_place *pl)
+{
+    json_t *arr;
+    if (!get_array(c, e, "twins", false, SCENE_TWINS_MAX, &arr))
+        return false;
+    if (!arr)
+        return true;
+    if (json_array_size(arr) == 0)
+        return fail_at(c, "twins", "must not be empty (leave it out for a showcase without data)");
+    struct scene_twin_binding *first = &s->twins[s->ntwins];
+    size_t old = path_key(c, "twins");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        size_t o2 = path_index(c, i);
+        assert(s->ntwins < c->twins_cap);
+        struct scene_twin_binding *b = &s->twins[s->ntwins];
+        b->place = s->nplaces;
+        if (!check_twin(c, json_array_get(arr, i), b))
+            return false;
+        s->ntwins++;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(first[j].entity, b->entity) == 0 && strcmp(first[j].attr, b->attr) == 0 &&
+                first[j].show == b->show)
+                return fail(c, "the same entity, attr and show as twins[%zu]", j);
+        path_back(c, o2);
+    }
+    path_back(c, old);
+    pl->twins = first;
+    pl->ntwins = json_array_size(arr);
+    return true;
+}
+
+/* How many bindings an entry may add, read leniently: the checks come after. */
+static size_t twin_count(json_t *e)
+{
+    const char *type = json_string_value(json_object_get(e, "type"));
+    json_t *arr = json_object_get(e, "twins");
+    if (!type || strcmp(type, "showcase") != 0 || !json_is_array(arr))
+        return 0;
+    return json_array_size(arr) < SCENE_TWINS_MAX ? json_array_size(arr) : SCENE_TWINS_MAX;
+}
+
+/* The distinct entities of all bindings, first seen first: what the server subscribes to. */
+static bool make_twin_entities(struct ck *c, struct scene *s)
+{
+    if (s->ntwins == 0)
+        return true;
+    s->twin_entities = calloc(s->ntwins, sizeof *s->twin_entities);
+    if (!s->twin_entities)
+        return fail(c, "out of memory");
+    idset_clear(&c->ids);
+    for (size_t i = 0; i < s->ntwins; i++) {
+        int r = idset_add(&c->ids, s->twins[i].entity);
+        if (r < 0)
+            return fail(c, "out of memory");
+        if (r == 1) {
+            assert(s->ntwin_entities < s->ntwins);
+            memcpy(s->twin_entities[s->ntwin_entities++], s->twins[i].entity,
+                   sizeof s->twin_entities[0]);
+        }
+    }
+    return true;
+}
+
 static bool check_place(struct ck *c, json_t *e, struct scene *s)
 {
 #define COMMON "type", "id", "translation", "rotation", "label", "volume"
@@ -1069,7 +1336,7 @@ static bool check_place(struct ck *c, json_t *e, struct scene *s)
     static const char *const screen_f[] = {COMMON, "size", "image", "color", NULL};
     static const char *const seat_f[] = {COMMON, "model", "color", NULL};
     static const char *const desk_f[] = {COMMON, "size", NULL};
-    static const char *const showcase_f[] = {COMMON, "size", "topic", NULL};
+    static const char *const showcase_f[] = {COMMON, "size", "topic", "twins", NULL};
     static const char *const sign_f[] = {COMMON, "size", "color", "text_color", NULL};
     static const char *const rows_f[] = {COMMON,   "rows",  "columns", "spacing", "radius",
                                          "aisles", "model", "color",   NULL};
@@ -1137,7 +1404,8 @@ static bool check_place(struct ck *c, json_t *e, struct scene *s)
             return false;
         break;
     case SCENE_PLACE_SHOWCASE:
-        if (!get_size(c, e, "size", false, 3, size) || !get_id(c, e, "topic", true, pl.topic))
+        if (!get_size(c, e, "size", false, 3, size) || !get_id(c, e, "topic", true, pl.topic) ||
+            !check_twins(c, e, s, &pl))
             return false;
         break;
     case SCENE_PLACE_SEAT:
@@ -1211,19 +1479,30 @@ static bool check_place(struct ck *c, json_t *e, struct scene *s)
 static bool check_places(struct ck *c, json_t *root, struct scene *s)
 {
     json_t *arr;
-    size_t total = 0;
+    size_t total = 0, twins = 0;
     if (!get_array(c, root, "places", false, SCENE_PLACES_MAX, &arr))
         return false;
     if (!arr || json_array_size(arr) == 0)
         return true;
-    for (size_t i = 0; i < json_array_size(arr); i++)
+    for (size_t i = 0; i < json_array_size(arr); i++) {
         total += place_count(json_array_get(arr, i));
+        twins += twin_count(json_array_get(arr, i));
+    }
     if (total > SCENE_PLACES_MAX)
         return fail_at(c, "places", "too many places with seat_rows expanded (%zu, limit %d)",
                        total, SCENE_PLACES_MAX);
+    if (twins > SCENE_TWINS_ALL_MAX)
+        return fail_at(c, "places", "too many twin bindings in all showcases (%zu, limit %d)",
+                       twins, SCENE_TWINS_ALL_MAX);
     s->places = calloc(total, sizeof *s->places);
     if (!s->places)
         return fail(c, "out of memory");
+    if (twins) {
+        s->twins = calloc(twins, sizeof *s->twins);
+        if (!s->twins)
+            return fail(c, "out of memory");
+        c->twins_cap = twins;
+    }
     idset_clear(&c->ids);
     size_t old = path_key(c, "places");
     for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -1233,7 +1512,7 @@ static bool check_places(struct ck *c, json_t *root, struct scene *s)
         path_back(c, o2);
     }
     path_back(c, old);
-    return true;
+    return make_twin_entities(c, s);
 }
 
 /* ---- Lighting, background, fog: checked, then only served. ---- */
@@ -1549,6 +1828,8 @@ void scene_free(struct scene *s)
     free(s->portals);
     free(s->places);
     free(s->arrivals);
+    free(s->twins);
+    free(s->twin_entities);
     free(s->name);
     free(s->description);
     free(s->json);
@@ -1864,6 +2145,14 @@ const struct scene_place *scene_place_find(const struct scene *s, const char *id
         if (strcmp(s->places[i].id, id) == 0)
             return &s->places[i];
     return NULL;
+}
+
+bool scene_binds_entity(const struct scene *sc, const char *entity)
+{
+    for (size_t i = 0; entity && i < sc->ntwin_entities; i++)
+        if (strcmp(sc->twin_entities[i], entity) == 0)
+            return true;
+    return false;
 }
 
 const struct scene_place *scene_place_at(const struct scene *s, enum scene_place_type type,

@@ -1,7 +1,8 @@
 /*
  * scene.h - scene descriptions: load, validate, and answer the geometric
  * questions the server asks of a room (is this point walkable, where is the
- * nearest walkable point, which portal is here, where do people spawn).
+ * nearest walkable point, which portal is here, where do people spawn), and
+ * say which live city data (NGSI-LD entities) its showcases bind.
  *
  * A struct scene is immutable once loaded and owns all its memory; free it
  * with scene_free. A struct scene_set owns its scenes. scenes/FORMAT.md and
@@ -27,6 +28,17 @@
 #define SCENE_WALK_VERTS_MAX 4096    /* vertices in all polygons of a scene */
 #define SCENE_ROOMS_MAX      256     /* scene files in one venue */
 #define SCENE_COORD_MAX      10000.0 /* |coordinate| in metres */
+#define SCENE_TWINS_MAX      16      /* twin bindings in one showcase */
+#define SCENE_TWINS_ALL_MAX  1024    /* twin bindings in one scene, all showcases */
+
+/* Twin bindings (scenes/FORMAT.md, "Live data in a showcase"): bytes without the NUL. */
+#define SCENE_TWIN_ENTITY_MAX 256 /* an entity's URI */
+#define SCENE_TWIN_ATTR_MAX   64  /* an attribute name */
+#define SCENE_TWIN_LABEL_MAX  64
+#define SCENE_TWIN_UNIT_MAX   16
+#define SCENE_TWIN_COLORS_MAX 5     /* colours of a ramp */
+#define SCENE_TWIN_STALE      900   /* stale_after when absent, seconds */
+#define SCENE_TWIN_STALE_MAX  86400 /* seconds */
 
 struct scene_spawn {
     char id[SCENE_ID_MAX + 1];
@@ -60,6 +72,35 @@ enum scene_place_type {
     SCENE_PLACE_SIGN,
 };
 
+/* How a showcase shows one attribute. */
+enum scene_twin_show {
+    SCENE_TWIN_LABEL,     /* value, unit and age as text */
+    SCENE_TWIN_RAMP,      /* a colour ramp over range */
+    SCENE_TWIN_BAR,       /* a bar whose height follows the value over range */
+    SCENE_TWIN_SPARKLINE, /* recent history (over range when has_range) */
+    SCENE_TWIN_MARKER,    /* a marker on a small map at the entity's location */
+};
+
+/*
+ * One binding of live city data to a showcase: attribute attr of the NGSI-LD
+ * entity entity, shown as show. Unique in its showcase by (entity, attr, show).
+ */
+struct scene_twin_binding {
+    char entity[SCENE_TWIN_ENTITY_MAX + 1]; /* URI, "urn:ngsi-ld:AirQualityObserved:x" */
+    char attr[SCENE_TWIN_ATTR_MAX + 1];     /* [A-Za-z0-9_], "no2" */
+    enum scene_twin_show show;
+    size_t place;                          /* index of its showcase in the scene's places */
+    char label[SCENE_TWIN_LABEL_MAX + 1];  /* "" when absent: the client shows attr */
+    bool has_unit;                         /* unit given (it may be "": show no unit) */
+    char unit[SCENE_TWIN_UNIT_MAX + 1];    /* "" when absent: the client maps the unitCode */
+    bool has_range;                        /* always for ramp and bar; never for label and marker */
+    double range[2];                       /* min < max, when has_range */
+    size_t ncolors;                        /* ramp colours, low to high; 0: the default */
+    char colors[SCENE_TWIN_COLORS_MAX][8]; /* "#rrggbb" */
+    int stale_after; /* seconds after observedAt; SCENE_TWIN_STALE if absent */
+    double map[4];   /* marker: west, south, east, north, degrees (attr is the GeoProperty) */
+};
+
 /* A place with a purpose. seat_rows blocks arrive here expanded into seats. */
 struct scene_place {
     char id[SCENE_ID_MAX + 1];
@@ -69,6 +110,8 @@ struct scene_place {
     bool has_volume;
     float min[3], max[3];         /* axis-aligned volume when has_volume (always for a stage) */
     char topic[SCENE_ID_MAX + 1]; /* showcase topic ("air-quality"), "" for other types */
+    const struct scene_twin_binding *twins; /* showcase bindings, borrowed from the scene's twins */
+    size_t ntwins;                          /* 0 for other types and a showcase without twins */
 };
 
 /* An arrival point of scene_spawn_at, worked out at load. */
@@ -102,6 +145,12 @@ struct scene {
     size_t nplaces;
     struct scene_arrival *arrivals; /* for scene_spawn_at, owned; at least one */
     size_t narrivals;
+    /* Live data: every showcase's bindings, in file order, owned (places point into it). */
+    struct scene_twin_binding *twins;
+    size_t ntwins;
+    /* The distinct entity URIs bound anywhere in the scene, first seen first, owned. */
+    char (*twin_entities)[SCENE_TWIN_ENTITY_MAX + 1];
+    size_t ntwin_entities;
 };
 
 /* Every scene of a venue, one per room, in file-name order. */
@@ -188,5 +237,11 @@ const struct scene_place *scene_place_at(const struct scene *s, enum scene_place
 
 /* "stage", "screen", ... as in the file. */
 const char *scene_place_type_name(enum scene_place_type type);
+
+/* True if a showcase of sc binds the entity with this URI (compared exactly). */
+bool scene_binds_entity(const struct scene *sc, const char *entity);
+
+/* "label", "ramp", ... as in the file. */
+const char *scene_twin_show_name(enum scene_twin_show show);
 
 #endif

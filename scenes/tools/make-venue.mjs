@@ -659,6 +659,54 @@ const BOOTHS = [
     { id: 'energy', label: 'Energy', color: '#5cb85c', at: [7, 0, 8.5], face: '-z' },
 ];
 
+// Live data at each booth's showcase: NGSI-LD entities of the simulated city feed, by URN,
+// and how each attribute shows (scenes/FORMAT.md, "Live data in a showcase"). The feed
+// publishes exactly these entities and attributes, every few seconds: stale after 2 minutes.
+const URN = 'urn:ngsi-ld:';
+const AIR_CENTRE = `${URN}AirQualityObserved:demo-centre`;
+const AIR_HARBOUR = `${URN}AirQualityObserved:demo-harbour`;
+const RING_NORTH = `${URN}TrafficFlowObserved:demo-ring-north`;
+const BRIDGE = `${URN}TrafficFlowObserved:demo-bridge`;
+const STATION = `${URN}OffStreetParking:demo-station`;
+const TOWN_HALL = `${URN}ThreePhaseAcMeasurement:demo-town-hall`;
+const UG = '\u00b5g/m\u00b3'; // µg/m³
+const NO2 = 'NO\u2082'; // NO₂
+const twin = (entity, attr, show, o = {}) => {
+    const t = { entity, attr, show };
+    if (o.label !== undefined) t.label = o.label;
+    if (o.unit !== undefined) t.unit = o.unit;
+    if (o.range) t.range = o.range;
+    if (o.map) t.map = o.map;
+    t.stale_after = 120;
+    return t;
+};
+const TWINS = {
+    'city-block': [
+        twin(STATION, 'totalSpotNumber', 'label', { unit: 'spaces', label: 'Station car park' }),
+        twin(AIR_CENTRE, 'airQualityIndex', 'label', { unit: '', label: 'Air quality index' }),
+    ],
+    'air-quality': [
+        twin(AIR_CENTRE, 'no2', 'ramp', { range: [0, 200], unit: UG, label: NO2 }),
+        twin(AIR_CENTRE, 'pm10', 'bar', { range: [0, 100], unit: UG, label: 'PM10' }),
+        twin(AIR_CENTRE, 'pm25', 'label', { unit: UG, label: 'PM2.5' }),
+        twin(AIR_CENTRE, 'temperature', 'label', { unit: '\u00b0C', label: 'Temperature' }),
+        twin(AIR_CENTRE, 'no2', 'sparkline', { range: [0, 200] }),
+        twin(AIR_HARBOUR, 'no2', 'label', { unit: UG, label: `${NO2} harbour` }),
+    ],
+    mobility: [
+        twin(RING_NORTH, 'intensity', 'bar', { range: [0, 3000], unit: 'veh/h', label: 'Ring road north' }),
+        twin(RING_NORTH, 'averageVehicleSpeed', 'label', { unit: 'km/h', label: 'Average speed' }),
+        twin(BRIDGE, 'intensity', 'bar', { range: [0, 2000], unit: 'veh/h', label: 'Bridge' }),
+        twin(STATION, 'availableSpotNumber', 'label', { unit: 'spaces', label: 'Free at the station' }),
+        twin(STATION, 'location', 'marker', { map: { west: 4.8, south: 45.72, east: 4.9, north: 45.79 } }),
+    ],
+    energy: [
+        twin(TOWN_HALL, 'totalActivePower', 'ramp', { range: [0, 500], unit: 'kW', label: 'Town hall power' }),
+        twin(TOWN_HALL, 'totalActivePower', 'sparkline', { range: [0, 500] }),
+        twin(TOWN_HALL, 'totalActiveEnergyImport', 'label', { unit: 'kWh', label: 'Energy today' }),
+    ],
+};
+
 function booth(r, b) {
     const f = frame(b.at, b.face);
     const kids = [
@@ -696,7 +744,7 @@ function booth(r, b) {
         for (const x of [-0.55, 0.15]) kids.push(cyl(0.02, 0.3, [x, top, 0.75], '#7d858c'));
     }
     r.nodes.push(group(`booth-${b.id}`, b.at, f.q, kids));
-    r.places.push({ type: 'showcase', id: `showcase-${b.id}`, translation: f.p(0, top, 0), rotation: f.q, size: v(2.8, 2.4, 2.8), topic: b.id, label: b.label });
+    r.places.push({ type: 'showcase', id: `showcase-${b.id}`, translation: f.p(0, top, 0), rotation: f.q, size: v(2.8, 2.4, 2.8), topic: b.id, label: b.label, twins: TWINS[b.id] });
     r.places.push({ type: 'sign', id: `sign-${b.id}`, translation: f.p(0, 3.9, -2.68), rotation: f.q, size: v(7.6, 0.7), label: b.label, color: '#22272e', text_color: b.color });
     r.places.push({ type: 'screen', id: `screen-${b.id}`, translation: f.p(0, 1.95, -2.69), rotation: f.q, size: v(3.4, 1.9), label: `Live: ${b.label.toLowerCase()}` });
 }

@@ -41,6 +41,9 @@ SCHEMA_CASES = [
     "gltf-missing-url", "fog-missing-color", "light-missing-position", "lighting-unknown-field",
     "light-intensity-type", "walk-unknown-field", "guests-unknown-field", "missing-name",
     "missing-format-version", "wrong-type-walk",
+    "twins-bad-attr", "twins-bad-colors", "twins-colors-not-ramp", "twins-empty", "twins-entity-bad-character",
+    "twins-entity-no-scheme", "twins-map-not-marker", "twins-marker-missing-map", "twins-missing-entity", "twins-ramp-missing-range",
+    "twins-range-for-label", "twins-stale-after-out-of-range", "twins-too-many", "twins-too-many-colors", "twins-unknown-field", "twins-unknown-show",
 ]
 for name in SCHEMA_CASES:
     path = f"tests/scene-cases/{name}/a.json"

@@ -451,6 +451,388 @@ static void test_spawns(void)
     scene_free(s);
 }
 
+/* ---- Live data: the twin bindings of showcases ---- */
+
+#define URN_AIR     "urn:ngsi-ld:AirQualityObserved:demo-centre"
+#define URN_HARBOUR "urn:ngsi-ld:AirQualityObserved:demo-harbour"
+#define URN_RING    "urn:ngsi-ld:TrafficFlowObserved:demo-ring-north"
+#define URN_BRIDGE  "urn:ngsi-ld:TrafficFlowObserved:demo-bridge"
+#define URN_STATION "urn:ngsi-ld:OffStreetParking:demo-station"
+#define URN_HALL    "urn:ngsi-ld:ThreePhaseAcMeasurement:demo-town-hall"
+#define UG          "\xc2\xb5g/m\xc2\xb3" /* µg/m³ */
+
+/* What the simulated city feed publishes; the demo expo must bind exactly this. */
+static const struct {
+    const char *showcase, *entity, *attr;
+    enum scene_twin_show show;
+    const char *label, *unit; /* NULL: absent */
+    double lo, hi;            /* range when lo < hi */
+} EXPO_TWINS[] = {
+    {"showcase-city-block", URN_STATION, "totalSpotNumber", SCENE_TWIN_LABEL, "Station car park",
+     "spaces", 0, 0},
+    {"showcase-city-block", URN_AIR, "airQualityIndex", SCENE_TWIN_LABEL, "Air quality index", "",
+     0, 0},
+    {"showcase-air-quality", URN_AIR, "no2", SCENE_TWIN_RAMP, "NO\xe2\x82\x82", UG, 0, 200},
+    {"showcase-air-quality", URN_AIR, "pm10", SCENE_TWIN_BAR, "PM10", UG, 0, 100},
+    {"showcase-air-quality", URN_AIR, "pm25", SCENE_TWIN_LABEL, "PM2.5", UG, 0, 0},
+    {"showcase-air-quality", URN_AIR, "temperature", SCENE_TWIN_LABEL, "Temperature",
+     "\xc2\xb0"
+     "C",
+     0, 0},
+    {"showcase-air-quality", URN_AIR, "no2", SCENE_TWIN_SPARKLINE, NULL, NULL, 0, 200},
+    {"showcase-air-quality", URN_HARBOUR, "no2", SCENE_TWIN_LABEL, "NO\xe2\x82\x82 harbour", UG, 0,
+     0},
+    {"showcase-mobility", URN_RING, "intensity", SCENE_TWIN_BAR, "Ring road north", "veh/h", 0,
+     3000},
+    {"showcase-mobility", URN_RING, "averageVehicleSpeed", SCENE_TWIN_LABEL, "Average speed",
+     "km/h", 0, 0},
+    {"showcase-mobility", URN_BRIDGE, "intensity", SCENE_TWIN_BAR, "Bridge", "veh/h", 0, 2000},
+    {"showcase-mobility", URN_STATION, "availableSpotNumber", SCENE_TWIN_LABEL,
+     "Free at the station", "spaces", 0, 0},
+    {"showcase-mobility", URN_STATION, "location", SCENE_TWIN_MARKER, NULL, NULL, 0, 0},
+    {"showcase-energy", URN_HALL, "totalActivePower", SCENE_TWIN_RAMP, "Town hall power", "kW", 0,
+     500},
+    {"showcase-energy", URN_HALL, "totalActivePower", SCENE_TWIN_SPARKLINE, NULL, NULL, 0, 500},
+    {"showcase-energy", URN_HALL, "totalActiveEnergyImport", SCENE_TWIN_LABEL, "Energy today",
+     "kWh", 0, 0},
+};
+
+static void test_demo_twins(void)
+{
+    struct scene_set set;
+    char err[512] = "";
+    if (scene_set_load(DEMO, &set, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    const size_t n = sizeof EXPO_TWINS / sizeof EXPO_TWINS[0];
+    const struct scene *expo = scene_set_find(&set, "expo");
+    CHECK(expo && expo->ntwins == n, "expo binds %zu", expo ? expo->ntwins : 0);
+    for (size_t i = 0; expo && i < n && i < expo->ntwins; i++) {
+        const struct scene_twin_binding *b = &expo->twins[i];
+        const struct scene_place *pl = scene_place_find(expo, EXPO_TWINS[i].showcase);
+        bool ranged = EXPO_TWINS[i].lo < EXPO_TWINS[i].hi;
+        CHECK(strcmp(b->entity, EXPO_TWINS[i].entity) == 0 &&
+                  strcmp(b->attr, EXPO_TWINS[i].attr) == 0 && b->show == EXPO_TWINS[i].show,
+              "binding %zu is %s %s %s", i, b->entity, b->attr, scene_twin_show_name(b->show));
+        CHECK(pl && pl->type == SCENE_PLACE_SHOWCASE && &expo->places[b->place] == pl &&
+                  b >= pl->twins && b < pl->twins + pl->ntwins,
+              "binding %zu is not on %s", i, EXPO_TWINS[i].showcase);
+        CHECK(strcmp(b->label, EXPO_TWINS[i].label ? EXPO_TWINS[i].label : "") == 0,
+              "binding %zu label \"%s\"", i, b->label);
+        CHECK(b->has_unit == (EXPO_TWINS[i].unit != NULL) &&
+                  strcmp(b->unit, EXPO_TWINS[i].unit ? EXPO_TWINS[i].unit : "") == 0,
+              "binding %zu unit \"%s\"", i, b->unit);
+        CHECK(b->has_range == ranged &&
+                  (!ranged || (b->range[0] == EXPO_TWINS[i].lo && b->range[1] == EXPO_TWINS[i].hi)),
+              "binding %zu range %g..%g", i, b->range[0], b->range[1]);
+        CHECK(b->stale_after == 120 && b->ncolors == 0, "binding %zu stale_after %d", i,
+              b->stale_after);
+        CHECK(scene_binds_entity(expo, b->entity), "binding %zu entity not bound", i);
+        if (b->show == SCENE_TWIN_MARKER)
+            CHECK(b->map[0] == 4.8 && b->map[1] == 45.72 && b->map[2] == 4.9 && b->map[3] == 45.79,
+                  "marker map %g %g %g %g", b->map[0], b->map[1], b->map[2], b->map[3]);
+        else
+            CHECK(b->map[0] == 0 && b->map[2] == 0, "binding %zu has a map", i);
+    }
+    /* each showcase's slice: the four booths, in place order */
+    static const struct {
+        const char *id;
+        size_t n;
+    } slices[] = {{"showcase-city-block", 2},
+                  {"showcase-air-quality", 6},
+                  {"showcase-mobility", 5},
+                  {"showcase-energy", 3}};
+    for (size_t i = 0; expo && i < 4; i++) {
+        const struct scene_place *pl = scene_place_find(expo, slices[i].id);
+        CHECK(pl && pl->ntwins == slices[i].n, "%s has %zu bindings", slices[i].id,
+              pl ? pl->ntwins : 0);
+    }
+    const struct scene_place *sign = expo ? scene_place_find(expo, "sign-energy") : NULL;
+    CHECK(sign && sign->ntwins == 0 && sign->twins == NULL, "a sign with bindings");
+    /* the distinct entities, first seen first */
+    static const char *const entities[] = {URN_STATION, URN_AIR,    URN_HARBOUR,
+                                           URN_RING,    URN_BRIDGE, URN_HALL};
+    CHECK(expo && expo->ntwin_entities == 6, "%zu entities", expo ? expo->ntwin_entities : 0);
+    for (size_t i = 0; expo && i < 6 && i < expo->ntwin_entities; i++)
+        CHECK(strcmp(expo->twin_entities[i], entities[i]) == 0, "entity %zu is %s", i,
+              expo->twin_entities[i]);
+    if (expo) {
+        CHECK(!scene_binds_entity(expo, "urn:ngsi-ld:AirQualityObserved:demo-centr") &&
+                  !scene_binds_entity(expo, URN_AIR ":x") && !scene_binds_entity(expo, "") &&
+                  !scene_binds_entity(expo, NULL),
+              "binds what it does not");
+        /* the served JSON has the bindings exactly as the file has them */
+        json_t *file = json_load_file("scenes/demo/expo.json", 0, NULL);
+        json_t *served = json_loads(expo->json, 0, NULL);
+        json_t *fp = json_object_get(file, "places"), *sp = json_object_get(served, "places");
+        size_t with = 0;
+        CHECK(json_array_size(fp) > 0 && json_array_size(fp) == json_array_size(sp), "places");
+        for (size_t i = 0; i < json_array_size(fp); i++) {
+            json_t *ft = json_object_get(json_array_get(fp, i), "twins");
+            json_t *st = json_object_get(json_array_get(sp, i), "twins");
+            CHECK((!ft && !st) || json_equal(ft, st), "places[%zu].twins served changed", i);
+            with += ft != NULL;
+        }
+        CHECK(with == 4, "%zu places with twins in the file", with);
+        CHECK(strstr(expo->json, "\"unit\":\"" UG "\"") != NULL, "served units not UTF-8 as is");
+        json_decref(file);
+        json_decref(served);
+    }
+    /* no other room binds anything */
+    for (size_t i = 0; i < set.n; i++)
+        if (set.scenes[i] != expo)
+            CHECK(set.scenes[i]->ntwins == 0 && set.scenes[i]->ntwin_entities == 0 &&
+                      !set.scenes[i]->twins && !set.scenes[i]->twin_entities &&
+                      !scene_binds_entity(set.scenes[i], URN_AIR),
+                  "%s binds", set.scenes[i]->id);
+    scene_set_free(&set);
+}
+
+#define TWIN_ROOM_HEAD                                                                             \
+    "{\"format_version\":1,\"id\":\"t\",\"name\":\"T\",\"capacity\":5,"                            \
+    "\"walk\":[{\"min\":[-5,-5],\"max\":[5,5]}],\"spawns\":[{\"id\":\"s\",\"p\":[0,0,0]}],"        \
+    "\"places\":["
+#define TWIN_SHOWCASE(id, twins)                                                                   \
+    "{\"type\":\"showcase\",\"id\":\"" id "\",\"translation\":[0,0,0],\"topic\":\"t\","            \
+    "\"twins\":[" twins "]}"
+
+/* Loads one showcase with the given bindings: NULL and err when refused. */
+static struct scene *load_twins(const char *twins, char *err, size_t errlen)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             TWIN_ROOM_HEAD "{\"type\":\"showcase\",\"id\":\"show\",\"translation\":[0,0,0],"
+                            "\"topic\":\"t\",\"twins\":[%s]}]}",
+             twins);
+    return load_text("t.json", text, err, errlen);
+}
+
+/* The bindings are refused with a message containing want. */
+static void refuse_twin(const char *twins, const char *want)
+{
+    char err[512] = "";
+    struct scene *s = load_twins(twins, err, sizeof err);
+    CHECK(!s && strstr(err, want), "want \"%s\", got: %s", want, s ? "loaded" : err);
+    scene_free(s);
+}
+
+static void test_twins(void)
+{
+    char err[512] = "";
+    /* defaults, colours, extension fields, an empty unit, a URI that is not a URN */
+    struct scene *s = load_twins(
+        "{\"entity\":\"urn:x:y\",\"attr\":\"a_1\",\"show\":\"ramp\",\"range\":[-10.5,1e6],"
+        "\"colors\":[\"#00ff00\",\"#FFCC00\",\"#ff0000\"],\"x-note\":\"kept\"},"
+        "{\"entity\":\"https://city.example/ngsi-ld/v1/entities/urn:x:y?a=1&b=%20#f\","
+        "\"attr\":\"location\",\"show\":\"marker\",\"unit\":\"\","
+        "\"map\":{\"west\":-180,\"south\":-90,\"east\":180,\"north\":90,\"x-crs\":\"WGS84\"}},"
+        "{\"entity\":\"urn:x:y\",\"attr\":\"a_1\",\"show\":\"sparkline\",\"stale_after\":86400}",
+        err, sizeof err);
+    CHECK(s != NULL, "%s", err);
+    if (s) {
+        const struct scene_twin_binding *t = s->twins;
+        CHECK(s->ntwins == 3 && s->nplaces == 1 && s->places[0].twins == s->twins &&
+                  s->places[0].ntwins == 3,
+              "%zu bindings", s->ntwins);
+        CHECK(t[0].show == SCENE_TWIN_RAMP && t[0].has_range && t[0].range[0] == -10.5 &&
+                  t[0].range[1] == 1e6 && t[0].ncolors == 3 &&
+                  strcmp(t[0].colors[1], "#FFCC00") == 0 && !t[0].has_unit && !t[0].label[0] &&
+                  t[0].stale_after == SCENE_TWIN_STALE && t[0].place == 0,
+              "ramp binding");
+        CHECK(t[1].show == SCENE_TWIN_MARKER && t[1].has_unit && !t[1].unit[0] && !t[1].has_range &&
+                  t[1].map[0] == -180 && t[1].map[3] == 90,
+              "marker binding");
+        CHECK(t[2].show == SCENE_TWIN_SPARKLINE && !t[2].has_range && t[2].stale_after == 86400,
+              "sparkline without a range");
+        CHECK(s->ntwin_entities == 2 && strcmp(s->twin_entities[0], "urn:x:y") == 0 &&
+                  scene_binds_entity(s, t[1].entity) && !scene_binds_entity(s, "urn:x:Y"),
+              "%zu entities", s->ntwin_entities);
+        CHECK(strstr(s->json, "\"x-note\":\"kept\"") && strstr(s->json, "\"x-crs\":\"WGS84\""),
+              "x- fields of a binding not served");
+        CHECK(strcmp(scene_twin_show_name(SCENE_TWIN_SPARKLINE), "sparkline") == 0 &&
+                  strcmp(scene_twin_show_name((enum scene_twin_show)99), "?") == 0,
+              "show names");
+    }
+    scene_free(s);
+
+    /* byte limits, at the limit and past it (the schema counts characters; the loader bytes) */
+    char e256[300], a64[80], twins[1024];
+    memset(e256, 'e', sizeof e256);
+    memcpy(e256, "urn:", 4);
+    e256[256] = '\0';
+    memset(a64, 'a', 64);
+    a64[64] = '\0';
+    snprintf(twins, sizeof twins,
+             "{\"entity\":\"%s\",\"attr\":\"%s\",\"show\":\"label\","
+             "\"label\":\"%s\",\"unit\":\"1234567890123456\"}",
+             e256, a64, a64);
+    s = load_twins(twins, err, sizeof err);
+    CHECK(s && strlen(s->twins[0].entity) == 256 && strlen(s->twins[0].attr) == 64 &&
+              strlen(s->twins[0].label) == 64 && strlen(s->twins[0].unit) == 16,
+          "at the limits: %s", s ? "short" : err);
+    scene_free(s);
+    e256[256] = 'e';
+    e256[257] = '\0';
+    snprintf(twins, sizeof twins, "{\"entity\":\"%s\",\"attr\":\"a\",\"show\":\"label\"}", e256);
+    refuse_twin(twins, "twins[0].entity: too long (257 bytes, limit 256)");
+    snprintf(twins, sizeof twins, "{\"entity\":\"urn:x\",\"attr\":\"%sa\",\"show\":\"label\"}",
+             a64);
+    refuse_twin(twins, "twins[0].attr: too long (65 bytes, limit 64)");
+    snprintf(twins, sizeof twins,
+             "{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"label\",\"label\":\"%sa\"}", a64);
+    refuse_twin(twins, "twins[0].label: too long (65 bytes, limit 64)");
+    /* nine characters, eighteen bytes */
+    refuse_twin("{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"label\","
+                "\"unit\":\"\xc2\xb5\xc2\xb5\xc2\xb5\xc2\xb5\xc2\xb5\xc2\xb5\xc2\xb5\xc2\xb5\xc2"
+                "\xb5\"}",
+                "twins[0].unit: too long (18 bytes, limit 16)");
+
+    /* what a person might get wrong, beyond tests/scene-cases/ */
+    static const struct {
+        const char *twins, *want;
+    } bad[] = {
+        {"{\"entity\":\"urn\",\"attr\":\"a\",\"show\":\"label\"}", "entity: not a URI: it needs"},
+        {"{\"entity\":\":x\",\"attr\":\"a\",\"show\":\"label\"}", "entity: not a URI: it needs"},
+        {"{\"entity\":\"1urn:x\",\"attr\":\"a\",\"show\":\"label\"}",
+         "entity: not a URI: it needs"},
+        {"{\"entity\":\"urn:\",\"attr\":\"a\",\"show\":\"label\"}",
+         "entity: not a URI: nothing after \"urn:\""},
+        {"{\"entity\":\"urn:a<b\",\"attr\":\"a\",\"show\":\"label\"}",
+         "entity: not a URI: '<' at offset 5"},
+        {"{\"entity\":\"urn:a\\u00e9\",\"attr\":\"a\",\"show\":\"label\"}",
+         "entity: not a URI: 0xc3 at offset 5"},
+        {"{\"entity\":\"urn:a\\tb\",\"attr\":\"a\",\"show\":\"label\"}",
+         "entity: not a URI: 0x09 at offset 5"},
+        {"{\"entity\":\"urn:a`b\",\"attr\":\"a\",\"show\":\"label\"}",
+         "entity: not a URI: '`' at offset 5"},
+        {"{\"entity\":7,\"attr\":\"a\",\"show\":\"label\"}", "entity: expected a string"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"\",\"show\":\"label\"}", "attr: must not be empty"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"no2.value\",\"show\":\"label\"}",
+         "attr: not an attribute name"},
+        {"{\"entity\":\"urn:x\",\"show\":\"label\"}", "twins[0].attr: required field is missing"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\"}", "twins[0].show: required field is missing"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"Label\"}",
+         "show: unknown show \"Label\""},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"label\",\"label\":\"\"}",
+         "label: must not be empty"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"label\",\"unit\":null}",
+         "unit: expected a string, got null"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"bar\"}",
+         "range: required for show \"bar\""},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"bar\",\"range\":[1,1]}",
+         "range: must be [min, max] with min < max, got [1, 1]"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"bar\",\"range\":[0,\"9\"]}",
+         "twins[0].range[1]: expected a number, got a string"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"bar\",\"range\":[0,1,2]}",
+         "range: expected 2 numbers, got 3"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"location\",\"show\":\"marker\",\"range\":[0,1],"
+         "\"map\":{\"west\":0,\"south\":0,\"east\":1,\"north\":1}}",
+         "range: not allowed for show \"marker\""},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"ramp\",\"range\":[0,1],"
+         "\"colors\":[\"#00ff00\"]}",
+         "colors: a ramp needs 2 to 5 colours, got 1"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"ramp\",\"range\":[0,1],"
+         "\"colors\":[\"#00ff00\",0]}",
+         "colors[1]: expected a colour string, got an integer"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"ramp\",\"range\":[0,1],\"colors\":{}}",
+         "colors: expected an array"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"sparkline\",\"colors\":[\"#000000\","
+         "\"#ffffff\"]}",
+         "colors: not allowed for show \"sparkline\""},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"label\",\"stale_after\":0}",
+         "stale_after: must be from 1 to 86400, got 0"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"label\",\"stale_after\":60.5}",
+         "stale_after: expected an integer"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"location\",\"show\":\"marker\",\"map\":[0,0,1,1]}",
+         "twins[0].map: expected an object"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"location\",\"show\":\"marker\","
+         "\"map\":{\"west\":0,\"south\":0,\"east\":1}}",
+         "map.north: required field is missing"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"location\",\"show\":\"marker\","
+         "\"map\":{\"west\":0,\"south\":0,\"east\":181,\"north\":1}}",
+         "map.east: must be from -180 to 180, got 181"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"location\",\"show\":\"marker\","
+         "\"map\":{\"west\":0,\"south\":1,\"east\":1,\"north\":1}}",
+         "map.north: must be greater than south (1)"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"location\",\"show\":\"marker\","
+         "\"map\":{\"west\":0,\"south\":0,\"east\":1,\"north\":1,\"zoom\":3}}",
+         "map.zoom: unknown field"},
+        {"\"urn:x\"", "twins[0]: expected an object, got a string"},
+        {"{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"label\"},"
+         "{\"entity\":\"urn:x\",\"attr\":\"a\",\"show\":\"label\",\"stale_after\":5}",
+         "twins[1]: the same entity, attr and show as twins[0]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        refuse_twin(bad[i].twins, bad[i].want);
+
+    /* twins belong to showcases only; not an array is refused */
+    CHECK(!load_text("t.json",
+                     TWIN_ROOM_HEAD "{\"type\":\"desk\",\"id\":\"d\",\"translation\":[0,0,0],"
+                                    "\"twins\":[]}]}",
+                     err, sizeof err) &&
+              strstr(err, "t.json: places[0].twins: unknown field"),
+          "%s", err);
+    CHECK(!load_text("t.json",
+                     TWIN_ROOM_HEAD "{\"type\":\"showcase\",\"id\":\"d\",\"translation\":[0,0,0],"
+                                    "\"topic\":\"t\",\"twins\":{}}]}",
+                     err, sizeof err) &&
+              strstr(err, "t.json: places[0].twins: expected an array, got an object"),
+          "%s", err);
+
+    /* two showcases: the same binding on both is fine; the entity is listed once */
+    s = load_text(
+        "t.json",
+        TWIN_ROOM_HEAD TWIN_SHOWCASE("a", "{\"entity\":\"urn:x:1\",\"attr\":\"a\",\"show\":"
+                                          "\"label\"}") ","
+                                                        "{\"type\":\"sign\",\"id\":\"s\","
+                                                        "\"translation\":[0,1,0],\"size\":[1,1],"
+                                                        "\"label\":\"S\"}," TWIN_SHOWCASE(
+                                                            "b", "{\"entity\":\"urn:x:2\",\"attr\":"
+                                                                 "\"a\",\"show\":\"label\"},"
+                                                                 "{\"entity\":\"urn:x:1\",\"attr\":"
+                                                                 "\"a\",\"show\":\"label\"}") "]}",
+        err, sizeof err);
+    CHECK(s && s->ntwins == 3 && s->ntwin_entities == 2 &&
+              strcmp(s->twin_entities[1], "urn:x:2") == 0 && s->places[2].ntwins == 2 &&
+              s->places[2].twins == &s->twins[1] && s->twins[2].place == 2,
+          "two showcases: %s", s ? "wrong" : err);
+    scene_free(s);
+
+    /* SCENE_TWINS_ALL_MAX in all showcases, and one more */
+    size_t cap = (size_t)128 * 1024, len = 0;
+    char *big = malloc(cap);
+    for (int extra = 0; big && extra < 2; extra++) {
+        len = (size_t)snprintf(big, cap, TWIN_ROOM_HEAD);
+        int places = SCENE_TWINS_ALL_MAX / SCENE_TWINS_MAX + extra;
+        for (int p = 0; p < places; p++) {
+            len += (size_t)snprintf(big + len, cap - len,
+                                    "%s{\"type\":\"showcase\",\"id\":\"p%d\",\"translation\":[0,0,"
+                                    "0],\"topic\":\"t\",\"twins\":[",
+                                    p ? "," : "", p);
+            for (int k = 0; k < SCENE_TWINS_MAX && (!extra || p < places - 1 || k == 0); k++)
+                len += (size_t)snprintf(big + len, cap - len,
+                                        "%s{\"entity\":\"urn:e:%d\",\"attr\":\"a%d\","
+                                        "\"show\":\"label\"}",
+                                        k ? "," : "", p, k);
+            len += (size_t)snprintf(big + len, cap - len, "]}");
+        }
+        snprintf(big + len, cap - len, "]}");
+        CHECK(len + 8 < cap, "buffer");
+        s = load_text("t.json", big, err, sizeof err);
+        if (!extra)
+            CHECK(s && s->ntwins == SCENE_TWINS_ALL_MAX &&
+                      s->ntwin_entities == SCENE_TWINS_ALL_MAX / SCENE_TWINS_MAX,
+                  "at the limit: %s", s ? "wrong" : err);
+        else
+            CHECK(!s && strstr(err, "t.json: places: too many twin bindings in all showcases "
+                                    "(1025, limit 1024)"),
+                  "past the limit: %s", err);
+        scene_free(s);
+    }
+    free(big);
+}
+
 /* ---- Inputs that are not files a person would write ---- */
 
 static char tmpdir[64];
@@ -573,44 +955,22 @@ static void try_doc(const char *path, const char *text, size_t len, unsigned *ok
     }
 }
 
-static void test_mutations(void)
+/*
+ * Replaces every value under from (doc itself or a container in it) by one of
+ * each type in turn, and loads the whole document each time. Returns how many
+ * documents it tried; doc is as it was afterwards.
+ */
+static unsigned mutate_values(const char *path, json_t *doc, json_t *from, unsigned *ok,
+                              unsigned *bad)
 {
-    const char *path = "scenes/demo/breakout-2.json";
-    size_t len = 0;
-    char *text = read_all(path, &len);
-    unsigned ok = 0, bad = 0;
-    CHECK(text != NULL, "cannot read %s", path);
-    if (!text)
-        return;
-    /* bytes: flips, truncations */
-    char *m = malloc(len + 1);
-    for (unsigned i = 0; m && i < 3000; i++) {
-        memcpy(m, text, len + 1);
-        size_t n = len;
-        unsigned kind = rnd(3);
-        if (kind == 0)
-            m[rnd((unsigned)len)] = (char)rnd(256);
-        else if (kind == 1)
-            n = rnd((unsigned)len);
-        else
-            for (int k = 0; k < 8; k++)
-                m[rnd((unsigned)len)] = "{}[],:\"0-e.\\ "[rnd(14)];
-        try_doc(path, m, n, &ok, &bad);
-    }
-    free(m);
-    CHECK(bad == 0, "byte mutations: %u bad outcomes", bad);
-
-    /* values: every value in the document replaced by one of each type */
-    json_t *doc = json_loads(text, 0, NULL);
     static const char *const subs[] = {"null", "\"x\"", "-1", "1e300", "0.5", "[]", "{}", "true"};
     unsigned tried = 0;
-    bad = 0;
     /* walk the tree with an explicit stack of (container, index) */
     json_t *stack[64];
     size_t idx[64], depth = 0;
-    stack[0] = doc;
+    stack[0] = from;
     idx[0] = 0;
-    depth = doc ? 1 : 0;
+    depth = 1;
     while (depth) {
         json_t *c = stack[depth - 1];
         size_t i = idx[depth - 1]++;
@@ -642,7 +1002,7 @@ static void test_mutations(void)
                 json_array_set_new(c, i, sub);
             char *t = json_dumps(doc, JSON_COMPACT);
             if (t)
-                try_doc(path, t, strlen(t), &ok, &bad);
+                try_doc(path, t, strlen(t), ok, bad);
             free(t);
             tried++;
         }
@@ -656,9 +1016,59 @@ static void test_mutations(void)
             idx[depth++] = 0;
         }
     }
+    return tried;
+}
+
+static void test_mutations(void)
+{
+    const char *path = "scenes/demo/breakout-2.json";
+    size_t len = 0;
+    char *text = read_all(path, &len);
+    unsigned ok = 0, bad = 0;
+    CHECK(text != NULL, "cannot read %s", path);
+    if (!text)
+        return;
+    /* bytes: flips, truncations */
+    char *m = malloc(len + 1);
+    for (unsigned i = 0; m && i < 3000; i++) {
+        memcpy(m, text, len + 1);
+        size_t n = len;
+        unsigned kind = rnd(3);
+        if (kind == 0)
+            m[rnd((unsigned)len)] = (char)rnd(256);
+        else if (kind == 1)
+            n = rnd((unsigned)len);
+        else
+            for (int k = 0; k < 8; k++)
+                m[rnd((unsigned)len)] = "{}[],:\"0-e.\\ "[rnd(14)];
+        try_doc(path, m, n, &ok, &bad);
+    }
+    free(m);
+    CHECK(bad == 0, "byte mutations: %u bad outcomes", bad);
+
+    /* values: every value in the document replaced by one of each type */
+    json_t *doc = json_loads(text, 0, NULL);
+    bad = 0;
+    unsigned tried = doc ? mutate_values(path, doc, doc, &ok, &bad) : 0;
     json_decref(doc);
     CHECK(tried > 1000 && bad == 0, "value mutations: %u tried, %u bad outcomes", tried, bad);
     free(text);
+
+    /* and every value of the expo's twin bindings, in a small room (loads are quicker) */
+    json_t *expo = json_load_file("scenes/demo/expo.json", 0, NULL);
+    json_t *places = json_object_get(expo, "places"), *small = json_array();
+    doc = json_loads(TWIN_ROOM_HEAD "]}", 0, NULL);
+    json_object_set_new(doc, "places", small);
+    for (size_t i = 0; i < json_array_size(places); i++)
+        if (json_object_get(json_array_get(places, i), "twins"))
+            json_array_append_new(small, json_deep_copy(json_array_get(places, i)));
+    tried = bad = 0;
+    for (size_t i = 0; i < json_array_size(small); i++)
+        tried += mutate_values("t.json", doc, json_array_get(small, i), &ok, &bad);
+    CHECK(json_array_size(small) == 4, "%zu showcases", json_array_size(small));
+    json_decref(doc);
+    json_decref(expo);
+    CHECK(tried > 500 && bad == 0, "twin mutations: %u tried, %u bad outcomes", tried, bad);
 }
 
 /* ---- Allocation failures at every point of a load ---- */
@@ -668,27 +1078,26 @@ static void *j_malloc(size_t n)
     return oom_malloc(n);
 }
 
-static void test_oom(void)
+/* Loads path failing at every allocation point in turn (jansson's allocator set by the caller). */
+static void oom_every_point(const char *path)
 {
     size_t len = 0;
-    char *text = read_all("scenes/demo/plenary.json", &len);
-    struct scene_set set;
+    char *text = read_all(path, &len);
     char err[512];
     long n;
     if (!text) {
-        CHECK(0, "cannot read plenary.json");
+        CHECK(0, "cannot read %s", path);
         return;
     }
-    json_set_alloc_funcs(j_malloc, free);
     bool all_clean = true;
     for (n = 0; n < 100000; n++) {
         struct scene *s = NULL;
         oom_countdown = n;
         oom_failed = 0;
-        int rc = scene_load_mem("scenes/demo/plenary.json", text, len, &s, err, sizeof err);
+        int rc = scene_load_mem(path, text, len, &s, err, sizeof err);
         oom_countdown = -1;
         if (oom_failed == 0) { /* every allocation succeeded: done */
-            CHECK(rc == 0 && s, "plenary without failures: %s", err);
+            CHECK(rc == 0 && s, "%s without failures: %s", path, err);
             scene_free(s);
             break;
         }
@@ -697,8 +1106,19 @@ static void test_oom(void)
         else if (!strstr(err, "out of memory") && !strstr(err, "not valid JSON"))
             all_clean = false;
     }
-    CHECK(n > 100 && n < 100000, "%ld allocation points", n);
-    CHECK(all_clean, "an allocation failure gave another error: %s", err);
+    CHECK(n > 100 && n < 100000, "%s: %ld allocation points", path, n);
+    CHECK(all_clean, "%s: an allocation failure gave another error: %s", path, err);
+    free(text);
+}
+
+static void test_oom(void)
+{
+    struct scene_set set;
+    char err[512];
+    long n;
+    json_set_alloc_funcs(j_malloc, free);
+    oom_every_point("scenes/demo/plenary.json");
+    oom_every_point("scenes/demo/expo.json"); /* twin bindings and their entities */
     /* and a whole venue, failing at a spread of points */
     for (n = 0; n < 4000; n += 37) {
         oom_countdown = n;
@@ -710,7 +1130,6 @@ static void test_oom(void)
             CHECK(set.n == 0 && set.scenes == NULL, "set left after failure at %ld", n);
     }
     json_set_alloc_funcs(malloc, free);
-    free(text);
 }
 
 int main(void)
@@ -724,6 +1143,8 @@ int main(void)
     test_portals_round_trip();
     test_geometry();
     test_spawns();
+    test_demo_twins();
+    test_twins();
     test_odd_files();
     test_mutations();
     test_oom();
