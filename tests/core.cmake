@@ -29,3 +29,9 @@ target_link_libraries(test_reload PRIVATE core_harness venue_admin venue_flags)
 target_link_options(test_reload PRIVATE
     -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
 add_test(NAME reload COMMAND test_reload ${PROJECT_SOURCE_DIR})
+
+# The twin table: notifications whole or not at all, fan-out per tick to
+# the rooms that show an entity, bounds, the ingest's rate, the store.
+add_executable(test_twin unit/test_twin.c)
+target_link_libraries(test_twin PRIVATE core_harness venue_flags)
+add_test(NAME twins.core COMMAND test_twin ${PROJECT_SOURCE_DIR}/scenes/demo)

@@ -29,6 +29,7 @@ set(VENUE_ITEST_FILES
     shutdown.test.mjs 60
     scenes.test.mjs 120
     moderation.test.mjs 120
+    twins.test.mjs 90
 )
 
 list(LENGTH VENUE_ITEST_FILES n)

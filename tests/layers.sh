@@ -1,7 +1,7 @@
 #!/bin/sh
 # layers.sh [ROOT] - check that server/ stays in its layers:
 #
-#   common <- store <- core <- admin <- net <- app
+#   common <- twin <- store <- core <- admin <- net <- app
 #
 # A folder may include its own headers and those of the folders before it,
 # never those of a folder after it; nothing below net/ includes
@@ -18,9 +18,9 @@
 
 root=${1:-.}
 server=$root/server
-layers="common store core admin net app"
-libs="venue_common venue_store venue_core venue_admin venue_net venued"
-order="common <- store <- core <- admin <- net <- app"
+layers="common twin store core admin net app"
+libs="venue_common venue_twin venue_store venue_core venue_admin venue_net venued"
+order="common <- twin <- store <- core <- admin <- net <- app"
 
 for l in $layers; do
     if [ ! -d "$server/$l" ]; then
@@ -87,7 +87,7 @@ for layer in $layers; do
             while read -r line inc; do
                 base=${inc##*/}
                 case $layer in
-                common | store | core | admin)
+                common | twin | store | core | admin)
                     if [ "$base" = libwebsockets.h ]; then
                         offence "$f" "$line" "includes <$inc>: only server/net may include libwebsockets"
                         continue

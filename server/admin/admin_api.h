@@ -17,12 +17,14 @@
 #include "config.h"
 #include "proto.h"
 #include "registry.h"
+#include "twins.h"
 #include "venue.h"
 
 /* What the admin API works on; all borrowed. */
 struct admin_env {
     struct registry *reg;
     struct venue *venue;
+    struct twins *twins; /* NULL: no history to show */
     const struct venue_config *cfg;
 };
 

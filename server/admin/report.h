@@ -10,6 +10,7 @@
 #define VENUE_REPORT_H
 
 #include "proto.h"
+#include "twins.h"
 #include "venue.h"
 
 /* {"rooms":[{"id","name","description","capacity","count","scene","locked"}]} */
@@ -17,6 +18,13 @@ int report_rooms(const struct venue *v, struct proto_buf *b);
 /* {"rooms":[{"id","name","users":[{"id","name","role","status","hand","connected"}]}],
  *  "lobbyless":[...the same, for people in no room...]} */
 int report_presence(const struct venue *v, struct proto_buf *b);
+/* GET /api/twins: {"entities":[{"id","type","source","rooms":[room ids that show it],
+ *  "attrs":{name:{"value","unit","observedAt","receivedAt"}}}]} */
+int report_twins(const struct venue *v, struct proto_buf *b);
+/* GET /api/twins/{id}: the entity as above, and its kept history per
+ * attribute, oldest first: "history":{name:[{"value","observedAt","receivedAt"}]}.
+ * 1 written, 0 no such entity, -1 out of memory or a store error. */
+int report_twin(const struct venue *v, struct twins *store, const char *id, struct proto_buf *b);
 /* The Prometheus text exposition. */
 int report_metrics(const struct venue *v, struct proto_buf *b);
 

@@ -96,7 +96,22 @@ static int open_state(struct server *srv)
         fprintf(stderr, "venued: %s\n", err);
         return -1;
     }
+    srv->twins = twins_open(srv->store, srv->cfg.twin_history, err, sizeof(err));
+    if (!srv->twins) {
+        fprintf(stderr, "venued: %s\n", err);
+        return -1;
+    }
     return 0;
+}
+
+/* Everything open_state and main opened, in reverse; safe on a part. */
+static void close_state(struct server *srv)
+{
+    venue_free(srv->venue);
+    twins_close(srv->twins);
+    registry_close(srv->registry);
+    store_close(srv->store);
+    scene_set_free(&srv->scenes);
 }
 
 /* Privacy by default: forget what is past its retention period. Run
@@ -152,9 +167,7 @@ int main(int argc, char **argv)
         return rc < 0 ? 2 : 0;
     }
     if (open_state(&srv) < 0) {
-        registry_close(srv.registry);
-        store_close(srv.store);
-        scene_set_free(&srv.scenes);
+        close_state(&srv);
         return 1;
     }
     retain(&srv);
@@ -162,14 +175,13 @@ int main(int argc, char **argv)
     io.ctx = &srv;
     srv.venue = venue_new(&srv.cfg, &io, &srv.scenes, srv.store, srv.registry, clock_mono_ms(), err,
                           sizeof(err));
-    if (!srv.venue) {
+    if (!srv.venue || venue_keep_twins(srv.venue, srv.twins, err, sizeof(err)) < 0) {
         fprintf(stderr, "venued: %s\n", err);
-        registry_close(srv.registry);
-        store_close(srv.store);
-        scene_set_free(&srv.scenes);
+        close_state(&srv);
         return 1;
     }
-    srv.admin = (struct admin_env){.reg = srv.registry, .venue = srv.venue, .cfg = &srv.cfg};
+    srv.admin = (struct admin_env){
+        .reg = srv.registry, .venue = srv.venue, .twins = srv.twins, .cfg = &srv.cfg};
 
     /* Every HTTP path goes to http_api.c, which routes it. */
     mount.mountpoint = "/";
@@ -198,10 +210,7 @@ int main(int argc, char **argv)
     srv.ctx = lws_create_context(&info);
     if (!srv.ctx) {
         fprintf(stderr, "venued: cannot listen on %s:%d\n", srv.cfg.bind, srv.cfg.port);
-        venue_free(srv.venue);
-        registry_close(srv.registry);
-        store_close(srv.store);
-        scene_set_free(&srv.scenes);
+        close_state(&srv);
         return 1;
     }
     signal(SIGINT, on_signal);
@@ -229,9 +238,6 @@ int main(int argc, char **argv)
     lws_sul_cancel(&srv.tick_sul);
     lws_sul_cancel(&srv.retain_sul);
     lws_context_destroy(srv.ctx);
-    venue_free(srv.venue);
-    registry_close(srv.registry);
-    store_close(srv.store);
-    scene_set_free(&srv.scenes);
+    close_state(&srv);
     return 0;
 }

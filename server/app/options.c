@@ -72,6 +72,16 @@ static const struct opt opts[] = {
      36500, "days the moderation audit log is kept", NULL},
     {"public-url", "VENUE_PUBLIC_URL", OPT_STR, FIELD(public_url), 0, 0,
      "base URL of join links, e.g. https://venue.example.org (empty: http://localhost:PORT)", NULL},
+    {"ingest-key", "VENUE_INGEST_KEY", OPT_STR, FIELD(ingest_key), 0, 0,
+     "bearer key city brokers send to /ngsi-ld/v1/notify, 16..128 printable characters "
+     "(empty: the venue takes no twin data)",
+     NULL},
+    {"ingest-rate", "VENUE_INGEST_RATE", OPT_INT, FIELD(ingest_rate), 1, 10000,
+     "NGSI-LD notifications per second the ingest takes (more: 429)", NULL},
+    {"ingest-max", "VENUE_INGEST_MAX", OPT_LONG, FIELD(ingest_max), 1024, 262144,
+     "largest NGSI-LD notification in bytes (larger: 413)", NULL},
+    {"twin-history", "VENUE_TWIN_HISTORY", OPT_INT, FIELD(twin_history), 1, 100000,
+     "values kept per twin attribute", NULL},
 };
 
 static bool one_of(const char *const *choices, const char *val)
@@ -218,6 +228,17 @@ int options_parse(struct venue_config *c, int argc, char **argv, char *err, size
         const char *v = given[i] ? NULL : getenv(opts[i].env);
         if (v && set_value(c, &opts[i], v, opts[i].env, err, errlen) < 0)
             return -1;
+    }
+    if (c->ingest_key[0] && strlen(c->ingest_key) < 16) {
+        snprintf(err, errlen, "--ingest-key: at least 16 characters, not %zu",
+                 strlen(c->ingest_key));
+        return -1;
+    }
+    for (const char *k = c->ingest_key; *k; k++) {
+        if (*k <= ' ' || *k > '~') {
+            snprintf(err, errlen, "--ingest-key: printable characters without spaces only");
+            return -1;
+        }
     }
     if (!c->public_url[0])
         snprintf(c->public_url, sizeof(c->public_url), "http://localhost:%d", c->port);

@@ -32,6 +32,10 @@ struct venue_config {
     int retention_days;    /* guests and stored poses not seen this long are deleted */
     int audit_retention_days;
     char public_url[256]; /* base of join links, e.g. https://venue.example.org */
+    char ingest_key[129]; /* bearer key of the NGSI-LD ingest; "": no ingest */
+    int ingest_rate;      /* notifications per second the ingest takes */
+    long ingest_max;      /* bytes of one notification */
+    int twin_history;     /* values kept per twin attribute */
 };
 
 /* The embedded defaults. */

@@ -29,6 +29,7 @@ enum metric_out {
     MOUT_ROOM,
     MOUT_BREAKOUT,
     MOUT_STAGE,
+    MOUT_TWIN,
     MOUT_COUNT
 };
 

@@ -20,6 +20,7 @@
 
 #include "array.h"
 #include "session.h"
+#include "twin.h"
 #include "venue_int.h"
 
 struct room *room_new(const struct scene *scene)
@@ -290,6 +291,7 @@ void room_send_view(struct venue *v, struct session *s, const struct proto_id *r
         session_send_enc(v, s, MOUT_ROOM);
     if (s->room->stage_of && room_encode_stage(v, s->room) == 0)
         session_send_enc(v, s, MOUT_STAGE);
+    twin_send_view(v, s);
 }
 
 /* A poses frame of the entries of a[0..na) and b[0..nb) that moved after

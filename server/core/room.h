@@ -57,7 +57,8 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
 void room_exit(struct venue *v, struct session *s);
 /* Put s into r silently (a session restored at start). */
 int room_add_member(struct room *r, struct session *s);
-/* joined (and, in an overflow room, stage) for s, in its room now. */
+/* joined, the room's settings, in an overflow room the stage, and the
+ * twins the room shows, for s in its room now. */
 void room_send_view(struct venue *v, struct session *s, const struct proto_id *re);
 
 /* The capacity in force: a moderator's, else the scene's. */

@@ -19,6 +19,7 @@
 #include "room.h"
 #include "secret.h"
 #include "session.h"
+#include "twin.h"
 #include "venue_int.h"
 
 struct metrics *venue_metrics(struct venue *v)
@@ -453,11 +454,13 @@ void venue_tick(struct venue *v, long long now_ms)
         room_send(v, v->rooms[i]);
     for (size_t i = 0; i < v->nrooms; i++)
         v->rooms[i]->stage_changed = false;
+    twin_tick(v);
     mod_tick(v);
     for (size_t i = v->nsessions; i-- > 0;)
         check_session(v, v->sessions[i]);
     if (now_ms - v->flushed_ms >= v->cfg.flush_ms) {
         flush_poses(v);
+        twin_flush(v);
         v->flushed_ms = now_ms;
     }
     histogram_observe(&v->m.tick, clock_mono_seconds() - t0);
@@ -513,6 +516,8 @@ struct venue *venue_new(const struct venue_config *cfg, const struct venue_io *i
     v->now = now_ms;
     v->wall_offset = clock_wall_ms() - now_ms;
     v->flushed_ms = now_ms;
+    v->twins.rate.tokens = cfg->ingest_rate;
+    v->twins.rate.last_ms = now_ms;
     if (venue_set_scenes(v, scenes, err, errlen) < 0) {
         venue_free(v);
         return NULL;
@@ -559,6 +564,7 @@ void venue_free(struct venue *v)
     free(v->picked);
     free(v->breakouts);
     free(v->batch);
+    twin_table_free(&v->twins);
     proto_buf_free(&v->enc);
     free(v);
 }
@@ -635,6 +641,7 @@ void venue_shutdown(struct venue *v, long long now_ms)
     for (size_t i = 0; i < v->nsessions; i++)
         v->sessions[i]->store_dirty = v->sessions[i]->room != NULL;
     flush_poses(v);
+    twin_flush(v);
     saved = calloc(v->nsessions ? v->nsessions : 1, sizeof(*saved));
     for (size_t i = 0; saved && i < v->nsessions; i++) {
         const struct session *s = v->sessions[i];
@@ -728,4 +735,49 @@ void venue_room_people(const struct venue *v, size_t room,
 const struct metrics *venue_metrics_get(const struct venue *v)
 {
     return &v->m;
+}
+
+int venue_keep_twins(struct venue *v, struct twins *store, char *err, size_t errlen)
+{
+    v->twin_store = store;
+    return twin_load(v, err, errlen);
+}
+
+enum venue_twin_result venue_twin_notify(struct venue *v, const struct ngsi_notification *n,
+                                         long long now_ms, char *err, size_t errlen)
+{
+    struct bucket *b = &v->twins.rate;
+    double rate = v->cfg.ingest_rate;
+    v->now = now_ms;
+    b->tokens = fmin(rate, b->tokens + (double)(now_ms - b->last_ms) * rate / 1000.0);
+    b->last_ms = now_ms;
+    if (b->tokens < 1.0) {
+        snprintf(err, errlen, "over %d notifications per second; send it again later",
+                 v->cfg.ingest_rate);
+        return VENUE_TWIN_BUSY;
+    }
+    b->tokens -= 1.0;
+    return twin_apply(v, n, err, errlen) == 0 ? VENUE_TWIN_OK : VENUE_TWIN_REFUSED;
+}
+
+size_t venue_twin_count(const struct venue *v)
+{
+    return v->twins.n;
+}
+
+const struct twin_entity *venue_twin_at(const struct venue *v, size_t i)
+{
+    assert(i < v->twins.n);
+    return v->twins.by_id[i];
+}
+
+const struct twin_entity *venue_twin_find(const struct venue *v, const char *id)
+{
+    return twin_find(&v->twins, id);
+}
+
+bool venue_twin_shown_in(const struct venue *v, size_t room, const char *entity)
+{
+    assert(room < v->nrooms);
+    return scene_binds_entity(v->rooms[room]->scene, entity);
 }

@@ -28,6 +28,9 @@
 
 struct venue;
 struct session;
+struct ngsi_notification;
+struct twins;
+struct twin_entity;
 struct scene_set;
 struct store;
 struct registry;
@@ -113,6 +116,22 @@ void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms);
 /* Count connections opened/closed by the transport. */
 struct metrics *venue_metrics(struct venue *v);
 
+/* ---- Live digital twins ---- */
+
+enum venue_twin_result {
+    VENUE_TWIN_OK,      /* applied: rooms that show it hear at the next tick */
+    VENUE_TWIN_REFUSED, /* past a bound, or out of memory: nothing changed (err says) */
+    VENUE_TWIN_BUSY,    /* over --ingest-rate: nothing changed, send it again later */
+};
+/* A checked NGSI-LD notification (net/ parsed it with ngsi.h): all of it
+ * or nothing. */
+enum venue_twin_result venue_twin_notify(struct venue *v, const struct ngsi_notification *n,
+                                         long long now_ms, char *err, size_t errlen);
+/* Keep the twins in store (borrowed; it must outlive the venue): what it
+ * kept is loaded now, and changes are written with each flush. 0, or -1
+ * with err. */
+int venue_keep_twins(struct venue *v, struct twins *store, char *err, size_t errlen);
+
 /* ---- What the venue shows of itself, read-only, for reports ---- */
 
 /* One room as reports show it; borrowed pointers, valid until the next
@@ -143,5 +162,12 @@ void venue_room_get(const struct venue *v, size_t i, struct venue_room_view *out
 void venue_room_people(const struct venue *v, size_t room,
                        void (*fn)(void *arg, const struct venue_person_view *p), void *arg);
 const struct metrics *venue_metrics_get(const struct venue *v);
+/* The twin entities, sorted by id (struct twin_entity in core/twin.h);
+ * borrowed, valid until the next venue_* call that is not a read. */
+size_t venue_twin_count(const struct venue *v);
+const struct twin_entity *venue_twin_at(const struct venue *v, size_t i);
+const struct twin_entity *venue_twin_find(const struct venue *v, const char *id);
+/* Does room i's scene show this entity? */
+bool venue_twin_shown_in(const struct venue *v, size_t room, const char *entity);
 
 #endif

@@ -15,6 +15,8 @@
 #include "scene.h"
 #include "session.h"
 #include "store.h"
+#include "twin.h"
+#include "twins.h"
 #include "venue.h"
 
 struct venue {
@@ -43,6 +45,9 @@ struct venue {
     size_t nbreakouts, breakouts_cap;
     struct store_pose *batch; /* scratch for pose writes, reused */
     size_t batch_cap;
+
+    struct twin_table twins;  /* owned: the live twin values */
+    struct twins *twin_store; /* borrowed; NULL: twins kept in memory only */
 };
 
 /* Wall clock ms since the epoch, at the event being handled. */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ingest.h"
 #include "report.h"
 #include "server.h"
 
@@ -47,6 +48,11 @@ struct http_req {
     bool close_after;       /* hang up once the reply is out */
     const char *allow;      /* Allow header of a 405 (static) */
     bool challenge;         /* WWW-Authenticate on a 401 */
+    bool retry_after;       /* Retry-After: 1 on a 429 */
+    bool ingest;            /* path is the NGSI-LD notification endpoint */
+    unsigned ingest_status; /* ingest: 0 go on, else the status (body written) */
+    char ctype[128];        /* ingest: Content-Type, "" when none */
+    char link[1024];        /* ingest: Link, "" when none */
 };
 
 static int respond(struct lws *wsi, struct http_req *req, unsigned status, const char *ctype,
@@ -73,6 +79,9 @@ static int respond(struct lws *wsi, struct http_req *req, unsigned status, const
     if (status == HTTP_STATUS_UNAUTHORIZED && req->challenge &&
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
                                      (unsigned char *)challenge, (int)strlen(challenge), &p, end))
+        return -1;
+    if (req->retry_after && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
+                                                         (unsigned char *)"1", 1, &p, end))
         return -1;
     if (req->close_after && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                                          (unsigned char *)"close", 5, &p, end))
@@ -236,6 +245,7 @@ static bool is_static(const char *uri)
 static bool public_route(const char *path)
 {
     return strcmp(path, "/api/venue") == 0 || strncmp(path, "/api/scenes/", 12) == 0 ||
+           strcmp(path, "/api/twins") == 0 || strncmp(path, "/api/twins/", 11) == 0 ||
            strncmp(path, "/api/", 5) != 0; /* the rest of /api/ is the admins' or nothing */
 }
 
@@ -270,6 +280,19 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
     }
     if (strcmp(uri, "/api/venue") == 0) {
         rc = report_rooms(srv->venue, &req->body);
+        return rc < 0 ? -1
+                      : respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
+    }
+    if (strcmp(uri, "/api/twins") == 0) {
+        rc = report_twins(srv->venue, &req->body);
+        return rc < 0 ? -1
+                      : respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
+    }
+    if (strncmp(uri, "/api/twins/", 11) == 0) {
+        rc = report_twin(srv->venue, srv->twins, uri + 11, &req->body);
+        if (rc == 0)
+            return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found",
+                                 "no twin entity with this id");
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
     }
@@ -319,6 +342,43 @@ static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv
     return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
 }
 
+static int route_ingest(struct lws *wsi, struct http_req *req, struct server *srv,
+                        const struct proto_buf *in)
+{
+    unsigned status = req->ingest_status;
+    if (!status && req->in_over)
+        status = ingest_refuse(HTTP_STATUS_REQ_ENTITY_TOO_LARGE, &req->body);
+    if (!status)
+        status = ingest_handle(&srv->admin, req->ctype[0] ? req->ctype : NULL,
+                               req->link[0] ? req->link : NULL, in->data, in->len, clock_mono_ms(),
+                               &req->body);
+    req->retry_after = status == 429;
+    return respond(wsi, req, status, "application/json", NULL, "no-store");
+}
+
+/* The ingest's headers, read while they are there: the key first, so
+ * nobody makes us hold a body before proving who they are. */
+static void ingest_request(struct lws *wsi, struct http_req *req, struct server *srv)
+{
+    char auth[256];
+    int n;
+    if (req->method != HTTP_POST) {
+        req->allow = "POST";
+        req->ingest_status = ingest_refuse(HTTP_STATUS_METHOD_NOT_ALLOWED, &req->body);
+        return;
+    }
+    n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+    req->ingest_status = ingest_auth(&srv->admin, n > 0 ? auth : NULL, &req->body);
+    memset(auth, 0, sizeof(auth));
+    if (req->ingest_status)
+        return;
+    req->in_max = (size_t)srv->cfg.ingest_max;
+    if (lws_hdr_copy(wsi, req->ctype, sizeof(req->ctype), WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+        req->ctype[0] = '\0';
+    if (lws_hdr_copy(wsi, req->link, sizeof(req->link), WSI_TOKEN_HTTP_LINK) < 0)
+        req->link[0] = '\0';
+}
+
 /*
  * Answer the request described by req (headers read, body if any too).
  * Once the reply is complete lws rebinds the connection and frees req
@@ -331,7 +391,9 @@ static int dispatch(struct lws *wsi, struct http_req *req, struct server *srv)
     int rc;
 
     req->in = (struct proto_buf){0};
-    rc = req->admin ? route_admin(wsi, req, srv, &in) : route_public(wsi, req, srv);
+    rc = req->admin    ? route_admin(wsi, req, srv, &in)
+         : req->ingest ? route_ingest(wsi, req, srv, &in)
+                       : route_public(wsi, req, srv);
     /* The body may carry names: leave no copy in freed memory. */
     if (in.data)
         memset(in.data, 0, in.cap);
@@ -417,6 +479,9 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
         /* Nobody gets to make us hold a body before proving who they are. */
         req->in_max = req->auth_status ? 0 : admin_api_body_max(req->method, req->path);
     }
+    req->ingest = ingest_owns(req->path);
+    if (req->ingest)
+        ingest_request(wsi, req, srv);
     if (!body_coming)
         return dispatch(wsi, req, srv);
 

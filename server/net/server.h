@@ -15,6 +15,7 @@
 #include "config.h"
 #include "scene.h"
 #include "store.h"
+#include "twins.h"
 #include "venue.h"
 
 struct registry;
@@ -26,6 +27,7 @@ struct server {
     struct scene_set scenes;   /* owned; the venue borrows it */
     struct store *store;       /* owned */
     struct registry *registry; /* owned; on the store's database */
+    struct twins *twins;       /* owned; on the store's database */
     struct admin_env admin;    /* the admin API's view of the above */
     char assets_dir[PATH_MAX]; /* real path of the scene assets folder */
     char web_dir[PATH_MAX];    /* real path of the web client's folder */

@@ -283,9 +283,9 @@ static void test_render_values(void)
     };
     static const char *const in[] = {"hello",  "join", "leave", "pose",   "chat",
                                      "status", "hand", "mod",   "invalid"};
-    static const char *const out[] = {"welcome", "joined",   "left", "presence", "poses",
-                                      "chat",    "error",    "pose", "scene",    "mod_ok",
-                                      "kicked",  "announce", "room", "breakout", "stage"};
+    static const char *const out[] = {
+        "welcome", "joined", "left",   "presence", "poses", "chat",     "error", "pose",
+        "scene",   "mod_ok", "kicked", "announce", "room",  "breakout", "stage", "twin"};
     static const char *const drops[] = {"stale_poses", "queue_full", "replay_full", "rate_limited",
                                         "closed_slow"};
     static const char *const rates[] = {"pose", "chat", "other"};
