@@ -171,6 +171,10 @@ export async function newPerson(browser, opts = {}) {
         hasTouch: !!opts.hasTouch,
         isMobile: !!opts.isMobile,
     });
+    /* the page loads its test hooks (window.__venue) only when asked: web-client/js/app.js */
+    await context.addInitScript(() => {
+        window.__venueHooks = true;
+    });
     if (opts.noWebGL) {
         await context.addInitScript(() => {
             const orig = HTMLCanvasElement.prototype.getContext;

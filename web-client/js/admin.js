@@ -7,22 +7,16 @@
  * call sends it as "Authorization: Bearer". A 401 asks for it again, a 403
  * says the token is not an admin's. Tokens of newly registered people are
  * shown once and never stored. Text from the server goes in through
- * textContent only. The API is server/admin_api.c (shapes in its tests).
+ * textContent only. The API is server/admin/admin_api.c (shapes in its tests).
  */
 
+import { $, el, button, option, selectTab, wireTab } from './dom.js';
+
 const TOKEN_KEY = 'venue.adminToken';
-const $ = (id) => document.getElementById(id);
 
 let token = null;
 let users = []; /* the last registrations list, for names in the audit log */
 let rooms = []; /* /api/venue, for room names */
-
-function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text != null) e.textContent = text;
-    return e;
-}
 
 function when(ms) {
     if (!ms) return 'never';
@@ -131,6 +125,20 @@ function errorText(r) {
     return r.error ? r.error.message : `HTTP ${r.status}`;
 }
 
+/* GET one of the admin API's lists and render it: its summary line says "Loading…" until then. */
+async function loadList(summaryId, path, what, render) {
+    const summary = $(summaryId);
+    summary.textContent = 'Loading…';
+    try {
+        const r = await api('GET', path);
+        if (r.status !== 200) throw new Error(errorText(r));
+        render(r.json);
+    } catch (e) {
+        summary.textContent = '';
+        failed(what, e);
+    }
+}
+
 /* Copy text; if the browser will not, select it for Ctrl+C. */
 async function copy(text, codeEl, what) {
     try {
@@ -152,35 +160,16 @@ async function copy(text, codeEl, what) {
 
 const TABS = { 'tab-users': loadUsers, 'tab-now': loadPresence, 'tab-audit': loadAudit };
 
+const tabs = () => [...document.querySelectorAll('[role="tab"]')];
+
 function showTab(id) {
     if (id !== currentTab()) status('');
-    for (const tab of document.querySelectorAll('[role="tab"]')) {
-        const on = tab.id === id;
-        tab.setAttribute('aria-selected', String(on));
-        tab.tabIndex = on ? 0 : -1;
-        $(tab.getAttribute('aria-controls')).hidden = !on;
-    }
+    selectTab(tabs(), id);
     TABS[id]();
 }
 
 function initTabs() {
-    const tabs = [...document.querySelectorAll('[role="tab"]')];
-    for (const tab of tabs) {
-        tab.addEventListener('click', () => showTab(tab.id));
-        tab.addEventListener('keydown', (ev) => {
-            const i = tabs.indexOf(tab);
-            let j = -1;
-            if (ev.key === 'ArrowRight') j = (i + 1) % tabs.length;
-            else if (ev.key === 'ArrowLeft') j = (i - 1 + tabs.length) % tabs.length;
-            else if (ev.key === 'Home') j = 0;
-            else if (ev.key === 'End') j = tabs.length - 1;
-            if (j >= 0) {
-                ev.preventDefault();
-                showTab(tabs[j].id);
-                tabs[j].focus();
-            }
-        });
-    }
+    for (const tab of tabs()) wireTab(tab, tabs, showTab);
 }
 
 function currentTab() {
@@ -189,19 +178,13 @@ function currentTab() {
 
 /* ---- registrations ---------------------------------------------------------- */
 
-async function loadUsers() {
+function loadUsers() {
     const q = $('search-input').value.trim();
-    const summary = $('users-summary');
-    summary.textContent = 'Loading…';
-    try {
-        const r = await api('GET', `/api/admin/users${q ? `?q=${encodeURIComponent(q)}` : ''}`);
-        if (r.status !== 200) throw new Error(errorText(r));
-        users = q ? users : r.json.users; /* names for the audit log come from the full list */
-        renderUsers(r.json.users, q);
-    } catch (e) {
-        summary.textContent = '';
-        failed('The registrations could not be loaded', e);
-    }
+    return loadList('users-summary', `/api/admin/users${q ? `?q=${encodeURIComponent(q)}` : ''}`,
+        'The registrations could not be loaded', (json) => {
+            users = q ? users : json.users; /* names for the audit log come from the full list */
+            renderUsers(json.users, q);
+        });
 }
 
 function renderUsers(list, q) {
@@ -219,8 +202,7 @@ function renderUsers(list, q) {
         st.append(el('span', u.revoked ? 'status-revoked' : 'status-active', u.revoked ? 'Revoked' : 'Active'));
         const act = el('td');
         if (!u.revoked) {
-            const b = el('button', 'mod-button danger', 'Revoke');
-            b.type = 'button';
+            const b = button('mod-button danger', 'Revoke');
             b.setAttribute('aria-label', `Revoke ${u.name}'s registration`);
             b.addEventListener('click', () => revoke(u));
             act.append(b);
@@ -372,17 +354,8 @@ function hideImport() {
 
 /* ---- now ------------------------------------------------------------------------ */
 
-async function loadPresence() {
-    const summary = $('now-summary');
-    summary.textContent = 'Loading…';
-    try {
-        const r = await api('GET', '/api/admin/presence');
-        if (r.status !== 200) throw new Error(errorText(r));
-        renderPresence(r.json);
-    } catch (e) {
-        summary.textContent = '';
-        failed('Who is where could not be loaded', e);
-    }
+function loadPresence() {
+    return loadList('now-summary', '/api/admin/presence', 'Who is where could not be loaded', renderPresence);
 }
 
 function personLine(u) {
@@ -428,7 +401,7 @@ function renderPresence(p) {
 
 /* ---- audit ------------------------------------------------------------------------ */
 
-async function loadAudit() {
+function loadAudit() {
     const args = new URLSearchParams();
     const room = $('audit-room').value;
     const actor = $('audit-actor').value.trim();
@@ -440,16 +413,8 @@ async function loadAudit() {
         if (Number.isFinite(ms)) args.set('since', String(Math.max(0, ms)));
     }
     args.set('limit', '500');
-    const summary = $('audit-summary');
-    summary.textContent = 'Loading…';
-    try {
-        const r = await api('GET', `/api/admin/audit?${args}`);
-        if (r.status !== 200) throw new Error(errorText(r));
-        renderAudit(r.json.entries, !!(room || actor || since));
-    } catch (e) {
-        summary.textContent = '';
-        failed('The audit log could not be loaded', e);
-    }
+    return loadList('audit-summary', `/api/admin/audit?${args}`, 'The audit log could not be loaded',
+        (json) => renderAudit(json.entries, !!(room || actor || since)));
 }
 
 function renderAudit(entries, filtered) {
@@ -485,22 +450,13 @@ async function loadFilterChoices() {
         rooms = (await res.json()).rooms || [];
         const sel = $('audit-room');
         const keep = sel.value;
-        sel.replaceChildren(el('option', null, 'Any room'), ...rooms.map((r) => {
-            const o = el('option', null, r.name);
-            o.value = r.id;
-            return o;
-        }));
-        sel.firstElementChild.value = '';
+        sel.replaceChildren(option('', 'Any room'), ...rooms.map((r) => option(r.id, r.name)));
         sel.value = keep;
     } catch {
         /* the filter still works with a typed id */
     }
     const actors = users.filter((u) => u.role === 'moderator' || u.role === 'admin');
-    $('audit-actors').replaceChildren(...actors.map((u) => {
-        const o = el('option', null, `${u.name} (${u.role})`);
-        o.value = u.id;
-        return o;
-    }));
+    $('audit-actors').replaceChildren(...actors.map((u) => option(u.id, `${u.name} (${u.role})`)));
 }
 
 /* ---- start ------------------------------------------------------------------------ */

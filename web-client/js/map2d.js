@@ -175,25 +175,23 @@ export class Map2D {
         }
     }
 
-    _bottom(n) {
+    /* Half a node's height in world units, scale included. */
+    _halfHeight(n) {
         const m = n.matrix;
         let h;
         if (n.type === 'box') h = (n.size ? n.size[1] : 1) / 2;
         else if (n.type === 'cylinder') h = n.height / 2;
         else if (n.type === 'sphere') h = n.radius;
         else h = 0;
-        return m[13] - h * Math.hypot(m[4], m[5], m[6]);
+        return h * Math.hypot(m[4], m[5], m[6]);
+    }
+
+    _bottom(n) {
+        return n.matrix[13] - this._halfHeight(n);
     }
 
     _top(n) {
-        const m = n.matrix;
-        let h;
-        if (n.type === 'box') h = (n.size ? n.size[1] : 1) / 2;
-        else if (n.type === 'cylinder') h = n.height / 2;
-        else if (n.type === 'sphere') h = n.radius;
-        else h = 0;
-        const sy = Math.hypot(m[4], m[5], m[6]);
-        return m[13] + h * sy;
+        return n.matrix[13] + this._halfHeight(n);
     }
 
     /* The footprint of a node on the floor: a rotated rectangle or a circle. */

@@ -11,23 +11,29 @@
  * and reports the server's answer (mod_ok or the error's words).
  */
 
-import { el, timeOf } from './panels.js';
+import { $, el, button, option } from './dom.js';
+import { timeOf } from './panels.js';
 import { roleRank } from './venue-client.js';
+import { TEXT_MAX, REASON_MAX, MINUTES_MAX, CAPACITY_MAX } from './limits.js';
 
 const HAND_QUEUE_REFRESH_MS = 250;
 
-/* Minutes from a number field: an integer in 1..525600, '' (none), or null (invalid). */
-function minutesOf(input) {
+/* A field for a whole number from 1 to max. */
+function countInput(max) {
+    const input = el('input');
+    input.type = 'number';
+    input.min = '1';
+    input.max = String(max);
+    input.inputMode = 'numeric';
+    return input;
+}
+
+/* What a countInput(max) holds: the number, '' when left empty, null when it is not one. */
+function countOf(input, max) {
     const v = input.value.trim();
     if (!v) return '';
     const n = Number(v);
-    return Number.isInteger(n) && n >= 1 && n <= 525600 ? n : null;
-}
-
-function button(text, cls = 'mod-button') {
-    const b = el('button', cls, text);
-    b.type = 'button';
-    return b;
+    return Number.isInteger(n) && n >= 1 && n <= max ? n : null;
 }
 
 /* A labelled field: {wrap, input}. */
@@ -120,10 +126,8 @@ export class ModPanel {
     /* ---- the panel ---------------------------------------------------------- */
 
     _build() {
-        const $ = (id) => document.getElementById(id);
-        const tab = el('button', null, 'Moderate');
+        const tab = button(null, 'Moderate');
         tab.id = 'tab-mod';
-        tab.type = 'button';
         tab.setAttribute('role', 'tab');
         tab.setAttribute('aria-selected', 'false');
         tab.setAttribute('aria-controls', 'panel-mod');
@@ -155,7 +159,7 @@ export class ModPanel {
         const hqList = el('ol', 'hand-queue');
         hqList.id = 'hand-queue';
         hqList.setAttribute('aria-labelledby', 'mod-hands-title');
-        const lowerAll = button('Lower all hands');
+        const lowerAll = button('mod-button', 'Lower all hands');
         lowerAll.id = 'mod-lower-all';
         lowerAll.addEventListener('click', () => this.run('lower_all_hands', {}, 'lower all hands', 'All hands are lowered.'));
         hq.append(hqTitle, hqEmpty, hqList, lowerAll);
@@ -169,29 +173,25 @@ export class ModPanel {
         const state = el('p', 'mod-room-state');
         state.id = 'mod-room-state';
         const lockRow = el('div', 'mod-row');
-        const lock = button('Lock the room');
+        const lock = button('mod-button', 'Lock the room');
         lock.id = 'mod-lock';
         lock.addEventListener('click', () => this.run('lock', {}, 'lock the room', 'The room is locked: only moderators may come in.'));
-        const unlock = button('Unlock');
+        const unlock = button('mod-button', 'Unlock');
         unlock.id = 'mod-unlock';
         unlock.addEventListener('click', () => this.run('unlock', {}, 'unlock the room', 'The room is open again.'));
         lockRow.append(lock, unlock);
 
         const capForm = el('form', 'mod-row mod-inline');
-        const capInput = el('input');
-        capInput.type = 'number';
-        capInput.min = '1';
-        capInput.max = '100000';
-        capInput.inputMode = 'numeric';
+        const capInput = countInput(CAPACITY_MAX);
         const cap = field('mod-capacity', 'Capacity', capInput);
         const capGo = el('button', 'mod-button', 'Set capacity');
         capGo.type = 'submit';
         capForm.append(cap.wrap, capGo);
         capForm.addEventListener('submit', (ev) => {
             ev.preventDefault();
-            const n = Number(capInput.value);
-            if (!Number.isInteger(n) || n < 1 || n > 100000) {
-                this.status('Capacity: give a whole number of people, 1 to 100000.', 'bad');
+            const n = countOf(capInput, CAPACITY_MAX);
+            if (!n) {
+                this.status(`Capacity: give a whole number of people, 1 to ${CAPACITY_MAX}.`, 'bad');
                 capInput.focus();
                 return;
             }
@@ -200,7 +200,7 @@ export class ModPanel {
 
         const annForm = el('form', 'mod-form');
         const annText = el('textarea');
-        annText.maxLength = 500;
+        annText.maxLength = TEXT_MAX;
         annText.rows = 2;
         annText.dir = 'auto';
         const ann = field('mod-announce-text', 'Announcement', annText);
@@ -227,7 +227,7 @@ export class ModPanel {
             if (ok) annText.value = '';
         });
 
-        const close = button('Close this room…', 'mod-button danger');
+        const close = button('mod-button danger', 'Close this room…');
         close.id = 'mod-close-room';
         close.addEventListener('click', () => {
             const room = this.client.room;
@@ -248,16 +248,12 @@ export class ModPanel {
         fs.append(el('legend', null, 'Send everyone here to'));
         const boRooms = el('div', 'mod-room-choices');
         fs.append(boRooms);
-        const minInput = el('input');
-        minInput.type = 'number';
-        minInput.min = '1';
-        minInput.max = '525600';
+        const minInput = countInput(MINUTES_MAX);
         minInput.value = '15';
-        minInput.inputMode = 'numeric';
         const mins = field('mod-breakout-minutes', 'Minutes', minInput);
         const boGo = el('button', 'mod-button', 'Start the breakout');
         boGo.type = 'submit';
-        const recall = button('Recall the breakout');
+        const recall = button('mod-button', 'Recall the breakout');
         recall.id = 'mod-recall';
         const boRow = el('div', 'mod-row');
         boRow.append(boGo, recall);
@@ -265,7 +261,7 @@ export class ModPanel {
         boForm.addEventListener('submit', (ev) => {
             ev.preventDefault();
             const rooms = [...boRooms.querySelectorAll('input:checked')].map((x) => x.value);
-            const minutes = minutesOf(minInput);
+            const minutes = countOf(minInput, MINUTES_MAX);
             if (!rooms.length) {
                 this.status('Choose at least one breakout room.', 'bad');
                 const first = boRooms.querySelector('input');
@@ -362,7 +358,7 @@ export class ModPanel {
             const name = el('span', 'pname', u.name || '(no name)');
             name.dir = 'auto';
             const when = el('span', 'pmeta', u.hand_at ? `${i === 0 ? 'first, ' : ''}since ${timeOf(u.hand_at)}` : '');
-            const b = button('Lower');
+            const b = button('mod-button', 'Lower');
             b.dataset.id = u.id;
             b.setAttribute('aria-label', `Lower ${u.name}'s hand`);
             const mine = this.client.me && u.id === this.client.me.id;
@@ -411,7 +407,7 @@ export class ModPanel {
     _buildPerson(u, it) {
         const n = ++this.seq;
         const m = { user: u };
-        const toggle = button('Actions', 'person-mod-toggle');
+        const toggle = button('person-mod-toggle', 'Actions');
         toggle.setAttribute('aria-expanded', 'false');
         toggle.setAttribute('aria-controls', `pa-${n}`);
         const box = el('div', 'person-actions');
@@ -436,21 +432,21 @@ export class ModPanel {
         });
 
         const row1 = el('div', 'mod-row');
-        m.mute = button('Mute');
+        m.mute = button('mod-button', 'Mute');
         m.mute.addEventListener('click', () => {
             const x = m.user;
             if (x.muted) {
                 this.run('unmute', { target: x.id }, `unmute ${x.name}`, `${x.name} can chat again.`);
                 return;
             }
-            const minutes = minutesOf(m.minutes);
+            const minutes = countOf(m.minutes, MINUTES_MAX);
             if (minutes === null) return this._badMinutes(m);
             this.run('mute', { target: x.id, minutes, reason: m.reason.value.trim() }, `mute ${x.name}`,
                 `${x.name} is muted${minutes ? ` for ${minutes} min` : ''}.`).then((ok) => this._clearSanction(m, ok));
         });
-        m.hand = button('Lower hand');
+        m.hand = button('mod-button', 'Lower hand');
         m.hand.addEventListener('click', () => this.run('lower_hand', { target: m.user.id }, `lower ${m.user.name}'s hand`, `${m.user.name}'s hand is lowered.`));
-        m.role = button('Make speaker');
+        m.role = button('mod-button', 'Make speaker');
         m.role.addEventListener('click', () => {
             const x = m.user;
             if (x.role === 'speaker') this.run('demote', { target: x.id }, `make ${x.name} an attendee`, `${x.name} is now an attendee.`);
@@ -462,7 +458,7 @@ export class ModPanel {
         const sel = el('select');
         const mv = field(`pa-${n}-room`, 'Move to', sel);
         m.move = sel;
-        const go = button('Move');
+        const go = button('mod-button', 'Move');
         go.addEventListener('click', () => {
             const to = sel.value;
             if (!to) return;
@@ -473,16 +469,12 @@ export class ModPanel {
 
         const reason = el('input');
         reason.type = 'text';
-        reason.maxLength = 200;
+        reason.maxLength = REASON_MAX;
         reason.dir = 'auto';
         reason.autocomplete = 'off';
         const rf = field(`pa-${n}-reason`, 'Reason (they are told)', reason);
         m.reason = reason;
-        const minutes = el('input');
-        minutes.type = 'number';
-        minutes.min = '1';
-        minutes.max = '525600';
-        minutes.inputMode = 'numeric';
+        const minutes = countInput(MINUTES_MAX);
         minutes.placeholder = 'until lifted';
         const mf = field(`pa-${n}-minutes`, 'Minutes (mute or ban)', minutes);
         m.minutes = minutes;
@@ -490,18 +482,18 @@ export class ModPanel {
         row3.append(rf.wrap, mf.wrap);
 
         const row4 = el('div', 'mod-row');
-        const kick = button('Kick from the venue', 'mod-button danger');
+        const kick = button('mod-button danger', 'Kick from the venue');
         kick.addEventListener('click', () => {
             const x = m.user;
             const why = m.reason.value.trim();
             if (!window.confirm(`Remove ${x.name} from the venue? They are disconnected${why ? ` and told: “${why}”` : ''}.`)) return;
             this.run('kick', { target: x.id, reason: why }, `kick ${x.name}`, `${x.name} was removed from the venue.`);
         });
-        const ban = button('Ban from this room', 'mod-button danger');
+        const ban = button('mod-button danger', 'Ban from this room');
         ban.addEventListener('click', () => {
             const x = m.user;
             const room = this.client.room;
-            const mins = minutesOf(m.minutes);
+            const mins = countOf(m.minutes, MINUTES_MAX);
             if (mins === null) return this._badMinutes(m);
             if (!room) return;
             if (!window.confirm(`Ban ${x.name} from ${room.name}${mins ? ` for ${mins} minutes` : ' until lifted'}? They leave the room at once.`)) return;
@@ -543,11 +535,7 @@ export class ModPanel {
     _fillMove(sel) {
         const here = this.client.room ? this.client.room.id : null;
         const keep = sel.value;
-        sel.replaceChildren(...this.client.rooms.filter((r) => r.id !== here).map((r) => {
-            const o = el('option', null, r.name);
-            o.value = r.id;
-            return o;
-        }));
+        sel.replaceChildren(...this.client.rooms.filter((r) => r.id !== here).map((r) => option(r.id, r.name)));
         if (keep && [...sel.options].some((o) => o.value === keep)) sel.value = keep;
     }
 }

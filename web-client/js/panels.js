@@ -14,17 +14,11 @@
  */
 
 import { cssColourOf } from './motion.js';
+import { $, el, button, selectTab, wireTab } from './dom.js';
 
 const ROSTER_REFRESH_MS = 250;
 const ANNOUNCE_MS = 1200;
 const CHAT_SHOWN = 200;
-
-export function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text != null) e.textContent = text;
-    return e;
-}
 
 export function timeOf(ts) {
     const d = new Date(ts);
@@ -38,7 +32,6 @@ export class Panels {
     constructor(client, actions) {
         this.client = client;
         this.actions = actions;
-        this.$ = (id) => document.getElementById(id);
         this.rosterItems = new Map(); /* id -> {li, name, role, status, hand, ...} */
         this.rosterDirty = false;
         this.rosterTimer = null;
@@ -52,7 +45,7 @@ export class Panels {
         this._initTabs();
         this._initChat();
         this._initRoster();
-        this.$('hand').addEventListener('click', () => this.actions.toggleHand());
+        $('hand').addEventListener('click', () => this.actions.toggleHand());
     }
 
     /* ---- tabs: People / Chat / Rooms, ARIA tabs pattern ----------------- */
@@ -68,21 +61,7 @@ export class Panels {
 
     /* Wire a tab button (already in the tab list) into the ARIA tabs pattern. */
     addTab(tab) {
-        tab.addEventListener('click', () => this.showTab(tab.id));
-        tab.addEventListener('keydown', (ev) => {
-            const tabs = this.tabs;
-            const i = tabs.indexOf(tab);
-            let j = -1;
-            if (ev.key === 'ArrowRight') j = (i + 1) % tabs.length;
-            else if (ev.key === 'ArrowLeft') j = (i - 1 + tabs.length) % tabs.length;
-            else if (ev.key === 'Home') j = 0;
-            else if (ev.key === 'End') j = tabs.length - 1;
-            if (j >= 0) {
-                ev.preventDefault();
-                this.showTab(tabs[j].id);
-                tabs[j].focus();
-            }
-        });
+        wireTab(tab, () => this.tabs, (id) => this.showTab(id));
     }
 
     /* The id of the tab shown now. */
@@ -92,26 +71,21 @@ export class Panels {
     }
 
     showTab(tabId) {
-        for (const tab of document.querySelectorAll('.tablist [role="tab"]')) {
-            const on = tab.id === tabId;
-            tab.setAttribute('aria-selected', String(on));
-            tab.tabIndex = on ? 0 : -1;
-            document.getElementById(tab.getAttribute('aria-controls')).hidden = !on;
-        }
+        selectTab(document.querySelectorAll('.tablist [role="tab"]'), tabId);
         if (tabId === 'tab-chat') {
             this.unread = 0;
             this._showUnread();
-            const log = this.$('chat-log');
+            const log = $('chat-log');
             log.scrollTop = log.scrollHeight;
         }
     }
 
     _chatVisible() {
-        return !this.$('panel-chat').hidden;
+        return !$('panel-chat').hidden;
     }
 
     _showUnread() {
-        const b = this.$('chat-unread');
+        const b = $('chat-unread');
         b.hidden = this.unread === 0;
         b.textContent = this.unread > 99 ? '99+' : String(this.unread);
     }
@@ -119,7 +93,7 @@ export class Panels {
     /* ---- roster --------------------------------------------------------- */
 
     _initRoster() {
-        this.$('roster-filter').addEventListener('input', (ev) => {
+        $('roster-filter').addEventListener('input', (ev) => {
             this.filter = ev.target.value.trim().toLocaleLowerCase();
             this.rosterChanged();
         });
@@ -212,7 +186,7 @@ export class Panels {
             const li = this._item(u);
             if (!f || u.name.toLocaleLowerCase().includes(f)) shown.push(li);
         }
-        const list = this.$('roster');
+        const list = $('roster');
         const same = list.childElementCount === shown.length && shown.every((li, i) => list.children[i] === li);
         if (!same) {
             /* Moving a focused entry (a moderator's action button) would blur
@@ -222,16 +196,16 @@ export class Panels {
             if (focused && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
         }
         const n = roster.size;
-        this.$('people-count').textContent = String(n);
-        this.$('roster-summary').textContent =
+        $('people-count').textContent = String(n);
+        $('roster-summary').textContent =
             `${n} ${n === 1 ? 'person' : 'people'} here` + (f ? `, ${shown.length} shown` : '');
     }
 
     /* ---- chat ----------------------------------------------------------- */
 
     _initChat() {
-        const form = this.$('chat-form');
-        const input = this.$('chat-input');
+        const form = $('chat-form');
+        const input = $('chat-input');
         form.addEventListener('submit', (ev) => {
             ev.preventDefault();
             const text = input.value.trim();
@@ -245,9 +219,9 @@ export class Panels {
      * switched off, so nobody types a message that would be refused.
      */
     setChatMuted(muted) {
-        const input = this.$('chat-input');
-        const send = this.$('chat-send');
-        const note = this.$('chat-muted');
+        const input = $('chat-input');
+        const send = $('chat-send');
+        const note = $('chat-muted');
         input.disabled = muted;
         send.disabled = muted;
         note.hidden = !muted;
@@ -260,7 +234,7 @@ export class Panels {
     }
 
     clearChat() {
-        this.$('chat-log').replaceChildren();
+        $('chat-log').replaceChildren();
         this.unread = 0;
         this._showUnread();
     }
@@ -268,13 +242,13 @@ export class Panels {
     showChatHistory(messages) {
         this.clearChat();
         for (const m of messages.slice(-CHAT_SHOWN)) this._chatItem(m);
-        const log = this.$('chat-log');
+        const log = $('chat-log');
         log.scrollTop = log.scrollHeight;
-        this.$('chat-empty').hidden = messages.length > 0;
+        $('chat-empty').hidden = messages.length > 0;
     }
 
     _chatItem(m) {
-        const log = this.$('chat-log');
+        const log = $('chat-log');
         const li = el('li', m.mine ? 'msg mine' : 'msg');
         const head = el('div', 'msg-head');
         const who = el('span', 'who', m.name || '(no name)');
@@ -291,10 +265,10 @@ export class Panels {
     }
 
     addChat(m) {
-        const log = this.$('chat-log');
+        const log = $('chat-log');
         const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
         this._chatItem(m);
-        this.$('chat-empty').hidden = true;
+        $('chat-empty').hidden = true;
         if (atBottom || m.mine) log.scrollTop = log.scrollHeight;
         if (!this._chatVisible() && !m.mine) {
             this.unread++;
@@ -306,12 +280,11 @@ export class Panels {
     /* ---- rooms ---------------------------------------------------------- */
 
     renderRooms(rooms, currentId) {
-        const list = this.$('rooms');
+        const list = $('rooms');
         const items = [];
         for (const r of rooms) {
             const li = el('li');
-            const b = el('button', 'room');
-            b.type = 'button';
+            const b = button('room');
             b.dataset.room = r.id;
             const here = r.id === currentId;
             if (here) b.setAttribute('aria-current', 'true');
@@ -355,22 +328,22 @@ export class Panels {
     /* ---- top bar -------------------------------------------------------- */
 
     setRoomTitle(name) {
-        this.$('room-title').textContent = name;
+        $('room-title').textContent = name;
         document.title = `${name} · Venue`;
     }
 
     setHand(up) {
-        const b = this.$('hand');
+        const b = $('hand');
         b.setAttribute('aria-pressed', String(up));
         b.querySelector('.label').textContent = up ? 'Lower hand' : 'Raise hand';
     }
 
     /* state: connecting | open | reconnecting | closed */
     setConnection(state, detail = {}) {
-        const c = this.$('conn');
+        const c = $('conn');
         c.dataset.state = state;
-        const text = this.$('conn-text');
-        const retry = this.$('conn-retry');
+        const text = $('conn-text');
+        const retry = $('conn-retry');
         retry.hidden = true;
         if (state === 'open') text.textContent = 'Connected';
         else if (state === 'connecting') text.textContent = 'Connecting…';
@@ -389,14 +362,14 @@ export class Panels {
 
     /* The people on the hall's stage, in an overflow room ("On stage"). */
     renderStage(hallName, users) {
-        const box = this.$('stage-box');
+        const box = $('stage-box');
         if (!hallName) {
             box.hidden = true;
-            this.$('stage-list').replaceChildren();
+            $('stage-list').replaceChildren();
             return;
         }
         box.hidden = false;
-        this.$('stage-title').textContent = `On stage (${hallName})`;
+        $('stage-title').textContent = `On stage (${hallName})`;
         const items = users.map((u) => {
             const li = el('li', 'person relay');
             const dot = el('span', 'dot');
@@ -408,8 +381,8 @@ export class Panels {
             li.dataset.id = u.id;
             return li;
         });
-        this.$('stage-list').replaceChildren(...items);
-        this.$('stage-empty').hidden = users.length > 0;
+        $('stage-list').replaceChildren(...items);
+        $('stage-empty').hidden = users.length > 0;
     }
 
     /* A piece of news for this person (moved, unmuted): a calm toast. */
@@ -419,14 +392,12 @@ export class Panels {
 
     /* A readable error: a toast that stays a while, also read out. */
     showError(text, kind = 'error') {
-        const box = this.$('toasts');
+        const box = $('toasts');
         const t = el('div', kind === 'info' ? 'toast info' : 'toast');
         const p = el('p', null, text);
         p.dir = 'auto';
-        const close = el('button', 'toast-close');
-        close.type = 'button';
+        const close = button('toast-close', '×');
         close.setAttribute('aria-label', 'Dismiss message');
-        close.textContent = '×';
         close.addEventListener('click', () => t.remove());
         t.append(p, close);
         box.append(t);
@@ -463,10 +434,10 @@ export class Panels {
         let sentence = out.join(' ');
         if (sentence === this.lastAnnounce) sentence += '\u00a0'; /* make a repeat audible */
         this.lastAnnounce = sentence;
-        const region = this.$('announcer');
+        const region = $('announcer');
         region.textContent = sentence;
         /* keep a short visible echo for sighted keyboard users too */
-        this.$('activity').textContent = out[out.length - 1] || '';
+        $('activity').textContent = out[out.length - 1] || '';
         /* leave time for screen readers before the next sentence */
         this.announceTimer = setTimeout(() => {
             this.announceTimer = null;

@@ -534,9 +534,8 @@ export class VenueClient extends EventTarget {
         return this.rooms;
     }
 
-    /* My room's lock and capacity, as its last `room` message said. */
-    _applyRoomState() {
-        const st = this.roomState;
+    /* A room's lock and capacity, as its last `room` message said (default: my room's). */
+    _applyRoomState(st = this.roomState) {
         if (!st) return;
         const r = this.rooms.find((x) => x.id === st.room);
         if (r) {
@@ -879,11 +878,7 @@ export class VenueClient extends EventTarget {
             capacity: Number.isFinite(+m.capacity) ? +m.capacity : 0,
         };
         if (this.room && st.room === this.room.id) this.roomState = st;
-        const r = this.rooms.find((x) => x.id === st.room);
-        if (r) {
-            r.locked = st.locked;
-            if (st.capacity > 0) r.capacity = st.capacity;
-        }
+        this._applyRoomState(st);
         this._emit('room', st);
         this._emit('rooms', { rooms: this.rooms });
     }

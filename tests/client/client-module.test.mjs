@@ -6,12 +6,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join as pathJoin } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { startVenued, stopAll, until, ROOT } from './harness.mjs';
-
-const { VenueClient, quatOfYaw } = await import(pathToFileURL(pathJoin(ROOT, 'web-client', 'js', 'venue-client.js')).href);
+import { VenueClient, quatOfYaw } from '../../web-client/js/venue-client.js';
+import { startVenued, stopAll, until } from '../browser/harness.mjs';
 
 let venued;
 const clients = [];

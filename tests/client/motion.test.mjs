@@ -6,11 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ROOT } from './harness.mjs';
-
-const { Motion } = await import(pathToFileURL(join(ROOT, 'web-client', 'js', 'motion.js')).href);
+import { Motion } from '../../web-client/js/motion.js';
 
 const Q = [0, 0, 0, 1];
 const out = new Float32Array(3);

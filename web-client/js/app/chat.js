@@ -1,0 +1,26 @@
+/*
+ * chat.js - the room's chat as the page handles it: sending (only while
+ * connected and in a room, else told why), and each message into the chat
+ * panel and as a speech bubble over the speaker's avatar.
+ */
+
+import { state } from './state.js';
+
+const SPEAKING_MS = 4000; /* the speech bubble after a chat message */
+
+/* Returns whether the message went out (the chat box is then cleared). */
+export function sendChat(text) {
+    const client = state.client;
+    if (client.state !== 'open' || !client.room) {
+        state.panels.showError('Not connected right now: your message was not sent. It will work again once reconnected.');
+        return false;
+    }
+    return client.chat(text);
+}
+
+export function onChat(m) {
+    const client = state.client;
+    const av = state.avatars.get(m.from);
+    if (av) av.speaking = performance.now() + SPEAKING_MS;
+    if (state.panels && client.room && m.room === client.room.id) state.panels.addChat(m);
+}

@@ -1,0 +1,60 @@
+/*
+ * dom.js - the DOM helpers both pages (index.html, admin.html) share:
+ * finding and making elements, and the ARIA tabs pattern of their tab lists.
+ */
+
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+}
+
+/* An <option> of a <select> or <datalist>. */
+export function option(value, text) {
+    const o = el('option', null, text);
+    o.value = value;
+    return o;
+}
+
+/* A button that does not submit the form it sits in. */
+export function button(cls, text) {
+    const b = el('button', cls, text);
+    b.type = 'button';
+    return b;
+}
+
+/* Select one tab of a tab list: its panel is shown, the others' hidden. */
+export function selectTab(tabs, id) {
+    for (const tab of tabs) {
+        const on = tab.id === id;
+        tab.setAttribute('aria-selected', String(on));
+        tab.tabIndex = on ? 0 : -1;
+        $(tab.getAttribute('aria-controls')).hidden = !on;
+    }
+}
+
+/*
+ * A tab shows itself when clicked; the arrow keys, Home and End move to
+ * another tab and show that. tabs() lists the tabs as they are now, since
+ * a tab may come and go; show(id) selects one.
+ */
+export function wireTab(tab, tabs, show) {
+    tab.addEventListener('click', () => show(tab.id));
+    tab.addEventListener('keydown', (ev) => {
+        const list = tabs();
+        const i = list.indexOf(tab);
+        let j = -1;
+        if (ev.key === 'ArrowRight') j = (i + 1) % list.length;
+        else if (ev.key === 'ArrowLeft') j = (i - 1 + list.length) % list.length;
+        else if (ev.key === 'Home') j = 0;
+        else if (ev.key === 'End') j = list.length - 1;
+        if (j >= 0) {
+            ev.preventDefault();
+            show(list[j].id);
+            list[j].focus();
+        }
+    });
+}
