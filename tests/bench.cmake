@@ -18,3 +18,8 @@ set_tests_properties(bench.smoke PROPERTIES
     ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
     TIMEOUT 60
     LABELS bench)
+
+# The hot path without a network, for instruction counts under callgrind
+# (BENCHMARKS.md, "The core alone"). Built, not run by CTest.
+add_executable(core_drive bench/core_drive.c)
+target_link_libraries(core_drive PRIVATE venue_core venue_flags m)
