@@ -30,6 +30,7 @@ set(VENUE_ITEST_FILES
     scenes.test.mjs 120
     moderation.test.mjs 120
     twins.test.mjs 90
+    demo-feed.test.mjs 90
 )
 
 list(LENGTH VENUE_ITEST_FILES n)

@@ -5,6 +5,7 @@
 #include "report.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,9 @@ static json_t *value_json(enum proto_twin_kind kind, double num, const char *tex
 {
     switch (kind) {
     case PROTO_TWIN_NUMBER:
-        return json_real(num);
+        /* 120 spaces, not 120.0: whole numbers as integers while exact. */
+        return num == floor(num) && fabs(num) < 9007199254740992.0 ? json_integer((json_int_t)num)
+                                                                   : json_real(num);
     case PROTO_TWIN_BOOL:
         return json_boolean(num != 0);
     case PROTO_TWIN_STRING:

@@ -1,5 +1,6 @@
 /*
- * main.c - venued: options, the libwebsockets context, the tick, signals.
+ * main.c - venued: options, the libwebsockets context, the tick, signals;
+ * `venued user`, `venued twin` and `venued demo-feed` go to their commands.
  */
 #include <errno.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli_twin.h"
 #include "cli_user.h"
 #include "options.h"
 #include "registry.h"
@@ -160,6 +162,11 @@ int main(int argc, char **argv)
         }
         return cli_user_main(argc - 1, argv + 1, &srv.cfg);
     }
+    /* These read the environment and the server options they take themselves. */
+    if (argc > 1 && strcmp(argv[1], "twin") == 0)
+        return cli_twin_main(argc - 1, argv + 1, &srv.cfg);
+    if (argc > 1 && strcmp(argv[1], "demo-feed") == 0)
+        return cli_twin_feed_main(argc - 1, argv + 1, &srv.cfg);
     rc = options_parse(&srv.cfg, argc, argv, err, sizeof(err));
     if (rc != 0) {
         if (rc < 0)

@@ -30,6 +30,6 @@ void config_defaults(struct venue_config *c)
     c->retention_days = 30;
     c->audit_retention_days = 365;
     c->ingest_rate = 50;
-    c->ingest_max = 256 * 1024;
+    c->ingest_max = 256L * 1024;
     c->twin_history = 500;
 }

@@ -13,8 +13,8 @@ static const char *const in_names[] = {"hello",  "join", "leave", "pose",   "cha
 static const char *const out_names[] = {
     "welcome", "joined", "left",   "presence", "poses", "chat",     "error", "pose",
     "scene",   "mod_ok", "kicked", "announce", "room",  "breakout", "stage", "twin"};
-static const char *const drop_names[] = {"stale_poses", "queue_full", "replay_full", "rate_limited",
-                                         "closed_slow"};
+static const char *const drop_names[] = {"stale_poses",  "queue_full",  "replay_full",
+                                         "rate_limited", "closed_slow", "twin_history"};
 static const char *const rate_names[] = {"pose", "chat", "other"};
 
 _Static_assert(sizeof(in_names) / sizeof(in_names[0]) == PROTO_TYPE_COUNT + 1, "in_names");

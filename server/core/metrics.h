@@ -39,6 +39,7 @@ enum metric_drop {
     MDROP_REPLAY_FULL,  /* a detached session's oldest missed event */
     MDROP_RATE_LIMITED, /* a client message over its rate */
     MDROP_CLOSED_SLOW,  /* a session closed because its queue would not drain */
+    MDROP_TWIN_HISTORY, /* a twin value that left the queue for the store unwritten */
     MDROP_COUNT
 };
 

@@ -212,16 +212,20 @@ static struct twin_pending *pending_new(const struct ngsi_entity *ne, const stru
 
 /* Queue fresh[0..n) for the store, dropping the oldest queued past
  * TWIN_PENDING_MAX. The pending array has room for them (asserted). */
-static void pending_add(struct twin_table *t, struct twin_pending **fresh, size_t n)
+static void pending_add(struct venue *v, struct twin_pending **fresh, size_t n)
 {
-    size_t over = t->npending + n > TWIN_PENDING_MAX ? t->npending + n - TWIN_PENDING_MAX : 0;
+    struct twin_table *t = &v->twins;
+    size_t over;
+    if (n == 0)
+        return;
+    over = t->npending + n > TWIN_PENDING_MAX ? t->npending + n - TWIN_PENDING_MAX : 0;
     if (over > t->npending)
         over = t->npending;
     for (size_t i = 0; i < over; i++)
         free(t->pending[i]);
     memmove(t->pending, t->pending + over, (t->npending - over) * sizeof(*t->pending));
     t->npending -= over;
-    t->dropped += over;
+    v->m.dropped[MDROP_TWIN_HISTORY] += over;
     assert(t->npending + n <= t->pending_cap);
     memcpy(t->pending + t->npending, fresh, n * sizeof(*fresh));
     t->npending += n;
@@ -279,7 +283,7 @@ int twin_apply(struct venue *v, const struct ngsi_notification *n, char *err, si
         }
         if (merge(e, ne, n->subscription_id, wall, err, errlen) < 0)
             goto out;
-        for (size_t k = 0; k < ne->nattrs; k++) {
+        for (size_t k = 0; v->twin_store && k < ne->nattrs; k++) {
             assert(nfresh < nvalues);
             if (!(fresh[nfresh++] = pending_new(ne, &ne->attrs[k], n->subscription_id, wall))) {
                 snprintf(err, errlen, "out of memory");
@@ -304,7 +308,7 @@ int twin_apply(struct venue *v, const struct ngsi_notification *n, char *err, si
         }
         t->by_id[at] = staged[k];
     }
-    pending_add(t, fresh, nfresh);
+    pending_add(v, fresh, nfresh);
     nstaged = nfresh = 0;
     rc = 0;
 out:

@@ -61,9 +61,8 @@ struct twin_table {
     struct proto_twin_attr *scratch; /* one message's attributes; owned, reused */
     size_t scratch_cap;
     struct twin_pending **pending; /* values not yet in the store, oldest first; owned */
-    size_t npending, pending_cap;
-    unsigned long long dropped; /* values that left the queue unwritten at its bound */
-    struct twin_value *batch;   /* one flush's rows; owned, reused */
+    size_t npending, pending_cap;  /* none kept without a store */
+    struct twin_value *batch;      /* one flush's rows; owned, reused */
     size_t batch_cap;
     struct bucket rate; /* notifications allowed, per second */
 };

@@ -219,7 +219,8 @@ static int serve_file(struct lws *wsi, struct http_req *req, const char *root, c
 }
 
 /* Where a static path is: the assets folder or the web client's, with /
- * for index.html and /admin for the organisers' page. Sets *rel. */
+ * for index.html, /admin for the organisers' page and /show for the
+ * projector view. Sets *rel. */
 static const char *static_root(const struct server *srv, const char *uri, const char **rel)
 {
     if (strncmp(uri, "/assets/", 8) == 0) {
@@ -230,6 +231,8 @@ static const char *static_root(const struct server *srv, const char *uri, const 
         *rel = "index.html";
     else if (strcmp(uri, "/admin") == 0 || strcmp(uri, "/admin/") == 0)
         *rel = "admin.html";
+    else if (strcmp(uri, "/show") == 0 || strcmp(uri, "/show/") == 0)
+        *rel = "show.html";
     else
         *rel = uri + 1;
     return srv->web_dir;

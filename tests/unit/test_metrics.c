@@ -287,7 +287,7 @@ static void test_render_values(void)
         "welcome", "joined", "left",   "presence", "poses", "chat",     "error", "pose",
         "scene",   "mod_ok", "kicked", "announce", "room",  "breakout", "stage", "twin"};
     static const char *const drops[] = {"stale_poses", "queue_full", "replay_full", "rate_limited",
-                                        "closed_slow"};
+                                        "closed_slow", "twin_history"};
     static const char *const rates[] = {"pose", "chat", "other"};
     uint64_t tick[METRIC_BUCKETS] = {0}, join[METRIC_BUCKETS] = {0};
     double tick_sum = 0;

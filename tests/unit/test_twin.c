@@ -213,6 +213,41 @@ static void test_kept(const char *dir)
     venue_shutdown(v, now); /* flushes */
     venue_free(v);
 
+    /* The queue for the store is bounded: 4 x 6400 values before a flush
+     * keep the newest TWIN_PENDING_MAX, count the rest as dropped, and the
+     * latest values are all there. */
+    v = venue_new(&cfg, &io, &scenes, st, NULL, now, err, sizeof(err));
+    CHECK(v && venue_keep_twins(v, tw, err, sizeof(err)) == 0);
+    if (v) {
+        size_t cap = 400000, len;
+        char *body = malloc(cap);
+        for (int round = 0; body && round < 4; round++) {
+            struct ngsi_notification n;
+            len = (size_t)snprintf(body, cap,
+                                   "{\"id\":\"urn:x:n\",\"type\":\"Notification\",\"data\":[");
+            for (int k = 0; k < NGSI_ENTITIES_MAX; k++) {
+                len += (size_t)snprintf(body + len, cap - len,
+                                        "%s{\"id\":\"urn:ngsi-ld:Thing:%d\",\"type\":\"T\"",
+                                        k ? "," : "", k);
+                for (int a = 0; a < NGSI_ATTRS_MAX; a++)
+                    len += (size_t)snprintf(body + len, cap - len, ",\"a%d\":%d", a, round);
+                len += (size_t)snprintf(body + len, cap - len, "}");
+            }
+            len += (size_t)snprintf(body + len, cap - len, "]}");
+            CHECK(len < cap && len < NGSI_BODY_MAX);
+            CHECK(ngsi_parse(body, len, "application/json", NULL, &n, err, sizeof(err)) == 0);
+            CHECK(venue_twin_notify(v, &n, now, err, sizeof(err)) == VENUE_TWIN_OK);
+            ngsi_free(&n);
+        }
+        free(body);
+        CHECK(venue_metrics_get(v)->dropped[MDROP_TWIN_HISTORY] ==
+              4 * NGSI_ENTITIES_MAX * NGSI_ATTRS_MAX - TWIN_PENDING_MAX);
+        venue_shutdown(v, now);
+        e = venue_twin_find(v, "urn:ngsi-ld:Thing:99");
+        CHECK(e && e->nattrs == NGSI_ATTRS_MAX && e->attrs[63].num == 3);
+        venue_free(v);
+    }
+
     v = venue_new(&cfg, &io, &scenes, st, NULL, now, err, sizeof(err));
     CHECK(v && venue_keep_twins(v, tw, err, sizeof(err)) == 0);
     e = v ? venue_twin_find(v, PARKING) : NULL;
