@@ -94,6 +94,15 @@ int room_add_member(struct room *r, struct session *s)
     return 0;
 }
 
+void room_stage_update(struct room *r, struct session *s)
+{
+    bool on = r->stage && scene_place_at(r->scene, SCENE_PLACE_STAGE, s->p) == r->stage;
+    if (on != s->on_stage) {
+        s->on_stage = on;
+        r->stage_changed = true;
+    }
+}
+
 static void remove_member(struct room *r, struct session *s)
 {
     assert(s->room == r && r->members[s->slot] == s);
@@ -270,7 +279,8 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
         else
             arrival_pose(v, s, r);
         s->in_portal = scene_portal_at(r->scene, s->p) != NULL;
-        s->seen_tick = v->tick; /* joined carries everyone's pose as of now */
+        room_stage_update(r, s); /* a joiner may arrive on the stage */
+        s->seen_tick = v->tick;  /* joined carries everyone's pose as of now */
         s->pose_ms = v->now;
         s->moved = false;
         s->store_dirty = true;
@@ -346,13 +356,7 @@ void room_collect(struct venue *v, struct room *r)
         s->moved = false;
         s->moved_tick = v->tick;
         r->movers[r->nmov++] = s;
-        if (r->stage) {
-            bool on = scene_place_at(r->scene, SCENE_PLACE_STAGE, s->p) == r->stage;
-            if (on != s->on_stage) {
-                s->on_stage = on;
-                r->stage_changed = true;
-            }
-        }
+        room_stage_update(r, s);
     }
 }
 

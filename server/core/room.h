@@ -55,6 +55,9 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
                enum room_enter_how how, const struct proto_id *re);
 /* s leaves its room; the others see presence leave. */
 void room_exit(struct venue *v, struct session *s);
+/* Whether s, a member of r, stands on r's stage now: a change is told to
+ * r's overflow room at the next tick. */
+void room_stage_update(struct room *r, struct session *s);
 /* Put s into r silently (a session restored at start). */
 int room_add_member(struct room *r, struct session *s);
 /* joined, the room's settings, in an overflow room the stage, and the

@@ -51,11 +51,23 @@ void session_wake(struct venue *v, struct session *s)
         v->io.wake(v->io.ctx, s->conn);
 }
 
+/* A detached session keeps the newest events to replay in half its queue:
+ * the other half is for what a resume sends first (welcome, joined with
+ * the roster, the room's view), which must not find the queue full. */
+static void trim_replay(struct venue *v, struct session *s)
+{
+    while (s->out.count > s->out.cap / 2 || s->out.bytes > s->out.max_bytes / 2) {
+        outq_drop_oldest(&s->out);
+        v->m.dropped[MDROP_REPLAY_FULL]++;
+    }
+}
+
 void session_detach(struct venue *v, struct session *s)
 {
     s->conn = NULL;
     s->detached_ms = v->now;
     outq_drop_poses(&s->out);
+    trim_replay(v, s);
     if (!s->hello)
         s->dead = true;
 }
@@ -88,7 +100,7 @@ void session_enqueue(struct venue *v, struct session *s, struct frame *f, enum m
     enum outq_push_result r;
 
     if (!s->conn) {
-        /* Detached: keep events to replay on resume, the newest if bounded. */
+        /* Detached: keep events to replay on resume, the newest. */
         if (f->kind == FRAME_POSES || !s->hello)
             return;
         while (outq_push(&s->out, f, &dropped) == OUTQ_FULL) {
@@ -96,6 +108,7 @@ void session_enqueue(struct venue *v, struct session *s, struct frame *f, enum m
                 return;
             v->m.dropped[MDROP_REPLAY_FULL]++;
         }
+        trim_replay(v, s);
         return;
     }
     if (s->out.count == 0)

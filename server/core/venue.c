@@ -487,6 +487,7 @@ static void restore_session(void *arg, const struct store_session *ss)
     memcpy(s->q, ss->q, sizeof(s->q));
     r = ss->room_id ? room_find(v, ss->room_id) : NULL;
     if (r && (int)r->n < r->scene->capacity && room_add_member(r, s) == 0) {
+        room_stage_update(r, s);
         s->pose_ms = v->now;
         room_encode_entry(v, s);
     }
