@@ -46,14 +46,16 @@ export function freePort() {
     });
 }
 
-/* ./venue copies three.js next to the client; do the same if a run skipped it. */
+/* ./venue copies three.js and the QR generator next to the client; do the same if a run skipped it. */
 export function ensureVendor() {
-    const dst = pjoin(ROOT, 'web-client', 'vendor', 'three');
-    if (existsSync(pjoin(dst, 'three.module.js')) && existsSync(pjoin(dst, 'three.core.js'))) return;
-    const src = pjoin(ROOT, 'node_modules', 'three', 'build');
-    mkdirSync(dst, { recursive: true });
-    cpSync(pjoin(src, 'three.module.js'), pjoin(dst, 'three.module.js'));
-    cpSync(pjoin(src, 'three.core.js'), pjoin(dst, 'three.core.js'));
+    const vendor = pjoin(ROOT, 'web-client', 'vendor');
+    const files = [['three/build/three.module.js', 'three/three.module.js'], ['three/build/three.core.js', 'three/three.core.js'],
+        ['qrcode-generator/dist/qrcode.mjs', 'qrcode-generator/qrcode.mjs']];
+    for (const [from, to] of files) {
+        if (existsSync(pjoin(vendor, to))) continue;
+        mkdirSync(dirname(pjoin(vendor, to)), { recursive: true });
+        cpSync(pjoin(ROOT, 'node_modules', from), pjoin(vendor, to));
+    }
 }
 
 /*

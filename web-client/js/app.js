@@ -8,9 +8,11 @@
  * avatars, my hand), moving.js (my own walking), views.js (3D view or 2D
  * map), chat.js, stage.js (an overflow room's relayed stage),
  * moderation.js (the moderators' panel, and what moderation does to me),
- * notices.js (announcements, breakouts). What they share is app/state.js.
+ * notices.js (announcements, breakouts), twins.js (the showcases' live
+ * city data). What they share is app/state.js.
  * Everything protocol-shaped lives in venue-client.js, smoothing in
- * motion.js, drawing in view3d.js / map2d.js, panel text in panels.js.
+ * motion.js, drawing in view3d.js / map2d.js, panel text in panels.js,
+ * reading live data in livedata.js.
  *
  * The development hooks (app/dev.js: window.__venue and ?simulate=N) are
  * loaded only when asked for: by ?simulate in the URL, or by a test that
@@ -29,6 +31,7 @@ import { sendChat, onChat } from './app/chat.js';
 import { onStage } from './app/stage.js';
 import { startModeration, onMeChanged, onKicked } from './app/moderation.js';
 import { showAnnouncement, onBreakout } from './app/notices.js';
+import { startTwins, onTwin } from './app/twins.js';
 
 function wireClient(client) {
     client.on('status', onStatus);
@@ -47,6 +50,7 @@ function wireClient(client) {
     client.on('chat', onChat);
     client.on('scene', onScene);
     client.on('rooms', onRooms);
+    client.on('twin', onTwin);
     client.on('error', onError);
 }
 
@@ -59,6 +63,7 @@ function enterVenue() {
     startModeration();
     startMoving();
     startViews();
+    startTwins();
     /* what happened between the welcome and now */
     if (client.room) onJoined({ room: client.room, reason: 'request' });
     if (client.stage) onStage({ hall: client.stage.hall, users: [...client.stage.users.values()], added: [...client.stage.users.values()], removed: [] });

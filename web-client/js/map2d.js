@@ -5,13 +5,19 @@
  * Owns its canvas. The room (floor, furniture footprints, places, portals)
  * is painted once into an offscreen canvas whenever the scene, the size or
  * the zoom changes; each frame copies it and draws avatars as coloured
- * discs with a facing wedge, and names for the nearest few dozen. North
- * (-Z) is up. Wheel or +/- zooms; when zoomed in the map follows me.
+ * discs with a facing wedge, and names for the nearest few dozen. The
+ * showcases' live data is drawn over the room each frame: a ramp's colour
+ * around the showcase, and its values as text beside it. North (-Z) is up.
+ * Wheel or +/- zooms; when zoomed in the map follows me.
  */
+
+import { valueWithUnit } from './livedata.js';
 
 const LABELS_MAX = 24;
 const PAD_PX = 18;
 const AVATAR_R = 0.32; /* metres */
+const TWIN_LINES = 5; /* values written beside a showcase */
+const STALE_INK = '#6b7178';
 
 function isRtl(s) {
     const m = /[\p{L}]/u.exec(s);
@@ -43,6 +49,8 @@ export class Map2D {
         this.labelled = [];
         this.picked = 0;
         this.colours = new Map(); /* avatar -> [fill, ring] cached strings */
+        this.twinReadings = []; /* the showcases' live data (livedata.js) */
+        this.twinLines = []; /* what _twins drew last: [{showcase, show, label, text, age, stale, colour}] */
         this.onWheel = (ev) => {
             ev.preventDefault();
             this.setZoom(this.zoom * (ev.deltaY > 0 ? 0.85 : 1.18));
@@ -84,6 +92,56 @@ export class Map2D {
         this.model = model;
         this.zoom = 1;
         this.bgKey = '';
+    }
+
+    setTwins(readings) {
+        this.twinReadings = readings;
+    }
+
+    twinsDrawn() {
+        return this.twinLines;
+    }
+
+    /* Each showcase's ramp colour around it, and its values as text below it (screen pixels). */
+    _twins() {
+        const g = this.ctx;
+        const d = this.dpr;
+        const lines = [];
+        for (const r of this.twinReadings) {
+            const pl = this.model.places.find((p) => p.id === r.id);
+            if (!pl) continue;
+            const ramp = r.items.find((it) => it.binding.show === 'ramp' && it.colour);
+            if (ramp) {
+                g.setTransform(d * this.scale, 0, 0, d * this.scale, d * this.ox, d * this.oz);
+                this._rect(g, pl, pl.size ? pl.size[0] : 2, pl.size ? pl.size[2] : 1);
+                const colour = ramp.stale ? STALE_INK : ramp.colour;
+                g.strokeStyle = colour;
+                g.lineWidth = 0.4;
+                g.stroke();
+                lines.push({ showcase: r.id, show: 'ramp', label: ramp.label, text: valueWithUnit(ramp), age: ramp.age, stale: ramp.stale, colour });
+            }
+            const shown = r.items.filter((it) => it.binding.show === 'label' || it.binding.show === 'bar' || it.binding.show === 'ramp').slice(0, TWIN_LINES);
+            const x = this.ox + pl.p[0] * this.scale;
+            let y = this.oz + (pl.p[2] + (pl.size ? pl.size[2] / 2 : 0.5)) * this.scale + 12;
+            g.setTransform(d, 0, 0, d, 0, 0);
+            g.font = '600 12px system-ui, "DejaVu Sans", sans-serif';
+            g.textAlign = 'center';
+            g.textBaseline = 'middle';
+            for (const it of shown) {
+                const text = `${it.label} ${valueWithUnit(it)}${it.stale ? ' (stale)' : ''}`;
+                g.direction = isRtl(text) ? 'rtl' : 'ltr';
+                const w = Math.min(220, g.measureText(text).width) + 12;
+                g.fillStyle = 'rgba(16, 35, 31, 0.9)';
+                g.beginPath();
+                g.roundRect(x - w / 2, y - 9, w, 18, 9);
+                g.fill();
+                g.fillStyle = it.stale || !it.has ? '#c3c8cc' : '#ffffff';
+                g.fillText(text, x, y, 220);
+                if (it.binding.show !== 'ramp') lines.push({ showcase: r.id, show: it.binding.show, label: it.label, text: valueWithUnit(it), age: it.age, stale: it.stale });
+                y += 20;
+            }
+        }
+        this.twinLines = lines;
     }
 
     /* Fit the room into the canvas, then zoom around me. */
@@ -329,6 +387,7 @@ export class Map2D {
         g.fillRect(0, 0, this.canvas.width, this.canvas.height);
         g.drawImage(this.bg, Math.round((this.ox + this.bgX * this.scale) * d), Math.round((this.oz + this.bgZ * this.scale) * d));
 
+        if (this.twinReadings.length) this._twins();
         const s = this.scale;
         g.setTransform(d * s, 0, 0, d * s, d * this.ox, d * this.oz);
         const n = avatars.length;

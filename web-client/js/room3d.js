@@ -1,7 +1,8 @@
 /*
  * room3d.js - three.js objects for one room, built from the scene model
  * (scene.js, scenes/FORMAT.md): lights, the node tree, screens, boards,
- * signs, seats, showcase markers and the glowing portals.
+ * signs, seats, showcases with their live data (twin3d.js) and the glowing
+ * portals.
  *
  * Owns what it builds; disposeTree() frees it. Static primitives are merged
  * per material so a room is a few dozen draw calls however many nodes it
@@ -13,6 +14,7 @@
 import * as THREE from '/vendor/three/three.module.js';
 import { mergeGeometries } from './geom.js';
 import { loadGlb } from './glb.js';
+import { TwinWidgets } from './twin3d.js';
 
 const gltfCache = new Map(); /* url -> Promise<THREE.Group> */
 const texCache = new Map(); /* url -> Promise<THREE.Texture> */
@@ -360,14 +362,20 @@ function topicName(t) {
     return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/* Showcases: a glowing ring and a slowly turning hologram, data to come. */
+/*
+ * Showcases: a glowing ring and a slowly turning hologram, and their live
+ * data (twin3d.js) around them, in the showcase's frame. Returns the
+ * TwinWidgets of those with bindings.
+ */
 function showcases(group, model, animated) {
+    const widgets = [];
     for (const pl of model.places) {
         if (pl.type !== 'showcase') continue;
         const size = pl.size || [1.6, 1.6, 1.6];
         const r = Math.max(0.4, Math.min(size[0], size[2]) / 2);
         const holder = new THREE.Group();
         holder.position.set(...pl.p);
+        holder.quaternion.set(...pl.q);
         const ring = new THREE.Mesh(
             new THREE.RingGeometry(r * 0.82, r, 40).rotateX(-Math.PI / 2),
             new THREE.MeshBasicMaterial({ color: '#3fd0c0', transparent: true, opacity: 0.85, depthWrite: false }),
@@ -383,12 +391,14 @@ function showcases(group, model, animated) {
         const label = labelSprite(pl.label || topicName(pl.topic), 0.34, { bg: 'rgba(16,35,31,0.88)', fg: '#e8fffb', width: 768, height: 160, radius: 80 });
         label.position.y = holo.position.y + r * 0.45 + 0.35;
         holder.add(label);
+        if (pl.twins.length) widgets.push(new TwinWidgets(holder, pl, [ring.material, holo.material]));
         group.add(holder);
         animated.push((t) => {
             holo.rotation.y = t * 0.6;
             holo.position.y = Math.max(1.1, size[1] * 0.6) + Math.sin(t * 1.3) * 0.06;
         });
     }
+    return widgets;
 }
 
 /* Portals: a glowing doorway the size of the trigger, its label above. */
@@ -468,7 +478,7 @@ export function buildRoom(model) {
     gltfNodes(group, model);
     seats(group, model);
     panels(group, model);
-    showcases(group, model, animated);
+    const twins = showcases(group, model, animated);
     const labels = []; /* portal labels: hidden when the camera is right at them */
     portals(group, model, animated, labels);
     const optional = [];
@@ -485,6 +495,17 @@ export function buildRoom(model) {
             if (camera) {
                 for (const l of labels) l.visible = l.position.distanceToSquared(camera.position) > 9;
             }
+        },
+        /* The showcases' live data: readings of livedata.js, by showcase id. */
+        setTwins(readings) {
+            for (const w of twins) {
+                const r = readings.find((x) => x.id === w.id);
+                if (r) w.update(r);
+            }
+        },
+        /* What the showcases' live data shows now (twin3d.js, drawn()). */
+        twinsDrawn() {
+            return twins.flatMap((w) => w.drawn());
         },
         /* Cheaper lighting for slow devices: point lights off, a warm fill instead. */
         setLowLight(on) {

@@ -145,6 +145,44 @@ function seatPose(origin, bq, sx, sz, radius, aisles, columns, r, k) {
     return { p: [origin[0] + w[0], origin[1] + w[1], origin[2] + w[2]], q: q.map((x) => x / l) };
 }
 
+/*
+ * A showcase's live-data bindings (FORMAT.md, "Live data in a showcase"):
+ * {entity, attr, show, label, unit, range, colors, staleAfterS, map}. unit
+ * is null when the scene gives none (the value's unitCode is shown then).
+ */
+const TWIN_SHOWS = ['label', 'ramp', 'bar', 'sparkline', 'marker'];
+const RAMP_DEFAULT = ['#2e9e5b', '#f2c94c', '#d64541']; /* green to red */
+
+function readTwins(list) {
+    if (!Array.isArray(list)) return [];
+    const out = [];
+    for (const t of list) {
+        if (!t || typeof t !== 'object' || typeof t.entity !== 'string' || typeof t.attr !== 'string') continue;
+        if (!TWIN_SHOWS.includes(t.show)) continue;
+        const range = Array.isArray(t.range) && t.range.length === 2 && t.range.every((x) => typeof x === 'number') &&
+            t.range[0] < t.range[1] ? t.range.slice() : null;
+        const colors = Array.isArray(t.colors) && t.colors.length >= 2 && t.colors.every((c) => colour(c, null))
+            ? t.colors.slice() : RAMP_DEFAULT;
+        const m = t.map && typeof t.map === 'object' ? t.map : null;
+        out.push({
+            entity: t.entity,
+            attr: t.attr,
+            show: t.show,
+            label: typeof t.label === 'string' && t.label ? t.label : null,
+            unit: typeof t.unit === 'string' ? t.unit : null,
+            range,
+            colors,
+            staleAfterS: num(t.stale_after, 900),
+            map: m ? { west: num(m.west, -180), south: num(m.south, -90), east: num(m.east, 180), north: num(m.north, 90) } : null,
+        });
+    }
+    /* without a label: the one the same attribute has in another binding here, else its name */
+    for (const b of out) {
+        if (b.label === null) b.label = out.find((o) => o.label && o.entity === b.entity && o.attr === b.attr)?.label || b.attr;
+    }
+    return out;
+}
+
 function readPlaces(list) {
     const out = [];
     if (!Array.isArray(list)) return out;
@@ -164,6 +202,7 @@ function readPlaces(list) {
             textColor: colour(e.text_color, null),
             topic: typeof e.topic === 'string' ? e.topic : '',
             model: assetUrl(e.model),
+            twins: e.type === 'showcase' ? readTwins(e.twins) : [],
         };
         if (base.type === 'seat_rows') {
             const rows = Math.min(1000, Math.max(0, e.rows | 0));

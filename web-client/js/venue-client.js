@@ -7,7 +7,8 @@
  * server state: who I am, the room I am in, its roster, the rooms list with
  * live counts and the room's recent chat; moderation requests (`mod`) and
  * what moderation does to me (kicked, muted, moved, a breakout), room
- * settings, announcements and an overflow room's relayed stage.
+ * settings, announcements, an overflow room's relayed stage, and the live
+ * city data (digital twins) that my room's showcases show.
  *
  * It has no DOM in it: the browser page, Node tests and other front ends use
  * it alike. Pass a WebSocket constructor (e.g. `ws`'s) and a fetch function
@@ -172,6 +173,8 @@ export class VenueClient extends EventTarget {
         this.stage = null; /* {hall, users: Map id -> normUser}: the hall's stage, in an overflow room */
         this.announcements = []; /* the last few {from, name, text, room, ts} */
         this.kicked = null; /* {reason, room} once a moderator removed me from the venue */
+        /* entity id -> {etype, attrs: {name: {value, unit, observedAt, receivedAt}}}: my room's live data */
+        this.twins = new Map();
 
         this._wantRoom = null; /* the room to be in after a reconnect */
         this._wantHand = false;
@@ -502,6 +505,7 @@ export class VenueClient extends EventTarget {
         this.room = null;
         this.roster.clear();
         this.roomState = null;
+        this.twins.clear();
         this._stopPoseTimer();
         this._setStage(null);
         return had;
@@ -596,6 +600,8 @@ export class VenueClient extends EventTarget {
                 return this._onBreakout(m);
             case 'stage':
                 return this._onStage(m);
+            case 'twin':
+                return this._onTwin(m);
             case 'error':
                 return this._onError(m);
             default:
@@ -632,6 +638,7 @@ export class VenueClient extends EventTarget {
             this.room = null;
             this.roster.clear();
             this.roomState = null;
+            this.twins.clear();
             this._setStage(null);
             if (this._wantRoom) {
                 this.join(this._wantRoom).catch((err) => {
@@ -650,7 +657,10 @@ export class VenueClient extends EventTarget {
             scene: String(room.scene ?? `/api/scenes/${room.id}`),
         };
         this._wantRoom = this.room.id;
-        if (prev !== this.room.id) this.roomState = null;
+        if (prev !== this.room.id) {
+            this.roomState = null;
+            this.twins.clear(); /* the new room's values follow this joined */
+        }
         /* the server sends the new room's stage after this, if it has one */
         this._setStage(null);
         this.roster.clear();
@@ -702,6 +712,7 @@ export class VenueClient extends EventTarget {
         const room = String(m.room ?? (this.room && this.room.id) ?? '');
         this.room = null;
         this.roster.clear();
+        this.twins.clear();
         this._stopPoseTimer();
         this._settle(m.re, true, { room });
         this._emit('left', { room });
@@ -918,6 +929,27 @@ export class VenueClient extends EventTarget {
         const removed = [...prev.values()].filter((u) => !map.has(u.id));
         this.stage = { hall, users: map };
         this._emit('stage', { hall, users: [...map.values()], added, removed });
+    }
+
+    /* Live values of one entity my room shows: merged, only changed attributes come. */
+    _onTwin(m) {
+        const entity = String(m.entity ?? '');
+        if (!entity || !this.room || !m.attrs || typeof m.attrs !== 'object') return;
+        let twin = this.twins.get(entity);
+        if (!twin) this.twins.set(entity, (twin = { etype: '', attrs: {} }));
+        if (m.etype != null) twin.etype = String(m.etype);
+        const receivedAt = Date.now();
+        const changed = {};
+        for (const [name, a] of Object.entries(m.attrs)) {
+            if (!a || typeof a !== 'object') continue;
+            changed[name] = twin.attrs[name] = {
+                value: a.value === undefined ? null : a.value,
+                unit: a.unit == null ? '' : String(a.unit),
+                observedAt: typeof a.observedAt === 'number' && Number.isFinite(a.observedAt) ? a.observedAt : null,
+                receivedAt,
+            };
+        }
+        this._emit('twin', { entity, etype: twin.etype, attrs: changed, twin });
     }
 
     _onStage(m) {

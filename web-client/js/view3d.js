@@ -3,8 +3,9 @@
  * geometry, every avatar drawn with shared instanced meshes, and name tags
  * for the nearest few dozen people.
  *
- * Owns the WebGL renderer, the camera that follows my avatar, the room's
- * meshes and the tag elements. Avatars come in as a list of plain objects
+ * Owns the WebGL renderer, the camera that follows my avatar (or is put
+ * where the projector view wants it, lookFrom), the room's meshes with the
+ * showcases' live data, and the tag elements. Avatars come in as a list of plain objects
  * that the app updates in place every frame ({id, name, hue, x, y, z, yaw,
  * hand, away, speaking, me}); per frame we only write numbers into
  * preallocated instance buffers, so hundreds of people cost a few draw
@@ -246,8 +247,9 @@ export class View3D {
             new THREE.MeshBasicMaterial({ color: '#000000', transparent: true, opacity: 0.18, depthWrite: false }), false, NEAR_MAX);
         this.tmpColour = new THREE.Color();
 
-        this.room = null; /* {group, update(t)} from room3d */
+        this.room = null; /* {group, update(t), setTwins(), ...} from room3d */
         this.model = null;
+        this.twinReadings = null; /* the showcases' live data, kept for the next scene */
         this.raycaster = new THREE.Raycaster();
         this.ndc = new THREE.Vector2();
         this.plane = new THREE.Plane(new THREE.Vector3(0, 1, 0), 0);
@@ -326,6 +328,26 @@ export class View3D {
         this.plane.constant = -model.floorY;
         this.camFirst = true;
         for (const t of this.tags) t.av = null;
+        if (this.twinReadings) this.room.setTwins(this.twinReadings);
+    }
+
+    /* The showcases' live data now: readings of livedata.js. */
+    setTwins(readings) {
+        this.twinReadings = readings;
+        if (this.room) this.room.setTwins(readings);
+    }
+
+    /* What the showcases' live data shows now: [{showcase, show, label, text, age, stale, colour}]. */
+    twinsDrawn() {
+        return this.room ? this.room.twinsDrawn() : [];
+    }
+
+    /* A camera of its own, for a view that follows nobody (the projector's): from, at are [x, y, z]. */
+    lookFrom(from, at) {
+        this.camPos.set(...from);
+        this.camLook.set(...at);
+        this.camera.position.copy(this.camPos);
+        this.camera.lookAt(this.camLook);
     }
 
     _adapt(now) {

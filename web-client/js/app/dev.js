@@ -56,6 +56,10 @@ window.__venue = {
     },
     /* click-to-move without the click */
     walkTo,
+    /* the showcases' live data as the view draws it: [{showcase, show, label, text, age, stale, colour}] */
+    twinLabels() {
+        return state.view ? state.view.twinsDrawn() : [];
+    },
     /* where a world point is on the screen (3D view), for tests that click */
     screenOf(x, y, z) {
         return state.view && state.view.screenOf ? state.view.screenOf(x, y, z) : null;
