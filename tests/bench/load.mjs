@@ -62,7 +62,12 @@ const OPTIONS = {
   'quiet-wait': [0, 'first wait up to this many seconds for the machine to be under 25% busy (shared machines)'],
   check: [false, 'smoke mode: exit 1 unless the basic numbers are sane'],
   timeline: [false, 'also print the server\'s per-second timeline (ticks, drops, CPU) from connect to end'],
+  ingest: [0, 'NGSI-LD notifications per second posted to /ngsi-ld/v1/notify from the walk to the end (0: none)'],
+  'ingest-entities': [6, 'entities per notification (the arena\'s showcase binds bench-0..5)'],
 };
+
+/* The key the venued started here takes for the ingest. */
+const INGEST_KEY = 'load-mjs-ingest-key-0123456789';
 
 /* Flags the started venued gets unless --server-flag overrides them: a big
  * crowd's joined roster (about 200 bytes a person) and its poses frames
@@ -169,6 +174,63 @@ function httpGet(port, p, timeoutMs = 5000) {
     req.on('timeout', () => req.destroy(new Error(`GET ${p}: no answer in ${timeoutMs} ms`)));
     req.on('error', reject);
   });
+}
+
+/* One NGSI-LD notification of k AirQualityObserved entities, normalized. */
+function notification(k, seq) {
+  const at = new Date().toISOString();
+  const data = [];
+  for (let i = 0; i < k; i++) {
+    data.push({
+      id: `urn:ngsi-ld:AirQualityObserved:bench-${i}`, type: 'AirQualityObserved',
+      no2: { type: 'Property', value: 20 + ((seq + i) % 50), unitCode: 'GQ', observedAt: at },
+      pm10: { type: 'Property', value: 10 + ((seq * 3 + i) % 30), unitCode: 'GQ', observedAt: at },
+      temperature: { type: 'Property', value: 12.5, unitCode: 'CEL', observedAt: at },
+    });
+  }
+  return JSON.stringify({ id: `urn:ngsi-ld:Notification:bench-${seq}`, type: 'Notification',
+    subscriptionId: 'urn:ngsi-ld:Subscription:bench', notifiedAt: at, data });
+}
+
+function httpPost(port, p, headers, body, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: HOST, port, path: p, method: 'POST', timeout: timeoutMs,
+      headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('timeout', () => req.destroy(new Error(`POST ${p}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/*
+ * Post o.ingest notifications a second, paced on the clock, from start to
+ * end; counts what the window [winStart, winEnd) got. Bounded: it stops
+ * at end, and never has more than 64 requests in flight.
+ */
+async function ingestLoad(o, port, start, end, winStart, winEnd) {
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${INGEST_KEY}` };
+  const st = { sent: 0, ok: 0, busy: 0, failed: 0, ms: [] };
+  const pending = new Set();
+  await sleep(Math.max(0, start - now()));
+  for (let seq = 0; now() < end; seq++) {
+    const due = start + (seq * 1000) / o.ingest;
+    if (due > now()) await sleep(due - now());
+    if (now() >= end) break;
+    if (pending.size >= 64) { await Promise.race(pending); continue; }
+    const t0 = now(), inWin = t0 >= winStart && t0 < winEnd;
+    const p = httpPost(port, '/ngsi-ld/v1/notify', headers, notification(o['ingest-entities'], seq)).then((status) => {
+      if (!inWin) return;
+      st.sent++;
+      if (status === 200) { st.ok++; st.ms.push(now() - t0); } else if (status === 429) st.busy++; else st.failed++;
+    }, () => { if (inWin) { st.sent++; st.failed++; } });
+    pending.add(p);
+    p.finally(() => pending.delete(p));
+  }
+  await Promise.allSettled([...pending]);
+  return st;
 }
 
 /* Prometheus text: { 'name{labels}': value }. */
@@ -518,6 +580,7 @@ async function startServer(o) {
   if (!fs.existsSync(bin)) throw new Error(`no venued at ${bin}: build it (see BENCHMARKS.md) or pass --bin`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'venued-bench-'));
   const flags = { ...SERVER_DEFAULTS };
+  if (o.ingest) Object.assign(flags, { 'ingest-key': INGEST_KEY, 'ingest-rate': Math.max(50, Math.ceil(o.ingest * 2)) });
   for (const kv of o['server-flag']) {
     const i = kv.indexOf('=');
     if (i < 1) throw new Error(`--server-flag ${kv}: expected NAME=VALUE`);
@@ -703,6 +766,7 @@ async function runParent(o) {
   const winEnd = winStart + o.duration * 1000;
   const resultP = waitAll('result', results, winEnd - now() + 15000);
   for (const w of workers) w.send({ cmd: 'go', walkStart, winStart, winEnd, probes: probeUids });
+  const ingestP = o.ingest ? ingestLoad(o, port, walkStart, winEnd, winStart, winEnd) : null;
 
   // /proc and /metrics at the window's edges, RSS every second
   const pids = () => workers.map((w) => w.pid);
@@ -721,6 +785,7 @@ async function runParent(o) {
   clearInterval(rssTimer);
   const mem = pid ? procMem(pid) : null;
   await resultP;
+  const ing = ingestP ? await ingestP : null;
   const sEnd = await scrape(port);
   clearInterval(tlTimer);
   const phase = (at) => { const t = tConnect + at * 1000; return t < tReady ? 'join' : t < walkStart ? 'settle' : t < winStart ? 'warm-up' : t < winEnd ? 'measure' : 'end'; };
@@ -816,6 +881,8 @@ async function runParent(o) {
     join: { joined: joinTimes.length, failed: failed.length, failures: failed.slice(0, 5), seconds: connectSecs, ms: summary(joinTimes) },
     clients: { framesPerSec: frames, bytesPerSec: bytes, noPoses, entries, tickGaps, frameIntervalMs, corrections: sum('corrections'), errors: sum('errors'), closes, rejoins: all.reduce((a, c) => a + c.rejoins, 0) },
     latency, server: srv,
+    ingest: ing ? { rate: o.ingest, entities: o['ingest-entities'], sent: ing.sent, ok: ing.ok, busy: ing.busy, failed: ing.failed,
+      okPerSec: ing.ok / o.duration, ms: summary(ing.ms) } : null,
     loadgen: { cpuPct: workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0), workersPct: workerCpu, parentPct: selfCpu, lagMs, runqueueWaitPct: workersWait },
     machineBusyPct: machineBusy, timeline,
     otherBusyPct: machineBusy - (serverCpu ?? 0) - (workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (selfCpu ?? 0)),
@@ -894,6 +961,8 @@ function format(r) {
     `  server flow    poses in ${f(s.posesInPerSec, 0)}/s, poses frames out ${f(s.posesOutPerSec, 0)}/s, fan-out ${f(s.fanoutMBps)} MB/s queued`,
     `  dropped        in window: ${nz(s.dropped)}; whole run: ${nz(s.droppedRun)}`,
     `  closes/errors  closed: ${nz(cl.closes)}; errors: ${nz(cl.errors)}; corrections: ${nz(cl.corrections)}`,
+    ...(r.ingest ? [`  ingest         ${f(r.ingest.okPerSec)} notifications/s applied of ${r.ingest.rate}/s asked (${r.ingest.entities} entities each); ` +
+      `refused busy ${r.ingest.busy}, failed ${r.ingest.failed}; answer p50 ${f(r.ingest.ms.p50)} ms, p99 ${f(r.ingest.ms.p99)} ms`] : []),
     `  load generator CPU ${f(r.loadgen.cpuPct, 0)}% of a core (workers ${r.loadgen.workersPct.map((x) => f(x, 0)).join('+')}, parent ${f(r.loadgen.parentPct, 0)}), ` +
       `event-loop lag p99 ${f(r.loadgen.lagMs.p99)} ms, max ${f(r.loadgen.lagMs.max)} ms, waiting for a CPU ${r.loadgen.runqueueWaitPct.map((x) => f(x, 0)).join('+')}%`,
     `  machine        ${f(r.machineBusyPct, 0)}% busy of ${r.machine.nproc * 100}% (server and load generator share ${r.machine.nproc} cores); ` +
