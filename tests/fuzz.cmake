@@ -12,9 +12,9 @@ target_link_libraries(venue_fuzz_replay
     PRIVATE venue_core PkgConfig::JANSSON PkgConfig::SQLITE3 venue_flags m)
 
 # The corpus: the seeds, what fuzzing kept (found-*), and the inputs that
-# show a bug not fixed yet (bug-*). Each bug-* file is a test of its own,
-# failing until its bug is fixed, so that the replay of everything else
-# keeps running (the replay stops at the first input that aborts).
+# showed a bug (bug-*). Each bug-* file is a test of its own, so that a
+# regression names itself, and an input added for a bug not fixed yet fails
+# alone: the replay of the rest stops at the first input that aborts.
 file(GLOB VENUE_FUZZ_INPUTS CONFIGURE_DEPENDS ${FUZZ_TESTS_DIR}/fuzz/venue-corpus/*)
 set(VENUE_FUZZ_SEEDS)
 foreach(input ${VENUE_FUZZ_INPUTS})
