@@ -5,8 +5,11 @@
 #include "twins.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum stmt { T_LATEST_PUT, T_HISTORY_ADD, T_HISTORY_TRIM, T_LATEST_ALL, T_HISTORY, T_COUNT };
 
@@ -122,14 +125,19 @@ static int run(struct twins *t, sqlite3_stmt *s, const char *what)
     return rc == SQLITE_DONE ? 0 : fail(t, what);
 }
 
-static int put_one(struct twins *t, const struct twin_value *v)
+static int put_history(struct twins *t, const struct twin_value *v)
+{
+    bind_value(t->stmt[T_HISTORY_ADD], v);
+    return run(t, t->stmt[T_HISTORY_ADD], "history");
+}
+
+/* v becomes its attribute's latest value, and the attribute's history is
+ * trimmed to history_max. */
+static int put_latest(struct twins *t, const struct twin_value *v)
 {
     sqlite3_stmt *trim = t->stmt[T_HISTORY_TRIM];
     bind_value(t->stmt[T_LATEST_PUT], v);
     if (run(t, t->stmt[T_LATEST_PUT], "latest") < 0)
-        return -1;
-    bind_value(t->stmt[T_HISTORY_ADD], v);
-    if (run(t, t->stmt[T_HISTORY_ADD], "history") < 0)
         return -1;
     sqlite3_bind_text(trim, 1, v->entity, -1, SQLITE_STATIC);
     sqlite3_bind_text(trim, 2, v->attr, -1, SQLITE_STATIC);
@@ -137,26 +145,85 @@ static int put_one(struct twins *t, const struct twin_value *v)
     return run(t, trim, "trim");
 }
 
+static uint64_t key_hash(const struct twin_value *v)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over entity, NUL, attr */
+    for (const char *c = v->entity; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h *= 1099511628211ULL;
+    for (const char *c = v->attr; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return h;
+}
+
+/*
+ * newest[i] is set when v[i] is the batch's last value of its attribute: a
+ * busy feed sends the same attributes many times between two flushes, and
+ * only the last of them becomes the latest row and trims the history. One
+ * pass from the end with an open-addressed set of the attributes seen.
+ * 0, or -1 out of memory.
+ */
+static int mark_newest(const struct twin_value *v, size_t n, bool *newest)
+{
+    size_t cap = 16, *slots;
+    while (cap < 2 * n)
+        cap *= 2;
+    slots = malloc(cap * sizeof(*slots));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        slots[i] = SIZE_MAX;
+    for (size_t i = n; i-- > 0;) {
+        size_t at = (size_t)key_hash(&v[i]) & (cap - 1);
+        newest[i] = true;
+        for (; slots[at] != SIZE_MAX; at = (at + 1) & (cap - 1)) {
+            const struct twin_value *seen = &v[slots[at]];
+            if (strcmp(seen->entity, v[i].entity) == 0 && strcmp(seen->attr, v[i].attr) == 0) {
+                newest[i] = false;
+                break;
+            }
+        }
+        if (newest[i])
+            slots[at] = i;
+    }
+    free(slots);
+    return 0;
+}
+
 int twins_put(struct twins *t, const struct twin_value *v, size_t n)
 {
+    bool *newest;
+    int rc = 0;
     if (n == 0)
         return 0;
-    /* IMMEDIATE: another process writing (venued user ...) makes us wait at
-     * BEGIN rather than fail halfway. */
-    if (sqlite3_exec(t->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return fail(t, "begin");
-    for (size_t i = 0; i < n; i++) {
-        if (put_one(t, &v[i]) < 0) {
-            sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        if (!v[i].entity || !v[i].attr) {
+            snprintf(t->err, sizeof(t->err), "twins: value %zu has no entity or attribute", i);
             return -1;
         }
-    }
-    if (sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        fail(t, "commit");
-        sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+    newest = malloc(n * sizeof(*newest));
+    if (!newest || mark_newest(v, n, newest) < 0) {
+        free(newest);
+        snprintf(t->err, sizeof(t->err), "twins: out of memory");
         return -1;
     }
-    return 0;
+    /* IMMEDIATE: another process writing (venued user ...) makes us wait at
+     * BEGIN rather than fail halfway. */
+    if (sqlite3_exec(t->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        free(newest);
+        return fail(t, "begin");
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = put_history(t, &v[i]);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (newest[i])
+            rc = put_latest(t, &v[i]);
+    free(newest);
+    if (rc == 0 && sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = fail(t, "commit");
+    if (rc < 0)
+        sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 static const char *column_text(sqlite3_stmt *s, int i)

@@ -42,8 +42,9 @@ struct twins;
 struct twins *twins_open(struct store *st, int history_max, char *err, size_t errlen);
 void twins_close(struct twins *t);
 
-/* Write n values in one transaction: each becomes its attribute's latest
- * and joins its history, trimmed to history_max. All or nothing. */
+/* Write n values, oldest first, in one transaction: each joins its
+ * attribute's history, the last of each attribute becomes its latest, and
+ * the history is trimmed to history_max. All or nothing. */
 int twins_put(struct twins *t, const struct twin_value *v, size_t n);
 /* Call fn with the latest value of every attribute, by entity then name. */
 int twins_latest_each(struct twins *t, void (*fn)(void *arg, const struct twin_value *v),
