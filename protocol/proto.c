@@ -190,11 +190,11 @@ static int fail(struct proto_error *err, const char *code, const char *fmt, ...)
 /* ---- Parsing ---------------------------------------------------------- */
 
 /*
- * True if the text nests arrays or objects deeper than PROTO_DEPTH_MAX.
- * Only a guard: brackets inside strings are skipped, and anything this scan
- * misreads is invalid JSON that jansson refuses anyway.
+ * Only a guard for jansson's recursion: brackets inside strings are
+ * skipped, and anything this scan misreads is invalid JSON that jansson
+ * refuses anyway.
  */
-static bool too_deep(const char *buf, size_t len)
+bool proto_json_too_deep(const char *buf, size_t len, int max)
 {
     int depth = 0;
     bool in_string = false;
@@ -209,9 +209,9 @@ static bool too_deep(const char *buf, size_t len)
         } else if (c == '"') {
             in_string = true;
         } else if (c == '[' || c == '{') {
-            if (++depth > PROTO_DEPTH_MAX)
+            if (++depth > max)
                 return true;
-        } else if (c == ']' || c == '}') {
+        } else if ((c == ']' || c == '}') && depth > 0) {
             depth--;
         }
     }
@@ -779,7 +779,7 @@ int proto_parse(const char *buf, size_t len, struct proto_msg *out, struct proto
     err->re.kind = PROTO_ID_NONE;
     if (len == 0)
         buf = ""; /* jansson refuses a NULL buffer with a less useful message */
-    if (too_deep(buf, len))
+    if (proto_json_too_deep(buf, len, PROTO_DEPTH_MAX))
         return fail(err, CODE_BAD_REQUEST, "invalid JSON: nested deeper than %d levels",
                     PROTO_DEPTH_MAX);
     /* DECODE_ANY so that a bare string or number gets the clearer "must be

@@ -149,6 +149,9 @@ int proto_parse(const char *buf, size_t len, struct proto_msg *out, struct proto
  * Safe on a message whose parse failed, and twice. */
 void proto_msg_free(struct proto_msg *m);
 
+/* True if the JSON text buf[0..len) nests arrays or objects deeper than
+ * max: checked before jansson parses untrusted text (it recurses). */
+bool proto_json_too_deep(const char *buf, size_t len, int max);
 /* True if s[0..len) is valid UTF-8 with no overlong forms or surrogates. */
 bool proto_utf8_valid(const char *s, size_t len);
 

@@ -27,6 +27,8 @@
 
 #include <jansson.h>
 
+#include "proto.h"
+
 /* Room for a field's path: "data[99]." + a name + "[index]" + a member. */
 #define WHERE_SIZE 160
 /* Bytes of input quoted in a message, before "...". */
@@ -461,35 +463,6 @@ int ngsi_link_context(const char *link, char *url, size_t size, char *err, size_
 }
 
 /* ---- JSON values ------------------------------------------------------ */
-
-/*
- * True if the text nests arrays or objects deeper than NGSI_DEPTH_MAX.
- * Only a guard for jansson's recursion: brackets inside strings are
- * skipped, and what this scan misreads is invalid JSON jansson refuses.
- */
-static bool too_deep(const char *buf, size_t len)
-{
-    int depth = 0;
-    bool in_string = false;
-
-    for (size_t i = 0; i < len; i++) {
-        char c = buf[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > NGSI_DEPTH_MAX)
-                return true;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return false;
-}
 
 /* A copy of a jansson string (at most max bytes) into v->text. */
 static int take_string(struct parse *ps, json_t *s, size_t max, const char *where,
@@ -1124,7 +1097,7 @@ int ngsi_parse(const char *body, size_t len, const char *content_type, const cha
         body = "";
         len = 0;
     }
-    if (too_deep(body, len))
+    if (proto_json_too_deep(body, len, NGSI_DEPTH_MAX))
         return FAIL(&ps, "body: nested deeper than %d levels", NGSI_DEPTH_MAX);
     /* DECODE_ANY so that a bare string or number gets the clearer "must be
      * a JSON object" instead of a syntax error. */

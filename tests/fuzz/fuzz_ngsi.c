@@ -24,7 +24,7 @@
  *
  *   clang -g -O1 -std=c17 -D_DEFAULT_SOURCE \
  *       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *       -Iserver/twin tests/fuzz/fuzz_ngsi.c server/twin/ngsi.c \
+ *       -Iserver/twin -Iprotocol tests/fuzz/fuzz_ngsi.c server/twin/ngsi.c protocol/proto.c \
  *       $(pkg-config --cflags --libs jansson) -lm -o /tmp/fuzz_ngsi
  *   mkdir -p /tmp/fuzz-ngsi
  *   /tmp/fuzz_ngsi -max_total_time=300 -jobs=1 -max_len=8192 \
