@@ -2,7 +2,9 @@
 # by hand on a Release build; CTest only runs a smoke of the tool: 20
 # walking clients for 3 s, checking that everyone joins, every receiver
 # gets poses at about the tick rate, probes see each other's poses, and the
-# server drops nothing. About 8 s. `ctest -L bench` runs just this.
+# server drops nothing. About 8 s. `ctest -L bench` runs just this. It
+# runs alone (RUN_SERIAL): beside the browser test on 2 cores the server
+# misses ticks and the check fails for the machine, not the code.
 if(NOT TARGET venued)
     return()
 endif()
@@ -17,6 +19,7 @@ add_test(NAME bench.smoke
 set_tests_properties(bench.smoke PROPERTIES
     ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
     TIMEOUT 60
+    RUN_SERIAL TRUE
     LABELS bench)
 
 # The hot path without a network, for instruction counts under callgrind
