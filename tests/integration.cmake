@@ -48,3 +48,9 @@ foreach(i RANGE 0 ${last} 2)
         TIMEOUT ${timeout}
         LABELS integration)
 endforeach()
+
+# These measure rates and timeouts (poses per second, a 3 s flood, a
+# stalled reader): on 2 cores beside another heavy test they measure the
+# machine, so each runs alone.
+set_tests_properties(integration.poses integration.ratelimit integration.slow PROPERTIES
+    RUN_SERIAL TRUE)
