@@ -476,9 +476,17 @@ static int parse_leave(json_t *root, struct proto_msg *out, struct proto_error *
 }
 
 static const char *const mod_names[PROTO_MOD_COUNT] = {
-    "kick",       "ban",      "unban",   "mute",   "unmute",   "lock",       "unlock",
-    "capacity",   "move",     "promote", "demote", "announce", "lower_hand", "lower_all_hands",
-    "close_room", "breakout", "recall",
+    "kick",        "ban",
+    "unban",       "mute",
+    "unmute",      "lock",
+    "unlock",      "capacity",
+    "move",        "promote",
+    "demote",      "announce",
+    "lower_hand",  "lower_all_hands",
+    "close_room",  "breakout",
+    "recall",      "start_session",
+    "end_session", "give_floor",
+    "take_floor",  "answer",
 };
 
 const char *proto_mod_action_name(enum proto_mod_action a)
@@ -493,7 +501,9 @@ enum {
     NEED_TEXT = 4,
     NEED_CAPACITY = 8,
     NEED_ROOMS = 16,
-    NEED_MINUTES = 32
+    NEED_MINUTES = 32,
+    NEED_SESSION = 64,
+    NEED_QUESTION = 128
 };
 static const unsigned mod_needs[PROTO_MOD_COUNT] = {
     [PROTO_MOD_KICK] = NEED_TARGET,
@@ -508,6 +518,10 @@ static const unsigned mod_needs[PROTO_MOD_COUNT] = {
     [PROTO_MOD_ANNOUNCE] = NEED_TEXT,
     [PROTO_MOD_LOWER_HAND] = NEED_TARGET,
     [PROTO_MOD_BREAKOUT] = NEED_ROOMS | NEED_MINUTES,
+    [PROTO_MOD_START_SESSION] = NEED_SESSION,
+    [PROTO_MOD_END_SESSION] = NEED_SESSION,
+    [PROTO_MOD_GIVE_FLOOR] = NEED_TARGET,
+    [PROTO_MOD_ANSWER] = NEED_QUESTION,
 };
 
 /* An optional integer field within [min, max]; 0 when absent. */
@@ -523,6 +537,19 @@ static int take_int(json_t *root, const char *key, const char *what, long long m
     if (json_integer_value(v) < min || json_integer_value(v) > max)
         return fail(err, CODE_BAD_REQUEST, "%s: must be %lld to %lld", what, min, max);
     *dst = (int)json_integer_value(v);
+    return 0;
+}
+
+/* A question id: an integer of 1 or more. *dst 0 when absent. */
+static int take_question(json_t *root, const char *what, long long *dst, struct proto_error *err)
+{
+    json_t *v;
+    int rc = get_field(root, "question", what, false, &v, err);
+    if (rc <= 0)
+        return rc;
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return fail(err, CODE_BAD_REQUEST, "%s: must be a whole number of 1 or more", what);
+    *dst = json_integer_value(v);
     return 0;
 }
 
@@ -610,7 +637,8 @@ static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *er
                     "mod.action: must be one of kick, ban, unban, mute, "
                     "unmute, lock, unlock, capacity, move, promote, demote, "
                     "announce, lower_hand, lower_all_hands, close_room, "
-                    "breakout, recall");
+                    "breakout, recall, start_session, end_session, give_floor, "
+                    "take_floor, answer");
     m->u.mod.action = (enum proto_mod_action)a;
     if (get_field(root, "target", "mod.target", false, &v, err) > 0 &&
         take_id(v, "mod.target", true, false, m->u.mod.target, PROTO_USER_ID_MAX, err) < 0)
@@ -628,7 +656,13 @@ static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *er
             0 ||
         take_int(root, "capacity", "mod.capacity", 1, PROTO_CAPACITY_MAX, &m->u.mod.capacity, err) <
             0 ||
+        take_int(root, "seconds", "mod.seconds", PROTO_FLOOR_MIN_S, PROTO_FLOOR_MAX_S,
+                 &m->u.mod.seconds, err) < 0 ||
+        take_question(root, "mod.question", &m->u.mod.question, err) < 0 ||
         take_mod_lists(root, m, err) < 0)
+        return -1;
+    if (get_field(root, "session", "mod.session", false, &v, err) > 0 &&
+        take_id(v, "mod.session", true, false, m->u.mod.session, PROTO_SESSION_ID_MAX, err) < 0)
         return -1;
     need = mod_needs[a];
     if ((need & NEED_TARGET) && !m->u.mod.target[0])
@@ -643,7 +677,64 @@ static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *er
         return fail(err, CODE_BAD_REQUEST, "mod.rooms: missing for %s", mod_names[a]);
     if ((need & NEED_MINUTES) && !m->u.mod.minutes)
         return fail(err, CODE_BAD_REQUEST, "mod.minutes: missing for %s", mod_names[a]);
+    if ((need & NEED_SESSION) && !m->u.mod.session[0])
+        return fail(err, CODE_BAD_REQUEST, "mod.session: missing for %s", mod_names[a]);
+    if ((need & NEED_QUESTION) && !m->u.mod.question)
+        return fail(err, CODE_BAD_REQUEST, "mod.question: missing for %s", mod_names[a]);
     return 0;
+}
+
+static int parse_star(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    json_t *v;
+
+    if (get_field(root, "session", "star.session", true, &v, err) < 0 ||
+        take_id(v, "star.session", true, false, out->u.star.session, PROTO_SESSION_ID_MAX, err) < 0)
+        return -1;
+    if (get_field(root, "on", "star.on", true, &v, err) < 0)
+        return -1;
+    if (!json_is_boolean(v))
+        return fail(err, CODE_BAD_REQUEST, "star.on: must be true or false");
+    out->u.star.on = json_is_true(v);
+    return 0;
+}
+
+static int parse_slide(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    json_t *v;
+
+    if (get_field(root, "page", "slide.page", true, &v, err) < 0)
+        return -1;
+    return take_int(root, "page", "slide.page", 1, PROTO_PAGES_MAX, &out->u.slide.page, err);
+}
+
+/* caption.text and ask.text: one line each, as long as a chat line. */
+static int parse_line(json_t *root, const char *what, struct proto_msg *out,
+                      struct proto_error *err)
+{
+    static const struct text_rules line_rules = {PROTO_TEXT_MAX, false};
+    json_t *v;
+
+    if (get_field(root, "text", what, true, &v, err) < 0)
+        return -1;
+    return take_text(v, what, &line_rules, out->u.line.text, err);
+}
+
+static int parse_caption(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    return parse_line(root, "caption.text", out, err);
+}
+
+static int parse_ask(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    return parse_line(root, "ask.text", out, err);
+}
+
+static int parse_vote(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    if (!json_object_get(root, "question"))
+        return fail(err, CODE_BAD_REQUEST, "vote.question: missing");
+    return take_question(root, "vote.question", &out->u.vote.question, err);
 }
 
 static const struct {
@@ -651,10 +742,13 @@ static const struct {
     enum proto_type type;
     int (*parse)(json_t *root, struct proto_msg *out, struct proto_error *err);
 } msg_types[] = {
-    {"hello", PROTO_HELLO, parse_hello}, {"join", PROTO_JOIN, parse_join},
-    {"leave", PROTO_LEAVE, parse_leave}, {"pose", PROTO_POSE, parse_pose},
-    {"chat", PROTO_CHAT, parse_chat},    {"status", PROTO_STATUS, parse_status},
-    {"hand", PROTO_HAND, parse_hand},    {"mod", PROTO_MOD, parse_mod},
+    {"hello", PROTO_HELLO, parse_hello},       {"join", PROTO_JOIN, parse_join},
+    {"leave", PROTO_LEAVE, parse_leave},       {"pose", PROTO_POSE, parse_pose},
+    {"chat", PROTO_CHAT, parse_chat},          {"status", PROTO_STATUS, parse_status},
+    {"hand", PROTO_HAND, parse_hand},          {"mod", PROTO_MOD, parse_mod},
+    {"star", PROTO_STAR, parse_star},          {"slide", PROTO_SLIDE, parse_slide},
+    {"caption", PROTO_CAPTION, parse_caption}, {"ask", PROTO_ASK, parse_ask},
+    {"vote", PROTO_VOTE, parse_vote},
 };
 
 /*
@@ -717,6 +811,15 @@ static size_t body_size(enum proto_type t)
         return sizeof(m.u.hand);
     case PROTO_MOD:
         return sizeof(m.u.mod);
+    case PROTO_STAR:
+        return sizeof(m.u.star);
+    case PROTO_SLIDE:
+        return sizeof(m.u.slide);
+    case PROTO_CAPTION:
+    case PROTO_ASK:
+        return sizeof(m.u.line);
+    case PROTO_VOTE:
+        return sizeof(m.u.vote);
     case PROTO_LEAVE:
     case PROTO_TYPE_COUNT:
         break;
@@ -1426,5 +1529,237 @@ int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto
         out_roster_user(&o, &users[i]);
     }
     out_raw(&o, "]}");
+    return out_end(&o);
+}
+
+/* ---- the programme and the stage ---------------------------------------- */
+
+void proto_time_text(long long ms, char *out, size_t size)
+{
+    /* Civil from days (H. Hinnant's algorithm): no gmtime, no time zone. */
+    long long secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    long long days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    long long sod = secs - days * 86400;
+    long long z = days + 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    long long d = doy - (153 * mp + 2) / 5 + 1;
+    long long m = mp < 10 ? mp + 3 : mp - 9;
+    long long y = yoe + era * 400 + (m <= 2);
+    int n;
+
+    assert(size >= PROTO_TIME_MAX);
+    n = snprintf(out, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", y, m, d, sod / 3600,
+                 sod / 60 % 60, sod % 60);
+    assert(n > 0 && (size_t)n < size);
+}
+
+static void out_time(struct out *o, const char *key, long long ms)
+{
+    char t[PROTO_TIME_MAX];
+    proto_time_text(ms, t, sizeof(t));
+    out_kstr(o, key, t);
+}
+
+static void out_person(struct out *o, const char *id, const char *name)
+{
+    out_kstr(o, "{\"id\":", id);
+    out_kstr(o, ",\"name\":", name);
+    out_raw(o, "}");
+}
+
+static void out_slides_url(struct out *o, const char *session, int version)
+{
+    char url[PROTO_SESSION_ID_MAX + 64];
+    snprintf(url, sizeof(url), "/api/sessions/%s/slides?v=%d", session, version);
+    out_kstr(o, ",\"url\":", url);
+}
+
+int proto_encode_session_object(struct proto_buf *b, const struct proto_session *s)
+{
+    static const char *const parts[3] = {",\"speakers\":[", ",\"moderators\":[",
+                                         ",\"captioners\":["};
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"id\":", s->id);
+    out_kstr(&o, ",\"title\":", s->title);
+    out_kstr(&o, ",\"description\":", s->description);
+    out_kstr(&o, ",\"room\":", s->room);
+    out_time(&o, ",\"start\":", s->start_ms);
+    out_time(&o, ",\"end\":", s->end_ms);
+    out_kstr(&o, ",\"state\":", s->state);
+    for (int k = 0; k < 3; k++) {
+        out_raw(&o, parts[k]);
+        for (size_t i = 0; i < s->npeople[k]; i++) {
+            if (i)
+                out_raw(&o, ",");
+            out_person(&o, s->people[k][i].id, s->people[k][i].name);
+        }
+        out_raw(&o, "]");
+    }
+    if (s->slides_pages > 0) {
+        out_raw(&o, ",\"slides\":{\"pages\":");
+        out_int(&o, s->slides_pages);
+        out_raw(&o, ",\"page\":");
+        out_int(&o, s->slides_page);
+        out_slides_url(&o, s->id, s->slides_version);
+        out_raw(&o, "}}");
+    } else {
+        out_raw(&o, ",\"slides\":null}");
+    }
+    return out_end(&o);
+}
+
+int proto_encode_programme_head(struct proto_buf *b)
+{
+    static const char head[] = "{\"type\":\"programme\",\"sessions\":[";
+    return proto_buf_append(b, head, sizeof(head) - 1);
+}
+
+int proto_encode_programme_tail(struct proto_buf *b)
+{
+    return proto_buf_append(b, "]}", 2);
+}
+
+int proto_encode_session_state(struct proto_buf *b, const char *id, const char *state,
+                               const char *room)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"session\",\"id\":", id);
+    out_kstr(&o, ",\"state\":", state);
+    out_kstr(&o, ",\"room\":", room);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_stars(struct proto_buf *b, const char *const *ids, size_t n,
+                       const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    out_raw(&o, "{\"type\":\"stars\",\"sessions\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out_raw(&o, ",");
+        out_str(&o, ids[i]);
+    }
+    out_raw(&o, "]");
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_reminder(struct proto_buf *b, const char *id, const char *title, const char *room,
+                          long long start_ms)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"reminder\",\"session\":", id);
+    out_kstr(&o, ",\"title\":", title);
+    out_kstr(&o, ",\"room\":", room);
+    out_time(&o, ",\"start\":", start_ms);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_slides(struct proto_buf *b, const char *session, const char *room, int pages,
+                        int page, int version)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"slides\",\"session\":", session);
+    out_kstr(&o, ",\"room\":", room);
+    out_raw(&o, ",\"pages\":");
+    out_int(&o, pages);
+    out_raw(&o, ",\"page\":");
+    out_int(&o, page);
+    out_slides_url(&o, session, version);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_caption(struct proto_buf *b, const char *session, const char *room,
+                         const char *from_id, const char *from_name, const char *text,
+                         long long ts_ms)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"caption\",\"session\":", session);
+    out_kstr(&o, ",\"room\":", room);
+    out_raw(&o, ",\"from\":");
+    out_person(&o, from_id, from_name);
+    out_kstr(&o, ",\"text\":", text);
+    out_raw(&o, ",\"ts\":");
+    out_int(&o, ts_ms);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+static void out_question(struct out *o, const struct proto_question *q)
+{
+    out_raw(o, "{\"id\":");
+    out_int(o, q->id);
+    out_raw(o, ",\"from\":");
+    out_person(o, q->from_id, q->from_name);
+    out_kstr(o, ",\"text\":", q->text);
+    out_raw(o, ",\"votes\":");
+    out_int(o, q->votes);
+    out_raw(o, q->answered ? ",\"answered\":true" : ",\"answered\":false");
+    out_raw(o, ",\"ts\":");
+    out_int(o, q->ts_ms);
+    if (q->voted >= 0)
+        out_raw(o, q->voted ? ",\"voted\":true" : ",\"voted\":false");
+    out_raw(o, "}");
+}
+
+int proto_encode_question(struct proto_buf *b, const char *session, const char *room,
+                          const struct proto_question *q)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"question\",\"session\":", session);
+    out_kstr(&o, ",\"room\":", room);
+    out_raw(&o, ",\"question\":");
+    out_question(&o, q);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_questions(struct proto_buf *b, const char *session, const char *room,
+                           const struct proto_question *qs, size_t n)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"questions\",\"session\":", session);
+    out_kstr(&o, ",\"room\":", room);
+    out_raw(&o, ",\"questions\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out_raw(&o, ",");
+        out_question(&o, &qs[i]);
+    }
+    out_raw(&o, "]}");
+    return out_end(&o);
+}
+
+int proto_encode_floor(struct proto_buf *b, const char *room, const char *user_id,
+                       const char *user_name, long long until_ms)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"floor\",\"room\":", room);
+    if (user_id) {
+        out_raw(&o, ",\"user\":");
+        out_person(&o, user_id, user_name);
+        out_raw(&o, ",\"until\":");
+        out_int(&o, until_ms);
+        out_raw(&o, "}");
+    } else {
+        out_raw(&o, ",\"user\":null,\"until\":null}");
+    }
     return out_end(&o);
 }

@@ -34,6 +34,11 @@
 #define PROTO_CAPACITY_MAX    100000
 #define PROTO_POS_LIMIT       100000.0f /* |coordinate| above this is refused */
 #define PROTO_QUAT_EPS        0.01f     /* | |q| - 1 | above this is refused */
+#define PROTO_SESSION_ID_MAX  64        /* programme session ids: [A-Za-z0-9_-] */
+#define PROTO_PAGES_MAX       10000     /* slide numbers */
+#define PROTO_FLOOR_MIN_S     10        /* the floor is given for this long at least */
+#define PROTO_FLOOR_MAX_S     3600
+#define PROTO_FLOOR_DEFAULT_S 120
 
 enum proto_type {
     PROTO_HELLO,
@@ -44,6 +49,11 @@ enum proto_type {
     PROTO_STATUS,
     PROTO_HAND,
     PROTO_MOD,
+    PROTO_STAR,    /* the programme: star a session */
+    PROTO_SLIDE,   /* on stage: turn the slides */
+    PROTO_CAPTION, /* a line of live captions */
+    PROTO_ASK,     /* a question to the session */
+    PROTO_VOTE,    /* a vote for a question */
     PROTO_TYPE_COUNT
 };
 
@@ -66,6 +76,11 @@ enum proto_mod_action {
     PROTO_MOD_CLOSE_ROOM,
     PROTO_MOD_BREAKOUT,
     PROTO_MOD_RECALL,
+    PROTO_MOD_START_SESSION,
+    PROTO_MOD_END_SESSION,
+    PROTO_MOD_GIVE_FLOOR,
+    PROTO_MOD_TAKE_FLOOR,
+    PROTO_MOD_ANSWER,
     PROTO_MOD_COUNT
 };
 
@@ -110,6 +125,20 @@ struct proto_msg {
         struct {
             bool up;
         } hand;
+        struct {
+            char session[PROTO_SESSION_ID_MAX + 1];
+            bool on;
+        } star;
+        struct {
+            int page;
+        } slide;
+        /* caption and ask */
+        struct {
+            char text[PROTO_TEXT_MAX * 4 + 1];
+        } line;
+        struct {
+            long long question;
+        } vote;
         /* Absent optional fields are "" or 0. room "*" means the whole venue. */
         struct {
             enum proto_mod_action action;
@@ -123,6 +152,9 @@ struct proto_msg {
             size_t nrooms;
             char (*targets)[PROTO_USER_ID_MAX + 1]; /* owned: ntargets distinct ids, or NULL */
             size_t ntargets;
+            char session[PROTO_SESSION_ID_MAX + 1];
+            long long question;
+            int seconds;
         } mod;
     } u;
 };
@@ -244,6 +276,74 @@ int proto_encode_breakout(struct proto_buf *b, const char *room, const char *ret
  * stage, for its overflow room. */
 int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto_user *users,
                        size_t n);
+/* ---- The programme and the stage ---- */
+
+/* A person of the programme: {"id","name"}. */
+struct proto_person {
+    const char *id;
+    const char *name;
+};
+/* One session as the protocol writes it (PROTOCOL.md, "The session
+ * object"): borrowed strings. */
+struct proto_session {
+    const char *id;
+    const char *title;
+    const char *description;
+    const char *room;
+    long long start_ms, end_ms; /* written as ISO 8601 UTC */
+    const char *state;
+    const struct proto_person *people[3]; /* speakers, moderators, captioners */
+    size_t npeople[3];
+    int slides_pages; /* 0: "slides":null */
+    int slides_page;
+    int slides_version;
+};
+/* ISO 8601 UTC text of ms since the epoch into out (PROTO_TIME_MAX bytes). */
+#define PROTO_TIME_MAX 32
+void proto_time_text(long long ms, char *out, size_t size);
+/* One session object (no type: a part of a message or a reply). */
+int proto_encode_session_object(struct proto_buf *b, const struct proto_session *s);
+/* The head {"type":"programme","sessions":[ and tail ]}: the caller puts
+ * session objects between them, comma-separated. */
+int proto_encode_programme_head(struct proto_buf *b);
+int proto_encode_programme_tail(struct proto_buf *b);
+/* {"type":"session","id","state","room"} */
+int proto_encode_session_state(struct proto_buf *b, const char *id, const char *state,
+                               const char *room);
+/* {"type":"stars","sessions":[ids],"re"} */
+int proto_encode_stars(struct proto_buf *b, const char *const *ids, size_t n,
+                       const struct proto_id *re);
+/* {"type":"reminder","session","title","room","start"} */
+int proto_encode_reminder(struct proto_buf *b, const char *id, const char *title, const char *room,
+                          long long start_ms);
+/* {"type":"slides","session","room","pages","page","url"} */
+int proto_encode_slides(struct proto_buf *b, const char *session, const char *room, int pages,
+                        int page, int version);
+/* {"type":"caption","session","room","from":{id,name},"text","ts"} */
+int proto_encode_caption(struct proto_buf *b, const char *session, const char *room,
+                         const char *from_id, const char *from_name, const char *text,
+                         long long ts_ms);
+/* A question object, for question and questions. voted < 0: not written. */
+struct proto_question {
+    long long id;
+    const char *from_id;
+    const char *from_name;
+    const char *text;
+    int votes;
+    bool answered;
+    long long ts_ms;
+    int voted;
+};
+/* {"type":"question","session","room","question":{...}} */
+int proto_encode_question(struct proto_buf *b, const char *session, const char *room,
+                          const struct proto_question *q);
+/* {"type":"questions","session","room","questions":[...]} */
+int proto_encode_questions(struct proto_buf *b, const char *session, const char *room,
+                           const struct proto_question *qs, size_t n);
+/* {"type":"floor","room","user":{id,name}|null,"until":ms|null} */
+int proto_encode_floor(struct proto_buf *b, const char *room, const char *user_id,
+                       const char *user_name, long long until_ms);
+
 /* An error that may name a room to go to instead ("overflow"); overflow
  * NULL writes none. */
 int proto_encode_error_overflow(struct proto_buf *b, const char *code, const char *message,

@@ -35,3 +35,10 @@ add_test(NAME reload COMMAND test_reload ${PROJECT_SOURCE_DIR})
 add_executable(test_twin unit/test_twin.c)
 target_link_libraries(test_twin PRIVATE core_harness venue_flags)
 add_test(NAME twins.core COMMAND test_twin ${PROJECT_SOURCE_DIR}/scenes/demo)
+
+# The programme in the core: live and ended on the clock the test moves,
+# the roles a session gives, slides, captions, questions, the floor, stars,
+# reminders and a restart in the middle.
+add_executable(test_prog unit/test_prog.c)
+target_link_libraries(test_prog PRIVATE core_harness venue_flags)
+add_test(NAME programme.core COMMAND test_prog ${PROJECT_SOURCE_DIR}/scenes/demo)

@@ -32,4 +32,8 @@ void config_defaults(struct venue_config *c)
     c->ingest_rate = 50;
     c->ingest_max = 256L * 1024;
     c->twin_history = 500;
+    c->slides_max = 20L * 1024 * 1024;
+    c->slides_pages = 300;
+    c->caption_rate = 5;
+    c->reminder_min = 5;
 }

@@ -36,6 +36,10 @@ struct venue_config {
     int ingest_rate;      /* notifications per second the ingest takes */
     long ingest_max;      /* bytes of one notification */
     int twin_history;     /* values kept per twin attribute */
+    long slides_max;      /* bytes of one uploaded slide deck (PDF) */
+    int slides_pages;     /* pages of one slide deck */
+    int caption_rate;     /* caption lines per second per captioner */
+    int reminder_min;     /* a starred session's reminder comes this many minutes before */
 };
 
 /* The embedded defaults. */

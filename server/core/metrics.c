@@ -8,14 +8,16 @@
 static const double bucket_le[METRIC_BUCKETS] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.0025,
                                                  0.005,   0.01,    0.025,  0.05,   0.1,   0.5};
 
-static const char *const in_names[] = {"hello",  "join", "leave", "pose",   "chat",
-                                       "status", "hand", "mod",   "invalid"};
-static const char *const out_names[] = {
-    "welcome", "joined", "left",   "presence", "poses", "chat",     "error", "pose",
-    "scene",   "mod_ok", "kicked", "announce", "room",  "breakout", "stage", "twin"};
+static const char *const in_names[] = {"hello",   "join", "leave", "pose",   "chat",
+                                       "status",  "hand", "mod",   "star",   "slide",
+                                       "caption", "ask",  "vote",  "invalid"};
+static const char *const out_names[] = {"welcome", "joined",    "left",       "presence", "poses",
+                                        "chat",    "error",     "pose",       "scene",    "mod_ok",
+                                        "kicked",  "announce",  "room",       "breakout", "stage",
+                                        "twin",    "programme", "stage_event"};
 static const char *const drop_names[] = {"stale_poses",  "queue_full",  "replay_full",
                                          "rate_limited", "closed_slow", "twin_history"};
-static const char *const rate_names[] = {"pose", "chat", "other"};
+static const char *const rate_names[] = {"pose", "chat", "caption", "other"};
 
 _Static_assert(sizeof(in_names) / sizeof(in_names[0]) == PROTO_TYPE_COUNT + 1, "in_names");
 _Static_assert(sizeof(out_names) / sizeof(out_names[0]) == MOUT_COUNT, "out_names");

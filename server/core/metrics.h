@@ -30,6 +30,8 @@ enum metric_out {
     MOUT_BREAKOUT,
     MOUT_STAGE,
     MOUT_TWIN,
+    MOUT_PROGRAMME,   /* programme, session, stars, reminder */
+    MOUT_STAGE_EVENT, /* slides, caption, questions, question, floor */
     MOUT_COUNT
 };
 
@@ -43,7 +45,7 @@ enum metric_drop {
     MDROP_COUNT
 };
 
-enum metric_rate { MRATE_POSE, MRATE_CHAT, MRATE_OTHER, MRATE_COUNT };
+enum metric_rate { MRATE_POSE, MRATE_CHAT, MRATE_CAPTION, MRATE_OTHER, MRATE_COUNT };
 
 #define METRIC_BUCKETS 12
 

@@ -45,8 +45,8 @@ __attribute__((format(printf, 3, 4))) static void refuse(struct act *a, const ch
     session_send_error(a->v, a->actor, code, msg, &a->m->id);
 }
 
-static void audit(struct venue *v, const struct session *actor, const char *action,
-                  const char *target, const struct room *room, const char *reason)
+void mod_audit(struct venue *v, const struct session *actor, const char *action, const char *target,
+               const struct room *room, const char *reason)
 {
     struct reg_audit e = {
         .ts_ms = venue_wall(v),
@@ -65,9 +65,12 @@ static void audit(struct venue *v, const struct session *actor, const char *acti
 static void done(struct act *a)
 {
     const struct proto_msg *m = a->m;
-    /* An announcement's record is its text. */
-    audit(a->v, a->actor, proto_mod_action_name(m->u.mod.action), a->tid[0] ? a->tid : NULL,
-          a->room, m->u.mod.action == PROTO_MOD_ANNOUNCE ? m->u.mod.text : m->u.mod.reason);
+    /* An announcement's record is its text; a session's start or end, its id. */
+    mod_audit(a->v, a->actor, proto_mod_action_name(m->u.mod.action), a->tid[0] ? a->tid : NULL,
+              a->room,
+              m->u.mod.action == PROTO_MOD_ANNOUNCE ? m->u.mod.text
+              : m->u.mod.session[0]                 ? m->u.mod.session
+                                                    : m->u.mod.reason);
     proto_buf_reset(&a->v->enc);
     if (proto_encode_mod_ok(&a->v->enc, m->u.mod.action, &m->id) == 0)
         session_send_enc(a->v, a->actor, MOUT_MOD_OK);
@@ -77,7 +80,7 @@ static void done(struct act *a)
 static bool resolve_room(struct act *a)
 {
     const char *want = a->m->u.mod.room;
-    bool admin = a->actor->role >= ROLE_ADMIN;
+    bool admin = session_role(a->actor) >= ROLE_ADMIN;
 
     if (strcmp(want, "*") == 0) {
         if (!admin) {
@@ -129,7 +132,7 @@ static bool resolve_target(struct act *a, const char *id)
     if (a->ts) {
         snprintf(a->tid, sizeof(a->tid), "%s", a->ts->user_id);
         snprintf(a->tname, sizeof(a->tname), "%s", a->ts->name);
-        a->trole = a->ts->role;
+        a->trole = session_role(a->ts);
     } else if (a->v->reg && registry_user_get(a->v->reg, id, &u) == 1) {
         snprintf(a->tid, sizeof(a->tid), "%s", u.id);
         snprintf(a->tname, sizeof(a->tname), "%s", u.name);
@@ -138,11 +141,12 @@ static bool resolve_target(struct act *a, const char *id)
         refuse(a, "not_found", "mod.target: no participant \"%s\"", id);
         return false;
     }
-    if (a->actor->role < ROLE_ADMIN && (!a->ts || !a->ts->room || a->ts->room != a->actor->room)) {
+    if (session_role(a->actor) < ROLE_ADMIN &&
+        (!a->ts || !a->ts->room || a->ts->room != a->actor->room)) {
         refuse(a, "forbidden", "mod.target: moderators act on people in their room");
         return false;
     }
-    if (a->trole >= a->actor->role) {
+    if (a->trole >= session_role(a->actor)) {
         refuse(a, "forbidden", "mod.target: cannot act on a %s", role_name(a->trole));
         return false;
     }
@@ -417,7 +421,7 @@ static void do_breakout(struct act *a)
     if (m->u.mod.ntargets) {
         for (size_t i = 0; i < m->u.mod.ntargets; i++) {
             struct session *t = session_find_user(v, m->u.mod.targets[i]);
-            if (!t || t->room != from || t->role >= a->actor->role) {
+            if (!t || t->room != from || session_role(t) >= session_role(a->actor)) {
                 refuse(a, t && t->room == from ? "forbidden" : "not_found",
                        "mod.targets[%zu]: \"%s\" %s", i, m->u.mod.targets[i],
                        t && t->room == from ? "outranks you" : "is not in this room");
@@ -428,7 +432,7 @@ static void do_breakout(struct act *a)
         }
     } else {
         for (size_t i = 0; i < from->n; i++)
-            if (from->members[i]->role < a->actor->role)
+            if (session_role(from->members[i]) < session_role(a->actor))
                 who[n++] = from->members[i];
         assert(n <= most);
     }
@@ -517,7 +521,7 @@ void mod_tick(struct venue *v)
         if (v->now < b->ends_ms)
             continue;
         if (recall(v, b)) {
-            audit(v, NULL, "recall", NULL, from, "the breakout's time is up");
+            mod_audit(v, NULL, "recall", NULL, from, "the breakout's time is up");
         } else {
             fprintf(stderr, "venued: breakout from %s: no room to come back; retrying\n", from->id);
             b->ends_ms = v->now + 5000;
@@ -525,12 +529,79 @@ void mod_tick(struct venue *v)
     }
 }
 
+/* start_session, end_session: the session's moderators may, wherever they
+ * are and before it is live; so may a moderator in its room, and admins. */
+static void do_session(struct act *a, bool start)
+{
+    struct prog_live *L = prog_find(a->v, a->m->u.mod.session);
+    char err[160];
+    if (!L) {
+        refuse(a, "not_found", "mod.session: no session \"%s\"", a->m->u.mod.session);
+        return;
+    }
+    if (!prog_is(L, PROG_MODERATOR, a->actor->user_id) && session_role(a->actor) < ROLE_ADMIN &&
+        !(L->room && a->actor->room == L->room && session_role(a->actor) >= ROLE_MODERATOR)) {
+        refuse(a, "forbidden", "mod.session: only its moderators, a moderator in %s, or an admin",
+               L->s.room);
+        return;
+    }
+    a->room = L->room;
+    if ((start ? prog_start : prog_end)(a->v, L, err, sizeof(err)) < 0) {
+        refuse(a, "bad_request", "%s", err);
+        return;
+    }
+    done(a);
+}
+
+/* give_floor, take_floor, answer: in the room's live session. */
+static void do_stage(struct act *a)
+{
+    const struct proto_msg *m = a->m;
+    struct prog_live *L;
+    char err[160];
+    int rc;
+
+    if (!one_room(a))
+        return;
+    L = a->room->live;
+    if (!L) {
+        refuse(a, "bad_request", "mod.room: no session is live in %s", a->room->id);
+        return;
+    }
+    switch (m->u.mod.action) {
+    case PROTO_MOD_GIVE_FLOOR:
+        if (!resolve_target(a, m->u.mod.target))
+            return;
+        if (!a->ts) {
+            refuse(a, "not_found", "mod.target: \"%s\" is not here", a->tname);
+            return;
+        }
+        rc = prog_floor(a->v, L, a->ts, m->u.mod.seconds ? m->u.mod.seconds : PROTO_FLOOR_DEFAULT_S,
+                        err, sizeof(err));
+        break;
+    case PROTO_MOD_TAKE_FLOOR:
+        rc = prog_floor(a->v, L, NULL, 0, err, sizeof(err));
+        break;
+    default:
+        rc = prog_answer(a->v, L, m->u.mod.question, err, sizeof(err));
+        break;
+    }
+    if (rc < 0)
+        refuse(a, "bad_request", "%s", err);
+    else
+        done(a);
+}
+
 void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *m)
 {
     struct act a = {.v = v, .actor = actor, .m = m};
     enum proto_mod_action act = m->u.mod.action;
 
-    if (actor->role < ROLE_MODERATOR) {
+    if (act == PROTO_MOD_START_SESSION || act == PROTO_MOD_END_SESSION) {
+        do_session(&a, act == PROTO_MOD_START_SESSION);
+        return;
+    }
+    if (session_role(actor) < ROLE_MODERATOR) {
         refuse(&a, "forbidden", "mod: only moderators and admins moderate");
         return;
     }
@@ -559,6 +630,11 @@ void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *
         return;
     case PROTO_MOD_RECALL:
         do_recall(&a);
+        return;
+    case PROTO_MOD_GIVE_FLOOR:
+    case PROTO_MOD_TAKE_FLOOR:
+    case PROTO_MOD_ANSWER:
+        do_stage(&a);
         return;
     case PROTO_MOD_MOVE:
         /* room names where to: the target must be in the actor's room. */

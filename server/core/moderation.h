@@ -26,6 +26,10 @@ struct breakout {
 /* One checked mod message from actor: done and answered with mod_ok, or
  * refused with an error naming why. */
 void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *m);
+/* Write one action to the audit log; actor NULL: the venue itself (the
+ * clock's recall of a breakout, a session starting or ending on time). */
+void mod_audit(struct venue *v, const struct session *actor, const char *action, const char *target,
+               const struct room *room, const char *reason);
 /* Breakouts whose time is up come back. */
 void mod_tick(struct venue *v);
 

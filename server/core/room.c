@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "prog.h"
 #include "session.h"
 #include "twin.h"
 #include "venue_int.h"
@@ -109,6 +110,7 @@ static void remove_member(struct room *r, struct session *s)
     r->members[s->slot] = r->members[--r->n];
     r->members[s->slot]->slot = s->slot;
     s->room = NULL;
+    s->granted = ROLE_GUEST;
     if (s->on_stage) {
         s->on_stage = false;
         r->stage_changed = true;
@@ -227,15 +229,22 @@ static void arrival_pose(struct venue *v, struct session *s, struct room *r)
     scene_spawn_at(r->scene, r->arrivals++, s->p, s->q);
 }
 
+enum role room_role_for(const struct venue *v, const struct room *r, const struct session *s)
+{
+    enum role g = prog_grant(v, r, s->user_id);
+    return g > s->role ? g : s->role;
+}
+
 /* Why s may not enter r, sent as an error; false when it may. */
 static bool refused(struct venue *v, struct session *s, struct room *r, enum room_enter_how how,
                     const struct proto_id *re)
 {
     long long until;
     char msg[160];
+    enum role role = room_role_for(v, r, s);
 
     if (how == ROOM_ENTER_SELF) {
-        if (s->role == ROLE_GUEST && !r->scene->guests_enter) {
+        if (role == ROLE_GUEST && !r->scene->guests_enter) {
             session_send_error(v, s, "forbidden", "join: this room is for registered participants",
                                re);
             return true;
@@ -245,13 +254,13 @@ static bool refused(struct venue *v, struct session *s, struct room *r, enum roo
             session_send_error(v, s, "forbidden", "join: you are banned from this room", re);
             return true;
         }
-        if (r->locked && s->role < ROLE_MODERATOR) {
+        if (r->locked && role < ROLE_MODERATOR) {
             session_send_error(v, s, "forbidden", "join: the room is locked", re);
             return true;
         }
     }
     /* A moderator's move may use the reserved seats: it is their call. */
-    if (room_free_places(r, how == ROOM_ENTER_MOVED ? ROLE_ADMIN : s->role) <= 0) {
+    if (room_free_places(r, how == ROOM_ENTER_MOVED ? ROLE_ADMIN : role) <= 0) {
         const char *over = r->scene->overflow[0] ? r->scene->overflow : NULL;
         snprintf(msg, sizeof(msg), "join: the room is full%s%s",
                  over ? "; its overflow room is " : "", over ? over : "");
@@ -274,6 +283,7 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
             session_send_error(v, s, "bad_request", "join: out of memory", re);
             return -1;
         }
+        s->granted = prog_grant(v, r, s->user_id);
         if (via)
             scene_spawn_near(r->scene, via, r->arrivals++, s->p, s->q);
         else
@@ -302,6 +312,7 @@ void room_send_view(struct venue *v, struct session *s, const struct proto_id *r
     if (s->room->stage_of && room_encode_stage(v, s->room) == 0)
         session_send_enc(v, s, MOUT_STAGE);
     twin_send_view(v, s);
+    prog_send_view(v, s);
 }
 
 /* A poses frame of the entries of a[0..na) and b[0..nb) that moved after

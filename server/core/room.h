@@ -19,6 +19,7 @@
 
 struct venue;
 struct session;
+struct prog_live;
 
 struct room {
     char id[SCENE_ID_MAX + 1];
@@ -37,6 +38,7 @@ struct room {
     struct room *stage_of;           /* the room whose stage this overflow room receives */
     bool stage_changed;              /* someone stepped on or off this room's stage */
     const struct scene_place *stage; /* this room's stage place, or NULL */
+    struct prog_live *live;          /* the programme's session live here, or NULL; borrowed */
 };
 
 struct room *room_new(const struct scene *scene);
@@ -55,6 +57,8 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
                enum room_enter_how how, const struct proto_id *re);
 /* s leaves its room; the others see presence leave. */
 void room_exit(struct venue *v, struct session *s);
+/* The role s would have in r: its own, or what r's live session gives it. */
+enum role room_role_for(const struct venue *v, const struct room *r, const struct session *s);
 /* Whether s, a member of r, stands on r's stage now: a change is told to
  * r's overflow room at the next tick. */
 void room_stage_update(struct room *r, struct session *s);

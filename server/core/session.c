@@ -32,6 +32,7 @@ struct session *session_new(struct venue *v)
         s->rate[i].last_ms = v->now;
     s->rate[MRATE_POSE].tokens = v->cfg.pose_rate;
     s->rate[MRATE_CHAT].tokens = v->cfg.chat_rate;
+    s->rate[MRATE_CAPTION].tokens = v->cfg.caption_rate;
     s->rate[MRATE_OTHER].tokens = v->cfg.other_rate;
     return s;
 }
@@ -154,8 +155,9 @@ void session_send_error(struct venue *v, struct session *s, const char *code, co
 bool session_rate_take(struct venue *v, struct session *s, enum metric_rate kind,
                        const struct proto_id *re)
 {
-    static const char *const what[MRATE_COUNT] = {"pose", "chat", "message"};
-    const int rates[MRATE_COUNT] = {v->cfg.pose_rate, v->cfg.chat_rate, v->cfg.other_rate};
+    static const char *const what[MRATE_COUNT] = {"pose", "chat", "caption", "message"};
+    const int rates[MRATE_COUNT] = {v->cfg.pose_rate, v->cfg.chat_rate, v->cfg.caption_rate,
+                                    v->cfg.other_rate};
     struct bucket *b = &s->rate[kind];
     double rate = rates[kind];
     char msg[96];
@@ -239,12 +241,17 @@ void session_take_over(struct venue *v, struct session *s, struct session *t, st
     }
 }
 
+enum role session_role(const struct session *s)
+{
+    return s->granted > s->role ? s->granted : s->role;
+}
+
 struct proto_user session_user_view(const struct session *s)
 {
     struct proto_user u = {
         .id = s->user_id,
         .name = s->name,
-        .role = role_name(s->role),
+        .role = role_name(session_role(s)),
         .status = s->status == PROTO_STATUS_AWAY ? "away" : "active",
         .hand = s->hand,
         .hand_at = s->hand ? s->hand_at : 0,

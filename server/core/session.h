@@ -41,7 +41,8 @@ struct session {
     bool dead;  /* closed before hello or gone: freed at the next tick */
     char user_id[SESSION_ID_LEN];
     char name[PROTO_NAME_MAX * 4 + 1];
-    enum role role;
+    enum role role;    /* its own */
+    enum role granted; /* given in its room by the programme (prog_grant); ROLE_GUEST: none */
     enum proto_status status;
     bool hand;
     long long hand_at;          /* wall ms the hand went up, for the queue; 0 when down */
@@ -124,6 +125,9 @@ void session_take_over(struct venue *v, struct session *s, struct session *t,
                        struct frame *welcome);
 /* Ask the transport to write s's queue. */
 void session_wake(struct venue *v, struct session *s);
+
+/* The role in force in s's room: the higher of its own and the granted. */
+enum role session_role(const struct session *s);
 
 /* The proto_user view of s: borrowed pointers into s. */
 struct proto_user session_user_view(const struct session *s);

@@ -30,6 +30,7 @@ struct metrics *venue_metrics(struct venue *v)
 void venue_set_wall(struct venue *v, long long wall_ms, long long now_ms)
 {
     v->wall_offset = wall_ms - now_ms;
+    v->prog_next_ms = 0; /* the programme's clock moved: look again */
 }
 
 /* ---- events ---- */
@@ -84,6 +85,7 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len);
     session_take_over(v, s, t, f);
     frame_unref(f);
+    prog_send_welcome(v, t);
     if (t->room)
         room_send_view(v, t, NULL);
     session_wake(v, t);
@@ -188,6 +190,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
     load_mute(v, s);
     encode_welcome(v, s, token, &m->id);
     session_send_enc(v, s, MOUT_WELCOME);
+    prog_send_welcome(v, s);
 }
 
 static void on_join(struct venue *v, struct session *s, const struct proto_msg *m)
@@ -221,6 +224,16 @@ static void send_pose_fix(struct venue *v, struct session *s, const char *reason
         session_send_enc(v, s, MOUT_POSE);
 }
 
+/* Stage rights: only speakers and up (a live session's, the floor's) step
+ * onto a room's stage; whoever is on it may step off. */
+static bool off_limits(const struct venue *v, const struct session *s, const float p[3])
+{
+    const struct room *r = s->room;
+    (void)v;
+    return r->stage && !s->on_stage && session_role(s) < ROLE_SPEAKER &&
+           scene_place_at(r->scene, SCENE_PLACE_STAGE, p) == r->stage;
+}
+
 /*
  * A pose is checked against the room's scene: a jump further than the
  * speed limit allows is refused (the client hears its kept pose), a step
@@ -235,21 +248,24 @@ static void on_pose(struct venue *v, struct session *s, const struct proto_msg *
     double allowed = v->cfg.max_speed * dt / 1000.0 + 0.5;
     double dx = m->u.pose.p[0] - s->p[0], dz = m->u.pose.p[2] - s->p[2];
     const struct scene_portal *portal;
+    bool clamped;
 
     if (sqrt(dx * dx + dz * dz) > allowed) {
         send_pose_fix(v, s, "too_fast");
         return;
     }
     memcpy(p, m->u.pose.p, sizeof(p));
-    if (scene_clamp(sc, p)) { /* p[1] is now the floor there: a stage is higher */
-        memcpy(s->p, p, sizeof(p));
-        memcpy(s->q, m->u.pose.q, sizeof(s->q));
-        send_pose_fix(v, s, "clamped");
-    } else {
+    clamped = scene_clamp(sc, p); /* p[1] is now the floor there: a stage is higher */
+    if (!clamped)
         p[1] = fminf(fmaxf(m->u.pose.p[1], sc->floor_y - 1.0f), sc->floor_y + 10.0f);
-        memcpy(s->p, p, sizeof(p));
-        memcpy(s->q, m->u.pose.q, sizeof(s->q));
+    if (off_limits(v, s, p)) {
+        send_pose_fix(v, s, "stage");
+        return;
     }
+    memcpy(s->p, p, sizeof(p));
+    memcpy(s->q, m->u.pose.q, sizeof(s->q));
+    if (clamped)
+        send_pose_fix(v, s, "clamped");
     s->moved = true;
     s->store_dirty = true;
     s->pose_ms = v->now;
@@ -272,7 +288,7 @@ static void on_chat(struct venue *v, struct session *s, const struct proto_msg *
         session_send_error(v, s, "forbidden", "chat: you are muted", &m->id);
         return;
     }
-    if (s->role == ROLE_GUEST && !s->room->scene->guests_chat) {
+    if (session_role(s) == ROLE_GUEST && !s->room->scene->guests_chat) {
         session_send_error(v, s, "forbidden", "chat: guests cannot chat in this room", &m->id);
         return;
     }
@@ -298,7 +314,17 @@ static void on_status(struct venue *v, struct session *s, const struct proto_msg
 
 static enum metric_rate rate_kind(enum proto_type t)
 {
-    return t == PROTO_POSE ? MRATE_POSE : t == PROTO_CHAT ? MRATE_CHAT : MRATE_OTHER;
+    switch (t) {
+    case PROTO_POSE:
+        return MRATE_POSE;
+    case PROTO_CHAT:
+    case PROTO_ASK:
+        return MRATE_CHAT;
+    case PROTO_CAPTION:
+        return MRATE_CAPTION;
+    default:
+        return MRATE_OTHER;
+    }
 }
 
 /* One checked message within its rate, to its handler. */
@@ -334,6 +360,13 @@ static void dispatch(struct venue *v, struct session *s, const struct proto_msg 
         break;
     case PROTO_MOD:
         mod_handle(v, s, m);
+        break;
+    case PROTO_STAR:
+    case PROTO_SLIDE:
+    case PROTO_CAPTION:
+    case PROTO_ASK:
+    case PROTO_VOTE:
+        prog_handle(v, s, m);
         break;
     case PROTO_TYPE_COUNT:
         break;
@@ -456,11 +489,13 @@ void venue_tick(struct venue *v, long long now_ms)
         v->rooms[i]->stage_changed = false;
     twin_tick(v);
     mod_tick(v);
+    prog_tick(v);
     for (size_t i = v->nsessions; i-- > 0;)
         check_session(v, v->sessions[i]);
     if (now_ms - v->flushed_ms >= v->cfg.flush_ms) {
         flush_poses(v);
         twin_flush(v);
+        prog_flush(v);
         v->flushed_ms = now_ms;
     }
     histogram_observe(&v->m.tick, clock_mono_seconds() - t0);
@@ -566,6 +601,7 @@ void venue_free(struct venue *v)
     free(v->breakouts);
     free(v->batch);
     twin_table_free(&v->twins);
+    prog_free(v);
     proto_buf_free(&v->enc);
     free(v);
 }
@@ -643,6 +679,7 @@ void venue_shutdown(struct venue *v, long long now_ms)
         v->sessions[i]->store_dirty = v->sessions[i]->room != NULL;
     flush_poses(v);
     twin_flush(v);
+    prog_flush(v);
     saved = calloc(v->nsessions ? v->nsessions : 1, sizeof(*saved));
     for (size_t i = 0; saved && i < v->nsessions; i++) {
         const struct session *s = v->sessions[i];

@@ -170,4 +170,41 @@ const struct twin_entity *venue_twin_find(const struct venue *v, const char *id)
 /* Does room i's scene show this entity? */
 bool venue_twin_shown_in(const struct venue *v, size_t room, const char *entity);
 
+/* ---- The programme (core/programme.c) ---- */
+
+struct programme;
+struct prog_session;
+
+/* Keep the programme in p (borrowed; it must outlive the venue): what it
+ * holds is loaded now (names of the people from the registry), and every
+ * change of state, slides, floor, stars and questions is written to it as
+ * it happens. 0, or -1 with err. */
+int venue_keep_programme(struct venue *v, struct programme *p, char *err, size_t errlen);
+/*
+ * Replace the programme with ss[0..n) (checked by programme_parse and
+ * programme_check_people). Each room must be one of the venue's, and the
+ * whole must fit the programme message (PROG_MESSAGE_MAX bytes). All or
+ * nothing, the store too; then everyone hears `programme`, and sessions
+ * whose time has come go live at the next tick. 0, or -1 with err naming
+ * the session and field.
+ */
+#define PROG_MESSAGE_MAX (512L * 1024)
+int venue_programme_set(struct venue *v, const struct prog_session *ss, size_t n, long long now_ms,
+                        char *err, size_t errlen);
+/* The sessions as the venue holds them now (states current), by start;
+ * borrowed, valid until the next venue_* call that is not a read. */
+size_t venue_programme_count(const struct venue *v);
+const struct prog_session *venue_programme_at(const struct venue *v, size_t i);
+const struct prog_session *venue_programme_find(const struct venue *v, const char *id);
+/* The registered name of a person of the programme ("" when unknown). */
+const char *venue_programme_name(const struct venue *v, const char *user_id);
+/*
+ * A new slide deck of pages pages was written for session id as version
+ * venue_programme_find(v, id)->slides_version + 1: the session now shows
+ * it from page 1, and its room and overflow hear `slides`. 0, or -1 with
+ * err (no such session).
+ */
+int venue_slides_set(struct venue *v, const char *id, int pages, long long now_ms, char *err,
+                     size_t errlen);
+
 #endif

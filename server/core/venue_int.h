@@ -9,6 +9,8 @@
 #include "config.h"
 #include "metrics.h"
 #include "moderation.h"
+#include "prog.h"
+#include "programme.h"
 #include "proto.h"
 #include "registry.h"
 #include "room.h"
@@ -48,6 +50,12 @@ struct venue {
 
     struct twin_table twins;  /* owned: the live twin values */
     struct twins *twin_store; /* borrowed; NULL: twins kept in memory only */
+
+    struct programme *prog_store; /* borrowed; NULL: the venue has no programme */
+    struct prog_live *prog;       /* owned: the sessions, by start */
+    size_t nprog;
+    struct frame *prog_frame; /* the programme message every welcome shares; NULL: to encode */
+    long long prog_next_ms;   /* wall ms the programme next needs the clock; 0: look now */
 };
 
 /* Wall clock ms since the epoch, at the event being handled. */

@@ -166,6 +166,43 @@ static void reencode(const struct proto_msg *m)
         check_str(j, "reason", m->u.mod.reason);
         json_decref(j);
         break;
+    case PROTO_CAPTION:
+    case PROTO_ASK: {
+        /* A line goes back out as a caption and as a question. */
+        struct proto_question q = {
+            .id = 1, .from_id = "u-1", .from_name = "n", .text = m->u.line.text, .voted = -1};
+        FUZZ_REQUIRE(proto_encode_caption(&buf, "s", "lobby", "u-1", "n", m->u.line.text, 1) == 0);
+        j = reload();
+        check_str(j, "text", m->u.line.text);
+        json_decref(j);
+        proto_buf_reset(&buf);
+        FUZZ_REQUIRE(proto_encode_question(&buf, "s", "lobby", &q) == 0);
+        j = reload();
+        check_str(json_object_get(j, "question"), "text", m->u.line.text);
+        json_decref(j);
+        break;
+    }
+    case PROTO_STAR: {
+        const char *ids[1] = {m->u.star.session};
+        FUZZ_REQUIRE(proto_encode_stars(&buf, ids, 1, &m->id) == 0);
+        j = reload();
+        FUZZ_REQUIRE(strcmp(json_string_value(json_array_get(json_object_get(j, "sessions"), 0)),
+                            m->u.star.session) == 0);
+        check_re(j, &m->id);
+        json_decref(j);
+        break;
+    }
+    case PROTO_SLIDE:
+        FUZZ_REQUIRE(m->u.slide.page >= 1 && m->u.slide.page <= PROTO_PAGES_MAX);
+        FUZZ_REQUIRE(proto_encode_slides(&buf, "s", "lobby", m->u.slide.page, m->u.slide.page, 1) ==
+                     0);
+        j = reload();
+        FUZZ_REQUIRE(json_integer_value(json_object_get(j, "page")) == m->u.slide.page);
+        json_decref(j);
+        break;
+    case PROTO_VOTE:
+        FUZZ_REQUIRE(m->u.vote.question >= 1);
+        break;
     case PROTO_TYPE_COUNT:
         FUZZ_REQUIRE(0);
         break;

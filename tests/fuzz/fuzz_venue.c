@@ -222,14 +222,38 @@ static void forget(struct conn *c)
 /* "twin" (issue 9): no input feeds twins yet, but a room that shows
  * them may speak of them. */
 static const char *const server_types[] = {
-    "welcome", "joined", "left",   "presence", "poses", "chat",     "error", "pose",
-    "scene",   "mod_ok", "kicked", "announce", "room",  "breakout", "stage", "twin",
+    "welcome",
+    "joined",
+    "left",
+    "presence",
+    "poses",
+    "chat",
+    "error",
+    "pose",
+    "scene",
+    "mod_ok",
+    "kicked",
+    "announce",
+    "room",
+    "breakout",
+    "stage",
+    "twin",
+    /* issue 10: the programme and the stage */
+    "programme",
+    "session",
+    "stars",
+    "reminder",
+    "slides",
+    "caption",
+    "questions",
+    "question",
+    "floor",
 };
 #define NSERVER_TYPES (sizeof(server_types) / sizeof(*server_types))
 
 static const char *const error_codes[] = {
     "bad_request", "unknown_type", "unauthorized", "not_in_room", "not_found",
-    "room_full",   "rate_limited", "forbidden",    "too_large",
+    "room_full",   "rate_limited", "forbidden",    "too_large",   "unavailable",
 };
 #define NERROR_CODES (sizeof(error_codes) / sizeof(*error_codes))
 
@@ -424,6 +448,8 @@ static void check_frame(struct conn *c, struct frame *f)
         ok = str(j, "room") && str(j, "scene");
     } else if (strcmp(type, "twin") == 0) {
         ok = str(j, "entity") && json_is_object(json_object_get(j, "attrs"));
+    } else if (strcmp(type, "programme") == 0) {
+        ok = json_is_array(json_object_get(j, "sessions"));
     }
     if (!ok)
         fail("malformed %s frame%s: %.*s", type, c ? "" : " (a close's last frame)", (int)f->len,

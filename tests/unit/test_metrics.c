@@ -281,14 +281,16 @@ static void test_render_values(void)
         {.id = "expo", .sessions = 0, .fanout_bytes = 0},
         {.id = "breakout-1", .sessions = 41, .fanout_bytes = UINT64_MAX},
     };
-    static const char *const in[] = {"hello",  "join", "leave", "pose",   "chat",
-                                     "status", "hand", "mod",   "invalid"};
-    static const char *const out[] = {
-        "welcome", "joined", "left",   "presence", "poses", "chat",     "error", "pose",
-        "scene",   "mod_ok", "kicked", "announce", "room",  "breakout", "stage", "twin"};
-    static const char *const drops[] = {"stale_poses", "queue_full", "replay_full", "rate_limited",
-                                        "closed_slow", "twin_history"};
-    static const char *const rates[] = {"pose", "chat", "other"};
+    static const char *const in[] = {"hello",   "join", "leave", "pose",   "chat",
+                                     "status",  "hand", "mod",   "star",   "slide",
+                                     "caption", "ask",  "vote",  "invalid"};
+    static const char *const out[] = {"welcome", "joined",    "left",       "presence", "poses",
+                                      "chat",    "error",     "pose",       "scene",    "mod_ok",
+                                      "kicked",  "announce",  "room",       "breakout", "stage",
+                                      "twin",    "programme", "stage_event"};
+    static const char *const drops[] = {"stale_poses",  "queue_full",  "replay_full",
+                                        "rate_limited", "closed_slow", "twin_history"};
+    static const char *const rates[] = {"pose", "chat", "caption", "other"};
     uint64_t tick[METRIC_BUCKETS] = {0}, join[METRIC_BUCKETS] = {0};
     double tick_sum = 0;
     char sample[128], want[32];

@@ -1,0 +1,1298 @@
+/*
+ * programme.c - the programme: an untrusted programme file parsed into
+ * checked sessions, and the sessions, their people, stars, questions and
+ * votes in the store's SQLite file.
+ *
+ * The parser keeps no pointer into the JSON it read: a prog_session is
+ * plain data. Times are wall-clock milliseconds since the epoch, computed
+ * here from the civil date (no timegm, no TZ), so a programme means the
+ * same on every machine whatever its time zone.
+ *
+ * The store half owns its prepared statements (prepared once in
+ * programme_open, reset after each use) and nothing else: the connection
+ * is the store's, the registry is borrowed for programme_check_people.
+ */
+#include "programme.h"
+
+#include <assert.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define DAY_MS 86400000LL
+
+/* The format is four levels deep (root, sessions, a session, a list of
+ * people): anything much deeper is not a programme. */
+#define PROG_DEPTH_MAX 8
+/* Room for a field's path: "sessions[499] (" + an id + ").captioners[31]". */
+#define WHERE_SIZE 128
+/* Bytes of input quoted in a message, before "...". */
+#define QUOTE_MAX 40
+
+#define TIME_EXAMPLE "e.g. 2026-12-02T09:30:00Z"
+
+#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
+
+static const char *const state_names[] = {
+    [PROG_SCHEDULED] = "scheduled", [PROG_LIVE] = "live", [PROG_ENDED] = "ended"};
+
+static const char *const part_fields[PROG_PART_COUNT] = {
+    [PROG_SPEAKER] = "speakers", [PROG_MODERATOR] = "moderators", [PROG_CAPTIONER] = "captioners"};
+
+const char *prog_state_name(enum prog_state s)
+{
+    return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s]
+                                                                      : "scheduled";
+}
+
+const char *prog_part_field(enum prog_part p)
+{
+    return (unsigned)p < PROG_PART_COUNT ? part_fields[p] : "people";
+}
+
+/* A stored state name back to the enum; anything else is scheduled, which
+ * lets the venue's clock decide again. */
+static enum prog_state state_parse(const char *s)
+{
+    for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+        if (strcmp(s, state_names[i]) == 0)
+            return (enum prog_state)i;
+    return PROG_SCHEDULED;
+}
+
+/* ---- Ids -------------------------------------------------------------- */
+
+static bool is_alnum(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* 1..max of [A-Za-z0-9_-]: session ids and user ids. */
+static bool word_valid(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= max || !(is_alnum(s[n]) || s[n] == '_' || s[n] == '-'))
+            return false;
+    return n > 0;
+}
+
+static bool session_id_valid(const char *s)
+{
+    return s && word_valid(s, PROG_ID_MAX - 1);
+}
+
+static bool user_id_valid(const char *s)
+{
+    return s && word_valid(s, REG_ID_MAX - 1);
+}
+
+/* As a scene id (scenes/scene.c): 1..64 of [a-z0-9-], not starting with
+ * '-', since room ids appear in URLs. The store does not link the scenes,
+ * hence a copy of the rule rather than a call. */
+static bool room_id_valid(const char *s)
+{
+    size_t n = 0;
+    if (s[0] == '-')
+        return false;
+    for (; s[n]; n++)
+        if (n >= PROG_ROOM_MAX - 1 ||
+            !((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-'))
+            return false;
+    return n > 0;
+}
+
+/* ---- Times ------------------------------------------------------------ */
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil): exact for any year, no tables. */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+    long long era;
+    unsigned yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+/* The inverse: y-m-d of a day count from 1970-01-01. */
+static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
+{
+    long long era;
+    unsigned doe, yoe, doy, mp;
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (long long)yoe + era * 400 + (*m <= 2);
+}
+
+static unsigned days_in_month(long long y, unsigned m)
+{
+    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* n decimal digits at *p, advancing it: the value, or -1. */
+static int digits(const char **p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9')
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    return v;
+}
+
+/* Why a time did not parse: each gets its own sentence. */
+enum time_why { TIME_OK, TIME_SYNTAX, TIME_NO_ZONE, TIME_NO_DATE, TIME_NO_TIME, TIME_BAD_ZONE };
+
+/*
+ * YYYY-MM-DDTHH:MM[:SS[.f...]] then Z or +HH:MM / -HH:MM, nothing else.
+ * Fractions beyond milliseconds are cut (Python writes microseconds).
+ * A time without a zone is refused rather than guessed: the server's
+ * zone is nobody's business but its own.
+ */
+static enum time_why time_parse(const char *t, long long *ms)
+{
+    const char *p = t;
+    int y, mo, d, h, mi, sec = 0, frac = 0, zone = 0;
+    long long days;
+
+    if ((y = digits(&p, 4)) < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 0 || *p++ != '-' ||
+        (d = digits(&p, 2)) < 0 || *p++ != 'T' || (h = digits(&p, 2)) < 0 || *p++ != ':' ||
+        (mi = digits(&p, 2)) < 0)
+        return TIME_SYNTAX;
+    if (*p == ':') {
+        p++;
+        if ((sec = digits(&p, 2)) < 0)
+            return TIME_SYNTAX;
+        if (*p == '.') {
+            int n = 0, scale = 100;
+            for (p++; *p >= '0' && *p <= '9'; p++, n++) {
+                frac += (*p - '0') * scale;
+                scale /= 10;
+            }
+            if (n < 1 || n > 9)
+                return TIME_SYNTAX;
+        }
+    }
+    if (*p == '\0')
+        return TIME_NO_ZONE;
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, zh, zm;
+        if ((zh = digits(&p, 2)) < 0 || *p++ != ':' || (zm = digits(&p, 2)) < 0)
+            return TIME_SYNTAX;
+        if (zh > 23 || zm > 59)
+            return TIME_BAD_ZONE;
+        zone = sign * (zh * 60 + zm);
+    } else {
+        return TIME_SYNTAX;
+    }
+    if (*p != '\0')
+        return TIME_SYNTAX;
+    if (mo < 1 || mo > 12 || d < 1 || (unsigned)d > days_in_month(y, (unsigned)mo))
+        return TIME_NO_DATE;
+    if (h > 23 || mi > 59 || sec > 59)
+        return TIME_NO_TIME;
+    days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *ms = ((days * 24 + h) * 60 + mi - zone) * 60000LL + sec * 1000LL + frac;
+    return TIME_OK;
+}
+
+int programme_time_parse(const char *text, long long *ms)
+{
+    return text && time_parse(text, ms) == TIME_OK ? 0 : -1;
+}
+
+/* Whole seconds, floored: the programme's times are minutes in practice,
+ * and one text form keeps what clients compare simple. */
+void programme_time_text(long long ms, char *out, size_t size)
+{
+    long long secs = ms / 1000 - (ms % 1000 < 0), days = secs / 86400 - (secs % 86400 < 0);
+    long long rest = secs - days * 86400, y;
+    unsigned m, d;
+
+    assert(size >= 21);
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, size, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", y, m, d, rest / 3600,
+             rest / 60 % 60, rest % 60);
+}
+
+/* ---- Parsing: errors -------------------------------------------------- */
+
+/* Where a parse is: the session's index, and its id once it was read. */
+struct pctx {
+    char *err; /* borrowed: the caller's buffer */
+    size_t errlen;
+    size_t i;       /* index in the file's sessions array */
+    const char *id; /* borrowed: the session's checked id, "" until read */
+};
+
+/* Messages quote input: keep them one line of printable ASCII, so that a
+ * log line cannot be forged or reordered by what a file contains. */
+static void sanitize(char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7E)
+            *s = '?';
+}
+
+/* s for a message: at most QUOTE_MAX bytes, then "...". Returns out. */
+static const char *quote(char out[QUOTE_MAX + 4], const char *s)
+{
+    size_t len = strlen(s);
+    if (len > QUOTE_MAX) {
+        memcpy(out, s, QUOTE_MAX);
+        memcpy(out + QUOTE_MAX, "...", 4);
+    } else {
+        memcpy(out, s, len + 1);
+    }
+    return out;
+}
+
+/* "sessions[3] (keynote).field", without the id before it was read and
+ * without ".field" when field is NULL. */
+static const char *where(const struct pctx *c, const char *field, char out[WHERE_SIZE])
+{
+    int k = c->id[0] ? snprintf(out, WHERE_SIZE, "sessions[%zu] (%s)", c->i, c->id)
+                     : snprintf(out, WHERE_SIZE, "sessions[%zu]", c->i);
+    if (field && k >= 0 && k < WHERE_SIZE)
+        snprintf(out + k, WHERE_SIZE - (size_t)k, ".%s", field);
+    return out;
+}
+
+static int fail_at(const struct pctx *c, const char *field, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static int fail_at(const struct pctx *c, const char *field, const char *fmt, ...)
+{
+    char at[WHERE_SIZE], msg[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s: %s", where(c, field, at), msg);
+    sanitize(c->err);
+    return -1;
+}
+
+static int fail_top(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static int fail_top(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    sanitize(err);
+    return -1;
+}
+
+/* ---- Parsing: fields -------------------------------------------------- */
+
+static const char *const session_fields[] = {"id",  "title",    "description", "room",      "start",
+                                             "end", "speakers", "moderators",  "captioners"};
+
+static bool session_field_known(const char *key)
+{
+    for (size_t i = 0; i < sizeof(session_fields) / sizeof(session_fields[0]); i++)
+        if (strcmp(key, session_fields[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The string at key into *out: 0 (NULL when absent or null and !need), or
+ * -1 with the error ("missing" for a needed one absent or null). */
+static int get_string(const struct pctx *c, json_t *obj, const char *key, bool need,
+                      const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) { /* null is no value, as absent is */
+        if (!need)
+            return 0;
+        fail_at(c, key, "missing");
+        return -1;
+    }
+    *out = json_string_value(v);
+    if (!*out) {
+        fail_at(c, key, "not a string");
+        return -1;
+    }
+    return 0;
+}
+
+static int get_text(const struct pctx *c, const char *field, const char *s, size_t min_cp,
+                    size_t max_cp)
+{
+    char at[WHERE_SIZE];
+    if (registry_check_text(where(c, field, at), s, min_cp, max_cp, c->err, c->errlen) < 0) {
+        sanitize(c->err);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * A description is paragraphs: unlike a name, it may hold line feeds.
+ * Everything else registry_check_text refuses (other controls, CR, bidi
+ * overrides) is refused here too; the check runs on a copy with each LF
+ * read as a space, which counts the same number of code points.
+ */
+static int get_description(const struct pctx *c, const char *s, char *out, size_t size)
+{
+    size_t len = strlen(s);
+    char *copy = malloc(len + 1);
+    int rc;
+
+    if (!copy)
+        return fail_at(c, "description", "out of memory");
+    for (size_t i = 0; i <= len; i++)
+        copy[i] = s[i] == '\n' ? ' ' : s[i];
+    rc = get_text(c, "description", copy, 0, (PROG_DESC_MAX - 1) / 4);
+    free(copy);
+    if (rc < 0)
+        return -1;
+    assert(len < size); /* 2000 code points are at most 8000 bytes */
+    memcpy(out, s, len + 1);
+    return 0;
+}
+
+static int get_time(const struct pctx *c, json_t *obj, const char *key, long long *ms)
+{
+    char q[QUOTE_MAX + 4];
+    const char *s;
+
+    if (get_string(c, obj, key, true, &s) < 0)
+        return -1;
+    switch (time_parse(s, ms)) {
+    case TIME_OK:
+        return 0;
+    case TIME_NO_ZONE:
+        return fail_at(c, key,
+                       "\"%s\" has no time zone: end it with Z or an offset such as "
+                       "+01:00, " TIME_EXAMPLE,
+                       quote(q, s));
+    case TIME_NO_DATE:
+        return fail_at(c, key, "\"%s\" is not a date of the calendar", quote(q, s));
+    case TIME_NO_TIME:
+        return fail_at(c, key, "\"%s\" is not a time of day (00:00:00 to 23:59:59)", quote(q, s));
+    case TIME_BAD_ZONE:
+        return fail_at(c, key, "\"%s\" has no such zone offset (at most 23:59)", quote(q, s));
+    case TIME_SYNTAX:
+        break;
+    }
+    return fail_at(c, key, "not an ISO 8601 time with a zone, " TIME_EXAMPLE);
+}
+
+/* One list of people: absent or null is none; each a user id, once. */
+static int get_people(const struct pctx *c, json_t *obj, enum prog_part part,
+                      struct prog_session *s)
+{
+    const char *key = part_fields[part];
+    json_t *list = json_object_get(obj, key);
+    char at[32], q[QUOTE_MAX + 4];
+    size_t n;
+
+    if (!list || json_is_null(list))
+        return 0;
+    if (!json_is_array(list))
+        return fail_at(c, key, "not an array of user ids");
+    n = json_array_size(list);
+    if (n > PROG_PEOPLE_MAX)
+        return fail_at(c, key, "%zu people, more than %d", n, PROG_PEOPLE_MAX);
+    for (size_t k = 0; k < n; k++) {
+        json_t *v = json_array_get(list, k);
+        const char *id = json_string_value(v);
+        snprintf(at, sizeof(at), "%s[%zu]", key, k);
+        if (!json_is_string(v))
+            return fail_at(c, at, "not a string");
+        if (!user_id_valid(id))
+            return fail_at(c, at, "not a user id \"%s\": use 1 to %d of A-Z, a-z, 0-9, '_' and '-'",
+                           quote(q, id), REG_ID_MAX - 1);
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(s->people[part][j], id) == 0)
+                return fail_at(c, at, "\"%s\" is already %s[%zu]", id, key, j);
+        assert(strlen(id) < REG_ID_MAX); /* user_id_valid */
+        memcpy(s->people[part][k], id, strlen(id) + 1);
+    }
+    s->npeople[part] = n;
+    return 0;
+}
+
+static int parse_session(struct pctx *c, json_t *js, struct prog_session *s)
+{
+    char q[QUOTE_MAX + 4];
+    const char *id, *title, *desc, *room, *key;
+    json_t *v;
+
+    memset(s, 0, sizeof(*s));
+    c->id = "";
+    if (!json_is_object(js))
+        return fail_at(c, NULL, "not an object");
+    /* The id first, so that every later message can name the session. */
+    if (get_string(c, js, "id", true, &id) < 0)
+        return -1;
+    if (!session_id_valid(id))
+        return fail_at(c, "id", "not a valid id \"%s\": use 1 to %d of A-Z, a-z, 0-9, '_' and '-'",
+                       quote(q, id), PROG_ID_MAX - 1);
+    memcpy(s->id, id, strlen(id) + 1);
+    c->id = s->id;
+    /* A typo ("speaker") would otherwise drop a list without a word. */
+    json_object_foreach(js, key, v)
+    {
+        if (!session_field_known(key))
+            return fail_at(c, quote(q, key),
+                           "unknown field; a session has id, title, description, room, start, "
+                           "end, speakers, moderators and captioners");
+    }
+    if (get_string(c, js, "title", true, &title) < 0 ||
+        get_text(c, "title", title, 1, (PROG_TITLE_MAX - 1) / 4) < 0)
+        return -1;
+    assert(strlen(title) < sizeof(s->title)); /* 200 code points are at most 800 bytes */
+    memcpy(s->title, title, strlen(title) + 1);
+    if (get_string(c, js, "description", false, &desc) < 0 ||
+        (desc && get_description(c, desc, s->description, sizeof(s->description)) < 0))
+        return -1;
+    if (get_string(c, js, "room", true, &room) < 0)
+        return -1;
+    if (!room_id_valid(room))
+        return fail_at(c, "room",
+                       "not a valid room id \"%s\": use 1 to %d of a-z, 0-9 and '-', starting "
+                       "with a letter or digit",
+                       quote(q, room), PROG_ROOM_MAX - 1);
+    memcpy(s->room, room, strlen(room) + 1);
+    if (get_time(c, js, "start", &s->start_ms) < 0 || get_time(c, js, "end", &s->end_ms) < 0)
+        return -1;
+    if (s->end_ms <= s->start_ms) {
+        char t[24];
+        programme_time_text(s->start_ms, t, sizeof(t));
+        return fail_at(c, "end", "must be after the start (%s)", t);
+    }
+    for (int part = 0; part < PROG_PART_COUNT; part++)
+        if (get_people(c, js, (enum prog_part)part, s) < 0)
+            return -1;
+    s->state = PROG_SCHEDULED;
+    return 0;
+}
+
+const struct prog_session *programme_overlap(const struct prog_session *ss, size_t n,
+                                             const struct prog_session *s)
+{
+    /* Half-open intervals: one session may end the minute the next one
+     * starts. The same id is the same session (s may be its new copy). */
+    for (size_t i = 0; i < n; i++) {
+        const struct prog_session *o = &ss[i];
+        if (o != s && strcmp(o->id, s->id) != 0 && strcmp(o->room, s->room) == 0 &&
+            o->start_ms < s->end_ms && s->start_ms < o->end_ms)
+            return o;
+    }
+    return NULL;
+}
+
+static int by_start_then_id(const void *a, const void *b)
+{
+    const struct prog_session *x = a, *y = b;
+    if (x->start_ms != y->start_ms)
+        return x->start_ms < y->start_ms ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static int parse_root(json_t *root, struct prog_session **out, size_t *n, char *err, size_t errlen)
+{
+    struct pctx c = {.err = err, .errlen = errlen, .id = ""};
+    struct prog_session *ss;
+    json_t *list, *v;
+    const char *key;
+    char q[QUOTE_MAX + 4];
+    size_t count;
+
+    if (!json_is_object(root))
+        return fail_top(err, errlen, "programme: not a JSON object");
+    json_object_foreach(root, key, v)
+    {
+        if (strcmp(key, "sessions") != 0)
+            return fail_top(err, errlen, "%s: unknown field; a programme has only sessions",
+                            quote(q, key));
+    }
+    list = json_object_get(root, "sessions");
+    if (!list)
+        return fail_top(err, errlen, "sessions: missing");
+    if (!json_is_array(list))
+        return fail_top(err, errlen, "sessions: not an array");
+    count = json_array_size(list);
+    if (count > PROG_SESSIONS_MAX)
+        return fail_top(err, errlen, "sessions: %zu sessions, more than %d", count,
+                        PROG_SESSIONS_MAX);
+    ss = calloc(count ? count : 1, sizeof(*ss)); /* never NULL for an empty programme */
+    if (!ss)
+        return fail_top(err, errlen, "programme: out of memory");
+    /* In the file's order, each session against those before it, so that
+     * the message names the first session that is wrong. */
+    for (c.i = 0; c.i < count; c.i++) {
+        struct prog_session *s = &ss[c.i];
+        const struct prog_session *o;
+        char a[24], b[24];
+        if (parse_session(&c, json_array_get(list, c.i), s) < 0)
+            goto fail;
+        for (size_t j = 0; j < c.i; j++)
+            if (strcmp(ss[j].id, s->id) == 0) {
+                fail_at(&c, "id", "the same id as sessions[%zu]", j);
+                goto fail;
+            }
+        o = programme_overlap(ss, c.i, s);
+        if (o) {
+            programme_time_text(o->start_ms, a, sizeof(a));
+            programme_time_text(o->end_ms, b, sizeof(b));
+            fail_at(&c, "start", "overlaps \"%s\" in room %s (%s to %s)", o->id, o->room, a, b);
+            goto fail;
+        }
+    }
+    qsort(ss, count, sizeof(*ss), by_start_then_id);
+    *out = ss;
+    *n = count;
+    return 0;
+fail:
+    free(ss);
+    return -1;
+}
+
+int programme_parse(const char *buf, size_t len, struct prog_session **out, size_t *n, char *err,
+                    size_t errlen)
+{
+    json_error_t je;
+    json_t *root;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (errlen)
+        err[0] = '\0';
+    if (len > (size_t)PROG_FILE_MAX)
+        return fail_top(err, errlen, "programme: %zu bytes, more than %ld", len, PROG_FILE_MAX);
+    if (!buf) {
+        buf = "";
+        len = 0;
+    }
+    /* jansson recurses: refuse a deep nest before it sees one. */
+    if (proto_json_too_deep(buf, len, PROG_DEPTH_MAX))
+        return fail_top(err, errlen, "programme: nested deeper than %d levels", PROG_DEPTH_MAX);
+    /* DECODE_ANY so that a bare string or number gets the clearer "not a
+     * JSON object" instead of a syntax error. */
+    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!root)
+        return fail_top(err, errlen, "programme: invalid JSON: %.100s at line %d column %d",
+                        je.text, je.line, je.column);
+    rc = parse_root(root, out, n, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- The store -------------------------------------------------------- */
+
+/*
+ * Tables of their own beside the store's and the registry's. A session's
+ * state is its name (as roles are), so that the file reads plainly. A
+ * question's votes are counted in its row, written in the same
+ * transaction as the vote, so that listing by votes needs no aggregate.
+ * The references make the database refuse an orphan; the deletes below
+ * remove children first, so nothing depends on foreign_keys being on.
+ */
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS prog_sessions("
+    "  id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
+    "  room TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'scheduled',"
+    "  slides_pages INTEGER NOT NULL DEFAULT 0, slides_page INTEGER NOT NULL DEFAULT 0,"
+    "  slides_version INTEGER NOT NULL DEFAULT 0,"
+    "  floor_user TEXT NOT NULL DEFAULT '', floor_until_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS prog_sessions_start ON prog_sessions(start_ms, id);"
+    "CREATE TABLE IF NOT EXISTS prog_people("
+    "  session TEXT NOT NULL REFERENCES prog_sessions(id), part INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL, user_id TEXT NOT NULL,"
+    "  PRIMARY KEY(session, part, seq), UNIQUE(session, part, user_id));"
+    "CREATE TABLE IF NOT EXISTS prog_stars("
+    "  user_id TEXT NOT NULL, session TEXT NOT NULL REFERENCES prog_sessions(id),"
+    "  PRIMARY KEY(user_id, session));"
+    "CREATE INDEX IF NOT EXISTS prog_stars_session ON prog_stars(session, user_id);"
+    "CREATE TABLE IF NOT EXISTS prog_questions("
+    "  id INTEGER PRIMARY KEY, session TEXT NOT NULL REFERENCES prog_sessions(id),"
+    "  user_id TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
+    "  votes INTEGER NOT NULL DEFAULT 0, answered INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS prog_questions_session ON prog_questions(session, votes, ts_ms);"
+    "CREATE INDEX IF NOT EXISTS prog_questions_ts ON prog_questions(ts_ms);"
+    "CREATE TABLE IF NOT EXISTS prog_votes("
+    "  question INTEGER NOT NULL REFERENCES prog_questions(id), user_id TEXT NOT NULL,"
+    "  PRIMARY KEY(question, user_id));";
+
+enum stmt {
+    P_GONE_VOTES,     /* the five deletes of a replace, children first: ?1 is */
+    P_GONE_QUESTIONS, /* the JSON array of the ids that stay */
+    P_GONE_STARS,
+    P_GONE_PEOPLE,
+    P_GONE_SESSIONS,
+    P_SESSION_PUT,
+    P_PEOPLE_CLEAR,
+    P_PERSON_ADD,
+    P_SESSIONS_ALL,
+    P_PEOPLE_OF,
+    P_STATE_SAVE,
+    P_SESSION_EXISTS,
+    P_STAR_ADD,
+    P_STAR_DEL,
+    P_STARS_OF_USER,
+    P_STARS_OF_SESSION,
+    P_QUESTION_ADD,
+    P_VOTE_ADD,
+    P_VOTE_COUNT,
+    P_QUESTION_EXISTS,
+    P_QUESTION_ANSWER,
+    P_QUESTIONS_OF,
+    P_RETAIN_VOTES,
+    P_RETAIN_QUESTIONS,
+    P_COUNT
+};
+
+#define KEPT "(SELECT value FROM json_each(?1))"
+/* Whether the stored session's times are those being written. */
+#define SAME_TIMES "start_ms = ?5 AND end_ms = ?6"
+
+static const char *const stmt_sql[P_COUNT] = {
+    [P_GONE_VOTES] = "DELETE FROM prog_votes WHERE question IN "
+                     "(SELECT id FROM prog_questions WHERE session NOT IN " KEPT ")",
+    [P_GONE_QUESTIONS] = "DELETE FROM prog_questions WHERE session NOT IN " KEPT,
+    [P_GONE_STARS] = "DELETE FROM prog_stars WHERE session NOT IN " KEPT,
+    [P_GONE_PEOPLE] = "DELETE FROM prog_people WHERE session NOT IN " KEPT,
+    [P_GONE_SESSIONS] = "DELETE FROM prog_sessions WHERE id NOT IN " KEPT,
+    /* A kept session keeps its deck; its state and floor only while its
+     * times stay (SET reads the row as it was before the update). */
+    [P_SESSION_PUT] = "INSERT INTO prog_sessions(id, title, description, room, start_ms, end_ms) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET "
+                      "title = ?2, description = ?3, room = ?4, "
+                      "state = CASE WHEN " SAME_TIMES " THEN state ELSE 'scheduled' END, "
+                      "floor_user = CASE WHEN " SAME_TIMES " THEN floor_user ELSE '' END, "
+                      "floor_until_ms = CASE WHEN " SAME_TIMES " THEN floor_until_ms ELSE 0 END, "
+                      "start_ms = ?5, end_ms = ?6",
+    [P_PEOPLE_CLEAR] = "DELETE FROM prog_people WHERE session = ?1",
+    [P_PERSON_ADD] = "INSERT INTO prog_people(session, part, seq, user_id) VALUES(?1, ?2, ?3, ?4)",
+    [P_SESSIONS_ALL] = "SELECT id, title, description, room, start_ms, end_ms, state, "
+                       "slides_pages, slides_page, slides_version, floor_user, floor_until_ms "
+                       "FROM prog_sessions ORDER BY start_ms, id",
+    [P_PEOPLE_OF] = "SELECT part, user_id FROM prog_people WHERE session = ?1 ORDER BY part, seq",
+    [P_STATE_SAVE] = "UPDATE prog_sessions SET state = ?2, slides_pages = ?3, slides_page = ?4, "
+                     "slides_version = ?5, floor_user = ?6, floor_until_ms = ?7 WHERE id = ?1",
+    [P_SESSION_EXISTS] = "SELECT 1 FROM prog_sessions WHERE id = ?1",
+    [P_STAR_ADD] = "INSERT OR IGNORE INTO prog_stars(user_id, session) "
+                   "SELECT ?1, id FROM prog_sessions WHERE id = ?2",
+    [P_STAR_DEL] = "DELETE FROM prog_stars WHERE user_id = ?1 AND session = ?2",
+    [P_STARS_OF_USER] = "SELECT s.session FROM prog_stars s JOIN prog_sessions p "
+                        "ON p.id = s.session WHERE s.user_id = ?1 ORDER BY p.start_ms, p.id",
+    [P_STARS_OF_SESSION] = "SELECT user_id FROM prog_stars WHERE session = ?1 ORDER BY user_id",
+    [P_QUESTION_ADD] = "INSERT INTO prog_questions(session, user_id, name, text, ts_ms) "
+                       "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS "
+                       "(SELECT 1 FROM prog_sessions WHERE id = ?1)",
+    [P_VOTE_ADD] = "INSERT OR IGNORE INTO prog_votes(question, user_id) SELECT ?1, ?2 "
+                   "WHERE EXISTS (SELECT 1 FROM prog_questions WHERE id = ?1)",
+    [P_VOTE_COUNT] = "UPDATE prog_questions SET votes = votes + 1 WHERE id = ?1",
+    [P_QUESTION_EXISTS] = "SELECT 1 FROM prog_questions WHERE id = ?1",
+    [P_QUESTION_ANSWER] = "UPDATE prog_questions SET answered = 1 WHERE id = ?1",
+    [P_QUESTIONS_OF] = "SELECT q.id, q.user_id, q.name, q.text, q.ts_ms, q.votes, q.answered, "
+                       "EXISTS (SELECT 1 FROM prog_votes v WHERE v.question = q.id "
+                       "AND v.user_id = ?2) FROM prog_questions q WHERE q.session = ?1 "
+                       "ORDER BY q.votes DESC, q.ts_ms, q.id",
+    [P_RETAIN_VOTES] = "DELETE FROM prog_votes WHERE question IN "
+                       "(SELECT id FROM prog_questions WHERE ts_ms < ?1)",
+    [P_RETAIN_QUESTIONS] = "DELETE FROM prog_questions WHERE ts_ms < ?1",
+};
+
+struct programme {
+    sqlite3 *db;                 /* borrowed from the store */
+    struct registry *reg;        /* borrowed */
+    sqlite3_stmt *stmt[P_COUNT]; /* owned */
+    char err[256];
+};
+
+const char *programme_error(struct programme *p)
+{
+    return p->err;
+}
+
+static int fail(struct programme *p, const char *what)
+{
+    snprintf(p->err, sizeof(p->err), "programme: %s: %s", what, sqlite3_errmsg(p->db));
+    return -1;
+}
+
+static int refuse(struct programme *p, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* A refusal of the caller's arguments (not SQLite's). */
+static int refuse(struct programme *p, const char *fmt, ...)
+{
+    char msg[224];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(p->err, sizeof(p->err), "programme: %s", msg);
+    sanitize(p->err);
+    return -1;
+}
+
+/* Reset a statement after use so that it holds no lock and no binding. */
+static void done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* Run a bound statement that returns no rows: 0, or -1 with p->err. */
+static int step_done(struct programme *p, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    done(s);
+    return rc == SQLITE_DONE ? 0 : fail(p, what);
+}
+
+/* A bound statement that returns at most a row: 1 a row, 0 none, -1. */
+static int step_exists(struct programme *p, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    done(s);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : fail(p, what);
+}
+
+static int exec(struct programme *p, const char *sql)
+{
+    return sqlite3_exec(p->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(p, sql);
+}
+
+/*
+ * One transaction per call that writes several rows. IMMEDIATE takes the
+ * write lock at BEGIN, so that another process writing (venued user ...)
+ * makes us wait there instead of failing halfway. Inside a transaction the
+ * caller opened (the registry's, an import's), a savepoint instead: never
+ * a nested BEGIN.
+ */
+static int tx_begin(struct programme *p, bool *inner)
+{
+    *inner = !sqlite3_get_autocommit(p->db);
+    return exec(p, *inner ? "SAVEPOINT programme" : "BEGIN IMMEDIATE");
+}
+
+static int tx_commit(struct programme *p, bool inner)
+{
+    return exec(p, inner ? "RELEASE programme" : "COMMIT");
+}
+
+static void tx_rollback(struct programme *p, bool inner)
+{
+    if (inner)
+        sqlite3_exec(p->db, "ROLLBACK TO programme; RELEASE programme", NULL, NULL, NULL);
+    else if (!sqlite3_get_autocommit(p->db))
+        sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const char *column_text(sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    return t ? t : "";
+}
+
+/* A column into a fixed field: cut rather than overrun, should the file
+ * hold more than we wrote. */
+static void column_copy(sqlite3_stmt *s, int i, char *out, size_t size)
+{
+    snprintf(out, size, "%s", column_text(s, i));
+}
+
+struct programme *programme_open(struct store *st, struct registry *reg, char *err, size_t errlen)
+{
+    struct programme *p = calloc(1, sizeof(*p));
+    if (!p) {
+        snprintf(err, errlen, "programme: out of memory");
+        return NULL;
+    }
+    p->db = store_db(st);
+    p->reg = reg;
+    if (sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "programme: schema: %s", sqlite3_errmsg(p->db));
+        programme_close(p);
+        return NULL;
+    }
+    for (int i = 0; i < P_COUNT; i++) {
+        if (sqlite3_prepare_v3(p->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &p->stmt[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "programme: prepare: %s", sqlite3_errmsg(p->db));
+            programme_close(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+void programme_close(struct programme *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < P_COUNT; i++)
+        sqlite3_finalize(p->stmt[i]);
+    free(p);
+}
+
+/* ---- People ----------------------------------------------------------- */
+
+int programme_check_people(struct programme *p, const struct prog_session *ss, size_t n, char *err,
+                           size_t errlen)
+{
+    struct reg_user u;
+    for (size_t i = 0; i < n; i++) {
+        struct pctx c = {.err = err, .errlen = errlen, .i = i, .id = ss[i].id};
+        for (int part = 0; part < PROG_PART_COUNT; part++) {
+            for (size_t k = 0; k < ss[i].npeople[part] && k < PROG_PEOPLE_MAX; k++) {
+                const char *id = ss[i].people[part][k];
+                char at[32];
+                int rc = registry_user_get(p->reg, id, &u);
+                snprintf(at, sizeof(at), "%s[%zu]", part_fields[part], k);
+                if (rc < 0) {
+                    snprintf(p->err, sizeof(p->err), "%s", registry_error(p->reg));
+                    return fail_at(&c, at, "%s", registry_error(p->reg));
+                }
+                if (rc == 0)
+                    return fail_at(&c, at, "no registered user \"%s\"", id);
+                if (u.revoked)
+                    return fail_at(&c, at, "user \"%s\" is revoked", id);
+                if (u.role <= ROLE_GUEST)
+                    return fail_at(&c, at, "\"%s\" is a guest, not a registered user", id);
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- The programme ---------------------------------------------------- */
+
+/* The JSON array of ss's ids, for json_each: new, free()d by the caller;
+ * NULL out of memory. */
+static char *id_array(const struct prog_session *ss, size_t n)
+{
+    json_t *a = json_array();
+    char *text = NULL;
+    bool ok = a != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = json_array_append_new(a, json_string(ss[i].id)) == 0;
+    if (ok)
+        text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return text;
+}
+
+static int put_session(struct programme *p, const struct prog_session *s)
+{
+    sqlite3_stmt *put = p->stmt[P_SESSION_PUT], *clear = p->stmt[P_PEOPLE_CLEAR];
+    sqlite3_bind_text(put, 1, s->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(put, 2, s->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(put, 3, s->description, -1, SQLITE_STATIC);
+    sqlite3_bind_text(put, 4, s->room, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(put, 5, s->start_ms);
+    sqlite3_bind_int64(put, 6, s->end_ms);
+    if (step_done(p, put, "prog_sessions") < 0)
+        return -1;
+    /* The lists are rewritten whole: their order is the file's. */
+    sqlite3_bind_text(clear, 1, s->id, -1, SQLITE_STATIC);
+    if (step_done(p, clear, "prog_people") < 0)
+        return -1;
+    for (int part = 0; part < PROG_PART_COUNT; part++) {
+        for (size_t k = 0; k < s->npeople[part]; k++) {
+            sqlite3_stmt *add = p->stmt[P_PERSON_ADD];
+            sqlite3_bind_text(add, 1, s->id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(add, 2, part);
+            sqlite3_bind_int64(add, 3, (sqlite3_int64)k);
+            sqlite3_bind_text(add, 4, s->people[part][k], -1, SQLITE_STATIC);
+            if (step_done(p, add, "prog_people") < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* What replace takes on trust from the caller (parse checked the rest):
+ * the bounds that keep it within ss's arrays. */
+static int replace_args_ok(struct programme *p, const struct prog_session *ss, size_t n)
+{
+    if (n > PROG_SESSIONS_MAX)
+        return refuse(p, "%zu sessions, more than %d", n, PROG_SESSIONS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (!memchr(ss[i].id, '\0', sizeof(ss[i].id)) || !session_id_valid(ss[i].id))
+            return refuse(p, "sessions[%zu]: not a valid id", i);
+        for (int part = 0; part < PROG_PART_COUNT; part++)
+            if (ss[i].npeople[part] > PROG_PEOPLE_MAX)
+                return refuse(p, "sessions[%zu] (%s).%s: more than %d people", i, ss[i].id,
+                              part_fields[part], PROG_PEOPLE_MAX);
+    }
+    return 0;
+}
+
+int programme_replace(struct programme *p, const struct prog_session *ss, size_t n, char *err,
+                      size_t errlen)
+{
+    static const enum stmt gone[] = {P_GONE_VOTES, P_GONE_QUESTIONS, P_GONE_STARS, P_GONE_PEOPLE,
+                                     P_GONE_SESSIONS};
+    char *kept;
+    bool inner = false;
+
+    if (replace_args_ok(p, ss, n) < 0)
+        goto fail;
+    kept = id_array(ss, n);
+    if (!kept) {
+        refuse(p, "out of memory");
+        goto fail;
+    }
+    if (tx_begin(p, &inner) < 0) {
+        free(kept);
+        goto fail;
+    }
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+        sqlite3_stmt *s = p->stmt[gone[i]];
+        sqlite3_bind_text(s, 1, kept, -1, SQLITE_STATIC);
+        if (step_done(p, s, "replace") < 0)
+            goto undo;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (put_session(p, &ss[i]) < 0)
+            goto undo;
+    if (tx_commit(p, inner) < 0)
+        goto undo;
+    free(kept);
+    return 0;
+undo:
+    tx_rollback(p, inner);
+    free(kept);
+fail:
+    snprintf(err, errlen, "%s", p->err);
+    return -1;
+}
+
+/* The people of session s->id into s. */
+static int load_people(struct programme *p, struct prog_session *s)
+{
+    sqlite3_stmt *q = p->stmt[P_PEOPLE_OF];
+    int rc;
+    sqlite3_bind_text(q, 1, s->id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int part = sqlite3_column_int(q, 0);
+        if (part < 0 || part >= PROG_PART_COUNT || s->npeople[part] >= PROG_PEOPLE_MAX)
+            continue; /* not ours to have written: skip rather than overrun */
+        column_copy(q, 1, s->people[part][s->npeople[part]++], REG_ID_MAX);
+    }
+    done(q);
+    return rc == SQLITE_DONE ? 0 : fail(p, "prog_people");
+}
+
+int programme_each(struct programme *p, void (*fn)(void *arg, const struct prog_session *s),
+                   void *arg)
+{
+    sqlite3_stmt *q = p->stmt[P_SESSIONS_ALL];
+    struct prog_session s;
+    int rc;
+
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(&s, 0, sizeof(s));
+        column_copy(q, 0, s.id, sizeof(s.id));
+        column_copy(q, 1, s.title, sizeof(s.title));
+        column_copy(q, 2, s.description, sizeof(s.description));
+        column_copy(q, 3, s.room, sizeof(s.room));
+        s.start_ms = sqlite3_column_int64(q, 4);
+        s.end_ms = sqlite3_column_int64(q, 5);
+        s.state = state_parse(column_text(q, 6));
+        s.slides_pages = sqlite3_column_int(q, 7);
+        s.slides_page = sqlite3_column_int(q, 8);
+        s.slides_version = sqlite3_column_int(q, 9);
+        column_copy(q, 10, s.floor_user, sizeof(s.floor_user));
+        s.floor_until_ms = sqlite3_column_int64(q, 11);
+        if (load_people(p, &s) < 0) {
+            done(q);
+            return -1;
+        }
+        fn(arg, &s);
+    }
+    done(q);
+    return rc == SQLITE_DONE ? 0 : fail(p, "prog_sessions");
+}
+
+int programme_save_state(struct programme *p, const struct prog_session *s)
+{
+    sqlite3_stmt *q = p->stmt[P_STATE_SAVE];
+    if ((unsigned)s->state >= sizeof(state_names) / sizeof(state_names[0]))
+        return refuse(p, "%s: no such state %d", s->id, (int)s->state);
+    if (s->slides_pages < 0 ||
+        (s->slides_pages > 0 && (s->slides_page < 1 || s->slides_page > s->slides_pages)))
+        return refuse(p, "%s: slide %d of %d", s->id, s->slides_page, s->slides_pages);
+    if (!memchr(s->floor_user, '\0', sizeof(s->floor_user)))
+        return refuse(p, "%s: floor user too long", s->id);
+    sqlite3_bind_text(q, 1, s->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, state_names[s->state], -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, s->slides_pages);
+    sqlite3_bind_int(q, 4, s->slides_pages > 0 ? s->slides_page : 0);
+    sqlite3_bind_int(q, 5, s->slides_version);
+    sqlite3_bind_text(q, 6, s->floor_user, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 7, s->floor_user[0] ? s->floor_until_ms : 0);
+    if (step_done(p, q, "prog_sessions") < 0)
+        return -1;
+    if (sqlite3_changes(p->db) == 0)
+        return refuse(p, "no session \"%s\"", s->id);
+    return 0;
+}
+
+/* ---- Stars ------------------------------------------------------------ */
+
+static int session_exists(struct programme *p, const char *id)
+{
+    sqlite3_stmt *q = p->stmt[P_SESSION_EXISTS];
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    return step_exists(p, q, "prog_sessions");
+}
+
+int programme_star(struct programme *p, const char *user_id, const char *session_id, bool on)
+{
+    sqlite3_stmt *q = p->stmt[on ? P_STAR_ADD : P_STAR_DEL];
+    int found;
+    if (!user_id_valid(user_id))
+        return refuse(p, "stars: not a user id");
+    if (!session_id)
+        return refuse(p, "stars: no session");
+    sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, session_id, -1, SQLITE_STATIC);
+    if (step_done(p, q, "prog_stars") < 0)
+        return -1;
+    /* Starring twice is fine; starring what is not in the programme is
+     * not (an unstar of it has nothing to do and says so by succeeding). */
+    if (!on || sqlite3_changes(p->db) > 0)
+        return 0;
+    found = session_exists(p, session_id);
+    if (found < 0)
+        return -1;
+    return found ? 0 : refuse(p, "stars: no session \"%.64s\"", session_id);
+}
+
+/* Each row's first column, a string, to fn. */
+static int each_text(struct programme *p, sqlite3_stmt *q, const char *what,
+                     void (*fn)(void *arg, const char *text), void *arg)
+{
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        fn(arg, column_text(q, 0));
+    done(q);
+    return rc == SQLITE_DONE ? 0 : fail(p, what);
+}
+
+int programme_stars_each(struct programme *p, const char *user_id,
+                         void (*fn)(void *arg, const char *session_id), void *arg)
+{
+    sqlite3_stmt *q = p->stmt[P_STARS_OF_USER];
+    sqlite3_bind_text(q, 1, user_id ? user_id : "", -1, SQLITE_STATIC);
+    return each_text(p, q, "prog_stars", fn, arg);
+}
+
+int programme_starred_by_each(struct programme *p, const char *session_id,
+                              void (*fn)(void *arg, const char *user_id), void *arg)
+{
+    sqlite3_stmt *q = p->stmt[P_STARS_OF_SESSION];
+    sqlite3_bind_text(q, 1, session_id ? session_id : "", -1, SQLITE_STATIC);
+    return each_text(p, q, "prog_stars", fn, arg);
+}
+
+/* ---- Questions -------------------------------------------------------- */
+
+/*
+ * A question's text and its asker's name, as the protocol lets them in
+ * (ask.text, hello.name: one line, no C0 or C1 control): a stricter check
+ * here would lose a question the venue already took. Valid UTF-8, 1 to
+ * max_cp code points. 0, or -1 with "FIELD: reason" in err.
+ */
+static int line_check(const char *field, const char *s, size_t max_cp, char *err, size_t errlen)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t count = 0;
+
+    if (!s) {
+        snprintf(err, errlen, "%s: missing", field);
+        return -1;
+    }
+    if (!proto_utf8_valid(s, strlen(s))) {
+        snprintf(err, errlen, "%s: not valid UTF-8", field);
+        return -1;
+    }
+    for (size_t i = 0; u[i]; i++) {
+        /* C1 controls, U+0080..U+009F, are 0xC2 then 0x80..0x9F. */
+        bool c1 = u[i] == 0xC2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F;
+        if (u[i] < 0x20 || u[i] == 0x7F || c1) {
+            snprintf(err, errlen, "%s: contains a control character (U+%04X)", field,
+                     c1 ? u[i + 1] : u[i]);
+            return -1;
+        }
+        count += (u[i] & 0xC0) != 0x80; /* a lead byte starts a code point */
+    }
+    if (count == 0 || count > max_cp) {
+        if (count == 0)
+            snprintf(err, errlen, "%s: must not be empty", field);
+        else
+            snprintf(err, errlen, "%s: must be 1..%zu characters, not %zu", field, max_cp, count);
+        return -1;
+    }
+    return 0;
+}
+
+int programme_question_add(struct programme *p, struct prog_question *q)
+{
+    sqlite3_stmt *s = p->stmt[P_QUESTION_ADD];
+    char e[192];
+    if (!q->session_id)
+        return refuse(p, "question: no session");
+    if (!user_id_valid(q->user_id))
+        return refuse(p, "question: not a user id");
+    if (line_check("question.name", q->name, (REG_NAME_MAX - 1) / 4, e, sizeof(e)) < 0 ||
+        line_check("question.text", q->text, (PROG_QUESTION_MAX - 1) / 4, e, sizeof(e)) < 0)
+        return refuse(p, "%s", e);
+    sqlite3_bind_text(s, 1, q->session_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, q->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, q->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, q->ts_ms);
+    if (step_done(p, s, "prog_questions") < 0)
+        return -1;
+    if (sqlite3_changes(p->db) == 0)
+        return refuse(p, "question: no session \"%.64s\"", q->session_id);
+    /* What is stored: a new question has no votes and no answer yet. */
+    q->id = sqlite3_last_insert_rowid(p->db);
+    q->votes = 0;
+    q->answered = false;
+    return 0;
+}
+
+static int question_exists(struct programme *p, long long id)
+{
+    sqlite3_stmt *q = p->stmt[P_QUESTION_EXISTS];
+    sqlite3_bind_int64(q, 1, id);
+    return step_exists(p, q, "prog_questions");
+}
+
+int programme_question_vote(struct programme *p, long long id, const char *user_id)
+{
+    sqlite3_stmt *add = p->stmt[P_VOTE_ADD], *count = p->stmt[P_VOTE_COUNT];
+    bool inner;
+    int counted, found;
+
+    if (!user_id_valid(user_id))
+        return refuse(p, "vote: not a user id");
+    if (tx_begin(p, &inner) < 0)
+        return -1;
+    sqlite3_bind_int64(add, 1, id);
+    sqlite3_bind_text(add, 2, user_id, -1, SQLITE_STATIC);
+    if (step_done(p, add, "prog_votes") < 0)
+        goto undo;
+    /* The vote and its count together: a question's row says its votes. */
+    counted = sqlite3_changes(p->db) > 0;
+    if (counted) {
+        sqlite3_bind_int64(count, 1, id);
+        if (step_done(p, count, "prog_questions") < 0)
+            goto undo;
+    } else {
+        found = question_exists(p, id);
+        if (found < 0)
+            goto undo;
+        if (!found) {
+            refuse(p, "vote: no question %lld", id);
+            goto undo;
+        }
+    }
+    if (tx_commit(p, inner) < 0)
+        goto undo;
+    return counted;
+undo:
+    tx_rollback(p, inner);
+    return -1;
+}
+
+int programme_question_answer(struct programme *p, long long id)
+{
+    sqlite3_stmt *q = p->stmt[P_QUESTION_ANSWER];
+    sqlite3_bind_int64(q, 1, id);
+    if (step_done(p, q, "prog_questions") < 0)
+        return -1;
+    return sqlite3_changes(p->db) > 0;
+}
+
+int programme_questions_each(struct programme *p, const char *session_id, const char *user_id,
+                             void (*fn)(void *arg, const struct prog_question *q, bool voted),
+                             void *arg)
+{
+    sqlite3_stmt *s = p->stmt[P_QUESTIONS_OF];
+    const char *sid = session_id ? session_id : "";
+    int rc;
+
+    sqlite3_bind_text(s, 1, sid, -1, SQLITE_STATIC);
+    if (user_id)
+        sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 2); /* = NULL is never true: nobody voted */
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct prog_question q = {
+            .id = sqlite3_column_int64(s, 0),
+            .session_id = sid,
+            .user_id = column_text(s, 1),
+            .name = column_text(s, 2),
+            .text = column_text(s, 3),
+            .ts_ms = sqlite3_column_int64(s, 4),
+            .votes = sqlite3_column_int(s, 5),
+            .answered = sqlite3_column_int(s, 6) != 0,
+        };
+        fn(arg, &q, sqlite3_column_int(s, 7) != 0);
+    }
+    done(s);
+    return rc == SQLITE_DONE ? 0 : fail(p, "prog_questions");
+}
+
+long programme_retain(struct programme *p, long long now_ms, int days)
+{
+    static const enum stmt order[] = {P_RETAIN_VOTES, P_RETAIN_QUESTIONS};
+    long total = 0;
+    bool inner;
+
+    if (days < 1)
+        return refuse(p, "retention: days must be at least 1");
+    if (tx_begin(p, &inner) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        sqlite3_stmt *s = p->stmt[order[i]];
+        sqlite3_bind_int64(s, 1, now_ms - (long long)days * DAY_MS);
+        if (step_done(p, s, "retention") < 0) {
+            tx_rollback(p, inner);
+            return -1;
+        }
+        total += sqlite3_changes(p->db);
+    }
+    if (tx_commit(p, inner) < 0) {
+        tx_rollback(p, inner);
+        return -1;
+    }
+    return total;
+}

@@ -1,0 +1,6 @@
+# The programme: programme files parsed (every kind of bad input, exact
+# messages) and the programme's tables in the store (replace, stars,
+# questions and votes, retention, reopen), against a real SQLite file.
+add_executable(test_programme unit/test_programme.c)
+target_link_libraries(test_programme PRIVATE venue_store check venue_flags)
+add_test(NAME programme.store COMMAND test_programme)
