@@ -699,8 +699,8 @@ static struct prog_live *stage_session(struct venue *v, struct session *s, const
                                        const struct proto_msg *m)
 {
     struct prog_live *L = prog_stage_of(s->room);
-    char msg[96];
     if (!L) {
+        char msg[96];
         snprintf(msg, sizeof(msg), "%s: no session is live in this room", what);
         session_send_error(v, s, s->room ? "bad_request" : "not_in_room", msg, &m->id);
     }
