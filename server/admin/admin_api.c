@@ -4,7 +4,8 @@
  * built with jansson, so every string in it is escaped.
  *
  * Register, import and revoke are recorded in the audit log like the
- * moderators' actions, with the admin as the actor.
+ * moderators' actions, with the admin as the actor. The programme's
+ * routes (/api/admin/programme) are answered by programme_api.c.
  */
 #include "admin_api.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "programme_api.h"
 #include "report.h"
 #include "user_csv.h"
 
@@ -25,7 +27,7 @@
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX     1000
 
-enum route { R_NONE, R_USERS, R_USERS_IMPORT, R_USER, R_AUDIT, R_PRESENCE };
+enum route { R_NONE, R_USERS, R_USERS_IMPORT, R_USER, R_AUDIT, R_PRESENCE, R_PROGRAMME };
 
 bool admin_api_owns(const char *path)
 {
@@ -47,6 +49,8 @@ static enum route route_of(const char *path, const char **id)
         return R_AUDIT;
     if (strcmp(path, "/api/admin/presence") == 0)
         return R_PRESENCE;
+    if (strcmp(path, "/api/admin/programme") == 0)
+        return R_PROGRAMME;
     return R_NONE;
 }
 
@@ -82,34 +86,37 @@ int admin_api_error(struct proto_buf *out, const char *code, const char *message
     return put_json(out, json_pack("{s:o}", "error", e));
 }
 
-static void reply_error(struct proto_buf *out, struct admin_reply *rep, unsigned status,
-                        const char *code, const char *message, const char *field)
+void admin_api_reply_error(struct proto_buf *out, struct admin_reply *rep, unsigned status,
+                           const char *code, const char *message, const char *field)
 {
     rep->status = status;
     if (admin_api_error(out, code, message, field, 0) < 0)
         rep->status = 500;
 }
 
-static void reply_json(struct proto_buf *out, struct admin_reply *rep, unsigned status, json_t *doc)
+void admin_api_reply_json(struct proto_buf *out, struct admin_reply *rep, unsigned status,
+                          json_t *doc)
 {
     proto_buf_reset(out);
     rep->status = status;
     if (put_json(out, doc) < 0)
-        reply_error(out, rep, 500, "internal", "out of memory", NULL);
+        admin_api_reply_error(out, rep, 500, "internal", "out of memory", NULL);
 }
 
-static void reply_store_error(const struct admin_env *env, struct proto_buf *out,
-                              struct admin_reply *rep)
+void admin_api_reply_store_error(const struct admin_env *env, struct proto_buf *out,
+                                 struct admin_reply *rep)
 {
     /* The detail is for the operator's log, not for the client. */
     fprintf(stderr, "venued: registry: %s\n", registry_error(env->reg));
-    reply_error(out, rep, 500, "internal", "the database failed; see the server log", NULL);
+    admin_api_reply_error(out, rep, 500, "internal", "the database failed; see the server log",
+                          NULL);
 }
 
 /* ---- Authentication --------------------------------------------------- */
 
-unsigned admin_api_auth(const struct admin_env *env, const char *authorization, long long wall_ms,
-                        struct reg_user *caller, struct proto_buf *out, struct admin_reply *rep)
+unsigned admin_api_user(const struct admin_env *env, const char *authorization, long long wall_ms,
+                        const char *what, struct reg_user *caller, struct proto_buf *out,
+                        struct admin_reply *rep)
 {
     const char *t = authorization;
     char token[REG_TOKEN_LEN + 1];
@@ -118,9 +125,10 @@ unsigned admin_api_auth(const struct admin_env *env, const char *authorization, 
 
     memset(rep, 0, sizeof(*rep));
     if (!t || strncasecmp(t, "Bearer ", 7) != 0) {
+        char msg[160];
         rep->challenge = true;
-        reply_error(out, rep, 401, "unauthorized",
-                    "an admin token is required: Authorization: Bearer TOKEN", NULL);
+        snprintf(msg, sizeof(msg), "%s is required: Authorization: Bearer TOKEN", what);
+        admin_api_reply_error(out, rep, 401, "unauthorized", msg, NULL);
         return rep->status;
     }
     for (t += 7; *t == ' '; t++)
@@ -131,7 +139,7 @@ unsigned admin_api_auth(const struct admin_env *env, const char *authorization, 
     /* Anything not shaped like a token is refused without a lookup. */
     if (n != REG_TOKEN_LEN) {
         rep->challenge = true;
-        reply_error(out, rep, 401, "unauthorized", "the token is not valid", NULL);
+        admin_api_reply_error(out, rep, 401, "unauthorized", "the token is not valid", NULL);
         return rep->status;
     }
     memcpy(token, t, n);
@@ -139,17 +147,27 @@ unsigned admin_api_auth(const struct admin_env *env, const char *authorization, 
     rc = registry_token_check(env->reg, token, wall_ms, caller);
     memset(token, 0, sizeof(token));
     if (rc < 0) {
-        reply_store_error(env, out, rep);
+        admin_api_reply_store_error(env, out, rep);
         return rep->status;
     }
     if (rc == 0) {
         rep->challenge = true;
-        reply_error(out, rep, 401, "unauthorized", "the token is unknown, expired or revoked",
-                    NULL);
+        admin_api_reply_error(out, rep, 401, "unauthorized",
+                              "the token is unknown, expired or revoked", NULL);
         return rep->status;
     }
+    return 0;
+}
+
+unsigned admin_api_auth(const struct admin_env *env, const char *authorization, long long wall_ms,
+                        struct reg_user *caller, struct proto_buf *out, struct admin_reply *rep)
+{
+    unsigned status =
+        admin_api_user(env, authorization, wall_ms, "an admin token", caller, out, rep);
+    if (status)
+        return status;
     if (caller->role != ROLE_ADMIN) {
-        reply_error(out, rep, 403, "forbidden", "this needs an admin's token", NULL);
+        admin_api_reply_error(out, rep, 403, "forbidden", "this needs an admin's token", NULL);
         return rep->status;
     }
     return 0;
@@ -165,6 +183,8 @@ size_t admin_api_body_max(enum http_method m, const char *path)
         return ADMIN_JSON_MAX;
     case R_USERS_IMPORT:
         return ADMIN_CSV_MAX;
+    case R_PROGRAMME:
+        return (size_t)PROG_FILE_MAX;
     default:
         return 0;
     }
@@ -197,7 +217,7 @@ static int arg_int(const struct admin_request *rq, const char *name, long long m
     x = strtoll(v, &end, 10);
     if (errno || *end || x < min || x > max) {
         snprintf(msg, sizeof(msg), "%s: must be a whole number in %lld..%lld", name, min, max);
-        reply_error(o, rep, 400, "bad_request", msg, name);
+        admin_api_reply_error(o, rep, 400, "bad_request", msg, name);
         return -1;
     }
     *out = x;
@@ -214,25 +234,32 @@ static int arg_text(const struct admin_request *rq, const char *name, size_t max
     *out = v && v[0] ? v : NULL;
     if (*out && (strlen(v) > max || !proto_utf8_valid(v, strlen(v)))) {
         snprintf(msg, sizeof(msg), "%s: must be at most %zu bytes of UTF-8", name, max);
-        reply_error(o, rep, 400, "bad_request", msg, name);
+        admin_api_reply_error(o, rep, 400, "bad_request", msg, name);
         return -1;
     }
     return 0;
 }
 
-static void audit(const struct admin_env *env, const struct admin_request *rq, const char *action,
-                  const char *target, const char *reason)
+void admin_api_audit(const struct admin_env *env, const struct reg_user *caller, long long wall_ms,
+                     const char *action, const char *target, const char *room, const char *reason)
 {
     struct reg_audit a = {
-        .ts_ms = rq->wall_ms,
-        .actor_id = rq->caller->id,
-        .actor_name = rq->caller->name,
+        .ts_ms = wall_ms,
+        .actor_id = caller->id,
+        .actor_name = caller->name,
         .action = action,
         .target_id = target,
+        .room = room,
         .reason = reason,
     };
     if (registry_audit_add(env->reg, &a) < 0)
         fprintf(stderr, "venued: audit: %s\n", registry_error(env->reg));
+}
+
+static void audit(const struct admin_env *env, const struct admin_request *rq, const char *action,
+                  const char *target, const char *reason)
+{
+    admin_api_audit(env, rq->caller, rq->wall_ms, action, target, NULL, reason);
 }
 
 /* ---- Users ------------------------------------------------------------ */
@@ -280,15 +307,15 @@ static void users_list(const struct admin_env *env, const struct admin_request *
     }
     if (registry_user_list(env->reg, q, (size_t)limit, list_one, &c) < 0) {
         json_decref(c.arr);
-        reply_store_error(env, out, rep);
+        admin_api_reply_store_error(env, out, rep);
         return;
     }
     if (c.oom) {
         json_decref(c.arr);
-        reply_error(out, rep, 500, "internal", "out of memory", NULL);
+        admin_api_reply_error(out, rep, 500, "internal", "out of memory", NULL);
         return;
     }
-    reply_json(out, rep, 200, json_pack("{s:o}", "users", c.arr));
+    admin_api_reply_json(out, rep, 200, json_pack("{s:o}", "users", c.arr));
 }
 
 /* The body of POST /api/admin/users, checked field by field. 0, or -1
@@ -306,13 +333,13 @@ static int parse_new_user(const struct admin_request *rq, json_t **doc, const ch
     *doc = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!*doc) {
         snprintf(msg, sizeof(msg), "body: not valid JSON (%s, line %d)", jerr.text, jerr.line);
-        reply_error(out, rep, 400, "bad_request", msg, "body");
+        admin_api_reply_error(out, rep, 400, "bad_request", msg, "body");
         return -1;
     }
     if (!json_is_object(*doc)) {
-        reply_error(out, rep, 400, "bad_request",
-                    "body: must be an object {\"name\",\"role\",\"org\"?,\"expires_days\"?}",
-                    "body");
+        admin_api_reply_error(
+            out, rep, 400, "bad_request",
+            "body: must be an object {\"name\",\"role\",\"org\"?,\"expires_days\"?}", "body");
         return -1;
     }
     json_object_foreach(*doc, key, v)
@@ -323,51 +350,52 @@ static int parse_new_user(const struct admin_request *rq, json_t **doc, const ch
         if (!ok) {
             snprintf(msg, sizeof(msg),
                      "%.64s: unknown field (expected name, role, org, expires_days)", key);
-            reply_error(out, rep, 400, "bad_request", msg, key);
+            admin_api_reply_error(out, rep, 400, "bad_request", msg, key);
             return -1;
         }
     }
     v = json_object_get(*doc, "name");
     if (!json_is_string(v)) {
-        reply_error(out, rep, 400, "bad_request", v ? "name: must be a string" : "name: required",
-                    "name");
+        admin_api_reply_error(out, rep, 400, "bad_request",
+                              v ? "name: must be a string" : "name: required", "name");
         return -1;
     }
     *name = json_string_value(v);
     if (registry_check_text("name", *name, 1, 64, msg, sizeof(msg)) < 0 ||
         strlen(*name) != json_string_length(v)) {
-        reply_error(out, rep, 400, "bad_request",
-                    strlen(*name) != json_string_length(v) ? "name: contains a NUL character" : msg,
-                    "name");
+        admin_api_reply_error(
+            out, rep, 400, "bad_request",
+            strlen(*name) != json_string_length(v) ? "name: contains a NUL character" : msg,
+            "name");
         return -1;
     }
     v = json_object_get(*doc, "role");
     if (!json_is_string(v)) {
-        reply_error(out, rep, 400, "bad_request",
-                    v ? "role: must be a string" : "role: required (one of " ROLE_NAMES ")",
-                    "role");
+        admin_api_reply_error(
+            out, rep, 400, "bad_request",
+            v ? "role: must be a string" : "role: required (one of " ROLE_NAMES ")", "role");
         return -1;
     }
     if (role_parse(json_string_value(v), role) < 0) {
         snprintf(msg, sizeof(msg), "role: \"%.40s\" is not one of " ROLE_NAMES,
                  json_string_value(v));
-        reply_error(out, rep, 400, "bad_request", msg, "role");
+        admin_api_reply_error(out, rep, 400, "bad_request", msg, "role");
         return -1;
     }
     v = json_object_get(*doc, "org");
     *org = "";
     if (v && !json_is_null(v)) {
         if (!json_is_string(v)) {
-            reply_error(out, rep, 400, "bad_request", "org: must be a string", "org");
+            admin_api_reply_error(out, rep, 400, "bad_request", "org: must be a string", "org");
             return -1;
         }
         *org = json_string_value(v);
         if (registry_check_text("org", *org, 0, 128, msg, sizeof(msg)) < 0 ||
             strlen(*org) != json_string_length(v)) {
-            reply_error(out, rep, 400, "bad_request",
-                        strlen(*org) != json_string_length(v) ? "org: contains a NUL character"
-                                                              : msg,
-                        "org");
+            admin_api_reply_error(
+                out, rep, 400, "bad_request",
+                strlen(*org) != json_string_length(v) ? "org: contains a NUL character" : msg,
+                "org");
             return -1;
         }
     }
@@ -375,8 +403,9 @@ static int parse_new_user(const struct admin_request *rq, json_t **doc, const ch
     *expires_days = 0;
     if (v && !json_is_null(v)) {
         if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3650) {
-            reply_error(out, rep, 400, "bad_request",
-                        "expires_days: must be a whole number of days, 1..3650", "expires_days");
+            admin_api_reply_error(out, rep, 400, "bad_request",
+                                  "expires_days: must be a whole number of days, 1..3650",
+                                  "expires_days");
             return -1;
         }
         *expires_days = json_integer_value(v);
@@ -403,12 +432,13 @@ static void users_add(const struct admin_env *env, const struct admin_request *r
         json_decref(doc);
         /* Input was checked above: what is left is the database. */
         fprintf(stderr, "venued: registry: %s\n", err);
-        reply_error(out, rep, 500, "internal", "the database failed; see the server log", NULL);
+        admin_api_reply_error(out, rep, 500, "internal", "the database failed; see the server log",
+                              NULL);
         return;
     }
     json_decref(doc);
     audit(env, rq, "user.register", u.id, NULL);
-    reply_json(out, rep, 201, registered_json(env, u.id, u.name, u.org, u.role, token));
+    admin_api_reply_json(out, rep, 201, registered_json(env, u.id, u.name, u.org, u.role, token));
     memset(token, 0, sizeof(token));
 }
 
@@ -443,13 +473,14 @@ static void users_import(const struct admin_env *env, const struct admin_request
     res = calloc(csv.n, sizeof(*res));
     if (!res) {
         user_csv_free(&csv);
-        reply_error(out, rep, 500, "internal", "out of memory", NULL);
+        admin_api_reply_error(out, rep, 500, "internal", "out of memory", NULL);
         return;
     }
     if (user_csv_register(env->reg, &csv, days ? now + days * DAY_MS : 0, now, res, NULL, NULL, err,
                           sizeof(err)) < 0) {
         fprintf(stderr, "venued: import: %s\n", err);
-        reply_error(out, rep, 500, "internal", "the database failed; nothing was registered", NULL);
+        admin_api_reply_error(out, rep, 500, "internal",
+                              "the database failed; nothing was registered", NULL);
         goto done;
     }
     snprintf(reason, sizeof(reason), "%zu users", csv.n);
@@ -463,8 +494,9 @@ static void users_import(const struct admin_env *env, const struct admin_request
             arr = NULL;
         }
     }
-    reply_json(out, rep, 201,
-               arr ? json_pack("{s:I, s:o}", "count", (json_int_t)csv.n, "users", arr) : NULL);
+    admin_api_reply_json(out, rep, 201,
+                         arr ? json_pack("{s:I, s:o}", "count", (json_int_t)csv.n, "users", arr)
+                             : NULL);
 done:
     memset(res, 0, csv.n * sizeof(*res));
     free(res);
@@ -477,11 +509,11 @@ static void user_get(const struct admin_env *env, const char *id, struct proto_b
     struct reg_user u;
     int rc = strlen(id) < REG_ID_MAX ? registry_user_get(env->reg, id, &u) : 0;
     if (rc < 0)
-        reply_store_error(env, out, rep);
+        admin_api_reply_store_error(env, out, rep);
     else if (rc == 0)
-        reply_error(out, rep, 404, "not_found", "no such user", "id");
+        admin_api_reply_error(out, rep, 404, "not_found", "no such user", "id");
     else
-        reply_json(out, rep, 200, user_json(&u));
+        admin_api_reply_json(out, rep, 200, user_json(&u));
 }
 
 static void user_revoke(const struct admin_env *env, const struct admin_request *rq, const char *id,
@@ -491,22 +523,23 @@ static void user_revoke(const struct admin_env *env, const struct admin_request 
     /* The last admin locking everyone out by mistake is worse than the
      * inconvenience of asking another admin, or the command line. */
     if (strcmp(id, rq->caller->id) == 0) {
-        reply_error(out, rep, 403, "forbidden",
-                    "you cannot revoke yourself (another admin or `venued user revoke` can)", "id");
+        admin_api_reply_error(
+            out, rep, 403, "forbidden",
+            "you cannot revoke yourself (another admin or `venued user revoke` can)", "id");
         return;
     }
     rc = strlen(id) < REG_ID_MAX ? registry_user_revoke(env->reg, id) : 0;
     if (rc < 0) {
-        reply_store_error(env, out, rep);
+        admin_api_reply_store_error(env, out, rep);
         return;
     }
     if (rc == 0) {
-        reply_error(out, rep, 404, "not_found", "no such user", "id");
+        admin_api_reply_error(out, rep, 404, "not_found", "no such user", "id");
         return;
     }
     venue_user_revoked(env->venue, id, rq->now_ms);
     audit(env, rq, "user.revoke", id, NULL);
-    reply_json(out, rep, 200, json_pack("{s:b}", "ok", 1));
+    admin_api_reply_json(out, rep, 200, json_pack("{s:b}", "ok", 1));
 }
 
 /* ---- Audit and presence ----------------------------------------------- */
@@ -544,15 +577,15 @@ static void audit_list(const struct admin_env *env, const struct admin_request *
     }
     if (registry_audit_list(env->reg, room, actor, since, (size_t)limit, audit_one, &c) < 0) {
         json_decref(c.arr);
-        reply_store_error(env, out, rep);
+        admin_api_reply_store_error(env, out, rep);
         return;
     }
     if (c.oom) {
         json_decref(c.arr);
-        reply_error(out, rep, 500, "internal", "out of memory", NULL);
+        admin_api_reply_error(out, rep, 500, "internal", "out of memory", NULL);
         return;
     }
-    reply_json(out, rep, 200, json_pack("{s:o}", "entries", c.arr));
+    admin_api_reply_json(out, rep, 200, json_pack("{s:o}", "entries", c.arr));
 }
 
 static void presence(const struct admin_env *env, struct proto_buf *out, struct admin_reply *rep)
@@ -560,7 +593,7 @@ static void presence(const struct admin_env *env, struct proto_buf *out, struct 
     proto_buf_reset(out);
     rep->status = 200;
     if (report_presence(env->venue, out) < 0)
-        reply_error(out, rep, 500, "internal", "out of memory", NULL);
+        admin_api_reply_error(out, rep, 500, "internal", "out of memory", NULL);
 }
 
 /* ---- Dispatch --------------------------------------------------------- */
@@ -569,7 +602,7 @@ static void not_allowed(struct proto_buf *out, struct admin_reply *rep, const ch
 {
     char msg[96];
     snprintf(msg, sizeof(msg), "this path takes %s only", allow);
-    reply_error(out, rep, 405, "method_not_allowed", msg, NULL);
+    admin_api_reply_error(out, rep, 405, "method_not_allowed", msg, NULL);
     rep->allow = allow;
 }
 
@@ -617,8 +650,16 @@ void admin_api_handle(const struct admin_env *env, const struct admin_request *r
         else
             not_allowed(out, rep, "GET");
         return;
+    case R_PROGRAMME:
+        if (m == HTTP_GET)
+            programme_api_list(env, rq->args, rq->nargs, true, out, rep);
+        else if (m == HTTP_POST)
+            programme_api_import(env, rq, out, rep);
+        else
+            not_allowed(out, rep, "GET, POST");
+        return;
     case R_NONE:
         break;
     }
-    reply_error(out, rep, 404, "not_found", "no such resource", NULL);
+    admin_api_reply_error(out, rep, 404, "not_found", "no such resource", NULL);
 }

@@ -20,11 +20,15 @@
 #include "twins.h"
 #include "venue.h"
 
+struct programme;
+struct json_t;
+
 /* What the admin API works on; all borrowed. */
 struct admin_env {
     struct registry *reg;
     struct venue *venue;
-    struct twins *twins; /* NULL: no history to show */
+    struct twins *twins;         /* NULL: no history to show */
+    struct programme *programme; /* NULL: no programme store (questions not listed) */
     const struct venue_config *cfg;
 };
 
@@ -85,5 +89,28 @@ void admin_api_handle(const struct admin_env *env, const struct admin_request *r
  * first); field NULL and line 0 leave those out. 0, or -1 out of memory. */
 int admin_api_error(struct proto_buf *out, const char *code, const char *message, const char *field,
                     long line);
+
+/* ---- For the admin layer's other modules (programme_api.c) ---- */
+
+/*
+ * Who is asking, whatever their role: like admin_api_auth without the
+ * admin check. what names the token wanted in the 401's message ("an
+ * admin token", "a speaker's token").
+ */
+unsigned admin_api_user(const struct admin_env *env, const char *authorization, long long wall_ms,
+                        const char *what, struct reg_user *caller, struct proto_buf *out,
+                        struct admin_reply *rep);
+/* rep->status = status and the error body in out (500 if that fails). */
+void admin_api_reply_error(struct proto_buf *out, struct admin_reply *rep, unsigned status,
+                           const char *code, const char *message, const char *field);
+/* rep->status = status and doc (stolen; NULL: out of memory, a 500) in out. */
+void admin_api_reply_json(struct proto_buf *out, struct admin_reply *rep, unsigned status,
+                          struct json_t *doc);
+/* Log a failure of the registry's database and answer 500 without its detail. */
+void admin_api_reply_store_error(const struct admin_env *env, struct proto_buf *out,
+                                 struct admin_reply *rep);
+/* Record an action of caller in the audit log (a failure is logged). */
+void admin_api_audit(const struct admin_env *env, const struct reg_user *caller, long long wall_ms,
+                     const char *action, const char *target, const char *room, const char *reason);
 
 #endif

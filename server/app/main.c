@@ -1,6 +1,7 @@
 /*
  * main.c - venued: options, the libwebsockets context, the tick, signals;
- * `venued user`, `venued twin` and `venued demo-feed` go to their commands.
+ * `venued user`, `venued programme`, `venued twin` and `venued demo-feed`
+ * go to their commands.
  */
 #include <errno.h>
 #include <signal.h>
@@ -10,11 +11,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli_programme.h"
 #include "cli_twin.h"
 #include "cli_user.h"
 #include "options.h"
+#include "programme.h"
 #include "registry.h"
 #include "server.h"
+#include "slides.h"
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t reload_signal;
@@ -103,6 +107,15 @@ static int open_state(struct server *srv)
         fprintf(stderr, "venued: %s\n", err);
         return -1;
     }
+    srv->programme = programme_open(srv->store, srv->registry, err, sizeof(err));
+    if (!srv->programme) {
+        fprintf(stderr, "venued: %s\n", err);
+        return -1;
+    }
+    if (slides_prepare(srv->cfg.data_dir, err, sizeof(err)) < 0) {
+        fprintf(stderr, "venued: slides: %s\n", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -110,6 +123,8 @@ static int open_state(struct server *srv)
 static void close_state(struct server *srv)
 {
     venue_free(srv->venue);
+    if (srv->programme)
+        programme_close(srv->programme);
     twins_close(srv->twins);
     registry_close(srv->registry);
     store_close(srv->store);
@@ -123,10 +138,17 @@ static void retain(struct server *srv)
 {
     long n = registry_retain(srv->registry, clock_wall_ms(), srv->cfg.retention_days,
                              srv->cfg.audit_retention_days);
+    long q;
     if (n < 0)
         fprintf(stderr, "venued: retention: %s\n", registry_error(srv->registry));
     else if (n > 0)
         fprintf(stderr, "venued: retention: %ld expired records deleted\n", n);
+    /* Questions go with the audit log they sit beside. */
+    q = programme_retain(srv->programme, clock_wall_ms(), srv->cfg.audit_retention_days);
+    if (q < 0)
+        fprintf(stderr, "venued: retention: %s\n", programme_error(srv->programme));
+    else if (q > 0)
+        fprintf(stderr, "venued: retention: %ld old questions and votes deleted\n", q);
 }
 
 #define RETAIN_EVERY_US (3600LL * LWS_US_PER_SEC)
@@ -162,6 +184,13 @@ int main(int argc, char **argv)
         }
         return cli_user_main(argc - 1, argv + 1, &srv.cfg);
     }
+    if (argc > 1 && strcmp(argv[1], "programme") == 0) {
+        if (options_parse(&srv.cfg, 1, argv, err, sizeof(err)) < 0) {
+            fprintf(stderr, "venued: %s\n", err);
+            return 2;
+        }
+        return cli_programme_main(argc - 1, argv + 1, &srv.cfg);
+    }
     /* These read the environment and the server options they take themselves. */
     if (argc > 1 && strcmp(argv[1], "twin") == 0)
         return cli_twin_main(argc - 1, argv + 1, &srv.cfg);
@@ -182,13 +211,20 @@ int main(int argc, char **argv)
     io.ctx = &srv;
     srv.venue = venue_new(&srv.cfg, &io, &srv.scenes, srv.store, srv.registry, clock_mono_ms(), err,
                           sizeof(err));
-    if (!srv.venue || venue_keep_twins(srv.venue, srv.twins, err, sizeof(err)) < 0) {
+    if (!srv.venue || venue_keep_twins(srv.venue, srv.twins, err, sizeof(err)) < 0 ||
+        venue_keep_programme(srv.venue, srv.programme, err, sizeof(err)) < 0) {
         fprintf(stderr, "venued: %s\n", err);
         close_state(&srv);
         return 1;
     }
-    srv.admin = (struct admin_env){
-        .reg = srv.registry, .venue = srv.venue, .twins = srv.twins, .cfg = &srv.cfg};
+    /* Decks no session shows any more (an older version, a session gone
+     * from the programme) are not kept. */
+    slides_sweep(srv.cfg.data_dir, srv.venue);
+    srv.admin = (struct admin_env){.reg = srv.registry,
+                                   .venue = srv.venue,
+                                   .twins = srv.twins,
+                                   .programme = srv.programme,
+                                   .cfg = &srv.cfg};
 
     /* Every HTTP path goes to http_api.c, which routes it. */
     mount.mountpoint = "/";

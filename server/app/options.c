@@ -82,6 +82,14 @@ static const struct opt opts[] = {
      "largest NGSI-LD notification in bytes (larger: 413)", NULL},
     {"twin-history", "VENUE_TWIN_HISTORY", OPT_INT, FIELD(twin_history), 1, 100000,
      "values kept per twin attribute", NULL},
+    {"slides-max", "VENUE_SLIDES_MAX", OPT_LONG, FIELD(slides_max), 1024, 268435456,
+     "largest slide deck (PDF) a speaker may upload, in bytes (larger: 413)", NULL},
+    {"slides-pages", "VENUE_SLIDES_PAGES", OPT_INT, FIELD(slides_pages), 1, 10000,
+     "most pages of one slide deck", NULL},
+    {"caption-rate", "VENUE_CAPTION_RATE", OPT_INT, FIELD(caption_rate), 1, 100,
+     "caption lines per second one captioner may send", NULL},
+    {"reminder-min", "VENUE_REMINDER_MIN", OPT_INT, FIELD(reminder_min), 1, 1440,
+     "minutes before a starred session starts that its reminder comes", NULL},
 };
 
 static bool one_of(const char *const *choices, const char *val)

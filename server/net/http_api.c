@@ -10,7 +10,10 @@
  * reply body until it is written, in pieces, in HTTP_WRITEABLE.
  *
  * A request with a body is answered at HTTP_BODY_COMPLETION: by then lws
- * has dropped the headers, so everything needed is copied first. A body
+ * has dropped the headers, so everything needed is copied first. A slide
+ * deck (POST /api/sessions/{id}/slides) is the one body not held in
+ * memory: once its sender is known to be allowed, it goes to a temporary
+ * file as it arrives (slides.c), at most SLIDES_UPLOADS_MAX at once. A body
  * the route does not take, or one over the route's limit, is read and
  * thrown away (so that the client can read the answer) unless it is
  * declared larger than DISCARD_MAX: then the answer goes at once and the
@@ -21,13 +24,19 @@
 #include <sys/stat.h>
 
 #include "ingest.h"
+#include "programme_api.h"
 #include "report.h"
 #include "server.h"
+#include "slides.h"
 
-#define HTTP_CHUNK  16384
-#define ARGS_MAX    8                         /* query arguments looked at */
-#define ARG_MAX     512                       /* bytes of one, "name=value" */
-#define DISCARD_MAX ((size_t)8 * 1024 * 1024) /* an unwanted body we still read */
+#define HTTP_CHUNK    16384
+#define ARGS_MAX      8                         /* query arguments looked at */
+#define ARG_MAX       512                       /* bytes of one, "name=value" */
+#define DISCARD_MAX   ((size_t)8 * 1024 * 1024) /* an unwanted body we still read */
+#define UPLOAD_IDLE_S 30 /* a deck's sender may pause this long between pieces */
+/* The Cache-Control of a deck asked for by its versioned URL (?v=): that
+ * URL never shows anything else. */
+#define DECK_IMMUTABLE "public, max-age=31536000, immutable"
 
 struct http_req {
     struct proto_buf body; /* the reply; owned */
@@ -41,18 +50,23 @@ struct http_req {
     bool admin;           /* path under /api/admin */
     unsigned auth_status; /* admin: 0 ok, else the status in auth_reply */
     struct admin_reply auth_reply;
-    struct reg_user caller; /* admin: who asks */
-    bool awaiting_body;     /* answer at BODY_COMPLETION */
-    size_t in_max;          /* body bytes the route takes; 0: discard */
-    bool in_over;           /* the body went over in_max: answer 413 */
-    bool close_after;       /* hang up once the reply is out */
-    const char *allow;      /* Allow header of a 405 (static) */
-    bool challenge;         /* WWW-Authenticate on a 401 */
-    bool retry_after;       /* Retry-After: 1 on a 429 */
-    bool ingest;            /* path is the NGSI-LD notification endpoint */
-    unsigned ingest_status; /* ingest: 0 go on, else the status (body written) */
-    char ctype[128];        /* ingest: Content-Type, "" when none */
-    char link[1024];        /* ingest: Link, "" when none */
+    struct reg_user caller;      /* admin: who asks */
+    bool awaiting_body;          /* answer at BODY_COMPLETION */
+    size_t in_max;               /* body bytes the route takes; 0: discard */
+    bool in_over;                /* the body went over in_max: answer 413 */
+    bool close_after;            /* hang up once the reply is out */
+    const char *allow;           /* Allow header of a 405 (static) */
+    bool challenge;              /* WWW-Authenticate on a 401 */
+    bool retry_after;            /* Retry-After: 1 on a 429 */
+    bool ingest;                 /* path is the NGSI-LD notification endpoint */
+    unsigned ingest_status;      /* ingest: 0 go on, else the status (body written) */
+    char ctype[128];             /* ingest: Content-Type, "" when none */
+    char link[1024];             /* ingest: Link, "" when none */
+    bool slides;                 /* POST /api/sessions/{id}/slides */
+    unsigned slides_status;      /* slides: 0 go on, else the status (body written) */
+    bool slides_counted;         /* slides: counted in srv->slides_uploads */
+    struct slides_upload upload; /* slides: the temporary file */
+    struct reg_user uploader;    /* slides: who sends it */
 };
 
 static int respond(struct lws *wsi, struct http_req *req, unsigned status, const char *ctype,
@@ -247,14 +261,70 @@ static bool is_static(const char *uri)
 /* The public GET routes. */
 static bool public_route(const char *path)
 {
+    char id[PROG_ID_MAX];
     return strcmp(path, "/api/venue") == 0 || strncmp(path, "/api/scenes/", 12) == 0 ||
            strcmp(path, "/api/twins") == 0 || strncmp(path, "/api/twins/", 11) == 0 ||
+           strcmp(path, "/api/programme") == 0 || programme_api_slides_path(path, id) ||
            strncmp(path, "/api/", 5) != 0; /* the rest of /api/ is the admins' or nothing */
+}
+
+/* The query argument name=..., or NULL. */
+static const char *arg_of(const struct http_req *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->nargs; i++)
+        if (strncmp(req->args[i], name, n) == 0 && req->args[i][n] == '=')
+            return req->args[i] + n + 1;
+    return NULL;
+}
+
+/* GET /api/programme: the list, filtered by the query. */
+static int serve_programme(struct lws *wsi, struct http_req *req, struct server *srv)
+{
+    const char *args[ARGS_MAX];
+    struct admin_reply rep;
+    if (req->args_bad)
+        return respond_error(wsi, req, HTTP_STATUS_BAD_REQUEST, "bad_request",
+                             "query: an argument is too long, or too many");
+    for (size_t i = 0; i < req->nargs; i++)
+        args[i] = req->args[i];
+    programme_api_list(&srv->admin, args, req->nargs, false, &req->body, &rep);
+    return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
+}
+
+/*
+ * GET /api/sessions/{id}/slides: the current deck, served by lws from the
+ * file in pieces as the connection takes them (never whole in memory,
+ * never blocking the loop). Asked for by its versioned URL (?v= of the
+ * current version) it may be cached for good; otherwise it is revalidated.
+ */
+static int serve_slides(struct lws *wsi, struct http_req *req, struct server *srv, const char *id)
+{
+    unsigned char hdr[256], *p = hdr;
+    char path[PATH_MAX], want[16];
+    const char *v = arg_of(req, "v"), *cache;
+    int version, rc = programme_api_slides_file(&srv->admin, id, path, sizeof(path), &version);
+
+    if (rc <= 0)
+        return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found",
+                             "this session has no slides yet");
+    snprintf(want, sizeof(want), "%d", version);
+    cache = v && strcmp(v, want) == 0 ? DECK_IMMUTABLE : "no-cache";
+    /* Formatted by lws for this connection's HTTP version; lws adds no
+     * Cache-Control of its own when these headers carry one. */
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (unsigned char *)cache,
+                                     (int)strlen(cache), &p, hdr + sizeof(hdr)))
+        return -1;
+    rc = lws_serve_http_file(wsi, path, "application/pdf", (const char *)hdr, (int)(p - hdr));
+    if (rc < 0 || (rc > 0 && lws_http_transaction_completed(wsi)))
+        return -1;
+    return 0;
 }
 
 static int route_public(struct lws *wsi, struct http_req *req, struct server *srv)
 {
     const char *uri = req->path;
+    char id[PROG_ID_MAX];
     int rc;
 
     if (!public_route(uri))
@@ -266,11 +336,17 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
             return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such resource");
     }
     if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-        req->allow = "GET, HEAD";
+        bool deck = programme_api_slides_path(uri, id);
+        req->allow = deck ? "GET, HEAD, POST" : "GET, HEAD";
         return respond_error(wsi, req, HTTP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed",
-                             "this path takes GET and HEAD only");
+                             deck ? "this path takes GET, HEAD and POST only"
+                                  : "this path takes GET and HEAD only");
     }
     proto_buf_reset(&req->body);
+    if (strcmp(uri, "/api/programme") == 0)
+        return serve_programme(wsi, req, srv);
+    if (programme_api_slides_path(uri, id))
+        return serve_slides(wsi, req, srv, id);
     if (strcmp(uri, "/healthz") == 0) {
         proto_buf_printf(&req->body, "{\"ok\":true}");
         return respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
@@ -382,6 +458,86 @@ static void ingest_request(struct lws *wsi, struct http_req *req, struct server 
         req->link[0] = '\0';
 }
 
+/* The upload is over: out of the count (once). */
+static void upload_end(struct http_req *req, struct server *srv)
+{
+    slides_abort(&req->upload);
+    if (req->slides_counted) {
+        req->slides_counted = false;
+        srv->slides_uploads--;
+    }
+}
+
+static int route_slides(struct lws *wsi, struct http_req *req, struct server *srv)
+{
+    struct admin_reply rep;
+
+    if (req->slides_status) {
+        upload_end(req, srv);
+        req->challenge = req->auth_reply.challenge;
+        req->retry_after = req->slides_status == HTTP_STATUS_SERVICE_UNAVAILABLE;
+        return respond(wsi, req, req->slides_status, "application/json", NULL, "no-store");
+    }
+    if (req->in_over) {
+        char msg[128];
+        upload_end(req, srv);
+        snprintf(msg, sizeof(msg), "body: over the limit of %ld bytes (--slides-max)",
+                 srv->cfg.slides_max);
+        return respond_error(wsi, req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "too_large", msg);
+    }
+    programme_api_slides_done(&srv->admin, &req->upload, &req->uploader, clock_mono_ms(),
+                              clock_wall_ms(), &req->body, &rep);
+    upload_end(req, srv);
+    return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
+}
+
+/*
+ * The headers of POST /api/sessions/{id}/slides: who sends it first, then
+ * the declared size and the number of uploads at once, and only then a
+ * temporary file for the body. A refusal is kept in slides_status (body
+ * written) and answered once the body has been read (or at once, and the
+ * connection closed, if it is large: see on_request).
+ */
+static void slides_request(struct lws *wsi, struct http_req *req, struct server *srv,
+                           const char *id, unsigned long long clen)
+{
+    char auth[256], err[PATH_MAX + 128];
+    int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+
+    req->slides_status =
+        programme_api_slides_auth(&srv->admin, id, n > 0 ? auth : NULL, clock_wall_ms(),
+                                  &req->uploader, &req->body, &req->auth_reply);
+    memset(auth, 0, sizeof(auth));
+    if (req->slides_status)
+        return;
+    req->in_max = (size_t)srv->cfg.slides_max;
+    if (clen > req->in_max)
+        return; /* 413, decided in on_request */
+    if (srv->slides_uploads >= SLIDES_UPLOADS_MAX) {
+        snprintf(err, sizeof(err),
+                 "%d slide decks are being uploaded right now; try again in a moment",
+                 SLIDES_UPLOADS_MAX);
+        req->slides_status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+        req->in_max = 0;
+        if (admin_api_error(&req->body, "busy", err, NULL, 0) < 0)
+            req->slides_status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
+        return;
+    }
+    if (slides_begin(&req->upload, srv->cfg.data_dir, id, req->in_max, err, sizeof(err)) < 0) {
+        fprintf(stderr, "venued: slides: %s\n", err);
+        req->slides_status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
+        req->in_max = 0;
+        if (admin_api_error(&req->body, "internal",
+                            "the deck cannot be received; see the server log", NULL, 0) < 0)
+            req->slides_status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
+        return;
+    }
+    srv->slides_uploads++;
+    req->slides_counted = true;
+    /* A sender that stops sending gives its place back. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, UPLOAD_IDLE_S);
+}
+
 /*
  * Answer the request described by req (headers read, body if any too).
  * Once the reply is complete lws rebinds the connection and frees req
@@ -396,6 +552,7 @@ static int dispatch(struct lws *wsi, struct http_req *req, struct server *srv)
     req->in = (struct proto_buf){0};
     rc = req->admin    ? route_admin(wsi, req, srv, &in)
          : req->ingest ? route_ingest(wsi, req, srv, &in)
+         : req->slides ? route_slides(wsi, req, srv)
                        : route_public(wsi, req, srv);
     /* The body may carry names: leave no copy in freed memory. */
     if (in.data)
@@ -457,7 +614,9 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
     unsigned long long clen = 0;
     int has_len;
     bool body_method, body_coming;
+    char id[PROG_ID_MAX];
 
+    upload_end(req, srv);
     proto_buf_free(&req->in);
     {
         struct proto_buf keep = req->body; /* the reply buffer is reused */
@@ -485,6 +644,9 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
     req->ingest = ingest_owns(req->path);
     if (req->ingest)
         ingest_request(wsi, req, srv);
+    req->slides = req->method == HTTP_POST && programme_api_slides_path(req->path, id);
+    if (req->slides && has_len > 0)
+        slides_request(wsi, req, srv, id, clen);
     if (!body_coming)
         return dispatch(wsi, req, srv);
 
@@ -493,6 +655,13 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
         return respond_error(wsi, req,
                              has_len < 0 ? HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_LENGTH_REQUIRED,
                              "bad_request", "a body needs a valid Content-Length");
+    }
+    if (req->slides && clen > DISCARD_MAX && (req->slides_status || clen > req->in_max)) {
+        /* A large deck refused: say why (401, 403, 404, 503 or 413) now,
+         * rather than read it all, and hang up. */
+        req->close_after = true;
+        req->in_over = !req->slides_status;
+        return route_slides(wsi, req, srv);
     }
     if (clen > req->in_max && clen > DISCARD_MAX) {
         req->close_after = true;
@@ -505,10 +674,18 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
     return 0;
 }
 
-static void on_body(struct http_req *req, const void *in, size_t len)
+static void on_body(struct lws *wsi, struct http_req *req, const void *in, size_t len)
 {
     if (!req->awaiting_body || req->in_over || req->in_max == 0)
         return; /* thrown away */
+    if (req->slides) {
+        if (!req->upload.active)
+            return;
+        if (slides_write(&req->upload, in, len) < 0 && req->upload.over)
+            req->in_over = true;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, UPLOAD_IDLE_S);
+        return;
+    }
     if (req->in.len + len > req->in_max) {
         req->in_over = true;
         proto_buf_free(&req->in);
@@ -529,7 +706,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return on_request(wsi, req, lws_context_user(lws_get_context(wsi)));
     case LWS_CALLBACK_HTTP_BODY:
         if (req)
-            on_body(req, in, len);
+            on_body(wsi, req, in, len);
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (!req || !req->awaiting_body)
@@ -543,6 +720,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL: /* after each transaction: req is freed next */
     case LWS_CALLBACK_CLOSED_HTTP:
         if (req) {
+            upload_end(req, lws_context_user(lws_get_context(wsi)));
             proto_buf_free(&req->body);
             proto_buf_free(&req->in);
         }

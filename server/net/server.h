@@ -19,18 +19,24 @@
 #include "venue.h"
 
 struct registry;
+struct programme;
+
+/* Slide decks received at once; one more is answered 503. */
+#define SLIDES_UPLOADS_MAX 4
 
 struct server {
     struct venue_config cfg;
     struct lws_context *ctx;
-    struct venue *venue;       /* owned */
-    struct scene_set scenes;   /* owned; the venue borrows it */
-    struct store *store;       /* owned */
-    struct registry *registry; /* owned; on the store's database */
-    struct twins *twins;       /* owned; on the store's database */
-    struct admin_env admin;    /* the admin API's view of the above */
-    char assets_dir[PATH_MAX]; /* real path of the scene assets folder */
-    char web_dir[PATH_MAX];    /* real path of the web client's folder */
+    struct venue *venue;         /* owned */
+    struct scene_set scenes;     /* owned; the venue borrows it */
+    struct store *store;         /* owned */
+    struct registry *registry;   /* owned; on the store's database */
+    struct twins *twins;         /* owned; on the store's database */
+    struct admin_env admin;      /* the admin API's view of the above */
+    char assets_dir[PATH_MAX];   /* real path of the scene assets folder */
+    char web_dir[PATH_MAX];      /* real path of the web client's folder */
+    struct programme *programme; /* owned; on the store's database */
+    int slides_uploads;          /* slide decks being received now (at most SLIDES_UPLOADS_MAX) */
     lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;

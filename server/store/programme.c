@@ -123,22 +123,6 @@ static long long days_from_civil(long long y, unsigned m, unsigned d)
     return era * 146097 + (long long)doe - 719468;
 }
 
-/* The inverse: y-m-d of a day count from 1970-01-01. */
-static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
-{
-    long long era;
-    unsigned doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (long long)yoe + era * 400 + (*m <= 2);
-}
-
 static unsigned days_in_month(long long y, unsigned m)
 {
     static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -220,20 +204,6 @@ static enum time_why time_parse(const char *t, long long *ms)
 int programme_time_parse(const char *text, long long *ms)
 {
     return text && time_parse(text, ms) == TIME_OK ? 0 : -1;
-}
-
-/* Whole seconds, floored: the programme's times are minutes in practice,
- * and one text form keeps what clients compare simple. */
-void programme_time_text(long long ms, char *out, size_t size)
-{
-    long long secs = ms / 1000 - (ms % 1000 < 0), days = secs / 86400 - (secs % 86400 < 0);
-    long long rest = secs - days * 86400, y;
-    unsigned m, d;
-
-    assert(size >= 21);
-    civil_from_days(days, &y, &m, &d);
-    snprintf(out, size, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", y, m, d, rest / 3600,
-             rest / 60 % 60, rest % 60);
 }
 
 /* ---- Parsing: errors -------------------------------------------------- */
@@ -482,8 +452,8 @@ static int parse_session(struct pctx *c, json_t *js, struct prog_session *s)
     if (get_time(c, js, "start", &s->start_ms) < 0 || get_time(c, js, "end", &s->end_ms) < 0)
         return -1;
     if (s->end_ms <= s->start_ms) {
-        char t[24];
-        programme_time_text(s->start_ms, t, sizeof(t));
+        char t[PROTO_TIME_MAX];
+        proto_time_text(s->start_ms, t, sizeof(t));
         return fail_at(c, "end", "must be after the start (%s)", t);
     }
     for (int part = 0; part < PROG_PART_COUNT; part++)
@@ -505,14 +475,6 @@ const struct prog_session *programme_overlap(const struct prog_session *ss, size
             return o;
     }
     return NULL;
-}
-
-static int by_start_then_id(const void *a, const void *b)
-{
-    const struct prog_session *x = a, *y = b;
-    if (x->start_ms != y->start_ms)
-        return x->start_ms < y->start_ms ? -1 : 1;
-    return strcmp(x->id, y->id);
 }
 
 static int parse_root(json_t *root, struct prog_session **out, size_t *n, char *err, size_t errlen)
@@ -549,7 +511,7 @@ static int parse_root(json_t *root, struct prog_session **out, size_t *n, char *
     for (c.i = 0; c.i < count; c.i++) {
         struct prog_session *s = &ss[c.i];
         const struct prog_session *o;
-        char a[24], b[24];
+        char a[PROTO_TIME_MAX], b[PROTO_TIME_MAX];
         if (parse_session(&c, json_array_get(list, c.i), s) < 0)
             goto fail;
         for (size_t j = 0; j < c.i; j++)
@@ -559,13 +521,12 @@ static int parse_root(json_t *root, struct prog_session **out, size_t *n, char *
             }
         o = programme_overlap(ss, c.i, s);
         if (o) {
-            programme_time_text(o->start_ms, a, sizeof(a));
-            programme_time_text(o->end_ms, b, sizeof(b));
+            proto_time_text(o->start_ms, a, sizeof(a));
+            proto_time_text(o->end_ms, b, sizeof(b));
             fail_at(&c, "start", "overlaps \"%s\" in room %s (%s to %s)", o->id, o->room, a, b);
             goto fail;
         }
     }
-    qsort(ss, count, sizeof(*ss), by_start_then_id);
     *out = ss;
     *n = count;
     return 0;

@@ -65,8 +65,9 @@ struct prog_session {
  * A description may hold line feeds (no other control); a title may not.
  * Null is the same as absent; an unknown field of a session is an error
  * naming it. States start as scheduled. On success *out is a malloc'd
- * array of *n sessions (never NULL, even for none), sorted by start then
- * id (the caller frees it) and 0 is returned; -1 with err as
+ * array of *n sessions (never NULL, even for none), in the file's order
+ * so that later checks name the file's index (the caller frees it) and 0
+ * is returned; -1 with err as
  * "sessions[3] (keynote).start: not an ISO 8601 time with a zone, ...",
  * the index being the file's.
  */
@@ -79,9 +80,6 @@ int programme_parse(const char *buf, size_t len, struct prog_session **out, size
 const struct prog_session *programme_overlap(const struct prog_session *ss, size_t n,
                                              const struct prog_session *s);
 
-/* ISO 8601 UTC text of a wall clock time, "2026-12-02T09:30:00Z", into
- * out (at least 21 bytes: asserted); whole seconds, floored. */
-void programme_time_text(long long ms, char *out, size_t size);
 /* Parse one ISO 8601 time with a zone, YYYY-MM-DDTHH:MM[:SS[.fff]]
  * then Z or +hh:mm/-hh:mm (digits past milliseconds are cut): 0 and *ms,
  * or -1. */

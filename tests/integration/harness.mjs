@@ -486,6 +486,11 @@ export class Client {
     this.user = w.user;
     this.session = w.session;
     this.resumeToken = w.resume;
+    // The programme follows every welcome, and a registered person's stars
+    // follow it: kept here so that tests waiting for something else do not
+    // trip over them.
+    this.programme = (await this.next('programme')).sessions;
+    if (w.user.role !== 'guest') this.stars = (await this.next('stars')).sessions;
     return w;
   }
 

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "programme.h"
+#include "proto.h"
 #include "registry.h"
 #include "store.h"
 
@@ -41,8 +42,8 @@ static bool time_bad(const char *text)
 
 static bool text_is(long long ms, const char *want)
 {
-    char out[21];
-    programme_time_text(ms, out, sizeof(out));
+    char out[PROTO_TIME_MAX];
+    proto_time_text(ms, out, sizeof(out));
     if (strcmp(out, want) != 0)
         fprintf(stderr, "  %lld: \"%s\", want \"%s\"\n", ms, out, want);
     return strcmp(out, want) == 0;
@@ -109,9 +110,9 @@ static void test_times(void)
     {
         bool all = true;
         for (long long day = 20454; day < 20454 + 4 * 366; day++) {
-            char text[21];
+            char text[PROTO_TIME_MAX];
             long long ms = 0, at = day * DAY_MS + 45296000LL; /* 12:34:56 */
-            programme_time_text(at, text, sizeof(text));
+            proto_time_text(at, text, sizeof(text));
             if (programme_time_parse(text, &ms) != 0 || ms != at)
                 all = false;
         }
@@ -250,10 +251,10 @@ static void test_parse_good(void)
         free(ss);
         return;
     }
-    /* By start, then id: "Workshop-1" < "keynote" in byte order. */
-    CHECK(strcmp(ss[0].id, "Workshop-1") == 0);
+    /* In the file's order, so that later checks name the file's index. */
+    CHECK(strcmp(ss[2].id, "Workshop-1") == 0);
     CHECK(strcmp(ss[1].id, "keynote") == 0);
-    CHECK(strcmp(ss[2].id, "panel_2") == 0);
+    CHECK(strcmp(ss[0].id, "panel_2") == 0);
 
     CHECK(strcmp(ss[1].title, "Cities as platforms \xc3\xa9") == 0);
     CHECK(strcmp(ss[1].description, "First line.\nSecond line.") == 0);
@@ -267,15 +268,15 @@ static void test_parse_good(void)
     CHECK(ss[1].state == PROG_SCHEDULED && ss[1].slides_pages == 0 && ss[1].floor_user[0] == 0);
 
     /* 12:45:30.250+02:00 is 10:45:30.250Z: after the keynote, same room. */
-    CHECK(ss[2].start_ms == 1796208330250LL);
-    CHECK(ss[2].end_ms == 1796211000000LL);
-    CHECK(ss[2].description[0] == '\0');
-    CHECK(ss[2].npeople[PROG_SPEAKER] == 2 && strcmp(ss[2].people[PROG_SPEAKER][0], "u-b") == 0 &&
-          strcmp(ss[2].people[PROG_SPEAKER][1], "u-a") == 0); /* the file's order */
-    CHECK(ss[2].npeople[PROG_MODERATOR] == 1 && ss[2].npeople[PROG_CAPTIONER] == 0);
-
-    CHECK(strcmp(ss[0].room, "lab-2") == 0 && ss[0].npeople[PROG_SPEAKER] == 0);
+    CHECK(ss[0].start_ms == 1796208330250LL);
+    CHECK(ss[0].end_ms == 1796211000000LL);
     CHECK(ss[0].description[0] == '\0');
+    CHECK(ss[0].npeople[PROG_SPEAKER] == 2 && strcmp(ss[0].people[PROG_SPEAKER][0], "u-b") == 0 &&
+          strcmp(ss[0].people[PROG_SPEAKER][1], "u-a") == 0); /* the file's order */
+    CHECK(ss[0].npeople[PROG_MODERATOR] == 1 && ss[0].npeople[PROG_CAPTIONER] == 0);
+
+    CHECK(strcmp(ss[2].room, "lab-2") == 0 && ss[2].npeople[PROG_SPEAKER] == 0);
+    CHECK(ss[2].description[0] == '\0');
 
     /* programme_overlap: a new copy of a session is not its own overlap;
      * a session in the keynote's slot in its room is. */
@@ -285,11 +286,11 @@ static void test_parse_good(void)
         snprintf(probe.id, sizeof(probe.id), "other");
         CHECK(programme_overlap(ss, n, &probe) == &ss[1]);
         probe.start_ms = ss[1].end_ms; /* back to back with the keynote, before the panel */
-        probe.end_ms = ss[2].start_ms;
+        probe.end_ms = ss[0].start_ms;
         CHECK(programme_overlap(ss, n, &probe) == NULL);
         snprintf(probe.room, sizeof(probe.room), "lab-2");
-        probe.start_ms = ss[0].start_ms + 1;
-        CHECK(programme_overlap(ss, n, &probe) == &ss[0]);
+        probe.start_ms = ss[2].start_ms + 1;
+        CHECK(programme_overlap(ss, n, &probe) == &ss[2]);
     }
     free(ss);
 
@@ -329,9 +330,9 @@ static const char *many(size_t n)
     size_t k = (size_t)snprintf(big, sizeof(big), "{\"sessions\":[");
     for (size_t i = 0; i < n; i++) {
         long long at = T0 + (long long)i * 3600000LL;
-        char a[21], b[21];
-        programme_time_text(at, a, sizeof(a));
-        programme_time_text(at + 3600000LL, b, sizeof(b));
+        char a[PROTO_TIME_MAX], b[PROTO_TIME_MAX];
+        proto_time_text(at, a, sizeof(a));
+        proto_time_text(at + 3600000LL, b, sizeof(b));
         k += (size_t)snprintf(big + k, sizeof(big) - k,
                               "%s{\"id\":\"s%zu\",\"title\":\"T\",\"room\":\"plenary\","
                               "\"start\":\"%s\",\"end\":\"%s\"}",
@@ -699,18 +700,18 @@ static void test_check_people(void)
     size_t n = first_programme(&ss);
 
     CHECK(programme_check_people(prog, ss, n, err, sizeof(err)) == 0);
-    /* ss is by start: keynote and workshop at 10:00 ("keynote" first), then panel. */
-    CHECK(strcmp(ss[2].id, "panel") == 0);
-    snprintf(ss[2].people[PROG_SPEAKER][0], REG_ID_MAX, "u-0000000000000000");
+    /* ss is in the file's order: the panel is the second. */
+    CHECK(strcmp(ss[1].id, "panel") == 0);
+    snprintf(ss[1].people[PROG_SPEAKER][0], REG_ID_MAX, "u-0000000000000000");
     CHECK(
         programme_check_people(prog, ss, n, err, sizeof(err)) == -1 &&
-        str_is(err, "sessions[2] (panel).speakers[0]: no registered user \"u-0000000000000000\""));
-    memcpy(ss[2].people[PROG_SPEAKER][0], revoked.id, REG_ID_MAX);
+        str_is(err, "sessions[1] (panel).speakers[0]: no registered user \"u-0000000000000000\""));
+    memcpy(ss[1].people[PROG_SPEAKER][0], revoked.id, REG_ID_MAX);
     CHECK(programme_check_people(prog, ss, n, err, sizeof(err)) == -1 &&
-          strstr(err, "sessions[2] (panel).speakers[0]: user \"u-") && strstr(err, "is revoked"));
-    memcpy(ss[2].people[PROG_SPEAKER][0], guest_role.id, REG_ID_MAX);
+          strstr(err, "sessions[1] (panel).speakers[0]: user \"u-") && strstr(err, "is revoked"));
+    memcpy(ss[1].people[PROG_SPEAKER][0], guest_role.id, REG_ID_MAX);
     CHECK(programme_check_people(prog, ss, n, err, sizeof(err)) == -1 &&
-          strstr(err, "sessions[2] (panel).speakers[0]: \"u-") &&
+          strstr(err, "sessions[1] (panel).speakers[0]: \"u-") &&
           strstr(err, "is a guest, not a registered user"));
     /* A guest as the venue records them (no registration at all). */
     CHECK(registry_guest_put(reg, "s-guest01", "Visitor", T0) == 0);
