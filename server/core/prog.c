@@ -541,10 +541,19 @@ static void send_stars(struct venue *v, struct session *s, const struct stars_ct
         session_send_enc(v, s, MOUT_PROGRAMME);
 }
 
+/* A starred session inside its reminder window when one arrives or stars
+ * it: the reminder now, since the clock's has passed. */
+static void remind_if_due(struct venue *v, struct session *s, const struct prog_live *L)
+{
+    long long wall = venue_wall(v);
+    if (L && L->s.state == PROG_SCHEDULED &&
+        wall >= L->s.start_ms - v->cfg.reminder_min * 60000LL && wall < L->s.start_ms)
+        remind(v, s, L);
+}
+
 void prog_send_welcome(struct venue *v, struct session *s)
 {
     struct stars_ctx c;
-    long long wall = venue_wall(v), lead = v->cfg.reminder_min * 60000LL;
     struct frame *f = programme_frame(v);
 
     if (f)
@@ -552,11 +561,8 @@ void prog_send_welcome(struct venue *v, struct session *s)
     if (!v->prog_store || s->role == ROLE_GUEST || stars_of(v, s, &c) < 0)
         return;
     send_stars(v, s, &c, NULL);
-    for (size_t i = 0; i < c.n; i++) {
-        const struct prog_live *L = prog_find(v, c.ids[i]);
-        if (L->s.state == PROG_SCHEDULED && wall >= L->s.start_ms - lead && wall < L->s.start_ms)
-            remind(v, s, L);
-    }
+    for (size_t i = 0; i < c.n; i++)
+        remind_if_due(v, s, prog_find(v, c.ids[i]));
     free(c.ids);
 }
 
@@ -601,7 +607,8 @@ static void send_questions(struct venue *v, struct session *s, const struct prog
         return;
     for (size_t i = 0; i < L->nq; i++)
         qs[i] = question_view(&L->qs[i], 0);
-    if (v->prog_store && L->nq && s->role != ROLE_GUEST &&
+    /* Guests vote too (under their session's user id): ask for everyone. */
+    if (v->prog_store && L->nq &&
         programme_questions_each(v->prog_store, L->s.id, s->user_id, mark_voted, &c) < 0)
         fprintf(stderr, "venued: programme: %s\n", programme_error(v->prog_store));
     qsort(qs, L->nq, sizeof(*qs), by_votes);
@@ -731,6 +738,8 @@ static void on_star(struct venue *v, struct session *s, const struct proto_msg *
     }
     send_stars(v, s, &c, &m->id);
     free(c.ids);
+    if (m->u.star.on)
+        remind_if_due(v, s, prog_find(v, m->u.star.session));
 }
 
 static void on_slide(struct venue *v, struct session *s, const struct proto_msg *m)

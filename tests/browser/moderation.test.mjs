@@ -37,6 +37,7 @@ before(async () => {
             ['kim', 'Kim Kickable', 'attendee'],
             ['bo', 'Bo Bannable', 'attendee'],
             ['admin', 'Ada Admin', 'admin'],
+            ['spk', 'Stage Speaker', 'speaker'],
         ],
     });
     U = venued.users;
@@ -280,10 +281,12 @@ test('moderation pages log no console errors', () => {
     for (const p of [mod, att, kim, bo]) assert.deepEqual(consoleErrors(p), []);
 });
 
-test('an overflow room draws the hall\'s stage people on its own stage', async () => {
-    /* a speaker in the plenary (the module in Node), someone in its overflow room (a page) */
+test('an overflow room draws the hall\'s stage people on its own stage', async (t) => {
+    /* a speaker in the plenary (the module in Node; only speakers and up
+     * step onto a stage), someone in its overflow room (a page) */
     const speaker = new VenueClient({ url: `ws://127.0.0.1:${venued.port}/ws`, name: 'Stage Speaker', WebSocket });
-    await speaker.connect({ room: 'plenary' });
+    t.after(() => speaker.close());
+    await speaker.connect({ token: U.spk.token, room: 'plenary' });
     await until(() => speaker.room, 5000, 'the speaker in the plenary');
     const page = await newPerson(chrome.browser);
     await join(page, venued.url, 'Overflow Olu', { query: '?room=plenary-overflow' });

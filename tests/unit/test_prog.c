@@ -364,6 +364,14 @@ static void test_welcome_stars_reminder(struct venue *v)
     CHECK(find(msgs, "reminder") != NULL);
     json_decref(msgs);
     leave(v, a);
+    /* So does one who stars it inside the window. */
+    a = enter(v, &att[1], NULL);
+    send_text(v, a, "{\"type\":\"star\",\"id\":\"r\",\"session\":\"panel\",\"on\":true}");
+    msgs = drain(v, a);
+    r = find(msgs, "reminder");
+    CHECK(r && strcmp(str(r, "session"), "panel") == 0);
+    json_decref(msgs);
+    leave(v, a);
 }
 
 static void test_live_session(struct venue **vp)
