@@ -1,6 +1,7 @@
 # Client tests (issue 8): the web client's DOM-free modules in Node, no
 # browser (tests/client/*.test.mjs, one CTest test each, labelled client):
-# venue-client.js against the real venued, motion.js on its own, and
+# venue-client.js against the real venued (its programme and stage state
+# against a scripted server in the test), motion.js on its own, and
 # limits.js and the page's maxlengths against protocol/proto.h. They need
 # node and the ws package from the repo root's node_modules.
 
@@ -21,6 +22,7 @@ set(VENUE_CLIENT_TEST_FILES
     client-module.test.mjs 120
     motion.test.mjs 30
     limits.test.mjs 30
+    programme.test.mjs 30
 )
 
 list(LENGTH VENUE_CLIENT_TEST_FILES n)

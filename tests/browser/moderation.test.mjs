@@ -338,7 +338,7 @@ test('/admin asks for the token again when it is wrong or not an admin\'s', asyn
 test('/admin with the admin token: registrations, search, add (token shown once), import, revoke', async () => {
     await admin.fill('#token-input', U.admin.token);
     await admin.press('#token-input', 'Enter');
-    await until(() => admin.evaluate(() => document.querySelectorAll('#users-table tbody tr').length === 5), 5000, 'five registrations');
+    await until(() => admin.evaluate(() => document.querySelectorAll('#users-table tbody tr').length === 6), 5000, 'six registrations');
     assert.equal(await admin.evaluate(() => sessionStorage.getItem('venue.adminToken')), U.admin.token, 'kept for this tab');
     assert.equal(await admin.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
     /* search goes to the server as ?q= */
@@ -358,7 +358,7 @@ test('/admin with the admin token: registrations, search, add (token shown once)
     assert.match(tok, /^[0-9a-f]{32}$/);
     assert.ok((await admin.textContent('#add-link')).endsWith(`/?token=${tok}`));
     assert.equal(await admin.isVisible('#copy-token'), true);
-    await until(() => admin.evaluate(() => document.querySelectorAll('#users-table tbody tr').length === 6), 5000, 'listed');
+    await until(() => admin.evaluate(() => document.querySelectorAll('#users-table tbody tr').length === 7), 5000, 'listed');
     await shot(admin, 'admin-registrations');
     await admin.click('#add-done');
     assert.equal(await admin.isVisible('#add-result'), false);
@@ -375,7 +375,7 @@ test('/admin with the admin token: registrations, search, add (token shown once)
     const rows = await admin.$$eval('#import-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
     assert.deepEqual(rows.map((r) => r.slice(0, 3)), [['Li Wei', 'Espoo', 'attendee'], ['Noor, Jr.', 'Espoo', 'speaker']]);
     for (const r of rows) assert.match(r[3], /^[0-9a-f]{32}$/);
-    await until(() => admin.evaluate(() => document.querySelectorAll('#users-table tbody tr').length === 8), 5000, 'listed');
+    await until(() => admin.evaluate(() => document.querySelectorAll('#users-table tbody tr').length === 9), 5000, 'listed');
     await admin.click('#import-done');
     /* revoke, after a confirmation */
     const sam = await admin.evaluate(() => [...document.querySelectorAll('#users-table tbody tr')].find((tr) => tr.textContent.includes('Sam Speaker')).dataset.id);

@@ -1,6 +1,8 @@
 /*
  * admin.js - the organiser's page at /admin: registrations (search, add,
- * CSV import, revoke), who is in which room now, and the audit log.
+ * CSV import, revoke), who is in which room now, the programme (import a
+ * file, add, edit or remove a session, each session's questions) and the
+ * audit log.
  *
  * Owns the page's DOM and the admin token. The token is asked for once and
  * kept in sessionStorage only (this tab, forgotten when it closes); every
@@ -158,7 +160,7 @@ async function copy(text, codeEl, what) {
 
 /* ---- tabs ------------------------------------------------------------------ */
 
-const TABS = { 'tab-users': loadUsers, 'tab-now': loadPresence, 'tab-audit': loadAudit };
+const TABS = { 'tab-users': loadUsers, 'tab-now': loadPresence, 'tab-programme': loadProgramme, 'tab-audit': loadAudit };
 
 const tabs = () => [...document.querySelectorAll('[role="tab"]')];
 
@@ -308,19 +310,28 @@ async function onImport(ev) {
     }
 }
 
-/* An import refused: the message, with the line and field it names. */
-function showImportError(text, err) {
-    const box = $('import-error');
+/* A refusal in its box: the sentence, then what it names ([label, value]: the line, the session, the field). */
+function showRefusal(box, text, parts = []) {
     const items = [el('p', null, text)];
-    if (err && (err.line || err.field)) {
+    if (parts.length) {
         const where = el('p');
-        if (err.line) where.append(el('strong', null, 'Line: '), document.createTextNode(String(err.line)));
-        if (err.line && err.field) where.append(document.createTextNode(' · '));
-        if (err.field) where.append(el('strong', null, 'Field: '), document.createTextNode(err.field === 'body' ? 'the list' : err.field));
+        parts.forEach(([label, value], i) => {
+            if (i) where.append(document.createTextNode(' · '));
+            const v = el('bdi', null, value);
+            where.append(el('strong', null, `${label}: `), v);
+        });
         items.push(where);
     }
     box.replaceChildren(...items);
     box.hidden = false;
+}
+
+/* An import refused: the message, with the line and field it names. */
+function showImportError(text, err) {
+    const parts = [];
+    if (err && err.line) parts.push(['Line', String(err.line)]);
+    if (err && err.field) parts.push(['Field', err.field === 'body' ? 'the list' : err.field]);
+    showRefusal($('import-error'), text, parts);
 }
 
 function renderImport(count, list) {
@@ -397,6 +408,255 @@ function renderPresence(p) {
     $('now-rooms').replaceChildren(...boxes);
     const t = new Date().toLocaleTimeString();
     $('now-summary').textContent = `${total} ${total === 1 ? 'person' : 'people'} in the venue, as of ${t}.`;
+}
+
+/* ---- programme ------------------------------------------------------------------- */
+
+/* the organiser's locale and time zone: the server's times are UTC */
+const dayTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const ZONE = dayTime.resolvedOptions().timeZone;
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const STATE_TEXT = { scheduled: 'Scheduled', live: 'Live', ended: 'Ended' };
+
+let programme = []; /* GET /api/admin/programme's sessions, each with its questions */
+let editing = null; /* the id of the session in the form; '' for a new one */
+
+function loadProgramme() {
+    return loadList('prog-summary', '/api/admin/programme', 'The programme could not be loaded', (json) => {
+        programme = json.sessions || [];
+        renderProgramme();
+    });
+}
+
+function names(people) {
+    return people && people.length ? people.map((u) => u.name || u.id).join(', ') : '—';
+}
+
+function renderProgramme() {
+    const rows = programme.map((s) => {
+        const tr = el('tr');
+        tr.dataset.session = s.id;
+        const at = el('td', 'at', `${dayTime.format(Date.parse(s.start))}–${timeOnly.format(Date.parse(s.end))}`);
+        const title = el('td', 'name');
+        title.append(el('bdi', null, s.title), el('div', 'id', s.id));
+        const speakers = el('td', null, names(s.speakers));
+        speakers.dir = 'auto';
+        const n = (s.questions || []).length;
+        const act = el('td', 'prog-actions');
+        const edit = button('mod-button', 'Edit');
+        edit.setAttribute('aria-label', `Edit “${s.title}”`);
+        edit.addEventListener('click', () => openForm(s));
+        const remove = button('mod-button danger', 'Remove');
+        remove.setAttribute('aria-label', `Remove “${s.title}” from the programme`);
+        remove.addEventListener('click', () => removeSession(s));
+        act.append(edit, remove);
+        tr.append(at, title, el('td', null, roomName(s.room)), speakers,
+            el('td', `state-${s.state}`, STATE_TEXT[s.state] || s.state), el('td', null, String(n)), act);
+        return tr;
+    });
+    $('prog-table').tBodies[0].replaceChildren(...rows);
+    const n = programme.length;
+    $('prog-summary').textContent = n
+        ? `${n} ${n === 1 ? 'session' : 'sessions'}, by start. Times are in your time zone (${ZONE}).`
+        : 'There is no programme yet: import a file or add a session.';
+    renderQuestions();
+}
+
+/* Each session's questions, most votes first, as its moderators see them. */
+function renderQuestions() {
+    const boxes = [];
+    let total = 0;
+    for (const s of programme) {
+        const qs = [...(s.questions || [])].sort((a, b) => b.votes - a.votes || a.ts - b.ts);
+        if (!qs.length) continue;
+        total += qs.length;
+        const box = el('section', 'prog-q');
+        const h = el('h3');
+        h.id = `prog-q-${s.id}`;
+        h.append(el('bdi', null, s.title), document.createTextNode(` · ${roomName(s.room)}`));
+        box.setAttribute('aria-labelledby', h.id);
+        const list = el('ol', 'prog-q-list');
+        for (const q of qs) {
+            const li = el('li', q.answered ? 'answered' : null);
+            const text = el('p', 'prog-q-text', q.text);
+            text.dir = 'auto';
+            const meta = el('p', 'prog-q-meta');
+            meta.append(el('span', 'prog-q-votes', `${q.votes} ${q.votes === 1 ? 'vote' : 'votes'}`),
+                document.createTextNode(' · asked by '), el('bdi', null, q.from ? q.from.name : ''),
+                document.createTextNode(` at ${timeOnly.format(q.ts)}${q.answered ? ' · answered' : ''}`));
+            li.append(text, meta);
+            list.append(li);
+        }
+        box.append(h, list);
+        boxes.push(box);
+    }
+    $('prog-questions').replaceChildren(...boxes);
+    $('prog-q-summary').textContent = total
+        ? `${total} ${total === 1 ? 'question' : 'questions'}, most votes first in each session.`
+        : 'No questions yet: attendees ask them during a live session.';
+}
+
+/* A session as the programme file has it: people by id, nothing the file does not take. */
+function fileSession(s) {
+    const ids = (people) => (people || []).map((u) => (typeof u === 'string' ? u : u.id));
+    const f = { id: s.id, title: s.title, room: s.room, start: s.start, end: s.end };
+    if (s.description) f.description = s.description;
+    for (const k of ['speakers', 'moderators', 'captioners']) if (s[k] && s[k].length) f[k] = ids(s[k]);
+    return f;
+}
+
+/* "2026-12-02T10:00" in the organiser's time zone (a datetime-local field), and back to UTC. */
+function localInput(iso) {
+    const d = new Date(iso);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function utcOf(local) {
+    const ms = new Date(local).getTime();
+    return Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
+}
+
+/* The session and field a refusal names: "sessions[3] (keynote).start: ..." */
+function programmeRefusal(err) {
+    const parts = [];
+    const m = /^sessions\[(\d+)\](?: \(([^)]*)\))?/.exec(err ? err.message : '');
+    if (m) parts.push(['Session', m[2] || `number ${+m[1] + 1} in the file`]);
+    const field = err && err.field ? err.field.replace(/^sessions\[\d+\]\.?/, '') : '';
+    if (field) parts.push(['Field', field === 'body' ? 'the whole file' : field]);
+    return parts;
+}
+
+/* Replace the programme; resolves with the refusal ({status, error}) or null when it took. */
+async function postProgramme(body) {
+    const r = await api('POST', '/api/admin/programme', { text: body, type: 'application/json' });
+    if (r.status === 200) {
+        $('prog-import-error').hidden = true; /* an earlier refusal is not news any more */
+        status(`The programme is saved: ${r.json.sessions} ${r.json.sessions === 1 ? 'session' : 'sessions'}.`);
+        await loadProgramme();
+        return null;
+    }
+    return r;
+}
+
+async function onProgrammeImport(ev) {
+    ev.preventDefault();
+    const box = $('prog-import-error');
+    box.hidden = true;
+    const file = $('prog-file').files[0];
+    if (!file) {
+        showRefusal(box, 'Choose a programme file first.');
+        $('prog-file').focus();
+        return;
+    }
+    let text;
+    try {
+        text = await file.text();
+    } catch {
+        showRefusal(box, 'The file could not be read.');
+        return;
+    }
+    try {
+        const r = await postProgramme(text);
+        if (r) {
+            showRefusal(box, `Nothing was imported: ${errorText(r)}`, programmeRefusal(r.error));
+            return;
+        }
+        $('prog-import-form').reset();
+    } catch (e) {
+        failed('Could not import the programme', e);
+    }
+}
+
+function fillChoices(select, list, chosen) {
+    select.replaceChildren(...list.map(([value, text]) => {
+        const o = option(value, text);
+        o.selected = chosen.includes(value);
+        return o;
+    }));
+}
+
+/* The form for one session (s), or for a new one (s null). */
+async function openForm(s) {
+    if (!rooms.length) await loadFilterChoices();
+    editing = s ? s.id : '';
+    $('prog-edit-title').textContent = s ? `Edit “${s.title}”` : 'Add a session';
+    $('prog-id').value = s ? s.id : '';
+    $('prog-id').readOnly = !!s;
+    $('prog-f-title').value = s ? s.title : '';
+    $('prog-f-description').value = s ? s.description || '' : '';
+    const room = s ? s.room : (rooms[0] && rooms[0].id) || '';
+    fillChoices($('prog-room'), rooms.map((r) => [r.id, r.name]), [room]);
+    if (s && !rooms.some((r) => r.id === room)) $('prog-room').append(option(room, room));
+    $('prog-room').value = room;
+    const start = s ? s.start : new Date(Math.ceil(Date.now() / 900000) * 900000).toISOString();
+    $('prog-start').value = localInput(start);
+    $('prog-end').value = localInput(s ? s.end : new Date(Date.parse(start) + 3600000).toISOString());
+    /* speakers: registered people, and whoever the session names though the list does not */
+    const chosen = s ? s.speakers.map((u) => u.id) : [];
+    const people = users.filter((u) => !u.revoked).map((u) => [u.id, `${u.name} (${u.role})`]);
+    for (const u of s ? s.speakers : []) if (!people.some(([id]) => id === u.id)) people.push([u.id, u.name || u.id]);
+    fillChoices($('prog-speakers'), people, chosen);
+    $('prog-form-error').textContent = '';
+    $('prog-edit').hidden = false;
+    $('prog-edit-title').focus();
+}
+
+function closeForm() {
+    editing = null;
+    $('prog-edit').hidden = true;
+    $('prog-new').focus();
+}
+
+async function onProgrammeSave(ev) {
+    ev.preventDefault();
+    const err = $('prog-form-error');
+    err.textContent = '';
+    const id = $('prog-id').value.trim();
+    const title = $('prog-f-title').value.trim();
+    const old = programme.find((x) => x.id === editing);
+    /* a time not touched keeps its seconds: the field shows minutes only */
+    const timeOf = (field, was) => (was && $(field).value === localInput(was) ? was : utcOf($(field).value));
+    const start = timeOf('prog-start', old && old.start);
+    const end = timeOf('prog-end', old && old.end);
+    const bad = (text, field) => {
+        err.textContent = text;
+        $(field).focus();
+    };
+    if (!SESSION_ID.test(id)) return bad('The id is 1 to 64 letters, digits, _ or -.', 'prog-id');
+    if (editing === '' && programme.some((x) => x.id === id)) return bad(`There is a session “${id}” already.`, 'prog-id');
+    if (!title) return bad('The title is required.', 'prog-f-title');
+    if (!start) return bad('When does it start?', 'prog-start');
+    if (!end || Date.parse(end) <= Date.parse(start)) return bad('It must end after it starts.', 'prog-end');
+    const speakers = [...$('prog-speakers').selectedOptions].map((o) => o.value);
+    const changed = { ...(old ? fileSession(old) : { id }), title, room: $('prog-room').value, start, end, speakers };
+    const description = $('prog-f-description').value.trim();
+    if (description) changed.description = description;
+    else delete changed.description;
+    if (!speakers.length) delete changed.speakers;
+    const list = old ? programme.map((x) => (x.id === editing ? changed : fileSession(x))) : [...programme.map(fileSession), changed];
+    try {
+        const r = await postProgramme(JSON.stringify({ sessions: list }));
+        if (r) {
+            const parts = programmeRefusal(r.error).map(([k, v]) => `${k}: ${v}`).join(' · ');
+            err.textContent = `Not saved: ${errorText(r)}${parts ? ` (${parts})` : ''}`;
+            return;
+        }
+        closeForm();
+    } catch (e) {
+        failed('Could not save the programme', e);
+    }
+}
+
+async function removeSession(s) {
+    if (!window.confirm(`Remove “${s.title}” from the programme? Its questions and slides go with it.`)) return;
+    try {
+        const r = await postProgramme(JSON.stringify({ sessions: programme.filter((x) => x.id !== s.id).map(fileSession) }));
+        if (r) status(`Could not remove “${s.title}”: ${errorText(r)}`, 'bad');
+    } catch (e) {
+        failed(`Could not remove “${s.title}”`, e);
+    }
 }
 
 /* ---- audit ------------------------------------------------------------------------ */
@@ -504,6 +764,12 @@ function init() {
         loadUsers();
     });
     $('now-refresh').addEventListener('click', loadPresence);
+    $('prog-refresh').addEventListener('click', loadProgramme);
+    $('prog-new').addEventListener('click', () => openForm(null));
+    $('prog-cancel').addEventListener('click', closeForm);
+    $('prog-form').addEventListener('submit', onProgrammeSave);
+    $('prog-import-form').addEventListener('submit', onProgrammeImport);
+    for (const z of document.querySelectorAll('.prog-zone')) z.textContent = `(your time zone, ${ZONE})`;
     $('audit-form').addEventListener('submit', (ev) => {
         ev.preventDefault();
         loadAudit();

@@ -9,7 +9,10 @@
  * map), chat.js, stage.js (an overflow room's relayed stage),
  * moderation.js (the moderators' panel, and what moderation does to me),
  * notices.js (announcements, breakouts), twins.js (the showcases' live
- * city data). What they share is app/state.js.
+ * city data), programme.js (the programme: its tab, reminders, my room's
+ * line, the boards), and on stage: slides.js (the slides, presenting
+ * them), captions.js (live captions), questions.js (questions, the
+ * floor). What they share is app/state.js.
  * Everything protocol-shaped lives in venue-client.js, smoothing in
  * motion.js, drawing in view3d.js / map2d.js, panel text in panels.js,
  * reading live data in livedata.js.
@@ -29,9 +32,20 @@ import { startMoving, onPoseFix, moveMe } from './app/moving.js';
 import { startViews } from './app/views.js';
 import { sendChat, onChat } from './app/chat.js';
 import { onStage } from './app/stage.js';
-import { startModeration, onMeChanged, onKicked } from './app/moderation.js';
+import { startModeration, onMeChanged, onKicked, onSessionRoles, onFloorRoles } from './app/moderation.js';
 import { showAnnouncement, onBreakout } from './app/notices.js';
 import { startTwins, onTwin } from './app/twins.js';
+import { startProgramme, onProgramme, onSessionState, onRoomChanged, onReminder } from './app/programme.js';
+import { startSlides, onSlides, refreshSlides } from './app/slides.js';
+import { startCaptions, onCaption, refreshCaptions } from './app/captions.js';
+import { startQuestions, onQuestions, onQuestion, onFloor, refreshQuestions } from './app/questions.js';
+
+/* Whose stage I see, or who I am on it, may have changed: what each stage part offers me. */
+function stageRolesChanged() {
+    refreshSlides();
+    refreshCaptions();
+    refreshQuestions();
+}
 
 function wireClient(client) {
     client.on('status', onStatus);
@@ -51,6 +65,21 @@ function wireClient(client) {
     client.on('scene', onScene);
     client.on('rooms', onRooms);
     client.on('twin', onTwin);
+    client.on('programme', onProgramme);
+    client.on('stars', onProgramme);
+    client.on('stage', onProgramme);
+    client.on('session', onSessionState);
+    client.on('reminder', onReminder);
+    client.on('joined', onRoomChanged);
+    client.on('left', onRoomChanged);
+    for (const type of ['programme', 'session', 'joined', 'left', 'stage', 'me']) client.on(type, stageRolesChanged);
+    client.on('session', onSessionRoles);
+    client.on('floor', onFloorRoles);
+    client.on('slides', onSlides);
+    client.on('caption', onCaption);
+    client.on('questions', onQuestions);
+    client.on('question', onQuestion);
+    client.on('floor', onFloor);
     client.on('error', onError);
 }
 
@@ -64,8 +93,15 @@ function enterVenue() {
     startMoving();
     startViews();
     startTwins();
+    startProgramme();
+    startSlides();
+    startCaptions();
+    startQuestions();
     /* what happened between the welcome and now */
-    if (client.room) onJoined({ room: client.room, reason: 'request' });
+    if (client.room) {
+        onJoined({ room: client.room, reason: 'request' });
+        onRoomChanged({ room: client.room, reason: 'request' });
+    }
     if (client.stage) onStage({ hall: client.stage.hall, users: [...client.stage.users.values()], added: [...client.stage.users.values()], removed: [] });
     requestAnimationFrame(frame);
     $('view').focus();

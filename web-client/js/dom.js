@@ -1,6 +1,7 @@
 /*
  * dom.js - the DOM helpers both pages (index.html, admin.html) share:
- * finding and making elements, and the ARIA tabs pattern of their tab lists.
+ * finding and making elements, status lines, and the ARIA tabs pattern of
+ * their tab lists.
  */
 
 export const $ = (id) => document.getElementById(id);
@@ -24,6 +25,21 @@ export function button(cls, text) {
     const b = el('button', cls, text);
     b.type = 'button';
     return b;
+}
+
+/*
+ * Put a sentence in a status line (role="status") and show it; kind
+ * (ok, bad, busy) styles it. The same sentence twice is made to differ,
+ * or a screen reader would not say it again.
+ */
+const said = new WeakMap(); /* status line -> its last sentence */
+
+export function say(line, text, kind) {
+    if (text === said.get(line)) text += '\u00a0';
+    said.set(line, text);
+    line.textContent = text;
+    line.dataset.kind = kind;
+    line.hidden = false;
 }
 
 /* Select one tab of a tab list: its panel is shown, the others' hidden. */

@@ -1,8 +1,9 @@
 /*
  * modpanel.js - the moderation panel, for moderators and admins only:
- * per-person actions in the roster, the hand queue, the room's controls
- * (lock, capacity, announce, lower all hands, close, breakout and recall)
- * and one polite status line that says how each action went.
+ * per-person actions in the roster, the hand queue, the room's sessions
+ * (start one now, end the live one), the room's controls (lock, capacity,
+ * announce, lower all hands, close, breakout and recall) and one polite
+ * status line that says how each action went.
  *
  * Owns the DOM it builds, and builds it only while my role (welcome, then
  * the server's presence updates about me) is moderator or admin: for
@@ -11,7 +12,7 @@
  * and reports the server's answer (mod_ok or the error's words).
  */
 
-import { $, el, button, option } from './dom.js';
+import { $, el, button, option, say } from './dom.js';
 import { timeOf } from './panels.js';
 import { roleRank } from './venue-client.js';
 import { TEXT_MAX, REASON_MAX, MINUTES_MAX, CAPACITY_MAX } from './limits.js';
@@ -36,6 +37,25 @@ function countOf(input, max) {
     return Number.isInteger(n) && n >= 1 && n <= max ? n : null;
 }
 
+/*
+ * Send one moderation action and report how it went in a status line
+ * (dom.js say). what: the words for it ("mute Ada"), done: the sentence
+ * when it worked. Resolves with whether it did. The questions panel
+ * (app/questions.js) reports its actions the same way.
+ */
+export async function runMod(client, line, action, fields, what, done) {
+    say(line, `Working: ${what}…`, 'busy');
+    try {
+        await client.mod(action, fields);
+        say(line, done, 'ok');
+        return true;
+    } catch (e) {
+        const server = e.serverMessage && !String(e.message).includes(e.serverMessage) ? ` (${e.serverMessage})` : '';
+        say(line, `Could not ${what}: ${e.message}${server}`, 'bad');
+        return false;
+    }
+}
+
 /* A labelled field: {wrap, input}. */
 function field(id, labelText, input) {
     const wrap = el('div', 'mod-field');
@@ -57,16 +77,18 @@ export class ModPanel {
         this.seq = 0; /* unique ids for the per-person forms */
         this.dom = null; /* what setEnabled(true) built */
         this.handTimer = null;
-        this.lastStatus = '';
         const refresh = () => this._refreshSoon();
         client.on('presence', refresh);
         client.on('joined', () => {
             this._refreshRoom();
             this._refreshSoon();
+            this._renderSessions();
         });
         client.on('left', () => this._refreshRoom());
         client.on('room', () => this._refreshRoom());
         client.on('rooms', () => this._refreshRooms());
+        client.on('programme', () => this._renderSessions());
+        client.on('session', () => this._renderSessions());
     }
 
     /* Build the panel (my role moderates) or take it all away. */
@@ -91,31 +113,13 @@ export class ModPanel {
     /* ---- the status line -------------------------------------------------- */
 
     status(text, kind) {
-        const s = this.dom && this.dom.status;
-        if (!s) return;
-        /* the same sentence twice must still be heard */
-        if (text === this.lastStatus) text += '\u00a0';
-        this.lastStatus = text;
-        s.textContent = text;
-        s.dataset.kind = kind;
-        s.hidden = false;
+        if (this.dom) say(this.dom.status, text, kind);
     }
 
-    /*
-     * Send one action and report how it went. what: the words for it
-     * ("mute Ada"), done: the sentence when it worked.
-     */
+    /* Send one action and report how it went in the status line (runMod). */
     async run(action, fields, what, done) {
-        this.status(`Working: ${what}…`, 'busy');
-        try {
-            await this.client.mod(action, fields);
-            this.status(done, 'ok');
-            return true;
-        } catch (e) {
-            const server = e.serverMessage && !String(e.message).includes(e.serverMessage) ? ` (${e.serverMessage})` : '';
-            this.status(`Could not ${what}: ${e.message}${server}`, 'bad');
-            return false;
-        }
+        if (!this.dom) return false;
+        return runMod(this.client, this.dom.status, action, fields, what, done);
     }
 
     _roomName(id) {
@@ -281,9 +285,57 @@ export class ModPanel {
         bo.append(boTitle, boForm);
         Object.assign(this.dom, { boRooms });
 
-        sec.append(hq, rs, bo);
+        /* the room's sessions: start the next one early, end the live one now */
+        const ss = el('section', 'mod-section');
+        ss.setAttribute('aria-labelledby', 'mod-sessions-title');
+        const ssTitle = el('h2', 'subhead', 'Sessions in this room');
+        ssTitle.id = 'mod-sessions-title';
+        const ssEmpty = el('p', 'summary', 'No sessions are planned here.');
+        const ssList = el('ul', 'mod-sessions');
+        ssList.id = 'mod-sessions';
+        ssList.setAttribute('aria-labelledby', 'mod-sessions-title');
+        ss.append(ssTitle, ssEmpty, ssList);
+        Object.assign(this.dom, { ssList, ssEmpty });
+
+        sec.append(hq, ss, rs, bo);
         this._refreshRooms();
         this._renderHands();
+        this._renderSessions();
+    }
+
+    /*
+     * My room's sessions still to come or live, each with the one action
+     * that applies: "Start now" (scheduled) or "End now" (live). The server
+     * refuses a start while another session is live here, and says so.
+     */
+    _renderSessions() {
+        if (!this.dom) return;
+        const { ssList, ssEmpty } = this.dom;
+        const here = this.client.room ? this.client.room.id : null;
+        const sessions = this.client.programme.filter((s) => s.room === here && s.state !== 'ended');
+        const focused = ssList.contains(document.activeElement) ? document.activeElement.dataset.session : null;
+        ssList.replaceChildren(...sessions.map((s) => {
+            const li = el('li', `mod-session ${s.state}`);
+            const title = el('span', 'pname', s.title);
+            title.dir = 'auto';
+            const when = el('span', 'pmeta', `${timeOf(s.start)}–${timeOf(s.end)} · ${s.state === 'live' ? 'live now' : 'scheduled'}`);
+            const live = s.state === 'live';
+            const b = button(live ? 'mod-button danger' : 'mod-button', live ? 'End now' : 'Start now');
+            b.dataset.session = s.id;
+            b.setAttribute('aria-label', `${live ? 'End now' : 'Start now'}: “${s.title}”`);
+            b.addEventListener('click', () => {
+                if (live) {
+                    if (!window.confirm(`End “${s.title}” now? Its speakers lose the stage and its questions close.`)) return;
+                    this.run('end_session', { session: s.id }, `end “${s.title}”`, `“${s.title}” has ended.`);
+                } else {
+                    this.run('start_session', { session: s.id }, `start “${s.title}”`, `“${s.title}” is live now.`);
+                }
+            });
+            li.append(title, when, b);
+            return li;
+        }));
+        ssEmpty.hidden = sessions.length > 0;
+        if (focused) (ssList.querySelector(`button[data-session="${CSS.escape(focused)}"]`) || ssList.querySelector('button'))?.focus();
     }
 
     /* The room line, capacity field and close button for the room I am in. */

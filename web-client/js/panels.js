@@ -385,13 +385,17 @@ export class Panels {
         $('stage-empty').hidden = users.length > 0;
     }
 
-    /* A piece of news for this person (moved, unmuted): a calm toast. */
-    showInfo(text) {
-        this.showError(text, 'info');
+    /*
+     * A piece of news for this person (moved, unmuted): a calm toast.
+     * action {label, name, run}: a button on it (a reminder's "Go"); such
+     * a toast stays longer, there being something to do.
+     */
+    showInfo(text, action = null) {
+        this.showError(text, 'info', action);
     }
 
     /* A readable error: a toast that stays a while, also read out. */
-    showError(text, kind = 'error') {
+    showError(text, kind = 'error', action = null) {
         const box = $('toasts');
         const t = el('div', kind === 'info' ? 'toast info' : 'toast');
         const p = el('p', null, text);
@@ -399,10 +403,20 @@ export class Panels {
         const close = button('toast-close', '×');
         close.setAttribute('aria-label', 'Dismiss message');
         close.addEventListener('click', () => t.remove());
-        t.append(p, close);
+        t.append(p);
+        if (action) {
+            const act = button('toast-action', action.label);
+            act.setAttribute('aria-label', action.name || action.label);
+            act.addEventListener('click', () => {
+                t.remove();
+                action.run();
+            });
+            t.append(act);
+        }
+        t.append(close);
         box.append(t);
         while (box.childElementCount > 3) box.firstElementChild.remove();
-        setTimeout(() => t.remove(), 9000);
+        setTimeout(() => t.remove(), action ? 60000 : 9000);
     }
 
     /*

@@ -1,8 +1,9 @@
 /*
  * room3d.js - three.js objects for one room, built from the scene model
- * (scene.js, scenes/FORMAT.md): lights, the node tree, screens, boards,
- * signs, seats, showcases with their live data (twin3d.js) and the glowing
- * portals.
+ * (scene.js, scenes/FORMAT.md): lights, the node tree, screens (they show
+ * the slides on stage: slides.js), boards (they show the programme:
+ * board3d.js), signs, seats, showcases with their live data (twin3d.js)
+ * and the glowing portals.
  *
  * Owns what it builds; disposeTree() frees it. Static primitives are merged
  * per material so a room is a few dozen draw calls however many nodes it
@@ -15,6 +16,8 @@ import * as THREE from '/vendor/three/three.module.js';
 import { mergeGeometries } from './geom.js';
 import { loadGlb } from './glb.js';
 import { TwinWidgets } from './twin3d.js';
+import { programmeBoard } from './board3d.js';
+import { slideScreen } from './slides.js';
 
 const gltfCache = new Map(); /* url -> Promise<THREE.Group> */
 const texCache = new Map(); /* url -> Promise<THREE.Texture> */
@@ -310,6 +313,66 @@ function seats(group, model) {
     }
 }
 
+/* A board shows the programme (board3d.js), drawn again when it changes, until its room is disposed. */
+function boardTexture(w, h) {
+    let texture = null;
+    const board = programmeBoard(w, h, () => {
+        if (texture) texture.needsUpdate = true;
+    });
+    texture = new THREE.CanvasTexture(board.canvas);
+    texture.colorSpace = THREE.SRGBColorSpace;
+    texture.anisotropy = 4;
+    texture.addEventListener('dispose', board.detach);
+    return texture;
+}
+
+/*
+ * A screen shows the slide on stage (slides.js) while there is one, fitted
+ * inside its frame (the dark frame around it), and otherwise its own
+ * picture or label. Returns idle(texture): that picture (null: none could
+ * be loaded). What it made is freed with the face's material.
+ */
+function slideOnScreen(pic, face, w, h) {
+    let idle = null;
+    let texture = null; /* the slide's, remade when the page's size changes (textures keep the size of their first upload) */
+    const apply = () => {
+        const c = screen.canvas;
+        if (screen.showing()) {
+            if (texture && (texture.image.width !== texture.userData.w || texture.image.height !== texture.userData.h)) {
+                texture.dispose();
+                texture = null;
+            }
+            if (!texture) {
+                texture = new THREE.CanvasTexture(c);
+                texture.colorSpace = THREE.SRGBColorSpace;
+                texture.anisotropy = 4;
+                texture.userData = { w: c.width, h: c.height };
+            } else texture.needsUpdate = true;
+            const a = c.width / c.height;
+            if (a > w / h) pic.scale.set(1, w / a / h, 1);
+            else pic.scale.set((h * a) / w, 1, 1);
+            face.map = texture;
+            face.color.set('#ffffff');
+        } else {
+            pic.scale.set(1, 1, 1);
+            face.map = idle;
+            face.color.set(idle ? '#ffffff' : '#1b2233');
+        }
+        face.needsUpdate = true;
+    };
+    const screen = slideScreen(apply);
+    face.addEventListener('dispose', () => {
+        screen.detach();
+        if (texture) texture.dispose();
+        if (idle && !idle.userData.shared) idle.dispose();
+    });
+    apply();
+    return (t) => {
+        idle = t;
+        apply();
+    };
+}
+
 function panels(group, model) {
     for (const pl of model.places) {
         if (pl.type === 'screen' || pl.type === 'board') {
@@ -327,16 +390,12 @@ function panels(group, model) {
             const pic = new THREE.Mesh(new THREE.PlaneGeometry(w, h), face);
             pic.position.z = 0.001;
             holder.add(pic);
-            if (pl.image) {
-                loadTexture(pl.image).then((t) => {
-                    face.map = t;
-                    face.needsUpdate = true;
-                }).catch(() => {
-                    face.color.set('#1b2233');
-                });
+            if (pl.type === 'board') {
+                face.map = boardTexture(w, h);
             } else {
-                const { texture } = textTexture(pl.label || '', { bg: '#1b2a44', fg: '#f6f1e7', width: 1024, height: Math.round(1024 * (h / w)) });
-                face.map = texture;
+                const idle = slideOnScreen(pic, face, w, h);
+                if (pl.image) loadTexture(pl.image).then(idle).catch(() => idle(null));
+                else idle(textTexture(pl.label || '', { bg: '#1b2a44', fg: '#f6f1e7', width: 1024, height: Math.round(1024 * (h / w)) }).texture);
             }
             group.add(holder);
         } else if (pl.type === 'sign') {

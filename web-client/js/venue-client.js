@@ -8,7 +8,9 @@
  * live counts and the room's recent chat; moderation requests (`mod`) and
  * what moderation does to me (kicked, muted, moved, a breakout), room
  * settings, announcements, an overflow room's relayed stage, and the live
- * city data (digital twins) that my room's showcases show.
+ * city data (digital twins) that my room's showcases show; the programme
+ * (sessions in time, my starred ones, reminders) and the stage of my
+ * room's live session (slides, captions, questions, the floor).
  *
  * It has no DOM in it: the browser page, Node tests and other front ends use
  * it alike. Pass a WebSocket constructor (e.g. `ws`'s) and a fetch function
@@ -38,8 +40,9 @@ export function canModerate(role) {
 }
 
 /* The mod fields the server knows; anything else is left out of the message. */
-const MOD_FIELDS = ['target', 'room', 'reason', 'minutes', 'text', 'capacity', 'rooms', 'targets'];
+const MOD_FIELDS = ['target', 'room', 'reason', 'minutes', 'text', 'capacity', 'rooms', 'targets', 'session', 'question', 'seconds'];
 const ANNOUNCE_KEEP = 20;
+const CAPTIONS_KEEP = 20;
 
 const CHAT_KEEP = 200; /* messages kept per room */
 const REQUEST_TIMEOUT_MS = 10000;
@@ -134,6 +137,60 @@ function normChat(m, myId) {
     return { room: String(m.room ?? ''), from: id, name, text: String(m.text ?? ''), ts, mine: id === myId };
 }
 
+/* {id, name} of a person the server names (a speaker, a question's author). */
+function normPerson(u) {
+    const o = u && typeof u === 'object' ? u : {};
+    return { id: String(o.id ?? ''), name: String(o.name ?? '') };
+}
+
+function people(list) {
+    return Array.isArray(list) ? list.filter((u) => u && typeof u === 'object').map(normPerson) : [];
+}
+
+/* ISO 8601 text or ms since the epoch, as ms; NaN when it is neither. */
+function msOf(t) {
+    if (typeof t === 'number') return t;
+    return typeof t === 'string' ? Date.parse(t) : NaN;
+}
+
+const SESSION_STATES = ['scheduled', 'live', 'ended'];
+
+/* One session of the programme (PROTOCOL.md, "The session object"), times as ms. */
+function normSession(s) {
+    const sl = s.slides && typeof s.slides === 'object' ? s.slides : null;
+    return {
+        id: String(s.id ?? ''),
+        title: String(s.title ?? s.id ?? ''),
+        description: s.description == null ? '' : String(s.description),
+        room: String(s.room ?? ''),
+        start: msOf(s.start),
+        end: msOf(s.end),
+        state: SESSION_STATES.includes(s.state) ? s.state : 'scheduled',
+        speakers: people(s.speakers),
+        moderators: people(s.moderators),
+        captioners: people(s.captioners),
+        slides: sl ? { pages: +sl.pages || 0, page: +sl.page || 0, url: String(sl.url ?? '') } : null,
+    };
+}
+
+/* A question of a live session; `voted` is whether I voted for it (only `questions` says, and my own votes). */
+function normQuestion(q, voted) {
+    return {
+        id: Number.isFinite(+q.id) ? +q.id : 0,
+        from: normPerson(q.from),
+        text: String(q.text ?? ''),
+        votes: Number.isFinite(+q.votes) ? +q.votes : 0,
+        answered: q.answered === true,
+        ts: Number.isFinite(+q.ts) ? +q.ts : Date.now(),
+        voted: typeof q.voted === 'boolean' ? q.voted : !!voted,
+    };
+}
+
+/* Most votes first, then the oldest: the order moderators take them in. */
+function byVotes(a, b) {
+    return b.votes - a.votes || a.ts - b.ts || a.id - b.id;
+}
+
 export class VenueClient extends EventTarget {
     /*
      * opts.url        ws:// or wss:// URL of /ws (required)
@@ -175,6 +232,14 @@ export class VenueClient extends EventTarget {
         this.kicked = null; /* {reason, room} once a moderator removed me from the venue */
         /* entity id -> {etype, attrs: {name: {value, unit, observedAt, receivedAt}}}: my room's live data */
         this.twins = new Map();
+        this.programme = []; /* normSession[], by start */
+        this.stars = new Set(); /* ids of the sessions I starred (registered participants) */
+        /* the stage of my room's live session (an overflow room: its hall's) */
+        this.slides = null; /* {session, room, pages, page, url} */
+        this.questions = new Map(); /* question id -> normQuestion, of questionsFor's session */
+        this.questionsFor = null; /* {session, room}: whose questions those are */
+        this.floor = null; /* {room, user: {id, name}, until} while someone holds the floor */
+        this.captions = []; /* the last few {session, room, from: {id, name}, text, ts} */
 
         this._wantRoom = null; /* the room to be in after a reconnect */
         this._wantHand = false;
@@ -345,8 +410,13 @@ export class VenueClient extends EventTarget {
         return true;
     }
 
-    /* A request whose reply carries "re": resolves with it, rejects on error. */
-    _request(msg, type) {
+    /*
+     * A request whose reply carries "re": resolves with it, rejects on error.
+     * echo(m), for a request the server answers only by its broadcast (which
+     * reaches the sender too, without "re"): whether m is that broadcast;
+     * the oldest such request of the type it matches is settled by it.
+     */
+    _request(msg, type, echo = null) {
         return new Promise((resolve, reject) => {
             const id = this._nextId++;
             msg.id = id;
@@ -358,7 +428,7 @@ export class VenueClient extends EventTarget {
                 this._pending.delete(id);
                 reject(Object.assign(new Error('The server did not answer in time.'), { code: 'timeout' }));
             }, REQUEST_TIMEOUT_MS);
-            this._pending.set(id, { type, resolve, reject, timer });
+            this._pending.set(id, { type, resolve, reject, timer, echo });
         });
     }
 
@@ -371,6 +441,14 @@ export class VenueClient extends EventTarget {
         if (ok) p.resolve(value);
         else p.reject(value);
         return true;
+    }
+
+    /* A broadcast that answers my own request of this type: settle the oldest one it matches. */
+    _settleEcho(type, m, value) {
+        for (const [id, p] of this._pending) {
+            if (p.type === type && p.echo && p.echo(m)) return this._settle(id, true, value);
+        }
+        return false;
     }
 
     _failPending(code) {
@@ -427,6 +505,84 @@ export class VenueClient extends EventTarget {
             msg[k] = v;
         }
         return this._request(msg, 'mod');
+    }
+
+    /* ---- the programme and the stage ------------------------------------ */
+
+    /* Star (on) or unstar a session. Resolves with `stars` (a Set of ids) on the server's reply. */
+    star(session, on) {
+        return this._request({ type: 'star', session: String(session), on: !!on }, 'star');
+    }
+
+    /* Turn my room's slides to page (1-based). Resolves with `slides` once every client hears it. */
+    turnSlide(page) {
+        const n = Math.trunc(+page);
+        /* the server says nothing to a turn to the page shown: there is nothing to wait for */
+        if (this.slides && this.slides.page === n) return Promise.resolve({ ...this.slides });
+        return this._request({ type: 'slide', page: n }, 'slide', (m) => m.page === n);
+    }
+
+    /* A caption line for my room's live session. Resolves with the caption as everyone got it. */
+    caption(text) {
+        return this._request({ type: 'caption', text: String(text) }, 'caption', (m) => this._mine(m.from));
+    }
+
+    /* A question to my room's live session. Resolves with the question (its id) once it is in. */
+    ask(text) {
+        return this._request({ type: 'ask', text: String(text) }, 'ask',
+            (m) => this._mine(m.question && m.question.from) && !this.questions.has(+m.question.id));
+    }
+
+    /* Vote for a question. Resolves with the question and its new count. */
+    vote(question) {
+        const id = Math.trunc(+question);
+        /* the count goes up with my vote: the question's own news (asked, answered) does not answer it */
+        const known = this.questions.get(id);
+        const before = known ? known.votes : 0;
+        return this._request({ type: 'vote', question: id }, 'vote',
+            (m) => m.question && +m.question.id === id && +m.question.votes > before);
+    }
+
+    _mine(from) {
+        return !!(this.me && from && typeof from === 'object' && String(from.id) === this.me.id);
+    }
+
+    _sessionOf(id) {
+        return this.programme.find((s) => s.id === id) || null;
+    }
+
+    /* The live session in a room (default: mine), or null. */
+    liveSession(room = this.room && this.room.id) {
+        return this.programme.find((s) => s.room === room && s.state === 'live') || null;
+    }
+
+    /* The next session still to come in a room (default: mine), or null. */
+    nextSession(room = this.room && this.room.id) {
+        /* the programme is sorted by start: the first scheduled one is next */
+        return this.programme.find((s) => s.room === room && s.state === 'scheduled') || null;
+    }
+
+    _listed(session, key) {
+        const s = typeof session === 'string' ? this._sessionOf(session) : session;
+        return !!(s && this.me && s[key].some((u) => u.id === this.me.id));
+    }
+
+    /* Whether I am one of a session's (an object or an id) speakers, moderators, captioners. */
+    isSpeaker(session) {
+        return this._listed(session, 'speakers');
+    }
+
+    isModerator(session) {
+        return this._listed(session, 'moderators');
+    }
+
+    isCaptioner(session) {
+        return this._listed(session, 'captioners');
+    }
+
+    /* My room's questions, most votes first, then the oldest. */
+    questionsByVotes() {
+        return [...this.questions.values()].sort(byVotes);
     }
 
     /* Raised hands in my room, first raised first: the hand queue. */
@@ -508,6 +664,7 @@ export class VenueClient extends EventTarget {
         this.twins.clear();
         this._stopPoseTimer();
         this._setStage(null);
+        this._clearSessionStage();
         return had;
     }
 
@@ -602,6 +759,26 @@ export class VenueClient extends EventTarget {
                 return this._onStage(m);
             case 'twin':
                 return this._onTwin(m);
+            case 'programme':
+                return this._onProgramme(m);
+            case 'session':
+                return this._onSessionState(m);
+            case 'stars':
+                return this._onStars(m);
+            case 'reminder':
+                return this._emit('reminder', {
+                    session: String(m.session ?? ''), title: String(m.title ?? ''), room: String(m.room ?? ''), start: msOf(m.start),
+                });
+            case 'slides':
+                return this._onSlides(m);
+            case 'caption':
+                return this._onCaption(m);
+            case 'questions':
+                return this._onQuestions(m);
+            case 'question':
+                return this._onQuestion(m);
+            case 'floor':
+                return this._onFloor(m);
             case 'error':
                 return this._onError(m);
             default:
@@ -640,6 +817,7 @@ export class VenueClient extends EventTarget {
             this.roomState = null;
             this.twins.clear();
             this._setStage(null);
+            this._clearSessionStage();
             if (this._wantRoom) {
                 this.join(this._wantRoom).catch((err) => {
                     if (err.code !== 'disconnected') this._wantRoom = null;
@@ -661,6 +839,10 @@ export class VenueClient extends EventTarget {
             this.roomState = null;
             this.twins.clear(); /* the new room's values follow this joined */
         }
+        /* the room's slides, questions and floor follow this joined, also
+         * after a resume (whatever ended meanwhile is not repeated); the
+         * captions of the room I stay in are kept */
+        this._clearSessionStage(prev !== this.room.id);
         /* the server sends the new room's stage after this, if it has one */
         this._setStage(null);
         this.roster.clear();
@@ -714,6 +896,7 @@ export class VenueClient extends EventTarget {
         this.roster.clear();
         this.twins.clear();
         this._stopPoseTimer();
+        this._clearSessionStage();
         this._settle(m.re, true, { room });
         this._emit('left', { room });
     }
@@ -829,7 +1012,7 @@ export class VenueClient extends EventTarget {
             return;
         }
         const pend = re != null ? this._pending.get(re) : null;
-        if (pend && (pend.type === 'join' || pend.type === 'mod')) err.request = pend.type;
+        if (pend) err.request = pend.type;
         this._settle(re, false, asError(err));
         this._emit('error', err);
     }
@@ -956,5 +1139,139 @@ export class VenueClient extends EventTarget {
         const hall = String(m.room ?? '');
         if (!hall || !this.room) return;
         this._setStage(hall, Array.isArray(m.users) ? m.users : []);
+    }
+
+    /* ---- the programme and the stage, incoming -------------------------- */
+
+    /* The whole programme: after welcome, and whenever an admin replaces it. */
+    _onProgramme(m) {
+        const list = Array.isArray(m.sessions) ? m.sessions.filter((x) => x && typeof x === 'object' && x.id != null) : [];
+        this.programme = list.map(normSession).sort((a, b) => a.start - b.start || a.room.localeCompare(b.room));
+        this._emit('programme', { sessions: this.programme });
+    }
+
+    /* The room whose stage I see: its overflow hall's in an overflow room, else my own. */
+    _seesStageOf(room) {
+        return !!(this.room && (room === this.room.id || (this.stage && room === this.stage.hall)));
+    }
+
+    /* A session went live or ended. Its questions and slides belong to it. */
+    _onSessionState(m) {
+        const id = String(m.id ?? '');
+        if (!id || !SESSION_STATES.includes(m.state)) return;
+        const session = this._sessionOf(id);
+        const room = m.room == null ? (session ? session.room : '') : String(m.room);
+        if (session) {
+            session.state = m.state;
+            session.room = room;
+        }
+        if (m.state === 'live' && this._seesStageOf(room) && !(this.questionsFor && this.questionsFor.session === id)) {
+            this._setQuestions({ session: id, room }, []); /* a new session: no questions yet */
+        } else if (m.state === 'ended') {
+            if (this.questionsFor && this.questionsFor.session === id) this._setQuestions(null);
+            if (this.slides && this.slides.session === id) this._setSlides(null);
+        }
+        this._emit('session', { id, state: m.state, room, session });
+    }
+
+    _onStars(m) {
+        this.stars.clear();
+        for (const id of Array.isArray(m.sessions) ? m.sessions : []) this.stars.add(String(id));
+        this._settle(m.re, true, this.stars);
+        this._emit('stars', { stars: this.stars });
+    }
+
+    _onSlides(m) {
+        if (!this.room) return;
+        const sl = {
+            session: String(m.session ?? ''),
+            room: String(m.room ?? ''),
+            pages: Number.isFinite(+m.pages) ? +m.pages : 0,
+            page: Number.isFinite(+m.page) ? +m.page : 0,
+            url: String(m.url ?? ''),
+        };
+        const session = this._sessionOf(sl.session);
+        if (session) session.slides = { pages: sl.pages, page: sl.page, url: sl.url };
+        this._settleEcho('slide', m, sl);
+        this._setSlides(sl);
+    }
+
+    /* null: no slides any more (I left the room, or their session ended). */
+    _setSlides(sl) {
+        const had = this.slides;
+        if (!sl && !had) return;
+        this.slides = sl;
+        this._emit('slides', sl ? { ...sl } : { session: null, room: had.room, pages: 0, page: 0, url: null, cleared: true });
+    }
+
+    _onCaption(m) {
+        if (!this.room) return;
+        const c = {
+            session: String(m.session ?? ''),
+            room: String(m.room ?? ''),
+            from: normPerson(m.from),
+            text: String(m.text ?? ''),
+            ts: Number.isFinite(+m.ts) ? +m.ts : Date.now(),
+        };
+        this.captions.push(c);
+        if (this.captions.length > CAPTIONS_KEEP) this.captions.shift();
+        this._settleEcho('caption', m, c);
+        this._emit('caption', c);
+    }
+
+    /* A joiner's questions of the live session, with my votes. */
+    _onQuestions(m) {
+        if (!this.room) return;
+        const list = Array.isArray(m.questions) ? m.questions.filter((q) => q && typeof q === 'object') : [];
+        this._setQuestions({ session: String(m.session ?? ''), room: String(m.room ?? '') }, list.map((q) => normQuestion(q)));
+    }
+
+    /* owner {session, room} and its questions, or null: none any more. */
+    _setQuestions(owner, list = []) {
+        const had = this.questionsFor;
+        if (!owner && !had && !this.questions.size) return;
+        this.questionsFor = owner;
+        this.questions.clear();
+        for (const q of list) this.questions.set(q.id, q);
+        this._emit('questions', owner ? { session: owner.session, room: owner.room, questions: this.questionsByVotes() }
+            : { session: null, room: had ? had.room : null, questions: [], cleared: true });
+    }
+
+    /* A new question, a vote or an answer. */
+    _onQuestion(m) {
+        if (!this.room || !m.question || typeof m.question !== 'object') return;
+        const session = String(m.session ?? '');
+        const room = String(m.room ?? '');
+        if (!this.questionsFor || this.questionsFor.session !== session) this._setQuestions({ session, room }, []);
+        const old = this.questions.get(+m.question.id);
+        const q = normQuestion(m.question, old && old.voted);
+        this._settleEcho('ask', m, q); /* before it is listed: a question of mine not seen yet */
+        if (this._settleEcho('vote', m, q)) q.voted = true;
+        this.questions.set(q.id, q);
+        this._emit('question', { session, room, question: q });
+    }
+
+    _onFloor(m) {
+        if (!this.room) return;
+        const user = m.user && typeof m.user === 'object' ? normPerson(m.user) : null;
+        const f = { room: String(m.room ?? ''), user, until: user && typeof m.until === 'number' ? m.until : null };
+        this.floor = user ? f : null;
+        this._emit('floor', { ...f });
+    }
+
+    /* The slides, questions, floor (and captions) of the room I was in: gone with it, and the page told. */
+    _clearSessionStage(captions = true) {
+        this._setSlides(null);
+        this._setQuestions(null);
+        if (this.floor) {
+            const room = this.floor.room;
+            this.floor = null;
+            this._emit('floor', { room, user: null, until: null, cleared: true });
+        }
+        if (captions && this.captions.length) {
+            const room = this.captions[this.captions.length - 1].room;
+            this.captions.length = 0;
+            this._emit('caption', { session: null, room, from: null, text: '', ts: null, cleared: true });
+        }
     }
 }

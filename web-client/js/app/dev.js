@@ -14,6 +14,8 @@ import { Motion } from '../motion.js';
 import { fallbackScene } from '../scene.js';
 import { state } from './state.js';
 import { walkTo } from './moving.js';
+import { boardsDrawn } from '../board3d.js';
+import { slideCanvas, slideDrawn } from '../slides.js';
 
 const SIM_MAX = 2000;
 const SIM_PREFIX = 'sim-';
@@ -59,6 +61,20 @@ window.__venue = {
     /* the showcases' live data as the view draws it: [{showcase, show, label, text, age, stale, colour}] */
     twinLabels() {
         return state.view ? state.view.twinsDrawn() : [];
+    },
+    /* what each programme board in the 3D room shows now, line by line: [[line, ...], ...] */
+    boards: boardsDrawn,
+    /*
+     * the slide on stage as drawn: {alt, drawn: {url, page, screens} or
+     * null, ink}; ink is the share of the canvas's pixels that are not
+     * near white (0 for a blank page), screens the 3D screens showing it
+     */
+    slide() {
+        const c = slideCanvas();
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let dark = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i] + px[i + 1] + px[i + 2] < 600) dark++;
+        return { alt: c.getAttribute('aria-label'), drawn: slideDrawn(), ink: dark / (px.length / 4) };
     },
     /* where a world point is on the screen (3D view), for tests that click */
     screenOf(x, y, z) {

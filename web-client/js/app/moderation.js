@@ -3,16 +3,28 @@
  * (modpanel.js) while my role moderates, and what a moderator did to me:
  * a new role, a mute, my hand lowered, a ban from my room, and removal
  * from the venue (or a revoked registration) with its full-screen notice.
+ * A role that the stage gives or takes (a live session that lists me, the
+ * floor) is told as such, not as a moderator's doing.
  */
 
 import { removedText } from '../venue-client.js';
 import { ModPanel } from '../modpanel.js';
 import { $ } from '../dom.js';
+import { timeOf } from '../panels.js';
 import { state, roomName } from './state.js';
 import { stopMoving } from './moving.js';
 import { showNoRoom, showRooms } from './rooms.js';
 
 let modPanel = null;
+
+/*
+ * The server sends my presence update before the floor message that
+ * explains it, so the words for a new role wait this long for it.
+ */
+const ROLE_NEWS_MS = 400;
+const STAGE_NEWS_MS = 5000; /* a role that drops this soon after the stage let go of me is the stage's doing */
+let stageLeftAt = 0; /* when a session that listed me ended, or the floor left me */
+let floorMine = false;
 
 /* On entering the venue: the panel if I moderate, and the chat box muted if I am. */
 export function startModeration() {
@@ -29,8 +41,8 @@ export function onMeChanged(d) {
     const c = d.changed;
     if (c.role && !d.first) {
         modPanel.setEnabled(state.client.canModerate);
-        const a = /^[aeiou]/.test(c.role.to) ? 'an' : 'a';
-        panels.showInfo(`Your role is now ${c.role.to}: a moderator made you ${a} ${c.role.to}.`);
+        const to = c.role.to;
+        setTimeout(() => panels.showInfo(roleNews(to)), ROLE_NEWS_MS);
         panels.rosterChanged();
     }
     if (c.muted) {
@@ -50,6 +62,39 @@ export function onMeChanged(d) {
         }
         panels.announce('A moderator lowered your hand.');
     }
+}
+
+function aRole(role) {
+    return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+}
+
+/* Why my role is now role: the floor, a live session, the end of either, or a moderator. */
+function roleNews(role) {
+    const client = state.client;
+    const live = client.liveSession();
+    const f = client.floor;
+    if (f && f.user && client.me && f.user.id === client.me.id && role === 'speaker') {
+        return `You have the floor until ${timeOf(f.until)}: you are a speaker in this room until then.`;
+    }
+    if (live && ((role === 'speaker' && client.isSpeaker(live)) || (role === 'moderator' && client.isModerator(live)))) {
+        return `“${live.title}” is live: you are ${aRole(role)} in this room while it lasts.`;
+    }
+    if (Date.now() - stageLeftAt < STAGE_NEWS_MS + ROLE_NEWS_MS) return `Your role here is ${role} again.`;
+    return `Your role is now ${role}: a moderator made you ${aRole(role)}.`;
+}
+
+/* A session ended: if it listed me, a role that drops now is its doing. */
+export function onSessionRoles(d) {
+    const client = state.client;
+    if (d.state === 'ended' && d.session && (client.isSpeaker(d.session) || client.isModerator(d.session))) stageLeftAt = Date.now();
+}
+
+/* The floor moved: if it left me, so did its speaker role. */
+export function onFloorRoles(d) {
+    const client = state.client;
+    const mine = !!(d.user && client.me && d.user.id === client.me.id);
+    if (floorMine && !mine) stageLeftAt = Date.now();
+    floorMine = mine;
 }
 
 export function onKicked(d) {

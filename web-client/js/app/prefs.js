@@ -1,6 +1,7 @@
 /*
  * prefs.js - the choices that stick between visits (name, view, reduced
- * motion), in localStorage under "venue.".
+ * motion, how captions look: captionSize, captionPos; whether the slide
+ * panel is folded: slidesFolded), in localStorage under "venue.".
  */
 
 export function getPref(k, d) {
@@ -10,6 +11,12 @@ export function getPref(k, d) {
     } catch {
         return d;
     }
+}
+
+/* A preference that is one of choices; d when unset or not one of them (an old or edited value). */
+export function getChoice(k, choices, d) {
+    const v = getPref(k, d);
+    return choices.includes(v) ? v : d;
 }
 
 export function setPref(k, v) {

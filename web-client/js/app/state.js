@@ -24,3 +24,12 @@ export const state = {
 export function roomName(id) {
     return state.client.rooms.find((r) => r.id === id)?.name || id;
 }
+
+/*
+ * The live session on my room's stage: my room's own, or in an overflow
+ * room its hall's (whose slides, captions and questions it gets); null.
+ */
+export function stageSession() {
+    const client = state.client;
+    return client.liveSession() || (client.stage ? client.liveSession(client.stage.hall) : null);
+}
