@@ -243,3 +243,23 @@ test('axe-core finds nothing on the venue page with the programme open, nor on t
     await admin.click('#prog-new');
     assert.deepEqual(await axe(admin), []);
 });
+
+test('a session\'s own moderator, an attendee by role, starts it early from the Programme tab', async () => {
+    const workshop = session('workshop', 'Sensors workshop', 'breakout-3', 200, 240, { moderators: [U.att.id] });
+    const full = await (await fetch(`${venued.url}/api/admin/programme`, { headers: { authorization: `Bearer ${U.admin.token}` } })).json();
+    const kept = full.sessions.map((s) => ({
+        id: s.id, title: s.title, description: s.description || undefined, room: s.room, start: s.start, end: s.end,
+        speakers: s.speakers.map((u) => u.id), moderators: s.moderators.map((u) => u.id), captioners: s.captioners.map((u) => u.id),
+    }));
+    await importProgramme([...kept, workshop]);
+    await att.click('#tab-programme');
+    const start = `${sessionItem('workshop')} [data-action="start"]`;
+    await until(() => att.isVisible(start), 5000, 'Start now on the session it moderates');
+    assert.equal(await att.locator(`${sessionItem('citizens')} [data-action="start"]`).count(), 0, 'not on the others');
+    await att.click(start);
+    await until(() => att.evaluate(() => window.__venue.client.liveSession('breakout-3')?.id === 'workshop'), 5000, 'the workshop live');
+    await until(() => att.evaluate(() => /is live/.test(document.getElementById('programme-status').textContent)), 5000, 'said so');
+    await until(() => att.isVisible(`${sessionItem('workshop')} [data-action="end"]`), 5000, 'End now in its place');
+    const audit = await (await fetch(`${venued.url}/api/admin/audit`, { headers: { authorization: `Bearer ${U.admin.token}` } })).json();
+    assert.ok(audit.entries.some((e) => e.action === 'start_session' && (e.actor_id ?? e.actor) === U.att.id), 'audited as the attendee\'s');
+});

@@ -15,6 +15,7 @@ import { $, el, button } from '../dom.js';
 import { setProgrammeBoard } from '../board3d.js';
 import { state, roomName } from './state.js';
 import { joinRoom } from './rooms.js';
+import { runMod } from '../modpanel.js';
 
 /* the viewer's locale and time zone: the server's times are UTC */
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -214,6 +215,18 @@ function item(s) {
             go.addEventListener('click', () => joinRoom(s.room));
             acts.append(go);
         }
+    }
+    /* A session's own moderators start and end it from here: the Moderate
+     * tab is only for those whose own role moderates. */
+    if (client.isModerator(s) && s.state !== 'ended') {
+        const live = s.state === 'live';
+        const b = button('session-run', live ? 'End now' : 'Start now');
+        b.dataset.action = live ? 'end' : 'start';
+        b.setAttribute('aria-label', `${live ? 'End' : 'Start'} “${s.title}” now`);
+        b.addEventListener('click', () =>
+            runMod(client, $('programme-status'), live ? 'end_session' : 'start_session', { session: s.id },
+                `${live ? 'end' : 'start'} “${s.title}”`, `“${s.title}” ${live ? 'has ended' : 'is live'}.`));
+        acts.append(b);
     }
     if (mayStar() && s.state !== 'ended') {
         const on = client.stars.has(s.id);
