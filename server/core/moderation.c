@@ -30,7 +30,8 @@ struct act {
     struct session *ts; /* the target's session, live or detached, or NULL */
     char tid[REG_ID_MAX];
     char tname[REG_NAME_MAX];
-    enum role trole;
+    enum role trole; /* in force where the target is */
+    enum role town;  /* the target's own, registered role */
 };
 
 __attribute__((format(printf, 3, 4))) static void refuse(struct act *a, const char *code,
@@ -133,10 +134,11 @@ static bool resolve_target(struct act *a, const char *id)
         snprintf(a->tid, sizeof(a->tid), "%s", a->ts->user_id);
         snprintf(a->tname, sizeof(a->tname), "%s", a->ts->name);
         a->trole = session_role(a->ts);
+        a->town = a->ts->role;
     } else if (a->v->reg && registry_user_get(a->v->reg, id, &u) == 1) {
         snprintf(a->tid, sizeof(a->tid), "%s", u.id);
         snprintf(a->tname, sizeof(a->tname), "%s", u.name);
-        a->trole = u.role;
+        a->trole = a->town = u.role;
     } else {
         refuse(a, "not_found", "mod.target: no participant \"%s\"", id);
         return false;
@@ -289,8 +291,9 @@ static void do_move(struct act *a)
 static void do_role(struct act *a, bool promote)
 {
     enum role to = promote ? ROLE_SPEAKER : ROLE_ATTENDEE;
-    if (promote ? a->trole >= ROLE_SPEAKER : a->trole != ROLE_SPEAKER) {
-        refuse(a, "bad_request", "mod.target: \"%s\" is a %s", a->tname, role_name(a->trole));
+    /* Promotion changes the person's own role, not what a session gives. */
+    if (promote ? a->town >= ROLE_SPEAKER : a->town != ROLE_SPEAKER) {
+        refuse(a, "bad_request", "mod.target: \"%s\" is a %s", a->tname, role_name(a->town));
         return;
     }
     if (a->v->reg && registry_user_set_role(a->v->reg, a->tid, to) < 0) {

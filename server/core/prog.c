@@ -335,11 +335,10 @@ static void regrant(struct venue *v, struct room *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
-        enum role g = prog_grant(v, r, s->user_id);
-        if (g != s->granted) {
-            s->granted = g;
+        enum role before = session_role(s);
+        s->granted = prog_grant(v, r, s->user_id);
+        if (session_role(s) != before) /* a speaker by their own role stays one */
             room_presence_all(v, s, "update");
-        }
     }
 }
 
@@ -399,7 +398,11 @@ int prog_end(struct venue *v, struct prog_live *L, char *err, size_t errlen)
         return -1;
     }
     L->s.state = PROG_ENDED;
-    L->s.floor_user[0] = '\0';
+    if (L->s.floor_user[0] && L->room) { /* the floor ends with its session */
+        L->s.floor_user[0] = '\0';
+        floor_encode(v, L);
+        send_stage(v, L->room);
+    }
     L->s.floor_until_ms = 0;
     if (L->room && L->room->live == L)
         L->room->live = NULL;
@@ -551,7 +554,7 @@ static void remind_if_due(struct venue *v, struct session *s, const struct prog_
         remind(v, s, L);
 }
 
-void prog_send_welcome(struct venue *v, struct session *s)
+void prog_send_welcome(struct venue *v, struct session *s, bool remind)
 {
     struct stars_ctx c;
     struct frame *f = programme_frame(v);
@@ -561,7 +564,7 @@ void prog_send_welcome(struct venue *v, struct session *s)
     if (!v->prog_store || s->role == ROLE_GUEST || stars_of(v, s, &c) < 0)
         return;
     send_stars(v, s, &c, NULL);
-    for (size_t i = 0; i < c.n; i++)
+    for (size_t i = 0; remind && i < c.n; i++)
         remind_if_due(v, s, prog_find(v, c.ids[i]));
     free(c.ids);
 }

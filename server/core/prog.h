@@ -62,8 +62,9 @@ void prog_tick(struct venue *v);
 /* Write the page turns and floors not yet written. */
 void prog_flush(struct venue *v);
 
-/* The programme, s's stars and any reminder due, for s just welcomed. */
-void prog_send_welcome(struct venue *v, struct session *s);
+/* The programme and s's stars, for s just welcomed, and with remind the
+ * reminders due (not on a resume: the session had them already). */
+void prog_send_welcome(struct venue *v, struct session *s, bool remind);
 /* The slides, questions and floor of the session live in s's room (an
  * overflow room: its hall's), for s just joined. */
 void prog_send_view(struct venue *v, struct session *s);

@@ -85,7 +85,7 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len);
     session_take_over(v, s, t, f);
     frame_unref(f);
-    prog_send_welcome(v, t);
+    prog_send_welcome(v, t, false);
     if (t->room)
         room_send_view(v, t, NULL);
     session_wake(v, t);
@@ -190,7 +190,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
     load_mute(v, s);
     encode_welcome(v, s, token, &m->id);
     session_send_enc(v, s, MOUT_WELCOME);
-    prog_send_welcome(v, s);
+    prog_send_welcome(v, s, true);
 }
 
 static void on_join(struct venue *v, struct session *s, const struct proto_msg *m)

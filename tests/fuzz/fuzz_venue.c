@@ -35,11 +35,21 @@
  * In TEXT, "$uN" becomes a user id (N is 0..8): the one slot N was last
  * welcomed as, else identity N's registered id; "$rN" the last resume
  * token slot N was given; "$tN" identity N's registration token ("" for
- * the guests).
+ * the guests); "$qN" the id of the Nth question (from 0) the venue has
+ * announced in this input (999999, no question, before then).
  *
  * The identities: slot 0 an admin, 1 and 2 moderators, 3 a speaker, 4 and
  * 5 attendees, 6 and 7 guests; identity 8 is an attendee without a slot,
  * whose token any slot may use.
+ *
+ * The programme (the same for every input): "opening" in the plenary, live
+ * from WALL0 to 15 minutes on, with a deck of 12 pages, speaker 3,
+ * moderator 4 (an attendee: a moderator only there, only while it is
+ * live), captioner 5; "panel" in breakout-1 from 10 to 25 minutes,
+ * speaker 5, moderator 8, captioner 4; "closing" in the plenary from 15 to
+ * 45 minutes, speakers 4 and 8, moderator 5, captioner 3. So a tick past
+ * 15 minutes ends the opening and starts the closing; stars, questions,
+ * votes, page turns and the floor start empty in each input.
  *
  * Set up once, on the first input: the scenes of scenes/demo (under
  * $VENUE_ROOT, or the working directory or its parents), a store and
@@ -60,8 +70,26 @@
  * could read; every participant appears once, every welcomed connection
  * as connected; a session removed by a moderator is never resumed. After
  * a tick, an overflow room's last stage frame lists who stands on its
- * hall's stage. After everyone leaves and the resume grace passes, the
- * venue is empty.
+ * hall's stage (what the tick's own timers changed after its fan-out, a
+ * recall or a resume grace running out, after one more tick). After
+ * everyone leaves and the resume grace passes, the venue is empty.
+ *
+ * The programme's frames: session, programme, reminder, slides, caption,
+ * question(s) name a session of the programme and its room; slides,
+ * captions, questions and the floor reach only the session's room and its
+ * overflow, while the client was told the session is live; a session's
+ * state only moves on (scheduled, live, ended); a caption comes from a
+ * captioner or an admin; a page is within the deck; questions come by
+ * votes then time, votes never go down, and "voted" is true only for a
+ * vote the store has (false only for one it has not, while no slot has
+ * paused); a reminder is for a session the client starred, still
+ * scheduled. After every step:
+ * everyone's role in the core is the higher of their own (the registry's)
+ * and what a live session of their room (or its floor) gives them; each
+ * client that reads has been told, by joined and presence, every member
+ * of its room with that role, every session's state, its stars as the
+ * store has them, and for the live session of its room (or its hall's)
+ * the page, the floor and the questions with their votes and answers.
  * A failed check aborts; ASan and UBSan catch the rest.
  *
  * Built with clang -fsanitize=fuzzer (see README.md) or, under gcc, with
@@ -86,6 +114,7 @@
 
 #include "config.h"
 #include "outq.h"
+#include "programme.h"
 #include "proto.h"
 #include "registry.h"
 #include "scene.h"
@@ -101,6 +130,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NOW0        1000000LL
 #define WALL0       1767225600000LL /* 2026-01-01, fixed so that bans and mutes replay */
 
+#define NPROG        3  /* sessions in the programme */
+#define SLIDES_PAGES 12 /* the opening's deck */
+#define MIN_MS       60000LL
+#define MAX_ROSTER   48     /* members of a room a client's mirror holds */
+#define MAX_ASKED    NIDENT /* question ids "$q0".."$q8" name */
+
 /* Small queues, so that inputs of a few lines reach the bounds. */
 #define QUEUE_FRAMES 64
 #define QUEUE_BYTES  32768
@@ -111,6 +146,7 @@ static bool have_dir;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void remove_dir(const char *path);
+static void setup_programme(void);
 
 static void fail(const char *fmt, ...)
 {
@@ -147,6 +183,24 @@ static struct ident idents[NIDENT] = {
     {"Otto Offline", ROLE_ATTENDEE, "", ""},
 };
 
+struct seen_user {
+    char id[PROTO_USER_ID_MAX + 1];
+    char role[16];
+};
+
+/* A question as a client was told of it (or as the store has it). */
+struct qseen {
+    long long id;
+    long long votes;
+    bool answered;
+    bool voted; /* the store's: the user asked about voted for it */
+};
+
+struct seen_q {
+    struct qseen *q; /* owned */
+    size_t n, cap;
+};
+
 /* One connection of the fake transport. Freed as soon as the core has
  * forgotten it: a late callback for it fails live() (and would be a use
  * after free). */
@@ -162,6 +216,20 @@ struct conn {
     size_t read;    /* frames written to it so far */
     bool stage_known;
     char stage[512]; /* the ids of the last stage frame, sorted, space-separated */
+    /* What the client was told of its room's people: id and role. */
+    struct seen_user roster[MAX_ROSTER];
+    size_t nroster;
+    bool roster_over; /* more than MAX_ROSTER: not checked until the next joined */
+    /* What it was told of the programme, since its welcome. */
+    bool prog_known;           /* the programme came */
+    signed char pstate[NPROG]; /* each session's state (enum prog_state); -1 unknown */
+    bool stars_known;
+    bool starred[NPROG];
+    /* Of each session's stage, since it joined its room. */
+    int page[NPROG]; /* the last slides page; 0 none */
+    char floor_user[NPROG][PROTO_USER_ID_MAX + 1];
+    long long floor_until[NPROG];
+    struct seen_q qs[NPROG];
 };
 
 struct slot {
@@ -178,7 +246,7 @@ static struct scene_set scenes;
 static struct store *st;
 static struct registry *reg;
 static struct venue_config cfg;
-#define NRESET 16
+#define NRESET 24
 static sqlite3_stmt *reset_stmt[NRESET]; /* prepared once: parsing costs more than running */
 static size_t nreset;
 
@@ -190,6 +258,14 @@ static struct slot slots[NSLOTS];
 static char removed[MAX_REMOVED][PROTO_USER_ID_MAX + 1];
 static size_t nremoved;
 static long long now;
+static struct programme *prog;
+/* A slot stopped reading in this input: a session's queue (resumed, or
+ * taken over by another slot) may then hold frames older than the step
+ * that reads them. */
+static bool lagged;
+/* Question ids in the order the venue announced them, for "$qN". */
+static long long asked[MAX_ASKED];
+static size_t nasked;
 
 static int live_conns(void)
 {
@@ -214,6 +290,8 @@ static void forget(struct conn *c)
 {
     slots[c->slot].c = NULL;
     venue_metrics(v)->connections--;
+    for (int k = 0; k < NPROG; k++)
+        free(c->qs[k].q);
     free(c);
 }
 
@@ -257,7 +335,7 @@ static const char *const error_codes[] = {
 };
 #define NERROR_CODES (sizeof(error_codes) / sizeof(*error_codes))
 
-static const char *const reply_types[] = {"welcome", "joined", "left", "error", "mod_ok"};
+static const char *const reply_types[] = {"welcome", "joined", "left", "error", "mod_ok", "stars"};
 #define NREPLY_TYPES (sizeof(reply_types) / sizeof(*reply_types))
 
 static bool one_of(const char *s, const char *const *list, size_t n)
@@ -315,11 +393,439 @@ static bool in_room(const struct conn *c, const char *room)
     return !c->room_known || (room && strcmp(room, c->room) == 0);
 }
 
+/* ---- the programme, as the checker follows it ---- */
+
+static const struct scene_place *hall_stage(const char *room, size_t *hall);
+
+static const char *const prog_types[] = {"programme", "session",  "stars",     "reminder", "slides",
+                                         "caption",   "question", "questions", "floor"};
+#define NPROG_TYPES (sizeof(prog_types) / sizeof(*prog_types))
+
+/* The index of session id in the programme (venue_programme_at), or -1. */
+static int prog_index(const char *id)
+{
+    size_t n = venue_programme_count(v);
+    for (size_t i = 0; id && i < n && i < NPROG; i++)
+        if (strcmp(venue_programme_at(v, i)->id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* enum prog_state of a state's name, or -1. */
+static int state_of(const char *name)
+{
+    for (int state = PROG_SCHEDULED; name && state <= PROG_ENDED; state++)
+        if (strcmp(name, prog_state_name((enum prog_state)state)) == 0)
+            return state;
+    return -1;
+}
+
+static bool is_person(const struct prog_session *ps, enum prog_part part, const char *id)
+{
+    for (size_t i = 0; id && i < ps->npeople[part]; i++)
+        if (strcmp(ps->people[part][i], id) == 0)
+            return true;
+    return false;
+}
+
+/* The room whose stage a member of room sees: an overflow room's hall
+ * (one with a stage: room_link_stages), else room itself. */
+static const char *stage_room(const char *room)
+{
+    size_t hall;
+    return room && room[0] && hall_stage(room, &hall) ? scenes.scenes[hall]->id : room;
+}
+
+/* Does a frame of room's stage belong to c (a room not yet known: yes)? */
+static bool sees_stage(const struct conn *c, const char *room)
+{
+    return !c->room_known || (c->room[0] && room && strcmp(stage_room(c->room), room) == 0);
+}
+
+static struct seen_user *roster_find(struct conn *c, const char *id)
+{
+    for (size_t i = 0; id && i < c->nroster; i++)
+        if (strcmp(c->roster[i].id, id) == 0)
+            return &c->roster[i];
+    return NULL;
+}
+
+static void roster_put(struct conn *c, const char *id, const char *role)
+{
+    struct seen_user *u = roster_find(c, id);
+    if (!u && c->nroster == MAX_ROSTER) {
+        c->roster_over = true;
+        return;
+    }
+    if (!u)
+        u = &c->roster[c->nroster++];
+    snprintf(u->id, sizeof(u->id), "%s", id);
+    snprintf(u->role, sizeof(u->role), "%s", role);
+}
+
+static void roster_drop(struct conn *c, const char *id)
+{
+    struct seen_user *u = roster_find(c, id);
+    if (u)
+        *u = c->roster[--c->nroster];
+}
+
+static struct qseen *q_find(struct seen_q *sq, long long id)
+{
+    for (size_t i = 0; i < sq->n; i++)
+        if (sq->q[i].id == id)
+            return &sq->q[i];
+    return NULL;
+}
+
+static struct qseen *q_add(struct seen_q *sq, long long id)
+{
+    if (sq->n == sq->cap) {
+        sq->cap = sq->cap ? sq->cap * 2 : 8;
+        sq->q = realloc(sq->q, sq->cap * sizeof(*sq->q));
+        FUZZ_REQUIRE(sq->q);
+    }
+    memset(&sq->q[sq->n], 0, sizeof(*sq->q));
+    sq->q[sq->n].id = id;
+    return &sq->q[sq->n++];
+}
+
+/* A question the venue announced, for "$qN". */
+static void q_announce(long long id)
+{
+    for (size_t i = 0; i < nasked; i++)
+        if (asked[i] == id)
+            return;
+    if (nasked < MAX_ASKED)
+        asked[nasked++] = id;
+}
+
+static void q_loaded(void *arg, const struct prog_question *q, bool voted)
+{
+    struct qseen *d = q_add(arg, q->id);
+    d->votes = q->votes;
+    d->answered = q->answered;
+    d->voted = voted;
+}
+
+/* The store's questions of session into out; voted for user_id (NULL: nobody). */
+static void store_questions(const char *session, const char *user_id, struct seen_q *out)
+{
+    out->n = 0;
+    if (programme_questions_each(prog, session, user_id, q_loaded, out) < 0)
+        fail("programme_questions_each: %s", programme_error(prog));
+}
+
+/* Scratch for store_questions, kept across calls. */
+static struct seen_q scratch_qs[NPROG + 1];
+
+/* c's room changed: what it knew of the old room's people and stage goes. */
+static void stage_forget(struct conn *c)
+{
+    c->nroster = 0;
+    c->roster_over = false;
+    for (int k = 0; k < NPROG; k++) {
+        c->page[k] = 0;
+        c->floor_user[k][0] = '\0';
+        c->floor_until[k] = 0;
+        c->qs[k].n = 0;
+    }
+}
+
+/* c was welcomed (or taken over by a resume): the programme comes again. */
+static void prog_forget(struct conn *c)
+{
+    c->prog_known = false;
+    c->stars_known = false;
+    for (int k = 0; k < NPROG; k++) {
+        c->pstate[k] = -1;
+        c->starred[k] = false;
+    }
+    stage_forget(c);
+}
+
 static void set_room(struct conn *c, const char *room)
 {
     c->room_known = true;
     c->stage_known = false; /* a stage frame follows joined in an overflow room */
     snprintf(c->room, sizeof(c->room), "%s", room ? room : "");
+    stage_forget(c);
+}
+
+static bool person_ok(json_t *p)
+{
+    return str(p, "id") && str(p, "name");
+}
+
+static bool is_int(json_t *o, const char *key)
+{
+    return json_is_integer(json_object_get(o, key));
+}
+
+static long long int_of(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* A question object; in questions (with_voted) it also says "voted". */
+static bool question_ok(json_t *q, bool with_voted)
+{
+    json_t *voted = json_object_get(q, "voted");
+    return is_int(q, "id") && int_of(q, "id") > 0 && person_ok(json_object_get(q, "from")) &&
+           str(q, "text") && str(q, "text")[0] && is_int(q, "votes") && int_of(q, "votes") >= 0 &&
+           json_is_boolean(json_object_get(q, "answered")) && is_int(q, "ts") &&
+           (with_voted ? json_is_boolean(voted) : voted == NULL);
+}
+
+static bool slides_ok(json_t *o, const struct prog_session *ps)
+{
+    char url[PROTO_SESSION_ID_MAX + 64];
+    snprintf(url, sizeof(url), "/api/sessions/%s/slides?v=%d", ps->id, ps->slides_version);
+    /* No deck is uploaded during an input: pages and url are the setup's. */
+    return is_int(o, "pages") && int_of(o, "pages") == ps->slides_pages && is_int(o, "page") &&
+           int_of(o, "page") >= 1 && int_of(o, "page") <= int_of(o, "pages") && str(o, "url") &&
+           strcmp(str(o, "url"), url) == 0;
+}
+
+static bool programme_frame_ok(struct conn *c, json_t *j, const char *text, int len)
+{
+    json_t *list = json_object_get(j, "sessions"), *o;
+    size_t i;
+
+    if (!json_is_array(list) || json_array_size(list) != venue_programme_count(v))
+        return false;
+    json_array_foreach(list, i, o)
+    {
+        const struct prog_session *ps = venue_programme_at(v, i);
+        json_t *slides = json_object_get(o, "slides");
+        int state = state_of(str(o, "state"));
+        if (!str(o, "id") || strcmp(str(o, "id"), ps->id) != 0 || !str(o, "room") ||
+            strcmp(str(o, "room"), ps->room) != 0 || !str(o, "title") || !str(o, "description") ||
+            !str(o, "start") || !str(o, "end") || state < 0 ||
+            !(ps->slides_pages ? slides_ok(slides, ps) : json_is_null(slides)))
+            return false;
+        for (int part = 0; part < PROG_PART_COUNT; part++) {
+            json_t *people = json_object_get(o, prog_part_field((enum prog_part)part)), *u;
+            size_t n;
+            if (!json_is_array(people) || json_array_size(people) != ps->npeople[part])
+                return false;
+            json_array_foreach(people, n, u)
+            {
+                if (!person_ok(u) || strcmp(str(u, "id"), ps->people[part][n]) != 0)
+                    return false;
+            }
+        }
+        if (c && c->pstate[i] > state)
+            fail("programme says %s is %s after slot %d was told it is %s: %.*s", ps->id,
+                 prog_state_name((enum prog_state)state), c->slot,
+                 prog_state_name((enum prog_state)c->pstate[i]), len, text);
+        if (c)
+            c->pstate[i] = (signed char)state;
+    }
+    if (c)
+        c->prog_known = true;
+    return true;
+}
+
+static bool stars_frame_ok(struct conn *c, json_t *j, const char *text, int len)
+{
+    json_t *list = json_object_get(j, "sessions"), *x;
+    bool seen[NPROG] = {false};
+    size_t i;
+
+    if (!json_is_array(list))
+        return false;
+    json_array_foreach(list, i, x)
+    {
+        int k = prog_index(json_string_value(x));
+        if (k < 0)
+            return false;
+        if (seen[k])
+            fail("stars lists %s twice: %.*s", json_string_value(x), len, text);
+        seen[k] = true;
+    }
+    if (c) {
+        memcpy(c->starred, seen, sizeof(seen));
+        c->stars_known = true;
+    }
+    return true;
+}
+
+static bool floor_frame_ok(struct conn *c, json_t *j, const char *text, int len)
+{
+    json_t *u = json_object_get(j, "user"), *until = json_object_get(j, "until");
+    const char *room = str(j, "room");
+    int live = -1;
+    bool unknown = false;
+
+    if (!room ||
+        !((json_is_null(u) && json_is_null(until)) || (person_ok(u) && json_is_integer(until))))
+        return false;
+    if (!c)
+        return true;
+    if (!sees_stage(c, room))
+        fail("floor of %s to slot %d in %s: %.*s", room, c->slot, c->room, len, text);
+    /* The floor is the room's live session's: the last one it heard of. */
+    for (size_t k = 0; k < venue_programme_count(v); k++) {
+        if (strcmp(venue_programme_at(v, k)->room, room) != 0)
+            continue;
+        unknown = unknown || c->pstate[k] < 0;
+        if (c->pstate[k] == PROG_LIVE)
+            live = (int)k;
+    }
+    if (live < 0 && !unknown)
+        fail("floor of %s, where slot %d was told no session is live: %.*s", room, c->slot, len,
+             text);
+    if (live >= 0) {
+        snprintf(c->floor_user[live], sizeof(c->floor_user[live]), "%s",
+                 json_is_null(u) ? "" : str(u, "id"));
+        c->floor_until[live] = json_is_null(u) ? 0 : (long long)json_integer_value(until);
+    }
+    return true;
+}
+
+static bool questions_frame_ok(struct conn *c, int k, json_t *j, const char *text, int len)
+{
+    const struct prog_session *ps = venue_programme_at(v, (size_t)k);
+    json_t *list = json_object_get(j, "questions"), *q;
+    struct seen_q *store = &scratch_qs[NPROG];
+    size_t i;
+
+    if (!json_is_array(list))
+        return false;
+    json_array_foreach(list, i, q)
+    {
+        json_t *prev = i ? json_array_get(list, i - 1) : NULL;
+        if (!question_ok(q, true))
+            return false;
+        /* "by votes then time" */
+        if (prev &&
+            (int_of(prev, "votes") < int_of(q, "votes") ||
+             (int_of(prev, "votes") == int_of(q, "votes") && int_of(prev, "ts") > int_of(q, "ts"))))
+            fail("questions not by votes then time: %.*s", len, text);
+        q_announce(int_of(q, "id"));
+    }
+    if (!c)
+        return true;
+    c->qs[k].n = 0;
+    store_questions(ps->id, c->user_id, store);
+    json_array_foreach(list, i, q)
+    {
+        struct qseen *d = q_add(&c->qs[k], int_of(q, "id")), *held = q_find(store, d->id);
+        d->votes = int_of(q, "votes");
+        d->answered = json_is_true(json_object_get(q, "answered"));
+        /* Votes are never taken back: one the receiver made is in the
+         * store. And a frame read in the step that made it (a join, or a
+         * resume: no vote in between) says every vote the store has. */
+        if (json_is_true(json_object_get(q, "voted")) && !(held && held->voted))
+            fail("questions tells slot %d it voted for %lld, but the store has no such vote: "
+                 "%.*s",
+                 c->slot, d->id, len, text);
+        if (!json_is_true(json_object_get(q, "voted")) && held && held->voted && !lagged)
+            fail("questions tells slot %d it did not vote for %lld, but the store has its vote: "
+                 "%.*s",
+                 c->slot, d->id, len, text);
+    }
+    return true;
+}
+
+/* One of the programme's frames (prog_types) for c (NULL: a close's last
+ * frame): false when malformed; fails on what breaks the rules. */
+static bool check_prog_frame(struct conn *c, const char *type, json_t *j, struct frame *f)
+{
+    const char *text = (const char *)frame_data(f), *room = str(j, "room");
+    int len = (int)f->len, k;
+    bool is_session = strcmp(type, "session") == 0;
+    const struct prog_session *ps;
+
+    if (strcmp(type, "programme") == 0)
+        return programme_frame_ok(c, j, text, len);
+    if (strcmp(type, "stars") == 0)
+        return stars_frame_ok(c, j, text, len);
+    if (strcmp(type, "floor") == 0)
+        return floor_frame_ok(c, j, text, len);
+    k = prog_index(str(j, is_session ? "id" : "session"));
+    if (k < 0 || !room)
+        return false;
+    ps = venue_programme_at(v, (size_t)k);
+    if (strcmp(room, ps->room) != 0)
+        return false;
+    if (is_session) {
+        int state = state_of(str(j, "state"));
+        if (state < 0)
+            return false;
+        /* scheduled, live, ended: only onwards, and only when it changes */
+        if (c && c->pstate[k] >= state)
+            fail("slot %d told %s is %s after it was told %s: %.*s", c->slot, ps->id,
+                 prog_state_name((enum prog_state)state),
+                 prog_state_name((enum prog_state)c->pstate[k]), len, text);
+        if (c)
+            c->pstate[k] = (signed char)state;
+        return true;
+    }
+    if (strcmp(type, "reminder") == 0) {
+        char start[32];
+        proto_time_text(ps->start_ms, start, sizeof(start));
+        if (!str(j, "title") || strcmp(str(j, "title"), ps->title) != 0 || !str(j, "start") ||
+            strcmp(str(j, "start"), start) != 0)
+            return false;
+        if (c && c->stars_known && !c->starred[k])
+            fail("reminder of %s to slot %d, which has not starred it: %.*s", ps->id, c->slot, len,
+                 text);
+        if (c && c->pstate[k] >= 0 && c->pstate[k] != PROG_SCHEDULED)
+            fail("reminder of %s to slot %d, told it is %s: %.*s", ps->id, c->slot,
+                 prog_state_name((enum prog_state)c->pstate[k]), len, text);
+        return true;
+    }
+    /* The rest is the session's stage: its room and overflow hear it, while it is live. */
+    if (c && !sees_stage(c, room))
+        fail("%s of %s's stage to slot %d in %s: %.*s", type, room, c->slot,
+             c->room_known ? c->room : "?", len, text);
+    if (c && c->pstate[k] >= 0 && c->pstate[k] != PROG_LIVE)
+        fail("%s of %s to slot %d, told it is %s: %.*s", type, ps->id, c->slot,
+             prog_state_name((enum prog_state)c->pstate[k]), len, text);
+    if (strcmp(type, "slides") == 0) {
+        if (!slides_ok(j, ps))
+            return false;
+        if (c)
+            c->page[k] = (int)int_of(j, "page");
+        return true;
+    }
+    if (strcmp(type, "caption") == 0) {
+        json_t *from = json_object_get(j, "from");
+        if (!person_ok(from) || !str(j, "text") || !str(j, "text")[0] || !is_int(j, "ts"))
+            return false;
+        if (!is_person(ps, PROG_CAPTIONER, str(from, "id")) &&
+            strcmp(str(from, "id"), idents[0].id) != 0)
+            fail("caption of %s from %s, neither its captioner nor an admin: %.*s", ps->id,
+                 str(from, "id"), len, text);
+        return true;
+    }
+    if (strcmp(type, "question") == 0) {
+        json_t *q = json_object_get(j, "question");
+        struct qseen *d;
+        long long id, votes;
+        bool answered;
+        if (!question_ok(q, false))
+            return false;
+        id = int_of(q, "id");
+        votes = int_of(q, "votes");
+        answered = json_is_true(json_object_get(q, "answered"));
+        q_announce(id);
+        if (!c)
+            return true;
+        d = q_find(&c->qs[k], id);
+        if (d && (votes < d->votes || (d->answered && !answered)))
+            fail("question %lld of %s went back from %lld votes%s to %lld%s: %.*s", id, ps->id,
+                 d->votes, d->answered ? " answered" : "", votes, answered ? " answered" : "", len,
+                 text);
+        if (!d)
+            d = q_add(&c->qs[k], id);
+        d->votes = votes;
+        d->answered = answered;
+        return true;
+    }
+    return questions_frame_ok(c, k, j, text, len);
 }
 
 /* Check one frame the transport would write to c (NULL: a close's last
@@ -357,6 +863,7 @@ static void check_frame(struct conn *c, struct frame *f)
             snprintf(sl->resume, sizeof(sl->resume), "%s", str(j, "resume"));
             c->room_known = false; /* a resumed session hears its room next */
             c->poses_tick = -1;
+            prog_forget(c);
         }
     } else if (strcmp(type, "joined") == 0) {
         json_t *roster = json_object_get(j, "roster"), *u;
@@ -375,8 +882,13 @@ static void check_frame(struct conn *c, struct frame *f)
         /* "everyone in the room, you included" */
         if (ok && c && c->user_id[0] && !self)
             fail("joined without the joiner in its roster: %.*s", (int)f->len, text);
-        if (ok && c)
+        if (ok && c) {
             set_room(c, room);
+            json_array_foreach(roster, i, u)
+            {
+                roster_put(c, str(u, "id"), str(u, "role"));
+            }
+        }
     } else if (strcmp(type, "left") == 0) {
         ok = str(j, "room") && (!c || in_room(c, str(j, "room")));
         if (ok && c)
@@ -393,6 +905,11 @@ static void check_frame(struct conn *c, struct frame *f)
         ok = ev &&
              (strcmp(ev, "join") == 0 || strcmp(ev, "leave") == 0 || strcmp(ev, "update") == 0) &&
              user_ok(json_object_get(j, "user")) && (!c || in_room(c, str(j, "room")));
+        if (ok && c && strcmp(ev, "leave") == 0)
+            roster_drop(c, str(json_object_get(j, "user"), "id"));
+        else if (ok && c)
+            roster_put(c, str(json_object_get(j, "user"), "id"),
+                       str(json_object_get(j, "user"), "role"));
     } else if (strcmp(type, "chat") == 0) {
         ok = str(j, "text") && str(json_object_get(j, "from"), "id") &&
              json_is_integer(json_object_get(j, "ts")) && (!c || in_room(c, str(j, "room")));
@@ -448,8 +965,8 @@ static void check_frame(struct conn *c, struct frame *f)
         ok = str(j, "room") && str(j, "scene");
     } else if (strcmp(type, "twin") == 0) {
         ok = str(j, "entity") && json_is_object(json_object_get(j, "attrs"));
-    } else if (strcmp(type, "programme") == 0) {
-        ok = json_is_array(json_object_get(j, "sessions"));
+    } else if (one_of(type, prog_types, NPROG_TYPES)) {
+        ok = check_prog_frame(c, type, j, f);
     }
     if (!ok)
         fail("malformed %s frame%s: %.*s", type, c ? "" : " (a close's last frame)", (int)f->len,
@@ -530,6 +1047,7 @@ static void io_bind(void *ctx, void *conn, struct session *s)
     c->room_known = false;
     c->stage_known = false;
     c->poses_tick = -1;
+    prog_forget(c);
 }
 
 static const struct venue_io fake_io = {.wake = io_wake, .close = io_close, .bind = io_bind};
@@ -630,9 +1148,10 @@ static void stage_person(void *arg, const struct venue_person_view *p)
  * After a tick, an overflow room has been told who stands on its hall's
  * stage ("a stage message listing who is on the hall's stage"): the last
  * stage frame each reader in it got must list exactly the hall's people
- * whose position is in the stage's volume, however they got there.
+ * whose position is in the stage's volume, however they got there. With
+ * must false, false for a difference instead of failing.
  */
-static void check_stages(void)
+static bool check_stages(bool must)
 {
     for (int k = 0; k < NSLOTS; k++) {
         struct conn *c = slots[k].c;
@@ -648,10 +1167,172 @@ static void check_stages(void)
         /* Rooms are in scene order (venue_room_get). */
         venue_room_people(v, hall, stage_person, &os);
         id_list(want, sizeof(want), os.ids, os.n);
+        if (strcmp(want, c->stage) != 0 && !must)
+            return false;
         if (strcmp(want, c->stage) != 0)
             fail("slot %d in %s was told the stage holds [%s], but [%s] stand on it", k, c->room,
                  c->stage, want);
     }
+    return true;
+}
+
+/* The role a live session of room (or its floor) gives user_id there, as
+ * PROTOCOL.md says: its moderators moderator, its speakers and whoever
+ * holds its floor speaker; else ROLE_GUEST (nothing). */
+static enum role granted_in(const char *room, const char *user_id)
+{
+    for (size_t k = 0; k < venue_programme_count(v); k++) {
+        const struct prog_session *ps = venue_programme_at(v, k);
+        if (ps->state != PROG_LIVE || strcmp(ps->room, room) != 0)
+            continue;
+        if (is_person(ps, PROG_MODERATOR, user_id))
+            return ROLE_MODERATOR;
+        if (is_person(ps, PROG_SPEAKER, user_id) ||
+            (ps->floor_user[0] && strcmp(ps->floor_user, user_id) == 0))
+            return ROLE_SPEAKER;
+    }
+    return ROLE_GUEST;
+}
+
+struct room_roles {
+    const char *room;
+    struct seen_user *people; /* owned */
+    size_t n, cap;
+};
+
+/* A member's role in the core is the higher of their own (the registry
+ * keeps it: promote and demote write it) and what the programme gives
+ * them in this room. */
+static void role_person(void *arg, const struct venue_person_view *p)
+{
+    struct room_roles *rr = arg;
+    struct reg_user u;
+    enum role own = registry_user_get(reg, p->user.id, &u) == 1 ? u.role : ROLE_GUEST;
+    enum role want = granted_in(rr->room, p->user.id);
+    if (own > want)
+        want = own;
+    if (strcmp(p->user.role, role_name(want)) != 0)
+        fail("%s in %s has role %s in the core; their own role and the programme say %s",
+             p->user.id, rr->room, p->user.role, role_name(want));
+    if (rr->n == rr->cap) {
+        rr->cap = rr->cap ? rr->cap * 2 : 16;
+        rr->people = realloc(rr->people, rr->cap * sizeof(*rr->people));
+        FUZZ_REQUIRE(rr->people);
+    }
+    snprintf(rr->people[rr->n].id, sizeof(rr->people[rr->n].id), "%s", p->user.id);
+    snprintf(rr->people[rr->n].role, sizeof(rr->people[rr->n].role), "%s", p->user.role);
+    rr->n++;
+}
+
+static void star_loaded(void *arg, const char *session_id)
+{
+    bool *starred = arg;
+    int k = prog_index(session_id);
+    FUZZ_REQUIRE(k >= 0);
+    starred[k] = true;
+}
+
+/* c reads, and has read everything: what it was told of its room's
+ * people and the programme must be what the venue holds now. */
+static void check_client(struct conn *c, const struct room_roles *rooms, size_t nrooms)
+{
+    const char *hall;
+    bool registered = false;
+
+    for (int i = 0; i < NIDENT; i++)
+        registered = registered || (idents[i].id[0] && strcmp(idents[i].id, c->user_id) == 0);
+    /* "Every client gets the whole programme right after welcome", "a
+     * registered participant its starred sessions" */
+    if (!c->prog_known || (registered && !c->stars_known))
+        fail("slot %d was welcomed but not told the programme%s", c->slot,
+             c->prog_known ? "'s stars" : "");
+    for (size_t k = 0; k < NPROG; k++) {
+        const struct prog_session *ps = venue_programme_at(v, k);
+        if (c->pstate[k] != (int)ps->state)
+            fail("slot %d was told %s is %s, but it is %s", c->slot, ps->id,
+                 c->pstate[k] < 0 ? "?" : prog_state_name((enum prog_state)c->pstate[k]),
+                 prog_state_name(ps->state));
+    }
+    if (c->stars_known) {
+        bool starred[NPROG] = {false};
+        if (programme_stars_each(prog, c->user_id, star_loaded, starred) < 0)
+            fail("programme_stars_each: %s", programme_error(prog));
+        if (memcmp(starred, c->starred, sizeof(starred)) != 0)
+            fail("slot %d's stars are not those the store has", c->slot);
+    }
+    if (!c->room_known || !c->room[0])
+        return;
+    for (size_t i = 0; i < nrooms && !c->roster_over; i++) {
+        if (strcmp(rooms[i].room, c->room) != 0)
+            continue;
+        for (size_t n = 0; n < rooms[i].n; n++) {
+            const struct seen_user *u = &rooms[i].people[n];
+            const struct seen_user *told = roster_find(c, u->id);
+            if (!told)
+                fail("slot %d in %s was never told of %s there", c->slot, c->room, u->id);
+            if (strcmp(told->role, u->role) != 0)
+                fail("slot %d in %s was told %s has role %s, but it is %s there", c->slot, c->room,
+                     u->id, told->role, u->role);
+        }
+    }
+    hall = stage_room(c->room);
+    for (size_t k = 0; k < NPROG; k++) {
+        const struct prog_session *ps = venue_programme_at(v, k);
+        const struct seen_q *mine = &c->qs[k], *held = &scratch_qs[k];
+        if (ps->state != PROG_LIVE || strcmp(ps->room, hall) != 0)
+            continue;
+        if (ps->slides_pages && c->page[k] != ps->slides_page)
+            fail("slot %d in %s shows page %d of %s, which is at page %d", c->slot, c->room,
+                 c->page[k], ps->id, ps->slides_page);
+        if (strcmp(c->floor_user[k], ps->floor_user) != 0 ||
+            (ps->floor_user[0] && c->floor_until[k] != ps->floor_until_ms))
+            fail("slot %d in %s was told the floor of %s is [%s] until %lld, but it is [%s] "
+                 "until %lld",
+                 c->slot, c->room, ps->id, c->floor_user[k], c->floor_until[k], ps->floor_user,
+                 ps->floor_until_ms);
+        if (mine->n != held->n)
+            fail("slot %d in %s was told of %zu questions in %s, the store has %zu", c->slot,
+                 c->room, mine->n, ps->id, held->n);
+        for (size_t i = 0; i < held->n; i++) {
+            const struct qseen *q = q_find((struct seen_q *)mine, held->q[i].id);
+            if (!q || q->votes != held->q[i].votes || q->answered != held->q[i].answered)
+                fail("slot %d in %s: question %lld of %s has %lld votes%s in the store, the slot "
+                     "was told %lld%s",
+                     c->slot, c->room, held->q[i].id, ps->id, held->q[i].votes,
+                     held->q[i].answered ? " (answered)" : "", q ? q->votes : -1,
+                     q && q->answered ? " (answered)" : "");
+        }
+    }
+}
+
+/*
+ * After every step: the roles in force (in the core and as the room was
+ * told them), and what every client that reads knows of the programme.
+ */
+static void check_programme(void)
+{
+    size_t nrooms = venue_room_count(v);
+    struct room_roles *rooms = calloc(nrooms ? nrooms : 1, sizeof(*rooms));
+
+    FUZZ_REQUIRE(rooms && venue_programme_count(v) == NPROG);
+    for (size_t i = 0; i < nrooms; i++) {
+        struct venue_room_view rv;
+        venue_room_get(v, i, &rv);
+        rooms[i].room = rv.id;
+        venue_room_people(v, i, role_person, &rooms[i]);
+    }
+    for (size_t k = 0; k < NPROG; k++) {
+        const struct prog_session *ps = venue_programme_at(v, k);
+        scratch_qs[k].n = 0;
+        if (ps->state == PROG_LIVE)
+            store_questions(ps->id, NULL, &scratch_qs[k]);
+    }
+    for (int k = 0; k < NSLOTS; k++)
+        if (slots[k].c && !slots[k].paused && slots[k].c->user_id[0])
+            check_client(slots[k].c, rooms, nrooms);
+    for (size_t i = 0; i < nrooms; i++)
+        free(rooms[i].people);
+    free(rooms);
 }
 
 /* ---- set-up ---- */
@@ -693,6 +1374,9 @@ static void cleanup(void)
 {
     for (size_t i = 0; i < nreset; i++)
         sqlite3_finalize(reset_stmt[i]);
+    for (size_t k = 0; k <= NPROG; k++)
+        free(scratch_qs[k].q);
+    programme_close(prog);
     registry_close(reg);
     store_close(st);
     remove_dir(dir);
@@ -728,8 +1412,9 @@ static void load_scenes(void)
 
 /* What an input may change in the store, put back before the next one:
  * sanctions, room settings, the audit log, last poses (they decide where
- * people arrive), saved sessions, guests, and the registered roles
- * (promote and demote write them). */
+ * people arrive), saved sessions, guests, the registered roles (promote
+ * and demote write them), and the programme's tables as setup left them
+ * (states, page, floor; stars, questions and votes none). */
 static void prepare_reset(void)
 {
     sqlite3 *db = (sqlite3 *)store_db(st);
@@ -740,6 +1425,11 @@ static void prepare_reset(void)
                          "BEGIN; DELETE FROM sanctions; DELETE FROM room_settings; "
                          "DELETE FROM audit; DELETE FROM last_poses; "
                          "DELETE FROM saved_sessions; DELETE FROM users WHERE registered = 0; "
+                         "DELETE FROM prog_votes; DELETE FROM prog_questions; "
+                         "DELETE FROM prog_stars; DELETE FROM prog_people; "
+                         "DELETE FROM prog_sessions; "
+                         "INSERT INTO prog_sessions SELECT * FROM temp.fuzz_prog_sessions; "
+                         "INSERT INTO prog_people SELECT * FROM temp.fuzz_prog_people; "
                          "UPDATE users SET role = CASE id");
     for (int i = 0; i < NIDENT; i++)
         if (idents[i].id[0])
@@ -802,6 +1492,9 @@ static void setup(void)
             fail("registry_user_add: %s", err);
         snprintf(idents[i].id, sizeof(idents[i].id), "%s", u.id);
     }
+    if (!(prog = programme_open(st, reg, err, sizeof(err))))
+        fail("%s", err);
+    setup_programme();
     prepare_reset();
     atexit(cleanup);
     ready = true;
@@ -814,6 +1507,62 @@ static void open_venue(void)
     if (!v)
         fail("venue_new: %s", err);
     venue_set_wall(v, WALL0 + (now - NOW0), now);
+    if (venue_keep_programme(v, prog, err, sizeof(err)) < 0)
+        fail("venue_keep_programme: %s", err);
+}
+
+/* The programme (the top of this file says what it is); people are
+ * identities, -1 ending a list. */
+static const struct {
+    const char *id, *title, *room;
+    int start_min, end_min;
+    int people[PROG_PART_COUNT][3];
+} programme_def[NPROG] = {
+    {"opening", "Opening keynote", "plenary", 0, 15, {{3, -1}, {4, -1}, {5, -1}}},
+    {"panel", "Twins for climate adaptation", "breakout-1", 10, 25, {{5, -1}, {8, -1}, {4, -1}}},
+    {"closing", "Closing plenary", "plenary", 15, 45, {{4, 8, -1}, {5, -1}, {3, -1}}},
+};
+
+/*
+ * Once, on a venue of its own: import the programme, give the opening its
+ * deck, and tick at WALL0 so that the opening goes live; then keep a copy
+ * of those rows, which prepare_reset puts back before each input.
+ */
+static void setup_programme(void)
+{
+    static struct prog_session ss[NPROG]; /* big: not on the stack */
+    char err[512];
+
+    memset(ss, 0, sizeof(ss));
+    for (int i = 0; i < NPROG; i++) {
+        struct prog_session *s = &ss[i];
+        snprintf(s->id, sizeof(s->id), "%s", programme_def[i].id);
+        snprintf(s->title, sizeof(s->title), "%s", programme_def[i].title);
+        snprintf(s->room, sizeof(s->room), "%s", programme_def[i].room);
+        s->start_ms = WALL0 + programme_def[i].start_min * MIN_MS;
+        s->end_ms = WALL0 + programme_def[i].end_min * MIN_MS;
+        for (int part = 0; part < PROG_PART_COUNT; part++)
+            for (int n = 0; n < 3 && programme_def[i].people[part][n] >= 0; n++)
+                snprintf(s->people[part][s->npeople[part]++], REG_ID_MAX, "%s",
+                         idents[programme_def[i].people[part][n]].id);
+    }
+    if (programme_check_people(prog, ss, NPROG, err, sizeof(err)) < 0)
+        fail("programme: %s", err);
+    now = NOW0;
+    open_venue();
+    if (venue_programme_set(v, ss, NPROG, now, err, sizeof(err)) < 0 ||
+        venue_slides_set(v, "opening", SLIDES_PAGES, now, err, sizeof(err)) < 0)
+        fail("programme: %s", err);
+    venue_tick(v, now);
+    FUZZ_REQUIRE(venue_programme_count(v) == NPROG && prog_index("opening") == 0 &&
+                 venue_programme_at(v, 0)->state == PROG_LIVE);
+    venue_free(v);
+    v = NULL;
+    if (sqlite3_exec((sqlite3 *)store_db(st),
+                     "CREATE TEMP TABLE fuzz_prog_sessions AS SELECT * FROM prog_sessions; "
+                     "CREATE TEMP TABLE fuzz_prog_people AS SELECT * FROM prog_people",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        fail("programme copy: %s", sqlite3_errmsg((sqlite3 *)store_db(st)));
 }
 
 /* ---- the steps of an input ---- */
@@ -833,6 +1582,7 @@ static struct conn *connect_slot(int k)
     FUZZ_REQUIRE(c);
     c->slot = k;
     c->poses_tick = -1;
+    prog_forget(c);
     c->s = venue_connect(v, c, now);
     if (!c->s) {
         free(c);
@@ -880,7 +1630,7 @@ static void hello_resume(int k)
     send_text(k, text, strlen(text));
 }
 
-/* What "$uN", "$rN" and "$tN" stand for, or NULL. */
+/* What "$uN", "$rN", "$tN" and "$qN" stand for, or NULL. */
 static const char *placeholder(char kind, int n)
 {
     switch (kind) {
@@ -892,6 +1642,11 @@ static const char *placeholder(char kind, int n)
         return n < NSLOTS ? slots[n].resume : "";
     case 't':
         return idents[n].token;
+    case 'q': {
+        static char id[24];
+        snprintf(id, sizeof(id), "%lld", (size_t)n < nasked ? asked[n] : 999999LL);
+        return id;
+    }
     default:
         return NULL;
     }
@@ -981,6 +1736,7 @@ static void step(const char *line, size_t len)
         break;
     case 'p':
         slots[k].paused = !slots[k].paused;
+        lagged = true;
         break;
     case 't': {
         long long ms = 0;
@@ -992,7 +1748,14 @@ static void step(const char *line, size_t len)
         now += ms < TICK_MAX_MS ? ms : TICK_MAX_MS;
         venue_tick(v, now);
         drain_all(false);
-        check_stages();
+        /* What the tick's own timers change after its fan-out (a
+         * breakout's recall, a resume grace running out, on the stage)
+         * reaches the overflow room with the next tick: then once more. */
+        if (!check_stages(false)) {
+            venue_tick(v, now);
+            drain_all(false);
+            check_stages(true);
+        }
         break;
     }
     case 'S':
@@ -1014,6 +1777,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reset_store();
     memset(slots, 0, sizeof(slots));
     nremoved = 0;
+    nasked = 0;
+    lagged = false;
     snprintf(cfg.registration, sizeof(cfg.registration), "open");
     now = NOW0;
     open_venue();
@@ -1026,6 +1791,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             steps++;
             drain_all(false);
             check_venue();
+            check_programme();
         }
         p += len + 1;
     }
@@ -1041,6 +1807,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     now += (cfg.resume_grace_s + 1) * 1000LL;
     venue_tick(v, now);
     check_venue();
+    check_programme();
     for (size_t i = 0; i < venue_room_count(v); i++) {
         struct venue_room_view rv;
         venue_room_get(v, i, &rv);

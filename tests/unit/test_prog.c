@@ -355,8 +355,18 @@ static void test_welcome_stars_reminder(struct venue *v)
     msgs = drain(v, a);
     CHECK(find(msgs, "reminder") == NULL);
     json_decref(msgs);
-    /* One who arrives inside the window hears it on arrival. */
+    /* One who resumes does not hear it again (the session had it); one who
+     * arrives anew inside the window hears it on arrival. */
     leave(v, a);
+    a = calloc(1, sizeof(*a));
+    a->s = venue_connect(v, a, now);
+    send_text(v, a, hello);
+    msgs = drain(v, a);
+    CHECK(find(msgs, "welcome") && !find(msgs, "reminder"));
+    json_decref(msgs);
+    leave(v, a);
+    now += (cfg.resume_grace_s + 1) * 1000LL;
+    venue_tick(v, now);
     a = calloc(1, sizeof(*a));
     a->s = venue_connect(v, a, now);
     send_text(v, a, hello);
