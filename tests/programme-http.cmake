@@ -26,3 +26,15 @@ set_tests_properties(programme.http PROPERTIES
     ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
     TIMEOUT 180
     LABELS integration)
+
+# Slide decks counted off the service loop (a compression bomb while
+# another client chats; uploaders hanging up mid-count): it measures
+# round trips, so it runs alone.
+add_test(NAME programme.slides_loop
+         COMMAND ${VENUE_PROGRAMME_NODE} --test ${PROJECT_SOURCE_DIR}/tests/integration/slides-loop.test.mjs
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(programme.slides_loop PROPERTIES
+    ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
+    TIMEOUT 120
+    RUN_SERIAL TRUE
+    LABELS integration)

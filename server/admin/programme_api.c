@@ -404,14 +404,10 @@ unsigned programme_api_slides_auth(const struct admin_env *env, const char *id,
     return rep->status;
 }
 
-void programme_api_slides_done(const struct admin_env *env, struct slides_upload *up,
-                               const struct reg_user *caller, long long now_ms, long long wall_ms,
-                               struct proto_buf *out, struct admin_reply *rep)
+unsigned programme_api_slides_check(struct slides_upload *up, struct proto_buf *out,
+                                    struct admin_reply *rep)
 {
-    const char *data = env->cfg->data_dir;
-    const struct prog_session *s;
-    char err[512], msg[700], url[128], room[PROG_ROOM_MAX], old[PATH_MAX] = "", reason[96];
-    int pages = 0, version;
+    char msg[128];
 
     memset(rep, 0, sizeof(*rep));
     proto_buf_reset(out);
@@ -419,27 +415,38 @@ void programme_api_slides_done(const struct admin_env *env, struct slides_upload
         fprintf(stderr, "venued: slides: %s: %s\n", up->tmp, strerror(up->io_errno));
         admin_api_reply_error(out, rep, 500, "internal",
                               "the deck could not be written; see the server log", NULL);
-        goto done;
-    }
-    if (up->over) {
+    } else if (up->over) {
         snprintf(msg, sizeof(msg), "body: over the limit of %zu bytes (--slides-max)", up->max);
         admin_api_reply_error(out, rep, 413, "too_large", msg, "body");
-        goto done;
-    }
-    if (up->len == 0) {
+    } else if (up->len == 0) {
         admin_api_reply_error(out, rep, 400, "bad_request",
                               "body: empty; send the PDF itself as the request body", "body");
-        goto done;
-    }
-    if (!slides_is_pdf(up)) {
+    } else if (!slides_is_pdf(up)) {
         admin_api_reply_error(out, rep, 415, "unsupported_media_type",
                               "body: not a PDF (a PDF starts with %PDF-; its name and "
                               "Content-Type do not count)",
                               "body");
-        goto done;
+    } else {
+        return 0;
     }
-    if (slides_count_pages(up->tmp, &pages, err, sizeof(err)) < 0) {
-        snprintf(msg, sizeof(msg), "body: not a PDF that can be read: %s", err);
+    slides_abort(up);
+    return rep->status;
+}
+
+void programme_api_slides_done(const struct admin_env *env, struct slides_upload *up,
+                               const struct reg_user *caller, int pages, const char *why,
+                               long long now_ms, long long wall_ms, struct proto_buf *out,
+                               struct admin_reply *rep)
+{
+    const char *data = env->cfg->data_dir;
+    const struct prog_session *s;
+    char err[512], msg[700], url[128], room[PROG_ROOM_MAX], old[PATH_MAX] = "", reason[96];
+    int version;
+
+    memset(rep, 0, sizeof(*rep));
+    proto_buf_reset(out);
+    if (pages < 0) {
+        snprintf(msg, sizeof(msg), "body: not a PDF that can be read: %s", why);
         admin_api_reply_error(out, rep, 415, "unsupported_media_type", msg, "body");
         goto done;
     }

@@ -63,17 +63,30 @@ unsigned programme_api_slides_auth(const struct admin_env *env, const char *id,
                                    struct admin_reply *rep);
 
 /*
- * The whole body of an upload by caller is in up (slides_begin, then
- * slides_write): check it (magic bytes, qpdf, --slides-pages), put it in
- * place as the session's next version, tell the venue (venue_slides_set),
- * remove the previous version's file and answer 200
- * {"pages":N,"url":"/api/sessions/{id}/slides?v=V"}; or 413, 415, 400,
- * 404, 500. The upload is over (its temporary file gone) either way.
- * now_ms is the core's clock, wall_ms the wall clock (the audit).
+ * The whole body of an upload is in up (slides_begin, then slides_write):
+ * is it worth counting its pages? 0 when it was written whole, within
+ * --slides-max, and starts like a PDF: count them (slides_count_start on
+ * up->tmp), then programme_api_slides_done. Otherwise the status (500,
+ * 413, 400, 415) with the error in out and rep, and the upload is over
+ * (its temporary file gone).
+ */
+unsigned programme_api_slides_check(struct slides_upload *up, struct proto_buf *out,
+                                    struct admin_reply *rep);
+
+/*
+ * The count of an upload by caller that programme_api_slides_check let
+ * through is in: pages, or -1 and why (slides_count_poll's reason). Check
+ * pages against --slides-pages, put the deck in place as the session's
+ * next version, tell the venue (venue_slides_set), remove the previous
+ * version's file and answer 200 {"pages":N,"url":"/api/sessions/{id}/
+ * slides?v=V"}; or 415 (why), 400, 404, 500. The upload is over (its
+ * temporary file gone) either way. now_ms is the core's clock, wall_ms
+ * the wall clock (the audit).
  */
 void programme_api_slides_done(const struct admin_env *env, struct slides_upload *up,
-                               const struct reg_user *caller, long long now_ms, long long wall_ms,
-                               struct proto_buf *out, struct admin_reply *rep);
+                               const struct reg_user *caller, int pages, const char *why,
+                               long long now_ms, long long wall_ms, struct proto_buf *out,
+                               struct admin_reply *rep);
 
 /*
  * The current deck of session id: 1 with its file's path in path and its

@@ -20,7 +20,7 @@
 
 #define SLIDES_DIR         "slides"   /* under --data */
 #define SLIDES_TMP_PREFIX  ".upload-" /* temporary files, removed at start */
-#define SLIDES_CHECK_MS    1500       /* the longest the loop waits for qpdf's verdict */
+#define SLIDES_CHECK_MS    1500       /* the longest a count may take, start to verdict */
 #define SLIDES_CHECK_CPU_S 1          /* CPU seconds qpdf may take */
 #define SLIDES_CHECK_MEM   ((unsigned long long)512 << 20) /* bytes more qpdf may map */
 
@@ -58,13 +58,59 @@ int slides_prepare(const char *data_dir, char *err, size_t errlen);
 int slides_sweep(const char *data_dir, const struct venue *v);
 
 /*
- * Count the pages of the PDF at path with qpdf (no recovery of a broken
- * cross-reference table: a truncated file is refused), in a child process
- * limited to SLIDES_CHECK_CPU_S of CPU and SLIDES_CHECK_MEM of memory,
- * waited for SLIDES_CHECK_MS at most. 0 and *pages, or -1 with qpdf's
- * reason (without the path) in err.
+ * Counting a deck's pages, without ever making the caller wait: qpdf runs
+ * in a child process, `venued slides-count FILE` (SLIDES_COUNT_CMD, run as
+ * /proc/self/exe: the program that calls slides_count_start must send
+ * that subcommand to slides_count_main), which limits itself to
+ * SLIDES_CHECK_CPU_S of CPU and SLIDES_CHECK_MEM more memory before it
+ * reads a byte of the file, and says its verdict on stdout, a pipe. The
+ * caller polls it (slides_count_poll) until the verdict is in or
+ * SLIDES_CHECK_MS have passed (then the child is killed), and reaps it
+ * (slides_count_reap): no call here blocks.
  */
-int slides_count_pages(const char *path, int *pages, char *err, size_t errlen);
+#define SLIDES_COUNT_CMD   "slides-count"
+#define SLIDES_VERDICT_MAX 512 /* bytes of the child's verdict, "pages N" or "error WHY" */
+
+/* One count. Zeroed memory is "none" (pid 0: nothing to reap). */
+struct slides_count {
+    int pid;                      /* the child (a pid_t); 0 once reaped */
+    int fd;                       /* our end of its stdout (non-blocking); -1 once closed */
+    bool running;                 /* no verdict yet */
+    long long deadline_ms;        /* killed if it has said nothing by then (the caller's clock) */
+    char out[SLIDES_VERDICT_MAX]; /* what it has said so far */
+    size_t len;
+};
+
+/*
+ * Start counting the pages of the PDF at path: the child is running when
+ * this returns (its start costs the caller a vfork and an exec, not a copy
+ * of the caller's memory). 0, or -1 with the reason in err (nothing to
+ * poll or reap). now_ms is the clock slides_count_poll is given.
+ */
+int slides_count_start(struct slides_count *c, const char *path, long long now_ms, char *err,
+                       size_t errlen);
+/*
+ * Read what the child has said, without waiting. 0: no verdict yet, poll
+ * again later. 1 and *pages: counted. -1 with the reason in err (without
+ * the path): qpdf cannot read it, or it took more than SLIDES_CHECK_MS by
+ * now_ms or more than the child's limits (it is killed). After 1 or -1 the
+ * pipe is closed and the child killed; reap it with slides_count_reap.
+ */
+int slides_count_poll(struct slides_count *c, long long now_ms, int *pages, char *err,
+                      size_t errlen);
+/* Stop a count the caller no longer wants: the pipe closed, the child
+ * killed (reap it with slides_count_reap). Safe to call again. */
+void slides_count_cancel(struct slides_count *c);
+/* Reap the child if it has ended, without waiting: true when nothing is
+ * left of it (call again later while false; it has been killed). */
+bool slides_count_reap(struct slides_count *c);
+/*
+ * `venued slides-count FILE` (argv[0] is "slides-count"): limits, qpdf,
+ * the verdict on stdout in one write, and _exit. Not for people: no
+ * --help; the exit status is 0 once a verdict is written, 2 for a bad
+ * command line.
+ */
+int slides_count_main(int argc, char **argv);
 
 /*
  * Start an upload of at most max bytes for session: a new temporary file

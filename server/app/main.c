@@ -1,7 +1,8 @@
 /*
  * main.c - venued: options, the libwebsockets context, the tick, signals;
  * `venued user`, `venued programme`, `venued twin` and `venued demo-feed`
- * go to their commands.
+ * go to their commands, and the hidden `venued slides-count FILE` is the
+ * child the server starts to count a deck's pages (slides.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -175,6 +176,9 @@ int main(int argc, char **argv)
     char err[512];
     int rc;
 
+    /* First, before anything is opened: it reads nothing but FILE. */
+    if (argc > 1 && strcmp(argv[1], SLIDES_COUNT_CMD) == 0)
+        return slides_count_main(argc - 1, argv + 1);
     config_defaults(&srv.cfg);
     if (argc > 1 && strcmp(argv[1], "user") == 0) {
         /* The environment applies; the subcommand reads its own flags. */
@@ -281,6 +285,7 @@ int main(int argc, char **argv)
     lws_sul_cancel(&srv.tick_sul);
     lws_sul_cancel(&srv.retain_sul);
     lws_context_destroy(srv.ctx);
+    http_api_slides_stop(&srv);
     close_state(&srv);
     return 0;
 }

@@ -13,15 +13,20 @@
  * has dropped the headers, so everything needed is copied first. A slide
  * deck (POST /api/sessions/{id}/slides) is the one body not held in
  * memory: once its sender is known to be allowed, it goes to a temporary
- * file as it arrives (slides.c), at most SLIDES_UPLOADS_MAX at once. A body
+ * file as it arrives (slides.c), at most SLIDES_UPLOADS_MAX at once. It is
+ * also the one request answered later: its pages are counted by a child
+ * process (up to SLIDES_CHECK_MS), and the connection waits for the
+ * verdict while the loop goes on (see "Slide decks" below). A body
  * the route does not take, or one over the route's limit, is read and
  * thrown away (so that the client can read the answer) unless it is
  * declared larger than DISCARD_MAX: then the answer goes at once and the
  * connection is closed after it.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "ingest.h"
 #include "programme_api.h"
@@ -33,7 +38,10 @@
 #define ARGS_MAX      8                         /* query arguments looked at */
 #define ARG_MAX       512                       /* bytes of one, "name=value" */
 #define DISCARD_MAX   ((size_t)8 * 1024 * 1024) /* an unwanted body we still read */
-#define UPLOAD_IDLE_S 30 /* a deck's sender may pause this long between pieces */
+#define UPLOAD_IDLE_S 30                   /* a deck's sender may pause this long between pieces */
+#define COUNT_POLL_US (10 * LWS_US_PER_MS) /* how often a slide count's child is looked at */
+#define REAP_POLL_US  (2 * LWS_US_PER_MS)  /* and a killed one, until it is reaped */
+#define COUNT_WAIT_S  5 /* a connection waits this long for its count, whatever happens */
 /* The Cache-Control of a deck asked for by its versioned URL (?v=): that
  * URL never shows anything else. */
 #define DECK_IMMUTABLE "public, max-age=31536000, immutable"
@@ -50,23 +58,23 @@ struct http_req {
     bool admin;           /* path under /api/admin */
     unsigned auth_status; /* admin: 0 ok, else the status in auth_reply */
     struct admin_reply auth_reply;
-    struct reg_user caller;      /* admin: who asks */
-    bool awaiting_body;          /* answer at BODY_COMPLETION */
-    size_t in_max;               /* body bytes the route takes; 0: discard */
-    bool in_over;                /* the body went over in_max: answer 413 */
-    bool close_after;            /* hang up once the reply is out */
-    const char *allow;           /* Allow header of a 405 (static) */
-    bool challenge;              /* WWW-Authenticate on a 401 */
-    bool retry_after;            /* Retry-After: 1 on a 429 */
-    bool ingest;                 /* path is the NGSI-LD notification endpoint */
-    unsigned ingest_status;      /* ingest: 0 go on, else the status (body written) */
-    char ctype[128];             /* ingest: Content-Type, "" when none */
-    char link[1024];             /* ingest: Link, "" when none */
-    bool slides;                 /* POST /api/sessions/{id}/slides */
-    unsigned slides_status;      /* slides: 0 go on, else the status (body written) */
-    bool slides_counted;         /* slides: counted in srv->slides_uploads */
-    struct slides_upload upload; /* slides: the temporary file */
-    struct reg_user uploader;    /* slides: who sends it */
+    struct reg_user caller;   /* admin: who asks */
+    bool awaiting_body;       /* answer at BODY_COMPLETION */
+    size_t in_max;            /* body bytes the route takes; 0: discard */
+    bool in_over;             /* the body went over in_max: answer 413 */
+    bool close_after;         /* hang up once the reply is out */
+    const char *allow;        /* Allow header of a 405 (static) */
+    bool challenge;           /* WWW-Authenticate on a 401 */
+    bool retry_after;         /* Retry-After: 1 on a 429 */
+    bool ingest;              /* path is the NGSI-LD notification endpoint */
+    unsigned ingest_status;   /* ingest: 0 go on, else the status (body written) */
+    char ctype[128];          /* ingest: Content-Type, "" when none */
+    char link[1024];          /* ingest: Link, "" when none */
+    bool slides;              /* POST /api/sessions/{id}/slides */
+    unsigned slides_status;   /* slides: 0 go on, else the status (body written) */
+    struct slides_job *job;   /* slides: its place in srv->slides_jobs; borrowed */
+    unsigned slides_reply;    /* slides: the counted deck's answer (body written), to send */
+    struct reg_user uploader; /* slides: who sends it */
 };
 
 static int respond(struct lws *wsi, struct http_req *req, unsigned status, const char *ctype,
@@ -458,37 +466,171 @@ static void ingest_request(struct lws *wsi, struct http_req *req, struct server 
         req->link[0] = '\0';
 }
 
-/* The upload is over: out of the count (once). */
-static void upload_end(struct http_req *req, struct server *srv)
+/* ---- Slide decks --------------------------------------------------------
+ *
+ * An upload holds one of srv->slides_jobs from its headers until nothing is
+ * left of it. Once its body is in and looks like a PDF, route_slides starts
+ * the child that counts its pages (slides_count_start: a vfork and an
+ * exec, the loop's only cost) and returns without an answer: the
+ * connection waits, the rest of the venue goes on. job_poll, an lws_sul
+ * timer every COUNT_POLL_US, reads the child's pipe without blocking; with
+ * the verdict (or SLIDES_CHECK_MS gone: the child is killed) the deck is
+ * committed or refused (programme_api_slides_done), the answer waits in
+ * req->body for HTTP_WRITEABLE, and the child is reaped (waitpid WNOHANG,
+ * from the same timer until it is gone). If the connection goes first
+ * (CLOSED_HTTP), the child is killed, the temporary file removed, and the
+ * timer goes on only to reap it; the place comes back after that.
+ *
+ * A timer rather than adopting the pipe into the event loop
+ * (lws_adopt_descriptor_vhost, LWS_ADOPT_RAW_FILE_DESC): the deadline and
+ * the reaping need a timer anyway (no SIGCHLD reaches the loop), and one
+ * timer does all three; a second wsi per upload would have its own
+ * lifetime to tie to the HTTP connection's and the child's, and a protocol
+ * of its own. The price: the verdict is seen up to 10 ms late, and a count
+ * costs the loop one read() per 10 ms while it runs (at most
+ * SLIDES_UPLOADS_MAX of them).
+ */
+
+static void job_poll(lws_sorted_usec_list_t *sul);
+
+/* A free place for the upload on wsi, or NULL: they are all taken. */
+static struct slides_job *job_take(struct server *srv, struct lws *wsi, struct http_req *req)
 {
-    slides_abort(&req->upload);
-    if (req->slides_counted) {
-        req->slides_counted = false;
-        srv->slides_uploads--;
+    for (size_t i = 0; i < SLIDES_UPLOADS_MAX; i++) {
+        struct slides_job *j = &srv->slides_jobs[i];
+        if (j->used)
+            continue;
+        memset(j, 0, sizeof(*j));
+        j->used = true;
+        j->srv = srv;
+        j->wsi = wsi;
+        j->req = req;
+        j->upload.fd = -1;
+        j->count.fd = -1;
+        srv->slides_uploads++;
+        assert(srv->slides_uploads <= SLIDES_UPLOADS_MAX);
+        return j;
     }
+    return NULL;
+}
+
+/* A place nobody waits on any more: given back once its child is reaped,
+ * else looked at again by the timer. */
+static void job_settle(struct slides_job *j)
+{
+    assert(!j->wsi && !j->count.running && !j->upload.active);
+    if (!slides_count_reap(&j->count)) {
+        lws_sul_schedule(j->srv->ctx, 0, &j->sul, job_poll, REAP_POLL_US);
+        return;
+    }
+    lws_sul_cancel(&j->sul);
+    j->used = false;
+    j->srv->slides_uploads--;
+}
+
+/* The upload of req is over, answered or not: its temporary file goes, a
+ * count still running is killed, and the place is given back (now, or once
+ * the child is reaped). Safe to call again. */
+static void upload_end(struct http_req *req)
+{
+    struct slides_job *j = req->job;
+    if (!j)
+        return;
+    req->job = NULL;
+    j->wsi = NULL;
+    j->req = NULL;
+    slides_count_cancel(&j->count);
+    slides_abort(&j->upload);
+    job_settle(j);
+}
+
+/* The count's verdict for a connection that still waits: the deck
+ * committed or refused, the answer in req->body for HTTP_WRITEABLE. */
+static void job_answer(struct slides_job *j, int pages, const char *why)
+{
+    struct http_req *req = j->req;
+    struct lws *wsi = j->wsi;
+    struct admin_reply rep;
+
+    programme_api_slides_done(&j->srv->admin, &j->upload, &req->uploader, pages, why,
+                              clock_mono_ms(), clock_wall_ms(), &req->body, &rep);
+    assert(rep.status); /* an answer, whatever it is */
+    req->slides_reply = rep.status;
+    upload_end(req);
+    lws_callback_on_writable(wsi);
+}
+
+static void job_poll(lws_sorted_usec_list_t *sul)
+{
+    struct slides_job *j = lws_container_of(sul, struct slides_job, sul);
+    char why[SLIDES_VERDICT_MAX];
+    int pages = -1, rc;
+
+    if (!j->count.running) {
+        job_settle(j); /* only reaping is left */
+        return;
+    }
+    rc = slides_count_poll(&j->count, clock_mono_ms(), &pages, why, sizeof(why));
+    if (rc == 0) {
+        lws_sul_schedule(j->srv->ctx, 0, &j->sul, job_poll, COUNT_POLL_US);
+        return;
+    }
+    assert(j->wsi); /* a connection that goes cancels its count */
+    job_answer(j, rc > 0 ? pages : -1, why);
+}
+
+void http_api_slides_stop(struct server *srv)
+{
+    struct timespec ms = {0, 1000000};
+    for (size_t i = 0; i < SLIDES_UPLOADS_MAX; i++) {
+        struct slides_job *j = &srv->slides_jobs[i];
+        if (!j->used)
+            continue;
+        slides_count_cancel(&j->count);
+        slides_abort(&j->upload);
+        for (int tries = 0; tries < 1000 && !slides_count_reap(&j->count); tries++)
+            nanosleep(&ms, NULL);
+        j->used = false;
+    }
+    srv->slides_uploads = 0;
 }
 
 static int route_slides(struct lws *wsi, struct http_req *req, struct server *srv)
 {
+    struct slides_job *j = req->job;
     struct admin_reply rep;
+    char err[SLIDES_VERDICT_MAX];
 
     if (req->slides_status) {
-        upload_end(req, srv);
+        upload_end(req);
         req->challenge = req->auth_reply.challenge;
         req->retry_after = req->slides_status == HTTP_STATUS_SERVICE_UNAVAILABLE;
         return respond(wsi, req, req->slides_status, "application/json", NULL, "no-store");
     }
     if (req->in_over) {
         char msg[128];
-        upload_end(req, srv);
+        upload_end(req);
         snprintf(msg, sizeof(msg), "body: over the limit of %ld bytes (--slides-max)",
                  srv->cfg.slides_max);
         return respond_error(wsi, req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "too_large", msg);
     }
-    programme_api_slides_done(&srv->admin, &req->upload, &req->uploader, clock_mono_ms(),
-                              clock_wall_ms(), &req->body, &rep);
-    upload_end(req, srv);
-    return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
+    /* Not refused, not over the limit: the headers took a place. */
+    assert(j && j->upload.active);
+    if (programme_api_slides_check(&j->upload, &req->body, &rep)) {
+        upload_end(req);
+        return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
+    }
+    if (slides_count_start(&j->count, j->upload.tmp, clock_mono_ms(), err, sizeof(err)) < 0) {
+        fprintf(stderr, "venued: slides: %s\n", err);
+        upload_end(req);
+        return respond_error(wsi, req, HTTP_STATUS_INTERNAL_SERVER_ERROR, "internal",
+                             "the deck cannot be checked; see the server log");
+    }
+    /* No answer yet: job_poll gives it. lws dropped its own timeout with
+     * the last byte of the body; this one is for the unforeseen. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, COUNT_WAIT_S);
+    lws_sul_schedule(srv->ctx, 0, &j->sul, job_poll, COUNT_POLL_US);
+    return 0;
 }
 
 /*
@@ -513,7 +655,8 @@ static void slides_request(struct lws *wsi, struct http_req *req, struct server 
     req->in_max = (size_t)srv->cfg.slides_max;
     if (clen > req->in_max)
         return; /* 413, decided in on_request */
-    if (srv->slides_uploads >= SLIDES_UPLOADS_MAX) {
+    req->job = job_take(srv, wsi, req);
+    if (!req->job) {
         snprintf(err, sizeof(err),
                  "%d slide decks are being uploaded right now; try again in a moment",
                  SLIDES_UPLOADS_MAX);
@@ -523,8 +666,9 @@ static void slides_request(struct lws *wsi, struct http_req *req, struct server 
             req->slides_status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
         return;
     }
-    if (slides_begin(&req->upload, srv->cfg.data_dir, id, req->in_max, err, sizeof(err)) < 0) {
+    if (slides_begin(&req->job->upload, srv->cfg.data_dir, id, req->in_max, err, sizeof(err)) < 0) {
         fprintf(stderr, "venued: slides: %s\n", err);
+        upload_end(req);
         req->slides_status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
         req->in_max = 0;
         if (admin_api_error(&req->body, "internal",
@@ -532,8 +676,6 @@ static void slides_request(struct lws *wsi, struct http_req *req, struct server 
             req->slides_status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
         return;
     }
-    srv->slides_uploads++;
-    req->slides_counted = true;
     /* A sender that stops sending gives its place back. */
     lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, UPLOAD_IDLE_S);
 }
@@ -616,7 +758,7 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
     bool body_method, body_coming;
     char id[PROG_ID_MAX];
 
-    upload_end(req, srv);
+    upload_end(req);
     proto_buf_free(&req->in);
     {
         struct proto_buf keep = req->body; /* the reply buffer is reused */
@@ -679,9 +821,9 @@ static void on_body(struct lws *wsi, struct http_req *req, const void *in, size_
     if (!req->awaiting_body || req->in_over || req->in_max == 0)
         return; /* thrown away */
     if (req->slides) {
-        if (!req->upload.active)
+        if (!req->job || !req->job->upload.active)
             return;
-        if (slides_write(&req->upload, in, len) < 0 && req->upload.over)
+        if (slides_write(&req->job->upload, in, len) < 0 && req->job->upload.over)
             req->in_over = true;
         lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, UPLOAD_IDLE_S);
         return;
@@ -714,13 +856,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         req->awaiting_body = false;
         return dispatch(wsi, req, lws_context_user(lws_get_context(wsi)));
     case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (req && req->slides_reply) {
+            /* A counted deck's answer: the headers now, the body next. */
+            unsigned status = req->slides_reply;
+            req->slides_reply = 0;
+            return respond(wsi, req, status, "application/json", NULL, "no-store");
+        }
         if (!req || req->sent >= req->body.len)
             break;
         return write_body(wsi, req);
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL: /* after each transaction: req is freed next */
     case LWS_CALLBACK_CLOSED_HTTP:
         if (req) {
-            upload_end(req, lws_context_user(lws_get_context(wsi)));
+            upload_end(req);
             proto_buf_free(&req->body);
             proto_buf_free(&req->in);
         }

@@ -14,15 +14,33 @@
 #include "clock.h"
 #include "config.h"
 #include "scene.h"
+#include "slides.h"
 #include "store.h"
 #include "twins.h"
 #include "venue.h"
 
 struct registry;
 struct programme;
+struct http_req;
 
-/* Slide decks received at once; one more is answered 503. */
+/* Slide decks received or counted at once; one more is answered 503. */
 #define SLIDES_UPLOADS_MAX 4
+
+/*
+ * The place of one slide deck (http_api.c): taken when an upload's headers
+ * are accepted, given back once its temporary file is gone and the child
+ * that counted its pages has been reaped, which may be after its
+ * connection has gone. Zeroed memory is a free place.
+ */
+struct slides_job {
+    bool used;
+    struct server *srv;          /* borrowed: the timer's way back */
+    struct lws *wsi;             /* the upload's connection; NULL once gone or answered */
+    struct http_req *req;        /* its request (lws's per-session data); NULL with wsi */
+    struct slides_upload upload; /* the temporary file */
+    struct slides_count count;   /* qpdf's child, once the body is in */
+    lws_sorted_usec_list_t sul;  /* polls the child; scheduled while there is one */
+};
 
 struct server {
     struct venue_config cfg;
@@ -36,7 +54,9 @@ struct server {
     char assets_dir[PATH_MAX];   /* real path of the scene assets folder */
     char web_dir[PATH_MAX];      /* real path of the web client's folder */
     struct programme *programme; /* owned; on the store's database */
-    int slides_uploads;          /* slide decks being received now (at most SLIDES_UPLOADS_MAX) */
+    int slides_uploads;          /* places taken in slides_jobs (at most SLIDES_UPLOADS_MAX) */
+    /* The places of the slide decks being received or counted. */
+    struct slides_job slides_jobs[SLIDES_UPLOADS_MAX];
     lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;
@@ -47,5 +67,9 @@ extern const struct lws_protocols ws_adapter_protocol;
 extern const struct lws_protocols http_api_protocol;
 /* The struct venue_io that routes the core's requests to connections. */
 extern const struct venue_io ws_adapter_io_template;
+
+/* After lws_context_destroy: kill the children still counting slides (no
+ * connection waits for them now) and reap them, waiting a second at most. */
+void http_api_slides_stop(struct server *srv);
 
 #endif

@@ -10,12 +10,19 @@
  * its filters (room, live, day; unknown, repeated and bad values), the
  * admin list's questions, who may upload slides (401, 403, 404), an
  * upload from the first byte to the file in place (magic bytes, qpdf,
- * page and size limits, versions, the old file removed), the sweep of
- * decks nobody shows, and the two new options.
+ * page and size limits, versions, the old file removed), the page count in
+ * a child process as the server runs it (polled, never waited for; over
+ * time, killed, cancelled; always reaped), the sweep of decks nobody
+ * shows, and the two new options. Like venued, this program is its own
+ * counting child: `test_programme_api slides-count FILE`.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin_api.h"
@@ -467,6 +474,47 @@ static unsigned auth(const struct person *p, const char *session, struct reg_use
     return status;
 }
 
+static void nap(void)
+{
+    struct timespec ms = {0, 2000000};
+    nanosleep(&ms, NULL);
+}
+
+/* Is any child of this process left, zombies included? */
+static bool children_left(void)
+{
+    int status;
+    return waitpid(-1, &status, WNOHANG) != -1 || errno != ECHILD;
+}
+
+/* Reap c as the server does: asking again, never waiting. */
+static void reap(struct slides_count *c)
+{
+    for (int i = 0; i < 2500 && !slides_count_reap(c); i++)
+        nap();
+    CHECK(c->pid == 0);
+}
+
+/* Count the pages of the deck at path as the server does: start the
+ * child, poll it until the verdict, reap it. slides_count_poll's result. */
+static int count_pages(const char *path, int *pages, char *why, size_t len)
+{
+    struct slides_count c;
+    int rc;
+
+    if (slides_count_start(&c, path, clock_mono_ms(), why, len) < 0) {
+        fprintf(stderr, "  slides_count_start: %s\n", why);
+        CHECK(0);
+        return -1;
+    }
+    CHECK(c.running && c.pid > 0 && c.fd >= 0);
+    while ((rc = slides_count_poll(&c, clock_mono_ms(), pages, why, len)) == 0)
+        nap();
+    CHECK(!c.running && c.fd == -1);
+    reap(&c);
+    return rc;
+}
+
 /* Upload data[0..len) for session as p, in pieces of piece bytes; the
  * reply in r. */
 static void upload(struct resp *r, const struct person *p, const char *session, const void *data,
@@ -481,8 +529,16 @@ static void upload(struct resp *r, const struct person *p, const char *session, 
     CHECK(slides_begin(&up, cfg.data_dir, session, (size_t)cfg.slides_max, err, sizeof(err)) == 0);
     for (size_t at = 0; at < len; at += piece)
         (void)slides_write(&up, d + at, len - at < piece ? len - at : piece);
-    programme_api_slides_done(&env, &up, &p->u, now, DAY0, &out, &r->rep);
+    if (programme_api_slides_check(&up, &out, &r->rep) == 0) {
+        char why[SLIDES_VERDICT_MAX];
+        int pages = -1;
+        CHECK(up.active);
+        if (count_pages(up.tmp, &pages, why, sizeof(why)) < 0)
+            pages = -1;
+        programme_api_slides_done(&env, &up, &p->u, pages, why, now, DAY0, &out, &r->rep);
+    }
     CHECK(!up.active);
+    CHECK(!children_left());
     parse_out(r, &out);
     proto_buf_free(&out);
 }
@@ -626,7 +682,8 @@ static void test_slides_upload(void)
         CHECK(slides_begin(&up, cfg.data_dir, "gone", 1 << 20, err, sizeof(err)) == 0);
         CHECK(slides_write(&up, pdf.data, pdf.len) == 0);
         memset(&r, 0, sizeof(r));
-        programme_api_slides_done(&env, &up, &admin.u, now, DAY0, &out, &r.rep);
+        CHECK(programme_api_slides_check(&up, &out, &r.rep) == 0);
+        programme_api_slides_done(&env, &up, &admin.u, 2, NULL, now, DAY0, &out, &r.rep);
         parse_out(&r, &out);
         CHECK(is_error(&r, 404, "not_found", "id"));
         done(&r);
@@ -646,6 +703,87 @@ static void test_slides_upload(void)
         slides_abort(&up); /* again: nothing */
         CHECK(files_in_slides() == 1);
     }
+    proto_buf_free(&pdf);
+}
+
+/* The count on its own: the verdicts, the deadline, a child that dies, a
+ * count nobody wants any more; never a child left behind. */
+static void test_slides_count(void)
+{
+    struct proto_buf pdf = {0};
+    struct slides_count c;
+    char path[PATH_MAX], why[SLIDES_VERDICT_MAX];
+    int pages = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/count-test.pdf", dir);
+    make_pdf(&pdf, 7);
+    f = fopen(path, "wb");
+    CHECK(f && fwrite(pdf.data, 1, pdf.len, f) == pdf.len);
+    if (f)
+        fclose(f);
+
+    CHECK(count_pages(path, &pages, why, sizeof(why)) == 1 && pages == 7);
+    CHECK(!children_left());
+
+    /* qpdf's reason, without the path; and a file that is not there. */
+    f = fopen(path, "wb");
+    CHECK(f && fwrite(pdf.data, 1, pdf.len - 60, f) == pdf.len - 60);
+    if (f)
+        fclose(f);
+    CHECK(count_pages(path, &pages, why, sizeof(why)) == -1 && why[0] && !strstr(why, dir));
+    snprintf(path, sizeof(path), "%s/no-such-deck.pdf", dir);
+    CHECK(count_pages(path, &pages, why, sizeof(why)) == -1 && strstr(why, "open the deck: "));
+    CHECK(!strstr(why, dir));
+
+    /* A deck the child waits on for ever (a FIFO nobody writes to), so
+     * that what follows does not depend on how fast it is. */
+    snprintf(path, sizeof(path), "%s/never.pdf", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+
+    /* Over time: nothing by its deadline, so refused and killed, then
+     * reaped. */
+    CHECK(slides_count_start(&c, path, 1000, why, sizeof(why)) == 0);
+    CHECK(slides_count_poll(&c, 1000, &pages, why, sizeof(why)) == 0);
+    CHECK(slides_count_poll(&c, 1000 + SLIDES_CHECK_MS - 1, &pages, why, sizeof(why)) == 0);
+    CHECK(c.running && !slides_count_reap(&c)); /* still there */
+    CHECK(slides_count_poll(&c, 1000 + SLIDES_CHECK_MS, &pages, why, sizeof(why)) == -1);
+    CHECK(strstr(why, "more than 1500 ms") && strstr(why, "compression bomb"));
+    CHECK(!c.running && c.fd == -1);
+    reap(&c);
+    CHECK(!children_left());
+
+    /* A child that dies before its verdict (as a bomb does, over its CPU
+     * or memory limit): refused once its pipe closes, before the deadline. */
+    CHECK(slides_count_start(&c, path, clock_mono_ms(), why, sizeof(why)) == 0);
+    CHECK(kill((pid_t)c.pid, SIGKILL) == 0);
+    {
+        int rc;
+        while ((rc = slides_count_poll(&c, clock_mono_ms(), &pages, why, sizeof(why))) == 0)
+            nap();
+        CHECK(rc == -1 && strstr(why, "1 s of CPU or 512 MiB of memory"));
+    }
+    reap(&c);
+    CHECK(!children_left());
+
+    /* Nobody waits for it any more (the uploader hung up): killed and
+     * reaped; cancelling again, or reaping a reaped count, is harmless. */
+    CHECK(slides_count_start(&c, path, clock_mono_ms(), why, sizeof(why)) == 0);
+    slides_count_cancel(&c);
+    CHECK(!c.running && c.fd == -1 && c.pid > 0);
+    slides_count_cancel(&c);
+    reap(&c);
+    CHECK(slides_count_reap(&c));
+    CHECK(!children_left());
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/count-test.pdf", dir);
+
+    /* The child's own command line. */
+    {
+        char *argv[] = {SLIDES_COUNT_CMD, NULL};
+        CHECK(slides_count_main(1, argv) == 2);
+    }
+    unlink(path);
     proto_buf_free(&pdf);
 }
 
@@ -716,6 +854,9 @@ int main(int argc, char **argv)
 {
     char err[512];
 
+    /* The child slides_count_start runs: /proc/self/exe slides-count FILE. */
+    if (argc > 1 && strcmp(argv[1], SLIDES_COUNT_CMD) == 0)
+        return slides_count_main(argc - 1, argv + 1);
     unsetenv("VENUE_SLIDES_MAX");
     unsetenv("VENUE_SLIDES_PAGES");
     config_defaults(&cfg);
@@ -751,6 +892,7 @@ int main(int argc, char **argv)
     test_list();
     test_slides_auth();
     test_slides_upload();
+    test_slides_count();
     test_sweep_and_prepare();
     test_options();
 
