@@ -1,0 +1,12 @@
+# The Janus that venued configures (issue 11): a real Janus from Debian,
+# started from server/voice/janus-config.sh's output on ports of its own.
+find_program(VENUE_NODE_JANUS node)
+if(VENUE_NODE_JANUS)
+    add_test(NAME voice.janus-config
+             COMMAND ${VENUE_NODE_JANUS} --test ${PROJECT_SOURCE_DIR}/tests/integration/janus-config.test.mjs
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(voice.janus-config PROPERTIES
+        ENVIRONMENT "VENUE_ROOT=${PROJECT_SOURCE_DIR}"
+        TIMEOUT 60
+        LABELS integration)
+endif()
