@@ -15,6 +15,7 @@
 #include "cli_programme.h"
 #include "cli_twin.h"
 #include "cli_user.h"
+#include "janus.h"
 #include "options.h"
 #include "programme.h"
 #include "registry.h"
@@ -170,6 +171,7 @@ int main(int argc, char **argv)
     static struct server srv;
     static struct lws_http_mount mount;
     static lws_retry_bo_t retry;
+    struct janus *janus = NULL;
     struct lws_protocols protocols[3] = {http_api_protocol, ws_adapter_protocol, {0}};
     struct lws_context_creation_info info;
     struct venue_io io = ws_adapter_io_template;
@@ -260,6 +262,29 @@ int main(int argc, char **argv)
         close_state(&srv);
         return 1;
     }
+    /* Voice is optional: a bad flag or file stops venued here, but Janus
+     * being down never does (the client retries on its own). */
+    if (srv.cfg.janus_url[0]) {
+        struct janus_secrets sec;
+        const char *admin = srv.cfg.janus_admin_url;
+        if (janus_read_secrets(srv.cfg.janus_secrets, &sec, err, sizeof(err)) < 0) {
+            fprintf(stderr, "venued: %s\n", err);
+            lws_context_destroy(srv.ctx);
+            close_state(&srv);
+            return 2;
+        }
+        if (!admin[0])
+            admin = sec.admin_url;
+        janus = janus_new(srv.ctx, srv.cfg.janus_url, admin, &sec, &srv.scenes, err, sizeof(err));
+        memset(&sec, 0, sizeof(sec));
+        if (!janus) {
+            fprintf(stderr, "venued: %s\n", err);
+            lws_context_destroy(srv.ctx);
+            close_state(&srv);
+            return 2;
+        }
+        srv.voice = janus_status(janus);
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
@@ -284,6 +309,8 @@ int main(int argc, char **argv)
             break;
     lws_sul_cancel(&srv.tick_sul);
     lws_sul_cancel(&srv.retain_sul);
+    srv.voice = NULL;
+    janus_free(janus); /* before the context: it detaches from its connections */
     lws_context_destroy(srv.ctx);
     http_api_slides_stop(&srv);
     close_state(&srv);

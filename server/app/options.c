@@ -21,8 +21,8 @@ struct opt {
     const char *env;
     enum opt_kind kind;
     size_t offset;
-    size_t size; /* for OPT_STR: the buffer's size */
-    double min, max;
+    size_t size;     /* for OPT_STR: the buffer's size */
+    double min, max; /* for OPT_STR: min < 0 lets the value be empty */
     const char *help;
     const char *const *choices; /* for OPT_STR: the values allowed, NULL-terminated; NULL: any */
 };
@@ -90,6 +90,17 @@ static const struct opt opts[] = {
      "caption lines per second one captioner may send", NULL},
     {"reminder-min", "VENUE_REMINDER_MIN", OPT_INT, FIELD(reminder_min), 1, 1440,
      "minutes before a starred session starts that its reminder comes", NULL},
+    {"janus", "VENUE_JANUS", OPT_STR, FIELD(janus_url), -1, 0,
+     "WebSocket API of the Janus gateway for voice, ws://HOST:PORT (empty: no voice; venued runs "
+     "and retries while Janus is down)",
+     NULL},
+    {"janus-admin", "VENUE_JANUS_ADMIN", OPT_STR, FIELD(janus_admin_url), -1, 0,
+     "Janus' admin WebSocket API, for per-user tokens (empty: JANUS_ADMIN_URL of --janus-secrets)",
+     NULL},
+    {"janus-secrets", "VENUE_JANUS_SECRETS", OPT_STR, FIELD(janus_secrets), -1, 0,
+     "secrets.env written by server/voice/janus-config.sh: the API and admin secrets and the "
+     "room key; mode 0600 (needed with --janus)",
+     NULL},
 };
 
 static bool one_of(const char *const *choices, const char *val)
@@ -109,7 +120,7 @@ static int set_value(struct venue_config *c, const struct opt *o, const char *va
 
     if (o->kind == OPT_STR) {
         size_t n = strlen(val);
-        if (n == 0 || n >= o->size) {
+        if ((n == 0 && o->min >= 0) || n >= o->size) {
             snprintf(err, errlen, "%s: must be 1..%zu characters", from, o->size - 1);
             return -1;
         }
@@ -247,6 +258,10 @@ int options_parse(struct venue_config *c, int argc, char **argv, char *err, size
             snprintf(err, errlen, "--ingest-key: printable characters without spaces only");
             return -1;
         }
+    }
+    if (c->janus_url[0] && !c->janus_secrets[0]) {
+        snprintf(err, errlen, "--janus: needs --janus-secrets (the file janus-config.sh wrote)");
+        return -1;
     }
     if (!c->public_url[0])
         snprintf(c->public_url, sizeof(c->public_url), "http://localhost:%d", c->port);

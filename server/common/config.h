@@ -31,15 +31,18 @@ struct venue_config {
     char registration[16]; /* "open": guests welcome; "required": a token to enter */
     int retention_days;    /* guests and stored poses not seen this long are deleted */
     int audit_retention_days;
-    char public_url[256]; /* base of join links, e.g. https://venue.example.org */
-    char ingest_key[129]; /* bearer key of the NGSI-LD ingest; "": no ingest */
-    int ingest_rate;      /* notifications per second the ingest takes */
-    long ingest_max;      /* bytes of one notification */
-    int twin_history;     /* values kept per twin attribute */
-    long slides_max;      /* bytes of one uploaded slide deck (PDF) */
-    int slides_pages;     /* pages of one slide deck */
-    int caption_rate;     /* caption lines per second per captioner */
-    int reminder_min;     /* a starred session's reminder comes this many minutes before */
+    char public_url[256];      /* base of join links, e.g. https://venue.example.org */
+    char ingest_key[129];      /* bearer key of the NGSI-LD ingest; "": no ingest */
+    int ingest_rate;           /* notifications per second the ingest takes */
+    long ingest_max;           /* bytes of one notification */
+    int twin_history;          /* values kept per twin attribute */
+    long slides_max;           /* bytes of one uploaded slide deck (PDF) */
+    int slides_pages;          /* pages of one slide deck */
+    int caption_rate;          /* caption lines per second per captioner */
+    int reminder_min;          /* a starred session's reminder comes this many minutes before */
+    char janus_url[256];       /* Janus' WebSocket API, ws://...; "": no voice */
+    char janus_admin_url[256]; /* its admin API; "": the one in janus_secrets, if any */
+    char janus_secrets[512];   /* path of a secrets.env (server/voice/janus-config.sh) */
 };
 
 /* The embedded defaults. */

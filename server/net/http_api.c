@@ -356,11 +356,29 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
     if (programme_api_slides_path(uri, id))
         return serve_slides(wsi, req, srv, id);
     if (strcmp(uri, "/healthz") == 0) {
-        proto_buf_printf(&req->body, "{\"ok\":true}");
+        /* Voice is optional: down is said, and the venue stays healthy. The
+         * reason is the voice client's own cleaned text (no quotes). */
+        const struct voice_status *vs = srv->voice;
+        if (!vs)
+            proto_buf_printf(&req->body, "{\"ok\":true}"); /* no --janus: unchanged */
+        else
+            proto_buf_printf(&req->body,
+                             "{\"ok\":true,\"voice\":\"%s\",\"voice_state\":\"%s\","
+                             "\"voice_reason\":\"%s\"}",
+                             vs->up ? "up" : "down", vs->state, vs->reason);
         return respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
     }
     if (strcmp(uri, "/metrics") == 0) {
         rc = report_metrics(srv->venue, &req->body);
+        if (rc >= 0)
+            rc = proto_buf_printf(
+                &req->body,
+                "# HELP venue_voice_up 1 when the Janus session, handles and voice rooms are up\n"
+                "# TYPE venue_voice_up gauge\nvenue_voice_up %d\n"
+                "# HELP venue_voice_reconnects_total Janus sessions made again after one was "
+                "lost\n"
+                "# TYPE venue_voice_reconnects_total counter\nvenue_voice_reconnects_total %llu\n",
+                srv->voice && srv->voice->up ? 1 : 0, srv->voice ? srv->voice->reconnects : 0ULL);
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "text/plain; version=0.0.4", NULL,
                                 "no-store");

@@ -42,6 +42,18 @@ struct slides_job {
     lws_sorted_usec_list_t sul;  /* polls the child; scheduled while there is one */
 };
 
+/*
+ * The voice client's state as /healthz and /metrics print it (filled by
+ * server/voice, read here only). Voice is optional: its being down never
+ * makes the venue unhealthy.
+ */
+struct voice_status {
+    const char *state;             /* "down", "connecting", "ready"; static */
+    char reason[160];              /* why not ready, printable ASCII without quotes */
+    bool up;                       /* session, handles and rooms are there */
+    unsigned long long reconnects; /* times the session was made again after a loss */
+};
+
 struct server {
     struct venue_config cfg;
     struct lws_context *ctx;
@@ -60,6 +72,7 @@ struct server {
     lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;
+    const struct voice_status *voice; /* borrowed from the Janus client; NULL: no voice */
 };
 
 /* The WebSocket protocol (venue.v1) and the HTTP routes. */
