@@ -139,3 +139,55 @@ void join(struct venue *v, struct fconn *c, const char *room)
 {
     join_at(v, c, room, NULL);
 }
+
+struct fconn *enter_token(struct venue *v, const char *token, const char *room)
+{
+    char hello[200];
+    struct fconn *c;
+    snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"token\":\"%s\"}", token);
+    c = connect_hello(v, hello, NULL);
+    if (room)
+        join(v, c, room);
+    return c;
+}
+
+const char *mod_send(struct venue *v, struct fconn *c, const char *body)
+{
+    static char result[64];
+    char text[1024];
+    json_t *msgs, *m;
+    size_t i;
+    snprintf(text, sizeof(text), "{\"type\":\"mod\",\"id\":\"m\",%s}", body);
+    send_text(v, c, text);
+    msgs = drain(v, c);
+    snprintf(result, sizeof(result), "none");
+    json_array_foreach(msgs, i, m)
+    {
+        if (!json_object_get(m, "re"))
+            continue;
+        if (strcmp(type_of(m), "mod_ok") == 0)
+            snprintf(result, sizeof(result), "mod_ok");
+        else if (strcmp(type_of(m), "error") == 0)
+            snprintf(result, sizeof(result), "%s", json_string_value(json_object_get(m, "code")));
+    }
+    json_decref(msgs);
+    return result;
+}
+
+struct audit_counter {
+    const char *action;
+    size_t n;
+};
+
+static void count_fn(void *arg, const struct reg_audit *a)
+{
+    struct audit_counter *c = arg;
+    c->n += strcmp(a->action, c->action) == 0;
+}
+
+size_t audit_count(struct registry *reg, const char *action)
+{
+    struct audit_counter c = {action, 0};
+    CHECK(registry_audit_list(reg, NULL, NULL, 0, 1000, count_fn, &c) == 0);
+    return c.n;
+}

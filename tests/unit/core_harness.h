@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "scene.h"
+#include "registry.h"
 #include "venue.h"
 
 /* The fake transport: one struct per connection. */
@@ -42,5 +43,13 @@ struct fconn *connect_hello(struct venue *v, const char *hello, char *resume_out
 /* Join room and return where the joiner stands (from its roster entry). */
 void join_at(struct venue *v, struct fconn *c, const char *room, float pos[3]);
 void join(struct venue *v, struct fconn *c, const char *room);
+/* A new connection that says hello with a registration token, then joins
+ * room (NULL: none); the caller frees it. */
+struct fconn *enter_token(struct venue *v, const char *token, const char *room);
+/* Send {"type":"mod","id":"m",BODY} from c: "mod_ok", the error's code, or
+ * "none"; valid until the next call. */
+const char *mod_send(struct venue *v, struct fconn *c, const char *body);
+/* How many entries of action reg's audit log holds. */
+size_t audit_count(struct registry *reg, const char *action);
 
 #endif

@@ -56,39 +56,7 @@ static struct venue *restart(struct venue *v)
 
 static struct fconn *enter(struct venue *v, const struct person *p, const char *room)
 {
-    char hello[200];
-    struct fconn *c;
-    snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"token\":\"%s\"}",
-             p->token);
-    c = connect_hello(v, hello, NULL);
-    if (room)
-        join(v, c, room);
-    return c;
-}
-
-/* Send a mod message; returns the reply's type ("mod_ok" or an error code),
- * valid until the next call. */
-static const char *mod(struct venue *v, struct fconn *c, const char *body)
-{
-    static char result[64];
-    char text[1024];
-    json_t *msgs, *m;
-    size_t i;
-    snprintf(text, sizeof(text), "{\"type\":\"mod\",\"id\":\"m\",%s}", body);
-    send_text(v, c, text);
-    msgs = drain(v, c);
-    snprintf(result, sizeof(result), "none");
-    json_array_foreach(msgs, i, m)
-    {
-        if (!json_object_get(m, "re"))
-            continue;
-        if (strcmp(type_of(m), "mod_ok") == 0)
-            snprintf(result, sizeof(result), "mod_ok");
-        else if (strcmp(type_of(m), "error") == 0)
-            snprintf(result, sizeof(result), "%s", json_string_value(json_object_get(m, "code")));
-    }
-    json_decref(msgs);
-    return result;
+    return enter_token(v, p->token, room);
 }
 
 static const char *error_code(json_t *msgs)
@@ -102,24 +70,6 @@ static const char *error_code(json_t *msgs)
     return e ? json_string_value(json_object_get(e, "code")) : "none";
 }
 
-struct audit_counter {
-    const char *action;
-    size_t n;
-};
-
-static void count_fn(void *arg, const struct reg_audit *a)
-{
-    struct audit_counter *c = arg;
-    c->n += strcmp(a->action, c->action) == 0;
-}
-
-static size_t audit_count(const char *action)
-{
-    struct audit_counter c = {action, 0};
-    CHECK(registry_audit_list(reg, NULL, NULL, 0, 1000, count_fn, &c) == 0);
-    return c.n;
-}
-
 static void test_roles_and_rank(struct venue *v)
 {
     struct fconn *a = enter(v, &att[0], "breakout-1"), *s = enter(v, &speaker, "breakout-1");
@@ -128,23 +78,23 @@ static void test_roles_and_rank(struct venue *v)
     char body[300];
 
     /* Attendees and speakers may not moderate at all. */
-    CHECK(strcmp(mod(v, a, "\"action\":\"lock\""), "forbidden") == 0);
-    CHECK(strcmp(mod(v, s, "\"action\":\"lock\""), "forbidden") == 0);
+    CHECK(strcmp(mod_send(v, a, "\"action\":\"lock\""), "forbidden") == 0);
+    CHECK(strcmp(mod_send(v, s, "\"action\":\"lock\""), "forbidden") == 0);
     /* A moderator acts in its room, not in another. */
-    CHECK(strcmp(mod(v, m, "\"action\":\"lock\""), "mod_ok") == 0);
-    CHECK(strcmp(mod(v, m, "\"action\":\"unlock\""), "mod_ok") == 0);
-    CHECK(strcmp(mod(v, m, "\"action\":\"lock\",\"room\":\"breakout-2\""), "forbidden") == 0);
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"lock\""), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"unlock\""), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"lock\",\"room\":\"breakout-2\""), "forbidden") == 0);
     snprintf(body, sizeof(body), "\"action\":\"lower_hand\",\"target\":\"%s\"", att[1].id);
-    CHECK(strcmp(mod(v, m, body), "forbidden") == 0); /* not in its room */
+    CHECK(strcmp(mod_send(v, m, body), "forbidden") == 0); /* not in its room */
     /* Nobody acts on the same rank or above. */
     snprintf(body, sizeof(body), "\"action\":\"mute\",\"target\":\"%s\"", mod2.id);
-    CHECK(strcmp(mod(v, m, body), "forbidden") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "forbidden") == 0);
     snprintf(body, sizeof(body), "\"action\":\"mute\",\"target\":\"%s\"", admin.id);
-    CHECK(strcmp(mod(v, m, body), "forbidden") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "forbidden") == 0);
     /* The whole venue is the admins'. */
-    CHECK(strcmp(mod(v, m, "\"action\":\"announce\",\"room\":\"*\",\"text\":\"hi\""),
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"announce\",\"room\":\"*\",\"text\":\"hi\""),
                  "forbidden") == 0);
-    CHECK(strcmp(mod(v, ad, "\"action\":\"announce\",\"room\":\"*\",\"text\":\"Welcome!\""),
+    CHECK(strcmp(mod_send(v, ad, "\"action\":\"announce\",\"room\":\"*\",\"text\":\"Welcome!\""),
                  "mod_ok") == 0);
     {
         json_t *msgs = drain(v, other);
@@ -155,7 +105,7 @@ static void test_roles_and_rank(struct venue *v)
     /* Admins act anywhere: lower a hand in another room. */
     send_text(v, other, "{\"type\":\"hand\",\"up\":true}");
     snprintf(body, sizeof(body), "\"action\":\"lower_hand\",\"target\":\"%s\"", att[1].id);
-    CHECK(strcmp(mod(v, ad, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, ad, body), "mod_ok") == 0);
     {
         json_t *msgs = drain(v, other);
         json_t *p = find(msgs, "presence");
@@ -164,7 +114,7 @@ static void test_roles_and_rank(struct venue *v)
     }
     /* Promote and demote change the role the room sees. */
     snprintf(body, sizeof(body), "\"action\":\"promote\",\"target\":\"%s\"", att[0].id);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     {
         json_t *msgs = drain(v, a);
         json_t *p = find(msgs, "presence");
@@ -173,9 +123,9 @@ static void test_roles_and_rank(struct venue *v)
         json_decref(msgs);
     }
     snprintf(body, sizeof(body), "\"action\":\"demote\",\"target\":\"%s\"", att[0].id);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
-    CHECK(audit_count("promote") == 1 && audit_count("demote") == 1);
-    CHECK(audit_count("lock") == 1 && audit_count("announce") == 1);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
+    CHECK(audit_count(reg, "promote") == 1 && audit_count(reg, "demote") == 1);
+    CHECK(audit_count(reg, "lock") == 1 && audit_count(reg, "announce") == 1);
 
     venue_disconnect(v, a->s, now);
     venue_disconnect(v, s->s, now);
@@ -199,7 +149,7 @@ static void test_kick_ban_mute_lock(struct venue **vp)
     /* Kick: told why, closed with 4003, no resume. */
     snprintf(body, sizeof(body), "\"action\":\"kick\",\"target\":\"%s\",\"reason\":\"spam\"",
              att[2].id);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     CHECK(a->closed_code == 4003 && strstr(a->farewell, "\"kicked\"") &&
           strstr(a->farewell, "spam"));
     msgs = drain(v, b);
@@ -211,7 +161,7 @@ static void test_kick_ban_mute_lock(struct venue **vp)
 
     /* Mute: chat forbidden, the room sees it. */
     snprintf(body, sizeof(body), "\"action\":\"mute\",\"target\":\"%s\"", att[3].id);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     msgs = drain(v, b);
     CHECK(find(msgs, "presence") &&
           json_is_true(json_object_get(json_object_get(find(msgs, "presence"), "user"), "muted")));
@@ -224,7 +174,7 @@ static void test_kick_ban_mute_lock(struct venue **vp)
     /* Room ban: out of the room, joins refused. */
     snprintf(body, sizeof(body), "\"action\":\"ban\",\"target\":\"%s\",\"reason\":\"rude\"",
              att[3].id);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     msgs = drain(v, b);
     CHECK(find(msgs, "kicked") != NULL);
     json_decref(msgs);
@@ -234,7 +184,7 @@ static void test_kick_ban_mute_lock(struct venue **vp)
     json_decref(msgs);
 
     /* Lock: attendees refused, moderators let in. */
-    CHECK(strcmp(mod(v, m, "\"action\":\"lock\""), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"lock\""), "mod_ok") == 0);
     c = enter(v, &att[4], NULL);
     send_text(v, c, "{\"type\":\"join\",\"room\":\"breakout-3\"}");
     msgs = drain(v, c);
@@ -266,8 +216,8 @@ static void test_kick_ban_mute_lock(struct venue **vp)
         struct fconn *ad = enter(v, &admin, "lobby");
         snprintf(body, sizeof(body), "\"action\":\"ban\",\"target\":\"%s\",\"room\":\"*\"",
                  att[4].id);
-        CHECK(strcmp(mod(v, m, body), "forbidden") == 0);
-        CHECK(strcmp(mod(v, ad, body), "mod_ok") == 0);
+        CHECK(strcmp(mod_send(v, m, body), "forbidden") == 0);
+        CHECK(strcmp(mod_send(v, ad, body), "mod_ok") == 0);
         CHECK(c->closed_code == 4003);
         free(c);
         c = calloc(1, sizeof(*c));
@@ -278,8 +228,8 @@ static void test_kick_ban_mute_lock(struct venue **vp)
         CHECK(c->closed_code == 4003 && strstr(c->farewell, "forbidden"));
         /* Unmute, unban and unlock undo them. */
         snprintf(body, sizeof(body), "\"action\":\"unmute\",\"target\":\"%s\"", att[3].id);
-        CHECK(strcmp(mod(v, m, body), "forbidden") == 0); /* b is not in m's room */
-        CHECK(strcmp(mod(v, ad, body), "mod_ok") == 0);
+        CHECK(strcmp(mod_send(v, m, body), "forbidden") == 0); /* b is not in m's room */
+        CHECK(strcmp(mod_send(v, ad, body), "mod_ok") == 0);
         send_text(v, b, "{\"type\":\"chat\",\"text\":\"thank you\"}");
         msgs = drain(v, b);
         CHECK(find(msgs, "chat") != NULL);
@@ -287,9 +237,10 @@ static void test_kick_ban_mute_lock(struct venue **vp)
         venue_disconnect(v, ad->s, now);
         free(ad);
     }
-    CHECK(audit_count("kick") == 1 && audit_count("ban") == 2 && audit_count("mute") == 1);
-    CHECK(audit_count("unmute") == 1);
-    CHECK(strcmp(mod(v, m, "\"action\":\"unlock\""), "mod_ok") == 0);
+    CHECK(audit_count(reg, "kick") == 1 && audit_count(reg, "ban") == 2 &&
+          audit_count(reg, "mute") == 1);
+    CHECK(audit_count(reg, "unmute") == 1);
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"unlock\""), "mod_ok") == 0);
     venue_disconnect(v, m->s, now);
     venue_disconnect(v, b->s, now);
     free(m), free(b), free(c);
@@ -306,7 +257,7 @@ static void test_capacity_and_overflow(struct venue *v)
     /* A small hall: capacity reserved + 3 leaves three unreserved seats:
      * the moderator's and two attendees'. */
     snprintf(body, sizeof(body), "\"action\":\"capacity\",\"capacity\":%d", reserved + 3);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     people[0] = enter(v, &att[10], "plenary");
     people[1] = enter(v, &att[11], "plenary");
     people[2] = enter(v, &att[12], NULL);
@@ -364,7 +315,7 @@ static void test_capacity_and_overflow(struct venue *v)
         }
     }
     snprintf(body, sizeof(body), "\"action\":\"capacity\",\"capacity\":%d", pl->capacity);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     for (int i = 0; i < 4; i++) {
         venue_disconnect(v, people[i]->s, now);
         free(people[i]);
@@ -382,17 +333,17 @@ static void test_breakout(struct venue *v)
     for (int i = 0; i < 6; i++)
         p[i] = enter(v, &att[20 + i], "expo");
     /* All or nothing: an unknown room moves nobody. */
-    CHECK(strcmp(mod(v, m,
-                     "\"action\":\"breakout\",\"rooms\":[\"breakout-1\",\"nowhere\"],"
-                     "\"minutes\":5"),
+    CHECK(strcmp(mod_send(v, m,
+                          "\"action\":\"breakout\",\"rooms\":[\"breakout-1\",\"nowhere\"],"
+                          "\"minutes\":5"),
                  "not_found") == 0);
     msgs = drain(v, p[0]);
     CHECK(find(msgs, "joined") == NULL);
     json_decref(msgs);
     /* Everyone split evenly over two rooms, with a timer. */
-    CHECK(strcmp(mod(v, m,
-                     "\"action\":\"breakout\",\"rooms\":[\"breakout-1\",\"breakout-2\"],"
-                     "\"minutes\":5"),
+    CHECK(strcmp(mod_send(v, m,
+                          "\"action\":\"breakout\",\"rooms\":[\"breakout-1\",\"breakout-2\"],"
+                          "\"minutes\":5"),
                  "mod_ok") == 0);
     {
         int in1 = 0, in2 = 0;
@@ -411,7 +362,7 @@ static void test_breakout(struct venue *v)
         }
         CHECK(in1 == 3 && in2 == 3);
     }
-    CHECK(strcmp(mod(v, m, "\"action\":\"breakout\",\"rooms\":[\"breakout-3\"],\"minutes\":1"),
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"breakout\",\"rooms\":[\"breakout-3\"],\"minutes\":1"),
                  "bad_request") == 0); /* one at a time per room */
     /* The timer brings everyone back together. */
     now += 5 * 60000 + 100;
@@ -429,15 +380,15 @@ static void test_breakout(struct venue *v)
              "\"action\":\"breakout\",\"rooms\":[\"breakout-3\"],\"minutes\":30,"
              "\"targets\":[\"%s\",\"%s\"]",
              att[20].id, att[21].id);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     msgs = drain(v, p[2]);
     CHECK(find(msgs, "joined") == NULL);
     json_decref(msgs);
-    CHECK(strcmp(mod(v, m, "\"action\":\"recall\""), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"recall\""), "mod_ok") == 0);
     msgs = drain(v, p[0]);
     CHECK(find(msgs, "joined") != NULL);
     json_decref(msgs);
-    CHECK(audit_count("breakout") == 2 && audit_count("recall") == 2);
+    CHECK(audit_count(reg, "breakout") == 2 && audit_count(reg, "recall") == 2);
 
     /* One person named 200 times is refused before anyone moves (it once
      * wrote past a scratch array sized by the room's members). */
@@ -463,7 +414,7 @@ static void test_breakout(struct venue *v)
     }
 
     /* Close a room: everyone to the lobby, the room locked. */
-    CHECK(strcmp(mod(v, m, "\"action\":\"close_room\""), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"close_room\""), "mod_ok") == 0);
     msgs = drain(v, p[5]);
     CHECK(find(msgs, "joined") && strcmp(json_string_value(json_object_get(
                                              json_object_get(find(msgs, "joined"), "room"), "id")),
@@ -475,14 +426,14 @@ static void test_breakout(struct venue *v)
     json_decref(msgs);
     {
         struct fconn *ad = enter(v, &admin, "lobby");
-        CHECK(strcmp(mod(v, ad, "\"action\":\"unlock\",\"room\":\"expo\""), "mod_ok") == 0);
+        CHECK(strcmp(mod_send(v, ad, "\"action\":\"unlock\",\"room\":\"expo\""), "mod_ok") == 0);
         venue_disconnect(v, ad->s, now);
         free(ad);
     }
     /* Move one person. */
     snprintf(body, sizeof(body), "\"action\":\"move\",\"target\":\"%s\",\"room\":\"breakout-1\"",
              att[25].id);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     msgs = drain(v, p[5]);
     CHECK(find(msgs, "joined") && strcmp(json_string_value(json_object_get(
                                              json_object_get(find(msgs, "joined"), "room"), "id")),

@@ -78,14 +78,7 @@ static struct venue *restart(struct venue *v)
 
 static struct fconn *enter(struct venue *v, const struct person *p, const char *room)
 {
-    char hello[200];
-    struct fconn *c;
-    snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"token\":\"%s\"}",
-             p->token);
-    c = connect_hello(v, hello, NULL);
-    if (room)
-        join(v, c, room);
-    return c;
+    return enter_token(v, p->token, room);
 }
 
 static void leave(struct venue *v, struct fconn *c)
@@ -122,27 +115,6 @@ static const char *ask_server(struct venue *v, struct fconn *c, const char *text
     return code;
 }
 
-static const char *mod(struct venue *v, struct fconn *c, const char *body)
-{
-    static char result[64];
-    char text[512];
-    json_t *msgs, *m;
-    size_t i;
-    snprintf(text, sizeof(text), "{\"type\":\"mod\",\"id\":\"m\",%s}", body);
-    send_text(v, c, text);
-    msgs = drain(v, c);
-    snprintf(result, sizeof(result), "none");
-    json_array_foreach(msgs, i, m)
-    {
-        if (!json_object_get(m, "re"))
-            continue;
-        snprintf(result, sizeof(result), "%s",
-                 strcmp(type_of(m), "mod_ok") == 0 ? "mod_ok" : str(m, "code"));
-    }
-    json_decref(msgs);
-    return result;
-}
-
 /* The session message about id in msgs, or NULL. */
 static json_t *session_msg(json_t *msgs, const char *id)
 {
@@ -176,24 +148,6 @@ static const char *role_seen(json_t *msgs, const char *user_id)
             role = str(u, "role");
     }
     return role;
-}
-
-struct audit_counter {
-    const char *action;
-    size_t n;
-};
-
-static void count_fn(void *arg, const struct reg_audit *a)
-{
-    struct audit_counter *c = arg;
-    c->n += strcmp(a->action, c->action) == 0;
-}
-
-static size_t audit_count(const char *action)
-{
-    struct audit_counter c = {action, 0};
-    CHECK(registry_audit_list(reg, NULL, NULL, 0, 1000, count_fn, &c) == 0);
-    return c.n;
 }
 
 static void set_people(struct prog_session *s, enum prog_part part, const struct person *p)
@@ -410,7 +364,7 @@ static void test_live_session(struct venue **vp)
     msgs = drain(v, o);
     CHECK(find(msgs, "session") != NULL); /* the whole venue hears it */
     json_decref(msgs);
-    CHECK(audit_count("start_session") == 1);
+    CHECK(audit_count(reg, "start_session") == 1);
     CHECK(strcmp(walk_to_stage(v, s, pos), "") == 0); /* now the stage is theirs */
 
     /* Slides: a new deck shows page 1 in the hall and its overflow. */
@@ -481,12 +435,12 @@ static void test_live_session(struct venue **vp)
     msgs = drain(v, a);
     CHECK(strcmp(role_seen(msgs, smod.id), "moderator") == 0);
     json_decref(msgs);
-    CHECK(strcmp(mod(v, a, "\"action\":\"take_floor\""), "forbidden") == 0);
+    CHECK(strcmp(mod_send(v, a, "\"action\":\"take_floor\""), "forbidden") == 0);
     snprintf(body, sizeof(body), "\"action\":\"answer\",\"question\":%lld", qid);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     snprintf(body, sizeof(body), "\"action\":\"give_floor\",\"target\":\"%s\",\"seconds\":60",
              att[0].id);
-    CHECK(strcmp(mod(v, m, body), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     msgs = drain(v, a);
     CHECK(strcmp(role_seen(msgs, att[0].id), "speaker") == 0);
     x = find(msgs, "floor");
@@ -527,34 +481,36 @@ static void test_live_session(struct venue **vp)
      * moderator or admin may. */
     m = enter(v, &smod, "lobby");
     c = enter(v, &admin, "lobby");
-    CHECK(strcmp(mod(v, s, "\"action\":\"start_session\",\"session\":\"closing\""), "forbidden") ==
-          0);
-    CHECK(strcmp(mod(v, c, "\"action\":\"start_session\",\"session\":\"closing\""),
+    CHECK(strcmp(mod_send(v, s, "\"action\":\"start_session\",\"session\":\"closing\""),
+                 "forbidden") == 0);
+    CHECK(strcmp(mod_send(v, c, "\"action\":\"start_session\",\"session\":\"closing\""),
                  "bad_request") == 0);
     /* The keynote's moderator ends it early from the lobby: the speaker is
      * an attendee again. */
     json_decref(drain(v, b));
-    CHECK(strcmp(mod(v, m, "\"action\":\"end_session\",\"session\":\"keynote\""), "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"end_session\",\"session\":\"keynote\""), "mod_ok") ==
+          0);
     msgs = drain(v, b);
     x = session_msg(msgs, "keynote");
     CHECK(x && strcmp(str(x, "state"), "ended") == 0);
     CHECK(strcmp(role_seen(msgs, spk.id), "attendee") == 0);
     json_decref(msgs);
-    CHECK(audit_count("end_session") == 1);
+    CHECK(audit_count(reg, "end_session") == 1);
     CHECK(strcmp(ask_server(v, s, "{\"type\":\"slide\",\"id\":\"r\",\"page\":2}"), "bad_request") ==
           0); /* nothing live here now */
     /* An admin starts the closing early; twice is once. */
-    CHECK(strcmp(mod(v, c, "\"action\":\"start_session\",\"session\":\"closing\""), "mod_ok") == 0);
-    CHECK(strcmp(mod(v, c, "\"action\":\"start_session\",\"session\":\"closing\""),
+    CHECK(strcmp(mod_send(v, c, "\"action\":\"start_session\",\"session\":\"closing\""),
+                 "mod_ok") == 0);
+    CHECK(strcmp(mod_send(v, c, "\"action\":\"start_session\",\"session\":\"closing\""),
                  "bad_request") == 0);
-    CHECK(strcmp(mod(v, m, "\"action\":\"start_session\",\"session\":\"keynote\""),
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"start_session\",\"session\":\"keynote\""),
                  "bad_request") == 0); /* ended is for good */
 
     /* The closing ends at its end, on the clock, audited as the venue's. */
     at(v, sessions[2].end_ms);
     CHECK(venue_programme_find(v, "closing")->state == PROG_ENDED);
-    CHECK(audit_count("start_session") == 2);
-    CHECK(audit_count("end_session") == 2);
+    CHECK(audit_count(reg, "start_session") == 2);
+    CHECK(audit_count(reg, "end_session") == 2);
     leave(v, s), leave(v, b), leave(v, m), leave(v, c);
 }
 
