@@ -15,6 +15,7 @@
  * run, so their ids stay), turns the template into a programme file at
  * the current minute and imports it like `import`.
  */
+#include "cli.h"
 #include "cli_programme.h"
 
 #include <errno.h>
@@ -59,12 +60,11 @@ static const char usage_text[] =
     "programme when it started and does not see an import: while it runs, replace the\n"
     "programme with POST /api/admin/programme (or on the /admin page), or restart it.\n";
 
+static const struct cli_group group;
+
 static int usage(const char *why)
 {
-    if (why)
-        fprintf(stderr, "venued programme: %s\n", why);
-    fputs(usage_text, stderr);
-    return 2;
+    return cli_usage(&group, why);
 }
 
 /* ---- Arguments -------------------------------------------------------- */
@@ -799,27 +799,15 @@ done:
     return rc;
 }
 
+static const struct cli_command commands[] = {
+    {"import", cmd_import},
+    {"list", cmd_list},
+    {"demo", cmd_demo},
+};
+static const struct cli_group group = {"venued programme", usage_text, commands,
+                                       sizeof(commands) / sizeof(commands[0])};
+
 int cli_programme_main(int argc, char **argv, struct venue_config *cfg)
 {
-    const char *sub = argc > 1 ? argv[1] : NULL;
-    if (!sub)
-        return usage("which command?");
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
-            (i == 1 && strcmp(argv[i], "help") == 0)) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-    }
-    if (strcmp(sub, "import") == 0)
-        return cmd_import(argc, argv, cfg);
-    if (strcmp(sub, "list") == 0)
-        return cmd_list(argc, argv, cfg);
-    if (strcmp(sub, "demo") == 0)
-        return cmd_demo(argc, argv, cfg);
-    {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "unknown command \"%.40s\"", sub);
-        return usage(msg);
-    }
+    return cli_dispatch(&group, argc, argv, cfg);
 }

@@ -7,6 +7,7 @@
  * message. Runs beside a live server safely: SQLite's WAL and busy timeout
  * let both write the same file.
  */
+#include "cli.h"
 #include "cli_user.h"
 
 #include <errno.h>
@@ -41,12 +42,11 @@ struct args {
     const char *positional; /* FILE or ID */
 };
 
+static const struct cli_group group;
+
 static int usage(const char *why)
 {
-    if (why)
-        fprintf(stderr, "venued user: %s\n", why);
-    fputs(usage_text, stderr);
-    return 2;
+    return cli_usage(&group, why);
 }
 
 /*
@@ -481,32 +481,16 @@ static int cmd_list(int argc, char **argv, struct venue_config *cfg)
     return rc < 0 || failed ? 1 : 0;
 }
 
+static const struct cli_command commands[] = {
+    {"add", cmd_add},
+    {"import", cmd_import},
+    {"revoke", cmd_revoke},
+    {"list", cmd_list},
+};
+static const struct cli_group group = {"venued user", usage_text, commands,
+                                       sizeof(commands) / sizeof(commands[0])};
+
 int cli_user_main(int argc, char **argv, struct venue_config *cfg)
 {
-    const char *sub = argc > 1 ? argv[1] : NULL;
-    if (!sub)
-        return usage("which command?");
-    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-    }
-    if (strcmp(sub, "add") == 0)
-        return cmd_add(argc, argv, cfg);
-    if (strcmp(sub, "import") == 0)
-        return cmd_import(argc, argv, cfg);
-    if (strcmp(sub, "revoke") == 0)
-        return cmd_revoke(argc, argv, cfg);
-    if (strcmp(sub, "list") == 0)
-        return cmd_list(argc, argv, cfg);
-    {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "unknown command \"%.40s\"", sub);
-        return usage(msg);
-    }
+    return cli_dispatch(&group, argc, argv, cfg);
 }
