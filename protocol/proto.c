@@ -487,6 +487,7 @@ static const char *const mod_names[PROTO_MOD_COUNT] = {
     "recall",      "start_session",
     "end_session", "give_floor",
     "take_floor",  "answer",
+    "lock_mics",   "unlock_mics",
 };
 
 const char *proto_mod_action_name(enum proto_mod_action a)
@@ -1211,6 +1212,8 @@ static void out_roster_user(struct out *o, const struct proto_user *u)
     }
     if (u->muted)
         out_raw(o, ",\"muted\":true");
+    if (u->talking)
+        out_raw(o, ",\"talking\":true");
     out_raw(o, ",\"p\":");
     out_vec(o, u->p, 3, 3, POS_LIMIT);
     out_raw(o, ",\"q\":");
@@ -1761,5 +1764,53 @@ int proto_encode_floor(struct proto_buf *b, const char *room, const char *user_i
     } else {
         out_raw(&o, ",\"user\":null,\"until\":null}");
     }
+    return out_end(&o);
+}
+
+int proto_encode_voice(struct proto_buf *b, const struct proto_voice *v)
+{
+    static const char *const states[] = {"off", "down", "up"};
+    struct out o = out_begin(b);
+
+    assert(v && v->state <= PROTO_VOICE_UP);
+    out_kstr(&o, "{\"type\":\"voice\",\"state\":", states[v->state]);
+    if (v->state == PROTO_VOICE_DOWN)
+        out_kstr(&o, ",\"reason\":", v->reason ? v->reason : "");
+    if (v->state == PROTO_VOICE_UP) {
+        assert(v->url && v->token);
+        out_kstr(&o, ",\"url\":", v->url);
+        out_kstr(&o, ",\"token\":", v->token);
+        out_raw(&o, ",\"room\":");
+        out_int(&o, (long long)v->room);
+        out_raw(&o, ",\"listen\":");
+        out_int(&o, (long long)v->listen);
+        out_raw(&o, ",\"id\":");
+        out_int(&o, (long long)v->id);
+        out_raw(&o,
+                v->stage ? ",\"mode\":\"stage\",\"range\":" : ",\"mode\":\"spatial\",\"range\":");
+        out_int(&o, (long long)v->range);
+        out_raw(&o, v->publish ? ",\"publish\":true" : ",\"publish\":false");
+    }
+    out_raw(&o, v->muted ? ",\"muted\":true" : ",\"muted\":false");
+    out_raw(&o, v->locked ? ",\"locked\":true}" : ",\"locked\":false}");
+    return out_end(&o);
+}
+
+int proto_encode_voice_peers(struct proto_buf *b, uint64_t room,
+                             const struct proto_voice_peer *peers, size_t n)
+{
+    struct out o = out_begin(b);
+
+    assert(peers || n == 0);
+    out_raw(&o, "{\"type\":\"voice_peers\",\"room\":");
+    out_int(&o, (long long)room);
+    out_raw(&o, ",\"peers\":[");
+    for (size_t i = 0; i < n; i++) {
+        out_raw(&o, i ? ",{\"id\":" : "{\"id\":");
+        out_int(&o, (long long)peers[i].id);
+        out_kstr(&o, ",\"user\":", peers[i].user);
+        out_raw(&o, "}");
+    }
+    out_raw(&o, "]}");
     return out_end(&o);
 }

@@ -81,6 +81,8 @@ enum proto_mod_action {
     PROTO_MOD_GIVE_FLOOR,
     PROTO_MOD_TAKE_FLOOR,
     PROTO_MOD_ANSWER,
+    PROTO_MOD_LOCK_MICS,
+    PROTO_MOD_UNLOCK_MICS,
     PROTO_MOD_COUNT
 };
 
@@ -215,6 +217,7 @@ struct proto_user {
     bool hand;
     long long hand_at; /* when the hand went up, ms since the epoch; 0 when down */
     bool muted;
+    bool talking;   /* Janus hears this person speak */
     const float *p; /* [3] */
     const float *q; /* [4] */
 };
@@ -277,6 +280,33 @@ int proto_encode_breakout(struct proto_buf *b, const char *room, const char *ret
 int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto_user *users,
                        size_t n);
 /* ---- The programme and the stage ---- */
+
+/* What a client connects to for voice (PROTOCOL.md, "Voice"). */
+enum proto_voice_state { PROTO_VOICE_OFF, PROTO_VOICE_DOWN, PROTO_VOICE_UP };
+
+struct proto_voice {
+    enum proto_voice_state state;
+    const char *reason; /* DOWN: why, for people */
+    const char *url;    /* UP: the Janus WebSocket API */
+    const char *token;  /* UP: this session's Janus token */
+    uint64_t room;      /* UP: the voice room to publish in; 0: none */
+    uint64_t listen;    /* UP: the voice room whose publishers to hear */
+    uint64_t id;        /* UP: the participant id to join with */
+    bool stage;         /* UP: "stage" mode, else "spatial" */
+    double range;       /* UP: metres */
+    bool publish;       /* UP: may speak now */
+    bool muted;         /* a moderator muted this person */
+    bool locked;        /* the room's microphones are locked */
+};
+int proto_encode_voice(struct proto_buf *b, const struct proto_voice *v);
+
+/* One publisher to hear: its participant id and whose avatar it is. */
+struct proto_voice_peer {
+    uint64_t id;
+    const char *user;
+};
+int proto_encode_voice_peers(struct proto_buf *b, uint64_t room,
+                             const struct proto_voice_peer *peers, size_t n);
 
 /* A person of the programme: {"id","name"}. */
 struct proto_person {

@@ -15,7 +15,7 @@
 #include "cli_programme.h"
 #include "cli_twin.h"
 #include "cli_user.h"
-#include "janus.h"
+#include "voice_link.h"
 #include "options.h"
 #include "programme.h"
 #include "registry.h"
@@ -124,6 +124,7 @@ static int open_state(struct server *srv)
 /* Everything open_state and main opened, in reverse; safe on a part. */
 static void close_state(struct server *srv)
 {
+    voice_proxy_free(srv->voice_proxy);
     venue_free(srv->venue);
     if (srv->programme)
         programme_close(srv->programme);
@@ -171,8 +172,9 @@ int main(int argc, char **argv)
     static struct server srv;
     static struct lws_http_mount mount;
     static lws_retry_bo_t retry;
-    struct janus *janus = NULL;
-    struct lws_protocols protocols[3] = {http_api_protocol, ws_adapter_protocol, {0}};
+    struct voice_link *voice = NULL;
+    struct lws_protocols protocols[4] = {http_api_protocol, ws_adapter_protocol,
+                                         voice_proxy_protocol, {0}};
     struct lws_context_creation_info info;
     struct venue_io io = ws_adapter_io_template;
     char err[512];
@@ -232,6 +234,13 @@ int main(int argc, char **argv)
                                    .programme = srv.programme,
                                    .cfg = &srv.cfg};
 
+    srv.voice_proxy = voice_proxy_new(srv.cfg.janus_url, err, sizeof(err));
+    if (!srv.voice_proxy) {
+        fprintf(stderr, "venued: %s\n", err);
+        close_state(&srv);
+        return 2;
+    }
+
     /* Every HTTP path goes to http_api.c, which routes it. */
     mount.mountpoint = "/";
     mount.mountpoint_len = 1;
@@ -264,26 +273,11 @@ int main(int argc, char **argv)
     }
     /* Voice is optional: a bad flag or file stops venued here, but Janus
      * being down never does (the client retries on its own). */
-    if (srv.cfg.janus_url[0]) {
-        struct janus_secrets sec;
-        const char *admin = srv.cfg.janus_admin_url;
-        if (janus_read_secrets(srv.cfg.janus_secrets, &sec, err, sizeof(err)) < 0) {
-            fprintf(stderr, "venued: %s\n", err);
-            lws_context_destroy(srv.ctx);
-            close_state(&srv);
-            return 2;
-        }
-        if (!admin[0])
-            admin = sec.admin_url;
-        janus = janus_new(srv.ctx, srv.cfg.janus_url, admin, &sec, &srv.scenes, err, sizeof(err));
-        memset(&sec, 0, sizeof(sec));
-        if (!janus) {
-            fprintf(stderr, "venued: %s\n", err);
-            lws_context_destroy(srv.ctx);
-            close_state(&srv);
-            return 2;
-        }
-        srv.voice = janus_status(janus);
+    if (srv.cfg.janus_url[0] && !(voice = voice_link_new(&srv, err, sizeof(err)))) {
+        fprintf(stderr, "venued: %s\n", err);
+        lws_context_destroy(srv.ctx);
+        close_state(&srv);
+        return 2;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -309,8 +303,7 @@ int main(int argc, char **argv)
             break;
     lws_sul_cancel(&srv.tick_sul);
     lws_sul_cancel(&srv.retain_sul);
-    srv.voice = NULL;
-    janus_free(janus); /* before the context: it detaches from its connections */
+    voice_link_free(voice);
     lws_context_destroy(srv.ctx);
     http_api_slides_stop(&srv);
     close_state(&srv);

@@ -241,25 +241,28 @@ static void do_mute(struct act *a, bool mute)
     done(a);
 }
 
-/* Lock, unlock or resize a room: kept in the registry, told to the room. */
+/* Lock, unlock or resize a room, or lock its microphones: kept in the
+ * registry, told to the room. */
 static bool do_room_setting(struct act *a)
 {
-    const struct proto_msg *m = a->m;
+    enum proto_mod_action act = a->m->u.mod.action;
     struct room *r = a->room;
-    struct reg_room rs;
+    struct reg_room rs = {
+        .locked = r->locked, .capacity = r->capacity, .mics_locked = r->mics_locked};
 
-    if (m->u.mod.action == PROTO_MOD_CAPACITY)
-        rs = (struct reg_room){.locked = r->locked, .capacity = m->u.mod.capacity};
+    if (act == PROTO_MOD_CAPACITY)
+        rs.capacity = a->m->u.mod.capacity;
+    else if (act == PROTO_MOD_LOCK_MICS || act == PROTO_MOD_UNLOCK_MICS)
+        rs.mics_locked = act == PROTO_MOD_LOCK_MICS;
     else
-        rs = (struct reg_room){.locked = m->u.mod.action == PROTO_MOD_LOCK ||
-                                         m->u.mod.action == PROTO_MOD_CLOSE_ROOM,
-                               .capacity = r->capacity};
+        rs.locked = act == PROTO_MOD_LOCK || act == PROTO_MOD_CLOSE_ROOM;
     if (a->v->reg && registry_room_set(a->v->reg, r->id, &rs) < 0) {
         refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
         return false;
     }
     r->locked = rs.locked;
     r->capacity = rs.capacity;
+    r->mics_locked = rs.mics_locked;
     room_state_changed(a->v, r);
     return true;
 }
@@ -612,6 +615,8 @@ void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *
     case PROTO_MOD_LOCK:
     case PROTO_MOD_UNLOCK:
     case PROTO_MOD_CAPACITY:
+    case PROTO_MOD_LOCK_MICS:
+    case PROTO_MOD_UNLOCK_MICS:
         if (one_room(&a) && do_room_setting(&a))
             done(&a);
         return;

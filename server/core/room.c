@@ -23,6 +23,7 @@
 #include "session.h"
 #include "twin.h"
 #include "venue_int.h"
+#include "voice.h"
 
 struct room *room_new(const struct scene *scene)
 {
@@ -133,6 +134,7 @@ static void presence(struct venue *v, struct session *s, const char *event,
                      const struct session *except)
 {
     struct proto_user u = session_user_view(s);
+    voice_touch(v); /* a role, a mute or the room changed: rights may have */
     proto_buf_reset(&v->enc);
     if (proto_encode_presence(&v->enc, s->room->id, event, &u) == 0)
         room_broadcast_enc(v, s->room, except, MOUT_PRESENCE);
@@ -153,6 +155,7 @@ void room_state_changed(struct venue *v, struct room *r)
     proto_buf_reset(&v->enc);
     if (proto_encode_room_state(&v->enc, r->id, r->locked, room_capacity(r)) == 0)
         room_broadcast_enc(v, r, NULL, MOUT_ROOM);
+    voice_touch(v);
 }
 
 /* The roster of list[0..n) into v->users. */
@@ -211,8 +214,10 @@ void room_exit(struct venue *v, struct session *s)
             fprintf(stderr, "venued: store: %s\n", store_error(v->store));
         s->store_dirty = false;
     }
+    struct room *r = s->room;
     room_presence(v, s, "leave");
-    remove_member(s->room, s);
+    remove_member(r, s);
+    voice_left(v, s, r);
 }
 
 /* Where s appears on entering r: its last pose there if it is still on the
@@ -284,6 +289,7 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
             return -1;
         }
         s->granted = prog_grant(v, r, s->user_id);
+        voice_joined(v, s);
         if (via)
             scene_spawn_near(r->scene, via, r->arrivals++, s->p, s->q);
         else
@@ -313,6 +319,7 @@ void room_send_view(struct venue *v, struct session *s, const struct proto_id *r
         session_send_enc(v, s, MOUT_STAGE);
     twin_send_view(v, s);
     prog_send_view(v, s);
+    voice_send(v, s);
 }
 
 /* A poses frame of the entries of a[0..na) and b[0..nb) that moved after

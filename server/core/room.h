@@ -31,6 +31,7 @@ struct room {
     uint64_t fanout_bytes;
     bool locked;             /* joins refused but to moderators */
     int capacity;            /* set by a moderator; 0: the scene's */
+    bool mics_locked;        /* attendees speak only with the floor */
     struct session **movers; /* this tick's movers; owned array, reused */
     size_t nmov, movers_cap;
     struct session **stage_scratch; /* the hall's stage people, for fan-out; owned, reused */

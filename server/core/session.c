@@ -256,6 +256,7 @@ struct proto_user session_user_view(const struct session *s)
         .hand = s->hand,
         .hand_at = s->hand ? s->hand_at : 0,
         .muted = s->muted_until != 0,
+        .talking = s->talking,
         .p = s->p,
         .q = s->q,
     };

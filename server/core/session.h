@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "metrics.h"
 #include "outq.h"
@@ -57,6 +58,7 @@ struct session {
     bool store_dirty;     /* pose not yet written to SQLite */
     bool in_portal;       /* standing in a portal: no trigger until it steps out */
     bool on_stage;        /* inside its room's stage volume */
+    bool talking;         /* the media server hears it speak */
     long long pose_ms;
     char entry[POSE_ENTRY_MAX]; /* this avatar's encoded poses entry */
     size_t entry_len;
@@ -68,6 +70,14 @@ struct session {
     bool resync;           /* next poses frame: everyone, not just movers */
     long long seen_tick;   /* the last tick whose poses it has been given */
     struct outq out;       /* frames waiting to be written; owned */
+
+    /* Voice (voice.c): the token is made on first entering a room. */
+    char voice_token[2 * 16 + 1];
+    uint64_t voice_id;        /* its participant id in the media server */
+    bool voice_pub;           /* publishing in its room's voice room */
+    bool voice_jmuted;        /* muted there by venued */
+    uint64_t voice_sig;       /* what its last `voice` said; 0: none sent */
+    uint64_t voice_peers_sig; /* what its last `voice_peers` said; 0: none */
 
     struct bucket rate[MRATE_COUNT];
     long long flood_since_ms; /* when the current stretch of excess began */

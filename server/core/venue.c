@@ -21,6 +21,7 @@
 #include "session.h"
 #include "twin.h"
 #include "venue_int.h"
+#include "voice.h"
 
 struct metrics *venue_metrics(struct venue *v)
 {
@@ -472,6 +473,7 @@ static bool check_session(struct venue *v, struct session *s)
     if (!s->dead)
         return true;
     room_exit(v, s);
+    voice_forget(v, s);
     session_free(v, s);
     return false;
 }
@@ -490,6 +492,7 @@ void venue_tick(struct venue *v, long long now_ms)
     twin_tick(v);
     mod_tick(v);
     prog_tick(v);
+    voice_tick(v);
     for (size_t i = v->nsessions; i-- > 0;)
         check_session(v, v->sessions[i]);
     if (now_ms - v->flushed_ms >= v->cfg.flush_ms) {
@@ -573,6 +576,7 @@ struct venue *venue_new(const struct venue_config *cfg, const struct venue_io *i
             if (registry_room_get(reg, v->rooms[i]->id, &rs) == 1) {
                 v->rooms[i]->locked = rs.locked;
                 v->rooms[i]->capacity = rs.capacity;
+                v->rooms[i]->mics_locked = rs.mics_locked;
             }
         }
         if (store_sessions_take(store, restore_session, v) < 0) {
@@ -600,6 +604,7 @@ void venue_free(struct venue *v)
     free(v->picked);
     free(v->breakouts);
     free(v->batch);
+    free(v->voice.pubs);
     twin_table_free(&v->twins);
     prog_free(v);
     proto_buf_free(&v->enc);
@@ -818,4 +823,79 @@ bool venue_twin_shown_in(const struct venue *v, size_t room, const char *entity)
 {
     assert(room < v->nrooms);
     return scene_binds_entity(v->rooms[room]->scene, entity);
+}
+
+/* ---- voice ---- */
+
+void venue_voice_attach(struct venue *v, const struct venue_voice_io *io, const char *url)
+{
+    assert(io && io->room_number && io->token && io->allow && io->kick && io->mute && url);
+    v->voice.io = *io;
+    snprintf(v->voice.url, sizeof(v->voice.url), "%s", url);
+    v->voice.up = false;
+    snprintf(v->voice.reason, sizeof(v->voice.reason), "the voice server is starting");
+    v->voice.epoch++;
+    voice_admit_all(v);
+}
+
+void venue_voice_state(struct venue *v, bool up, const char *reason, long long now_ms)
+{
+    v->now = now_ms;
+    reason = up ? "" : reason && reason[0] ? reason : "the voice server is unreachable";
+    if (!v->voice.io.allow || (up == v->voice.up && !strcmp(reason, v->voice.reason)))
+        return;
+    v->voice.up = up;
+    snprintf(v->voice.reason, sizeof(v->voice.reason), "%s", reason);
+    v->voice.epoch++;
+    /* Whatever was published went with the media server; ids start over
+     * so that nobody's old one is taken by someone else. */
+    for (size_t i = 0; i < v->nsessions; i++) {
+        struct session *s = v->sessions[i];
+        bool talked = s->talking;
+        s->voice_pub = false;
+        s->voice_jmuted = false;
+        s->talking = false;
+        if (talked && s->room)
+            room_presence_all(v, s, "update");
+    }
+    if (up)
+        voice_admit_all(v);
+    voice_touch(v);
+}
+
+void venue_voice_publisher(struct venue *v, const char *room, uint64_t participant, bool on,
+                           long long now_ms)
+{
+    struct room *r = room_find(v, room);
+    struct session *s;
+    v->now = now_ms;
+    if (!r || !v->voice.io.allow)
+        return;
+    s = voice_find(v, r, participant);
+    if (!s) {
+        if (on) /* not an id venued gave anyone in this room */
+            v->voice.io.kick(v->voice.io.ctx, r->id, participant);
+        return;
+    }
+    s->voice_pub = on;
+    s->voice_jmuted = false; /* a new publisher is forwarded until venued says */
+    if (!on && s->talking) {
+        s->talking = false;
+        room_presence_all(v, s, "update");
+    }
+    voice_touch(v);
+}
+
+void venue_voice_talking(struct venue *v, const char *room, uint64_t participant, bool on,
+                         long long now_ms)
+{
+    struct room *r = room_find(v, room);
+    struct session *s = r ? voice_find(v, r, participant) : NULL;
+    v->now = now_ms;
+    if (!s || s->talking == on || (on && !s->voice_pub))
+        return;
+    bool dirty = v->voice.dirty; /* talking changes no rights: no sweep for it */
+    s->talking = on;
+    room_presence_all(v, s, "update");
+    v->voice.dirty = dirty;
 }

@@ -207,4 +207,38 @@ const char *venue_programme_name(const struct venue *v, const char *user_id);
 int venue_slides_set(struct venue *v, const char *id, int pages, long long now_ms, char *err,
                      size_t errlen);
 
+/* ---- Voice (core/voice.c): who may speak and hear; a media server's
+ * client carries it out. Rooms are named by venue room id. ---- */
+
+struct venue_voice_io {
+    void *ctx;
+    /* The voice room of a venue room, 0 when it has none. */
+    uint64_t (*room_number)(void *ctx, const char *room);
+    /* A session's token is valid (add) or withdrawn. */
+    void (*token)(void *ctx, const char *token, bool add);
+    /* token may (allow) or may no longer join room's voice room. */
+    void (*allow)(void *ctx, const char *room, const char *token, bool allow);
+    /* End a participant's media in room's voice room now. */
+    void (*kick)(void *ctx, const char *room, uint64_t participant);
+    /* Stop (mute) or resume forwarding a publisher's voice. */
+    void (*mute)(void *ctx, const char *room, uint64_t participant, bool mute);
+};
+
+/* Give the venue voice: io is copied, every function set; url is what
+ * clients connect to (PROTOCOL.md). The media server counts as down until
+ * venue_voice_state says up. Everyone in a room is allowed at once. */
+void venue_voice_attach(struct venue *v, const struct venue_voice_io *io, const char *url);
+/* The media server is reachable (up) or not (reason for people): every
+ * client hears `voice`. Coming up, everyone in a room is allowed again. */
+void venue_voice_state(struct venue *v, bool up, const char *reason, long long now_ms);
+/* A publisher appeared (on) in or left room's voice room. One venued did
+ * not give the id to, or not for that room, is kicked; one who may not
+ * speak is muted. */
+void venue_voice_publisher(struct venue *v, const char *room, uint64_t participant, bool on,
+                           long long now_ms);
+/* The media server hears a publisher start (on) or stop talking: its room
+ * sees presence `update` with `talking`. */
+void venue_voice_talking(struct venue *v, const char *room, uint64_t participant, bool on,
+                         long long now_ms);
+
 #endif

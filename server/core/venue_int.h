@@ -20,6 +20,21 @@
 #include "twin.h"
 #include "twins.h"
 #include "venue.h"
+#include "voice.h"
+
+/* Voice: what the media server's client was given, and the sweep's state. */
+struct venue_voice {
+    struct venue_voice_io io; /* io.allow NULL: the venue has no voice */
+    char url[256];            /* what clients connect to */
+    bool up;                  /* the media server is reachable */
+    char reason[128];         /* why not, for people */
+    uint64_t epoch;           /* counts changes of up and reason */
+    bool dirty;               /* rights may have changed: sweep at the next tick */
+    long long swept_ms;
+    struct session **pubs; /* scratch: one room's publishers; owned, reused */
+    size_t pubs_cap;
+    struct proto_voice_peer peers[VOICE_PEERS_MAX]; /* scratch: one listener's */
+};
 
 struct venue {
     struct venue_config cfg;
@@ -56,6 +71,8 @@ struct venue {
     size_t nprog;
     struct frame *prog_frame; /* the programme message every welcome shares; NULL: to encode */
     long long prog_next_ms;   /* wall ms the programme next needs the clock; 0: look now */
+
+    struct venue_voice voice;
 };
 
 /* Wall clock ms since the epoch, at the event being handled. */

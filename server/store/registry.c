@@ -44,7 +44,7 @@ static const char schema[] =
     "  created_ms INTEGER NOT NULL, PRIMARY KEY(kind, user_id, room));"
     "CREATE TABLE IF NOT EXISTS room_settings("
     "  room TEXT PRIMARY KEY, locked INTEGER NOT NULL DEFAULT 0,"
-    "  capacity INTEGER NOT NULL DEFAULT 0);"
+    "  capacity INTEGER NOT NULL DEFAULT 0, mics_locked INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS audit("
     "  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, actor_id TEXT NOT NULL,"
     "  actor_name TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, target_id TEXT,"
@@ -115,9 +115,10 @@ static const char *const stmt_sql[R_COUNT] = {
     [R_SANCTION_CHECK] = "SELECT until_ms FROM sanctions WHERE kind = ?1 AND user_id = ?2 "
                          "AND room IN ('', ?3) AND (until_ms = 0 OR until_ms > ?4) "
                          "ORDER BY until_ms = 0 DESC, until_ms DESC LIMIT 1",
-    [R_ROOM_GET] = "SELECT locked, capacity FROM room_settings WHERE room = ?1",
-    [R_ROOM_SET] = "INSERT INTO room_settings(room, locked, capacity) VALUES(?1, ?2, ?3) "
-                   "ON CONFLICT(room) DO UPDATE SET locked = ?2, capacity = ?3",
+    [R_ROOM_GET] = "SELECT locked, capacity, mics_locked FROM room_settings WHERE room = ?1",
+    [R_ROOM_SET] = "INSERT INTO room_settings(room, locked, capacity, mics_locked) "
+                   "VALUES(?1, ?2, ?3, ?4) "
+                   "ON CONFLICT(room) DO UPDATE SET locked = ?2, capacity = ?3, mics_locked = ?4",
     [R_AUDIT_ADD] = "INSERT INTO audit(ts_ms, actor_id, actor_name, action, target_id, room, "
                     "reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [R_AUDIT_ALL] = AUDIT_COLS "WHERE ts_ms >= ?3 ORDER BY ts_ms DESC, id DESC LIMIT ?4",
@@ -198,6 +199,31 @@ static const char *column_text(sqlite3_stmt *s, int i)
     return t ? t : "";
 }
 
+/* A database made before microphones could be locked lacks the column. */
+static int add_mics_locked(sqlite3 *db)
+{
+    sqlite3_stmt *s;
+    int rc, has = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM pragma_table_info('room_settings') "
+                           "WHERE name = 'mics_locked'",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    rc = sqlite3_step(s);
+    has = rc == SQLITE_ROW;
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    if (has)
+        return 0;
+    return sqlite3_exec(db,
+                        "ALTER TABLE room_settings ADD COLUMN mics_locked INTEGER NOT NULL "
+                        "DEFAULT 0",
+                        NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
 struct registry *registry_open(struct store *st, char *err, size_t errlen)
 {
     struct registry *reg = calloc(1, sizeof(*reg));
@@ -208,6 +234,11 @@ struct registry *registry_open(struct store *st, char *err, size_t errlen)
     reg->db = store_db(st);
     if (sqlite3_exec(reg->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "registry: schema: %s", sqlite3_errmsg(reg->db));
+        registry_close(reg);
+        return NULL;
+    }
+    if (add_mics_locked(reg->db) < 0) {
+        snprintf(err, errlen, "registry: room_settings.mics_locked: %s", sqlite3_errmsg(reg->db));
         registry_close(reg);
         return NULL;
     }
@@ -636,13 +667,13 @@ int registry_room_get(struct registry *reg, const char *room, struct reg_room *o
 {
     sqlite3_stmt *s = reg->stmt[R_ROOM_GET];
     int rc, found = 0;
-    out->locked = false;
-    out->capacity = 0;
+    *out = (struct reg_room){0};
     sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         out->locked = sqlite3_column_int(s, 0) != 0;
         out->capacity = sqlite3_column_int(s, 1);
+        out->mics_locked = sqlite3_column_int(s, 2) != 0;
         found = 1;
     }
     done(s);
@@ -661,6 +692,7 @@ int registry_room_set(struct registry *reg, const char *room, const struct reg_r
     sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, rs->locked ? 1 : 0);
     sqlite3_bind_int(s, 3, rs->capacity);
+    sqlite3_bind_int(s, 4, rs->mics_locked ? 1 : 0);
     return step_done(reg, s, "room_settings");
 }
 

@@ -113,6 +113,7 @@ int registry_sanction_check(struct registry *reg, enum sanction kind, const char
 struct reg_room {
     bool locked;
     int capacity;
+    bool mics_locked; /* attendees speak only with the floor */
 };
 /* 1 found, 0 none stored (defaults), -1 error. */
 int registry_room_get(struct registry *reg, const char *room, struct reg_room *out);

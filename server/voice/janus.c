@@ -4,9 +4,10 @@
  * The link: two lws client connections, the API (subprotocol
  * janus-protocol) and, when given, the admin API (janus-admin-protocol),
  * brought up and torn down together. Up means: the connections are open,
- * then `create` gives the session, two `attach`es the handles, and one
- * `create` per venue room the rooms; then the remembered tokens and
- * `allowed` entries go back in, and the state is READY. Anything failing on
+ * then `create` gives the session, an `attach` the handle requests go
+ * through, one `create` per venue room the rooms, and per room an `attach`
+ * and a `join` venued's watching participant; then the remembered tokens
+ * and `allowed` entries go back in, and the state is READY. Anything failing on
  * the way (a closed socket, an error reply, a transaction timing out, the
  * session's `timeout` event) takes the whole link down; a retry comes after
  * a backoff of 0.5 s doubling to 10 s, reset once READY.
@@ -44,7 +45,6 @@
 #define SWEEP_MS         250    /* how often pending transactions are looked at */
 #define DOWN_LOG_MS      300000 /* "still no voice" at most this often */
 #define ROOM_SECRET_HEX  32
-#define PLUGIN_AB        "janus.plugin.audiobridge"
 #define PLUGIN_VR        "janus.plugin.videoroom"
 #define VOICE_PUBLISHERS 100 /* VideoRoom publishers at most (the plugin's own cap is per room) */
 
@@ -69,8 +69,7 @@ struct pending {
     bool sent;
     enum conn_id conn;
     enum janus_op op;
-    enum janus_kind kind; /* ATTACH, ROOM, PLUGIN: which plugin */
-    uint64_t room;        /* ROOM, PLUGIN: the room asked about */
+    uint64_t room; /* the room asked about (ATTACH: whose watcher; 0: the control handle) */
     char txn[JANUS_TXN_MAX + 1];
     unsigned long long seq; /* send order */
     long long deadline_ms;
@@ -80,12 +79,12 @@ struct pending {
 
 struct voice_room {
     char venue_id[SCENE_ID_MAX + 1];
-    char stage_of[SCENE_ID_MAX + 1]; /* the hall whose stage it hears, "" for itself / none */
     uint64_t number;
-    enum janus_kind kind;
     int publishers;
     char secret[ROOM_SECRET_HEX + 1];
-    bool created; /* in this link */
+    bool created;          /* in this link */
+    uint64_t watch_handle; /* venued's watching participant's handle; 0: none yet */
+    bool watching;         /* it has joined */
 };
 
 struct token {
@@ -102,7 +101,9 @@ struct janus {
     bool has_admin;
     enum janus_state state;
     struct voice_status status; /* what the transport prints; reason lives here */
-    uint64_t session, ab_handle, vr_handle;
+    struct janus_events ev;
+    char watch_token[ROOM_SECRET_HEX + 1]; /* venued's own, in every room's allowed list */
+    uint64_t session, handle;
     bool ever_ready;
     bool logged_down;      /* the "no voice" line was printed for this outage */
     long long down_log_ms; /* when it was */
@@ -282,6 +283,42 @@ static int get_str(json_t *obj, const char *key, char *dst, size_t size, bool ma
     return 0;
 }
 
+/* An id that may also be the string "ok" (a participant's own unpublish
+ * or leave): 0 then. */
+static int get_id_or_ok(json_t *obj, const char *key, uint64_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v && json_is_string(v)) {
+        *out = 0;
+        return 0;
+    }
+    return get_id(obj, key, out);
+}
+
+/* The participants a VideoRoom event is about. */
+static int get_event_ids(json_t *data, struct janus_reply *r)
+{
+    json_t *pubs = json_object_get(data, "publishers"), *p;
+    size_t i;
+    if (get_id(data, "id", &r->id) < 0 || get_id_or_ok(data, "unpublished", &r->gone) < 0 ||
+        (!r->gone && get_id_or_ok(data, "leaving", &r->gone) < 0) ||
+        (!r->gone && get_id_or_ok(data, "kicked", &r->gone) < 0))
+        return -1;
+    if (!pubs)
+        return 0;
+    if (!json_is_array(pubs))
+        return -1;
+    json_array_foreach(pubs, i, p)
+    {
+        uint64_t id;
+        if (!json_is_object(p) || get_id(p, "id", &id) < 0 || id == 0)
+            return -1;
+        if (r->npublishers < JANUS_EVENT_IDS)
+            r->publishers[r->npublishers++] = id;
+    }
+    return 0;
+}
+
 int janus_parse(const char *buf, size_t len, struct janus_reply *r, char *err, size_t errlen)
 {
     json_error_t jerr;
@@ -350,10 +387,8 @@ int janus_parse(const char *buf, size_t len, struct janus_reply *r, char *err, s
             snprintf(err, errlen, "plugindata: not an object with a plugin and data");
             goto out;
         }
-        if (get_str(data, "audiobridge", r->result, sizeof(r->result), false) < 0 ||
-            (!r->result[0] &&
-             get_str(data, "videoroom", r->result, sizeof(r->result), false) < 0) ||
-            get_id(data, "room", &r->room) < 0) {
+        if (get_str(data, "videoroom", r->result, sizeof(r->result), false) < 0 ||
+            get_id(data, "room", &r->room) < 0 || get_event_ids(data, r) < 0) {
             snprintf(err, errlen, "plugindata.data: a field of the wrong type");
             goto out;
         }
@@ -374,15 +409,14 @@ out:
     return rc;
 }
 
-/* AudioBridge's JANUS_AUDIOBRIDGE_ERROR_ROOM_EXISTS, VideoRoom's
- * JANUS_VIDEOROOM_ERROR_ROOM_EXISTS. */
-#define AB_ROOM_EXISTS 486
-#define VR_ROOM_EXISTS 427
+/* VideoRoom's JANUS_VIDEOROOM_ERROR_ROOM_EXISTS and _NO_SUCH_FEED. */
+#define VR_ROOM_EXISTS  427
+#define VR_NO_SUCH_FEED 428
 
-int janus_verdict(const struct janus_reply *r, enum janus_op op, enum janus_kind kind,
-                  uint64_t room, char *err, size_t errlen)
+int janus_verdict(const struct janus_reply *r, enum janus_op op, uint64_t room, char *err,
+                  size_t errlen)
 {
-    const char *plugin = kind == JANUS_AUDIOBRIDGE ? PLUGIN_AB : PLUGIN_VR;
+    const char *plugin = PLUGIN_VR;
 
     if (r->msg == JANUS_MSG_ERROR) {
         snprintf(err, errlen, "Janus error %d: %s", r->error_code, r->error);
@@ -412,7 +446,9 @@ int janus_verdict(const struct janus_reply *r, enum janus_op op, enum janus_kind
         }
         return 1;
     case JANUS_OP_ROOM:
+    case JANUS_OP_JOIN:
     case JANUS_OP_PLUGIN:
+    case JANUS_OP_KICK:
         if (r->msg != JANUS_MSG_SUCCESS && r->msg != JANUS_MSG_EVENT) {
             snprintf(err, errlen, "plugin request: no success");
             return -1;
@@ -421,8 +457,8 @@ int janus_verdict(const struct janus_reply *r, enum janus_op op, enum janus_kind
             snprintf(err, errlen, "plugin request: answered by \"%s\", not %s", r->plugin, plugin);
             return -1;
         }
-        if (op == JANUS_OP_ROOM &&
-            r->error_code == (kind == JANUS_AUDIOBRIDGE ? AB_ROOM_EXISTS : VR_ROOM_EXISTS))
+        if ((op == JANUS_OP_ROOM && r->error_code == VR_ROOM_EXISTS) ||
+            (op == JANUS_OP_KICK && r->error_code == VR_NO_SUCH_FEED))
             return 1;
         if (r->error_code) {
             snprintf(err, errlen, "%s error %d: %s", plugin + 13, r->error_code, r->error);
@@ -431,6 +467,13 @@ int janus_verdict(const struct janus_reply *r, enum janus_op op, enum janus_kind
         if (op == JANUS_OP_ROOM) {
             if (strcmp(r->result, "created") != 0 || r->room != room) {
                 snprintf(err, errlen, "create: not \"created\" for room %" PRIu64, room);
+                return -1;
+            }
+            return 1;
+        }
+        if (op == JANUS_OP_JOIN) {
+            if (strcmp(r->result, "joined") != 0 || r->room != room) {
+                snprintf(err, errlen, "join: not \"joined\" for room %" PRIu64, room);
                 return -1;
             }
             return 1;
@@ -486,8 +529,8 @@ static struct janus_conn *conn_of(struct janus *j, enum conn_id c)
  * the secret and, on the API, the session (and handle when not 0) are
  * added. -1 when the link is down, the table is full or there is no memory.
  */
-static int request(struct janus *j, enum conn_id c, enum janus_op op, enum janus_kind kind,
-                   uint64_t room, uint64_t handle, json_t *body)
+static int request(struct janus *j, enum conn_id c, enum janus_op op, uint64_t room,
+                   uint64_t handle, json_t *body)
 {
     struct janus_conn *conn = conn_of(j, c);
     struct pending *p = NULL;
@@ -535,17 +578,11 @@ static int request(struct janus *j, enum conn_id c, enum janus_op op, enum janus
     p->len = n;
     p->conn = c;
     p->op = op;
-    p->kind = kind;
     p->room = room;
     p->seq = ++j->seq_next;
     p->deadline_ms = clock_mono_ms() + JANUS_TIMEOUT_MS;
     lws_callback_on_writable(conn->wsi);
     return 0;
-}
-
-static uint64_t handle_of(const struct janus *j, enum janus_kind kind)
-{
-    return kind == JANUS_AUDIOBRIDGE ? j->ab_handle : j->vr_handle;
 }
 
 static int plugin_request(struct janus *j, enum janus_op op, const struct voice_room *vr,
@@ -555,7 +592,7 @@ static int plugin_request(struct janus *j, enum janus_op op, const struct voice_
         return -1;
     json_object_set_new(body, "room", json_integer((json_int_t)vr->number));
     json_object_set_new(body, "secret", json_string(vr->secret));
-    return request(j, CONN_API, op, vr->kind, vr->number, handle_of(j, vr->kind),
+    return request(j, CONN_API, op, vr->number, j->handle,
                    json_pack("{s:s, s:o}", "janus", "message", "body", body));
 }
 
@@ -569,22 +606,20 @@ static struct voice_room *room_by_number(struct janus *j, uint64_t number)
 
 static int send_room_create(struct janus *j, struct voice_room *vr)
 {
-    json_t *b = json_pack("{s:s, s:b, s:s, s:s, s:[], s:b}", "request", "create", "permanent", 0,
+    json_t *b = json_pack("{s:s, s:b, s:s, s:s, s:[s], s:b}", "request", "create", "permanent", 0,
                           "description", vr->venue_id, "admin_key", j->sec.room_key, "allowed",
-                          "audiolevel_event", 1);
+                          j->watch_token, "audiolevel_event", 1);
     if (!b)
         return -1;
-    /* Janus' own defaults, said so that it does not warn for each room. */
-    json_object_set_new(b, "audio_active_packets", json_integer(100));
+    /* Talking is judged over 40 packets (0.8 s): a ring that follows speech
+     * without flickering; 25 dBov is Janus' own threshold. */
+    json_object_set_new(b, "audio_active_packets", json_integer(40));
     json_object_set_new(b, "audio_level_average", json_integer(25));
-    if (vr->kind == JANUS_AUDIOBRIDGE) {
-        json_object_set_new(b, "sampling_rate", json_integer(48000));
-    } else {
-        /* Audio-only publishers: no video codec is negotiated by our clients;
-         * the cap bounds what one breakout may carry. */
-        json_object_set_new(b, "publishers", json_integer(vr->publishers));
-        json_object_set_new(b, "audiocodec", json_string("opus"));
-    }
+    /* Audio-only publishers: no video codec is negotiated by our clients;
+     * the cap bounds what one room may carry. */
+    json_object_set_new(b, "publishers", json_integer(vr->publishers));
+    json_object_set_new(b, "audiocodec", json_string("opus"));
+    json_object_set_new(b, "notify_joining", json_false());
     return plugin_request(j, JANUS_OP_ROOM, vr, b);
 }
 
@@ -609,9 +644,9 @@ static int send_token(struct janus *j, const char *token, bool add)
 {
     if (!j->has_admin)
         return -1;
-    return request(j, CONN_ADMIN, JANUS_OP_ADMIN, JANUS_VIDEOROOM, 0, 0,
-                   json_pack("{s:s, s:s, s:[s,s]}", "janus", add ? "add_token" : "remove_token",
-                             "token", token, "plugins", PLUGIN_AB, PLUGIN_VR));
+    return request(j, CONN_ADMIN, JANUS_OP_ADMIN, 0, 0,
+                   json_pack("{s:s, s:s, s:[s]}", "janus", add ? "add_token" : "remove_token",
+                             "token", token, "plugins", PLUGIN_VR));
 }
 
 /* Everything created: put the remembered tokens and allowed entries back. */
@@ -635,14 +670,16 @@ static void become_ready(struct janus *j)
     set_state(j, JANUS_READY, "");
     fprintf(stderr, "venued: voice: Janus ready at %s (%zu voice rooms)\n", j->conns[CONN_API].url,
             j->nrooms);
+    if (j->ev.state)
+        j->ev.state(j->ev.ctx, true, "");
 }
 
 static void maybe_ready(struct janus *j)
 {
-    if (j->state != JANUS_CONNECTING || !j->session || !j->ab_handle || !j->vr_handle)
+    if (j->state != JANUS_CONNECTING || !j->session || !j->handle)
         return;
     for (size_t i = 0; i < j->nrooms; i++)
-        if (!j->rooms[i].created)
+        if (!j->rooms[i].watching)
             return;
     become_ready(j);
 }
@@ -653,8 +690,7 @@ static void link_open(struct janus *j)
 {
     if (!j->conns[CONN_API].open || (j->has_admin && !j->conns[CONN_ADMIN].open))
         return;
-    if (request(j, CONN_API, JANUS_OP_CREATE, JANUS_VIDEOROOM, 0, 0,
-                json_pack("{s:s}", "janus", "create")) < 0)
+    if (request(j, CONN_API, JANUS_OP_CREATE, 0, 0, json_pack("{s:s}", "janus", "create")) < 0)
         link_down(j, "cannot queue the session's create");
 }
 
@@ -663,51 +699,96 @@ static void keepalive(lws_sorted_usec_list_t *sul)
     struct janus *j = lws_container_of(sul, struct janus, keepalive_sul);
     if (!j->session)
         return;
-    if (request(j, CONN_API, JANUS_OP_KEEPALIVE, JANUS_VIDEOROOM, 0, 0,
-                json_pack("{s:s}", "janus", "keepalive")) < 0)
+    if (request(j, CONN_API, JANUS_OP_KEEPALIVE, 0, 0, json_pack("{s:s}", "janus", "keepalive")) <
+        0)
         fprintf(stderr, "venued: voice: keepalive not queued (requests full)\n");
     lws_sul_schedule(j->ctx, 0, &j->keepalive_sul, keepalive,
                      (lws_usec_t)JANUS_KEEPALIVE_MS * LWS_US_PER_MS);
 }
 
+static int attach(struct janus *j, uint64_t room)
+{
+    return request(j, CONN_API, JANUS_OP_ATTACH, room, 0,
+                   json_pack("{s:s, s:s}", "janus", "attach", "plugin", PLUGIN_VR));
+}
+
+/* venued's watching participant joins vr: a publisher that never
+ * publishes, told of everyone who does. */
+static int send_watch_join(struct janus *j, struct voice_room *vr)
+{
+    return request(j, CONN_API, JANUS_OP_JOIN, vr->number, vr->watch_handle,
+                   json_pack("{s:s, s:{s:s, s:s, s:I, s:I, s:s, s:s}}", "janus", "message", "body",
+                             "request", "join", "ptype", "publisher", "room",
+                             (json_int_t)vr->number, "id", (json_int_t)JANUS_WATCH_ID, "display",
+                             "venued", "token", j->watch_token));
+}
+
+static struct voice_room *room_by_watcher(struct janus *j, uint64_t handle)
+{
+    for (size_t i = 0; handle && i < j->nrooms; i++)
+        if (j->rooms[i].watch_handle == handle)
+            return &j->rooms[i];
+    return NULL;
+}
+
+/* What a watcher hears: publishers appearing and going, talking. */
+static void on_room_event(struct janus *j, const struct voice_room *vr, const struct janus_reply *r)
+{
+    for (size_t i = 0; j->ev.publisher && i < r->npublishers; i++)
+        if (r->publishers[i] != JANUS_WATCH_ID)
+            j->ev.publisher(j->ev.ctx, vr->venue_id, r->publishers[i], true);
+    if (r->gone && r->gone != JANUS_WATCH_ID && j->ev.publisher)
+        j->ev.publisher(j->ev.ctx, vr->venue_id, r->gone, false);
+    if (j->ev.talking && r->id && r->id != JANUS_WATCH_ID &&
+        (strcmp(r->result, "talking") == 0 || strcmp(r->result, "stopped-talking") == 0))
+        j->ev.talking(j->ev.ctx, vr->venue_id, r->id, r->result[0] == 't');
+}
+
 /* A reply to one of our requests, already judged ok. */
 static void on_done(struct janus *j, const struct pending *p, const struct janus_reply *r)
 {
+    struct voice_room *vr = p->room ? room_by_number(j, p->room) : NULL;
     switch (p->op) {
     case JANUS_OP_CREATE:
         j->session = r->data_id;
         lws_sul_schedule(j->ctx, 0, &j->keepalive_sul, keepalive,
                          (lws_usec_t)JANUS_KEEPALIVE_MS * LWS_US_PER_MS);
-        if (request(j, CONN_API, JANUS_OP_ATTACH, JANUS_AUDIOBRIDGE, 0, 0,
-                    json_pack("{s:s, s:s}", "janus", "attach", "plugin", PLUGIN_AB)) < 0 ||
-            request(j, CONN_API, JANUS_OP_ATTACH, JANUS_VIDEOROOM, 0, 0,
-                    json_pack("{s:s, s:s}", "janus", "attach", "plugin", PLUGIN_VR)) < 0)
-            link_down(j, "cannot queue the attaches");
+        if (attach(j, 0) < 0)
+            link_down(j, "cannot queue the attach");
         break;
     case JANUS_OP_ATTACH:
-        if (p->kind == JANUS_AUDIOBRIDGE)
-            j->ab_handle = r->data_id;
-        else
-            j->vr_handle = r->data_id;
-        if (j->ab_handle && j->vr_handle) {
-            for (size_t i = 0; i < j->nrooms; i++) {
-                if (send_room_create(j, &j->rooms[i]) < 0) {
-                    link_down(j, "cannot queue the rooms' creation");
-                    return;
-                }
-            }
-            maybe_ready(j);
+        if (vr) { /* a room's watcher */
+            vr->watch_handle = r->data_id;
+            if (send_watch_join(j, vr) < 0)
+                link_down(j, "cannot queue a watching join");
+            break;
         }
-        break;
-    case JANUS_OP_ROOM: {
-        struct voice_room *vr = room_by_number(j, p->room);
-        if (vr)
-            vr->created = true;
+        j->handle = r->data_id;
+        for (size_t i = 0; i < j->nrooms; i++) {
+            if (send_room_create(j, &j->rooms[i]) < 0) {
+                link_down(j, "cannot queue the rooms' creation");
+                return;
+            }
+        }
         maybe_ready(j);
         break;
-    }
+    case JANUS_OP_ROOM:
+        if (vr) {
+            vr->created = true;
+            if (attach(j, vr->number) < 0)
+                link_down(j, "cannot queue a watcher's attach");
+        }
+        break;
+    case JANUS_OP_JOIN:
+        if (vr) {
+            vr->watching = true;
+            on_room_event(j, vr, r); /* the publishers there already */
+        }
+        maybe_ready(j);
+        break;
     case JANUS_OP_KEEPALIVE:
     case JANUS_OP_PLUGIN:
+    case JANUS_OP_KICK:
     case JANUS_OP_ADMIN:
         break;
     }
@@ -719,7 +800,7 @@ static void on_failed(struct janus *j, const struct pending *p, const char *why)
 {
     char msg[256];
     if (p->op == JANUS_OP_CREATE || p->op == JANUS_OP_ATTACH || p->op == JANUS_OP_ROOM ||
-        p->op == JANUS_OP_KEEPALIVE) {
+        p->op == JANUS_OP_JOIN || p->op == JANUS_OP_KEEPALIVE) {
         snprintf(msg, sizeof(msg), "%s", why);
         link_down(j, msg);
         return;
@@ -746,15 +827,21 @@ static void on_message(struct janus *j, enum conn_id c, const char *buf, size_t 
     }
     if (c == CONN_API && r.session && j->session && r.session != j->session)
         return; /* not our session */
+    if (c == CONN_API && r.msg == JANUS_MSG_EVENT && !r.txn[0]) {
+        struct voice_room *vr = room_by_watcher(j, r.sender);
+        if (vr && vr->watching && strcmp(r.plugin, PLUGIN_VR) == 0 && r.room == vr->number)
+            on_room_event(j, vr, &r);
+        return;
+    }
     if (!r.txn[0])
-        return; /* an event of a handle (talking, leaving): not used yet */
+        return; /* webrtcup, hangup and the like: nothing of ours */
     for (size_t i = 0; i < JANUS_PENDING_MAX && !p; i++)
         if (j->pend[i].used && j->pend[i].sent && j->pend[i].conn == c &&
             strcmp(j->pend[i].txn, r.txn) == 0)
             p = &j->pend[i];
     if (!p)
         return; /* a transaction not ours, or timed out already */
-    v = janus_verdict(&r, p->op, p->kind, p->room, err, sizeof(err));
+    v = janus_verdict(&r, p->op, p->room, err, sizeof(err));
     if (v == 0)
         return;
     {
@@ -797,13 +884,16 @@ static void link_down(struct janus *j, const char *why)
 
     if (!was)
         return;
+    bool was_ready = j->state == JANUS_READY;
     set_state(j, JANUS_DOWN, why);
     for (size_t i = 0; i < JANUS_PENDING_MAX; i++)
         if (j->pend[i].used)
             pending_free(&j->pend[i]);
-    j->session = j->ab_handle = j->vr_handle = 0;
-    for (size_t i = 0; i < j->nrooms; i++)
-        j->rooms[i].created = false;
+    j->session = j->handle = 0;
+    for (size_t i = 0; i < j->nrooms; i++) {
+        j->rooms[i].created = j->rooms[i].watching = false;
+        j->rooms[i].watch_handle = 0;
+    }
     lws_sul_cancel(&j->keepalive_sul);
     for (int c = 0; c < CONN_N; c++) {
         struct janus_conn *conn = &j->conns[c];
@@ -828,6 +918,8 @@ static void link_down(struct janus *j, const char *why)
     lws_sul_schedule(j->ctx, 0, &j->retry_sul, connect_link,
                      (lws_usec_t)j->backoff_ms * LWS_US_PER_MS);
     j->backoff_ms = j->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : j->backoff_ms * 2;
+    if (was_ready && j->ev.state)
+        j->ev.state(j->ev.ctx, false, j->status.reason);
 }
 
 static int connect_one(struct janus *j, enum conn_id c)
@@ -1003,17 +1095,9 @@ static void room_secret(const char *room_key, const char *id, char out[ROOM_SECR
     out[ROOM_SECRET_HEX] = '\0';
 }
 
-static bool has_stage(const struct scene *s)
-{
-    for (size_t i = 0; i < s->nplaces; i++)
-        if (s->places[i].type == SCENE_PLACE_STAGE)
-            return true;
-    return false;
-}
-
 struct janus *janus_new(struct lws_context *ctx, const char *url, const char *admin_url,
-                        const struct janus_secrets *sec, const struct scene_set *scenes, char *err,
-                        size_t errlen)
+                        const struct janus_secrets *sec, const struct scene_set *scenes,
+                        const struct janus_events *ev, char *err, size_t errlen)
 {
     struct lws_context_creation_info info;
     static lws_retry_bo_t retry; /* outlives the vhost: lws keeps the pointer */
@@ -1025,6 +1109,9 @@ struct janus *janus_new(struct lws_context *ctx, const char *url, const char *ad
     }
     j->ctx = ctx;
     j->sec = *sec;
+    if (ev)
+        j->ev = *ev;
+    room_secret(sec->room_key, "#watch", j->watch_token);
     j->backoff_ms = BACKOFF_MIN_MS;
     j->has_admin = admin_url && admin_url[0];
     if (parse_url(&j->conns[CONN_API], url, "--janus", err, errlen) < 0 ||
@@ -1055,22 +1142,11 @@ struct janus *janus_new(struct lws_context *ctx, const char *url, const char *ad
         /* Two ids with one number: the later one moves on, deterministically. */
         while (room_by_number(j, vr->number))
             vr->number = (vr->number + 1) & ((1ULL << 53) - 1) ? (vr->number + 1) : 1;
-        vr->kind = has_stage(s) ? JANUS_AUDIOBRIDGE : JANUS_VIDEOROOM;
         vr->publishers =
             s->capacity > 0 && s->capacity < VOICE_PUBLISHERS ? s->capacity : VOICE_PUBLISHERS;
         room_secret(sec->room_key, s->id, vr->secret);
         j->nrooms++;
     }
-    /* An overflow hall hears the stage of the hall that sends people there. */
-    for (size_t i = 0; i < scenes->n && i < j->nrooms; i++) {
-        const struct scene *s = scenes->scenes[i];
-        if (!s->overflow[0] || j->rooms[i].kind != JANUS_AUDIOBRIDGE)
-            continue;
-        for (size_t k = 0; k < j->nrooms; k++)
-            if (strcmp(j->rooms[k].venue_id, s->overflow) == 0)
-                snprintf(j->rooms[k].stage_of, sizeof(j->rooms[k].stage_of), "%s", s->id);
-    }
-
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.vhost_name = "venued-janus";
@@ -1142,22 +1218,6 @@ uint64_t janus_room_of(const struct janus *j, const char *venue_room_id)
 {
     const struct voice_room *vr = room_by_id(j, venue_room_id);
     return vr ? vr->number : 0;
-}
-
-uint64_t janus_stage_of(const struct janus *j, const char *venue_room_id)
-{
-    const struct voice_room *vr = room_by_id(j, venue_room_id);
-    if (vr && vr->stage_of[0])
-        vr = room_by_id(j, vr->stage_of);
-    return vr && vr->kind == JANUS_AUDIOBRIDGE ? vr->number : 0;
-}
-
-int janus_kind_of(const struct janus *j, uint64_t room)
-{
-    for (size_t i = 0; i < j->nrooms; i++)
-        if (j->rooms[i].number == room)
-            return (int)j->rooms[i].kind;
-    return -1;
 }
 
 static struct token *token_find(struct janus *j, const char *token, bool make)
@@ -1235,20 +1295,16 @@ int janus_kick(struct janus *j, uint64_t room, uint64_t participant)
     if (!vr || !participant || participant > (1ULL << 53) || j->state != JANUS_READY)
         return -1;
     return plugin_request(
-        j, JANUS_OP_PLUGIN, vr,
+        j, JANUS_OP_KICK, vr,
         json_pack("{s:s, s:I}", "request", "kick", "id", (json_int_t)participant));
 }
 
-int janus_mute(struct janus *j, uint64_t room, uint64_t participant, const char *mid, bool mute)
+int janus_mute(struct janus *j, uint64_t room, uint64_t participant, bool mute)
 {
     struct voice_room *vr = room_by_number(j, room);
     if (!vr || !participant || participant > (1ULL << 53) || j->state != JANUS_READY)
         return -1;
-    if (vr->kind == JANUS_AUDIOBRIDGE)
-        return plugin_request(j, JANUS_OP_PLUGIN, vr,
-                              json_pack("{s:s, s:I}", "request", mute ? "mute" : "unmute", "id",
-                                        (json_int_t)participant));
     return plugin_request(j, JANUS_OP_PLUGIN, vr,
                           json_pack("{s:s, s:I, s:s, s:b}", "request", "moderate", "id",
-                                    (json_int_t)participant, "mid", mid ? mid : "0", "mute", mute));
+                                    (json_int_t)participant, "mid", "0", "mute", mute));
 }

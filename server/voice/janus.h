@@ -11,21 +11,25 @@
  * venued's own context: nothing here blocks, everything runs in callbacks
  * and lws_sul timers.
  *
- * Voice rooms. A venue room with a stage (the plenary, its overflow hall)
- * gets an AudioBridge room: one mix that every listener hears the same,
- * unspatialised, so 200 listeners download one stream and publishing can be
- * held to stage rights by muting in the bridge. Every other room (breakouts,
- * lobby, expo) gets a VideoRoom of audio-only publishers: an SFU, so each
- * browser places each voice with its own WebAudio panner by the avatars'
- * poses and subscribes only to publishers near it (an AudioBridge mix has
- * no per-listener distance). An overflow hall also has its own room, and
- * janus_stage_of() names the hall's AudioBridge room that it listens to.
+ * Voice rooms. Every venue room gets a VideoRoom of audio-only publishers:
+ * an SFU, so each browser places each voice with its own WebAudio panner
+ * by the avatars' poses and subscribes only to the publishers venued says
+ * are near it (an AudioBridge mix has no per-listener distance, and its
+ * participants may unmute themselves; a VideoRoom `moderate` mute holds).
+ * A stage room is the same kind of room in which venued lets only stage
+ * rights publish: everyone else's publisher is muted the moment it appears.
+ *
+ * Watching. venued joins each room itself on a handle of its own, as a
+ * publisher that never publishes (participant id JANUS_WATCH_ID), so that
+ * Janus tells it of every publisher that appears or goes and of who starts
+ * and stops talking; struct janus_events hands those on.
  *
  * Room numbers are derived from the venue room id (FNV-1a, 53 bits: a
  * JavaScript number), and each room's secret from the room key and the id,
  * so a restarted venued finds its rooms in a Janus that kept running, and
  * a restarted Janus gets the same numbers back. Rooms are made with
- * `permanent: false`, the `allowed` list on (empty) and the admin key.
+ * `permanent: false`, the `allowed` list on (holding only venued's own
+ * watching token) and the admin key.
  *
  * Errors: functions returning int give 0 on success and -1 on refusal or
  * failure (a message in err where there is one), like the rest of venued.
@@ -47,14 +51,26 @@ struct janus;
 #define JANUS_URL_MAX      256  /* characters of an API URL */
 #define JANUS_TOKEN_MAX    64   /* characters of one token */
 #define JANUS_ROOMS_MAX    64   /* voice rooms (venue rooms beyond: no voice) */
-#define JANUS_TOKENS_MAX   1024 /* tokens remembered for re-adding after a restart */
+#define JANUS_TOKENS_MAX   4096 /* tokens remembered for re-adding after a restart */
 #define JANUS_PENDING_MAX  128  /* transactions in flight, both APIs together */
 #define JANUS_TIMEOUT_MS   5000 /* a transaction without an answer this long fails */
 #define JANUS_KEEPALIVE_MS 25000
 #define JANUS_RX_MAX       65536 /* bytes of one message from Janus (more: hang up) */
+#define JANUS_WATCH_ID     1     /* venued's own participant id in each room */
+#define JANUS_EVENT_IDS    128   /* publishers read from one event (the rest: next sweep) */
 
 enum janus_state { JANUS_DOWN, JANUS_CONNECTING, JANUS_READY };
-enum janus_kind { JANUS_AUDIOBRIDGE, JANUS_VIDEOROOM };
+
+/* What Janus tells venued, as it happens. Rooms are venue room ids. */
+struct janus_events {
+    void *ctx;
+    /* READY reached (up) or lost (reason says why). */
+    void (*state)(void *ctx, bool up, const char *reason);
+    /* A publisher appeared (on) in a room, or unpublished or left. */
+    void (*publisher)(void *ctx, const char *room, uint64_t participant, bool on);
+    /* A publisher started (on) or stopped talking. */
+    void (*talking)(void *ctx, const char *room, uint64_t participant, bool on);
+};
 
 /* What secrets.env (server/voice/janus-config.sh) holds. */
 struct janus_secrets {
@@ -75,13 +91,14 @@ int janus_read_secrets(const char *path, struct janus_secrets *out, char *err, s
 /*
  * A client of the Janus at url (ws://host:port[/path]) and, when admin_url
  * is not "", its admin API (for tokens). scenes is borrowed for the call
- * only: one voice room per scene. Makes its own vhost (no listener) on
- * ctx and starts connecting at once; it never fails for Janus being down.
- * NULL with err set for a bad URL or no memory.
+ * only: one voice room per scene. ev is copied (its functions may be
+ * NULL). Makes its own vhost (no listener) on ctx and starts connecting at
+ * once; it never fails for Janus being down. NULL with err set for a bad
+ * URL or no memory.
  */
 struct janus *janus_new(struct lws_context *ctx, const char *url, const char *admin_url,
-                        const struct janus_secrets *sec, const struct scene_set *scenes, char *err,
-                        size_t errlen);
+                        const struct janus_secrets *sec, const struct scene_set *scenes,
+                        const struct janus_events *ev, char *err, size_t errlen);
 /* Before lws_context_destroy: cancels the timers and detaches from the
  * connections (lws closes them with the context). NULL is fine. */
 void janus_free(struct janus *j);
@@ -93,11 +110,6 @@ const struct voice_status *janus_status(const struct janus *j);
 
 /* The voice room of a venue room, 0 when it has none. */
 uint64_t janus_room_of(const struct janus *j, const char *venue_room_id);
-/* The AudioBridge room a venue room's people hear the stage in: the room's
- * own for a hall with a stage, the hall's for its overflow; 0: none. */
-uint64_t janus_stage_of(const struct janus *j, const char *venue_room_id);
-/* Which plugin a voice room is in; -1 when room is not one of ours. */
-int janus_kind_of(const struct janus *j, uint64_t room);
 
 /*
  * Tokens. Both are remembered (up to JANUS_TOKENS_MAX) and put back after
@@ -110,11 +122,13 @@ int janus_add_token(struct janus *j, const char *token);    /* admin API add_tok
 int janus_remove_token(struct janus *j, const char *token); /* remove_token, and from all rooms */
 /* Add token to (allow true) or remove it from the room's `allowed` list. */
 int janus_allow(struct janus *j, uint64_t room, const char *token, bool allow);
-/* End a participant's media at once (not only its token). Needs READY. */
+/* End a participant's media at once (not only its token). Needs READY; a
+ * participant who is not there is no failure. */
 int janus_kick(struct janus *j, uint64_t room, uint64_t participant);
-/* Silence a participant server-side: AudioBridge mute/unmute, or VideoRoom
- * moderate of the stream mid (NULL: "0", an audio-only publisher's). */
-int janus_mute(struct janus *j, uint64_t room, uint64_t participant, const char *mid, bool mute);
+/* Stop (mute) or resume forwarding a publisher's voice: VideoRoom
+ * `moderate` of its stream mid "0" (our clients publish one audio track
+ * and nothing else); it holds until venued says otherwise. Needs READY. */
+int janus_mute(struct janus *j, uint64_t room, uint64_t participant, bool mute);
 
 /* ---- The parsing of Janus' messages: exposed for the unit tests. ---- */
 
@@ -139,8 +153,12 @@ struct janus_reply {
     int error_code;              /* error.code, or the plugin's error_code; 0: none */
     char error[128];             /* its reason, printable ASCII only */
     char plugin[48];             /* plugindata.plugin, "" when none */
-    char result[24];             /* plugindata.data.audiobridge / .videoroom */
+    char result[24];             /* plugindata.data.videoroom */
     uint64_t room;               /* plugindata.data.room, 0 when absent */
+    uint64_t id;                 /* data.id: the joined or talking participant; 0: none */
+    uint64_t gone;               /* data.unpublished, .leaving or .kicked, an id; 0: none */
+    uint64_t publishers[JANUS_EVENT_IDS]; /* data.publishers[].id */
+    size_t npublishers;
 };
 
 /* Parse one message of len bytes. -1 (err set) for anything that is not a
@@ -153,19 +171,21 @@ enum janus_op {
     JANUS_OP_ATTACH,
     JANUS_OP_KEEPALIVE,
     JANUS_OP_ROOM,   /* a room's create */
-    JANUS_OP_PLUGIN, /* allowed, kick, mute, moderate: "success" */
+    JANUS_OP_JOIN,   /* venued's watching join: "joined" */
+    JANUS_OP_PLUGIN, /* allowed, moderate: "success" */
+    JANUS_OP_KICK,   /* kick: "success", or nobody of that id */
     JANUS_OP_ADMIN,  /* add_token, remove_token */
 };
 
 /*
  * Whether r answers an op of ours: 1 done (ok), 0 not yet (an ack of an
  * asynchronous request), -1 failed (err says why: Janus' error, a missing
- * id, a reply of another plugin or room). kind and room matter for
- * JANUS_OP_ROOM and JANUS_OP_PLUGIN. A room that exists already counts as
- * created (its number and secret are derived, so it is ours).
+ * id, a reply of another plugin or room). room matters for the plugin's
+ * ops. A room that exists already counts as created (its number and
+ * secret are derived, so it is ours).
  */
-int janus_verdict(const struct janus_reply *r, enum janus_op op, enum janus_kind kind,
-                  uint64_t room, char *err, size_t errlen);
+int janus_verdict(const struct janus_reply *r, enum janus_op op, uint64_t room, char *err,
+                  size_t errlen);
 
 /* The derived room number of a venue room id (never 0). */
 uint64_t janus_room_number(const char *venue_room_id);

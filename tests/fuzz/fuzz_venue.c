@@ -326,6 +326,7 @@ static const char *const server_types[] = {
     "questions",
     "question",
     "floor",
+    "voice",
 };
 #define NSERVER_TYPES (sizeof(server_types) / sizeof(*server_types))
 
@@ -967,6 +968,11 @@ static void check_frame(struct conn *c, struct frame *f)
         ok = str(j, "entity") && json_is_object(json_object_get(j, "attrs"));
     } else if (one_of(type, prog_types, NPROG_TYPES)) {
         ok = check_prog_frame(c, type, j, f);
+    } else if (strcmp(type, "voice") == 0) {
+        /* No media server here: voice is off, and says whether one is muted. */
+        ok = str(j, "state") && strcmp(str(j, "state"), "off") == 0 &&
+             json_is_boolean(json_object_get(j, "muted")) &&
+             json_is_boolean(json_object_get(j, "locked"));
     }
     if (!ok)
         fail("malformed %s frame%s: %.*s", type, c ? "" : " (a close's last frame)", (int)f->len,

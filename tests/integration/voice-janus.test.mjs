@@ -1,5 +1,8 @@
 // voice-janus.test.mjs - venued drives a real Janus: the voice rooms exist
-// for every venue room, /healthz and /metrics say voice is up; Janus killed
+// for every venue room with venued watching each, /healthz and /metrics say
+// voice is up; a client's `voice` message gets it into its room's voice
+// room and no other, leaving the room ends its media there (kick), and
+// moderation changes what it may do; Janus killed
 // (SIGKILL): the venue goes on (join, chat) and says voice is down; Janus
 // back: the rooms are back within seconds and the reconnect is counted;
 // venued started with Janus absent starts and reports voice down.
@@ -16,8 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import {
-  VENUE_ROOT, withServer, freePort, until, within, sleep, parseProm, chatFrom,
+  VENUE_ROOT, Server, withServer, freePort, until, within, sleep, parseProm, chatFrom,
 } from './harness.mjs';
+import { addUser, tempDir } from '../admin/lib.mjs';
 
 function which(cmd) {
   try {
@@ -45,7 +49,6 @@ function scenes() {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
 }
-const hasStage = (sc) => JSON.stringify(sc.places ?? sc.nodes ?? sc).includes('"stage"');
 
 function readEnv(file) {
   const out = {};
@@ -122,16 +125,15 @@ async function janusClient(url, apisecret) {
   assert.equal(c.janus, 'success', JSON.stringify(c));
   const session_id = c.data.id;
   const attach = async (plugin) => (await req({ janus: 'attach', plugin, session_id })).data.id;
-  const ab = await attach('janus.plugin.audiobridge');
   const vr = await attach('janus.plugin.videoroom');
+  const plugin = async (body) =>
+    (await req({ janus: 'message', session_id, handle_id: vr, body })).plugindata?.data;
   return {
     async rooms(adminKey) {
-      const out = { audiobridge: [], videoroom: [] };
-      for (const [k, h] of [['audiobridge', ab], ['videoroom', vr]]) {
-        const r = await req({ janus: 'message', session_id, handle_id: h, body: { request: 'list', admin_key: adminKey } });
-        for (const x of r.plugindata?.data?.list ?? []) out[k].push(x.room);
-      }
-      return out;
+      return ((await plugin({ request: 'list', admin_key: adminKey })).list ?? []).map((x) => x.room);
+    },
+    async participants(room) {
+      return ((await plugin({ request: 'listparticipants', room })).participants ?? []).map((x) => x.id);
     },
     close() { ws.terminate(); },
   };
@@ -152,9 +154,9 @@ async function expectRooms(j) {
   try {
     const rooms = await cl.rooms(j.env.JANUS_ROOM_KEY);
     for (const sc of scenes()) {
-      const kind = hasStage(sc) ? 'audiobridge' : 'videoroom';
-      assert.ok(rooms[kind].includes(roomNumber(sc.id)),
-        `${sc.id}: ${kind} room ${roomNumber(sc.id)} in ${JSON.stringify(rooms)}`);
+      const n = roomNumber(sc.id);
+      assert.ok(rooms.includes(n), `${sc.id}: VideoRoom ${n} in ${JSON.stringify(rooms)}`);
+      assert.deepEqual(await cl.participants(n), [1], `${sc.id}: venued watches it as participant 1`);
     }
   } finally { cl.close(); }
 }
@@ -206,6 +208,163 @@ test('venued keeps its voice rooms in Janus, and survives Janus dying and coming
   } finally {
     await j.kill();
     j.cleanup();
+  }
+});
+
+/* A browser's side of Janus, without media: a session on a token and one
+ * VideoRoom handle; join() answers with the plugin's data or error. */
+async function asParticipant(url, token) {
+  const ws = new WebSocket(url, 'janus-protocol');
+  await within(5000, new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); }), 'Janus API');
+  let n = 0;
+  const waiting = new Map();
+  const events = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    if (m.janus === 'ack') return;
+    const w = waiting.get(m.transaction);
+    if (w) { waiting.delete(m.transaction); w(m); } else events.push(m);
+  });
+  const req = (body) => {
+    const transaction = `p${++n}`;
+    ws.send(JSON.stringify({ ...body, transaction, token }));
+    return within(5000, new Promise((res) => waiting.set(transaction, res)), `Janus ${body.janus}`);
+  };
+  const c = await req({ janus: 'create' });
+  if (c.janus !== 'success') { ws.terminate(); return { refused: c.error?.reason ?? JSON.stringify(c) }; }
+  const session_id = c.data.id;
+  const handle_id = (await req({ janus: 'attach', plugin: 'janus.plugin.videoroom', session_id })).data.id;
+  return {
+    events,
+    async join(room, id) {
+      const r = await req({ janus: 'message', session_id, handle_id,
+        body: { request: 'join', ptype: 'publisher', room, id, display: 'test', token } });
+      return r.plugindata?.data ?? { error: r.error?.reason };
+    },
+    close() { ws.terminate(); },
+  };
+}
+
+test('a voice message admits its person to its room only; leaving ends it; moderators decide who speaks', { skip }, async () => {
+  const j = new Janus();
+  const tmp = tempDir('venued-voice-');
+  try {
+    await j.configure();
+    await j.start();
+    const mo = addUser(tmp.dir, 'Mo (moderator)', 'moderator');
+    const srv = new Server({ dataDir: tmp.dir, flags: {
+      janus: `ws://127.0.0.1:${j.wsPort}`,
+      'janus-admin': `ws://127.0.0.1:${j.adminPort}`,
+      'janus-secrets': path.join(j.cfg, 'secrets.env'),
+    } });
+    await srv.start();
+    try {
+      await until(async () => (await health(srv)).json.voice === 'up',
+        { timeout: 10000, interval: 100, what: 'health to say voice up' });
+      const url = `ws://127.0.0.1:${j.wsPort}`;
+      const a = await srv.connect();
+      await a.hello('Ada');
+      await a.join('breakout-1');
+      const v = a.voice;
+      assert.equal(v.state, 'up');
+      assert.equal(v.url, '/voice');
+      assert.equal(v.mode, 'spatial');
+      assert.equal(v.room, roomNumber('breakout-1'));
+      assert.equal(v.listen, v.room);
+      assert.equal(v.publish, true);
+      assert.equal(v.muted, false);
+      assert.equal(v.locked, false);
+      assert.match(v.token, /^[0-9a-f]{32}$/);
+      assert.ok(Number.isSafeInteger(v.id) && v.id > 1);
+      assert.deepEqual((await a.next('voice_peers')).peers, [], 'nobody publishes yet');
+
+      // No token, or a made-up one: Janus says no.
+      assert.ok((await asParticipant(url, undefined)).refused, 'no token: refused');
+      assert.ok((await asParticipant(url, 'f'.repeat(32))).refused, 'a made-up token: refused');
+      // Ada's token joins her room under her id, and no other room.
+      const p = await asParticipant(url, v.token);
+      assert.ok(!p.refused, p.refused);
+      const wrong = await p.join(roomNumber('lobby'), v.id);
+      assert.match(String(wrong.error), /allowed/, `not allowed in the lobby: ${JSON.stringify(wrong)}`);
+      const ok = await p.join(v.room, v.id);
+      assert.equal(ok.videoroom, 'joined', JSON.stringify(ok));
+      const cl = await janusClient(url, j.env.JANUS_API_SECRET);
+      try {
+        assert.deepEqual((await cl.participants(v.room)).sort(), [1, v.id].sort());
+
+        // A moderator locks the microphones: Ada may no longer speak.
+        const m = await srv.connect({ name: mo.name });
+        await m.hello('x', { token: mo.token });
+        await m.join('breakout-1');
+        m.send({ type: 'mod', id: 'lock', action: 'lock_mics' });
+        await m.next('mod_ok');
+        let w = await a.next('voice', { filter: (x) => x.locked });
+        assert.equal(w.publish, false);
+        assert.equal((await m.next('voice', { filter: (x) => x.locked })).publish, true,
+          'a moderator still may');
+        m.send({ type: 'mod', id: 'unlock', action: 'unlock_mics' });
+        await m.next('mod_ok');
+        w = await a.next('voice', { filter: (x) => !x.locked });
+        assert.equal(w.publish, true);
+        // A mute silences her voice too, and shows.
+        m.send({ type: 'mod', id: 'mute', action: 'mute', target: a.user.id });
+        await m.next('mod_ok');
+        w = await a.next('voice', { filter: (x) => x.muted });
+        assert.equal(w.publish, false);
+        m.send({ type: 'mod', id: 'unmute', action: 'unmute', target: a.user.id });
+        await m.next('mod_ok');
+        assert.equal((await a.next('voice', { filter: (x) => !x.muted })).publish, true);
+
+        // Leaving the room ends her participant there at once, and the
+        // next room comes with a new id.
+        await a.join('lobby');
+        const v2 = a.voice;
+        assert.equal(v2.room, roomNumber('lobby'));
+        assert.equal(v2.token, v.token, 'one token per session');
+        assert.notEqual(v2.id, v.id, 'a new participant id for the new room');
+        await until(async () => !(await cl.participants(v.room)).includes(v.id),
+          { timeout: 3000, interval: 50, what: 'Ada to be kicked from the breakout voice room' });
+        const again = await asParticipant(url, v.token);
+        assert.match(String((await again.join(v.room, v.id)).error), /allowed/, 'and not let back in');
+        again.close();
+
+        // The plenary: only the stage speaks; the overflow hears the hall.
+        await a.join('plenary');
+        const vp = a.voice;
+        assert.equal(vp.room, roomNumber('plenary'));
+        assert.equal(vp.mode, 'stage');
+        assert.equal(vp.publish, false, 'an attendee does not publish in the plenary');
+        await m.join('plenary');
+        assert.equal(m.voice.mode, 'stage');
+        assert.equal(m.voice.publish, true, 'a moderator does');
+        await a.join('plenary-overflow');
+        const vo = a.voice;
+        assert.equal(vo.listen, roomNumber('plenary'));
+        assert.equal(vo.room, 0, 'nobody publishes from the overflow');
+        assert.equal(vo.mode, 'stage');
+        const p2 = await asParticipant(url, v.token);
+        assert.equal((await p2.join(roomNumber('plenary'), vo.id)).videoroom, 'joined',
+          'the overflow may join the hall to listen');
+        p2.close();
+
+        // Kicked: gone for good, and so is the token.
+        p.close();
+        await m.join('plenary-overflow');
+        m.send({ type: 'mod', id: 'kick', action: 'kick', target: a.user.id });
+        await m.next('mod_ok');
+        await until(async () => {
+          const q = await asParticipant(url, v.token);
+          if (!q.refused) q.close();
+          return !!q.refused;
+        }, { timeout: 3000, interval: 100, what: "the kicked person's token to be withdrawn" });
+      } finally { cl.close(); }
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    await j.kill();
+    j.cleanup();
+    tmp.remove();
   }
 });
 

@@ -1,8 +1,8 @@
 /*
  * test_janus.c - venued's Janus client without a network: the parsing of
- * Janus' messages (good ones, missing fields, wrong types, error replies),
- * the verdict on a reply for each kind of request (the wrong transaction is
- * the client's table lookup: a reply is matched only by its own string,
+ * Janus' messages (good ones, missing fields, wrong types, error replies,
+ * the events a watching participant hears), the verdict on a reply for each kind of request (the
+ * wrong transaction is the client's table lookup: a reply is matched only by its own string,
  * checked here by what the parser keeps), room numbers, and secrets.env.
  */
 #include <stdio.h>
@@ -20,13 +20,13 @@ static int parse(const char *s, struct janus_reply *r)
     return janus_parse(s, strlen(s), r, err, sizeof(err));
 }
 
-static int verdict(const char *s, enum janus_op op, enum janus_kind kind, uint64_t room)
+static int verdict(const char *s, enum janus_op op, uint64_t room)
 {
     struct janus_reply r;
     char err[256];
     if (parse(s, &r) < 0)
         return -2;
-    return janus_verdict(&r, op, kind, room, err, sizeof(err));
+    return janus_verdict(&r, op, room, err, sizeof(err));
 }
 
 static void test_parse(void)
@@ -48,10 +48,10 @@ static void test_parse(void)
     /* Quotes and control characters never reach a log or /healthz. */
     CHECK(strchr(r.error, '"') == NULL && strchr(r.error, '\n') == NULL);
     CHECK(parse("{\"janus\":\"success\",\"transaction\":\"v4\",\"sender\":5,\"plugindata\":{"
-                "\"plugin\":\"janus.plugin.audiobridge\",\"data\":{\"audiobridge\":\"created\","
+                "\"plugin\":\"janus.plugin.videoroom\",\"data\":{\"videoroom\":\"created\","
                 "\"room\":99,\"permanent\":false}}}",
                 &r) == 0);
-    CHECK(strcmp(r.plugin, "janus.plugin.audiobridge") == 0 && strcmp(r.result, "created") == 0);
+    CHECK(strcmp(r.plugin, "janus.plugin.videoroom") == 0 && strcmp(r.result, "created") == 0);
     CHECK(r.room == 99 && r.error_code == 0);
 
     /* Not Janus messages. */
@@ -87,33 +87,76 @@ static void test_parse(void)
           0);
 }
 
+/* What a watching participant hears: publishers, their going, talking. */
+static void test_events(void)
+{
+    struct janus_reply r;
+#define EV(data)                                                                                   \
+    "{\"janus\":\"event\",\"session_id\":7,\"sender\":9,\"plugindata\":{\"plugin\":"               \
+    "\"janus.plugin.videoroom\",\"data\":" data "}}"
+
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"room\":5,\"publishers\":[{\"id\":11,"
+                   "\"display\":\"u\",\"streams\":[{\"type\":\"audio\",\"mid\":\"0\"}]},"
+                   "{\"id\":12}]}"),
+                &r) == 0);
+    CHECK(r.sender == 9 && r.room == 5 && r.npublishers == 2);
+    CHECK(r.publishers[0] == 11 && r.publishers[1] == 12 && r.gone == 0);
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"room\":5,\"unpublished\":11}"), &r) == 0);
+    CHECK(r.gone == 11 && r.npublishers == 0);
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"room\":5,\"leaving\":12}"), &r) == 0);
+    CHECK(r.gone == 12);
+    /* One's own unpublish and leave say "ok". */
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"room\":5,\"leaving\":\"ok\"}"), &r) == 0);
+    CHECK(r.gone == 0);
+    CHECK(parse(EV("{\"videoroom\":\"talking\",\"room\":5,\"id\":11,\"mid\":\"0\"}"), &r) == 0);
+    CHECK(strcmp(r.result, "talking") == 0 && r.id == 11);
+    CHECK(parse(EV("{\"videoroom\":\"joined\",\"room\":5,\"id\":1,\"publishers\":[]}"), &r) == 0);
+    CHECK(strcmp(r.result, "joined") == 0 && r.id == 1 && r.npublishers == 0);
+    /* Wrong types anywhere in them. */
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"publishers\":{}}"), &r) < 0);
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"publishers\":[7]}"), &r) < 0);
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"publishers\":[{\"id\":\"7\"}]}"), &r) < 0);
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"publishers\":[{}]}"), &r) < 0);
+    CHECK(parse(EV("{\"videoroom\":\"event\",\"unpublished\":-3}"), &r) < 0);
+    CHECK(parse(EV("{\"videoroom\":\"talking\",\"id\":[1]}"), &r) < 0);
+    /* More publishers than one event is read for: the first ones. */
+    {
+        char big[16384];
+        size_t n = (size_t)snprintf(big, sizeof(big), "%s", EV("{\"videoroom\":\"event\","));
+        n -= 2; /* back over the closing braces */
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "\"publishers\":[");
+        for (int i = 0; i < JANUS_EVENT_IDS + 20; i++)
+            n += (size_t)snprintf(big + n, sizeof(big) - n, "%s{\"id\":%d}", i ? "," : "", i + 2);
+        snprintf(big + n, sizeof(big) - n, "]}}}");
+        CHECK(parse(big, &r) == 0);
+        CHECK(r.npublishers == JANUS_EVENT_IDS && r.publishers[0] == 2);
+    }
+#undef EV
+}
+
 static void test_verdict(void)
 {
-    const char *ab = "janus.plugin.audiobridge", *vr = "janus.plugin.videoroom";
+    const char *vr = "janus.plugin.videoroom", *ab = "janus.plugin.audiobridge";
     char buf[512];
 
     CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\",\"data\":{\"id\":42}}",
-                  JANUS_OP_CREATE, JANUS_VIDEOROOM, 0) == 1);
+                  JANUS_OP_CREATE, 0) == 1);
     /* Missing data.id. */
-    CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\"}", JANUS_OP_CREATE,
-                  JANUS_VIDEOROOM, 0) == -1);
+    CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\"}", JANUS_OP_CREATE, 0) == -1);
     CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\",\"data\":{}}", JANUS_OP_ATTACH,
-                  JANUS_VIDEOROOM, 0) == -1);
+                  0) == -1);
     CHECK(verdict("{\"janus\":\"error\",\"transaction\":\"v1\",\"error\":{\"code\":403,"
                   "\"reason\":\"no\"}}",
-                  JANUS_OP_CREATE, JANUS_VIDEOROOM, 0) == -1);
-    CHECK(verdict("{\"janus\":\"ack\",\"transaction\":\"v1\"}", JANUS_OP_KEEPALIVE, JANUS_VIDEOROOM,
-                  0) == 1);
-    CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\"}", JANUS_OP_KEEPALIVE,
-                  JANUS_VIDEOROOM, 0) == -1);
+                  JANUS_OP_CREATE, 0) == -1);
+    CHECK(verdict("{\"janus\":\"ack\",\"transaction\":\"v1\"}", JANUS_OP_KEEPALIVE, 0) == 1);
+    CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\"}", JANUS_OP_KEEPALIVE, 0) == -1);
     /* An ack of a plugin request: the answer is still to come. */
-    CHECK(verdict("{\"janus\":\"ack\",\"transaction\":\"v1\"}", JANUS_OP_PLUGIN, JANUS_AUDIOBRIDGE,
-                  5) == 0);
-    CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\"}", JANUS_OP_ADMIN, JANUS_VIDEOROOM,
-                  0) == 1);
+    CHECK(verdict("{\"janus\":\"ack\",\"transaction\":\"v1\"}", JANUS_OP_PLUGIN, 5) == 0);
+    CHECK(verdict("{\"janus\":\"ack\",\"transaction\":\"v1\"}", JANUS_OP_JOIN, 5) == 0);
+    CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\"}", JANUS_OP_ADMIN, 0) == 1);
     CHECK(verdict("{\"janus\":\"error\",\"transaction\":\"v1\",\"error\":{\"code\":1,"
                   "\"reason\":\"x\"}}",
-                  JANUS_OP_ADMIN, JANUS_VIDEOROOM, 0) == -1);
+                  JANUS_OP_ADMIN, 0) == -1);
 
 #define PD(plugin, data)                                                                           \
     (snprintf(buf, sizeof(buf),                                                                    \
@@ -121,39 +164,39 @@ static void test_verdict(void)
               "\"data\":%s}}",                                                                     \
               plugin, data),                                                                       \
      buf)
-    CHECK(verdict(PD(ab, "{\"audiobridge\":\"created\",\"room\":5}"), JANUS_OP_ROOM,
-                  JANUS_AUDIOBRIDGE, 5) == 1);
-    CHECK(verdict(PD(vr, "{\"videoroom\":\"created\",\"room\":5}"), JANUS_OP_ROOM, JANUS_VIDEOROOM,
-                  5) == 1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"created\",\"room\":5}"), JANUS_OP_ROOM, 5) == 1);
     /* Another room, another plugin, no room, not "created". */
-    CHECK(verdict(PD(ab, "{\"audiobridge\":\"created\",\"room\":6}"), JANUS_OP_ROOM,
-                  JANUS_AUDIOBRIDGE, 5) == -1);
-    CHECK(verdict(PD(vr, "{\"videoroom\":\"created\",\"room\":5}"), JANUS_OP_ROOM,
-                  JANUS_AUDIOBRIDGE, 5) == -1);
-    CHECK(verdict(PD(ab, "{\"audiobridge\":\"created\"}"), JANUS_OP_ROOM, JANUS_AUDIOBRIDGE, 5) ==
-          -1);
-    CHECK(verdict(PD(ab, "{\"audiobridge\":\"success\",\"room\":5}"), JANUS_OP_ROOM,
-                  JANUS_AUDIOBRIDGE, 5) == -1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"created\",\"room\":6}"), JANUS_OP_ROOM, 5) == -1);
+    CHECK(verdict(PD(ab, "{\"audiobridge\":\"created\",\"room\":5}"), JANUS_OP_ROOM, 5) == -1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"created\"}"), JANUS_OP_ROOM, 5) == -1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"success\",\"room\":5}"), JANUS_OP_ROOM, 5) == -1);
     /* A room that exists already is ours (derived number and secret). */
-    CHECK(verdict(PD(ab, "{\"audiobridge\":\"event\",\"error_code\":486,\"error\":\"exists\"}"),
-                  JANUS_OP_ROOM, JANUS_AUDIOBRIDGE, 5) == 1);
     CHECK(verdict(PD(vr, "{\"videoroom\":\"event\",\"error_code\":427,\"error\":\"exists\"}"),
-                  JANUS_OP_ROOM, JANUS_VIDEOROOM, 5) == 1);
+                  JANUS_OP_ROOM, 5) == 1);
     /* Other plugin errors: the admin key refused, say. */
     CHECK(verdict(PD(vr, "{\"videoroom\":\"event\",\"error_code\":433,\"error\":\"Unauthorized\"}"),
-                  JANUS_OP_ROOM, JANUS_VIDEOROOM, 5) == -1);
-    CHECK(verdict(PD(ab, "{\"audiobridge\":\"success\",\"room\":5,\"allowed\":[]}"),
-                  JANUS_OP_PLUGIN, JANUS_AUDIOBRIDGE, 5) == 1);
-    CHECK(verdict(PD(vr, "{\"videoroom\":\"success\"}"), JANUS_OP_PLUGIN, JANUS_VIDEOROOM, 5) == 1);
-    CHECK(verdict(PD(vr, "{\"videoroom\":\"success\",\"room\":7}"), JANUS_OP_PLUGIN,
-                  JANUS_VIDEOROOM, 5) == -1);
-    CHECK(verdict(PD(vr, "{\"videoroom\":\"event\",\"error_code\":421,\"error\":\"No such "
-                         "feed\"}"),
-                  JANUS_OP_PLUGIN, JANUS_VIDEOROOM, 5) == -1);
-    CHECK(verdict(PD(vr, "{\"videoroom\":\"success\"}"), JANUS_OP_PLUGIN, JANUS_AUDIOBRIDGE, 5) ==
+                  JANUS_OP_ROOM, 5) == -1);
+    /* The watching join: "joined" in its own room. */
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"joined\",\"room\":5,\"id\":1}"), JANUS_OP_JOIN, 5) == 1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"joined\",\"room\":6,\"id\":1}"), JANUS_OP_JOIN, 5) ==
           -1);
-    CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\"}", JANUS_OP_PLUGIN,
-                  JANUS_VIDEOROOM, 5) == -1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"event\",\"error_code\":433,\"error\":\"Unauthorized "
+                         "(not in the allowed list)\"}"),
+                  JANUS_OP_JOIN, 5) == -1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"success\",\"room\":5,\"allowed\":[]}"), JANUS_OP_PLUGIN,
+                  5) == 1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"success\"}"), JANUS_OP_PLUGIN, 5) == 1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"success\",\"room\":7}"), JANUS_OP_PLUGIN, 5) == -1);
+    /* Kicking somebody who has gone already is no failure; moderating them is. */
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"event\",\"error_code\":428,\"error\":\"No such "
+                         "user\"}"),
+                  JANUS_OP_KICK, 5) == 1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"event\",\"error_code\":428,\"error\":\"No such "
+                         "user\"}"),
+                  JANUS_OP_PLUGIN, 5) == -1);
+    CHECK(verdict(PD(vr, "{\"videoroom\":\"success\"}"), JANUS_OP_KICK, 5) == 1);
+    CHECK(verdict(PD(ab, "{\"audiobridge\":\"success\"}"), JANUS_OP_PLUGIN, 5) == -1);
+    CHECK(verdict("{\"janus\":\"success\",\"transaction\":\"v1\"}", JANUS_OP_PLUGIN, 5) == -1);
 }
 
 static void test_room_numbers(void)
@@ -217,6 +260,7 @@ static void test_secrets(void)
 int main(void)
 {
     test_parse();
+    test_events();
     test_verdict();
     test_room_numbers();
     test_secrets();
