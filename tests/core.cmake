@@ -42,3 +42,9 @@ add_test(NAME twins.core COMMAND test_twin ${PROJECT_SOURCE_DIR}/scenes/demo)
 add_executable(test_prog unit/test_prog.c)
 target_link_libraries(test_prog PRIVATE core_harness venue_flags)
 add_test(NAME programme.core COMMAND test_prog ${PROJECT_SOURCE_DIR}/scenes/demo)
+
+# Voice in the core: who may speak and hear, told to a fake media server's
+# client and to the clients; Janus' events played by the test.
+add_executable(test_voice unit/test_voice.c)
+target_link_libraries(test_voice PRIVATE core_harness venue_flags)
+add_test(NAME voice.core COMMAND test_voice ${PROJECT_SOURCE_DIR}/scenes/demo)
