@@ -1790,6 +1790,10 @@ int proto_encode_voice(struct proto_buf *b, const struct proto_voice *v)
                 v->stage ? ",\"mode\":\"stage\",\"range\":" : ",\"mode\":\"spatial\",\"range\":");
         out_int(&o, (long long)v->range);
         out_raw(&o, v->publish ? ",\"publish\":true" : ",\"publish\":false");
+        if (v->ice) {
+            out_raw(&o, ",\"ice\":");
+            out_raw(&o, v->ice);
+        }
     }
     out_raw(&o, v->muted ? ",\"muted\":true" : ",\"muted\":false");
     out_raw(&o, v->locked ? ",\"locked\":true}" : ",\"locked\":false}");

@@ -297,6 +297,7 @@ struct proto_voice {
     bool publish;       /* UP: may speak now */
     bool muted;         /* a moderator muted this person */
     bool locked;        /* the room's microphones are locked */
+    const char *ice;    /* UP: a JSON array of RTCIceServer objects, written as it is; NULL: none */
 };
 int proto_encode_voice(struct proto_buf *b, const struct proto_voice *v);
 

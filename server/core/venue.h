@@ -222,9 +222,12 @@ struct venue_voice_io {
     void (*kick)(void *ctx, const char *room, uint64_t participant);
     /* Stop (mute) or resume forwarding a publisher's voice. */
     void (*mute)(void *ctx, const char *room, uint64_t participant, bool mute);
+    /* The ICE servers (TURN) a user's page should use, as a JSON array,
+     * valid until the next call; NULL: none. May itself be NULL. */
+    const char *(*ice)(void *ctx, const char *user_id);
 };
 
-/* Give the venue voice: io is copied, every function set; url is what
+/* Give the venue voice: io is copied, every function but ice set; url is what
  * clients connect to (PROTOCOL.md). The media server counts as down until
  * venue_voice_state says up. Everyone in a room is allowed at once. */
 void venue_voice_attach(struct venue *v, const struct venue_voice_io *io, const char *url);

@@ -179,8 +179,12 @@ static uint64_t describe(const struct venue *v, const struct session *s, struct 
 static void send_described(struct venue *v, struct session *s, const struct proto_voice *pv,
                            uint64_t sig)
 {
+    struct proto_voice out = *pv;
+    /* Fresh credentials with each message (not part of the signature). */
+    if (out.state == PROTO_VOICE_UP && v->voice.io.ice)
+        out.ice = v->voice.io.ice(v->voice.io.ctx, s->user_id);
     proto_buf_reset(&v->enc);
-    if (proto_encode_voice(&v->enc, pv) == 0) {
+    if (proto_encode_voice(&v->enc, &out) == 0) {
         session_send_enc(v, s, MOUT_VOICE);
         s->voice_sig = sig;
     }

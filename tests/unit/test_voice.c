@@ -69,12 +69,21 @@ static void fake_mute(void *ctx, const char *room, uint64_t id, bool on)
     record("mute %s %s %llu", room, what, (unsigned long long)id);
 }
 
+static const char *fake_ice(void *ctx, const char *user)
+{
+    static char out[160];
+    (void)ctx;
+    snprintf(out, sizeof(out), "[{\"urls\":\"turn:127.0.0.1:3478\",\"username\":\"%s\"}]", user);
+    return out;
+}
+
 static const struct venue_voice_io fake = {
     .room_number = fake_number,
     .token = fake_token,
     .allow = fake_allow,
     .kick = fake_kick,
     .mute = fake_mute,
+    .ice = fake_ice,
 };
 
 static bool called(const char *want)
@@ -231,6 +240,8 @@ static void test_breakout(struct venue *v)
     CHECK(strcmp(sget(va, "mode"), "spatial") == 0 && bget(va, "publish"));
     CHECK(iget(va, "room") == 1000 + 0 && iget(va, "listen") == iget(va, "room"));
     CHECK(strcmp(sget(va, "url"), "/voice") == 0);
+    /* The TURN relay's credentials are the person's own. */
+    CHECK(strcmp(sget(json_array_get(json_object_get(va, "ice"), 0), "username"), att[0].id) == 0);
     json_decref(va);
     json_decref(vb);
     CHECK(called_fmt("token %s %s%llu", wa.token, "add", 0));
