@@ -1,9 +1,11 @@
 # Client tests (issue 8): the web client's DOM-free modules in Node, no
 # browser (tests/client/*.test.mjs, one CTest test each, labelled client):
 # venue-client.js against the real venued (its programme and stage state
-# against a scripted server in the test), motion.js on its own, and
-# limits.js and the page's maxlengths against protocol/proto.h. They need
-# node and the ws package from the repo root's node_modules.
+# against a scripted server in the test, its voice state fed by hand),
+# motion.js on its own, voice.js against a scripted janus.js and WebAudio,
+# voicespace.js on its own, and limits.js and the page's maxlengths
+# against protocol/proto.h. They need node and the ws package from the
+# repo root's node_modules.
 
 if(NOT TARGET venued)
     message(STATUS "no venued target yet: client tests not registered")
@@ -23,6 +25,9 @@ set(VENUE_CLIENT_TEST_FILES
     motion.test.mjs 30
     limits.test.mjs 30
     programme.test.mjs 30
+    voice-client.test.mjs 30
+    voicespace.test.mjs 30
+    voice-media.test.mjs 30
 )
 
 list(LENGTH VENUE_CLIENT_TEST_FILES n)

@@ -46,12 +46,13 @@ export function freePort() {
     });
 }
 
-/* ./venue copies three.js, the QR generator and pdf.js next to the client; do the same if a run skipped it. */
+/* ./venue copies three.js, the QR generator, pdf.js and janus.js (with webrtc-adapter) next to the client; do the same if a run skipped it. */
 export function ensureVendor() {
     const vendor = pjoin(ROOT, 'web-client', 'vendor');
     const files = [['three/build/three.module.js', 'three/three.module.js'], ['three/build/three.core.js', 'three/three.core.js'],
         ['qrcode-generator/dist/qrcode.mjs', 'qrcode-generator/qrcode.mjs'],
-        ['pdfjs-dist/build/pdf.min.mjs', 'pdfjs/pdf.min.mjs'], ['pdfjs-dist/build/pdf.worker.min.mjs', 'pdfjs/pdf.worker.min.mjs']];
+        ['pdfjs-dist/build/pdf.min.mjs', 'pdfjs/pdf.min.mjs'], ['pdfjs-dist/build/pdf.worker.min.mjs', 'pdfjs/pdf.worker.min.mjs'],
+        ['janus-gateway/dist/janus.es.js', 'janus/janus.es.js'], ['webrtc-adapter/out/adapter.js', 'janus/adapter.js']];
     for (const [from, to] of files) {
         if (existsSync(pjoin(vendor, to))) continue;
         mkdirSync(dirname(pjoin(vendor, to)), { recursive: true });

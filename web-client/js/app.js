@@ -12,9 +12,10 @@
  * city data), programme.js (the programme: its tab, reminders, my room's
  * line, the boards), and on stage: slides.js (the slides, presenting
  * them), captions.js (live captions), questions.js (questions, the
- * floor). What they share is app/state.js.
- * Everything protocol-shaped lives in venue-client.js, smoothing in
- * motion.js, drawing in view3d.js / map2d.js, panel text in panels.js,
+ * floor); voice.js (the microphone, hearing the others, who speaks).
+ * What they share is app/state.js.
+ * Everything protocol-shaped lives in venue-client.js, the voice media in
+ * voice.js (placed by voicespace.js), smoothing in motion.js, drawing in view3d.js / map2d.js, panel text in panels.js,
  * reading live data in livedata.js.
  *
  * The development hooks (app/dev.js: window.__venue and ?simulate=N) are
@@ -39,6 +40,7 @@ import { startProgramme, onProgramme, onSessionState, onRoomChanged, onReminder 
 import { startSlides, onSlides, refreshSlides } from './app/slides.js';
 import { startCaptions, onCaption, refreshCaptions } from './app/captions.js';
 import { startQuestions, onQuestions, onQuestion, onFloor, refreshQuestions } from './app/questions.js';
+import { startVoice, onVoice, onVoicePeers, onTalking, placeVoices } from './app/voice.js';
 
 /* Whose stage I see, or who I am on it, may have changed: what each stage part offers me. */
 function stageRolesChanged() {
@@ -80,6 +82,9 @@ function wireClient(client) {
     client.on('questions', onQuestions);
     client.on('question', onQuestion);
     client.on('floor', onFloor);
+    client.on('voice', onVoice);
+    client.on('voice_peers', onVoicePeers);
+    for (const type of ['presence', 'joined', 'left', 'stage']) client.on(type, onTalking);
     client.on('error', onError);
 }
 
@@ -97,6 +102,7 @@ function enterVenue() {
     startSlides();
     startCaptions();
     startQuestions();
+    startVoice();
     /* what happened between the welcome and now */
     if (client.room) {
         onJoined({ room: client.room, reason: 'request' });
@@ -115,6 +121,7 @@ function frame(now) {
     lastFrame = now;
     moveMe(dtS);
     placeAvatars(now);
+    placeVoices();
     if (state.view && state.model) {
         state.view.render(state.list, state.me, now, dtS, state.listChanged);
         state.listChanged = false;

@@ -22,6 +22,16 @@ const KEYMAP = {
 const DRAG_THRESHOLD_PX = 6;
 const DRAG_RAD_PER_PX = 0.006;
 
+/*
+ * Whether a key pressed on target is for the view: the view (or something
+ * in it) has focus, or nothing in particular does. Never a field, a button
+ * or a list, so typing in chat never walks, and Space on a button presses it.
+ */
+export function keyForView(view, target) {
+    if (!target || target === document.body || target === document.documentElement) return true;
+    return view.contains(target);
+}
+
 export class Controls {
     /*
      * view: the focusable element that holds the canvas.
@@ -73,9 +83,7 @@ export class Controls {
 
     /* Keys act when the view or the page itself has focus, not a field. */
     _ours(target) {
-        if (!this.enabled) return false;
-        if (!target || target === document.body || target === document.documentElement) return true;
-        return this.view.contains(target);
+        return this.enabled && keyForView(this.view, target);
     }
 
     _key(ev, down) {

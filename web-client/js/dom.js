@@ -1,7 +1,8 @@
 /*
  * dom.js - the DOM helpers both pages (index.html, admin.html) share:
- * finding and making elements, status lines, and the ARIA tabs pattern of
- * their tab lists.
+ * finding and making elements, status lines, the ARIA tabs pattern of
+ * their tab lists, settings popovers, and loading a classic script when it
+ * is first needed.
  */
 
 export const $ = (id) => document.getElementById(id);
@@ -73,4 +74,55 @@ export function wireTab(tab, tabs, show) {
             list[j].focus();
         }
     });
+}
+
+/*
+ * A settings popover of the top bar: toggle (aria-expanded, aria-controls)
+ * opens and closes box; Escape closes it and gives the focus back to the
+ * toggle, and it closes when the keyboard or a click goes elsewhere.
+ * first() is what gets the focus when it opens. Returns open(on).
+ */
+export function popover(toggle, box, first) {
+    const open = (on) => {
+        box.hidden = !on;
+        toggle.setAttribute('aria-expanded', String(on));
+        if (on) first().focus();
+    };
+    toggle.addEventListener('click', () => open(box.hidden));
+    box.addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Escape') return;
+        open(false);
+        toggle.focus();
+    });
+    box.addEventListener('submit', (ev) => ev.preventDefault());
+    document.addEventListener('focusin', (ev) => {
+        if (!box.hidden && !box.contains(ev.target) && ev.target !== toggle) open(false);
+    });
+    return open;
+}
+
+/*
+ * Load a classic (non-module) script of our own origin once, e.g. a
+ * library that sets a global; resolves when it has run. A script element,
+ * not an inline script: the page allows scripts from 'self' only.
+ */
+const scripts = new Map(); /* src -> its promise */
+
+export function loadScript(src) {
+    let p = scripts.get(src);
+    if (!p) {
+        p = new Promise((resolve, reject) => {
+            const s = document.createElement('script');
+            s.src = src;
+            s.addEventListener('load', () => resolve());
+            s.addEventListener('error', () => {
+                scripts.delete(src);
+                s.remove();
+                reject(new Error(`${src} did not load`));
+            });
+            document.head.append(s);
+        });
+        scripts.set(src, p);
+    }
+    return p;
 }

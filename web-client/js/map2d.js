@@ -5,7 +5,8 @@
  * Owns its canvas. The room (floor, furniture footprints, places, portals)
  * is painted once into an offscreen canvas whenever the scene, the size or
  * the zoom changes; each frame copies it and draws avatars as coloured
- * discs with a facing wedge, and names for the nearest few dozen. The
+ * discs with a facing wedge (a green ring round those speaking), and names
+ * for the nearest few dozen. The
  * showcases' live data is drawn over the room each frame: a ramp's colour
  * around the showcase, and its values as text beside it. North (-Z) is up.
  * Wheel or +/- zooms; when zoomed in the map follows me.
@@ -411,6 +412,14 @@ export class Map2D {
             g.closePath();
             g.fillStyle = av.me ? '#1d2a44' : c.ring;
             g.fill();
+            if (av.talking) {
+                /* speaking (voice): a green ring round the disc */
+                g.beginPath();
+                g.arc(av.x, av.z, r * 1.55, 0, Math.PI * 2);
+                g.lineWidth = r * 0.38;
+                g.strokeStyle = '#16a34a';
+                g.stroke();
+            }
             if (av.hand) {
                 g.beginPath();
                 g.arc(av.x + r * 0.9, av.z - r * 0.9, r * 0.55, 0, Math.PI * 2);

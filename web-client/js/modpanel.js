@@ -77,6 +77,7 @@ export class ModPanel {
         this.seq = 0; /* unique ids for the per-person forms */
         this.dom = null; /* what setEnabled(true) built */
         this.handTimer = null;
+        this.personHook = (u, it) => this._person(u, it); /* the roster's per-person actions, while on */
         const refresh = () => this._refreshSoon();
         client.on('presence', refresh);
         client.on('joined', () => {
@@ -98,9 +99,9 @@ export class ModPanel {
         this.on = on;
         if (on) {
             this._build();
-            this.panels.personHook = (u, it) => this._person(u, it);
+            this.panels.personHooks.add(this.personHook);
         } else {
-            this.panels.personHook = null;
+            this.panels.personHooks.delete(this.personHook);
             for (const it of this.panels.rosterItems.values()) this._dropPerson(it);
             if (this.panels.currentTab() === 'tab-mod') this.panels.showTab('tab-people');
             for (const e of [this.dom.tab, this.dom.section, this.dom.status]) e.remove();

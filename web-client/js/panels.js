@@ -3,7 +3,8 @@
  * hand button, connection indicator, error and info toasts, the ARIA live
  * region, the muted state of the chat box and the relayed stage's list.
  * The moderation panel (modpanel.js) adds its tab and the per-person
- * actions through addTab() and the personHook.
+ * actions through addTab() and a person hook; voice (app/voice.js) adds
+ * each person's volume through one too.
  *
  * Owns the DOM of those parts and nothing else. Every piece of text from
  * the server or other people goes in through textContent (never innerHTML)
@@ -40,8 +41,8 @@ export class Panels {
         this.pending = []; /* announcements waiting for the next flush */
         this.announceTimer = null;
         this.lastAnnounce = '';
-        /* personHook(user, item, changed): decorates a roster entry (moderation) */
-        this.personHook = null;
+        /* hook(user, item) for each: decorates a roster entry (moderation, voice) */
+        this.personHooks = new Set();
         this._initTabs();
         this._initChat();
         this._initRoster();
@@ -131,7 +132,7 @@ export class Panels {
         }
         const me = this.client.me && u.id === this.client.me.id;
         const myRole = this.client.me ? this.client.me.role : '';
-        const key = `${u.name}\u0000${u.role}\u0000${u.status}\u0000${u.hand}\u0000${u.muted}\u0000${me}\u0000${myRole}`;
+        const key = `${u.name}\u0000${u.role}\u0000${u.status}\u0000${u.hand}\u0000${u.muted}\u0000${u.talking}\u0000${me}\u0000${myRole}`;
         if (key !== it.key) {
             it.key = key;
             it.nameEl.textContent = u.name || '(no name)';
@@ -139,10 +140,12 @@ export class Panels {
             if (me) bits.push('you');
             if (u.status === 'away') bits.push('away');
             if (u.muted) bits.push('muted');
+            if (u.talking) bits.push('speaking');
             it.metaEl.textContent = bits.join(' · ');
             it.li.classList.toggle('away', u.status === 'away');
             it.li.classList.toggle('me', !!me);
             it.li.classList.toggle('muted', !!u.muted);
+            it.li.classList.toggle('talking', !!u.talking);
             let hand = it.li.querySelector('.hand');
             if (u.hand && !hand) {
                 hand = el('span', 'hand');
@@ -153,12 +156,12 @@ export class Panels {
             } else if (!u.hand && hand) {
                 hand.remove();
             }
-            if (this.personHook) this.personHook(u, it);
+            for (const hook of this.personHooks) hook(u, it);
         }
         return it.li;
     }
 
-    /* The moderation panel was switched on or off: redecorate everyone. */
+    /* A person hook came or went (moderation, voice): redecorate everyone. */
     redecorate() {
         for (const it of this.rosterItems.values()) it.key = '';
         this.rosterChanged();

@@ -10,7 +10,9 @@
  * settings, announcements, an overflow room's relayed stage, and the live
  * city data (digital twins) that my room's showcases show; the programme
  * (sessions in time, my starred ones, reminders) and the stage of my
- * room's live session (slides, captions, questions, the floor).
+ * room's live session (slides, captions, questions, the floor); and what
+ * the server says about voice: where to connect, whether I may speak,
+ * whose voices to hear (the media itself is voice.js's).
  *
  * It has no DOM in it: the browser page, Node tests and other front ends use
  * it alike. Pass a WebSocket constructor (e.g. `ws`'s) and a fetch function
@@ -110,6 +112,8 @@ export function normUser(u) {
         /* when the hand went up (ms since the epoch): the hand queue's order */
         hand_at: u.hand && u.hand_at != null && Number.isFinite(+u.hand_at) ? +u.hand_at : null,
         muted: u.muted === true,
+        /* Janus hears them speaking now (relayed by venued) */
+        talking: u.talking === true,
         p: vec(u.p, 3, [0, 0, 0]),
         q: vec(u.q, 4, [0, 0, 0, 1]),
     };
@@ -191,6 +195,45 @@ function byVotes(a, b) {
     return b.votes - a.votes || a.ts - b.ts || a.id - b.id;
 }
 
+const VOICE_STATES = ['up', 'down', 'off'];
+const VOICE_RANGE = 12; /* metres, when the server does not say */
+
+/* A Janus id (room, participant): a positive integer JavaScript holds exactly, else 0. */
+function janusId(v) {
+    return Number.isSafeInteger(v) && v > 0 ? v : 0;
+}
+
+/* The voice message (PROTOCOL.md, "voice") in the shape the page uses. */
+export function normVoice(m) {
+    /* a state this client does not know is one it cannot connect to */
+    const state = VOICE_STATES.includes(m.state) ? m.state : 'down';
+    const range = +m.range;
+    return {
+        state,
+        reason: state === 'up' || m.reason == null ? '' : String(m.reason),
+        url: state === 'up' && m.url != null ? String(m.url) : '',
+        token: state === 'up' && m.token != null ? String(m.token) : '',
+        room: state === 'up' ? janusId(m.room) : 0,
+        listen: state === 'up' ? janusId(m.listen) : 0,
+        id: state === 'up' ? janusId(m.id) : 0,
+        mode: m.mode === 'stage' ? 'stage' : 'spatial',
+        range: Number.isFinite(range) && range > 0 ? range : VOICE_RANGE,
+        publish: state === 'up' && m.publish === true,
+        muted: m.muted === true,
+        locked: m.locked === true,
+    };
+}
+
+/* Why I may not speak now (a normVoice with publish false), as a sentence for people. */
+export function voiceBlockedText(v) {
+    if (v.muted) return 'A moderator muted your microphone.';
+    if (v.state !== 'up') return 'Voice is unavailable right now.';
+    if (!v.room) return 'You are listening to the hall: only its stage speaks.';
+    if (v.locked) return "The room's microphones are locked: only moderators, and whoever has the floor, speak.";
+    if (v.mode === 'stage') return 'Only the people on stage speak here.';
+    return 'You may not speak here right now.';
+}
+
 export class VenueClient extends EventTarget {
     /*
      * opts.url        ws:// or wss:// URL of /ws (required)
@@ -240,6 +283,8 @@ export class VenueClient extends EventTarget {
         this.questionsFor = null; /* {session, room}: whose questions those are */
         this.floor = null; /* {room, user: {id, name}, until} while someone holds the floor */
         this.captions = []; /* the last few {session, room, from: {id, name}, text, ts} */
+        this.voice = null; /* normVoice, as the server last said; null before it did (or no voice at all) */
+        this.voicePeers = null; /* {room, peers: [{id, user}]}: whom to hear in voice.listen, nearest first */
 
         this._wantRoom = null; /* the room to be in after a reconnect */
         this._wantHand = false;
@@ -336,6 +381,7 @@ export class VenueClient extends EventTarget {
         this._stopPoseTimer();
         /* A kicked message stops reconnecting before its 4003 arrives. */
         if (this._stopped && !(this.kicked && code === CLOSE_REMOVED)) {
+            this._setVoice(null);
             this._setState('closed', { code });
             return;
         }
@@ -356,6 +402,7 @@ export class VenueClient extends EventTarget {
             } else if (code === CLOSE_UNAUTHORIZED) reason = ERROR_TEXT.unauthorized;
             else reason = 'The server closed the connection because this page sent too much. Reload the page to come back.';
             if (code === CLOSE_REMOVED || code === CLOSE_UNAUTHORIZED) this._clearRoom();
+            this._setVoice(null);
             const kicked = code === CLOSE_REMOVED ? this.kicked || (this.kicked = { reason: '', room: null }) : undefined;
             this._setState('closed', { code, reason, kicked });
             this._rejectFirst(Object.assign(new Error(reason), { code: 'closed', closeCode: code }));
@@ -392,6 +439,7 @@ export class VenueClient extends EventTarget {
                 /* already closing */
             }
         } else {
+            this._setVoice(null);
             this._setState('closed', {});
         }
     }
@@ -665,6 +713,7 @@ export class VenueClient extends EventTarget {
         this._stopPoseTimer();
         this._setStage(null);
         this._clearSessionStage();
+        this._setVoicePeers(null);
         return had;
     }
 
@@ -779,6 +828,10 @@ export class VenueClient extends EventTarget {
                 return this._onQuestion(m);
             case 'floor':
                 return this._onFloor(m);
+            case 'voice':
+                return this._setVoice(normVoice(m));
+            case 'voice_peers':
+                return this._onVoicePeers(m);
             case 'error':
                 return this._onError(m);
             default:
@@ -818,6 +871,8 @@ export class VenueClient extends EventTarget {
             this.twins.clear();
             this._setStage(null);
             this._clearSessionStage();
+            /* the old session's voice token is no good: the server sends a new one */
+            this._setVoice(null);
             if (this._wantRoom) {
                 this.join(this._wantRoom).catch((err) => {
                     if (err.code !== 'disconnected') this._wantRoom = null;
@@ -897,6 +952,7 @@ export class VenueClient extends EventTarget {
         this.twins.clear();
         this._stopPoseTimer();
         this._clearSessionStage();
+        this._setVoicePeers(null);
         this._settle(m.re, true, { room });
         this._emit('left', { room });
     }
@@ -923,6 +979,7 @@ export class VenueClient extends EventTarget {
                 old.hand = u.hand;
                 old.hand_at = u.hand_at;
                 old.muted = u.muted;
+                old.talking = u.talking;
             } else {
                 this.roster.set(u.id, u);
             }
@@ -935,7 +992,7 @@ export class VenueClient extends EventTarget {
         const self = !!(this.me && u.id === this.me.id);
         if (self && ev === 'update') {
             const before = { ...this.me };
-            Object.assign(this.me, { role: u.role, muted: u.muted, hand: u.hand, hand_at: u.hand_at });
+            Object.assign(this.me, { role: u.role, muted: u.muted, hand: u.hand, hand_at: u.hand_at, talking: u.talking });
             if (before.hand && !u.hand) this._wantHand = false;
             this._emit('presence', { event: ev, user: this.roster.get(u.id) || u, room, self: true, server: true });
             this._meChanged(before);
@@ -1257,6 +1314,50 @@ export class VenueClient extends EventTarget {
         const f = { room: String(m.room ?? ''), user, until: user && typeof m.until === 'number' ? m.until : null };
         this.floor = user ? f : null;
         this._emit('floor', { ...f });
+    }
+
+    /* ---- voice, incoming ------------------------------------------------- */
+
+    /*
+     * What the server says about voice now (a normVoice), or null: none
+     * known (a new session, closed for good). Whom to hear goes with the
+     * room listened to: another listen room, or no voice, drops it.
+     */
+    _setVoice(v) {
+        const previous = this.voice;
+        if (!v && !previous) return;
+        this.voice = v;
+        if (!v || v.state !== 'up' || (this.voicePeers && this.voicePeers.room !== v.listen)) this._setVoicePeers(null);
+        this._emit('voice', { voice: v, previous });
+    }
+
+    /* voice_peers: the publishers of my listen room to hear, nearest first; another room's list is stale. */
+    _onVoicePeers(m) {
+        const room = janusId(m.room);
+        const v = this.voice;
+        if (!room || !v || v.state !== 'up' || room !== v.listen) return;
+        const peers = [];
+        const seen = new Set();
+        for (const e of Array.isArray(m.peers) ? m.peers : []) {
+            const id = e && typeof e === 'object' ? janusId(e.id) : 0;
+            if (!id || seen.has(id) || e.user == null) continue;
+            seen.add(id);
+            peers.push({ id, user: String(e.user) });
+        }
+        this._setVoicePeers({ room, peers });
+    }
+
+    /* vp {room, peers} or null: nobody to hear. */
+    _setVoicePeers(vp) {
+        const before = this.voicePeers;
+        if (!vp && !before) return;
+        this.voicePeers = vp;
+        const now = vp ? vp.peers : [];
+        const had = before ? before.peers : [];
+        const added = now.filter((p) => !had.some((h) => h.id === p.id));
+        const removed = had.filter((h) => !now.some((p) => p.id === h.id));
+        this._emit('voice_peers', vp ? { room: vp.room, peers: now, added, removed }
+            : { room: before.room, peers: [], added: [], removed, cleared: true });
     }
 
     /* The slides, questions, floor (and captions) of the room I was in: gone with it, and the page told. */

@@ -7,7 +7,8 @@
  * where the projector view wants it, lookFrom), the room's meshes with the
  * showcases' live data, and the tag elements. Avatars come in as a list of plain objects
  * that the app updates in place every frame ({id, name, hue, x, y, z, yaw,
- * hand, away, speaking, me}); per frame we only write numbers into
+ * hand, away, speaking (a chat bubble until then), talking (voice: a ring
+ * round the head), me}); per frame we only write numbers into
  * preallocated instance buffers, so hundreds of people cost a few draw
  * calls and no garbage.
  */
@@ -34,12 +35,12 @@ export function webglAvailable() {
     }
 }
 
-/* The friendly figure: a rounded body, a round head, two eyes, a hand. */
 /*
  * The friendly figure as ONE geometry: a rounded body, a round head, two
- * eyes, a raised hand and a speech bubble. Per vertex, aLook says how it is
- * coloured (rgb, or a = 1: the person's colour lifted towards white by r)
- * and aPart which marker it belongs to (0 always, 1 hand, 2 bubble). The
+ * eyes, a raised hand, a speech bubble and a ring round the head while
+ * they speak. Per vertex, aLook says how it is coloured (rgb, or a = 1:
+ * the person's colour lifted towards white by r) and aPart which marker
+ * it belongs to (0 always, 1 hand, 2 bubble, 3 speaking ring). The
  * shader hides markers an avatar does not show. One instanced draw call
  * for everyone: per-instance overhead, not triangles, is what costs most
  * in software rendering.
@@ -65,6 +66,12 @@ function figureGeometry(detailed) {
         return [white.r, white.g, white.b, 0];
     };
     const HAND = abs('#ffc94d');
+    const TALK = abs('#22c55e');
+    /* speaking: a ring round the head, level, seen from any side and from above */
+    const ring = new THREE.TorusGeometry(0.4, detailed ? 0.04 : 0.05, detailed ? 6 : 3, detailed ? 24 : 10);
+    ring.rotateX(Math.PI / 2);
+    ring.translate(0, 1.38, 0);
+    add(ring, TALK, 3);
     if (detailed) {
         const body = new THREE.CapsuleGeometry(0.3, 0.55, 2, 9);
         body.translate(0, 0.3 + 0.55 / 2, 0);
@@ -117,13 +124,14 @@ function figureMaterial() {
             .replace('#include <common>', `#include <common>
 attribute vec4 aLook;
 attribute float aPart;
-attribute vec2 aMarks;`)
+attribute vec3 aMarks;`)
             .replace('#include <color_vertex>', `#include <color_vertex>
 #ifdef USE_INSTANCING_COLOR
     vColor.rgb = aLook.a > 0.5 ? mix( instanceColor.rgb, vec3( 1.0 ), aLook.r ) : aLook.rgb;
 #endif`)
             .replace('#include <begin_vertex>', `#include <begin_vertex>
-    if ( ( aPart > 0.5 && aPart < 1.5 && aMarks.x < 0.5 ) || ( aPart > 1.5 && aMarks.y < 0.5 ) ) transformed = vec3( 0.0 );`);
+    if ( ( aPart > 0.5 && aPart < 1.5 && aMarks.x < 0.5 ) || ( aPart > 1.5 && aPart < 2.5 && aMarks.y < 0.5 )
+        || ( aPart > 2.5 && aMarks.z < 0.5 ) ) transformed = vec3( 0.0 );`);
     };
     m.customProgramCacheKey = () => 'venue-figure';
     return m;
@@ -164,8 +172,8 @@ class Instances {
             m.instanceColor.setUsage(THREE.DynamicDrawUsage);
         }
         if (this.withMarks) {
-            /* per instance: hand raised, speaking (read by figureMaterial) */
-            this.marks = new THREE.InstancedBufferAttribute(new Float32Array(cap * 2), 2);
+            /* per instance: hand raised, chat bubble, speaking ring (read by figureMaterial) */
+            this.marks = new THREE.InstancedBufferAttribute(new Float32Array(cap * 3), 3);
             this.marks.setUsage(THREE.DynamicDrawUsage);
             this.geometry.setAttribute('aMarks', this.marks);
         }
@@ -195,10 +203,11 @@ class Instances {
         a[i * 3 + 2] = b;
     }
 
-    mark(i, hand, speaking) {
+    mark(i, hand, bubble, talking) {
         const a = this.marks.array;
-        a[i * 2] = hand ? 1 : 0;
-        a[i * 2 + 1] = speaking ? 1 : 0;
+        a[i * 3] = hand ? 1 : 0;
+        a[i * 3 + 1] = bubble ? 1 : 0;
+        a[i * 3 + 2] = talking ? 1 : 0;
     }
 
     commit(count, coloursChanged) {
@@ -474,13 +483,13 @@ export class View3D {
             if (av.near && a < NEAR_MAX) {
                 near.set(a, av.x, av.y, av.z, av.yaw);
                 near.colour(a, av.r, av.g, av.b);
-                near.mark(a, av.hand, av.speaking > now);
+                near.mark(a, av.hand, av.speaking > now, av.talking);
                 a++;
                 this.shadow.set(k++, av.x, av.y, av.z, 0);
             } else {
                 far.set(b, av.x, av.y, av.z, av.yaw);
                 far.colour(b, av.r, av.g, av.b);
-                far.mark(b, av.hand, false);
+                far.mark(b, av.hand, false, av.talking);
                 b++;
             }
         }

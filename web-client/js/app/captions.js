@@ -11,7 +11,7 @@
  * type them in: Enter sends it.
  */
 
-import { $, el } from '../dom.js';
+import { $, el, popover } from '../dom.js';
 import { state, stageSession } from './state.js';
 import { getChoice, setPref } from './prefs.js';
 
@@ -24,25 +24,14 @@ const POSITIONS = ['bottom', 'top'];
 /* On entering the venue: the settings as last chosen, and the captioner's line if I am one. */
 export function startCaptions() {
     const settings = $('caption-settings');
-    const toggle = $('caption-settings-toggle');
     applySettings(getChoice('captionSize', SIZES, 'm'), getChoice('captionPos', POSITIONS, 'bottom'));
-    toggle.addEventListener('click', () => openSettings(settings.hidden));
+    popover($('caption-settings-toggle'), settings, () => settings.querySelector('input:checked'));
     settings.addEventListener('change', () => {
         const size = settings.querySelector('input[name="caption-size"]:checked').value;
         const pos = settings.querySelector('input[name="caption-pos"]:checked').value;
         setPref('captionSize', size);
         setPref('captionPos', pos);
         applySettings(size, pos);
-    });
-    settings.addEventListener('keydown', (ev) => {
-        if (ev.key !== 'Escape') return;
-        openSettings(false);
-        toggle.focus();
-    });
-    settings.addEventListener('submit', (ev) => ev.preventDefault());
-    /* the settings close when the keyboard or a click goes elsewhere */
-    document.addEventListener('focusin', (ev) => {
-        if (!settings.hidden && !settings.contains(ev.target) && ev.target !== toggle) openSettings(false);
     });
     $('caption-form').addEventListener('submit', sendCaption);
     refreshCaptions();
@@ -55,13 +44,6 @@ function applySettings(size, pos) {
     for (const r of document.querySelectorAll('#caption-settings input[type="radio"]')) {
         r.checked = r.value === (r.name === 'caption-size' ? size : pos);
     }
-}
-
-function openSettings(open) {
-    const settings = $('caption-settings');
-    settings.hidden = !open;
-    $('caption-settings-toggle').setAttribute('aria-expanded', String(open));
-    if (open) settings.querySelector('input:checked').focus();
 }
 
 /* A caption line for my room's stage (or, cleared, none any more: I left the room). */

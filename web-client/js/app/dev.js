@@ -16,6 +16,7 @@ import { state } from './state.js';
 import { walkTo } from './moving.js';
 import { boardsDrawn } from '../board3d.js';
 import { slideCanvas, slideDrawn } from '../slides.js';
+import { voiceProbe } from './voice.js';
 
 const SIM_MAX = 2000;
 const SIM_PREFIX = 'sim-';
@@ -39,10 +40,10 @@ window.__venue = {
     get ready() {
         return !!(state.client && state.client.room && state.model && state.view);
     },
-    /* where avatar id is drawn right now: {x, y, z, yaw} or null */
+    /* where avatar id is drawn right now: {x, y, z, yaw, hand, talking} or null (talking: its ring is drawn) */
     avatar(id) {
         const av = state.avatars.get(id);
-        return av ? { x: av.x, y: av.y, z: av.z, yaw: av.yaw, hand: av.hand } : null;
+        return av ? { x: av.x, y: av.y, z: av.z, yaw: av.yaw, hand: av.hand, talking: !!av.talking } : null;
     },
     count() {
         return state.list.length;
@@ -76,6 +77,12 @@ window.__venue = {
         for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i] + px[i + 1] + px[i + 2] < 600) dark++;
         return { alt: c.getAttribute('aria-label'), drawn: slideDrawn(), ink: dark / (px.length / 4) };
     },
+    /*
+     * voice as this page has it: {state, mic, publishing, peers: [{user,
+     * feed, left, right}]}, each voice heard with its RMS level now after
+     * its panner, per ear (an AnalyserNode each side)
+     */
+    voice: voiceProbe,
     /* where a world point is on the screen (3D view), for tests that click */
     screenOf(x, y, z) {
         return state.view && state.view.screenOf ? state.view.screenOf(x, y, z) : null;

@@ -1,8 +1,9 @@
 /*
  * people.js - the people in my room as the views draw them: one avatar
  * object each, kept in step with the roster (presence) and placed every
- * frame from their poses (motion.js); also what I show of myself to the
- * others, my raised hand and being away while the tab is hidden.
+ * frame from their poses (motion.js), with their raised hands and who is
+ * speaking (voice); also what I show of myself to the others, my raised
+ * hand and being away while the tab is hidden.
  */
 
 import { yawOf } from '../venue-client.js';
@@ -27,7 +28,7 @@ export function avatarOf(u) {
         av = {
             id: u.id, name: u.name, role: u.role, hue: hueOf(u.id),
             x: u.p[0], y: u.p[1], z: u.p[2], yaw: yawOf(u.q),
-            hand: u.hand, away: u.status === 'away', speaking: 0,
+            hand: u.hand, away: u.status === 'away', speaking: 0, talking: u.talking,
             me: !!(state.client.me && u.id === state.client.me.id),
             motion: motionOf(u.id),
             r: 1, g: 1, b: 1, hr: 1, hg: 1, hb: 1,
@@ -78,6 +79,7 @@ export function onPresence(d) {
         if (state.me) {
             state.me.hand = u.hand;
             state.me.away = u.status === 'away';
+            state.me.talking = u.talking;
             state.listChanged = true;
         }
         panels.rosterChanged();
@@ -103,6 +105,7 @@ export function onPresence(d) {
             }
             av.hand = u.hand;
             av.away = u.status === 'away';
+            av.talking = u.talking;
             av.name = u.name;
             av.role = u.role;
             state.listChanged = true;

@@ -41,6 +41,7 @@ export function onStage(d) {
         av.role = u.role;
         av.hand = u.hand;
         av.away = u.status === 'away';
+        av.talking = u.talking;
     }
     const hallName = roomName(d.hall);
     if (state.panels) state.panels.renderStage(hallName, d.users);
