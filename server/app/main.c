@@ -173,8 +173,8 @@ int main(int argc, char **argv)
     static struct lws_http_mount mount;
     static lws_retry_bo_t retry;
     struct voice_link *voice = NULL;
-    struct lws_protocols protocols[4] = {http_api_protocol, ws_adapter_protocol,
-                                         voice_proxy_protocol, {0}};
+    struct lws_protocols protocols[4] = {
+        http_api_protocol, ws_adapter_protocol, voice_proxy_protocol, {0}};
     struct lws_context_creation_info info;
     struct venue_io io = ws_adapter_io_template;
     char err[512];

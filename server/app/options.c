@@ -101,7 +101,25 @@ static const struct opt opts[] = {
      "secrets.env written by server/voice/janus-config.sh: the API and admin secrets and the "
      "room key; mode 0600 (needed with --janus)",
      NULL},
+    {"voice-url", "VENUE_VOICE_URL", OPT_STR, FIELD(voice_url), -1, 0,
+     "what browsers connect to for Janus: a ws:// or wss:// URL where the deployment's own "
+     "reverse proxy exposes Janus (empty: /voice on this port, which venued pipes to --janus)",
+     NULL},
 };
+
+/* An absolute ws:// or wss:// URL with a host, in printable characters
+ * without spaces, quotes, backslashes or angle brackets: browsers get it as
+ * it is. */
+static bool ws_url(const char *s)
+{
+    size_t host = strncmp(s, "ws://", 5) == 0 ? 5 : strncmp(s, "wss://", 6) == 0 ? 6 : 0;
+    if (!host || !s[host] || s[host] == '/')
+        return false;
+    for (; *s; s++)
+        if (*s <= ' ' || *s > '~' || strchr("\"\\<>", *s))
+            return false;
+    return true;
+}
 
 static bool one_of(const char *const *choices, const char *val)
 {
@@ -258,6 +276,13 @@ int options_parse(struct venue_config *c, int argc, char **argv, char *err, size
             snprintf(err, errlen, "--ingest-key: printable characters without spaces only");
             return -1;
         }
+    }
+    if (c->voice_url[0] && !ws_url(c->voice_url)) {
+        const struct opt *o = find_flag("voice-url", strlen("voice-url"));
+        snprintf(err, errlen,
+                 "%s: \"%s\" is not a ws:// or wss:// URL (empty: /voice on this port)",
+                 given[o - opts] ? "--voice-url" : o->env, c->voice_url);
+        return -1;
     }
     if (c->janus_url[0] && !c->janus_secrets[0]) {
         snprintf(err, errlen, "--janus: needs --janus-secrets (the file janus-config.sh wrote)");

@@ -15,7 +15,7 @@
 #include "server.h"
 #include "venue.h"
 
-#define VOICE_PROXY_PATH "/voice" /* what browsers connect to, by default */
+#define VOICE_PROXY_PATH "/voice" /* net/voice_proxy.c: what browsers connect to by default */
 
 struct voice_link {
     struct server *srv;
@@ -112,7 +112,8 @@ struct voice_link *voice_link_new(struct server *srv, char *err, size_t errlen)
         return NULL;
     }
     srv->voice = janus_status(l->j);
-    venue_voice_attach(srv->venue, &io, VOICE_PROXY_PATH);
+    venue_voice_attach(srv->venue, &io,
+                       srv->cfg.voice_url[0] ? srv->cfg.voice_url : VOICE_PROXY_PATH);
     return l;
 }
 

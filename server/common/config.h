@@ -43,6 +43,7 @@ struct venue_config {
     char janus_url[256];       /* Janus' WebSocket API, ws://...; "": no voice */
     char janus_admin_url[256]; /* its admin API; "": the one in janus_secrets, if any */
     char janus_secrets[512];   /* path of a secrets.env (server/voice/janus-config.sh) */
+    char voice_url[256];       /* where browsers reach Janus: a ws(s):// URL; "": /voice here */
 };
 
 /* The embedded defaults. */

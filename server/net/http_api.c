@@ -379,6 +379,19 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                 "lost\n"
                 "# TYPE venue_voice_reconnects_total counter\nvenue_voice_reconnects_total %llu\n",
                 srv->voice && srv->voice->up ? 1 : 0, srv->voice ? srv->voice->reconnects : 0ULL);
+        if (rc >= 0) {
+            struct voice_proxy_stats vps = voice_proxy_stats(srv->voice_proxy);
+            rc = proto_buf_printf(
+                &req->body,
+                "# HELP venue_voice_proxy_connections Browser connections on /voice piped to "
+                "Janus\n"
+                "# TYPE venue_voice_proxy_connections gauge\nvenue_voice_proxy_connections %u\n"
+                "# HELP venue_voice_proxy_refused_total Browser connections on /voice that the "
+                "proxy closed itself: busy, no voice, a message refused or over a bound\n"
+                "# TYPE venue_voice_proxy_refused_total counter\n"
+                "venue_voice_proxy_refused_total %llu\n",
+                vps.connections, vps.refused);
+        }
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "text/plain; version=0.0.4", NULL,
                                 "no-store");

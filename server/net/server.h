@@ -18,6 +18,7 @@
 #include "store.h"
 #include "twins.h"
 #include "venue.h"
+#include "voice_proxy.h"
 
 struct registry;
 struct programme;
@@ -73,9 +74,10 @@ struct server {
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;
     const struct voice_status *voice; /* borrowed from the Janus client; NULL: no voice */
+    struct voice_proxy *voice_proxy;  /* owned; made before the context */
 };
 
-/* The WebSocket protocol (venue.v1) and the HTTP routes. */
+/* The WebSocket protocol (venue.v1) and the HTTP routes; /voice is voice_proxy_protocol. */
 extern const struct lws_protocols ws_adapter_protocol;
 extern const struct lws_protocols http_api_protocol;
 /* The struct venue_io that routes the core's requests to connections. */

@@ -4,7 +4,7 @@
  * variables, flags in both spellings (--x v, --x=v), a flag beating its
  * variable, every numeric option's range exactly at min and max and one
  * beyond, strings at and over their buffer, --registration, the default
- * public_url and --help. A refused value must name the flag or variable it
+ * public_url, --voice-url and --help. A refused value must name the flag or variable it
  * came from.
  */
 #include <stddef.h>
@@ -364,6 +364,49 @@ static void test_public_url(void)
     unsetenv("VENUE_PUBLIC_URL");
 }
 
+/* --voice-url: empty (/voice here) or an absolute ws(s):// URL, from the
+ * flag or VENUE_VOICE_URL; a refusal names where the value came from. */
+static void test_voice_url(void)
+{
+    struct venue_config c;
+    static char longest[256], over[257];
+
+    CHECK(parse(&c, NOARGS) == 0);
+    CHECK(c.voice_url[0] == '\0');
+    CHECK(parse(&c, ARGS("--voice-url", "wss://voice.example.org/janus")) == 0);
+    CHECK(strcmp(c.voice_url, "wss://voice.example.org/janus") == 0);
+    CHECK(parse(&c, ARGS("--voice-url=ws://127.0.0.1:8188")) == 0);
+    CHECK(strcmp(c.voice_url, "ws://127.0.0.1:8188") == 0);
+    setenv("VENUE_VOICE_URL", "wss://env.example.org/j", 1);
+    CHECK(parse(&c, NOARGS) == 0);
+    CHECK(strcmp(c.voice_url, "wss://env.example.org/j") == 0);
+    /* The flag beats the variable, even with the empty default. */
+    CHECK(parse(&c, ARGS("--voice-url=")) == 0);
+    CHECK(c.voice_url[0] == '\0');
+    setenv("VENUE_VOICE_URL", "https://env.example.org", 1);
+    expect_refused(parse(&c, NOARGS), "VENUE_VOICE_URL", "not a ws:// or wss:// URL");
+    unsetenv("VENUE_VOICE_URL");
+
+    expect_refused(parse(&c, ARGS("--voice-url", "/voice")), "--voice-url", "\"/voice\"");
+    expect_refused(parse(&c, ARGS("--voice-url", "http://v.example.org")), "--voice-url",
+                   "not a ws:// or wss:// URL");
+    expect_refused(parse(&c, ARGS("--voice-url", "ws://")), "--voice-url", NULL);
+    expect_refused(parse(&c, ARGS("--voice-url", "wss:///janus")), "--voice-url", NULL);
+    expect_refused(parse(&c, ARGS("--voice-url", "ws://a b")), "--voice-url", NULL);
+    expect_refused(parse(&c, ARGS("--voice-url", "ws://a\"b")), "--voice-url", NULL);
+    expect_refused(parse(&c, ARGS("--voice-url", "ws://a<b")), "--voice-url", NULL);
+    expect_refused(parse(&c, ARGS("--voice-url", "ws://a\tb")), "--voice-url", NULL);
+
+    /* 255 characters fit voice_url[256]; 256 do not. */
+    memset(longest, 'a', sizeof(longest) - 1);
+    memcpy(longest, "wss://", 6);
+    CHECK(parse(&c, ARGS("--voice-url", longest)) == 0);
+    CHECK(strcmp(c.voice_url, longest) == 0);
+    memset(over, 'a', sizeof(over) - 1);
+    memcpy(over, "wss://", 6);
+    expect_refused(parse(&c, ARGS("--voice-url", over)), "--voice-url", "1..255 characters");
+}
+
 /* Run options_parse with stdout sent to a file; the help text into out. */
 static int parse_capturing(struct venue_config *c, const char *const *args, char *out, size_t n)
 {
@@ -407,6 +450,7 @@ static void test_help(void)
         CHECK(strstr(out, ranges[i].env) != NULL);
     }
     CHECK(strstr(out, "--registration") && strstr(out, "VENUE_REGISTRATION"));
+    CHECK(strstr(out, "--voice-url") && strstr(out, "VENUE_VOICE_URL"));
     CHECK(strstr(out, "(default 8080)") != NULL);
     CHECK(strstr(out, "(default 127.0.0.1)") != NULL);
     CHECK(parse_capturing(&c, ARGS("-h"), out, sizeof(out)) == 1);
@@ -426,6 +470,7 @@ int main(void)
     test_strings();
     test_registration();
     test_public_url();
+    test_voice_url();
     test_help();
     return check_report();
 }
