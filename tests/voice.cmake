@@ -21,3 +21,42 @@ if(TARGET venued AND VENUE_VOICE_NODE)
         SKIP_REGULAR_EXPRESSION "SKIP: janus"
         LABELS integration)
 endif()
+
+# /voice, venued's proxy from browsers to Janus' WebSocket API: against a
+# real Janus (those cases skipped, saying so, without janus) and a fake one.
+if(TARGET venued AND VENUE_VOICE_NODE)
+    add_test(NAME integration.voice-proxy
+             COMMAND ${VENUE_VOICE_NODE} --test ${PROJECT_SOURCE_DIR}/tests/integration/voice-proxy.test.mjs
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(integration.voice-proxy PROPERTIES
+        ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
+        TIMEOUT 180
+        RUN_SERIAL TRUE
+        SKIP_REGULAR_EXPRESSION "SKIP: janus"
+        LABELS integration)
+endif()
+
+# The voice browser tests (tests/browser/voice-*.test.mjs): the real
+# `./venue run` and Chromium inside a network namespace each test makes
+# (tests/voice/netns.mjs), where the only address besides lo is a TUN
+# device that tunhold holds up: Janus offers no loopback ICE candidate.
+# Where no namespace can be made (no unshare or /dev/net/tun, not root),
+# or janus or Chromium is missing, a test says why and CTest counts it
+# skipped. `./venue run` builds build/ on the way (a minute or so the first
+# time). Alone (RUN_SERIAL): Chromium and the build take both cores.
+add_executable(tunhold voice/tunhold.c)
+target_link_libraries(tunhold PRIVATE venue_flags)
+if(VENUE_VOICE_NODE)
+    file(GLOB VENUE_VOICE_BROWSER_TESTS ${PROJECT_SOURCE_DIR}/tests/browser/voice-*.test.mjs)
+    foreach(t ${VENUE_VOICE_BROWSER_TESTS})
+        get_filename_component(name ${t} NAME_WE)
+        add_test(NAME browser.${name} COMMAND ${VENUE_VOICE_NODE} --test ${t}
+                 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+        set_tests_properties(browser.${name} PROPERTIES
+            ENVIRONMENT "VENUE_ROOT=${PROJECT_SOURCE_DIR};VENUE_TUNHOLD=$<TARGET_FILE:tunhold>"
+            TIMEOUT 300
+            RUN_SERIAL TRUE
+            SKIP_REGULAR_EXPRESSION "# skipped [1-9]"
+            LABELS "browser;voice")
+    endforeach()
+endif()
