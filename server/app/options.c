@@ -105,7 +105,35 @@ static const struct opt opts[] = {
      "what browsers connect to for Janus: a ws:// or wss:// URL where the deployment's own "
      "reverse proxy exposes Janus (empty: /voice on this port, which venued pipes to --janus)",
      NULL},
+    {"turn", "VENUE_TURN", OPT_STR, FIELD(turn_urls), -1, 0,
+     "TURN relays the pages' voice may use, turn: or turns: URLs separated by commas, e.g. "
+     "turn:turn.example.org:3478 (empty: none; needs --turn-secret)",
+     NULL},
+    {"turn-secret", "VENUE_TURN_SECRET", OPT_STR, FIELD(turn_secret), -1, 0,
+     "the TURN relay's shared secret (coturn static-auth-secret): each page gets a password of "
+     "its own, valid for --turn-ttl; better given in the environment than on the command line",
+     NULL},
+    {"turn-ttl", "VENUE_TURN_TTL", OPT_INT, FIELD(turn_ttl_s), 60, 604800,
+     "seconds one page's TURN password lasts", NULL},
 };
+
+/* turn: or turns: URLs separated by commas, each with a host, in printable
+ * characters without spaces, quotes or backslashes: pages get them as
+ * they are. */
+static bool turn_urls(const char *s)
+{
+    while (*s) {
+        size_t n = strncmp(s, "turn:", 5) == 0 ? 5 : strncmp(s, "turns:", 6) == 0 ? 6 : 0;
+        if (!n || !s[n] || s[n] == ',')
+            return false;
+        for (s += n; *s && *s != ','; s++)
+            if (*s <= ' ' || *s > '~' || strchr("\"\\<>", *s))
+                return false;
+        if (*s == ',' && !*++s)
+            return false;
+    }
+    return true;
+}
 
 /* An absolute ws:// or wss:// URL with a host, in printable characters
  * without spaces, quotes, backslashes or angle brackets: browsers get it as
@@ -282,6 +310,16 @@ int options_parse(struct venue_config *c, int argc, char **argv, char *err, size
         snprintf(err, errlen,
                  "%s: \"%s\" is not a ws:// or wss:// URL (empty: /voice on this port)",
                  given[o - opts] ? "--voice-url" : o->env, c->voice_url);
+        return -1;
+    }
+    if (c->turn_urls[0] && !turn_urls(c->turn_urls)) {
+        const struct opt *o = find_flag("turn", strlen("turn"));
+        snprintf(err, errlen, "%s: \"%s\" is not a list of turn: or turns: URLs",
+                 given[o - opts] ? "--turn" : o->env, c->turn_urls);
+        return -1;
+    }
+    if (c->turn_urls[0] && !c->turn_secret[0]) {
+        snprintf(err, errlen, "--turn: needs --turn-secret (the relay's shared secret)");
         return -1;
     }
     if (c->janus_url[0] && !c->janus_secrets[0]) {

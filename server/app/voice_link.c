@@ -6,20 +6,25 @@
  */
 #include "voice_link.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "janus.h"
+#include "secret.h"
 #include "server.h"
 #include "venue.h"
 
 #define VOICE_PROXY_PATH "/voice" /* net/voice_proxy.c: what browsers connect to by default */
 
+#define ICE_MAX 2048 /* bytes of one page's ICE servers, as JSON */
+
 struct voice_link {
     struct server *srv;
     struct janus *j;
+    char ice[ICE_MAX]; /* the last ice() answer */
 };
 
 /* ---- the core's decisions ---- */
@@ -61,6 +66,40 @@ static void mute(void *ctx, const char *room, uint64_t participant, bool on)
         fprintf(stderr, "venued: voice: a mute in %s could not be queued\n", room);
 }
 
+/* The TURN relays with a password of this user's own (coturn's REST
+ * scheme: the username is the expiry time and the user), so that a
+ * password that leaks stops working within --turn-ttl. */
+static const char *ice(void *ctx, const char *user_id)
+{
+    struct voice_link *l = ctx;
+    const struct venue_config *c = &l->srv->cfg;
+    char username[96], password[SECRET_TURN_B64 + 1], urls[sizeof(c->turn_urls)];
+    json_t *list, *arr;
+    char *text;
+
+    if (!c->turn_urls[0])
+        return NULL;
+    snprintf(username, sizeof(username), "%lld:%s", clock_wall_ms() / 1000 + c->turn_ttl_s,
+             user_id);
+    if (secret_turn_password(c->turn_secret, username, password) < 0)
+        return NULL;
+    arr = json_array();
+    snprintf(urls, sizeof(urls), "%s", c->turn_urls);
+    for (char *save = NULL, *u = strtok_r(urls, ",", &save); u; u = strtok_r(NULL, ",", &save))
+        json_array_append_new(arr, json_string(u));
+    list =
+        json_pack("[{s:o, s:s, s:s}]", "urls", arr, "username", username, "credential", password);
+    text = list ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+    if (!text || strlen(text) >= sizeof(l->ice)) {
+        free(text);
+        return NULL;
+    }
+    strcpy(l->ice, text);
+    free(text);
+    return l->ice;
+}
+
 /* ---- Janus' events ---- */
 
 static void on_state(void *ctx, bool up, const char *reason)
@@ -90,8 +129,12 @@ struct voice_link *voice_link_new(struct server *srv, char *err, size_t errlen)
     const char *admin = srv->cfg.janus_admin_url;
     struct voice_link *l = calloc(1, sizeof(*l));
     struct janus_events ev = {.state = on_state, .publisher = on_publisher, .talking = on_talking};
-    struct venue_voice_io io = {
-        .room_number = room_number, .token = token, .allow = allow, .kick = kick, .mute = mute};
+    struct venue_voice_io io = {.room_number = room_number,
+                                .token = token,
+                                .allow = allow,
+                                .kick = kick,
+                                .mute = mute,
+                                .ice = ice};
 
     if (!l) {
         snprintf(err, errlen, "voice: no memory");

@@ -36,4 +36,5 @@ void config_defaults(struct venue_config *c)
     c->slides_pages = 300;
     c->caption_rate = 5;
     c->reminder_min = 5;
+    c->turn_ttl_s = 43200;
 }

@@ -44,6 +44,9 @@ struct venue_config {
     char janus_admin_url[256]; /* its admin API; "": the one in janus_secrets, if any */
     char janus_secrets[512];   /* path of a secrets.env (server/voice/janus-config.sh) */
     char voice_url[256];       /* where browsers reach Janus: a ws(s):// URL; "": /voice here */
+    char turn_urls[512];   /* TURN relays for pages, turn:/turns: URLs, comma-separated; "": none */
+    char turn_secret[256]; /* their shared secret (coturn use-auth-secret) */
+    int turn_ttl_s;        /* how long one page's TURN password lasts */
 };
 
 /* The embedded defaults. */

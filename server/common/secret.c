@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -39,5 +40,22 @@ int secret_sha256_hex(const char *text, char out[SECRET_SHA256_HEX + 1])
         len != SECRET_SHA256_HEX / 2)
         return -1;
     hex_encode(out, md, len);
+    return 0;
+}
+
+int secret_turn_password(const char *key, const char *username, char out[SECRET_TURN_B64 + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    out[0] = '\0';
+    if (!HMAC(EVP_sha1(), key, (int)strlen(key), (const unsigned char *)username, strlen(username),
+              md, &len) ||
+        len != 20)
+        return -1;
+    /* 20 bytes are 28 characters of base64, padding included. */
+    if (EVP_EncodeBlock((unsigned char *)out, md, (int)len) != SECRET_TURN_B64) {
+        out[0] = '\0';
+        return -1;
+    }
     return 0;
 }

@@ -13,6 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -256,6 +257,7 @@ test('a voice message admits its person to its room only; leaving ends it; moder
       janus: `ws://127.0.0.1:${j.wsPort}`,
       'janus-admin': `ws://127.0.0.1:${j.adminPort}`,
       'janus-secrets': path.join(j.cfg, 'secrets.env'),
+      turn: 'turn:127.0.0.1:3478,turns:127.0.0.1:5349', 'turn-secret': 'north', 'turn-ttl': '600',
     } });
     await srv.start();
     try {
@@ -276,6 +278,14 @@ test('a voice message admits its person to its room only; leaving ends it; moder
       assert.equal(v.locked, false);
       assert.match(v.token, /^[0-9a-f]{32}$/);
       assert.ok(Number.isSafeInteger(v.id) && v.id > 1);
+      // The TURN relay's password is Ada's own and expires (coturn's scheme).
+      assert.equal(v.ice.length, 1);
+      assert.deepEqual(v.ice[0].urls, ['turn:127.0.0.1:3478', 'turns:127.0.0.1:5349']);
+      const [expiry, who] = v.ice[0].username.split(':');
+      assert.equal(who, a.user.id);
+      assert.ok(Math.abs(Number(expiry) - (Date.now() / 1000 + 600)) < 30, v.ice[0].username);
+      assert.equal(v.ice[0].credential,
+        crypto.createHmac('sha1', 'north').update(v.ice[0].username).digest('base64'));
       assert.deepEqual((await a.next('voice_peers')).peers, [], 'nobody publishes yet');
 
       // No token, or a made-up one: Janus says no.

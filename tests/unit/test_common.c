@@ -31,6 +31,13 @@ static void test_secret(void)
     CHECK(strcmp(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
     CHECK(secret_sha256_hex("", out) == 0);
     CHECK(strcmp(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+    /* A TURN password as coturn's use-auth-secret computes it (RFC 2104
+     * HMAC-SHA1, base64), checked against Python's hmac module. */
+    {
+        char pw[SECRET_TURN_B64 + 1];
+        CHECK(secret_turn_password("north", "1700000000:u-1a2b", pw) == 0);
+        CHECK(strcmp(pw, "iTAebfYyO5F7l5BYJRczW1BrsWc=") == 0);
+    }
 
     CHECK(secret_random_hex(a, sizeof(a), 8) == 0 && all_hex(a, 16));
     CHECK(secret_random_hex(b, sizeof(b), 8) == 0 && all_hex(b, 16));

@@ -366,6 +366,35 @@ static void test_public_url(void)
 
 /* --voice-url: empty (/voice here) or an absolute ws(s):// URL, from the
  * flag or VENUE_VOICE_URL; a refusal names where the value came from. */
+static void test_turn(void)
+{
+    struct venue_config c;
+
+    CHECK(parse(&c, NOARGS) == 0);
+    CHECK(c.turn_urls[0] == '\0' && c.turn_ttl_s == 43200);
+    CHECK(parse(&c, ARGS("--turn", "turn:t.example.org:3478,turns:t.example.org:5349",
+                         "--turn-secret", "s3cret", "--turn-ttl", "600")) == 0);
+    CHECK(strcmp(c.turn_urls, "turn:t.example.org:3478,turns:t.example.org:5349") == 0);
+    CHECK(strcmp(c.turn_secret, "s3cret") == 0 && c.turn_ttl_s == 600);
+    setenv("VENUE_TURN_SECRET", "from-env", 1);
+    CHECK(parse(&c, ARGS("--turn", "turn:t.example.org?transport=tcp")) == 0);
+    CHECK(strcmp(c.turn_secret, "from-env") == 0);
+    unsetenv("VENUE_TURN_SECRET");
+    expect_refused(parse(&c, ARGS("--turn", "turn:t.example.org")), "--turn", "--turn-secret");
+    expect_refused(parse(&c, ARGS("--turn", "stun:t.example.org", "--turn-secret", "s")), "--turn",
+                   "not a list of turn: or turns: URLs");
+    expect_refused(parse(&c, ARGS("--turn", "turn:", "--turn-secret", "s")), "--turn", NULL);
+    expect_refused(parse(&c, ARGS("--turn", "turn:a,", "--turn-secret", "s")), "--turn", NULL);
+    expect_refused(parse(&c, ARGS("--turn", "turn:a,,turn:b", "--turn-secret", "s")), "--turn",
+                   NULL);
+    expect_refused(parse(&c, ARGS("--turn", "turn:a b", "--turn-secret", "s")), "--turn", NULL);
+    expect_refused(parse(&c, ARGS("--turn", "turn:a\"b", "--turn-secret", "s")), "--turn", NULL);
+    expect_refused(parse(&c, ARGS("--turn-ttl", "59")), "--turn-ttl", NULL);
+    setenv("VENUE_TURN", "http://x", 1);
+    expect_refused(parse(&c, ARGS("--turn-secret", "s")), "VENUE_TURN", NULL);
+    unsetenv("VENUE_TURN");
+}
+
 static void test_voice_url(void)
 {
     struct venue_config c;
@@ -471,6 +500,7 @@ int main(void)
     test_registration();
     test_public_url();
     test_voice_url();
+    test_turn();
     test_help();
     return check_report();
 }
