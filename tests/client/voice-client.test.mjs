@@ -31,7 +31,7 @@ test('voice: every field taken as the server sent it, and an event with the one 
     assert.equal(c.voice, null, 'nothing known before the server says');
     say(UP);
     assert.deepEqual(c.voice, { state: 'up', reason: '', url: '/voice', token: 'tok', room: 4512000011234, listen: 4512000011234,
-        id: 2839472651009, mode: 'spatial', range: 12, publish: true, muted: false, locked: false });
+        id: 2839472651009, mode: 'spatial', range: 12, publish: true, muted: false, locked: false, ice: [] });
     assert.equal(got.voice.length, 1);
     assert.equal(got.voice[0].voice, c.voice);
     assert.equal(got.voice[0].previous, null);
@@ -44,7 +44,7 @@ test('voice: every field taken as the server sent it, and an event with the one 
 test('voice: down and off keep nothing to connect to; odd values are made safe', () => {
     assert.deepEqual(normVoice({ state: 'down', reason: 'the voice server is restarting', url: '/voice', token: 't', room: 5, publish: true }),
         { state: 'down', reason: 'the voice server is restarting', url: '', token: '', room: 0, listen: 0, id: 0,
-            mode: 'spatial', range: 12, publish: false, muted: false, locked: false });
+            mode: 'spatial', range: 12, publish: false, muted: false, locked: false, ice: [] });
     assert.equal(normVoice({ state: 'off' }).state, 'off');
     assert.equal(normVoice({ state: 'sideways' }).state, 'down', 'a state this client does not know is not one to connect to');
     const odd = normVoice({ ...UP, room: 2 ** 60, listen: -4, id: 1.5, range: -3, mode: 'loud', publish: 'yes' });
@@ -53,6 +53,18 @@ test('voice: down and off keep nothing to connect to; odd values are made safe',
     assert.equal(normVoice({ ...UP, mode: 'stage', range: 30 }).mode, 'stage');
     assert.equal(normVoice({ ...UP, range: 30 }).range, 30);
     assert.equal(normVoice({ ...UP, room: 0 }).room, 0, 'an overflow room publishes nowhere');
+});
+
+test('voice: a TURN relay is taken as RTCIceServers; anything else is left out', () => {
+    const turn = { urls: ['turn:t.example.org:3478', 'turns:t.example.org:5349'], username: '1700000600:u-1', credential: 'pw=' };
+    assert.deepEqual(normVoice({ ...UP, ice: [turn] }).ice, [turn]);
+    assert.deepEqual(normVoice({ ...UP, ice: [{ ...turn, urls: 'turn:one.example.org' }] }).ice,
+        [{ ...turn, urls: ['turn:one.example.org'] }], 'one URL as a string');
+    assert.deepEqual(normVoice({ ...UP, ice: [{ ...turn, urls: ['stun:stun.example.org', 'javascript:x'] }] }).ice, [],
+        'only turn: and turns: (no public STUN, nothing odd)');
+    assert.deepEqual(normVoice({ ...UP, ice: [{ urls: ['turn:a'], username: 5, credential: 'x' }, null, 'x'] }).ice, []);
+    assert.deepEqual(normVoice({ ...UP, ice: 'turn:a' }).ice, []);
+    assert.deepEqual(normVoice({ state: 'down', ice: [turn] }).ice, [], 'nothing to connect to while down');
 });
 
 test('why the microphone is off limits, in words for people', () => {

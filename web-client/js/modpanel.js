@@ -87,6 +87,7 @@ export class ModPanel {
         });
         client.on('left', () => this._refreshRoom());
         client.on('room', () => this._refreshRoom());
+        client.on('voice', () => this._refreshRoom());
         client.on('rooms', () => this._refreshRooms());
         client.on('programme', () => this._renderSessions());
         client.on('session', () => this._renderSessions());
@@ -185,6 +186,17 @@ export class ModPanel {
         unlock.id = 'mod-unlock';
         unlock.addEventListener('click', () => this.run('unlock', {}, 'unlock the room', 'The room is open again.'));
         lockRow.append(lock, unlock);
+        /* who may speak here (voice): attendees only with the floor */
+        const micRow = el('div', 'mod-row');
+        const lockMics = button('mod-button', 'Lock microphones');
+        lockMics.id = 'mod-lock-mics';
+        lockMics.addEventListener('click', () => this.run('lock_mics', {}, 'lock the microphones',
+            'Microphones are locked: attendees speak only when you give them the floor.'));
+        const unlockMics = button('mod-button', 'Unlock microphones');
+        unlockMics.id = 'mod-unlock-mics';
+        unlockMics.addEventListener('click', () => this.run('unlock_mics', {}, 'unlock the microphones',
+            'Microphones are open again.'));
+        micRow.append(lockMics, unlockMics);
 
         const capForm = el('form', 'mod-row mod-inline');
         const capInput = countInput(CAPACITY_MAX);
@@ -240,7 +252,7 @@ export class ModPanel {
             if (!window.confirm(`Close ${room.name}? Everyone in it, you included, goes to the lobby and the room is locked.`)) return;
             this.run('close_room', {}, `close ${room.name}`, `${room.name} is closed: everyone was moved to the lobby.`);
         });
-        rs.append(rsTitle, state, lockRow, capForm, annForm, close);
+        rs.append(rsTitle, state, lockRow, micRow, capForm, annForm, close);
         Object.assign(this.dom, { state, capInput, close, venueLine });
 
         /* breakout */
@@ -355,7 +367,9 @@ export class ModPanel {
         /* The server tells a room's lock only when it changes: before that
          * this page cannot know, and says so. */
         const lock = st ? (st.locked ? 'Locked' : 'Open') : info && info.locked === true ? 'Locked' : 'Not locked by anyone since you came in';
-        d.state.textContent = `${room.name}: ${lock} · capacity ${cap || '?'} · ${this.client.roster.size} here`;
+        const v = this.client.voice;
+        const mics = v && v.state === 'up' ? (v.locked ? ' · microphones locked' : ' · microphones open') : '';
+        d.state.textContent = `${room.name}: ${lock}${mics} · capacity ${cap || '?'} · ${this.client.roster.size} here`;
         if (document.activeElement !== d.capInput && cap) d.capInput.value = String(cap);
         d.close.disabled = room.id === 'lobby';
         d.close.title = room.id === 'lobby' ? 'The lobby cannot be closed' : '';

@@ -221,7 +221,24 @@ export function normVoice(m) {
         publish: state === 'up' && m.publish === true,
         muted: m.muted === true,
         locked: m.locked === true,
+        ice: state === 'up' ? iceServers(m.ice) : [],
     };
+}
+
+/* The TURN relays of a voice message as RTCIceServer objects: only turn:
+ * and turns: URLs with string credentials; anything else is left out. */
+function iceServers(list) {
+    if (!Array.isArray(list)) return [];
+    const out = [];
+    for (const s of list) {
+        if (!s || typeof s !== 'object') continue;
+        const urls = (Array.isArray(s.urls) ? s.urls : [s.urls])
+            .filter((u) => typeof u === 'string' && /^turns?:/.test(u));
+        if (urls.length && typeof s.username === 'string' && typeof s.credential === 'string') {
+            out.push({ urls, username: s.username, credential: s.credential });
+        }
+    }
+    return out;
 }
 
 /* Why I may not speak now (a normVoice with publish false), as a sentence for people. */

@@ -243,7 +243,8 @@ export class Voice extends EventTarget {
         const janus = new Janus({
             server,
             token: v.token,
-            iceServers: [], /* or janus.js would ask a public STUN server */
+            /* the venue's TURN relay, if any; never janus.js' default public STUN server */
+            iceServers: v.ice || [],
             success: () => {
                 if (gen !== this.gen) return;
                 this.ready = true;
