@@ -898,4 +898,6 @@ void venue_voice_talking(struct venue *v, const char *room, uint64_t participant
     s->talking = on;
     room_presence_all(v, s, "update");
     v->voice.dirty = dirty;
+    if (s->on_stage)
+        r->stage_changed = true; /* the overflow's `stage` shows who talks too */
 }

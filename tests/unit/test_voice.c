@@ -171,8 +171,8 @@ static struct who who_of(struct fconn *c, json_t *voice)
 static void pose(struct venue *v, struct fconn *c, float x, float z)
 {
     char text[128];
-    now += 10; /* with the speed limit raised (main), a step anywhere */
-    snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.2f,0,%.2f],\"q\":[0,0,0,1]}", x, z);
+    now += 10; /* with the speed limit raised (main), a step anywhere; at a stage's height */
+    snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.2f,0.9,%.2f],\"q\":[0,0,0,1]}", x, z);
     send_text(v, c, text);
 }
 
@@ -418,6 +418,28 @@ static void test_stage(struct venue *v)
     CHECK(!called_fmt("mute %s %s %llu", "plenary", "1", ws.id));
     CHECK(peers_of(v, o, ids, 8) == 1 && ids[0] == ws.id);
     CHECK(peers_of(v, a, ids, 8) == 1 && ids[0] == ws.id);
+    /* The speaker steps on the stage and talks: the overflow sees it too. */
+    {
+        const struct scene_place *place = NULL;
+        json_t *msgs, *stage;
+        for (size_t i = 0; i < scenes.n; i++)
+            for (size_t k = 0;
+                 strcmp(scenes.scenes[i]->id, "plenary") == 0 && k < scenes.scenes[i]->nplaces; k++)
+                if (scenes.scenes[i]->places[k].type == SCENE_PLACE_STAGE)
+                    place = &scenes.scenes[i]->places[k];
+        CHECK(place != NULL);
+        if (place) {
+            pose(v, s, (place->min[0] + place->max[0]) / 2, (place->min[2] + place->max[2]) / 2);
+            tick(v, 50);
+            json_decref(drain(v, o));
+            venue_voice_talking(v, "plenary", ws.id, true, now);
+            tick(v, 50);
+            msgs = drain(v, o);
+            stage = last(msgs, "stage");
+            CHECK(stage && bget(json_array_get(json_object_get(stage, "users"), 0), "talking"));
+            json_decref(msgs);
+        }
+    }
     /* A promotion gives the right to speak: unmuted in the media server. */
     {
         struct fconn *m2 = enter_token(v, mod1.token, "plenary");
