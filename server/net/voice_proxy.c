@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "ws_url.h"
 
 /* RFC 6455's "try again later"; lws has no name for it. */
 #define CLOSE_TRY_AGAIN_LATER 1013
@@ -82,9 +83,7 @@ struct browser {
 
 struct voice_proxy {
     bool on; /* a --janus was given */
-    char host[256], path[256];
-    int port;
-    bool tls;
+    struct ws_url janus;
     struct voice_proxy_stats stats;
 };
 
@@ -351,14 +350,9 @@ static void connect_janus(struct pair *p, struct lws *browser_wsi)
     memset(&i, 0, sizeof(i));
     i.context = lws_get_context(browser_wsi);
     i.vhost = lws_get_vhost(browser_wsi);
-    i.address = vp->host;
-    i.port = vp->port;
-    i.path = vp->path;
-    i.host = vp->host;
-    i.origin = vp->host;
+    ws_url_connect_info(&vp->janus, &i);
     i.protocol = VOICE_PROXY_SUBPROTOCOL;
     i.local_protocol_name = VOICE_PROXY_SUBPROTOCOL; /* this protocol: both sides here */
-    i.ssl_connection = vp->tls ? LCCSCF_USE_SSL : 0;
     i.opaque_user_data = p;
     p->state = JANUS_CONNECTING;
     wsi = lws_client_connect_via_info(&i);
@@ -482,9 +476,6 @@ const struct lws_protocols voice_proxy_protocol = {
 struct voice_proxy *voice_proxy_new(const char *janus_url, char *err, size_t errlen)
 {
     struct voice_proxy *vp = calloc(1, sizeof(*vp));
-    char copy[sizeof(vp->host)];
-    const char *prot, *addr, *path;
-    size_t n;
 
     if (!vp) {
         snprintf(err, errlen, "voice proxy: no memory");
@@ -492,24 +483,11 @@ struct voice_proxy *voice_proxy_new(const char *janus_url, char *err, size_t err
     }
     if (!janus_url[0])
         return vp;
-    n = strlen(janus_url);
-    if (n >= sizeof(copy)) {
-        snprintf(err, errlen, "--janus: longer than %zu characters", sizeof(copy) - 1);
-        free(vp);
-        return NULL;
-    }
-    memcpy(copy, janus_url, n + 1);
-    if (lws_parse_uri(copy, &prot, &addr, &vp->port, &path) || !addr[0] ||
-        (strcmp(prot, "ws") != 0 && strcmp(prot, "wss") != 0) || vp->port <= 0 ||
-        vp->port > 65535) {
-        snprintf(err, errlen, "--janus: \"%s\" is not a ws:// or wss:// URL", janus_url);
+    if (ws_url_parse(janus_url, "--janus", &vp->janus, err, errlen) < 0) {
         free(vp);
         return NULL;
     }
     vp->on = true;
-    vp->tls = strcmp(prot, "wss") == 0;
-    snprintf(vp->host, sizeof(vp->host), "%s", addr);
-    snprintf(vp->path, sizeof(vp->path), "/%s", path); /* lws_parse_uri drops the slash */
     return vp;
 }
 

@@ -39,6 +39,7 @@
 #include "scene.h"
 #include "secret.h"
 #include "server.h"
+#include "ws_url.h"
 
 #define BACKOFF_MIN_MS   500
 #define BACKOFF_MAX_MS   10000
@@ -55,9 +56,7 @@ struct janus_conn {
     struct lws *wsi; /* NULL when not connected; never kept after CLOSED */
     bool open;       /* the handshake is done */
     char url[JANUS_URL_MAX + 1];
-    char host[JANUS_URL_MAX + 1], path[JANUS_URL_MAX + 1];
-    int port;
-    bool tls;
+    struct ws_url where;
     const char *subprotocol; /* static */
     char *rx;                /* a message being reassembled; owned, JANUS_RX_MAX + 1 */
     size_t rx_len;
@@ -931,14 +930,9 @@ static int connect_one(struct janus *j, enum conn_id c)
     memset(&i, 0, sizeof(i));
     i.context = j->ctx;
     i.vhost = j->vh;
-    i.address = conn->host;
-    i.port = conn->port;
-    i.path = conn->path;
-    i.host = conn->host;
-    i.origin = conn->host;
+    ws_url_connect_info(&conn->where, &i);
     i.protocol = conn->subprotocol;
     i.local_protocol_name = "venued-janus";
-    i.ssl_connection = conn->tls ? LCCSCF_USE_SSL : 0;
     i.opaque_user_data = conn;
     conn->open = false;
     conn->rx_len = 0;
@@ -1060,26 +1054,9 @@ static const struct lws_protocols client_protocols[] = {
 static int parse_url(struct janus_conn *conn, const char *url, const char *what, char *err,
                      size_t errlen)
 {
-    char copy[JANUS_URL_MAX + 1];
-    const char *prot, *addr, *path;
-    int port;
-
-    if (strlen(url) >= sizeof(copy)) {
-        snprintf(err, errlen, "%s: longer than %d characters", what, JANUS_URL_MAX);
+    if (ws_url_parse(url, what, &conn->where, err, errlen) < 0)
         return -1;
-    }
-    strcpy(copy, url);
-    strcpy(conn->url, url);
-    if (lws_parse_uri(copy, &prot, &addr, &port, &path) || !addr[0] ||
-        (strcmp(prot, "ws") != 0 && strcmp(prot, "wss") != 0) || port <= 0 || port > 65535) {
-        snprintf(err, errlen, "%s: \"%s\" is not a ws:// or wss:// URL", what, url);
-        return -1;
-    }
-    conn->tls = strcmp(prot, "wss") == 0;
-    conn->port = port;
-    snprintf(conn->host, sizeof(conn->host), "%s", addr);
-    /* lws_parse_uri drops the leading slash. */
-    snprintf(conn->path, sizeof(conn->path), "/%s", path);
+    snprintf(conn->url, sizeof(conn->url), "%s", url);
     return 0;
 }
 
