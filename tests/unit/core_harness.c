@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
+
 static void f_wake(void *ctx, void *conn)
 {
     (void)ctx;
@@ -190,4 +192,39 @@ size_t audit_count(struct registry *reg, const char *action)
     struct audit_counter c = {action, 0};
     CHECK(registry_audit_list(reg, NULL, NULL, 0, 1000, count_fn, &c) == 0);
     return c.n;
+}
+
+void registered_add(struct registry *reg, struct registered *p, const char *name, enum role role,
+                    long long at_ms)
+{
+    struct reg_user u;
+    char err[200];
+    CHECK(registry_user_add(reg, name, "City of Test", role, 0, at_ms, &u, p->token, err,
+                            sizeof(err)) == 0);
+    snprintf(p->id, sizeof(p->id), "%s", u.id);
+}
+
+int open_store(char *dir, struct store **st, struct registry **reg)
+{
+    char err[512];
+    *reg = NULL;
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return -1;
+    }
+    if (!(*st = store_open(dir, err, sizeof(err))) ||
+        !(*reg = registry_open(*st, err, sizeof(err)))) {
+        fprintf(stderr, "store: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+void remove_store(const char *dir, struct store *st, struct registry *reg)
+{
+    char cmd[600];
+    registry_close(reg);
+    store_close(st);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
 }

@@ -52,4 +52,19 @@ const char *mod_send(struct venue *v, struct fconn *c, const char *body);
 /* How many entries of action reg's audit log holds. */
 size_t audit_count(struct registry *reg, const char *action);
 
+/* A person registered by a test: its id and join token. */
+struct registered {
+    char id[REG_ID_MAX];
+    char token[REG_TOKEN_LEN + 1];
+};
+/* Register name with role (org "City of Test") at wall time at_ms; CHECKs it. */
+void registered_add(struct registry *reg, struct registered *p, const char *name, enum role role,
+                    long long at_ms);
+struct store;
+/* A store and its registry in a new folder made from the mkdtemp template
+ * dir. 0, or -1 with the reason printed. */
+int open_store(char *dir, struct store **st, struct registry **reg);
+/* Close both and remove the folder (CHECKed). */
+void remove_store(const char *dir, struct store *st, struct registry *reg);
+
 #endif

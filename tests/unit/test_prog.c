@@ -24,19 +24,7 @@ static struct programme *prog;
 
 static long long wall = WALL0;
 
-struct person {
-    char id[REG_ID_MAX];
-    char token[REG_TOKEN_LEN + 1];
-};
-static struct person admin, spk, smod, cap, att[4];
-
-static void add_person(struct person *p, const char *name, enum role role)
-{
-    struct reg_user u;
-    char err[200];
-    CHECK(registry_user_add(reg, name, "", role, 0, WALL0, &u, p->token, err, sizeof(err)) == 0);
-    snprintf(p->id, sizeof(p->id), "%s", u.id);
-}
+static struct registered admin, spk, smod, cap, att[4];
 
 /* Move the venue's wall clock (not its monotonic one) and tick. */
 static void at(struct venue *v, long long w)
@@ -76,7 +64,7 @@ static struct venue *restart(struct venue *v)
     return open_venue();
 }
 
-static struct fconn *enter(struct venue *v, const struct person *p, const char *room)
+static struct fconn *enter(struct venue *v, const struct registered *p, const char *room)
 {
     return enter_token(v, p->token, room);
 }
@@ -150,7 +138,7 @@ static const char *role_seen(json_t *msgs, const char *user_id)
     return role;
 }
 
-static void set_people(struct prog_session *s, enum prog_part part, const struct person *p)
+static void set_people(struct prog_session *s, enum prog_part part, const struct registered *p)
 {
     snprintf(s->people[part][s->npeople[part]++], REG_ID_MAX, "%s", p->id);
 }
@@ -524,20 +512,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "scenes: %s\n", err);
         return 1;
     }
-    if (!mkdtemp(dir) || !(st = store_open(dir, err, sizeof(err))) ||
-        !(reg = registry_open(st, err, sizeof(err))) ||
-        !(prog = programme_open(st, reg, err, sizeof(err)))) {
+    if (open_store(dir, &st, &reg) < 0)
+        return 1;
+    if (!(prog = programme_open(st, reg, err, sizeof(err)))) {
         fprintf(stderr, "store: %s\n", err);
         return 1;
     }
-    add_person(&admin, "Ada Admin", ROLE_ADMIN);
-    add_person(&spk, "Sam Speaker", ROLE_ATTENDEE);
-    add_person(&smod, "Mo Moderator", ROLE_ATTENDEE);
-    add_person(&cap, "Cai Captioner", ROLE_ATTENDEE);
+    registered_add(reg, &admin, "Ada Admin", ROLE_ADMIN, WALL0);
+    registered_add(reg, &spk, "Sam Speaker", ROLE_ATTENDEE, WALL0);
+    registered_add(reg, &smod, "Mo Moderator", ROLE_ATTENDEE, WALL0);
+    registered_add(reg, &cap, "Cai Captioner", ROLE_ATTENDEE, WALL0);
     for (int i = 0; i < 4; i++) {
         char name[32];
         snprintf(name, sizeof(name), "Attendee %d", i);
-        add_person(&att[i], name, ROLE_ATTENDEE);
+        registered_add(reg, &att[i], name, ROLE_ATTENDEE, WALL0);
     }
     make_programme();
     v = open_venue();
@@ -546,13 +534,7 @@ int main(int argc, char **argv)
     test_live_session(&v);
     venue_free(v);
     programme_close(prog);
-    registry_close(reg);
-    store_close(st);
+    remove_store(dir, st, reg);
     scene_set_free(&scenes);
-    {
-        char cmd[64];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        CHECK(system(cmd) == 0);
-    }
     return check_report();
 }

@@ -16,11 +16,7 @@ static char dir[] = "/tmp/venue-voice-XXXXXX";
 static struct store *st;
 static struct registry *reg;
 
-struct person {
-    char id[REG_ID_MAX];
-    char token[REG_TOKEN_LEN + 1];
-};
-static struct person mod1, speaker, att[3];
+static struct registered mod1, speaker, att[3];
 
 /* ---- the fake media server's client ---- */
 
@@ -102,15 +98,6 @@ static bool called_fmt(const char *fmt, const char *a, const char *b, unsigned l
 }
 
 /* ---- helpers ---- */
-
-static void add_person(struct person *p, const char *name, enum role role)
-{
-    struct reg_user u;
-    char err[200];
-    CHECK(registry_user_add(reg, name, "City of Test", role, 0, 1700000000000LL, &u, p->token, err,
-                            sizeof(err)) == 0);
-    snprintf(p->id, sizeof(p->id), "%s", u.id);
-}
 
 static void tick(struct venue *v, long long ms)
 {
@@ -508,17 +495,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "scenes: %s\n", err);
         return 1;
     }
-    if (!mkdtemp(dir) || !(st = store_open(dir, err, sizeof(err))) ||
-        !(reg = registry_open(st, err, sizeof(err)))) {
-        fprintf(stderr, "store: %s\n", err);
+    if (open_store(dir, &st, &reg) < 0)
         return 1;
-    }
-    add_person(&mod1, "Mo Moderator", ROLE_MODERATOR);
-    add_person(&speaker, "Sam Speaker", ROLE_SPEAKER);
+    registered_add(reg, &mod1, "Mo Moderator", ROLE_MODERATOR, 1700000000000LL);
+    registered_add(reg, &speaker, "Sam Speaker", ROLE_SPEAKER, 1700000000000LL);
     for (int i = 0; i < 3; i++) {
         char name[16];
         snprintf(name, sizeof(name), "Attendee %d", i);
-        add_person(&att[i], name, ROLE_ATTENDEE);
+        registered_add(reg, &att[i], name, ROLE_ATTENDEE, 1700000000000LL);
     }
     test_without_voice();
     v = open_venue();
@@ -542,13 +526,7 @@ int main(int argc, char **argv)
     test_stage(v);
     test_gone(v);
     venue_free(v);
-    registry_close(reg);
-    store_close(st);
+    remove_store(dir, st, reg);
     scene_set_free(&scenes);
-    {
-        char cmd[64];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        CHECK(system(cmd) == 0);
-    }
     return check_report();
 }
