@@ -266,13 +266,27 @@ static size_t near_peers(struct venue *v, const struct session *s, size_t npubs)
     return n;
 }
 
-static void send_peers(struct venue *v, struct session *s, uint64_t listen, size_t n)
+/* peers[0..n) to s, but its own voice (a listener never hears itself). */
+static void send_peers(struct venue *v, struct session *s, uint64_t listen,
+                       const struct proto_voice_peer *peers, size_t n)
 {
-    uint64_t sig = peers_sig(v->voice.peers, n);
+    struct proto_voice_peer others[VOICE_PEERS_MAX];
+    uint64_t sig;
+    assert(n <= VOICE_PEERS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (peers[i].id != s->voice_id)
+            continue;
+        memcpy(others, peers, i * sizeof(*peers));
+        memcpy(others + i, peers + i + 1, (n - i - 1) * sizeof(*peers));
+        peers = others;
+        n--;
+        break;
+    }
+    sig = peers_sig(peers, n);
     if (sig == s->voice_peers_sig)
         return;
     proto_buf_reset(&v->enc);
-    if (proto_encode_voice_peers(&v->enc, listen, v->voice.peers, n) == 0) {
+    if (proto_encode_voice_peers(&v->enc, listen, peers, n) == 0) {
         session_send_enc(v, s, MOUT_VOICE);
         s->voice_peers_sig = sig;
     }
@@ -290,7 +304,7 @@ static void sweep_stage(struct venue *v, struct room *hall, struct room *over, s
         struct room *r = pass ? over : hall;
         for (size_t i = 0; r && i < r->n; i++)
             if (r->members[i]->voice_sig && !r->members[i]->dead)
-                send_peers(v, r->members[i], listen, n);
+                send_peers(v, r->members[i], listen, v->voice.peers, n);
     }
 }
 
@@ -312,7 +326,7 @@ static void sweep_room(struct venue *v, struct room *r)
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
         if (s->voice_sig && !s->dead)
-            send_peers(v, s, listen, near_peers(v, s, npubs));
+            send_peers(v, s, listen, v->voice.peers, near_peers(v, s, npubs));
     }
 }
 

@@ -405,6 +405,7 @@ static void test_stage(struct venue *v)
     CHECK(!called_fmt("mute %s %s %llu", "plenary", "1", ws.id));
     CHECK(peers_of(v, o, ids, 8) == 1 && ids[0] == ws.id);
     CHECK(peers_of(v, a, ids, 8) == 1 && ids[0] == ws.id);
+    CHECK(peers_of(v, s, ids, 8) <= 0); /* the speaker does not hear itself */
     /* The speaker steps on the stage and talks: the overflow sees it too. */
     {
         const struct scene_place *place = NULL;

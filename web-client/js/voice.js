@@ -214,7 +214,11 @@ export class Voice extends EventTarget {
     /* voice_peers: the feeds of `listen` to hear, [{id, user}]. */
     setPeers(room, peers) {
         if (!this.config || room !== this.config.listen) return;
-        this.peers = new Map(peers.map((p) => [p.id, p.user]));
+        /* never my own feed (a stage lists its speakers to everyone, them too):
+         * hearing myself is an echo, and my echo canceller would then take my
+         * voice out of what I send */
+        const mine = this.config.room === room ? this.config.id : 0;
+        this.peers = new Map(peers.filter((p) => p.id !== mine).map((p) => [p.id, p.user]));
         for (const h of this.heard.values()) if (this.peers.has(h.feed)) h.user = this.peers.get(h.feed);
         this._syncSubscriber();
     }
@@ -578,9 +582,21 @@ export class Voice extends EventTarget {
                 for (const mid of [...this.heard.keys()]) if (!sub.mids.has(mid)) this._unhear(mid);
             } else if (sub.pending) {
                 /* nothing changed in the SDP: take the request as done */
+                const gone = sub.pending.kind === 'unsubscribe';
                 for (const f of sub.pending.feeds) {
-                    if (sub.pending.kind === 'unsubscribe') sub.feeds.delete(f);
+                    if (gone) sub.feeds.delete(f);
                     else sub.feeds.add(f);
+                }
+                /* An unsubscribe that changed nothing: Janus had no such feed
+                 * any more (its publisher was just kicked or left, and Janus
+                 * does not offer the subscriber anything for that): nothing
+                 * plays on those mids now, so stop hearing them here. */
+                if (gone) {
+                    for (const [mid, feed] of [...sub.mids]) {
+                        if (!sub.pending.feeds.includes(feed)) continue;
+                        sub.mids.delete(mid);
+                        this._unhear(mid);
+                    }
                 }
             }
             done();

@@ -100,10 +100,15 @@ export function onVoice(d) {
     const before = d.previous;
     $('voice-tools').hidden = !v || v.state === 'off';
     micBlocked = v && !v.publish ? voiceBlockedText(v) : '';
-    if (micBlocked) {
+    /* Rights taken (a moderator's mute, locked microphones, a stage): the
+     * microphone goes off and stays off until turned on again. Voice down
+     * for a while (the media server restarting): it is off meanwhile (the
+     * Voice lets it go) and on again once voice is back. */
+    if (micBlocked && (v.state === 'up' || v.muted)) {
         micOn = false;
         talkHeld = false;
     }
+    if (voice && !micBlocked && (micOn || talkHeld)) voice.setMic(true);
     if (v && v.muted && !(before && before.muted)) state.panels.announce('A moderator muted your microphone.');
     else if (v && before && before.muted && !v.muted) state.panels.announce('A moderator unmuted your microphone.');
     showMic();
