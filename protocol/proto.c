@@ -238,18 +238,31 @@ static int get_field(json_t *obj, const char *key, const char *what, bool requir
 struct text_rules {
     size_t max_cp;     /* longest allowed, in code points */
     bool allow_nl_tab; /* \n and \t allowed (chat), else every control refused */
+    bool strip_bidi;   /* names: drop bidi embeddings, overrides and isolates */
 };
 
 /*
+ * The bidi controls that reorder what follows them (embeddings LRE RLE
+ * PDF, overrides LRO RLO, isolates LRI RLI FSI PDI): in a name they make
+ * "Ω\u202Eevil" show as "Ωlive" and can spill into the text around it.
+ * The marks LRM, RLM and ALM only nudge neutral characters and stay.
+ */
+static bool is_bidi_control(uint32_t cp)
+{
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
  * Check a client string against the rules and copy it into dst (which holds
- * max_cp * 4 + 1 bytes). Refuses: not a string, empty, invalid UTF-8, too
- * many code points, control characters, nothing visible.
+ * max_cp * 4 + 1 bytes), without the bidi controls when the rules strip
+ * them. Refuses: not a string, empty, invalid UTF-8, too many code points,
+ * control characters, nothing visible.
  */
 static int take_text(json_t *v, const char *what, const struct text_rules *r, char *dst,
                      struct proto_error *err)
 {
     const unsigned char *s;
-    size_t len, i = 0, ncp = 0;
+    size_t len, i = 0, ncp = 0, out = 0;
     bool visible = false;
 
     if (!json_is_string(v))
@@ -270,13 +283,19 @@ static int take_text(json_t *v, const char *what, const struct text_rules *r, ch
                         (unsigned)cp);
         if (!is_blank(cp))
             visible = true;
+        /* ncp <= max_cp and each code point is at most 4 bytes: it fits. */
+        if (!(r->strip_bidi && is_bidi_control(cp))) {
+            memcpy(dst + out, s + i, n);
+            out += n;
+        }
         i += n;
     }
     if (!visible)
-        return fail(err, CODE_BAD_REQUEST, "%s: only whitespace", what);
-    /* ncp <= max_cp and each code point is at most 4 bytes: it fits. */
-    memcpy(dst, s, len);
-    dst[len] = '\0';
+        return fail(err, CODE_BAD_REQUEST,
+                    "%s: only whitespace or invisible characters (such as zero-width spaces): "
+                    "nothing of it would show; use letters, digits or symbols people can see",
+                    what);
+    dst[out] = '\0';
     return 0;
 }
 
@@ -307,10 +326,14 @@ static int take_token(json_t *obj, const char *key, const char *what, char *dst,
     return 0;
 }
 
+static int take_id(json_t *v, const char *what, bool user, bool star, char *dst, size_t max,
+                   struct proto_error *err);
+
 static int parse_hello(json_t *root, struct proto_msg *out, struct proto_error *err)
 {
-    static const struct text_rules name_rules = {PROTO_NAME_MAX, false};
+    static const struct text_rules name_rules = {PROTO_NAME_MAX, false, true};
     json_t *v;
+    int rc;
 
     if (get_field(root, "name", "hello.name", true, &v, err) < 0)
         return -1;
@@ -318,7 +341,13 @@ static int parse_hello(json_t *root, struct proto_msg *out, struct proto_error *
         return -1;
     if (take_token(root, "token", "hello.token", out->u.hello.token, err) < 0)
         return -1;
-    return take_token(root, "resume", "hello.resume", out->u.hello.resume, err);
+    if (take_token(root, "resume", "hello.resume", out->u.hello.resume, err) < 0)
+        return -1;
+    rc = get_field(root, "browser", "hello.browser", false, &v, err);
+    out->u.hello.browser[0] = '\0';
+    if (rc <= 0)
+        return rc;
+    return take_id(v, "hello.browser", true, false, out->u.hello.browser, PROTO_BROWSER_MAX, err);
 }
 
 /*
@@ -430,7 +459,7 @@ static int parse_pose(json_t *root, struct proto_msg *out, struct proto_error *e
 
 static int parse_chat(json_t *root, struct proto_msg *out, struct proto_error *err)
 {
-    static const struct text_rules chat_rules = {PROTO_TEXT_MAX, true};
+    static const struct text_rules chat_rules = {PROTO_TEXT_MAX, true, false};
     json_t *v;
 
     if (get_field(root, "text", "chat.text", true, &v, err) < 0)
@@ -619,8 +648,8 @@ static int take_mod_lists(json_t *root, struct proto_msg *m, struct proto_error 
 
 static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *err)
 {
-    static const struct text_rules reason_rules = {PROTO_REASON_MAX, false};
-    static const struct text_rules text_rules = {PROTO_TEXT_MAX, true};
+    static const struct text_rules reason_rules = {PROTO_REASON_MAX, false, false};
+    static const struct text_rules text_rules = {PROTO_TEXT_MAX, true, false};
     struct proto_msg *m = out;
     json_t *v;
     const char *s;
@@ -713,7 +742,7 @@ static int parse_slide(json_t *root, struct proto_msg *out, struct proto_error *
 static int parse_line(json_t *root, const char *what, struct proto_msg *out,
                       struct proto_error *err)
 {
-    static const struct text_rules line_rules = {PROTO_TEXT_MAX, false};
+    static const struct text_rules line_rules = {PROTO_TEXT_MAX, false, false};
     json_t *v;
 
     if (get_field(root, "text", what, true, &v, err) < 0)

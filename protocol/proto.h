@@ -25,6 +25,7 @@
 #define PROTO_TEXT_MAX        500
 #define PROTO_ROOM_MAX        64  /* room ids: [a-z0-9-], 1..64 bytes */
 #define PROTO_TOKEN_MAX       128 /* tokens and resume tokens: printable ASCII */
+#define PROTO_BROWSER_MAX     64  /* hello.browser: A-Z a-z 0-9 _ - */
 #define PROTO_ID_STR_MAX      64  /* a client's message id when it is a string */
 #define PROTO_REASON_MAX      200
 #define PROTO_USER_ID_MAX     32     /* user ids: [A-Za-z0-9_-], 1..32 bytes */
@@ -110,6 +111,7 @@ struct proto_msg {
             char name[PROTO_NAME_MAX * 4 + 1];
             char token[PROTO_TOKEN_MAX + 1];  /* "" when absent */
             char resume[PROTO_TOKEN_MAX + 1]; /* "" when absent */
+            char browser[PROTO_BROWSER_MAX + 1]; /* the page's browser id; "" when absent */
         } hello;
         struct {
             char room[PROTO_ROOM_MAX + 1];

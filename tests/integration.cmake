@@ -31,6 +31,7 @@ set(VENUE_ITEST_FILES
     moderation.test.mjs 120
     twins.test.mjs 90
     demo-feed.test.mjs 90
+    joinlinks.test.mjs 60
 )
 
 list(LENGTH VENUE_ITEST_FILES n)

@@ -159,6 +159,16 @@ unsigned admin_api_user(const struct admin_env *env, const char *authorization, 
     return 0;
 }
 
+void admin_api_whoami(const struct admin_env *env, const char *authorization, long long wall_ms,
+                      struct proto_buf *out, struct admin_reply *rep)
+{
+    struct reg_user u;
+    if (admin_api_user(env, authorization, wall_ms, "a join link's token", &u, out, rep))
+        return;
+    admin_api_reply_json(out, rep, 200,
+                         json_pack("{s:s, s:s}", "name", u.name, "role", role_name(u.role)));
+}
+
 unsigned admin_api_auth(const struct admin_env *env, const char *authorization, long long wall_ms,
                         struct reg_user *caller, struct proto_buf *out, struct admin_reply *rep)
 {

@@ -101,6 +101,17 @@ unsigned admin_api_user(const struct admin_env *env, const char *authorization, 
                         const char *what, struct reg_user *caller, struct proto_buf *out,
                         struct admin_reply *rep);
 /* rep->status = status and the error body in out (500 if that fails). */
+/*
+ * GET /api/me: the registered name and role a join link's token stands
+ * for (Authorization: Bearer TOKEN), so that the join screen greets the
+ * person instead of asking a name the server would ignore. 200
+ * {"name","role"}; 401 for a missing, malformed, unknown, expired or
+ * revoked token. The token itself is never in the reply. The caller
+ * rate-limits it (a guessing oracle otherwise).
+ */
+void admin_api_whoami(const struct admin_env *env, const char *authorization, long long wall_ms,
+                      struct proto_buf *out, struct admin_reply *rep);
+
 void admin_api_reply_error(struct proto_buf *out, struct admin_reply *rep, unsigned status,
                            const char *code, const char *message, const char *field);
 /* rep->status = status and doc (stolen; NULL: out of memory, a 500) in out. */

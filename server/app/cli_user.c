@@ -40,7 +40,58 @@ static const char usage_text[] =
 struct args {
     const char *name, *org, *role, *out, *search, *expires;
     const char *positional; /* FILE or ID */
+    bool public_url;        /* --public-url was given */
 };
+
+#define PUBLIC_URL_FILE "public-url"
+
+void cli_user_note_public_url(const struct venue_config *cfg)
+{
+    char path[600], tmp[610];
+    FILE *f;
+    snprintf(path, sizeof(path), "%s/" PUBLIC_URL_FILE, cfg->data_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", cfg->public_url) < 0 || fclose(f) != 0 || rename(tmp, path) < 0)
+        fprintf(stderr, "venued: %s: %s (join links of `venued user` may name another port)\n",
+                path, strerror(errno));
+}
+
+/*
+ * The base of the join links: --public-url or VENUE_PUBLIC_URL when given;
+ * else the one venued last ran with on this data folder (DATA/public-url);
+ * else http://localhost:PORT, PORT from VENUE_PORT or 8080. The last two
+ * are said on stderr, so that nobody sends links to the wrong address.
+ */
+static void link_base(struct venue_config *cfg, const struct args *a, const char *cmd)
+{
+    char path[600], line[sizeof(cfg->public_url) + 2];
+    const char *env = getenv("VENUE_PUBLIC_URL");
+    FILE *f;
+    if (a->public_url || (env && env[0]))
+        return;
+    snprintf(path, sizeof(path), "%s/" PUBLIC_URL_FILE, cfg->data_dir);
+    f = fopen(path, "r");
+    if (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if ((strncmp(line, "http://", 7) == 0 || strncmp(line, "https://", 8) == 0) &&
+            strlen(line) < sizeof(cfg->public_url) && !strpbrk(line, " \"<>")) {
+            memcpy(cfg->public_url, line, strlen(line) + 1);
+            fclose(f);
+            fprintf(stderr,
+                    "venued user %s: join links use %s, where venued last ran on this data "
+                    "folder; pass --public-url URL for the address people open\n",
+                    cmd, cfg->public_url);
+            return;
+        }
+    }
+    if (f)
+        fclose(f);
+    fprintf(stderr,
+            "venued user %s: join links assume %s (venued has not run on this data folder "
+            "yet); pass --public-url URL for the address people open\n",
+            cmd, cfg->public_url);
+}
 
 static const struct cli_group group;
 
@@ -104,6 +155,8 @@ static int parse_args(int argc, char **argv, const char *const *allowed, bool wa
                 return usage(msg);
             }
             memcpy(dst, val, strlen(val) + 1);
+            if (name[0] == 'p')
+                a->public_url = true;
         } else if (strcmp(name, "name") == 0) {
             a->name = val;
         } else if (strcmp(name, "org") == 0) {
@@ -213,6 +266,7 @@ static int cmd_add(int argc, char **argv, struct venue_config *cfg)
         return 1;
     }
     close_registry(st, reg);
+    link_base(cfg, &a, "add");
     user_csv_link(link, sizeof(link), cfg->public_url, token);
     if (print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", u.id, "name", u.name, "org",
                              u.org, "role", role_name(u.role), "token", token, "link", link)) < 0) {
@@ -393,6 +447,7 @@ static int cmd_import(int argc, char **argv, struct venue_config *cfg)
     t.path = out;
     t.csv = &csv;
     t.res = res;
+    link_base(cfg, &a, "import");
     t.public_url = cfg->public_url;
     if (user_csv_register(reg, &csv, expires, now, res, write_tokens, &t, err, sizeof(err)) < 0) {
         fprintf(stderr, "venued user import: %s: %s\nNothing was registered.\n", a.positional, err);

@@ -15,4 +15,12 @@
  */
 int cli_user_main(int argc, char **argv, struct venue_config *cfg);
 
+/*
+ * venued itself, once it runs: write cfg->public_url to DATA/public-url,
+ * so that `venued user add` and `import` on the same data folder make
+ * join links for the address (the port) the server really uses. A
+ * failure is logged and changes nothing else.
+ */
+void cli_user_note_public_url(const struct venue_config *cfg);
+
 #endif

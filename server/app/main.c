@@ -214,6 +214,7 @@ int main(int argc, char **argv)
         close_state(&srv);
         return 1;
     }
+    cli_user_note_public_url(&srv.cfg);
     retain(&srv);
 
     io.ctx = &srv;

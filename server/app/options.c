@@ -50,6 +50,10 @@ static const struct opt opts[] = {
      "other messages per second a client may send", NULL},
     {"resume-grace", "VENUE_RESUME_GRACE", OPT_INT, FIELD(resume_grace_s), 0, 86400,
      "seconds a dropped session waits to be resumed", NULL},
+    {"kick-minutes", "VENUE_KICK_MINUTES", OPT_INT, FIELD(kick_minutes), 0, 1440,
+     "minutes a kicked guest's browser, and its address under the same name, are kept out "
+     "(in memory only; 0: not at all)",
+     NULL},
     {"idle-timeout", "VENUE_IDLE_TIMEOUT", OPT_INT, FIELD(idle_timeout_s), 2, 3600,
      "seconds without a pong before a connection is dropped (pinged at half)", NULL},
     {"hello-timeout", "VENUE_HELLO_TIMEOUT", OPT_INT, FIELD(hello_timeout_s), 1, 3600,

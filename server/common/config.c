@@ -19,6 +19,7 @@ void config_defaults(struct venue_config *c)
     c->chat_rate = 5;
     c->other_rate = 120;
     c->resume_grace_s = 15;
+    c->kick_minutes = 10;
     c->idle_timeout_s = 20;
     c->hello_timeout_s = 10;
     c->queue_max = 1048576;

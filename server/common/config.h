@@ -21,6 +21,7 @@ struct venue_config {
     int chat_rate;         /* chats per second per client */
     int other_rate;        /* any other message per second per client */
     int resume_grace_s;    /* a dropped session is kept this long */
+    int kick_minutes;      /* a kicked guest's browser (and address with name) kept out this long */
     int idle_timeout_s;    /* no valid pong for this long: hang up */
     int hello_timeout_s;   /* a connection must say hello within this */
     long queue_max;        /* bytes queued for one client */

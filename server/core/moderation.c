@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "array.h"
 #include "room.h"
@@ -184,12 +185,45 @@ static void remove_from_venue(struct venue *v, struct session *t, const char *re
     t->dead = true;
 }
 
+/* A guest has no registration to ban: remember its browser, address and
+ * name for --kick-minutes so that it cannot walk straight back in. */
+static void remember_kick(struct venue *v, const struct session *t)
+{
+    struct kick_memo *k;
+    if (t->role != ROLE_GUEST || v->cfg.kick_minutes <= 0)
+        return;
+    k = &v->kicks[v->kicks_next];
+    v->kicks_next = (v->kicks_next + 1) % VENUE_KICKS_MAX;
+    snprintf(k->browser, sizeof(k->browser), "%s", t->browser);
+    snprintf(k->addr, sizeof(k->addr), "%s", t->addr);
+    snprintf(k->name, sizeof(k->name), "%s", t->name);
+    k->until = venue_wall(v) + v->cfg.kick_minutes * 60000LL;
+}
+
+int mod_kicked_minutes(const struct venue *v, const char *name, const char *browser,
+                       const char *addr)
+{
+    long long now = venue_wall(v), left = 0;
+    for (size_t i = 0; i < VENUE_KICKS_MAX; i++) {
+        const struct kick_memo *k = &v->kicks[i];
+        bool same;
+        if (k->until <= now)
+            continue;
+        same = (browser[0] && strcmp(k->browser, browser) == 0) ||
+               (addr[0] && strcmp(k->addr, addr) == 0 && strcasecmp(k->name, name) == 0);
+        if (same && k->until - now > left)
+            left = k->until - now;
+    }
+    return left ? (int)((left + 59999) / 60000) : 0;
+}
+
 static void do_kick(struct act *a)
 {
     if (!a->ts) {
         refuse(a, "not_found", "mod.target: \"%s\" is not here", a->tid);
         return;
     }
+    remember_kick(a->v, a->ts);
     remove_from_venue(a->v, a->ts, a->m->u.mod.reason);
     a->ts = NULL;
     done(a);

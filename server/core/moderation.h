@@ -33,4 +33,14 @@ void mod_audit(struct venue *v, const struct session *actor, const char *action,
 /* Breakouts whose time is up come back. */
 void mod_tick(struct venue *v);
 
+/*
+ * Whether a guest's hello (its name, hello.browser, the connection's
+ * address) comes from someone a moderator kicked less than --kick-minutes
+ * ago: the same browser id, or the same address under the same name
+ * (letters compared without case). Returns the whole minutes left, at
+ * least 1, or 0 when it may come in.
+ */
+int mod_kicked_minutes(const struct venue *v, const char *name, const char *browser,
+                       const char *addr);
+
 #endif

@@ -23,10 +23,11 @@
 struct venue;
 struct room;
 
-#define SESSION_ID_LEN  24 /* "s-"/"u-" and 16 hex digits, NUL included */
-#define RESUME_HASH_LEN SECRET_SHA256_HEX
-#define POSE_ENTRY_MAX  192 /* one encoded poses entry */
-#define MUTED_FOREVER   LLONG_MAX
+#define SESSION_ID_LEN   24 /* "s-"/"u-" and 16 hex digits, NUL included */
+#define SESSION_ADDR_MAX 64 /* a peer address as text, NUL included: IPv6 with a zone fits */
+#define RESUME_HASH_LEN  SECRET_SHA256_HEX
+#define POSE_ENTRY_MAX   192 /* one encoded poses entry */
+#define MUTED_FOREVER    LLONG_MAX
 
 /* A token bucket: one kind of message's allowance. */
 struct bucket {
@@ -42,7 +43,9 @@ struct session {
     bool dead;  /* closed before hello or gone: freed at the next tick */
     char user_id[SESSION_ID_LEN];
     char name[PROTO_NAME_MAX * 4 + 1];
-    enum role role;    /* its own */
+    char browser[PROTO_BROWSER_MAX + 1]; /* hello.browser, the page's own id; "" when none */
+    char addr[SESSION_ADDR_MAX];         /* the peer's address, as the transport said; "" */
+    enum role role;                      /* its own */
     enum role granted; /* given in its room by the programme (prog_grant); ROLE_GUEST: none */
     enum proto_status status;
     bool hand;

@@ -55,6 +55,11 @@ struct session *venue_connect(struct venue *v, void *conn, long long now_ms)
     return s;
 }
 
+void venue_set_address(struct session *s, const char *addr)
+{
+    snprintf(s->addr, sizeof(s->addr), "%s", addr ? addr : "");
+}
+
 static void encode_welcome(struct venue *v, struct session *s, const char *resume,
                            const struct proto_id *re)
 {
@@ -82,6 +87,10 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
                    const struct proto_id *re)
 {
     struct frame *f;
+    /* the connection is s's now: so are its address and browser */
+    memcpy(t->addr, s->addr, sizeof(t->addr));
+    if (s->browser[0])
+        memcpy(t->browser, s->browser, sizeof(t->browser));
     encode_welcome(v, t, token, re);
     f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len);
     session_take_over(v, s, t, f);
@@ -129,6 +138,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
         session_send_error(v, s, "bad_request", "hello: already said", &m->id);
         return;
     }
+    snprintf(s->browser, sizeof(s->browser), "%s", m->u.hello.browser);
     if (m->u.hello.resume[0]) {
         struct session *t = session_find_resumable(v, m->u.hello.resume);
         if (!t) {
@@ -172,6 +182,16 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
         snprintf(s->name, sizeof(s->name), "%s", u.name);
         s->role = u.role;
     } else {
+        int left = mod_kicked_minutes(v, m->u.hello.name, s->browser, s->addr);
+        if (left > 0) {
+            char why[160];
+            snprintf(why, sizeof(why),
+                     "hello: a moderator removed you from the venue; you may come back in %d "
+                     "minute%s",
+                     left, left == 1 ? "" : "s");
+            session_refuse(v, s, VENUE_CLOSE_REMOVED, "forbidden", why, &m->id);
+            return;
+        }
         memcpy(s->user_id, "u-", 2);
         if (secret_random_hex(s->user_id + 2, sizeof(s->user_id) - 2, 8) < 0) {
             session_send_error(v, s, "bad_request", "hello: no randomness available", &m->id);

@@ -77,6 +77,10 @@ void venue_free(struct venue *v);
 /* A connection opened. The returned session lives until venue_disconnect
  * or until the core closes it through io->close. */
 struct session *venue_connect(struct venue *v, void *conn, long long now_ms);
+/* The peer address of s's connection (text, e.g. "192.0.2.7"; cut to 63
+ * bytes), for keeping a kicked guest out
+ * (--kick-minutes). Kept in memory with the session only. */
+void venue_set_address(struct session *s, const char *addr);
 /* One whole client text message. */
 void venue_message(struct venue *v, struct session *s, const char *buf, size_t len,
                    long long now_ms);

@@ -36,6 +36,8 @@ struct venue_voice {
     struct proto_voice_peer peers[VOICE_PEERS_MAX]; /* scratch: one listener's */
 };
 
+#define VENUE_KICKS_MAX 256 /* kicked guests remembered at once */
+
 struct venue {
     struct venue_config cfg;
     struct venue_io io;
@@ -73,6 +75,16 @@ struct venue {
     long long prog_next_ms;   /* wall ms the programme next needs the clock; 0: look now */
 
     struct venue_voice voice;
+
+    /* Kicked guests kept out for --kick-minutes (moderation.c): a ring,
+     * the oldest overwritten when full. In memory only. */
+    struct kick_memo {
+        char browser[PROTO_BROWSER_MAX + 1]; /* "" when its page sent none */
+        char addr[SESSION_ADDR_MAX];
+        char name[PROTO_NAME_MAX * 4 + 1];
+        long long until; /* wall ms; 0: a free slot */
+    } kicks[VENUE_KICKS_MAX];
+    size_t kicks_next; /* the slot the next kick takes */
 };
 
 /* Wall clock ms since the epoch, at the event being handled. */

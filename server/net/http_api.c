@@ -273,6 +273,7 @@ static bool public_route(const char *path)
     return strcmp(path, "/api/venue") == 0 || strncmp(path, "/api/scenes/", 12) == 0 ||
            strcmp(path, "/api/twins") == 0 || strncmp(path, "/api/twins/", 11) == 0 ||
            strcmp(path, "/api/programme") == 0 || programme_api_slides_path(path, id) ||
+           strcmp(path, "/api/me") == 0 ||
            strncmp(path, "/api/", 5) != 0; /* the rest of /api/ is the admins' or nothing */
 }
 
@@ -329,6 +330,36 @@ static int serve_slides(struct lws *wsi, struct http_req *req, struct server *sr
     return 0;
 }
 
+#define WHOAMI_RATE 10 /* GET /api/me look-ups a second, for the whole server */
+
+/*
+ * GET /api/me: who a join link's token stands for (admin_api_whoami). One
+ * bucket for every caller, WHOAMI_RATE a second, so that it is no faster a
+ * way to guess tokens than the WebSocket's hello; 429 beyond. The header's
+ * copy is wiped once read.
+ */
+static int serve_whoami(struct lws *wsi, struct http_req *req, struct server *srv)
+{
+    char auth[256];
+    struct admin_reply rep;
+    long long now = clock_mono_ms();
+    int n;
+
+    srv->whoami_tokens += (double)(now - srv->whoami_ms) * WHOAMI_RATE / 1000.0;
+    if (srv->whoami_tokens > WHOAMI_RATE)
+        srv->whoami_tokens = WHOAMI_RATE;
+    srv->whoami_ms = now;
+    if (srv->whoami_tokens < 1.0)
+        return respond_error(wsi, req, 429, "rate_limited",
+                             "too many look-ups just now; try again in a second");
+    srv->whoami_tokens -= 1.0;
+    n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+    admin_api_whoami(&srv->admin, n > 0 ? auth : NULL, clock_wall_ms(), &req->body, &rep);
+    memset(auth, 0, sizeof(auth));
+    req->challenge = rep.challenge;
+    return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
+}
+
 static int route_public(struct lws *wsi, struct http_req *req, struct server *srv)
 {
     const char *uri = req->path;
@@ -353,6 +384,8 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
     proto_buf_reset(&req->body);
     if (strcmp(uri, "/api/programme") == 0)
         return serve_programme(wsi, req, srv);
+    if (strcmp(uri, "/api/me") == 0)
+        return serve_whoami(wsi, req, srv);
     if (programme_api_slides_path(uri, id))
         return serve_slides(wsi, req, srv, id);
     if (strcmp(uri, "/healthz") == 0) {

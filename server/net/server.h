@@ -75,6 +75,8 @@ struct server {
     long long next_tick_ms;
     const struct voice_status *voice; /* borrowed from the Janus client; NULL: no voice */
     struct voice_proxy *voice_proxy;  /* owned; made before the context */
+    double whoami_tokens;             /* GET /api/me's bucket (http_api.c) */
+    long long whoami_ms;              /* when it was last filled */
 };
 
 /* The WebSocket protocol (venue.v1) and the HTTP routes; /voice is voice_proxy_protocol. */

@@ -133,6 +133,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         venue_metrics(srv->venue)->connections++;
         venue_metrics(srv->venue)->connections_total++;
         c->session = venue_connect(srv->venue, c, clock_mono_ms());
+        if (c->session) {
+            char addr[64] = "";
+            lws_get_peer_simple(wsi, addr, sizeof(addr));
+            venue_set_address(c->session, addr);
+        }
         return c->session ? 0 : -1;
     case LWS_CALLBACK_RECEIVE:
         return receive(srv, c, in, len);

@@ -16,20 +16,7 @@ static struct store *st;
 static struct registry *reg;
 
 /* Registered people, one per role, plus attendees. */
-struct person {
-    char id[REG_ID_MAX];
-    char token[REG_TOKEN_LEN + 1];
-};
-static struct person admin, mod1, mod2, speaker, att[40];
-
-static void add_person(struct person *p, const char *name, enum role role)
-{
-    struct reg_user u;
-    char err[200];
-    CHECK(registry_user_add(reg, name, "City of Test", role, 0, 1700000000000LL, &u, p->token, err,
-                            sizeof(err)) == 0);
-    snprintf(p->id, sizeof(p->id), "%s", u.id);
-}
+static struct registered admin, mod1, mod2, speaker, att[40];
 
 static struct venue *open_venue(void)
 {
@@ -54,7 +41,7 @@ static struct venue *restart(struct venue *v)
     return open_venue();
 }
 
-static struct fconn *enter(struct venue *v, const struct person *p, const char *room)
+static struct fconn *enter(struct venue *v, const struct registered *p, const char *room)
 {
     return enter_token(v, p->token, room);
 }
@@ -479,6 +466,85 @@ static void test_hand_queue(struct venue *v)
 }
 
 /* Rooms that keep guests out, or quiet. */
+/* A guest said hello from this browser id and address, or was refused: its fconn. */
+static struct fconn *guest_from(struct venue *v, const char *name, const char *browser,
+                                const char *addr, json_t **msgs)
+{
+    struct fconn *c = calloc(1, sizeof(*c));
+    char hello[256];
+    c->s = venue_connect(v, c, now);
+    venue_set_address(c->s, addr);
+    if (browser)
+        snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"%s\",\"browser\":\"%s\"}",
+                 name, browser);
+    else
+        snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"%s\"}", name);
+    send_text(v, c, hello);
+    *msgs = drain(v, c);
+    if (find(*msgs, "welcome"))
+        snprintf(c->user_id, sizeof(c->user_id), "%s",
+                 json_string_value(
+                     json_object_get(json_object_get(find(*msgs, "welcome"), "user"), "id")));
+    return c;
+}
+
+/*
+ * A kicked guest has no registration to ban: its browser id is kept out
+ * for --kick-minutes, and so is its address under the same name; others
+ * behind the same address (a venue's Wi-Fi) still come in under theirs.
+ */
+static void test_kicked_guest(struct venue *v)
+{
+    struct fconn *m = enter(v, &mod1, "breakout-1"), *g, *again;
+    json_t *msgs;
+    char body[200];
+
+    g = guest_from(v, "Troll", "b-troll-browser-0001", "198.51.100.7", &msgs);
+    json_decref(msgs);
+    join(v, g, "breakout-1");
+    snprintf(body, sizeof(body), "\"action\":\"kick\",\"target\":\"%s\"", g->user_id);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
+    CHECK(g->closed_code == 4003);
+    free(g);
+
+    /* the same browser under another name, from another address: refused, told how long */
+    again = guest_from(v, "Nice Person", "b-troll-browser-0001", "203.0.113.9", &msgs);
+    /* the refusal is the farewell frame before the close */
+    CHECK(again->closed_code == 4003 && strstr(again->farewell, "\"forbidden\"") &&
+          strstr(again->farewell, "removed you from the venue") &&
+          strstr(again->farewell, "come back in 10 minutes"));
+    json_decref(msgs);
+    free(again);
+    /* a private window (a new browser id) at the same address, the same name in other case */
+    again = guest_from(v, "tROLL", "b-fresh-browser-0002", "198.51.100.7", &msgs);
+    CHECK(again->closed_code == 4003 && strstr(again->farewell, "\"forbidden\""));
+    json_decref(msgs);
+    free(again);
+    /* no browser id at all, same address and name: refused too */
+    again = guest_from(v, "Troll", NULL, "198.51.100.7", &msgs);
+    CHECK(again->closed_code == 4003 && strstr(again->farewell, "\"forbidden\""));
+    json_decref(msgs);
+    free(again);
+    /* someone else behind the same address comes in */
+    again = guest_from(v, "Neighbour", "b-other-browser-0003", "198.51.100.7", &msgs);
+    CHECK(find(msgs, "welcome") != NULL);
+    json_decref(msgs);
+    venue_disconnect(v, again->s, now);
+    free(again);
+    /* after the time, the browser comes back */
+    now += 10 * 60000LL + 1000;
+    venue_tick(v, now);
+    again = guest_from(v, "Troll", "b-troll-browser-0001", "198.51.100.7", &msgs);
+    CHECK(find(msgs, "welcome") != NULL);
+    json_decref(msgs);
+    venue_disconnect(v, again->s, now);
+    free(again);
+    venue_disconnect(v, m->s, now);
+    free(m);
+    now += (cfg.resume_grace_s + 1) * 1000LL;
+    venue_tick(v, now);
+}
+
 static void test_guest_rules(struct venue *v)
 {
     struct scene *quiet = (struct scene *)scene_set_find(&scenes, "breakout-3");
@@ -551,13 +617,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "store: %s\n", err);
         return 1;
     }
-    add_person(&admin, "Ada Admin", ROLE_ADMIN);
-    add_person(&mod1, "Mo Moderator", ROLE_MODERATOR);
-    add_person(&mod2, "Mia Moderator", ROLE_MODERATOR);
-    add_person(&speaker, "Sam Speaker", ROLE_SPEAKER);
+    registered_add(reg, &admin, "Ada Admin", ROLE_ADMIN, 1700000000000LL);
+    registered_add(reg, &mod1, "Mo Moderator", ROLE_MODERATOR, 1700000000000LL);
+    registered_add(reg, &mod2, "Mia Moderator", ROLE_MODERATOR, 1700000000000LL);
+    registered_add(reg, &speaker, "Sam Speaker", ROLE_SPEAKER, 1700000000000LL);
     for (int i = 0; i < 40; i++) {
         snprintf(names[i], sizeof(names[i]), "Attendee %d", i);
-        add_person(&att[i], names[i], ROLE_ATTENDEE);
+        registered_add(reg, &att[i], names[i], ROLE_ATTENDEE, 1700000000000LL);
     }
     v = open_venue();
     test_roles_and_rank(v);
@@ -566,6 +632,7 @@ int main(int argc, char **argv)
     test_breakout(v);
     test_hand_queue(v);
     test_guest_rules(v);
+    test_kicked_guest(v);
     venue_free(v);
     test_registration_required();
     registry_close(reg);

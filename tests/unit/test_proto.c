@@ -325,6 +325,30 @@ static void test_hello(void)
     BADREQ("{\"type\":\"hello\",\"name\":\"\\u00a0\\u3000\\u2003\"}", "only whitespace");
     BADREQ("{\"type\":\"hello\",\"name\":\"\\u200b\\u200d\\ufeff\"}", "only whitespace");
     BADREQ("{\"type\":\"hello\",\"name\":\"\\u3164\"}", "only whitespace");
+    /* The refusal says what is wrong, not just "whitespace". */
+    BADREQ("{\"type\":\"hello\",\"name\":\"\\u200b\\u200c\"}",
+           "only whitespace or invisible characters (such as zero-width spaces)");
+    /* Bidi embeddings, overrides and isolates are dropped from names... */
+    if (OK("{\"type\":\"hello\",\"name\":\"\\u03a9\\u202eevil\"}"))
+        CHECK(strcmp(msg.u.hello.name, "\xce\xa9"
+                                       "evil") == 0);
+    if (OK("{\"type\":\"hello\",\"name\":\"\\u2067a\\u202ab\\u2069\\u202c\"}"))
+        CHECK(strcmp(msg.u.hello.name, "ab") == 0);
+    /* ...the marks stay, and a name of bidi controls alone shows nothing. */
+    if (OK("{\"type\":\"hello\",\"name\":\"a\\u200fb\"}"))
+        CHECK(strcmp(msg.u.hello.name, "a\xe2\x80\x8f"
+                                       "b") == 0);
+    BADREQ("{\"type\":\"hello\",\"name\":\"\\u202e\\u2066\"}", "hello.name: only whitespace");
+    /* hello.browser: the page's browser id, optional, A-Z a-z 0-9 _ -, at most 64 */
+    if (OK("{\"type\":\"hello\",\"name\":\"a\",\"browser\":\"b-0123456789abcdef\"}"))
+        CHECK(strcmp(msg.u.hello.browser, "b-0123456789abcdef") == 0);
+    if (OK("{\"type\":\"hello\",\"name\":\"a\"}"))
+        CHECK(msg.u.hello.browser[0] == '\0');
+    BADREQ("{\"type\":\"hello\",\"name\":\"a\",\"browser\":\"\"}", "hello.browser: empty");
+    BADREQ("{\"type\":\"hello\",\"name\":\"a\",\"browser\":7}", "hello.browser: must be a string");
+    BADREQ("{\"type\":\"hello\",\"name\":\"a\",\"browser\":\"a b\"}", "hello.browser: only");
+    BADREQ(fmt("{\"type\":\"hello\",\"name\":\"a\",\"browser\":\"%s\"}", rep("b", 65)),
+           "hello.browser: longer than 64");
     BADREQ("{\"type\":\"hello\",\"name\":\"a\\u0001b\"}", "control character U+0001");
     BADREQ("{\"type\":\"hello\",\"name\":\"a\\nb\"}", "control character U+000A");
     BADREQ("{\"type\":\"hello\",\"name\":\"a\\tb\"}", "control character U+0009");
