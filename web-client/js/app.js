@@ -27,7 +27,7 @@ import { Panels } from './panels.js';
 import { $ } from './dom.js';
 import { state } from './app/state.js';
 import { initJoin, startConnection, onStatus, onWelcome, onError } from './app/join.js';
-import { startRooms, joinRoom, onJoined, onLeft, onRooms, onRoomSettings, onScene } from './app/rooms.js';
+import { startRooms, joinRoom, onJoined, onLeft, showRoomList, onRoomSettings, onScene } from './app/rooms.js';
 import { startPeople, toggleHand, onPresence, onPoses, placeAvatars } from './app/people.js';
 import { startMoving, onPoseFix, moveMe } from './app/moving.js';
 import { startViews } from './app/views.js';
@@ -65,7 +65,7 @@ function wireClient(client) {
     client.on('pose', onPoseFix);
     client.on('chat', onChat);
     client.on('scene', onScene);
-    client.on('rooms', onRooms);
+    for (const type of ['rooms', 'programme', 'session']) client.on(type, showRoomList);
     client.on('twin', onTwin);
     client.on('programme', onProgramme);
     client.on('stars', onProgramme);

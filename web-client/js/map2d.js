@@ -18,6 +18,9 @@ const LABELS_MAX = 24;
 const PAD_PX = 18;
 const AVATAR_R = 0.32; /* metres */
 const TWIN_LINES = 5; /* values written beside a showcase */
+/* where a room label may go when its place is taken: offsets in its own widths and heights, nearest first */
+const LABEL_TRIES = [[0, 0], [0, 1], [0, -1], [0, 2], [0, -2], [0.6, 0], [-0.6, 0], [0.6, 1], [-0.6, 1], [0.6, -1], [-0.6, -1],
+    [0, 3], [0, -3], [1.1, 0], [-1.1, 0], [0, 4], [0, -4]];
 const STALE_INK = '#6b7178';
 
 function isRtl(s) {
@@ -216,7 +219,8 @@ export class Map2D {
             }
         }
 
-        /* places */
+        /* places; their labels and the portals' are drawn last, laid out together */
+        this.roomLabels = [];
         for (const pl of m.places) this._place(g, pl);
 
         /* portals: a glowing doorway with its destination */
@@ -230,8 +234,61 @@ export class Map2D {
             g.roundRect(x, z, w, d, 0.3);
             g.fill();
             g.stroke();
-            this._label(g, `→ ${p.label}`, x + w / 2, z + d / 2, 0.55, '#0b4f78', 'rgba(255,255,255,0.92)');
+            this._label(`→ ${p.label}`, x + w / 2, z + d / 2, 0.55, '#0b4f78', 'rgba(255,255,255,0.92)', 0);
         }
+        this._placeLabels(g);
+    }
+
+    /*
+     * Lay the room's labels out and draw them: most important first (doors,
+     * then signs, the stage, screens and boards, showcases), each at its
+     * place if it is free, else at the nearest free spot around it, always
+     * inside what the map shows at its widest; one with no free spot near
+     * its place is left out rather than drawn over another. In world
+     * units, once per painting of the room.
+     */
+    _placeLabels(g) {
+        const b = this.model.bounds;
+        const s = this.scale / this.zoom; /* px per metre at zoom 1: all of the room in view */
+        const cx = (b.minX + b.maxX) / 2;
+        const cz = (b.minZ + b.maxZ) / 2;
+        const inset = 4 / s;
+        const minX = Math.max(this.bgX, cx - this.w / 2 / s) + inset;
+        const maxX = Math.min(this.bgX + this.bg.width / this.dpr / this.scale, cx + this.w / 2 / s) - inset;
+        const minZ = Math.max(this.bgZ, cz - (this.h / 2 + 8) / s) + inset;
+        const maxZ = Math.min(this.bgZ + this.bg.height / this.dpr / this.scale, cz + (this.h / 2 - 8) / s) - inset;
+        const placed = [];
+        const free = (x, z, w, h) => placed.every((o) => x + w / 2 <= o.x - o.w / 2 || x - w / 2 >= o.x + o.w / 2 ||
+            z + h / 2 <= o.z - o.h / 2 || z - h / 2 >= o.z + o.h / 2);
+        const wanted = this.roomLabels.sort((a, c) => a.rank - c.rank);
+        this.roomLabels = [];
+        for (const l of wanted) {
+            g.font = `600 ${l.size}px system-ui, "DejaVu Sans", sans-serif`;
+            const w = Math.min(g.measureText(l.text).width + l.size, maxX - minX);
+            const h = l.size * 1.5;
+            const spot = LABEL_TRIES.map(([dx, dz]) => [
+                Math.min(maxX - w / 2, Math.max(minX + w / 2, l.x + dx * w)),
+                Math.min(maxZ - h / 2, Math.max(minZ + h / 2, l.z + dz * h)),
+            ]).find(([x, z]) => free(x, z, w, h));
+            if (!spot) continue;
+            const box = { text: l.text, x: spot[0], z: spot[1], w, h };
+            placed.push(box);
+            this.roomLabels.push(box);
+            this._drawLabel(g, l.text, box.x, box.z, l.size, w, l.ink, l.pill);
+        }
+    }
+
+    /* The room's labels as drawn, in client pixels: [{text, left, top, right, bottom}]. */
+    labelsDrawn() {
+        const r = this.canvas.getBoundingClientRect();
+        const s = this.scale;
+        return (this.roomLabels || []).map((l) => ({
+            text: l.text,
+            left: r.left + this.ox + (l.x - l.w / 2) * s,
+            right: r.left + this.ox + (l.x + l.w / 2) * s,
+            top: r.top + this.oz + (l.z - l.h / 2) * s,
+            bottom: r.top + this.oz + (l.z + l.h / 2) * s,
+        }));
     }
 
     /* Half a node's height in world units, scale included. */
@@ -296,7 +353,7 @@ export class Map2D {
                     g.lineWidth = 0.08;
                     g.fillRect(v.min[0], v.min[2], v.max[0] - v.min[0], v.max[2] - v.min[2]);
                     g.strokeRect(v.min[0], v.min[2], v.max[0] - v.min[0], v.max[2] - v.min[2]);
-                    this._label(g, pl.label || 'Stage', (v.min[0] + v.max[0]) / 2, (v.min[2] + v.max[2]) / 2, 0.6, '#4a2c0c', null);
+                    this._label(pl.label || 'Stage', (v.min[0] + v.max[0]) / 2, (v.min[2] + v.max[2]) / 2, 0.6, '#4a2c0c', null, 2);
                 }
                 break;
             }
@@ -306,7 +363,7 @@ export class Map2D {
                 this._rect(g, pl, w, 0.18);
                 g.fillStyle = pl.type === 'screen' ? '#24324f' : (pl.color || '#5a6b8a');
                 g.fill();
-                if (pl.label) this._label(g, pl.label, pl.p[0], pl.p[2] + 0.6, 0.45, '#1b2233', 'rgba(255,255,255,0.85)');
+                if (pl.label) this._label(pl.label, pl.p[0], pl.p[2] + 0.6, 0.45, '#1b2233', 'rgba(255,255,255,0.85)', 3);
                 break;
             }
             case 'seat':
@@ -324,7 +381,7 @@ export class Map2D {
                 g.strokeStyle = 'rgba(27,34,51,0.5)';
                 g.lineWidth = 0.05;
                 g.stroke();
-                if (pl.label) this._label(g, pl.label, pl.p[0], pl.p[2], 0.42, '#10231f', 'rgba(255,255,255,0.9)');
+                if (pl.label) this._label(pl.label, pl.p[0], pl.p[2], 0.42, '#10231f', 'rgba(255,255,255,0.9)', 4);
                 break;
             }
             case 'sign': {
@@ -332,7 +389,7 @@ export class Map2D {
                 this._rect(g, pl, w, 0.14);
                 g.fillStyle = pl.color || '#1d2a44';
                 g.fill();
-                if (pl.label) this._label(g, pl.label, pl.p[0], pl.p[2] + 0.5, 0.42, '#1b2233', 'rgba(255,255,255,0.85)');
+                if (pl.label) this._label(pl.label, pl.p[0], pl.p[2] + 0.5, 0.42, '#1b2233', 'rgba(255,255,255,0.85)', 1);
                 break;
             }
             default:
@@ -340,22 +397,25 @@ export class Map2D {
         }
     }
 
-    /* A world-space label (size in metres) with an optional pill behind. */
-    _label(g, text, x, z, size, ink, pill) {
+    /* A world-space label (size in metres) with an optional pill behind, to be laid out (_placeLabels); rank: lower first. */
+    _label(text, x, z, size, ink, pill, rank) {
+        this.roomLabels.push({ text, x, z, size, ink, pill, rank });
+    }
+
+    _drawLabel(g, text, x, z, size, w, ink, pill) {
         g.save();
         g.font = `600 ${size}px system-ui, "DejaVu Sans", sans-serif`;
         g.textAlign = 'center';
         g.textBaseline = 'middle';
         g.direction = isRtl(text) ? 'rtl' : 'ltr';
         if (pill) {
-            const w = g.measureText(text).width + size;
             g.fillStyle = pill;
             g.beginPath();
             g.roundRect(x - w / 2, z - size * 0.75, w, size * 1.5, size * 0.75);
             g.fill();
         }
         g.fillStyle = ink;
-        g.fillText(text, x, z);
+        g.fillText(text, x, z, w - size);
         g.restore();
     }
 

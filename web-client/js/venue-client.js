@@ -47,14 +47,16 @@ const ANNOUNCE_KEEP = 20;
 const CAPTIONS_KEEP = 20;
 
 const CHAT_KEEP = 200; /* messages kept per room */
+const CHAT_SAVE = 50; /* of my room's, kept in opts.storage for a reload */
+const STORE_KEY = 'venue.session';
 const REQUEST_TIMEOUT_MS = 10000;
 
 /* A readable sentence for each protocol error code. */
 const ERROR_TEXT = {
-    bad_request: 'The server could not understand a request from this page.',
-    unknown_type: 'The server does not know this kind of request.',
-    not_in_room: 'You are not in a room right now.',
-    not_found: 'That room or session does not exist.',
+    bad_request: 'The server could not understand a request from this page. Reload the page; if it happens again, tell the organisers.',
+    unknown_type: 'The server does not know this kind of request. Reload the page to get the current version.',
+    not_in_room: 'You are not in a room right now: choose one from the Rooms list.',
+    not_found: 'That room or session does not exist. Choose one from the Rooms list or the Programme.',
     room_full: 'That room is full right now.',
     rate_limited: 'Slow down a little: too many messages at once.',
     forbidden: 'You are not allowed to do that.',
@@ -261,6 +263,10 @@ export class VenueClient extends EventTarget {
      * opts.apiBase    http(s) origin for /api/venue, default from url
      * opts.backoff    {baseMs: 500, maxMs: 15000}
      * opts.random     () => [0,1), for tests
+     * opts.storage    a Storage (the page's sessionStorage): the resume token,
+     *                 the session and my room's recent chat are kept there, so
+     *                 that a reload (or a duplicated tab) resumes the same session
+     * opts.browser    this browser's id (hello.browser), kept by the page
      */
     constructor(opts = {}) {
         super();
@@ -273,6 +279,8 @@ export class VenueClient extends EventTarget {
         this.apiBase = opts.apiBase || this.url.replace(/^ws/, 'http').replace(/\/ws\/?$/, '');
         this.backoff = { baseMs: 500, maxMs: 15000, ...(opts.backoff || {}) };
         this.random = opts.random || Math.random;
+        this.storage = opts.storage || null;
+        this.browser = opts.browser || '';
 
         this.state = 'idle'; /* idle | connecting | open | reconnecting | closed */
         this.ws = null;
@@ -314,6 +322,75 @@ export class VenueClient extends EventTarget {
         this._resuming = false;
         this._stopped = false;
         this._pose = { p: null, q: null, sentP: null, sentQ: null, lastSent: 0, timer: null };
+        this._stored = null; /* {session} of the session a stored resume token belongs to */
+        this._chatSave = null;
+        this._load();
+    }
+
+    /* ---- what survives a reload (opts.storage) -------------------------- */
+
+    /* The session a reload left in storage: resume it on connect. */
+    _load() {
+        let saved = null;
+        try {
+            saved = this.storage && JSON.parse(this.storage.getItem(STORE_KEY) || 'null');
+        } catch {
+            saved = null;
+        }
+        if (!saved || typeof saved.resume !== 'string' || typeof saved.session !== 'string') return;
+        this.resumeToken = saved.resume;
+        this._stored = { session: saved.session };
+        if (saved.room && Array.isArray(saved.chat)) {
+            this.chatLog.set(String(saved.room), saved.chat.filter((c) => c && typeof c === 'object').slice(-CHAT_SAVE));
+        }
+    }
+
+    /* Whether a reload left a session to resume. */
+    get hasStoredSession() {
+        return !!this._stored;
+    }
+
+    _save() {
+        if (!this.storage) return;
+        try {
+            if (!this.session || !this.resumeToken) {
+                this.storage.removeItem(STORE_KEY);
+                return;
+            }
+            const room = this.room ? this.room.id : null;
+            this.storage.setItem(STORE_KEY, JSON.stringify({
+                session: this.session, resume: this.resumeToken, room, chat: room ? this.chatFor(room).slice(-CHAT_SAVE) : [],
+            }));
+        } catch {
+            /* storage full or refused: a reload starts anew */
+        }
+    }
+
+    /* Write what a reload needs now (the page calls it on pagehide). */
+    persist() {
+        if (!this._stopped) this._save();
+    }
+
+    /* Chat comes in bursts: write it at most twice a second. */
+    _saveSoon() {
+        if (!this.storage || this._chatSave) return;
+        this._chatSave = setTimeout(() => {
+            this._chatSave = null;
+            this._save();
+        }, 500);
+    }
+
+    /* The session is over for good: a reload must not try it. */
+    _forget() {
+        clearTimeout(this._chatSave);
+        this._chatSave = null;
+        this._stored = null;
+        if (!this.storage) return;
+        try {
+            this.storage.removeItem(STORE_KEY);
+        } catch {
+            /* nothing kept */
+        }
     }
 
     /* ---- events --------------------------------------------------------- */
@@ -385,6 +462,7 @@ export class VenueClient extends EventTarget {
     _hello() {
         const msg = { type: 'hello', name: this.name };
         if (this.token) msg.token = this.token;
+        if (this.browser) msg.browser = this.browser;
         this._resuming = !!this.resumeToken;
         if (this.resumeToken) msg.resume = this.resumeToken;
         this._helloId = this._nextId++;
@@ -419,6 +497,8 @@ export class VenueClient extends EventTarget {
             } else if (code === CLOSE_UNAUTHORIZED) reason = ERROR_TEXT.unauthorized;
             else reason = 'The server closed the connection because this page sent too much. Reload the page to come back.';
             if (code === CLOSE_REMOVED || code === CLOSE_UNAUTHORIZED) this._clearRoom();
+            /* 4002: the session lives on in the other tab; 4001, 4003, 1009, flooding: it is over here */
+            if (code !== CLOSE_RESUMED_ELSEWHERE) this._forget();
             this._setVoice(null);
             const kicked = code === CLOSE_REMOVED ? this.kicked || (this.kicked = { reason: '', room: null }) : undefined;
             this._setState('closed', { code, reason, kicked });
@@ -447,6 +527,7 @@ export class VenueClient extends EventTarget {
     /* Leave for good: no reconnect. */
     close() {
         this._stopped = true;
+        this._forget();
         clearTimeout(this._retryTimer);
         this._stopPoseTimer();
         if (this.ws) {
@@ -858,7 +939,9 @@ export class VenueClient extends EventTarget {
     }
 
     _onWelcome(m) {
-        const resumed = this._resuming && !!this.session && m.session === this.session;
+        const known = this.session || (this._stored && this._stored.session);
+        const resumed = this._resuming && !!known && m.session === known;
+        this._stored = null;
         this._resuming = false;
         this._attempt = 0;
         this.session = m.session ?? null;
@@ -868,10 +951,11 @@ export class VenueClient extends EventTarget {
         else this.me = normUser({ id: m.id ?? m.session, name: this.name });
         /* welcome says nothing about a mute: keep what we knew of this person */
         if (before && before.id === this.me.id) this.me.muted = before.muted;
-        this._meChanged(before);
+        this._meChanged(before, 'welcome');
         const hz = +(m.tick_hz ?? m.tickHz ?? m.tick);
         if (Number.isFinite(hz) && hz > 0) this.tickHz = hz;
         if (Array.isArray(m.rooms)) this.rooms = m.rooms.map(normRoom);
+        this._save();
         this._setState('open', { resumed });
         this._emit('welcome', { resumed, me: this.me, rooms: this.rooms, msg: m });
         if (this.rooms.length) this._emit('rooms', { rooms: this.rooms });
@@ -949,13 +1033,17 @@ export class VenueClient extends EventTarget {
             this.breakout = null;
             this._emit('breakout', { active: false, room: bo.room, returnTo: bo.returnTo, ends: bo.ends });
         }
+        /* A resumed session (after a drop, a restart or a reload) is the
+         * server's: my hand is what its roster says, not what this page
+         * remembered. A new session (the server forgot mine) gets back
+         * the hand I had raised. Away is this page's own (a hidden tab). */
+        if (mine && reason === 'resume') this._wantHand = mine.hand;
+        this._save();
         const detail = { room: this.room, roster: this.roster, previous: prev, reason, msg: m };
         this._settle(m.re, true, detail);
         this._emit('joined', detail);
-        this._meChanged(before);
+        this._meChanged(before, 'joined');
         this._emit('rooms', { rooms: this.rooms });
-        /* Hand and away status are the person's, not the session's: put
-         * them back if a new session lost them. */
         if (mine) {
             if (mine.hand !== this._wantHand) this.setHand(this._wantHand);
             if (mine.status !== this._wantStatus) this.setStatus(this._wantStatus);
@@ -1054,6 +1142,7 @@ export class VenueClient extends EventTarget {
         if (log.some((x) => x.ts === c.ts && x.from === c.from && x.text === c.text)) return;
         log.push(c);
         if (log.length > CHAT_KEEP) log.splice(0, log.length - CHAT_KEEP);
+        this._saveSoon();
         this._emit('chat', c);
     }
 
@@ -1074,6 +1163,7 @@ export class VenueClient extends EventTarget {
                 this._resuming = false;
                 this.resumeToken = null;
                 this.session = null;
+                this._stored = null;
                 this._emit('error', { ...err, recovered: true });
                 this._hello();
                 return;
@@ -1092,7 +1182,8 @@ export class VenueClient extends EventTarget {
     }
 
     /* Tell listeners what the server changed about me: role, mute, hand. */
-    _meChanged(before) {
+    /* cause: 'presence' (the server changed me: a moderator, the stage) or 'joined' (a roster). */
+    _meChanged(before, cause = 'presence') {
         const me = this.me;
         if (!me) return;
         const changed = {};
@@ -1100,7 +1191,7 @@ export class VenueClient extends EventTarget {
         if (b.role !== me.role) changed.role = { from: b.role ?? null, to: me.role };
         if (!!b.muted !== !!me.muted) changed.muted = { from: !!b.muted, to: !!me.muted };
         if (before && !!b.hand !== !!me.hand) changed.hand = { from: !!b.hand, to: !!me.hand };
-        if (Object.keys(changed).length) this._emit('me', { me, changed, first: !before });
+        if (Object.keys(changed).length) this._emit('me', { me, changed, first: !before, cause });
     }
 
     /* kicked: from my room (room set: a room ban) or the venue (room null; 4003 follows). */

@@ -21,6 +21,12 @@ const TAGS_MAX = 32; /* name tags drawn at once: the nearest people */
 const TAG_PICK_MS = 250; /* how often the nearest set is chosen again */
 const TAG_RANGE = 16; /* metres: further away, no tag even if few people */
 const NEAR_MAX = 48; /* the nearest people get the detailed figure and a shadow */
+const CAM_FOV = 55; /* degrees, vertical, with room enough behind me */
+const CAM_ROOM = 4; /* metres behind me the camera wants; with less it rises and widens */
+const CAM_RISE_PER_M = 0.6; /* metres higher per metre missing */
+const CAM_FOV_PER_M = 5; /* degrees wider per metre missing */
+const HEAD_Y = 1.38; /* the figure's head centre above its feet */
+const HEAD_IN_VIEW = 0.8; /* my head no lower than this share of the half view below its middle */
 
 /* Does this browser give us WebGL at all? (Checked once, context freed.) */
 export function webglAvailable() {
@@ -70,14 +76,14 @@ function figureGeometry(detailed) {
     /* speaking: a ring round the head, level, seen from any side and from above */
     const ring = new THREE.TorusGeometry(0.4, detailed ? 0.04 : 0.05, detailed ? 6 : 3, detailed ? 24 : 10);
     ring.rotateX(Math.PI / 2);
-    ring.translate(0, 1.38, 0);
+    ring.translate(0, HEAD_Y, 0);
     add(ring, TALK, 3);
     if (detailed) {
         const body = new THREE.CapsuleGeometry(0.3, 0.55, 2, 9);
         body.translate(0, 0.3 + 0.55 / 2, 0);
         add(body, [0, 0, 0, 1], 0);
         const head = new THREE.SphereGeometry(0.24, 11, 6);
-        head.translate(0, 1.38, 0);
+        head.translate(0, HEAD_Y, 0);
         add(head, [0.6, 0, 0, 1], 0);
         /* eyes on the front (-Z, the way people look) */
         for (const x of [-0.085, 0.085]) {
@@ -105,7 +111,7 @@ function figureGeometry(detailed) {
         body.translate(0, 0.6, 0);
         add(body, [0, 0, 0, 1], 0);
         const head = new THREE.IcosahedronGeometry(0.25, 0);
-        head.translate(0, 1.38, 0);
+        head.translate(0, HEAD_Y, 0);
         add(head, [0.6, 0, 0, 1], 0);
         const hand = new THREE.BoxGeometry(0.14, 0.6, 0.14);
         hand.translate(0.36, 1.6, 0);
@@ -242,7 +248,7 @@ export class View3D {
 
         this.scene = new THREE.Scene();
         this.scene.background = new THREE.Color('#cfe0ee');
-        this.camera = new THREE.PerspectiveCamera(55, 1, 0.1, 400);
+        this.camera = new THREE.PerspectiveCamera(CAM_FOV, 1, 0.1, 400);
         this.camDist = 7;
         this.camPos = new THREE.Vector3(0, 5, 8);
         this.camLook = new THREE.Vector3();
@@ -415,7 +421,8 @@ export class View3D {
     /*
      * How far behind me the camera may go without leaving the room: walls
      * stand at the edge of the walkable area, so the camera stays over
-     * walkable floor and rises instead when I back up against a wall.
+     * walkable floor (and rises instead, _camera, when I back up against
+     * a wall).
      */
     _roomForCamera(me, fx, fz, want) {
         const m = this.model;
@@ -429,23 +436,35 @@ export class View3D {
         return ok;
     }
 
+    /*
+     * Behind me and a little above, looking ahead into the room. With less
+     * than CAM_ROOM metres behind me (arriving with my back to a door, or
+     * backed against a wall) the camera would sit in my head: it rises
+     * instead, widens its view and tilts down just enough to keep my head
+     * in the lower part of the picture, small, and the room ahead in view.
+     */
     _camera(me, dtS) {
         const f = this.tmpV.set(-Math.sin(me.yaw), 0, -Math.cos(me.yaw));
         const want = this.camDist;
         const d = Math.max(0.6, this._roomForCamera(me, f.x, f.z, want));
+        const short = Math.max(0, CAM_ROOM - d); /* metres of room missing behind me */
         this.camClose = d < 2.5; /* then my own name tag would only get in the way */
+        const fov = CAM_FOV + short * CAM_FOV_PER_M;
         const tx = me.x - f.x * d;
-        /* backed against a wall the camera comes in over my shoulder,
-         * still looking ahead into the room */
-        const ty = me.y + 1.7 + d * 0.32;
+        const ty = me.y + 1.7 + d * 0.32 + short * CAM_RISE_PER_M;
         const tz = me.z - f.z * d;
+        /* looking at a point ahead, or lower if that would leave my head at the bottom edge */
         const ahead = 3 + (want - d) * 0.3;
-        const lx = me.x + f.x * ahead;
-        const ly = me.y + 1.1;
-        const lz = me.z + f.z * ahead;
+        const lookDown = Math.atan2(ty - me.y - 1.1, d + ahead);
+        const headDown = Math.atan2(ty - me.y - HEAD_Y, d);
+        const pitch = Math.max(lookDown, headDown - HEAD_IN_VIEW * THREE.MathUtils.degToRad(fov / 2));
+        const lx = tx + f.x * Math.cos(pitch) * 10;
+        const ly = ty - Math.sin(pitch) * 10;
+        const lz = tz + f.z * Math.cos(pitch) * 10;
         if (this.camFirst || this.reducedMotion) {
             this.camPos.set(tx, ty, tz);
             this.camLook.set(lx, ly, lz);
+            this.camera.fov = fov;
             this.camFirst = false;
         } else {
             const k = 1 - Math.exp(-dtS * 8);
@@ -455,7 +474,9 @@ export class View3D {
             this.camLook.x += (lx - this.camLook.x) * k;
             this.camLook.y += (ly - this.camLook.y) * k;
             this.camLook.z += (lz - this.camLook.z) * k;
+            this.camera.fov += (fov - this.camera.fov) * k;
         }
+        this.camera.updateProjectionMatrix();
         this.camera.position.copy(this.camPos);
         this.camera.lookAt(this.camLook);
     }

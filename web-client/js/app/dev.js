@@ -83,6 +83,15 @@ window.__venue = {
      * its panner, per ear (an AnalyserNode each side)
      */
     voice: voiceProbe,
+    /* the 3D view's camera: {x, y, z, fov (degrees, vertical)}, or null in the 2D map */
+    camera() {
+        const c = state.view && state.view.kind === '3d' ? state.view.camera : null;
+        return c ? { x: c.position.x, y: c.position.y, z: c.position.z, fov: c.fov } : null;
+    },
+    /* the 2D map's room labels as drawn, in client pixels: [{text, left, top, right, bottom}], or null in 3D */
+    mapLabels() {
+        return state.view && state.view.labelsDrawn ? state.view.labelsDrawn() : null;
+    },
     /* where a world point is on the screen (3D view), for tests that click */
     screenOf(x, y, z) {
         return state.view && state.view.screenOf ? state.view.screenOf(x, y, z) : null;

@@ -6,6 +6,14 @@
  * started anew, and back to the join screen when the server refuses me.
  *
  * Query parameters: ?token=...&room=plenary (join link), ?view=2d.
+ *
+ * A join link's room is checked against /api/venue at once (ids without
+ * case: ?room=Plenary is the plenary) and shown by its name; a token is
+ * shown as the registered name it stands for (/api/me), so that people
+ * with a link type nothing. The session lives in sessionStorage
+ * (venue-client.js opts.storage): a reload resumes it without the join
+ * screen. This browser's id (localStorage "venue.browser", random) goes in
+ * hello.browser: a moderator's kick of a guest keeps it out a while.
  */
 
 import { VenueClient } from '../venue-client.js';
@@ -20,6 +28,102 @@ const params = new URLSearchParams(location.search);
 
 let wireClient = null;
 let enterVenue = null;
+let linkRoom = null; /* the join link's room as /api/venue names it: {id, name}; null: none or unknown */
+let registered = null; /* {name, role} the join link's token stands for */
+let tokenCheck = null; /* the /api/me look-up of the join link's token, while it runs */
+
+/* Bidi embeddings, overrides and isolates: the server drops them from names (PROTOCOL.md, hello). */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+/* What shows nothing: White_Space and the invisible format and filler characters (PROTOCOL.md). */
+const INVISIBLE = /^[\s\u0085\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2069\u2800\u3000\u3164\uFEFF\uFFA0]*$/;
+
+/* This browser's id for hello.browser: random, made once, kept in localStorage. */
+function browserId() {
+    let id = getPref('browser', '');
+    if (!/^b-[0-9a-f]{32}$/.test(id)) {
+        const bytes = new Uint8Array(16);
+        crypto.getRandomValues(bytes);
+        id = `b-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+        setPref('browser', id);
+    }
+    return id;
+}
+
+function sessionStore() {
+    try {
+        return window.sessionStorage;
+    } catch {
+        return null; /* storage refused: a reload starts anew */
+    }
+}
+
+/* Why a name cannot be used, for a person; '' when it can. */
+export function nameProblem(name) {
+    if (!name) return 'Please enter the name others will see.';
+    if (INVISIBLE.test(name)) {
+        return 'That name has only spaces or invisible characters (such as zero-width spaces), so nobody would see it. Type letters, digits or symbols.';
+    }
+    if (codePoints(name) > NAME_MAX) return `That name is too long: ${NAME_MAX} characters at most.`;
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'The name cannot contain control characters such as line breaks or tabs.';
+    return '';
+}
+
+/* The join link's room: checked against the venue's rooms, matched without case. */
+async function checkLinkRoom(asked) {
+    const line = $('join-room-line');
+    const unknown = $('join-room-unknown');
+    let rooms = null;
+    try {
+        const res = await fetch('/api/venue', { cache: 'no-store' });
+        if (res.ok) rooms = (await res.json()).rooms;
+    } catch {
+        rooms = null;
+    }
+    if (!Array.isArray(rooms)) {
+        /* cannot check now: say nothing the venue might not keep */
+        line.hidden = true;
+        return;
+    }
+    const want = asked.trim().toLowerCase();
+    const r = rooms.find((x) => x && String(x.id).toLowerCase() === want);
+    const lobby = rooms.find((x) => x && x.id === 'lobby') || rooms[0];
+    if (r) {
+        linkRoom = { id: String(r.id), name: String(r.name || r.id) };
+        $('join-room-name').textContent = linkRoom.name;
+        line.hidden = false;
+        unknown.hidden = true;
+    } else {
+        linkRoom = null;
+        line.hidden = true;
+        unknown.hidden = false;
+        unknown.textContent = `Your link names a room “${asked}” that this venue does not have. You will start in ${lobby ? lobby.name || lobby.id : 'the lobby'}, and can choose any room from the Rooms list.`;
+    }
+}
+
+/* The join link's token: greet the person by the name it is registered under. */
+async function checkToken(token) {
+    const greeting = $('join-greeting');
+    let res;
+    try {
+        res = await fetch('/api/me', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+    } catch {
+        return; /* the venue will say at the door */
+    }
+    if (res.ok) {
+        const me = await res.json().catch(() => null);
+        if (!me || typeof me.name !== 'string') return;
+        registered = { name: me.name, role: String(me.role || '') };
+        greeting.textContent = `Welcome, ${me.name}. Your invitation is ready: press “Enter the venue”.`;
+        greeting.hidden = false;
+        $('join-name-box').hidden = true;
+        $('join-name').value = me.name;
+        $('token-box').open = false;
+        $('join-submit').focus();
+    } else if (res.status === 401) {
+        $('join-error').textContent = 'This invitation link is not valid any more (unknown, expired or revoked). Ask the organisers for a new link, or clear the token to come in as a guest if the venue allows it.';
+        $('token-box').open = true;
+    }
+}
 
 /*
  * wire(client) hands a new connection's events to the page, before it
@@ -34,12 +138,10 @@ export function initJoin({ wire, enter }) {
     if (token) {
         $('join-token').value = token;
         $('token-box').open = true;
+        tokenCheck = checkToken(token);
     }
     const room = params.get('room');
-    if (room) {
-        $('join-room-line').hidden = false;
-        $('join-room-name').textContent = room;
-    }
+    if (room) checkLinkRoom(room);
     const view = params.get('view') || getPref('view', '3d');
     for (const r of document.querySelectorAll('input[name="view"]')) r.checked = r.value === view;
     const rm = getPref('reducedMotion', null);
@@ -47,6 +149,27 @@ export function initJoin({ wire, enter }) {
         rm === null ? window.matchMedia('(prefers-reduced-motion: reduce)').matches : rm === 'true';
     $('join-form').addEventListener('submit', onJoinSubmit);
     name.focus();
+    /* a reload: the session this tab had goes on, without the join screen */
+    const probe = new VenueClient({ url: wsUrl(), storage: sessionStore() });
+    if (probe.hasStoredSession) resumeStored(token || '');
+}
+
+async function resumeStored(token) {
+    const name = getPref('name', '') || 'Guest';
+    state.viewKind = getPref('view', '3d') === '2d' ? '2d' : '3d';
+    const rm = getPref('reducedMotion', null);
+    state.reducedMotion = rm === null ? window.matchMedia('(prefers-reduced-motion: reduce)').matches : rm === 'true';
+    $('join-screen').hidden = true;
+    try {
+        await start(name, token, null);
+    } catch (e) {
+        $('join-screen').hidden = false;
+        $('join-error').textContent = e && e.text ? e.text : (e && e.message) || 'Could not connect to the venue.';
+        if (state.client) {
+            state.client.close();
+            state.client = null;
+        }
+    }
 }
 
 function codePoints(s) {
@@ -56,21 +179,16 @@ function codePoints(s) {
 async function onJoinSubmit(ev) {
     ev.preventDefault();
     const err = $('join-error');
-    const name = $('join-name').value.trim();
     const token = $('join-token').value.trim();
+    if (tokenCheck) await tokenCheck;
+    /* with a token the server uses the registered name; the one typed is only a fallback */
+    const typed = $('join-name').value.replace(BIDI_CONTROLS, '').trim();
+    const name = registered && token ? registered.name : typed;
     err.textContent = '';
-    if (!name) {
-        err.textContent = 'Please enter the name others will see.';
+    const problem = registered && token ? '' : nameProblem(name);
+    if (problem) {
+        err.textContent = problem;
         $('join-name').focus();
-        return;
-    }
-    if (codePoints(name) > NAME_MAX) {
-        err.textContent = `That name is too long: ${NAME_MAX} characters at most.`;
-        $('join-name').focus();
-        return;
-    }
-    if (/[\u0000-\u001f\u007f]/.test(name)) {
-        err.textContent = 'The name cannot contain control characters.';
         return;
     }
     const viewPref = document.querySelector('input[name="view"]:checked')?.value || '3d';
@@ -84,9 +202,9 @@ async function onJoinSubmit(ev) {
     button.disabled = true;
     button.textContent = 'Connecting…';
     try {
-        await start(name, token, params.get('room') || 'lobby');
+        await start(name, token, linkRoom ? linkRoom.id : 'lobby');
     } catch (e) {
-        err.textContent = e && e.text ? e.text : (e && e.message) || 'Could not connect to the venue.';
+        err.textContent = joinErrorText(e);
         if (e && (e.code === 'unauthorized' || e.code === 'forbidden')) {
             $('token-box').open = true;
             $('join-token').focus();
@@ -101,16 +219,41 @@ async function onJoinSubmit(ev) {
     }
 }
 
+/* A refusal at the door, worded so that a person knows what to do. */
+function joinErrorText(e) {
+    const said = String((e && e.serverMessage) || '');
+    if (/^hello\.name: only whitespace/.test(said)) return nameProblem(' ');
+    if (/^hello\.name: longer/.test(said)) return nameProblem('x'.repeat(NAME_MAX + 1));
+    if (/^hello\.name: control/.test(said)) return nameProblem('\n');
+    if (/^hello\.name/.test(said)) return 'The venue cannot use that name. Please type another one.';
+    if (/^hello: a moderator removed you/.test(said)) {
+        const m = /come back in (\d+) minutes?/.exec(said);
+        return `A moderator removed you from the venue. You can come back ${m ? `in ${m[1]} minute${m[1] === '1' ? '' : 's'}` : 'later'}.`;
+    }
+    if (e && e.code === 'unauthorized') {
+        return /registered participants/.test(said)
+            ? 'This venue is for registered participants: open the join link the organisers sent you, or paste its token below.'
+            : 'That invitation token is not valid (unknown, expired or revoked). Check it, or ask the organisers for a new link.';
+    }
+    return e && e.text ? e.text : (e && e.message) || 'Could not connect to the venue.';
+}
+
 function wsUrl() {
     return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 }
 
 async function start(name, token, room) {
-    const client = new VenueClient({ url: wsUrl(), name, token, apiBase: location.origin });
+    const client = new VenueClient({
+        url: wsUrl(), name, token, apiBase: location.origin, storage: sessionStore(), browser: browserId(),
+    });
     state.client = client;
     wireClient(client);
+    /* chat is written to storage at most twice a second: the last lines before a reload too */
+    window.addEventListener('pagehide', () => {
+        if (state.client === client && client.session) client.persist();
+    });
     /* a first connection that cannot even open is a failure, not a retry */
-    const opened = client.connect({ name, token, room });
+    const opened = client.connect({ name, token, room: room || undefined });
     const firstClose = new Promise((_, reject) => {
         const off = client.on('status', (d) => {
             if (d.state === 'reconnecting' && client.session === null) {

@@ -54,13 +54,14 @@ export function onMeChanged(d) {
             panels.showInfo('A moderator unmuted you: you can chat again.');
         }
     }
-    if (c.hand && c.hand.from && !c.hand.to) {
-        panels.setHand(false);
+    if (c.hand) {
+        /* the button and my tag show the server's word, whoever changed it */
+        panels.setHand(c.hand.to);
         if (state.me) {
-            state.me.hand = false;
+            state.me.hand = c.hand.to;
             state.listChanged = true;
         }
-        panels.announce('A moderator lowered your hand.');
+        if (d.cause === 'presence' && c.hand.from && !c.hand.to) panels.announce('A moderator lowered your hand.');
     }
 }
 

@@ -60,7 +60,9 @@ export function fillFromRoster() {
         if (!av.me) av.motion.place(u.id, u.p, u.q, now);
     }
     state.me = client.me ? state.avatars.get(client.me.id) || null : null;
-    if (state.me) state.me.hand = client._wantHand;
+    /* my hand as the server's roster has it (venue-client.js: a resume takes the roster's word) */
+    if (state.me) state.me.hand = !!client.me.hand;
+    if (state.panels && client.me) state.panels.setHand(!!client.me.hand);
     rebuildList();
 }
 
@@ -76,6 +78,7 @@ export function onPresence(d) {
     const u = d.user;
     const panels = state.panels;
     if (d.self) {
+        panels.setHand(!!u.hand);
         if (state.me) {
             state.me.hand = u.hand;
             state.me.away = u.status === 'away';
@@ -145,7 +148,8 @@ export function placeAvatars(now) {
 export function toggleHand() {
     const client = state.client;
     const panels = state.panels;
-    client.setHand(!client._wantHand);
+    /* what the others see is what the button turns: the server's last word on my hand */
+    client.setHand(!(client.me && client.me.hand));
     panels.setHand(client._wantHand);
     if (state.me) {
         state.me.hand = client._wantHand;
@@ -157,7 +161,7 @@ export function toggleHand() {
 /* On entering the venue: my hand is down, and a hidden tab shows me away. */
 export function startPeople() {
     const client = state.client;
-    state.panels.setHand(false);
+    state.panels.setHand(!!(client.me && client.me.hand));
     document.addEventListener('visibilitychange', () => {
         client.setStatus(document.hidden ? 'away' : 'active');
     });

@@ -2,7 +2,9 @@
  * rooms.js - which room I am in: going to a room, arriving in one (its
  * scene, roster, chat history and what to tell me about how I got there),
  * being in none, and the Rooms tab with its live counts, polled while the
- * tab is visible.
+ * tab is visible, in the order of what is on: rooms with a live session
+ * first, then those whose next session starts soonest, then the rest in
+ * the venue's order.
  */
 
 import { normaliseScene, fallbackScene } from '../scene.js';
@@ -15,11 +17,12 @@ import { updateStageOffset } from './stage.js';
 const ROOMS_POLL_MS = 5000;
 
 let sceneUrl = ''; /* the scene asked for last: a slower, older answer is dropped */
+let settings = null; /* {room, locked, capacity}: my room's lock and capacity as last told */
 
 /* On entering the venue: the rooms list now and every few seconds. */
 export function startRooms() {
     const client = state.client;
-    state.panels.renderRooms(client.rooms, client.room && client.room.id);
+    showRoomList();
     $('no-room-rooms').addEventListener('click', () => showRooms());
     setInterval(() => {
         if (document.hidden || client.state !== 'open') return;
@@ -55,7 +58,7 @@ export function onJoined(d) {
     panels.setRoomTitle(room.name);
     panels.rosterChanged();
     panels.showChatHistory(client.chatFor(room.id));
-    panels.renderRooms(client.rooms, room.id);
+    showRoomList();
     if (d.reason !== 'resume' || !state.model || sceneUrl !== room.scene) {
         loadScene(room.scene, false);
     }
@@ -84,7 +87,7 @@ export function showNoRoom(text) {
     state.panels.setRoomTitle('No room');
     clearPeople();
     state.panels.rosterChanged();
-    state.panels.renderRooms(state.client.rooms, null);
+    showRoomList();
     state.client.refreshRooms().catch(() => {}); /* the counts without me */
 }
 
@@ -95,17 +98,43 @@ export function showRooms() {
     if (first) first.focus();
 }
 
-export function onRooms(d) {
+/* The rooms list changed, or what is on in them (the programme, a session going live or ending). */
+export function showRoomList() {
     const client = state.client;
-    if (state.panels) state.panels.renderRooms(d.rooms, client.room && client.room.id);
+    if (state.panels) state.panels.renderRooms(byWhatIsOn(client.rooms), client.room && client.room.id);
 }
 
-/* A moderator changed my room's lock or capacity. */
+/*
+ * The rooms, live sessions first, then by the start of their next session,
+ * then those with nothing (more) on; otherwise in the order the venue
+ * lists them. A new array: client.rooms is left as the server sent it.
+ */
+function byWhatIsOn(rooms) {
+    const client = state.client;
+    const rank = new Map();
+    for (const r of rooms) {
+        const next = client.nextSession(r.id);
+        rank.set(r.id, client.liveSession(r.id) ? -Infinity : next ? next.start : Infinity);
+    }
+    return rooms.map((r, i) => ({ r, i })).sort((a, b) => rank.get(a.r.id) - rank.get(b.r.id) || a.i - b.i).map((x) => x.r);
+}
+
+/*
+ * My room's lock or capacity, as the server tells on every arrival: said
+ * only when it changed while I am in the room (a moderator's doing), not
+ * on coming in.
+ */
 export function onRoomSettings(d) {
     const client = state.client;
     if (!state.panels || !client.room || d.room !== client.room.id) return;
-    state.panels.announce(d.locked ? 'A moderator locked this room: only moderators may come in now.'
-        : `This room is open. Capacity ${d.capacity}.`);
+    const before = settings;
+    settings = { room: d.room, locked: d.locked, capacity: d.capacity };
+    if (!before || before.room !== d.room) return;
+    if (d.locked !== before.locked) {
+        state.panels.announce(d.locked ? 'A moderator locked this room: only moderators may come in now.'
+            : 'A moderator opened this room again: everyone may come in.');
+    }
+    if (d.capacity !== before.capacity) state.panels.announce(`A moderator set this room's capacity to ${d.capacity}.`);
 }
 
 /* My room's scene changed on the server: fetch it again, past the cache. */
