@@ -167,10 +167,15 @@ test('a registered attendee stars a session starting soon, gets the reminder, an
     await att.click('#toasts .toast-action');
     await until(async () => (await inRoom(att)) === 'breakout-1', 10000, 'in breakout 1');
     assert.match(await att.textContent('#room-session'), /No live session here\. Next: “Local digital twins”/);
-    /* the star is kept for the person, not the page */
-    await join(att, venued.url, 'typed name', { query: `?token=${U.att.token}&room=lobby`, view: '2d' });
-    await until(() => att.evaluate(() => window.__venue.client.stars.has('twins')), 5000, 'the star kept');
     assert.deepEqual(consoleErrors(att), []);
+    /* the star is kept for the person, not the page: another browser with the same
+     * token (which takes the session over; a reload of this tab would resume it) */
+    const again = await newPerson(chrome.browser);
+    await join(again, venued.url, 'typed name', { query: `?token=${U.att.token}&room=lobby`, view: '2d' });
+    await until(() => again.evaluate(() => window.__venue.client.stars.has('twins')), 5000, 'the star kept');
+    assert.deepEqual(consoleErrors(again), []);
+    await att.context_.close();
+    att = again;
 });
 
 test('the organiser\'s page: a bad programme file is refused, naming the session and field; an edit reaches the venue; the questions', async () => {
