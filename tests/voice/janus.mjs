@@ -24,8 +24,10 @@ export function janusBinary() {
 }
 
 /* Ports of this test run: spread by pid so that parallel tests differ. */
+/* Below Linux's ephemeral range (32768 and up), where freePort() and every
+ * client connection of the other tests take theirs. */
 function ports() {
-    const base = 30000 + (process.pid % 500) * 20;
+    const base = 21000 + (process.pid % 400) * 20;
     return { ws: base, admin: base + 1, rtp: `${base + 2}-${base + 19}` };
 }
 
