@@ -10,30 +10,21 @@ add_test(NAME voice.janus COMMAND test_janus)
 set_tests_properties(voice.janus PROPERTIES TIMEOUT 30)
 
 find_program(VENUE_VOICE_NODE node)
+# Against a real Janus (skipped, saying so, without janus): voice-janus, the
+# client and the rooms; voice-proxy, /voice from browsers to Janus' API
+# (with a fake Janus as well).
 if(TARGET venued AND VENUE_VOICE_NODE)
-    add_test(NAME integration.voice-janus
-             COMMAND ${VENUE_VOICE_NODE} --test ${PROJECT_SOURCE_DIR}/tests/integration/voice-janus.test.mjs
-             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-    set_tests_properties(integration.voice-janus PROPERTIES
-        ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
-        TIMEOUT 180
-        RUN_SERIAL TRUE
-        SKIP_REGULAR_EXPRESSION "SKIP: janus"
-        LABELS integration)
-endif()
-
-# /voice, venued's proxy from browsers to Janus' WebSocket API: against a
-# real Janus (those cases skipped, saying so, without janus) and a fake one.
-if(TARGET venued AND VENUE_VOICE_NODE)
-    add_test(NAME integration.voice-proxy
-             COMMAND ${VENUE_VOICE_NODE} --test ${PROJECT_SOURCE_DIR}/tests/integration/voice-proxy.test.mjs
-             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-    set_tests_properties(integration.voice-proxy PROPERTIES
-        ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
-        TIMEOUT 180
-        RUN_SERIAL TRUE
-        SKIP_REGULAR_EXPRESSION "SKIP: janus"
-        LABELS integration)
+    foreach(name voice-janus voice-proxy)
+        add_test(NAME integration.${name}
+                 COMMAND ${VENUE_VOICE_NODE} --test ${PROJECT_SOURCE_DIR}/tests/integration/${name}.test.mjs
+                 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+        set_tests_properties(integration.${name} PROPERTIES
+            ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
+            TIMEOUT 180
+            RUN_SERIAL TRUE
+            SKIP_REGULAR_EXPRESSION "SKIP: janus"
+            LABELS integration)
+    endforeach()
 endif()
 
 # The voice browser tests (tests/browser/voice-*.test.mjs): the real
