@@ -517,6 +517,7 @@ static const char *const mod_names[PROTO_MOD_COUNT] = {
     "end_session", "give_floor",
     "take_floor",  "answer",
     "lock_mics",   "unlock_mics",
+    "delete_chat",
 };
 
 const char *proto_mod_action_name(enum proto_mod_action a)
@@ -533,7 +534,8 @@ enum {
     NEED_ROOMS = 16,
     NEED_MINUTES = 32,
     NEED_SESSION = 64,
-    NEED_QUESTION = 128
+    NEED_QUESTION = 128,
+    NEED_MESSAGE = 256
 };
 static const unsigned mod_needs[PROTO_MOD_COUNT] = {
     [PROTO_MOD_KICK] = NEED_TARGET,
@@ -552,6 +554,7 @@ static const unsigned mod_needs[PROTO_MOD_COUNT] = {
     [PROTO_MOD_END_SESSION] = NEED_SESSION,
     [PROTO_MOD_GIVE_FLOOR] = NEED_TARGET,
     [PROTO_MOD_ANSWER] = NEED_QUESTION,
+    [PROTO_MOD_DELETE_CHAT] = NEED_MESSAGE,
 };
 
 /* An optional integer field within [min, max]; 0 when absent. */
@@ -570,11 +573,13 @@ static int take_int(json_t *root, const char *key, const char *what, long long m
     return 0;
 }
 
-/* A question id: an integer of 1 or more. *dst 0 when absent. */
-static int take_question(json_t *root, const char *what, long long *dst, struct proto_error *err)
+/* A number the server gave (a question, a chat line): an integer of 1 or
+ * more. *dst 0 when absent. */
+static int take_serial(json_t *root, const char *key, const char *what, long long *dst,
+                       struct proto_error *err)
 {
     json_t *v;
-    int rc = get_field(root, "question", what, false, &v, err);
+    int rc = get_field(root, key, what, false, &v, err);
     if (rc <= 0)
         return rc;
     if (!json_is_integer(v) || json_integer_value(v) < 1)
@@ -668,7 +673,7 @@ static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *er
                     "unmute, lock, unlock, capacity, move, promote, demote, "
                     "announce, lower_hand, lower_all_hands, close_room, "
                     "breakout, recall, start_session, end_session, give_floor, "
-                    "take_floor, answer");
+                    "take_floor, answer, lock_mics, unlock_mics, delete_chat");
     m->u.mod.action = (enum proto_mod_action)a;
     if (get_field(root, "target", "mod.target", false, &v, err) > 0 &&
         take_id(v, "mod.target", true, false, m->u.mod.target, PROTO_USER_ID_MAX, err) < 0)
@@ -688,7 +693,8 @@ static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *er
             0 ||
         take_int(root, "seconds", "mod.seconds", PROTO_FLOOR_MIN_S, PROTO_FLOOR_MAX_S,
                  &m->u.mod.seconds, err) < 0 ||
-        take_question(root, "mod.question", &m->u.mod.question, err) < 0 ||
+        take_serial(root, "question", "mod.question", &m->u.mod.question, err) < 0 ||
+        take_serial(root, "message", "mod.message", &m->u.mod.message, err) < 0 ||
         take_mod_lists(root, m, err) < 0)
         return -1;
     if (get_field(root, "session", "mod.session", false, &v, err) > 0 &&
@@ -711,6 +717,8 @@ static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *er
         return fail(err, CODE_BAD_REQUEST, "mod.session: missing for %s", mod_names[a]);
     if ((need & NEED_QUESTION) && !m->u.mod.question)
         return fail(err, CODE_BAD_REQUEST, "mod.question: missing for %s", mod_names[a]);
+    if ((need & NEED_MESSAGE) && !m->u.mod.message)
+        return fail(err, CODE_BAD_REQUEST, "mod.message: missing for %s", mod_names[a]);
     return 0;
 }
 
@@ -764,7 +772,7 @@ static int parse_vote(json_t *root, struct proto_msg *out, struct proto_error *e
 {
     if (!json_object_get(root, "question"))
         return fail(err, CODE_BAD_REQUEST, "vote.question: missing");
-    return take_question(root, "vote.question", &out->u.vote.question, err);
+    return take_serial(root, "question", "vote.question", &out->u.vote.question, err);
 }
 
 static const struct {
@@ -1314,17 +1322,52 @@ int proto_encode_presence(struct proto_buf *b, const char *room, const char *eve
     return out_end(&o);
 }
 
-int proto_encode_chat(struct proto_buf *b, const char *room, const char *from_id,
-                      const char *from_name, const char *text, long long ts_ms)
+/* A chat line's fields, without braces: chat and chat_history share them. */
+static void out_chat_line(struct out *o, const struct proto_chat_line *l)
+{
+    out_raw(o, "\"msg\":");
+    out_int(o, l->id);
+    out_kstr(o, ",\"from\":{\"id\":", l->user_id);
+    out_kstr(o, ",\"name\":", l->name);
+    out_kstr(o, "},\"text\":", l->text);
+    out_raw(o, ",\"ts\":");
+    out_int(o, l->ts_ms);
+}
+
+int proto_encode_chat(struct proto_buf *b, const char *room, const struct proto_chat_line *l)
 {
     struct out o = out_begin(b);
 
     out_kstr(&o, "{\"type\":\"chat\",\"room\":", room);
-    out_kstr(&o, ",\"from\":{\"id\":", from_id);
-    out_kstr(&o, ",\"name\":", from_name);
-    out_kstr(&o, "},\"text\":", text);
-    out_raw(&o, ",\"ts\":");
-    out_int(&o, ts_ms);
+    out_raw(&o, ",");
+    out_chat_line(&o, l);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_chat_history(struct proto_buf *b, const char *room,
+                              const struct proto_chat_line *lines, size_t n)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"chat_history\",\"room\":", room);
+    out_raw(&o, ",\"lines\":[");
+    for (size_t i = 0; i < n; i++) {
+        out_raw(&o, i ? ",{" : "{");
+        out_chat_line(&o, &lines[i]);
+        out_raw(&o, "}");
+    }
+    out_raw(&o, "]}");
+    return out_end(&o);
+}
+
+int proto_encode_chat_deleted(struct proto_buf *b, const char *room, long long id)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"chat_deleted\",\"room\":", room);
+    out_raw(&o, ",\"msg\":");
+    out_int(&o, id);
     out_raw(&o, "}");
     return out_end(&o);
 }

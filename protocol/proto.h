@@ -84,6 +84,7 @@ enum proto_mod_action {
     PROTO_MOD_ANSWER,
     PROTO_MOD_LOCK_MICS,
     PROTO_MOD_UNLOCK_MICS,
+    PROTO_MOD_DELETE_CHAT,
     PROTO_MOD_COUNT
 };
 
@@ -158,6 +159,7 @@ struct proto_msg {
             size_t ntargets;
             char session[PROTO_SESSION_ID_MAX + 1];
             long long question;
+            long long message; /* a chat line's msg */
             int seconds;
         } mod;
     } u;
@@ -247,8 +249,21 @@ int proto_encode_joined(struct proto_buf *b, const char *room_id, const char *ro
 /* event: "join" | "leave" | "update" */
 int proto_encode_presence(struct proto_buf *b, const char *room, const char *event,
                           const struct proto_user *user);
-int proto_encode_chat(struct proto_buf *b, const char *room, const char *from_id,
-                      const char *from_name, const char *text, long long ts_ms);
+/* One line of a room's chat; borrowed strings. */
+struct proto_chat_line {
+    long long id; /* the venue's number for it: what a moderator's delete names */
+    const char *user_id;
+    const char *name;
+    const char *text;
+    long long ts_ms;
+};
+int proto_encode_chat(struct proto_buf *b, const char *room, const struct proto_chat_line *l);
+/* {"type":"chat_history","room":...,"lines":[...]}: a joiner's view of
+ * the room's recent chat, oldest first. */
+int proto_encode_chat_history(struct proto_buf *b, const char *room,
+                              const struct proto_chat_line *lines, size_t n);
+/* {"type":"chat_deleted","room":...,"msg":id}: a moderator removed it. */
+int proto_encode_chat_deleted(struct proto_buf *b, const char *room, long long id);
 /* re may be NULL or of kind PROTO_ID_NONE: then no "re" is written. */
 int proto_encode_error(struct proto_buf *b, const char *code, const char *message,
                        const struct proto_id *re);

@@ -48,3 +48,9 @@ add_test(NAME programme.core COMMAND test_prog ${PROJECT_SOURCE_DIR}/scenes/demo
 add_executable(test_voice unit/test_voice.c)
 target_link_libraries(test_voice PRIVATE core_harness venue_flags)
 add_test(NAME voice.core COMMAND test_voice ${PROJECT_SOURCE_DIR}/scenes/demo)
+
+# What people say to each other: a room's chat and its memory, reactions,
+# direct messages; a restart in the middle.
+add_executable(test_social unit/test_social.c)
+target_link_libraries(test_social PRIVATE core_harness venue_flags)
+add_test(NAME social.core COMMAND test_social ${PROJECT_SOURCE_DIR}/scenes/demo)

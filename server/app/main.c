@@ -17,6 +17,7 @@
 #include "cli_user.h"
 #include "voice_link.h"
 #include "options.h"
+#include "chatlog.h"
 #include "programme.h"
 #include "registry.h"
 #include "server.h"
@@ -109,6 +110,11 @@ static int open_state(struct server *srv)
         fprintf(stderr, "venued: %s\n", err);
         return -1;
     }
+    srv->chatlog = chatlog_open(srv->store, err, sizeof(err));
+    if (!srv->chatlog) {
+        fprintf(stderr, "venued: %s\n", err);
+        return -1;
+    }
     srv->programme = programme_open(srv->store, srv->registry, err, sizeof(err));
     if (!srv->programme) {
         fprintf(stderr, "venued: %s\n", err);
@@ -128,6 +134,7 @@ static void close_state(struct server *srv)
     venue_free(srv->venue);
     if (srv->programme)
         programme_close(srv->programme);
+    chatlog_close(srv->chatlog);
     twins_close(srv->twins);
     registry_close(srv->registry);
     store_close(srv->store);
@@ -141,7 +148,7 @@ static void retain(struct server *srv)
 {
     long n = registry_retain(srv->registry, clock_wall_ms(), srv->cfg.retention_days,
                              srv->cfg.audit_retention_days);
-    long q;
+    long q, c;
     if (n < 0)
         fprintf(stderr, "venued: retention: %s\n", registry_error(srv->registry));
     else if (n > 0)
@@ -152,6 +159,11 @@ static void retain(struct server *srv)
         fprintf(stderr, "venued: retention: %s\n", programme_error(srv->programme));
     else if (q > 0)
         fprintf(stderr, "venued: retention: %ld old questions and votes deleted\n", q);
+    c = chatlog_retain(srv->chatlog, clock_wall_ms(), srv->cfg.chat_days * 86400000LL);
+    if (c < 0)
+        fprintf(stderr, "venued: retention: %s\n", chatlog_error(srv->chatlog));
+    else if (c > 0)
+        fprintf(stderr, "venued: retention: %ld old chat lines deleted\n", c);
 }
 
 #define RETAIN_EVERY_US (3600LL * LWS_US_PER_SEC)
@@ -221,7 +233,8 @@ int main(int argc, char **argv)
     srv.venue = venue_new(&srv.cfg, &io, &srv.scenes, srv.store, srv.registry, clock_mono_ms(), err,
                           sizeof(err));
     if (!srv.venue || venue_keep_twins(srv.venue, srv.twins, err, sizeof(err)) < 0 ||
-        venue_keep_programme(srv.venue, srv.programme, err, sizeof(err)) < 0) {
+        venue_keep_programme(srv.venue, srv.programme, err, sizeof(err)) < 0 ||
+        venue_keep_chat(srv.venue, srv.chatlog, err, sizeof(err)) < 0) {
         fprintf(stderr, "venued: %s\n", err);
         close_state(&srv);
         return 1;

@@ -74,6 +74,8 @@ static const struct opt opts[] = {
      "days after which unseen guests and stored poses are deleted", NULL},
     {"audit-retention-days", "VENUE_AUDIT_RETENTION_DAYS", OPT_INT, FIELD(audit_retention_days), 1,
      36500, "days the moderation audit log is kept", NULL},
+    {"chat-days", "VENUE_CHAT_DAYS", OPT_INT, FIELD(chat_days), 1, 3650,
+     "days a room's recent chat lines are kept", NULL},
     {"public-url", "VENUE_PUBLIC_URL", OPT_STR, FIELD(public_url), 0, 0,
      "base URL of join links, e.g. https://venue.example.org (empty: http://localhost:PORT)", NULL},
     {"ingest-key", "VENUE_INGEST_KEY", OPT_STR, FIELD(ingest_key), 0, 0,

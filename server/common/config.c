@@ -30,6 +30,7 @@ void config_defaults(struct venue_config *c)
     strcpy(c->registration, "open");
     c->retention_days = 30;
     c->audit_retention_days = 365;
+    c->chat_days = 7;
     c->ingest_rate = 50;
     c->ingest_max = 256L * 1024;
     c->twin_history = 500;

@@ -32,6 +32,7 @@ struct venue_config {
     char registration[16]; /* "open": guests welcome; "required": a token to enter */
     int retention_days;    /* guests and stored poses not seen this long are deleted */
     int audit_retention_days;
+    int chat_days; /* a room's chat lines are kept this long */
     char public_url[256];      /* base of join links, e.g. https://venue.example.org */
     char ingest_key[129];      /* bearer key of the NGSI-LD ingest; "": no ingest */
     int ingest_rate;           /* notifications per second the ingest takes */

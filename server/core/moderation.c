@@ -632,6 +632,20 @@ static void do_stage(struct act *a)
         done(a);
 }
 
+/* The line's author becomes the action's target, for the audit log. */
+static void do_delete_chat(struct act *a)
+{
+    char err[256];
+    long long id = a->m->u.mod.message;
+    int rc = chat_delete(a->v, a->room, id, a->tid, err, sizeof(err));
+    if (rc < 0)
+        refuse(a, "unavailable", "mod.message: %s", err);
+    else if (rc == 0)
+        refuse(a, "not_found", "mod.message: %s keeps no chat line %lld", a->room->id, id);
+    else
+        done(a);
+}
+
 void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *m)
 {
     struct act a = {.v = v, .actor = actor, .m = m};
@@ -672,6 +686,10 @@ void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *
         return;
     case PROTO_MOD_RECALL:
         do_recall(&a);
+        return;
+    case PROTO_MOD_DELETE_CHAT:
+        if (one_room(&a))
+            do_delete_chat(&a);
         return;
     case PROTO_MOD_GIVE_FLOOR:
     case PROTO_MOD_TAKE_FLOOR:

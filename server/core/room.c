@@ -42,6 +42,7 @@ void room_free(struct room *r)
         free(r->members);
         free(r->movers);
         free(r->stage_scratch);
+        chat_room_free(r);
         free(r);
     }
 }
@@ -319,6 +320,7 @@ void room_send_view(struct venue *v, struct session *s, const struct proto_id *r
         session_send_enc(v, s, MOUT_STAGE);
     twin_send_view(v, s);
     prog_send_view(v, s);
+    chat_send_history(v, s);
     voice_send(v, s);
 }
 

@@ -40,6 +40,7 @@ struct room {
     bool stage_changed;              /* someone stepped on or off this room's stage */
     const struct scene_place *stage; /* this room's stage place, or NULL */
     struct prog_live *live;          /* the programme's session live here, or NULL; borrowed */
+    struct chat_ring *chat;          /* the recent chat (chat.c); owned, NULL before the first line */
 };
 
 struct room *room_new(const struct scene *scene);

@@ -313,10 +313,7 @@ static void on_chat(struct venue *v, struct session *s, const struct proto_msg *
         session_send_error(v, s, "forbidden", "chat: guests cannot chat in this room", &m->id);
         return;
     }
-    proto_buf_reset(&v->enc);
-    if (proto_encode_chat(&v->enc, s->room->id, s->user_id, s->name, m->u.chat.text,
-                          venue_wall(v)) == 0)
-        room_broadcast_enc(v, s->room, NULL, MOUT_CHAT);
+    chat_say(v, s, m->u.chat.text);
 }
 
 static void on_status(struct venue *v, struct session *s, const struct proto_msg *m)
@@ -519,12 +516,18 @@ void venue_tick(struct venue *v, long long now_ms)
         flush_poses(v);
         twin_flush(v);
         prog_flush(v);
+        chat_flush(v);
         v->flushed_ms = now_ms;
     }
     histogram_observe(&v->m.tick, clock_mono_seconds() - t0);
 }
 
 /* ---- start and stop ---- */
+
+int venue_keep_chat(struct venue *v, struct chatlog *cl, char *err, size_t errlen)
+{
+    return chat_keep(v, cl, err, errlen);
+}
 
 static void restore_session(void *arg, const struct store_session *ss)
 {
@@ -624,6 +627,7 @@ void venue_free(struct venue *v)
     free(v->picked);
     free(v->breakouts);
     free(v->batch);
+    free(v->chat_batch);
     free(v->voice.pubs);
     twin_table_free(&v->twins);
     prog_free(v);
@@ -705,6 +709,7 @@ void venue_shutdown(struct venue *v, long long now_ms)
     flush_poses(v);
     twin_flush(v);
     prog_flush(v);
+    chat_flush(v);
     saved = calloc(v->nsessions ? v->nsessions : 1, sizeof(*saved));
     for (size_t i = 0; saved && i < v->nsessions; i++) {
         const struct session *s = v->sessions[i];

@@ -136,6 +136,12 @@ enum venue_twin_result venue_twin_notify(struct venue *v, const struct ngsi_noti
  * with err. */
 int venue_keep_twins(struct venue *v, struct twins *store, char *err, size_t errlen);
 
+/* Keep each room's recent chat in cl (borrowed; it must outlive the
+ * venue): what it kept is loaded now, and new lines are written with each
+ * flush. 0, or -1 with err. */
+struct chatlog;
+int venue_keep_chat(struct venue *v, struct chatlog *cl, char *err, size_t errlen);
+
 /* ---- What the venue shows of itself, read-only, for reports ---- */
 
 /* One room as reports show it; borrowed pointers, valid until the next

@@ -6,6 +6,8 @@
 #ifndef VENUE_VENUE_INT_H
 #define VENUE_VENUE_INT_H
 
+#include "chat.h"
+#include "chatlog.h"
 #include "config.h"
 #include "metrics.h"
 #include "moderation.h"
@@ -67,6 +69,12 @@ struct venue {
 
     struct twin_table twins;  /* owned: the live twin values */
     struct twins *twin_store; /* borrowed; NULL: twins kept in memory only */
+
+    struct chatlog *chatlog;         /* borrowed; NULL: chat kept in memory only */
+    long long chat_last_id;          /* the last chat line's number */
+    bool chat_dirty;                 /* lines wait for the chatlog */
+    struct chatlog_line *chat_batch; /* scratch for chat writes, reused */
+    size_t chat_batch_cap;
 
     struct programme *prog_store; /* borrowed; NULL: the venue has no programme */
     struct prog_live *prog;       /* owned: the sessions, by start */

@@ -16,6 +16,7 @@
 #include "scene.h"
 #include "slides.h"
 #include "store.h"
+#include "chatlog.h"
 #include "twins.h"
 #include "venue.h"
 #include "voice_proxy.h"
@@ -63,6 +64,7 @@ struct server {
     struct store *store;         /* owned */
     struct registry *registry;   /* owned; on the store's database */
     struct twins *twins;         /* owned; on the store's database */
+    struct chatlog *chatlog;     /* owned; on the store's database */
     struct admin_env admin;      /* the admin API's view of the above */
     char assets_dir[PATH_MAX];   /* real path of the scene assets folder */
     char web_dir[PATH_MAX];      /* real path of the web client's folder */

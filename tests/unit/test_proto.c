@@ -720,9 +720,27 @@ static void test_encode_exact(void)
     CHECK(strcmp(buf.data, "{\"type\":\"pose\",\"p\":[1.000,2.500,-3.250],"
                            "\"q\":[0.00000,0.00000,0.00000,1.00000],\"reason\":\"clamped\"}") == 0);
     proto_buf_reset(&buf);
-    CHECK(proto_encode_chat(&buf, "lobby", "u1", "Ada", "hi", 1700000000123LL) == 0);
-    CHECK(strcmp(buf.data, "{\"type\":\"chat\",\"room\":\"lobby\",\"from\":{\"id\":\"u1\","
-                           "\"name\":\"Ada\"},\"text\":\"hi\",\"ts\":1700000000123}") == 0);
+    {
+        const struct proto_chat_line lines[2] = {{7, "u1", "Ada", "hi", 1700000000123LL},
+                                                 {9, "u2", "Bo", "yo", 1700000000124LL}};
+        CHECK(proto_encode_chat(&buf, "lobby", &lines[0]) == 0);
+        CHECK(strcmp(buf.data, "{\"type\":\"chat\",\"room\":\"lobby\",\"msg\":7,\"from\":{"
+                               "\"id\":\"u1\",\"name\":\"Ada\"},\"text\":\"hi\",\"ts\":"
+                               "1700000000123}") == 0);
+        proto_buf_reset(&buf);
+        CHECK(proto_encode_chat_history(&buf, "lobby", lines, 2) == 0);
+        CHECK(strcmp(buf.data, "{\"type\":\"chat_history\",\"room\":\"lobby\",\"lines\":["
+                               "{\"msg\":7,\"from\":{\"id\":\"u1\",\"name\":\"Ada\"},\"text\":"
+                               "\"hi\",\"ts\":1700000000123},{\"msg\":9,\"from\":{\"id\":\"u2\","
+                               "\"name\":\"Bo\"},\"text\":\"yo\",\"ts\":1700000000124}]}") == 0);
+        proto_buf_reset(&buf);
+        CHECK(proto_encode_chat_history(&buf, "lobby", lines, 0) == 0);
+        CHECK(strcmp(buf.data, "{\"type\":\"chat_history\",\"room\":\"lobby\",\"lines\":[]}") ==
+              0);
+        proto_buf_reset(&buf);
+        CHECK(proto_encode_chat_deleted(&buf, "lobby", 7) == 0);
+        CHECK(strcmp(buf.data, "{\"type\":\"chat_deleted\",\"room\":\"lobby\",\"msg\":7}") == 0);
+    }
 
     /* Control characters use the short escapes where JSON has them. */
     proto_buf_reset(&buf);
@@ -834,13 +852,16 @@ static void test_encode_roundtrip(void)
 
         /* chat, with the tricky string as name and text */
         proto_buf_reset(&buf);
-        CHECK(proto_encode_chat(&buf, "lobby", "u-1", name, name, 1700000000123LL) == 0);
+        {
+            const struct proto_chat_line l = {1, "u-1", name, name, 1700000000123LL};
+            CHECK(proto_encode_chat(&buf, "lobby", &l) == 0);
+        }
         j = LOAD();
         u = json_object_get(j, "from");
         CHECK(strcmp(jstr(u, "id"), "u-1") == 0 && strcmp(jstr(u, "name"), name) == 0);
         CHECK(strcmp(jstr(j, "text"), name) == 0);
         CHECK(json_integer_value(json_object_get(j, "ts")) == 1700000000123LL);
-        CHECK(json_object_size(j) == 5);
+        CHECK(json_object_size(j) == 6);
         json_decref(j);
 
         /* error and the rest */
@@ -1016,7 +1037,7 @@ static int encode_nth(struct proto_buf *b, int which, const char *s)
     case 2:
         return proto_encode_presence(b, "lobby", "join", &u);
     case 3:
-        return proto_encode_chat(b, "lobby", "u-1", s, s, 1);
+        return proto_encode_chat(b, "lobby", &(struct proto_chat_line){1, "u-1", s, s, 1});
     case 4:
         return proto_encode_error(b, "bad_request", s, &re);
     case 5:

@@ -31,7 +31,7 @@ import { startRooms, joinRoom, onJoined, onLeft, showRoomList, onRoomSettings, o
 import { startPeople, toggleHand, onPresence, onPoses, placeAvatars } from './app/people.js';
 import { startMoving, onPoseFix, moveMe } from './app/moving.js';
 import { startViews } from './app/views.js';
-import { sendChat, onChat } from './app/chat.js';
+import { sendChat, onChat, onChatHistory, onChatDeleted, deleteChat } from './app/chat.js';
 import { onStage } from './app/stage.js';
 import { startModeration, onMeChanged, onKicked, onSessionRoles, onFloorRoles } from './app/moderation.js';
 import { showAnnouncement, onBreakout } from './app/notices.js';
@@ -64,6 +64,8 @@ function wireClient(client) {
     client.on('poses', onPoses);
     client.on('pose', onPoseFix);
     client.on('chat', onChat);
+    client.on('chathistory', onChatHistory);
+    client.on('chatdeleted', onChatDeleted);
     client.on('scene', onScene);
     for (const type of ['rooms', 'programme', 'session']) client.on(type, showRoomList);
     client.on('twin', onTwin);
@@ -90,7 +92,7 @@ function wireClient(client) {
 
 function enterVenue() {
     const client = state.client;
-    state.panels = new Panels(client, { joinRoom, toggleHand, sendChat });
+    state.panels = new Panels(client, { joinRoom, toggleHand, sendChat, deleteChat });
     startConnection();
     startRooms();
     startPeople();

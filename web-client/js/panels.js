@@ -16,6 +16,7 @@
 
 import { cssColourOf } from './motion.js';
 import { $, el, button, selectTab, wireTab } from './dom.js';
+import { roleRank } from './venue-client.js';
 
 const ROSTER_REFRESH_MS = 250;
 const ANNOUNCE_MS = 1200;
@@ -28,7 +29,8 @@ export function timeOf(ts) {
 
 export class Panels {
     /*
-     * client: a VenueClient. actions: {joinRoom(id), toggleHand(), sendChat(text)}.
+     * client: a VenueClient. actions: {joinRoom(id), toggleHand(), sendChat(text),
+     * deleteChat(message)}.
      */
     constructor(client, actions) {
         this.client = client;
@@ -263,8 +265,22 @@ export class Panels {
         const text = el('p', 'text', m.text);
         text.dir = 'auto';
         li.append(head, text);
+        if (m.msg !== null) li.dataset.msg = String(m.msg);
+        if (m.msg !== null && this.client.me && roleRank(this.client.me.role) >= roleRank('moderator')) {
+            const del = button('msg-delete', 'Delete');
+            del.setAttribute('aria-label', `Delete the message from ${m.name || 'someone'}`);
+            del.addEventListener('click', () => this.actions.deleteChat(m));
+            head.append(del);
+        }
         log.append(li);
         while (log.childElementCount > CHAT_SHOWN) log.firstElementChild.remove();
+    }
+
+    /* A moderator deleted it: the line goes, for everyone. */
+    removeChat(msg) {
+        const li = $('chat-log').querySelector(`li[data-msg="${Number(msg)}"]`);
+        if (li) li.remove();
+        $('chat-empty').hidden = $('chat-log').childElementCount > 0;
     }
 
     addChat(m) {

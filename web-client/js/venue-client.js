@@ -42,12 +42,11 @@ export function canModerate(role) {
 }
 
 /* The mod fields the server knows; anything else is left out of the message. */
-const MOD_FIELDS = ['target', 'room', 'reason', 'minutes', 'text', 'capacity', 'rooms', 'targets', 'session', 'question', 'seconds'];
+const MOD_FIELDS = ['target', 'room', 'reason', 'minutes', 'text', 'capacity', 'rooms', 'targets', 'session', 'question', 'seconds', 'message'];
 const ANNOUNCE_KEEP = 20;
 const CAPTIONS_KEEP = 20;
 
 const CHAT_KEEP = 200; /* messages kept per room */
-const CHAT_SAVE = 50; /* of my room's, kept in opts.storage for a reload */
 const STORE_KEY = 'venue.session';
 const REQUEST_TIMEOUT_MS = 10000;
 
@@ -140,7 +139,8 @@ function normChat(m, myId) {
     const id = String(from ? from.id : m.from_id ?? m.from ?? m.id ?? '');
     const name = String(from ? from.name : m.from_name ?? m.name ?? '');
     const ts = Number.isFinite(+m.ts) ? +m.ts : Number.isFinite(+m.ts_ms) ? +m.ts_ms : Date.now();
-    return { room: String(m.room ?? ''), from: id, name, text: String(m.text ?? ''), ts, mine: id === myId };
+    const msg = Number.isInteger(m.msg) ? m.msg : null;
+    return { room: String(m.room ?? ''), msg, from: id, name, text: String(m.text ?? ''), ts, mine: id === myId };
 }
 
 /* {id, name} of a person the server names (a speaker, a question's author). */
@@ -264,8 +264,8 @@ export class VenueClient extends EventTarget {
      * opts.backoff    {baseMs: 500, maxMs: 15000}
      * opts.random     () => [0,1), for tests
      * opts.storage    a Storage (the page's sessionStorage): the resume token,
-     *                 the session and my room's recent chat are kept there, so
-     *                 that a reload (or a duplicated tab) resumes the same session
+     *                 and the session are kept there, so that a reload (or a
+     *                 duplicated tab) resumes the same session
      * opts.browser    this browser's id (hello.browser), kept by the page
      */
     constructor(opts = {}) {
@@ -291,7 +291,7 @@ export class VenueClient extends EventTarget {
         this.room = null; /* {id, name, scene} */
         this.roster = new Map(); /* id -> normUser, includes me */
         this.rooms = []; /* normRoom[] */
-        this.chatLog = new Map(); /* room id -> [{room, from, name, text, ts, mine}] */
+        this.chatLog = new Map(); /* room id -> [{room, msg, from, name, text, ts, mine}] */
         this.lastError = null;
         this.roomState = null; /* {room, locked, capacity} of my room, from `room` messages */
         this.breakout = null; /* {room, returnTo, ends} while I am sent to a breakout */
@@ -323,7 +323,6 @@ export class VenueClient extends EventTarget {
         this._stopped = false;
         this._pose = { p: null, q: null, sentP: null, sentQ: null, lastSent: 0, timer: null };
         this._stored = null; /* {session} of the session a stored resume token belongs to */
-        this._chatSave = null;
         this._load();
     }
 
@@ -340,9 +339,6 @@ export class VenueClient extends EventTarget {
         if (!saved || typeof saved.resume !== 'string' || typeof saved.session !== 'string') return;
         this.resumeToken = saved.resume;
         this._stored = { session: saved.session };
-        if (saved.room && Array.isArray(saved.chat)) {
-            this.chatLog.set(String(saved.room), saved.chat.filter((c) => c && typeof c === 'object').slice(-CHAT_SAVE));
-        }
     }
 
     /* Whether a reload left a session to resume. */
@@ -357,10 +353,7 @@ export class VenueClient extends EventTarget {
                 this.storage.removeItem(STORE_KEY);
                 return;
             }
-            const room = this.room ? this.room.id : null;
-            this.storage.setItem(STORE_KEY, JSON.stringify({
-                session: this.session, resume: this.resumeToken, room, chat: room ? this.chatFor(room).slice(-CHAT_SAVE) : [],
-            }));
+            this.storage.setItem(STORE_KEY, JSON.stringify({ session: this.session, resume: this.resumeToken }));
         } catch {
             /* storage full or refused: a reload starts anew */
         }
@@ -371,19 +364,8 @@ export class VenueClient extends EventTarget {
         if (!this._stopped) this._save();
     }
 
-    /* Chat comes in bursts: write it at most twice a second. */
-    _saveSoon() {
-        if (!this.storage || this._chatSave) return;
-        this._chatSave = setTimeout(() => {
-            this._chatSave = null;
-            this._save();
-        }, 500);
-    }
-
     /* The session is over for good: a reload must not try it. */
     _forget() {
-        clearTimeout(this._chatSave);
-        this._chatSave = null;
         this._stored = null;
         if (!this.storage) return;
         try {
@@ -889,6 +871,10 @@ export class VenueClient extends EventTarget {
                 return this._onPoseFix(m);
             case 'chat':
                 return this._onChat(m);
+            case 'chat_history':
+                return this._onChatHistory(m);
+            case 'chat_deleted':
+                return this._onChatDeleted(m);
             case 'scene':
                 return this._emit('scene', { room: String(m.room ?? ''), scene: String(m.scene ?? '') });
             case 'mod_ok':
@@ -1139,11 +1125,29 @@ export class VenueClient extends EventTarget {
         let log = this.chatLog.get(c.room);
         if (!log) this.chatLog.set(c.room, (log = []));
         /* a resume replays what we missed; a frame we already have is a repeat */
-        if (log.some((x) => x.ts === c.ts && x.from === c.from && x.text === c.text)) return;
+        if (log.some((x) => x.msg === c.msg && x.ts === c.ts && x.from === c.from)) return;
         log.push(c);
         if (log.length > CHAT_KEEP) log.splice(0, log.length - CHAT_KEEP);
-        this._saveSoon();
         this._emit('chat', c);
+    }
+
+    /* The room's memory, after joined: it replaces what I showed of the room. */
+    _onChatHistory(m) {
+        const room = String(m.room ?? '');
+        const myId = this.me && this.me.id;
+        const lines = Array.isArray(m.lines) ? m.lines.filter((l) => l && typeof l === 'object') : [];
+        this.chatLog.set(room, lines.map((l) => normChat({ ...l, room }, myId)).slice(-CHAT_KEEP));
+        this._emit('chathistory', { room, lines: this.chatFor(room) });
+    }
+
+    _onChatDeleted(m) {
+        const room = String(m.room ?? '');
+        const log = this.chatLog.get(room);
+        if (!log || !Number.isInteger(m.msg)) return;
+        const at = log.findIndex((x) => x.msg === m.msg);
+        if (at < 0) return;
+        log.splice(at, 1);
+        this._emit('chatdeleted', { room, msg: m.msg });
     }
 
     _onError(m) {

@@ -1,7 +1,8 @@
 /*
  * chat.js - the room's chat as the page handles it: sending (only while
- * connected and in a room, else told why), and each message into the chat
- * panel and as a speech bubble over the speaker's avatar.
+ * connected and in a room, else told why), each message into the chat
+ * panel and as a speech bubble over the speaker's avatar, the room's memory
+ * as the server sends it, and a moderator's delete.
  */
 
 import { state } from './state.js';
@@ -23,4 +24,25 @@ export function onChat(m) {
     const av = state.avatars.get(m.from);
     if (av) av.speaking = performance.now() + SPEAKING_MS;
     if (state.panels && client.room && m.room === client.room.id) state.panels.addChat(m);
+}
+
+/* The room's recent lines (after joined): they replace what was shown. */
+export function onChatHistory(d) {
+    const client = state.client;
+    if (state.panels && client.room && d.room === client.room.id) state.panels.showChatHistory(d.lines);
+}
+
+export function onChatDeleted(d) {
+    const client = state.client;
+    if (state.panels && client.room && d.room === client.room.id) state.panels.removeChat(d.msg);
+}
+
+/* A moderator's delete; the server says whether it went. */
+export async function deleteChat(m) {
+    try {
+        await state.client.mod('delete_chat', { message: m.msg });
+        state.panels.announce(`Message from ${m.name} deleted.`);
+    } catch (e) {
+        state.panels.showError(`The message was not deleted: ${e.message}`);
+    }
 }
