@@ -388,9 +388,51 @@ static int parse_join(json_t *root, struct proto_msg *out, struct proto_error *e
 {
     json_t *v;
 
+    int rc;
+
     if (get_field(root, "room", "join.room", true, &v, err) < 0)
         return -1;
-    return take_id(v, "join.room", false, false, out->u.join.room, PROTO_ROOM_MAX, err);
+    if (take_id(v, "join.room", false, false, out->u.join.room, PROTO_ROOM_MAX, err) < 0)
+        return -1;
+    rc = get_field(root, "near", "join.near", false, &v, err);
+    if (rc <= 0)
+        return rc;
+    return take_id(v, "join.near", true, false, out->u.join.near, PROTO_USER_ID_MAX, err);
+}
+
+static int parse_find(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    static const struct text_rules q_rules = {PROTO_FIND_Q_MAX, false, true};
+    json_t *v;
+
+    if (get_field(root, "q", "find.q", true, &v, err) < 0)
+        return -1;
+    return take_text(v, "find.q", &q_rules, out->u.find.q, err);
+}
+
+/* An optional boolean field: *has says whether it was there. */
+static int take_opt_bool(json_t *root, const char *key, const char *what, bool *has, bool *dst,
+                         struct proto_error *err)
+{
+    json_t *v;
+    int rc = get_field(root, key, what, false, &v, err);
+
+    *has = rc > 0;
+    if (rc <= 0)
+        return rc;
+    if (!json_is_boolean(v))
+        return fail(err, CODE_BAD_REQUEST, "%s: must be true or false", what);
+    *dst = json_is_true(v);
+    return 0;
+}
+
+static int parse_privacy(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    if (take_opt_bool(root, "findable", "privacy.findable", &out->u.privacy.has_findable,
+                      &out->u.privacy.findable, err) < 0)
+        return -1;
+    return take_opt_bool(root, "dms", "privacy.dms", &out->u.privacy.has_dms, &out->u.privacy.dms,
+                         err);
 }
 
 /*
@@ -786,7 +828,8 @@ static const struct {
     {"hand", PROTO_HAND, parse_hand},          {"mod", PROTO_MOD, parse_mod},
     {"star", PROTO_STAR, parse_star},          {"slide", PROTO_SLIDE, parse_slide},
     {"caption", PROTO_CAPTION, parse_caption}, {"ask", PROTO_ASK, parse_ask},
-    {"vote", PROTO_VOTE, parse_vote},
+    {"vote", PROTO_VOTE, parse_vote},          {"find", PROTO_FIND, parse_find},
+    {"privacy", PROTO_PRIVACY, parse_privacy},
 };
 
 /*
@@ -858,6 +901,10 @@ static size_t body_size(enum proto_type t)
         return sizeof(m.u.line);
     case PROTO_VOTE:
         return sizeof(m.u.vote);
+    case PROTO_FIND:
+        return sizeof(m.u.find);
+    case PROTO_PRIVACY:
+        return sizeof(m.u.privacy);
     case PROTO_LEAVE:
     case PROTO_TYPE_COUNT:
         break;
@@ -1291,6 +1338,13 @@ int proto_encode_joined(struct proto_buf *b, const char *room_id, const char *ro
                         const char *scene, const struct proto_user *roster, size_t n,
                         const struct proto_id *re)
 {
+    return proto_encode_joined_near(b, room_id, room_name, scene, roster, n, NULL, re);
+}
+
+int proto_encode_joined_near(struct proto_buf *b, const char *room_id, const char *room_name,
+                             const char *scene, const struct proto_user *roster, size_t n,
+                             const struct proto_near *near, const struct proto_id *re)
+{
     struct out o = out_begin(b);
 
     assert(roster || n == 0);
@@ -1304,6 +1358,47 @@ int proto_encode_joined(struct proto_buf *b, const char *room_id, const char *ro
         out_roster_user(&o, &roster[i]);
     }
     out_raw(&o, "]");
+    if (near) {
+        out_kstr(&o, ",\"near\":{\"user\":", near->user);
+        out_raw(&o, near->placed ? ",\"placed\":true" : ",\"placed\":false");
+        if (near->reason)
+            out_kstr(&o, ",\"reason\":", near->reason);
+        out_raw(&o, "}");
+    }
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_found(struct proto_buf *b, const char *q, const struct proto_found *people,
+                       size_t n, bool truncated, const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    assert(people || n == 0);
+    out_kstr(&o, "{\"type\":\"found\",\"q\":", q);
+    out_raw(&o, ",\"people\":[");
+    for (size_t i = 0; i < n; i++) {
+        out_kstr(&o, i ? ",{\"user\":" : "{\"user\":", people[i].user);
+        out_kstr(&o, ",\"name\":", people[i].name);
+        out_kstr(&o, ",\"role\":", people[i].role);
+        out_kstr(&o, ",\"room\":", people[i].room);
+        out_kstr(&o, ",\"room_name\":", people[i].room_name);
+        out_raw(&o, "}");
+    }
+    out_raw(&o, truncated ? "],\"truncated\":true" : "],\"truncated\":false");
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_privacy(struct proto_buf *b, bool findable, bool dms, const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    out_raw(&o, findable ? "{\"type\":\"privacy\",\"findable\":true"
+                         : "{\"type\":\"privacy\",\"findable\":false");
+    out_raw(&o, dms ? ",\"dms\":true" : ",\"dms\":false");
     out_re(&o, re);
     out_raw(&o, "}");
     return out_end(&o);

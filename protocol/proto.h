@@ -40,6 +40,8 @@
 #define PROTO_FLOOR_MIN_S     10        /* the floor is given for this long at least */
 #define PROTO_FLOOR_MAX_S     3600
 #define PROTO_FLOOR_DEFAULT_S 120
+#define PROTO_FIND_Q_MAX      64 /* find.q, in code points */
+#define PROTO_FIND_MAX        20 /* people in one found reply at most */
 
 enum proto_type {
     PROTO_HELLO,
@@ -55,6 +57,8 @@ enum proto_type {
     PROTO_CAPTION, /* a line of live captions */
     PROTO_ASK,     /* a question to the session */
     PROTO_VOTE,    /* a vote for a question */
+    PROTO_FIND,    /* look for a person across the venue */
+    PROTO_PRIVACY, /* whether others may find me, send me direct messages */
     PROTO_TYPE_COUNT
 };
 
@@ -110,13 +114,22 @@ struct proto_msg {
     union {
         struct {
             char name[PROTO_NAME_MAX * 4 + 1];
-            char token[PROTO_TOKEN_MAX + 1];  /* "" when absent */
-            char resume[PROTO_TOKEN_MAX + 1]; /* "" when absent */
+            char token[PROTO_TOKEN_MAX + 1];     /* "" when absent */
+            char resume[PROTO_TOKEN_MAX + 1];    /* "" when absent */
             char browser[PROTO_BROWSER_MAX + 1]; /* the page's browser id; "" when absent */
         } hello;
         struct {
             char room[PROTO_ROOM_MAX + 1];
+            char near[PROTO_USER_ID_MAX + 1]; /* arrive beside this user; "" when absent */
         } join;
+        struct {
+            char q[PROTO_FIND_Q_MAX * 4 + 1]; /* 1..64 code points, as sent */
+        } find;
+        /* Absent fields keep their setting: {} only asks for the current one. */
+        struct {
+            bool has_findable, findable;
+            bool has_dms, dms;
+        } privacy;
         struct {
             float p[3]; /* metres, Y-up */
             float q[4]; /* x, y, z, w; normalised by the parser */
@@ -246,6 +259,30 @@ int proto_encode_welcome(struct proto_buf *b, const char *session, const char *r
 int proto_encode_joined(struct proto_buf *b, const char *room_id, const char *room_name,
                         const char *scene, const struct proto_user *roster, size_t n,
                         const struct proto_id *re);
+/* What became of join.near: user is the id asked for; placed whether the
+ * joiner stands beside them; reason (NULL when placed) says why not. */
+struct proto_near {
+    const char *user;
+    bool placed;
+    const char *reason;
+};
+/* joined with "near":{user, placed, reason?} when near is not NULL. */
+int proto_encode_joined_near(struct proto_buf *b, const char *room_id, const char *room_name,
+                             const char *scene, const struct proto_user *roster, size_t n,
+                             const struct proto_near *near, const struct proto_id *re);
+/* One person a find turned up: borrowed strings. */
+struct proto_found {
+    const char *user;
+    const char *name;
+    const char *role;
+    const char *room;      /* the room's id */
+    const char *room_name; /* the room's name, for people */
+};
+/* {"type":"found","q","people":[{user,name,role,room,room_name}],"truncated"} */
+int proto_encode_found(struct proto_buf *b, const char *q, const struct proto_found *people,
+                       size_t n, bool truncated, const struct proto_id *re);
+/* {"type":"privacy","findable","dms","re"?}: the settings in force. */
+int proto_encode_privacy(struct proto_buf *b, bool findable, bool dms, const struct proto_id *re);
 /* event: "join" | "leave" | "update" */
 int proto_encode_presence(struct proto_buf *b, const char *room, const char *event,
                           const struct proto_user *user);

@@ -54,3 +54,9 @@ add_test(NAME voice.core COMMAND test_voice ${PROJECT_SOURCE_DIR}/scenes/demo)
 add_executable(test_social unit/test_social.c)
 target_link_libraries(test_social PRIVATE core_harness venue_flags)
 add_test(NAME social.core COMMAND test_social ${PROJECT_SOURCE_DIR}/scenes/demo)
+
+# Finding a person: the name match, the bound on a reply, privacy (kept in
+# the registry), guests only in one's own room, arriving beside someone.
+add_executable(test_find unit/test_find.c)
+target_link_libraries(test_find PRIVATE core_harness venue_flags m)
+add_test(NAME find.core COMMAND test_find ${PROJECT_SOURCE_DIR}/scenes/demo)

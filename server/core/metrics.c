@@ -8,13 +8,13 @@
 static const double bucket_le[METRIC_BUCKETS] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.0025,
                                                  0.005,   0.01,    0.025,  0.05,   0.1,   0.5};
 
-static const char *const in_names[] = {"hello",   "join", "leave", "pose",   "chat",
-                                       "status",  "hand", "mod",   "star",   "slide",
-                                       "caption", "ask",  "vote",  "invalid"};
+static const char *const in_names[] = {"hello", "join", "leave",   "pose",   "chat",    "status",
+                                       "hand",  "mod",  "star",    "slide",  "caption", "ask",
+                                       "vote",  "find", "privacy", "invalid"};
 static const char *const out_names[] = {"welcome", "joined",    "left",        "presence", "poses",
                                         "chat",    "error",     "pose",        "scene",    "mod_ok",
                                         "kicked",  "announce",  "room",        "breakout", "stage",
-                                        "twin",    "programme", "stage_event", "voice"};
+                                        "twin",    "programme", "stage_event", "voice",    "find"};
 static const char *const drop_names[] = {"stale_poses",  "queue_full",  "replay_full",
                                          "rate_limited", "closed_slow", "twin_history"};
 static const char *const rate_names[] = {"pose", "chat", "caption", "other"};

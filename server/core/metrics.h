@@ -33,6 +33,7 @@ enum metric_out {
     MOUT_PROGRAMME,   /* programme, session, stars, reminder */
     MOUT_STAGE_EVENT, /* slides, caption, questions, question, floor */
     MOUT_VOICE,       /* voice, voice_peers */
+    MOUT_FIND,        /* found, privacy */
     MOUT_COUNT
 };
 

@@ -171,11 +171,18 @@ static int users_of(struct venue *v, struct session *const *list, size_t n)
 
 int room_encode_joined(struct venue *v, struct session *s, const struct proto_id *re)
 {
+    return room_encode_joined_near(v, s, NULL, re);
+}
+
+int room_encode_joined_near(struct venue *v, struct session *s, const struct proto_near *near,
+                            const struct proto_id *re)
+{
     struct room *r = s->room;
     if (users_of(v, r->members, r->n) < 0)
         return -1;
     proto_buf_reset(&v->enc);
-    return proto_encode_joined(&v->enc, r->id, r->scene->name, r->scene_url, v->users, r->n, re);
+    return proto_encode_joined_near(&v->enc, r->id, r->scene->name, r->scene_url, v->users, r->n,
+                                    near, re);
 }
 
 int room_encode_stage(struct venue *v, struct room *r)
@@ -278,8 +285,21 @@ static bool refused(struct venue *v, struct session *s, struct room *r, enum roo
     return false;
 }
 
-int room_enter(struct venue *v, struct session *s, struct room *r, const struct scene_spawn *via,
-               enum room_enter_how how, const struct proto_id *re)
+/* A pose s takes in its room without walking there: a join beside
+ * someone. Told to the others as a move at the next tick. */
+static void take_pose(struct session *s, const float p[3], const float q[4])
+{
+    memcpy(s->p, p, sizeof(s->p));
+    memcpy(s->q, q, sizeof(s->q));
+    s->in_portal = scene_portal_at(s->room->scene, s->p) != NULL;
+    room_stage_update(s->room, s);
+    s->moved = true;
+    s->store_dirty = true;
+}
+
+/* room_enter and room_enter_arrival: a, when not NULL, is a join.near. */
+static int enter(struct venue *v, struct session *s, struct room *r, const struct scene_spawn *via,
+                 const struct room_arrival *a, enum room_enter_how how, const struct proto_id *re)
 {
     if (s->room != r) {
         if (refused(v, s, r, how, re))
@@ -291,10 +311,14 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
         }
         s->granted = prog_grant(v, r, s->user_id);
         voice_joined(v, s);
-        if (via)
+        if (a && a->placed) {
+            memcpy(s->p, a->p, sizeof(s->p));
+            memcpy(s->q, a->q, sizeof(s->q));
+        } else if (via) {
             scene_spawn_near(r->scene, via, r->arrivals++, s->p, s->q);
-        else
+        } else {
             arrival_pose(v, s, r);
+        }
         s->in_portal = scene_portal_at(r->scene, s->p) != NULL;
         room_stage_update(r, s); /* a joiner may arrive on the stage */
         s->seen_tick = v->tick;  /* joined carries everyone's pose as of now */
@@ -303,15 +327,36 @@ int room_enter(struct venue *v, struct session *s, struct room *r, const struct 
         s->store_dirty = true;
         room_encode_entry(v, s);
         room_presence(v, s, "join");
+    } else if (a && a->placed) {
+        take_pose(s, a->p, a->q);
+        s->pose_ms = v->now;
     }
-    room_send_view(v, s, re);
+    room_send_view_near(v, s, a ? a->near : NULL, re);
     return 0;
+}
+
+int room_enter(struct venue *v, struct session *s, struct room *r, const struct scene_spawn *via,
+               enum room_enter_how how, const struct proto_id *re)
+{
+    return enter(v, s, r, via, NULL, how, re);
+}
+
+int room_enter_arrival(struct venue *v, struct session *s, struct room *r,
+                       const struct room_arrival *a, const struct proto_id *re)
+{
+    return enter(v, s, r, NULL, a, ROOM_ENTER_SELF, re);
 }
 
 void room_send_view(struct venue *v, struct session *s, const struct proto_id *re)
 {
+    room_send_view_near(v, s, NULL, re);
+}
+
+void room_send_view_near(struct venue *v, struct session *s, const struct proto_near *near,
+                         const struct proto_id *re)
+{
     struct room *r = s->room;
-    if (room_encode_joined(v, s, re) == 0)
+    if (room_encode_joined_near(v, s, near, re) == 0)
         session_send_enc(v, s, MOUT_JOINED);
     proto_buf_reset(&v->enc);
     if (proto_encode_room_state(&v->enc, r->id, r->locked, room_capacity(r)) == 0)

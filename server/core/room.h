@@ -57,6 +57,17 @@ enum room_enter_how {
  * and presence to both rooms. Refusals are sent to s as errors. */
 int room_enter(struct venue *v, struct session *s, struct room *r, const struct scene_spawn *via,
                enum room_enter_how how, const struct proto_id *re);
+/* Where a join asked to stand (join.near): find.c works it out. */
+struct room_arrival {
+    bool placed; /* p and q are where to stand, in the room entered */
+    float p[3], q[4];
+    const struct proto_near *near; /* what joined says of it; NULL: nothing */
+};
+/* room_enter as s asked (ROOM_ENTER_SELF, no portal), arriving where a
+ * says when a->placed (also when s is in r already: it moves there), and
+ * with a->near in joined. */
+int room_enter_arrival(struct venue *v, struct session *s, struct room *r,
+                       const struct room_arrival *a, const struct proto_id *re);
 /* s leaves its room; the others see presence leave. */
 void room_exit(struct venue *v, struct session *s);
 /* The role s would have in r: its own, or what r's live session gives it. */
@@ -69,6 +80,9 @@ int room_add_member(struct room *r, struct session *s);
 /* joined, the room's settings, in an overflow room the stage, and the
  * twins the room shows, for s in its room now. */
 void room_send_view(struct venue *v, struct session *s, const struct proto_id *re);
+/* The same with what became of join.near told in joined (near may be NULL). */
+void room_send_view_near(struct venue *v, struct session *s, const struct proto_near *near,
+                         const struct proto_id *re);
 
 /* The capacity in force: a moderator's, else the scene's. */
 int room_capacity(const struct room *r);
@@ -87,8 +101,11 @@ void room_presence_all(struct venue *v, struct session *s, const char *event);
 void room_state_changed(struct venue *v, struct room *r);
 /* Encode the stage message for overflow room r into v->enc. */
 int room_encode_stage(struct venue *v, struct room *r);
-/* Encode the joined message for s into v->enc. */
+/* Encode the joined message for s into v->enc; near, if not NULL, is
+ * what became of join.near. */
 int room_encode_joined(struct venue *v, struct session *s, const struct proto_id *re);
+int room_encode_joined_near(struct venue *v, struct session *s, const struct proto_near *near,
+                            const struct proto_id *re);
 /* Encode s's poses entry from its pose. */
 void room_encode_entry(struct venue *v, struct session *s);
 

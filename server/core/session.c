@@ -25,6 +25,8 @@ struct session *session_new(struct venue *v)
         return NULL;
     }
     s->role = ROLE_GUEST;
+    s->findable = true;
+    s->dms = true;
     s->q[3] = 1.0f;
     s->index = v->nsessions;
     v->sessions[v->nsessions++] = s;
@@ -244,6 +246,16 @@ void session_take_over(struct venue *v, struct session *s, struct session *t, st
 enum role session_role(const struct session *s)
 {
     return s->granted > s->role ? s->granted : s->role;
+}
+
+bool session_findable(const struct session *s)
+{
+    return s->findable;
+}
+
+bool session_accepts_dms(const struct session *s)
+{
+    return s->dms;
 }
 
 struct proto_user session_user_view(const struct session *s)

@@ -46,6 +46,9 @@ struct session {
     char browser[PROTO_BROWSER_MAX + 1]; /* hello.browser, the page's own id; "" when none */
     char addr[SESSION_ADDR_MAX];         /* the peer's address, as the transport said; "" */
     enum role role;                      /* its own */
+    bool registered;                     /* came in with a registration token (else a guest) */
+    bool findable;                       /* others may find it: read with session_findable */
+    bool dms;          /* it takes direct messages: read with session_accepts_dms */
     enum role granted; /* given in its room by the programme (prog_grant); ROLE_GUEST: none */
     enum proto_status status;
     bool hand;
@@ -141,6 +144,15 @@ void session_wake(struct venue *v, struct session *s);
 
 /* The role in force in s's room: the higher of its own and the granted. */
 enum role session_role(const struct session *s);
+
+/*
+ * Its privacy settings (the privacy message; a registered user's are kept
+ * in the registry, a guest's for the session). Findable: find may list it
+ * (a guest's only to people in its room). Accepts DMs: others may send it
+ * direct messages. Both true for a new session.
+ */
+bool session_findable(const struct session *s);
+bool session_accepts_dms(const struct session *s);
 
 /* The proto_user view of s: borrowed pointers into s. */
 struct proto_user session_user_view(const struct session *s);

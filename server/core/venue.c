@@ -15,6 +15,7 @@
 
 #include "array.h"
 #include "clock.h"
+#include "find.h"
 #include "moderation.h"
 #include "room.h"
 #include "secret.h"
@@ -96,6 +97,7 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     session_take_over(v, s, t, f);
     frame_unref(f);
     prog_send_welcome(v, t, false);
+    find_send_privacy(v, t, NULL);
     if (t->room)
         room_send_view(v, t, NULL);
     session_wake(v, t);
@@ -181,6 +183,8 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
         snprintf(s->user_id, sizeof(s->user_id), "%s", u.id);
         snprintf(s->name, sizeof(s->name), "%s", u.name);
         s->role = u.role;
+        s->registered = true;
+        find_load_privacy(v, s);
     } else {
         int left = mod_kicked_minutes(v, m->u.hello.name, s->browser, s->addr);
         if (left > 0) {
@@ -212,6 +216,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
     encode_welcome(v, s, token, &m->id);
     session_send_enc(v, s, MOUT_WELCOME);
     prog_send_welcome(v, s, true);
+    find_send_privacy(v, s, NULL);
 }
 
 static void on_join(struct venue *v, struct session *s, const struct proto_msg *m)
@@ -224,7 +229,10 @@ static void on_join(struct venue *v, struct session *s, const struct proto_msg *
         session_send_error(v, s, "not_found", msg, &m->id);
         return;
     }
-    room_enter(v, s, r, NULL, ROOM_ENTER_SELF, &m->id);
+    if (m->u.join.near[0])
+        find_join_near(v, s, r, m->u.join.near, &m->id);
+    else
+        room_enter(v, s, r, NULL, ROOM_ENTER_SELF, &m->id);
     histogram_observe(&v->m.join, clock_mono_seconds() - t0);
 }
 
@@ -386,6 +394,12 @@ static void dispatch(struct venue *v, struct session *s, const struct proto_msg 
     case PROTO_VOTE:
         prog_handle(v, s, m);
         break;
+    case PROTO_FIND:
+        find_handle(v, s, m);
+        break;
+    case PROTO_PRIVACY:
+        find_privacy(v, s, m);
+        break;
     case PROTO_TYPE_COUNT:
         break;
     }
@@ -544,6 +558,15 @@ static void restore_session(void *arg, const struct store_session *ss)
     s->detached_ms = v->now;
     if (role_parse(ss->role, &s->role) < 0)
         s->role = ROLE_GUEST;
+    if (v->reg) {
+        struct reg_privacy pv;
+        /* a registered user's settings are the registry's; a guest's went */
+        if (registry_privacy_get(v->reg, s->user_id, &pv) == 1) {
+            s->registered = true;
+            s->findable = pv.findable;
+            s->dms = pv.dms;
+        }
+    }
     memcpy(s->p, ss->p, sizeof(s->p));
     memcpy(s->q, ss->q, sizeof(s->q));
     r = ss->room_id ? room_find(v, ss->room_id) : NULL;

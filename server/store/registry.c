@@ -69,6 +69,8 @@ enum stmt {
     R_SANCTION_CHECK,
     R_ROOM_GET,
     R_ROOM_SET,
+    R_PRIVACY_GET,
+    R_PRIVACY_SET,
     R_AUDIT_ADD,
     R_AUDIT_ALL,  /* the four audit listings: one per filter combination, */
     R_AUDIT_ROOM, /* so that each can use its index */
@@ -119,6 +121,9 @@ static const char *const stmt_sql[R_COUNT] = {
     [R_ROOM_SET] = "INSERT INTO room_settings(room, locked, capacity, mics_locked) "
                    "VALUES(?1, ?2, ?3, ?4) "
                    "ON CONFLICT(room) DO UPDATE SET locked = ?2, capacity = ?3, mics_locked = ?4",
+    [R_PRIVACY_GET] = "SELECT findable, accepts_dms FROM users WHERE id = ?1 AND registered = 1",
+    [R_PRIVACY_SET] = "UPDATE users SET findable = ?2, accepts_dms = ?3 "
+                      "WHERE id = ?1 AND registered = 1",
     [R_AUDIT_ADD] = "INSERT INTO audit(ts_ms, actor_id, actor_name, action, target_id, room, "
                     "reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [R_AUDIT_ALL] = AUDIT_COLS "WHERE ts_ms >= ?3 ORDER BY ts_ms DESC, id DESC LIMIT ?4",
@@ -694,6 +699,37 @@ int registry_room_set(struct registry *reg, const char *room, const struct reg_r
     sqlite3_bind_int(s, 3, rs->capacity);
     sqlite3_bind_int(s, 4, rs->mics_locked ? 1 : 0);
     return step_done(reg, s, "room_settings");
+}
+
+/* ---- Privacy ---------------------------------------------------------- */
+
+int registry_privacy_get(struct registry *reg, const char *id, struct reg_privacy *out)
+{
+    sqlite3_stmt *s = reg->stmt[R_PRIVACY_GET];
+    int rc, found = 0;
+    *out = (struct reg_privacy){.findable = true, .dms = true};
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->findable = sqlite3_column_int(s, 0) != 0;
+        out->dms = sqlite3_column_int(s, 1) != 0;
+        found = 1;
+    }
+    done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(reg, "users.findable");
+    return found;
+}
+
+int registry_privacy_set(struct registry *reg, const char *id, const struct reg_privacy *p)
+{
+    sqlite3_stmt *s = reg->stmt[R_PRIVACY_SET];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, p->findable ? 1 : 0);
+    sqlite3_bind_int(s, 3, p->dms ? 1 : 0);
+    if (step_done(reg, s, "users.findable") < 0)
+        return -1;
+    return sqlite3_changes(reg->db) > 0;
 }
 
 /* ---- Audit ------------------------------------------------------------ */

@@ -119,6 +119,19 @@ struct reg_room {
 int registry_room_get(struct registry *reg, const char *room, struct reg_room *out);
 int registry_room_set(struct registry *reg, const char *room, const struct reg_room *rs);
 
+/* A registered user's privacy settings (the privacy message): whether
+ * others may find them, and whether they take direct messages. Both true
+ * until the user says otherwise. */
+struct reg_privacy {
+    bool findable;
+    bool dms;
+};
+/* 1 found (fills *out), 0 no such registered user (*out holds the
+ * defaults), -1 error. Guests have none: theirs last a session. */
+int registry_privacy_get(struct registry *reg, const char *id, struct reg_privacy *out);
+/* 1 done, 0 no such registered user, -1 error. */
+int registry_privacy_set(struct registry *reg, const char *id, const struct reg_privacy *p);
+
 /* One moderation action, as written to the audit log. */
 struct reg_audit {
     long long ts_ms; /* wall clock */

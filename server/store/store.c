@@ -49,7 +49,8 @@ static const char schema[] =
     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, org TEXT NOT NULL DEFAULT '',"
     "  role TEXT NOT NULL, registered INTEGER NOT NULL DEFAULT 0,"
     "  revoked INTEGER NOT NULL DEFAULT 0,"
-    "  created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
+    "  created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
+    "  findable INTEGER NOT NULL DEFAULT 1, accepts_dms INTEGER NOT NULL DEFAULT 1);"
     "CREATE INDEX IF NOT EXISTS users_seen ON users(registered, last_seen_ms);"
     "CREATE TABLE IF NOT EXISTS last_poses("
     "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
@@ -73,6 +74,8 @@ static const struct {
     {"users", "org", "ALTER TABLE users ADD COLUMN org TEXT NOT NULL DEFAULT ''"},
     {"users", "registered", "ALTER TABLE users ADD COLUMN registered INTEGER NOT NULL DEFAULT 0"},
     {"users", "revoked", "ALTER TABLE users ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0"},
+    {"users", "findable", "ALTER TABLE users ADD COLUMN findable INTEGER NOT NULL DEFAULT 1"},
+    {"users", "accepts_dms", "ALTER TABLE users ADD COLUMN accepts_dms INTEGER NOT NULL DEFAULT 1"},
 };
 
 struct store {

@@ -205,6 +205,25 @@ static void reencode(const struct proto_msg *m)
     case PROTO_VOTE:
         FUZZ_REQUIRE(m->u.vote.question >= 1);
         break;
+    case PROTO_FIND: {
+        /* the query is echoed as it came, beside a person of that name */
+        struct proto_found f = {"u-1", m->u.find.q, "attendee", "lobby", m->u.find.q};
+        FUZZ_REQUIRE(proto_encode_found(&buf, m->u.find.q, &f, 1, false, &m->id) == 0);
+        j = reload();
+        check_str(j, "q", m->u.find.q);
+        check_str(json_array_get(json_object_get(j, "people"), 0), "name", m->u.find.q);
+        check_re(j, &m->id);
+        json_decref(j);
+        break;
+    }
+    case PROTO_PRIVACY:
+        FUZZ_REQUIRE(proto_encode_privacy(&buf, m->u.privacy.findable, m->u.privacy.dms, &m->id) ==
+                     0);
+        j = reload();
+        FUZZ_REQUIRE(json_is_true(json_object_get(j, "findable")) == m->u.privacy.findable);
+        check_re(j, &m->id);
+        json_decref(j);
+        break;
     case PROTO_TYPE_COUNT:
         FUZZ_REQUIRE(0);
         break;

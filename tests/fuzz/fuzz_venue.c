@@ -327,6 +327,9 @@ static const char *const server_types[] = {
     "question",
     "floor",
     "voice",
+    /* issue 12: finding a person */
+    "found",
+    "privacy",
 };
 #define NSERVER_TYPES (sizeof(server_types) / sizeof(*server_types))
 
@@ -336,7 +339,8 @@ static const char *const error_codes[] = {
 };
 #define NERROR_CODES (sizeof(error_codes) / sizeof(*error_codes))
 
-static const char *const reply_types[] = {"welcome", "joined", "left", "error", "mod_ok", "stars"};
+static const char *const reply_types[] = {"welcome", "joined", "left",  "error",
+                                          "mod_ok",  "stars",  "found", "privacy"};
 #define NREPLY_TYPES (sizeof(reply_types) / sizeof(*reply_types))
 
 static bool one_of(const char *s, const char *const *list, size_t n)
@@ -968,6 +972,17 @@ static void check_frame(struct conn *c, struct frame *f)
         ok = str(j, "entity") && json_is_object(json_object_get(j, "attrs"));
     } else if (one_of(type, prog_types, NPROG_TYPES)) {
         ok = check_prog_frame(c, type, j, f);
+    } else if (strcmp(type, "found") == 0) {
+        /* bounded, each person placed in a room */
+        json_t *people = json_object_get(j, "people"), *p;
+        size_t i;
+        ok = str(j, "q") && json_is_array(people) && json_array_size(people) <= PROTO_FIND_MAX &&
+             json_is_boolean(json_object_get(j, "truncated"));
+        json_array_foreach(people, i, p) ok =
+            ok && str(p, "user") && str(p, "name") && str(p, "room") && str(p, "room_name");
+    } else if (strcmp(type, "privacy") == 0) {
+        ok = json_is_boolean(json_object_get(j, "findable")) &&
+             json_is_boolean(json_object_get(j, "dms"));
     } else if (strcmp(type, "voice") == 0) {
         /* No media server here: voice is off, and says whether one is muted. */
         ok = str(j, "state") && strcmp(str(j, "state"), "off") == 0 &&

@@ -283,11 +283,11 @@ static void test_render_values(void)
     };
     static const char *const in[] = {"hello",   "join", "leave", "pose",   "chat",
                                      "status",  "hand", "mod",   "star",   "slide",
-                                     "caption", "ask",  "vote",  "invalid"};
+                                     "caption", "ask",  "vote",  "find", "privacy", "invalid"};
     static const char *const out[] = {"welcome", "joined",    "left",       "presence", "poses",
                                       "chat",    "error",     "pose",       "scene",    "mod_ok",
                                       "kicked",  "announce",  "room",       "breakout", "stage",
-                                      "twin",    "programme", "stage_event", "voice"};
+                                      "twin",    "programme", "stage_event", "voice", "find"};
     static const char *const drops[] = {"stale_poses",  "queue_full",  "replay_full",
                                         "rate_limited", "closed_slow", "twin_history"};
     static const char *const rates[] = {"pose", "chat", "caption", "other"};
