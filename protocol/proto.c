@@ -509,6 +509,71 @@ static int parse_chat(json_t *root, struct proto_msg *out, struct proto_error *e
     return take_text(v, "chat.text", &chat_rules, out->u.chat.text, err);
 }
 
+static const char *const reaction_names[PROTO_REACT_COUNT] = {"applause", "thumbs_up", "heart",
+                                                              "laugh"};
+
+const char *proto_reaction_name(enum proto_reaction r)
+{
+    return r < PROTO_REACT_COUNT ? reaction_names[r] : "unknown";
+}
+
+static int parse_react(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    json_t *v;
+    const char *s;
+
+    if (get_field(root, "kind", "react.kind", true, &v, err) < 0)
+        return -1;
+    s = json_string_value(v);
+    for (int i = 0; s && i < PROTO_REACT_COUNT; i++) {
+        if (strcmp(s, reaction_names[i]) == 0 && json_string_length(v) == strlen(s)) {
+            out->u.react.kind = (enum proto_reaction)i;
+            return 0;
+        }
+    }
+    return fail(err, CODE_BAD_REQUEST,
+                "react.kind: must be one of applause, thumbs_up, heart, laugh");
+}
+
+static int parse_dm(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    static const struct text_rules dm_rules = {PROTO_TEXT_MAX, true, false};
+    json_t *v;
+
+    if (get_field(root, "to", "dm.to", true, &v, err) < 0 ||
+        take_id(v, "dm.to", true, false, out->u.dm.to, PROTO_USER_ID_MAX, err) < 0)
+        return -1;
+    if (get_field(root, "text", "dm.text", true, &v, err) < 0)
+        return -1;
+    return take_text(v, "dm.text", &dm_rules, out->u.dm.text, err);
+}
+
+static int parse_block(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    bool has;
+    json_t *v;
+
+    if (get_field(root, "user", "block.user", true, &v, err) < 0 ||
+        take_id(v, "block.user", true, false, out->u.about.user, PROTO_USER_ID_MAX, err) < 0)
+        return -1;
+    out->u.about.on = true;
+    return take_opt_bool(root, "on", "block.on", &has, &out->u.about.on, err);
+}
+
+static int parse_report(json_t *root, struct proto_msg *out, struct proto_error *err)
+{
+    static const struct text_rules reason_rules = {PROTO_REASON_MAX, true, false};
+    json_t *v;
+
+    if (get_field(root, "user", "report.user", true, &v, err) < 0 ||
+        take_id(v, "report.user", true, false, out->u.about.user, PROTO_USER_ID_MAX, err) < 0)
+        return -1;
+    if (get_field(root, "reason", "report.reason", false, &v, err) > 0 &&
+        take_text(v, "report.reason", &reason_rules, out->u.about.reason, err) < 0)
+        return -1;
+    return 0;
+}
+
 static int parse_status(json_t *root, struct proto_msg *out, struct proto_error *err)
 {
     json_t *v;
@@ -822,14 +887,25 @@ static const struct {
     enum proto_type type;
     int (*parse)(json_t *root, struct proto_msg *out, struct proto_error *err);
 } msg_types[] = {
-    {"hello", PROTO_HELLO, parse_hello},       {"join", PROTO_JOIN, parse_join},
-    {"leave", PROTO_LEAVE, parse_leave},       {"pose", PROTO_POSE, parse_pose},
-    {"chat", PROTO_CHAT, parse_chat},          {"status", PROTO_STATUS, parse_status},
-    {"hand", PROTO_HAND, parse_hand},          {"mod", PROTO_MOD, parse_mod},
-    {"star", PROTO_STAR, parse_star},          {"slide", PROTO_SLIDE, parse_slide},
-    {"caption", PROTO_CAPTION, parse_caption}, {"ask", PROTO_ASK, parse_ask},
-    {"vote", PROTO_VOTE, parse_vote},          {"find", PROTO_FIND, parse_find},
+    {"hello", PROTO_HELLO, parse_hello},
+    {"join", PROTO_JOIN, parse_join},
+    {"leave", PROTO_LEAVE, parse_leave},
+    {"pose", PROTO_POSE, parse_pose},
+    {"chat", PROTO_CHAT, parse_chat},
+    {"status", PROTO_STATUS, parse_status},
+    {"hand", PROTO_HAND, parse_hand},
+    {"mod", PROTO_MOD, parse_mod},
+    {"star", PROTO_STAR, parse_star},
+    {"slide", PROTO_SLIDE, parse_slide},
+    {"caption", PROTO_CAPTION, parse_caption},
+    {"ask", PROTO_ASK, parse_ask},
+    {"vote", PROTO_VOTE, parse_vote},
+    {"find", PROTO_FIND, parse_find},
     {"privacy", PROTO_PRIVACY, parse_privacy},
+    {"react", PROTO_REACT, parse_react},
+    {"dm", PROTO_DM, parse_dm},
+    {"block", PROTO_BLOCK, parse_block},
+    {"report", PROTO_REPORT, parse_report},
 };
 
 /*
@@ -905,6 +981,13 @@ static size_t body_size(enum proto_type t)
         return sizeof(m.u.find);
     case PROTO_PRIVACY:
         return sizeof(m.u.privacy);
+    case PROTO_REACT:
+        return sizeof(m.u.react);
+    case PROTO_DM:
+        return sizeof(m.u.dm);
+    case PROTO_BLOCK:
+    case PROTO_REPORT:
+        return sizeof(m.u.about);
     case PROTO_LEAVE:
     case PROTO_TYPE_COUNT:
         break;
@@ -1456,6 +1539,42 @@ int proto_encode_chat_history(struct proto_buf *b, const char *room,
     return out_end(&o);
 }
 
+/* {"applause":n,...} of the PROTO_REACT_COUNT numbers in n. */
+static void out_reaction_counts(struct out *o, const char *key, const unsigned long long *n)
+{
+    out_raw(o, key);
+    for (int i = 0; i < PROTO_REACT_COUNT; i++) {
+        out_kstr(o, i ? "," : "{", reaction_names[i]);
+        out_raw(o, ":");
+        out_int(o, (long long)n[i]);
+    }
+    out_raw(o, "}");
+}
+
+int proto_encode_reactions(struct proto_buf *b, const char *room, const unsigned *counts,
+                           const unsigned long long *total, const struct proto_reactor *by,
+                           size_t nby, unsigned more)
+{
+    struct out o = out_begin(b);
+    unsigned long long tick[PROTO_REACT_COUNT];
+
+    for (int i = 0; i < PROTO_REACT_COUNT; i++)
+        tick[i] = counts[i];
+    out_kstr(&o, "{\"type\":\"reactions\",\"room\":", room);
+    out_reaction_counts(&o, ",\"counts\":", tick);
+    out_reaction_counts(&o, ",\"total\":", total);
+    out_raw(&o, ",\"by\":[");
+    for (size_t i = 0; i < nby; i++) {
+        out_kstr(&o, i ? ",{\"user\":" : "{\"user\":", by[i].user_id);
+        out_kstr(&o, ",\"kind\":", proto_reaction_name(by[i].kind));
+        out_raw(&o, "}");
+    }
+    out_raw(&o, "],\"more\":");
+    out_int(&o, more);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
 int proto_encode_chat_deleted(struct proto_buf *b, const char *room, long long id)
 {
     struct out o = out_begin(b);
@@ -1983,5 +2102,74 @@ int proto_encode_voice_peers(struct proto_buf *b, uint64_t room,
         out_raw(&o, "}");
     }
     out_raw(&o, "]}");
+    return out_end(&o);
+}
+
+int proto_encode_dm(struct proto_buf *b, const struct proto_dm *d, const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    out_raw(&o, "{\"type\":\"dm\",\"from\":");
+    out_person(&o, d->from_id, d->from_name);
+    out_raw(&o, ",\"to\":");
+    out_person(&o, d->to_id, d->to_name);
+    out_kstr(&o, ",\"text\":", d->text);
+    out_raw(&o, ",\"ts\":");
+    out_int(&o, d->ts_ms);
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_blocks(struct proto_buf *b, const char *const *ids, size_t n,
+                        const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    out_raw(&o, "{\"type\":\"blocks\",\"users\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out_raw(&o, ",");
+        out_str(&o, ids[i]);
+    }
+    out_raw(&o, "]");
+    out_re(&o, re);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_report(struct proto_buf *b, const struct proto_report *r)
+{
+    struct out o = out_begin(b);
+
+    out_raw(&o, "{\"type\":\"report\",\"from\":");
+    out_person(&o, r->from_id, r->from_name);
+    out_raw(&o, ",\"about\":");
+    out_person(&o, r->about_id, r->about_name);
+    out_kstr_or_null(&o, ",\"room\":", r->room);
+    out_kstr(&o, ",\"reason\":", r->reason);
+    out_raw(&o, ",\"messages\":[");
+    for (size_t i = 0; i < r->nmessages; i++) {
+        out_kstr(&o, i ? ",{\"text\":" : "{\"text\":", r->messages[i].text);
+        out_raw(&o, ",\"ts\":");
+        out_int(&o, r->messages[i].ts_ms);
+        out_raw(&o, "}");
+    }
+    out_raw(&o, "],\"ts\":");
+    out_int(&o, r->ts_ms);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_reported(struct proto_buf *b, const char *user_id, int moderators,
+                          const struct proto_id *re)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"reported\",\"user\":", user_id);
+    out_raw(&o, ",\"moderators\":");
+    out_int(&o, moderators);
+    out_re(&o, re);
+    out_raw(&o, "}");
     return out_end(&o);
 }

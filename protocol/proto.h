@@ -59,8 +59,23 @@ enum proto_type {
     PROTO_VOTE,    /* a vote for a question */
     PROTO_FIND,    /* look for a person across the venue */
     PROTO_PRIVACY, /* whether others may find me, send me direct messages */
+    PROTO_REACT,   /* applause, a thumbs up, a heart, a laugh */
+    PROTO_DM,      /* a direct message to one registered participant */
+    PROTO_BLOCK,   /* take no more direct messages from someone (or again) */
+    PROTO_REPORT,  /* tell the moderators about someone */
     PROTO_TYPE_COUNT
 };
+
+/* The reactions, a small fixed set. */
+enum proto_reaction {
+    PROTO_REACT_APPLAUSE,
+    PROTO_REACT_THUMBS_UP,
+    PROTO_REACT_HEART,
+    PROTO_REACT_LAUGH,
+    PROTO_REACT_COUNT
+};
+/* "applause", "thumbs_up", ...: a static string. */
+const char *proto_reaction_name(enum proto_reaction r);
 
 /* Moderation actions, in the order PROTOCOL.md lists them. */
 enum proto_mod_action {
@@ -137,6 +152,19 @@ struct proto_msg {
         struct {
             char text[PROTO_TEXT_MAX * 4 + 1];
         } chat;
+        struct {
+            enum proto_reaction kind;
+        } react;
+        struct {
+            char to[PROTO_USER_ID_MAX + 1];
+            char text[PROTO_TEXT_MAX * 4 + 1];
+        } dm;
+        /* block and report */
+        struct {
+            char user[PROTO_USER_ID_MAX + 1];
+            bool on;                               /* block: true blocks, false lets in again */
+            char reason[PROTO_REASON_MAX * 4 + 1]; /* report: what happened; "" when absent */
+        } about;
         struct {
             enum proto_status status;
         } status;
@@ -299,6 +327,46 @@ int proto_encode_chat(struct proto_buf *b, const char *room, const struct proto_
  * the room's recent chat, oldest first. */
 int proto_encode_chat_history(struct proto_buf *b, const char *room,
                               const struct proto_chat_line *lines, size_t n);
+/* Who reacted with what in one tick; borrowed. */
+struct proto_reactor {
+    const char *user_id;
+    enum proto_reaction kind;
+};
+/* {"type":"reactions","room":...,"counts":{...},"total":{...},"by":[...],"more":n}:
+ * counts[] and total[] have PROTO_REACT_COUNT entries. */
+int proto_encode_reactions(struct proto_buf *b, const char *room, const unsigned *counts,
+                           const unsigned long long *total, const struct proto_reactor *by,
+                           size_t nby, unsigned more);
+/* A direct message, to both ends; borrowed strings. */
+struct proto_dm {
+    const char *from_id, *from_name;
+    const char *to_id, *to_name;
+    const char *text;
+    long long ts_ms;
+};
+/* re: the sender's message id, on the sender's copy only (NULL otherwise). */
+int proto_encode_dm(struct proto_buf *b, const struct proto_dm *d, const struct proto_id *re);
+/* {"type":"blocks","users":[ids]}: whom I block, after welcome and each change. */
+int proto_encode_blocks(struct proto_buf *b, const char *const *ids, size_t n,
+                        const struct proto_id *re);
+/* A report to the moderators; messages are what the reporter received from
+ * the person reported (direct messages), oldest first. room NULL: not in one. */
+struct proto_report {
+    const char *from_id, *from_name;
+    const char *about_id, *about_name;
+    const char *room;
+    const char *reason;
+    struct {
+        const char *text;
+        long long ts_ms;
+    } messages[8];
+    size_t nmessages;
+    long long ts_ms;
+};
+int proto_encode_report(struct proto_buf *b, const struct proto_report *r);
+/* {"type":"reported","user":id,"moderators":n}: the reporter's receipt. */
+int proto_encode_reported(struct proto_buf *b, const char *user_id, int moderators,
+                          const struct proto_id *re);
 /* {"type":"chat_deleted","room":...,"msg":id}: a moderator removed it. */
 int proto_encode_chat_deleted(struct proto_buf *b, const char *room, long long id);
 /* re may be NULL or of kind PROTO_ID_NONE: then no "re" is written. */

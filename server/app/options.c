@@ -46,6 +46,8 @@ static const struct opt opts[] = {
      "poses per second a client may send", NULL},
     {"chat-rate", "VENUE_CHAT_RATE", OPT_INT, FIELD(chat_rate), 1, 1000,
      "chat messages per second a client may send", NULL},
+    {"react-rate", "VENUE_REACT_RATE", OPT_INT, FIELD(react_rate), 1, 100,
+     "reactions (applause, hearts...) per second a client may send", NULL},
     {"other-rate", "VENUE_OTHER_RATE", OPT_INT, FIELD(other_rate), 1, 10000,
      "other messages per second a client may send", NULL},
     {"resume-grace", "VENUE_RESUME_GRACE", OPT_INT, FIELD(resume_grace_s), 0, 86400,

@@ -17,6 +17,7 @@ void config_defaults(struct venue_config *c)
     c->max_message = 65536;
     c->pose_rate = 60;
     c->chat_rate = 5;
+    c->react_rate = 2;
     c->other_rate = 120;
     c->resume_grace_s = 15;
     c->kick_minutes = 10;

@@ -19,6 +19,7 @@ struct venue_config {
     long max_message;      /* bytes in one client message */
     int pose_rate;         /* poses per second per client */
     int chat_rate;         /* chats per second per client */
+    int react_rate;        /* reactions per second per client */
     int other_rate;        /* any other message per second per client */
     int resume_grace_s;    /* a dropped session is kept this long */
     int kick_minutes;      /* a kicked guest's browser (and address with name) kept out this long */

@@ -10,14 +10,15 @@ static const double bucket_le[METRIC_BUCKETS] = {0.00001, 0.00005, 0.0001, 0.000
 
 static const char *const in_names[] = {"hello", "join", "leave",   "pose",   "chat",    "status",
                                        "hand",  "mod",  "star",    "slide",  "caption", "ask",
-                                       "vote",  "find", "privacy", "invalid"};
+                                       "vote",  "find", "privacy", "react", "dm", "block", "report", "invalid"};
 static const char *const out_names[] = {"welcome", "joined",    "left",        "presence", "poses",
                                         "chat",    "error",     "pose",        "scene",    "mod_ok",
                                         "kicked",  "announce",  "room",        "breakout", "stage",
-                                        "twin",    "programme", "stage_event", "voice",    "find"};
+                                        "twin",    "programme", "stage_event", "voice",    "find",
+                                        "reactions", "dm"};
 static const char *const drop_names[] = {"stale_poses",  "queue_full",  "replay_full",
                                          "rate_limited", "closed_slow", "twin_history"};
-static const char *const rate_names[] = {"pose", "chat", "caption", "other"};
+static const char *const rate_names[] = {"pose", "chat", "caption", "react", "other"};
 
 _Static_assert(sizeof(in_names) / sizeof(in_names[0]) == PROTO_TYPE_COUNT + 1, "in_names");
 _Static_assert(sizeof(out_names) / sizeof(out_names[0]) == MOUT_COUNT, "out_names");

@@ -34,6 +34,8 @@ enum metric_out {
     MOUT_STAGE_EVENT, /* slides, caption, questions, question, floor */
     MOUT_VOICE,       /* voice, voice_peers */
     MOUT_FIND,        /* found, privacy */
+    MOUT_REACTIONS,   /* a room's reactions of one tick */
+    MOUT_DM,          /* dm, blocked, report, reported */
     MOUT_COUNT
 };
 
@@ -47,7 +49,7 @@ enum metric_drop {
     MDROP_COUNT
 };
 
-enum metric_rate { MRATE_POSE, MRATE_CHAT, MRATE_CAPTION, MRATE_OTHER, MRATE_COUNT };
+enum metric_rate { MRATE_POSE, MRATE_CHAT, MRATE_CAPTION, MRATE_REACT, MRATE_OTHER, MRATE_COUNT };
 
 #define METRIC_BUCKETS 12
 

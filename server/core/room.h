@@ -14,6 +14,7 @@
 
 #include "metrics.h"
 #include "proto.h"
+#include "react.h"
 #include "registry.h"
 #include "scene.h"
 
@@ -41,6 +42,7 @@ struct room {
     const struct scene_place *stage; /* this room's stage place, or NULL */
     struct prog_live *live;          /* the programme's session live here, or NULL; borrowed */
     struct chat_ring *chat;          /* the recent chat (chat.c); owned, NULL before the first line */
+    struct react_tally react;        /* this tick's reactions (react.c) */
 };
 
 struct room *room_new(const struct scene *scene);

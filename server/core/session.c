@@ -35,6 +35,7 @@ struct session *session_new(struct venue *v)
     s->rate[MRATE_POSE].tokens = v->cfg.pose_rate;
     s->rate[MRATE_CHAT].tokens = v->cfg.chat_rate;
     s->rate[MRATE_CAPTION].tokens = v->cfg.caption_rate;
+    s->rate[MRATE_REACT].tokens = v->cfg.react_rate;
     s->rate[MRATE_OTHER].tokens = v->cfg.other_rate;
     return s;
 }
@@ -45,6 +46,7 @@ void session_free(struct venue *v, struct session *s)
     v->sessions[s->index] = v->sessions[--v->nsessions];
     v->sessions[s->index]->index = s->index;
     outq_free(&s->out);
+    free(s->dm);
     free(s);
 }
 
@@ -157,9 +159,9 @@ void session_send_error(struct venue *v, struct session *s, const char *code, co
 bool session_rate_take(struct venue *v, struct session *s, enum metric_rate kind,
                        const struct proto_id *re)
 {
-    static const char *const what[MRATE_COUNT] = {"pose", "chat", "caption", "message"};
+    static const char *const what[MRATE_COUNT] = {"pose", "chat", "caption", "react", "message"};
     const int rates[MRATE_COUNT] = {v->cfg.pose_rate, v->cfg.chat_rate, v->cfg.caption_rate,
-                                    v->cfg.other_rate};
+                                    v->cfg.react_rate, v->cfg.other_rate};
     struct bucket *b = &s->rate[kind];
     double rate = rates[kind];
     char msg[96];

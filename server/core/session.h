@@ -22,6 +22,7 @@
 
 struct venue;
 struct room;
+struct dm_state;
 
 #define SESSION_ID_LEN   24 /* "s-"/"u-" and 16 hex digits, NUL included */
 #define SESSION_ADDR_MAX 64 /* a peer address as text, NUL included: IPv6 with a zone fits */
@@ -48,8 +49,10 @@ struct session {
     enum role role;                      /* its own */
     bool registered;                     /* came in with a registration token (else a guest) */
     bool findable;                       /* others may find it: read with session_findable */
-    bool dms;          /* it takes direct messages: read with session_accepts_dms */
-    enum role granted; /* given in its room by the programme (prog_grant); ROLE_GUEST: none */
+    bool dms;            /* it takes direct messages: read with session_accepts_dms */
+    struct dm_state *dm; /* blocks and direct messages received (dm.c); owned, NULL until needed */
+    bool dm_loaded;      /* a registered user's blocks were read from the registry */
+    enum role granted;   /* given in its room by the programme (prog_grant); ROLE_GUEST: none */
     enum proto_status status;
     bool hand;
     long long hand_at;          /* wall ms the hand went up, for the queue; 0 when down */

@@ -15,8 +15,10 @@
 
 #include "array.h"
 #include "clock.h"
+#include "dm.h"
 #include "find.h"
 #include "moderation.h"
+#include "react.h"
 #include "room.h"
 #include "secret.h"
 #include "session.h"
@@ -98,6 +100,7 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     frame_unref(f);
     prog_send_welcome(v, t, false);
     find_send_privacy(v, t, NULL);
+    dm_welcome(v, t);
     if (t->room)
         room_send_view(v, t, NULL);
     session_wake(v, t);
@@ -217,6 +220,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
     session_send_enc(v, s, MOUT_WELCOME);
     prog_send_welcome(v, s, true);
     find_send_privacy(v, s, NULL);
+    dm_welcome(v, s);
 }
 
 static void on_join(struct venue *v, struct session *s, const struct proto_msg *m)
@@ -345,7 +349,10 @@ static enum metric_rate rate_kind(enum proto_type t)
         return MRATE_POSE;
     case PROTO_CHAT:
     case PROTO_ASK:
+    case PROTO_DM:
         return MRATE_CHAT;
+    case PROTO_REACT:
+        return MRATE_REACT;
     case PROTO_CAPTION:
         return MRATE_CAPTION;
     default:
@@ -360,7 +367,8 @@ static void dispatch(struct venue *v, struct session *s, const struct proto_msg 
         session_send_error(v, s, "unauthorized", "hello: must be the first message", &m->id);
         return;
     }
-    if (!s->room && (m->type == PROTO_LEAVE || m->type == PROTO_POSE || m->type == PROTO_CHAT)) {
+    if (!s->room && (m->type == PROTO_LEAVE || m->type == PROTO_POSE || m->type == PROTO_CHAT ||
+                     m->type == PROTO_REACT)) {
         session_send_error(v, s, "not_in_room", "join a room first", &m->id);
         return;
     }
@@ -399,6 +407,18 @@ static void dispatch(struct venue *v, struct session *s, const struct proto_msg 
         break;
     case PROTO_PRIVACY:
         find_privacy(v, s, m);
+        break;
+    case PROTO_REACT:
+        react_add(v, s, m);
+        break;
+    case PROTO_DM:
+        dm_send(v, s, m);
+        break;
+    case PROTO_BLOCK:
+        dm_block(v, s, m);
+        break;
+    case PROTO_REPORT:
+        dm_report(v, s, m);
         break;
     case PROTO_TYPE_COUNT:
         break;
@@ -520,6 +540,7 @@ void venue_tick(struct venue *v, long long now_ms)
         room_send(v, v->rooms[i]);
     for (size_t i = 0; i < v->nrooms; i++)
         v->rooms[i]->stage_changed = false;
+    react_tick(v);
     twin_tick(v);
     mod_tick(v);
     prog_tick(v);
@@ -640,6 +661,7 @@ void venue_free(struct venue *v)
         return;
     for (size_t i = 0; i < v->nsessions; i++) {
         outq_free(&v->sessions[i]->out);
+        free(v->sessions[i]->dm);
         free(v->sessions[i]);
     }
     for (size_t i = 0; i < v->nrooms; i++)

@@ -51,7 +51,11 @@ static const char schema[] =
     "  room TEXT, reason TEXT);"
     "CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts_ms);"
     "CREATE INDEX IF NOT EXISTS audit_room ON audit(room, ts_ms);"
-    "CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor_id, ts_ms);";
+    "CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor_id, ts_ms);"
+    "CREATE TABLE IF NOT EXISTS blocks("
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  blocked_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY(user_id, blocked_id));";
 
 enum stmt {
     R_USER_ADD,
@@ -71,6 +75,9 @@ enum stmt {
     R_ROOM_SET,
     R_PRIVACY_GET,
     R_PRIVACY_SET,
+    R_BLOCK_ADD,
+    R_BLOCK_REMOVE,
+    R_BLOCKS,
     R_AUDIT_ADD,
     R_AUDIT_ALL,  /* the four audit listings: one per filter combination, */
     R_AUDIT_ROOM, /* so that each can use its index */
@@ -124,6 +131,10 @@ static const char *const stmt_sql[R_COUNT] = {
     [R_PRIVACY_GET] = "SELECT findable, accepts_dms FROM users WHERE id = ?1 AND registered = 1",
     [R_PRIVACY_SET] = "UPDATE users SET findable = ?2, accepts_dms = ?3 "
                       "WHERE id = ?1 AND registered = 1",
+    [R_BLOCK_ADD] = "INSERT OR IGNORE INTO blocks(user_id, blocked_id, created_ms) "
+                    "VALUES(?1, ?2, ?3)",
+    [R_BLOCK_REMOVE] = "DELETE FROM blocks WHERE user_id = ?1 AND blocked_id = ?2",
+    [R_BLOCKS] = "SELECT blocked_id FROM blocks WHERE user_id = ?1 ORDER BY created_ms LIMIT ?2",
     [R_AUDIT_ADD] = "INSERT INTO audit(ts_ms, actor_id, actor_name, action, target_id, room, "
                     "reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [R_AUDIT_ALL] = AUDIT_COLS "WHERE ts_ms >= ?3 ORDER BY ts_ms DESC, id DESC LIMIT ?4",
@@ -730,6 +741,32 @@ int registry_privacy_set(struct registry *reg, const char *id, const struct reg_
     if (step_done(reg, s, "users.findable") < 0)
         return -1;
     return sqlite3_changes(reg->db) > 0;
+}
+
+/* ---- Blocks ----------------------------------------------------------- */
+
+int registry_block_set(struct registry *reg, const char *user_id, const char *blocked_id, bool on,
+                       long long now_ms)
+{
+    sqlite3_stmt *s = reg->stmt[on ? R_BLOCK_ADD : R_BLOCK_REMOVE];
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, blocked_id, -1, SQLITE_STATIC);
+    if (on)
+        sqlite3_bind_int64(s, 3, now_ms);
+    return step_done(reg, s, "blocks");
+}
+
+int registry_blocks_each(struct registry *reg, const char *user_id, size_t max,
+                         void (*fn)(void *arg, const char *blocked_id), void *arg)
+{
+    sqlite3_stmt *s = reg->stmt[R_BLOCKS];
+    int rc;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        fn(arg, (const char *)sqlite3_column_text(s, 0));
+    done(s);
+    return rc == SQLITE_DONE ? 0 : fail(reg, "blocks");
 }
 
 /* ---- Audit ------------------------------------------------------------ */

@@ -132,6 +132,14 @@ int registry_privacy_get(struct registry *reg, const char *id, struct reg_privac
 /* 1 done, 0 no such registered user, -1 error. */
 int registry_privacy_set(struct registry *reg, const char *id, const struct reg_privacy *p);
 
+/* A registered user blocks (on) or lets in again another's direct
+ * messages. 0, or -1. */
+int registry_block_set(struct registry *reg, const char *user_id, const char *blocked_id, bool on,
+                       long long now_ms);
+/* Call fn with the ids user_id blocks, oldest first, at most max. */
+int registry_blocks_each(struct registry *reg, const char *user_id, size_t max,
+                         void (*fn)(void *arg, const char *blocked_id), void *arg);
+
 /* One moderation action, as written to the audit log. */
 struct reg_audit {
     long long ts_ms; /* wall clock */

@@ -143,9 +143,9 @@ static void reencode(const struct proto_msg *m)
         break;
     }
     case PROTO_CHAT:
-        FUZZ_REQUIRE(proto_encode_chat(&buf, "lobby",
-                                       &(struct proto_chat_line){1, "u-1", "n", m->u.chat.text, 1}) ==
-                     0);
+        FUZZ_REQUIRE(
+            proto_encode_chat(&buf, "lobby",
+                              &(struct proto_chat_line){1, "u-1", "n", m->u.chat.text, 1}) == 0);
         j = reload();
         check_str(j, "text", m->u.chat.text);
         json_decref(j);
@@ -224,6 +224,52 @@ static void reencode(const struct proto_msg *m)
         check_re(j, &m->id);
         json_decref(j);
         break;
+    case PROTO_DM: {
+        /* the text goes out to both ends as it came */
+        struct proto_dm d = {"u-1", "A", m->u.dm.to, "B", m->u.dm.text, 1};
+        FUZZ_REQUIRE(proto_encode_dm(&buf, &d, &m->id) == 0);
+        j = reload();
+        check_str(j, "text", m->u.dm.text);
+        check_str(json_object_get(j, "to"), "id", m->u.dm.to);
+        check_re(j, &m->id);
+        json_decref(j);
+        break;
+    }
+    case PROTO_REPORT: {
+        struct proto_report r = {.from_id = "u-1",
+                                 .from_name = "A",
+                                 .about_id = m->u.about.user,
+                                 .about_name = "B",
+                                 .reason = m->u.about.reason,
+                                 .nmessages = 1};
+        r.messages[0].text = m->u.about.reason;
+        FUZZ_REQUIRE(proto_encode_report(&buf, &r) == 0);
+        j = reload();
+        check_str(j, "reason", m->u.about.reason);
+        json_decref(j);
+        break;
+    }
+    case PROTO_BLOCK: {
+        const char *ids[1] = {m->u.about.user};
+        FUZZ_REQUIRE(proto_encode_blocks(&buf, ids, 1, &m->id) == 0);
+        j = reload();
+        FUZZ_REQUIRE(strcmp(json_string_value(json_array_get(json_object_get(j, "users"), 0)),
+                            m->u.about.user) == 0);
+        json_decref(j);
+        break;
+    }
+    case PROTO_REACT: {
+        unsigned counts[PROTO_REACT_COUNT] = {0};
+        unsigned long long total[PROTO_REACT_COUNT] = {0};
+        struct proto_reactor by = {"u-1", m->u.react.kind};
+        counts[m->u.react.kind] = 1;
+        FUZZ_REQUIRE(proto_encode_reactions(&buf, "lobby", counts, total, &by, 1, 0) == 0);
+        j = reload();
+        check_str(json_array_get(json_object_get(j, "by"), 0), "kind",
+                  proto_reaction_name(m->u.react.kind));
+        json_decref(j);
+        break;
+    }
     case PROTO_TYPE_COUNT:
         FUZZ_REQUIRE(0);
         break;

@@ -112,10 +112,13 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "chatlog.h"
 #include "config.h"
+#include "dm.h"
 #include "outq.h"
 #include "programme.h"
 #include "proto.h"
+#include "react.h"
 #include "registry.h"
 #include "scene.h"
 #include "store.h"
@@ -330,6 +333,14 @@ static const char *const server_types[] = {
     /* issue 12: finding a person */
     "found",
     "privacy",
+    /* and what people say to each other */
+    "chat_history",
+    "chat_deleted",
+    "reactions",
+    "dm",
+    "blocks",
+    "report",
+    "reported",
 };
 #define NSERVER_TYPES (sizeof(server_types) / sizeof(*server_types))
 
@@ -339,8 +350,9 @@ static const char *const error_codes[] = {
 };
 #define NERROR_CODES (sizeof(error_codes) / sizeof(*error_codes))
 
-static const char *const reply_types[] = {"welcome", "joined", "left",  "error",
-                                          "mod_ok",  "stars",  "found", "privacy"};
+static const char *const reply_types[] = {"welcome", "joined", "left",    "error",
+                                          "mod_ok",  "stars",  "found",   "privacy",
+                                          "dm",      "blocks", "reported"};
 #define NREPLY_TYPES (sizeof(reply_types) / sizeof(*reply_types))
 
 static bool one_of(const char *s, const char *const *list, size_t n)
@@ -980,6 +992,24 @@ static void check_frame(struct conn *c, struct frame *f)
              json_is_boolean(json_object_get(j, "truncated"));
         json_array_foreach(people, i, p) ok =
             ok && str(p, "user") && str(p, "name") && str(p, "room") && str(p, "room_name");
+    } else if (strcmp(type, "chat_history") == 0) {
+        json_t *lines = json_object_get(j, "lines"), *l;
+        size_t i;
+        ok = str(j, "room") && json_is_array(lines) && json_array_size(lines) <= CHATLOG_KEEP;
+        json_array_foreach(lines, i, l) ok =
+            ok && json_is_integer(json_object_get(l, "msg")) && str(l, "text");
+    } else if (strcmp(type, "chat_deleted") == 0) {
+        ok = str(j, "room") && json_is_integer(json_object_get(j, "msg"));
+    } else if (strcmp(type, "reactions") == 0) {
+        ok = str(j, "room") && json_is_object(json_object_get(j, "counts")) &&
+             json_array_size(json_object_get(j, "by")) <= REACT_BY_MAX;
+    } else if (strcmp(type, "dm") == 0) {
+        ok = str(j, "text") && json_is_object(json_object_get(j, "from")) &&
+             json_is_object(json_object_get(j, "to"));
+    } else if (strcmp(type, "blocks") == 0) {
+        ok = json_array_size(json_object_get(j, "users")) <= DM_BLOCKS_MAX;
+    } else if (strcmp(type, "report") == 0 || strcmp(type, "reported") == 0) {
+        ok = json_is_object(json_object_get(j, "about")) || str(j, "user");
     } else if (strcmp(type, "privacy") == 0) {
         ok = json_is_boolean(json_object_get(j, "findable")) &&
              json_is_boolean(json_object_get(j, "dms"));

@@ -283,14 +283,15 @@ static void test_render_values(void)
     };
     static const char *const in[] = {"hello",   "join", "leave", "pose",   "chat",
                                      "status",  "hand", "mod",   "star",   "slide",
-                                     "caption", "ask",  "vote",  "find", "privacy", "invalid"};
-    static const char *const out[] = {"welcome", "joined",    "left",       "presence", "poses",
-                                      "chat",    "error",     "pose",       "scene",    "mod_ok",
-                                      "kicked",  "announce",  "room",       "breakout", "stage",
-                                      "twin",    "programme", "stage_event", "voice", "find"};
+                                     "caption", "ask",  "vote",  "find",   "privacy",
+                                     "react",   "dm",   "block", "report", "invalid"};
+    static const char *const out[] = {
+        "welcome",   "joined",      "left",   "presence", "poses",     "chat",     "error", "pose",
+        "scene",     "mod_ok",      "kicked", "announce", "room",      "breakout", "stage", "twin",
+        "programme", "stage_event", "voice",  "find",     "reactions", "dm"};
     static const char *const drops[] = {"stale_poses",  "queue_full",  "replay_full",
                                         "rate_limited", "closed_slow", "twin_history"};
-    static const char *const rates[] = {"pose", "chat", "caption", "other"};
+    static const char *const rates[] = {"pose", "chat", "caption", "react", "other"};
     uint64_t tick[METRIC_BUCKETS] = {0}, join[METRIC_BUCKETS] = {0};
     double tick_sum = 0;
     char sample[128], want[32];

@@ -245,6 +245,315 @@ static void test_history(struct venue **vp)
     free(a);
 }
 
+/* The error c got for its last message, or "none"; valid until the next call. */
+static const char *error_of(struct venue *v, struct fconn *c, char *message, size_t size)
+{
+    static char code[32];
+    json_t *msgs = drain(v, c), *e = find(msgs, "error");
+    snprintf(code, sizeof(code), "%s", e ? json_string_value(json_object_get(e, "code")) : "none");
+    if (message)
+        snprintf(message, size, "%s", e ? json_string_value(json_object_get(e, "message")) : "");
+    json_decref(msgs);
+    return code;
+}
+
+static unsigned long long reaction_count(json_t *r, const char *key, const char *kind)
+{
+    return (unsigned long long)json_integer_value(json_object_get(json_object_get(r, key), kind));
+}
+
+static void test_reactions(struct venue *v)
+{
+    struct fconn *a = enter_token(v, att[0].token, "breakout-2");
+    struct fconn *b = connect_as(v, "Guest B", NULL);
+    struct fconn *crowd[70];
+    json_t *msgs, *r;
+    char why[200];
+
+    join(v, b, "breakout-2");
+    json_decref(drain(v, a));
+    send_text(v, a, "{\"type\":\"react\",\"kind\":\"applause\"}");
+    send_text(v, b, "{\"type\":\"react\",\"kind\":\"heart\"}");
+    msgs = drain(v, a);
+    CHECK(!find(msgs, "reactions")); /* gathered until the tick */
+    json_decref(msgs);
+    tick(v, 50);
+    msgs = drain(v, b);
+    CHECK(count(msgs, "reactions") == 1);
+    r = find(msgs, "reactions");
+    CHECK(r && strcmp(json_string_value(json_object_get(r, "room")), "breakout-2") == 0);
+    CHECK(reaction_count(r, "counts", "applause") == 1 &&
+          reaction_count(r, "counts", "heart") == 1 && reaction_count(r, "counts", "laugh") == 0 &&
+          reaction_count(r, "total", "applause") == 1);
+    CHECK(json_array_size(json_object_get(r, "by")) == 2);
+    CHECK(strcmp(json_string_value(
+                     json_object_get(json_array_get(json_object_get(r, "by"), 0), "user")),
+                 a->user_id) == 0);
+    json_decref(msgs);
+    json_decref(drain(v, a));
+    tick(v, 50);
+    msgs = drain(v, a);
+    CHECK(!find(msgs, "reactions")); /* a quiet tick sends nothing */
+    json_decref(msgs);
+
+    /* Checked: the kind, the room, the rate, a mute. */
+    send_text(v, a, "{\"type\":\"react\",\"kind\":\"boo\"}");
+    CHECK(strcmp(error_of(v, a, why, sizeof(why)), "bad_request") == 0 &&
+          strstr(why, "react.kind"));
+    tick(v, 1000);
+    for (int i = 0; i < 3; i++)
+        send_text(v, a, "{\"type\":\"react\",\"kind\":\"laugh\"}");
+    CHECK(strcmp(error_of(v, a, NULL, 0), "rate_limited") == 0);
+    tick(v, 50);
+    msgs = drain(v, b);
+    r = find(msgs, "reactions");
+    CHECK(r && reaction_count(r, "counts", "laugh") == 2);
+    json_decref(msgs);
+    {
+        struct fconn *nowhere = connect_as(v, "Nowhere", NULL);
+        send_text(v, nowhere, "{\"type\":\"react\",\"kind\":\"heart\"}");
+        CHECK(strcmp(error_of(v, nowhere, NULL, 0), "not_in_room") == 0);
+        venue_disconnect(v, nowhere->s, now);
+        free(nowhere);
+    }
+    {
+        struct fconn *m = enter_token(v, mod1.token, "breakout-2");
+        char body[96];
+        snprintf(body, sizeof(body), "\"action\":\"mute\",\"target\":\"%s\"", a->user_id);
+        CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
+        tick(v, 1000);
+        json_decref(drain(v, a));
+        send_text(v, a, "{\"type\":\"react\",\"kind\":\"heart\"}");
+        CHECK(strcmp(error_of(v, a, NULL, 0), "forbidden") == 0);
+        snprintf(body, sizeof(body), "\"action\":\"unmute\",\"target\":\"%s\"", a->user_id);
+        CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
+        venue_disconnect(v, m->s, now);
+        free(m);
+    }
+
+    /* A crowd in one tick: one frame, everyone counted, the first 64 named. */
+    tick(v, 1000);
+    json_decref(drain(v, a));
+    json_decref(drain(v, b));
+    for (int i = 0; i < 70; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "Clapper %d", i);
+        crowd[i] = connect_as(v, name, NULL);
+        join(v, crowd[i], "lobby");
+    }
+    for (int i = 0; i < 70; i++) {
+        json_decref(drain(v, crowd[i]));
+        send_text(v, crowd[i], "{\"type\":\"react\",\"kind\":\"applause\"}");
+    }
+    tick(v, 50);
+    msgs = drain(v, crowd[0]);
+    CHECK(count(msgs, "reactions") == 1);
+    r = find(msgs, "reactions");
+    CHECK(r && reaction_count(r, "counts", "applause") == 70);
+    CHECK(r && json_array_size(json_object_get(r, "by")) == 64 &&
+          json_integer_value(json_object_get(r, "more")) == 6);
+    json_decref(msgs);
+    msgs = drain(v, a);
+    CHECK(!find(msgs, "reactions")); /* another room's applause */
+    json_decref(msgs);
+    for (int i = 0; i < 70; i++) {
+        venue_disconnect(v, crowd[i]->s, now);
+        free(crowd[i]);
+    }
+    venue_disconnect(v, a->s, now);
+    venue_disconnect(v, b->s, now);
+    free(a);
+    free(b);
+}
+
+static void dm(struct venue *v, struct fconn *from, const char *to, const char *text)
+{
+    char msg[300];
+    snprintf(msg, sizeof(msg), "{\"type\":\"dm\",\"id\":\"d\",\"to\":\"%s\",\"text\":\"%s\"}", to,
+             text);
+    send_text(v, from, msg);
+}
+
+/* The users of c's last `blocks` in msgs, as "id,id," (static). */
+static const char *blocks_of(json_t *msgs)
+{
+    static char out[256];
+    json_t *b = NULL, *m, *u;
+    size_t i;
+    out[0] = '\0';
+    json_array_foreach(msgs, i, m)
+    {
+        if (strcmp(type_of(m), "blocks") == 0)
+            b = m;
+    }
+    if (!b)
+        return "none";
+    json_array_foreach(json_object_get(b, "users"), i, u)
+    {
+        strncat(out, json_string_value(u), sizeof(out) - strlen(out) - 2);
+        strcat(out, ",");
+    }
+    return out;
+}
+
+static void test_direct_messages(struct venue **vp)
+{
+    struct venue *v = *vp;
+    struct fconn *a = enter_token(v, att[0].token, "lobby");
+    struct fconn *b = enter_token(v, att[1].token, "breakout-3");
+    struct fconn *g = connect_as(v, "Guest G", NULL);
+    struct fconn *m = enter_token(v, mod1.token, "breakout-1");
+    json_t *msgs, *d;
+    char why[200], expect[64];
+
+    json_decref(drain(v, a));
+    json_decref(drain(v, b));
+    json_decref(drain(v, m));
+    /* Delivered across rooms: both ends hear it, the sender's copy answers its id. */
+    dm(v, a, att[1].id, "hello B");
+    msgs = drain(v, b);
+    d = find(msgs, "dm");
+    CHECK(d && strcmp(json_string_value(json_object_get(d, "text")), "hello B") == 0);
+    CHECK(d &&
+          strcmp(json_string_value(json_object_get(json_object_get(d, "from"), "id")), att[0].id) ==
+              0 &&
+          strcmp(json_string_value(json_object_get(json_object_get(d, "from"), "name")),
+                 "Attendee 0") == 0);
+    CHECK(d && !json_object_get(d, "re"));
+    json_decref(msgs);
+    msgs = drain(v, a);
+    d = find(msgs, "dm");
+    CHECK(d && strcmp(json_string_value(json_object_get(d, "re")), "d") == 0 &&
+          strcmp(json_string_value(json_object_get(json_object_get(d, "to"), "name")),
+                 "Attendee 1") == 0);
+    json_decref(msgs);
+
+    /* Refusals, each with its reason. */
+    dm(v, g, att[1].id, "from a guest");
+    CHECK(strcmp(error_of(v, g, why, sizeof(why)), "forbidden") == 0 && strstr(why, "registered"));
+    dm(v, a, g->user_id, "to a guest");
+    CHECK(strcmp(error_of(v, a, why, sizeof(why)), "not_found") == 0 && strstr(why, "guests"));
+    dm(v, a, att[2].id, "to someone away");
+    CHECK(strcmp(error_of(v, a, why, sizeof(why)), "not_found") == 0 &&
+          strstr(why, "not in the venue"));
+    dm(v, a, att[0].id, "to myself");
+    CHECK(strcmp(error_of(v, a, NULL, 0), "bad_request") == 0);
+    send_text(v, a, "{\"type\":\"dm\",\"to\":\"u-1\"}");
+    CHECK(strcmp(error_of(v, a, why, sizeof(why)), "bad_request") == 0 && strstr(why, "dm.text"));
+
+    /* B turns direct messages off: A is told B does not take them. */
+    tick(v, 1000);
+    send_text(v, b, "{\"type\":\"privacy\",\"dms\":false}");
+    json_decref(drain(v, b));
+    dm(v, a, att[1].id, "are you there?");
+    CHECK(strcmp(error_of(v, a, why, sizeof(why)), "forbidden") == 0 &&
+          strstr(why, "Attendee 1 does not take direct messages"));
+    dm(v, b, att[0].id, "I am off but write");
+    CHECK(strcmp(error_of(v, b, why, sizeof(why)), "forbidden") == 0 && strstr(why, "turned"));
+    send_text(v, b, "{\"type\":\"privacy\",\"dms\":true}");
+    json_decref(drain(v, b));
+
+    /* B blocks A: the same words (a block is not told), and it is kept. */
+    snprintf(expect, sizeof(expect), "%s,", att[0].id);
+    {
+        char text[128];
+        snprintf(text, sizeof(text), "{\"type\":\"block\",\"id\":1,\"user\":\"%s\"}", att[0].id);
+        send_text(v, b, text);
+        msgs = drain(v, b);
+        CHECK(strcmp(blocks_of(msgs), expect) == 0);
+        json_decref(msgs);
+        send_text(v, b, text); /* twice: still one */
+        msgs = drain(v, b);
+        CHECK(strcmp(blocks_of(msgs), expect) == 0);
+        json_decref(msgs);
+    }
+    tick(v, 1000); /* within the chat rate */
+    dm(v, a, att[1].id, "blocked?");
+    CHECK(strcmp(error_of(v, a, why, sizeof(why)), "forbidden") == 0 &&
+          strstr(why, "Attendee 1 does not take direct messages"));
+    msgs = drain(v, b);
+    CHECK(!find(msgs, "dm"));
+    json_decref(msgs);
+
+    /* A report: the moderators hear it with what B got from A; B gets a receipt. */
+    {
+        char text[160];
+        json_t *r;
+        snprintf(text, sizeof(text),
+                 "{\"type\":\"report\",\"id\":2,\"user\":\"%s\",\"reason\":\"rude messages\"}",
+                 att[0].id);
+        send_text(v, b, text);
+        msgs = drain(v, b);
+        r = find(msgs, "reported");
+        CHECK(r && json_integer_value(json_object_get(r, "moderators")) == 1);
+        json_decref(msgs);
+        msgs = drain(v, m);
+        r = find(msgs, "report");
+        CHECK(r && strcmp(json_string_value(json_object_get(r, "reason")), "rude messages") == 0);
+        CHECK(r &&
+              strcmp(json_string_value(json_object_get(json_object_get(r, "about"), "name")),
+                     "Attendee 0") == 0 &&
+              strcmp(json_string_value(json_object_get(r, "room")), "lobby") == 0);
+        CHECK(r && json_array_size(json_object_get(r, "messages")) == 1 &&
+              strcmp(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r, "messages"), 0), "text")),
+                     "hello B") == 0);
+        json_decref(msgs);
+        msgs = drain(v, a);
+        CHECK(!find(msgs, "report")); /* the person reported is not told */
+        json_decref(msgs);
+        CHECK(audit_count(reg, "report") == 1);
+        send_text(v, b, text);
+        CHECK(strcmp(error_of(v, b, NULL, 0), "rate_limited") == 0);
+        send_text(v, b, "{\"type\":\"report\",\"user\":\"u-nobody\"}");
+        CHECK(strcmp(error_of(v, b, NULL, 0), "not_found") == 0);
+    }
+
+    /* A restart keeps the block: it comes back after welcome. */
+    venue_disconnect(v, a->s, now);
+    venue_disconnect(v, b->s, now);
+    venue_disconnect(v, g->s, now);
+    venue_disconnect(v, m->s, now);
+    free(a);
+    free(b);
+    free(g);
+    free(m);
+    v = *vp = restart(v);
+    {
+        char hello[200];
+        snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"token\":\"%s\"}",
+                 att[1].token);
+        b = calloc(1, sizeof(*b));
+        b->s = venue_connect(v, b, now);
+        send_text(v, b, hello);
+        msgs = drain(v, b);
+        CHECK(strcmp(blocks_of(msgs), expect) == 0);
+        json_decref(msgs);
+    }
+    a = enter_token(v, att[0].token, "lobby");
+    join(v, b, "lobby");
+    json_decref(drain(v, a));
+    dm(v, a, att[1].id, "after the restart");
+    CHECK(strcmp(error_of(v, a, NULL, 0), "forbidden") == 0);
+    {
+        char text[128];
+        snprintf(text, sizeof(text), "{\"type\":\"block\",\"user\":\"%s\",\"on\":false}",
+                 att[0].id);
+        send_text(v, b, text);
+        msgs = drain(v, b);
+        CHECK(strcmp(blocks_of(msgs), "") == 0);
+        json_decref(msgs);
+    }
+    dm(v, a, att[1].id, "let in again");
+    msgs = drain(v, b);
+    CHECK(find(msgs, "dm") != NULL);
+    json_decref(msgs);
+    venue_disconnect(v, a->s, now);
+    venue_disconnect(v, b->s, now);
+    free(a);
+    free(b);
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -268,6 +577,8 @@ int main(int argc, char **argv)
     v = open_venue();
     CHECK(v != NULL);
     test_history(&v);
+    test_reactions(v);
+    test_direct_messages(&v);
     venue_free(v);
     chatlog_close(cl);
     remove_store(dir, st, reg);
