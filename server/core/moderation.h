@@ -15,12 +15,19 @@ struct venue;
 struct session;
 struct room;
 
-/* A breakout running from one room: its people come back together. */
+/* A breakout running from one room: its people come back together. Its
+ * moderators (those in from or in one of its rooms) get a breakout_view
+ * of who is where at the tick after any of these rooms' members change. */
 struct breakout {
     struct room *from;
+    struct room *to[PROTO_MOD_ROOMS_MAX]; /* its rooms; borrowed from the venue */
+    size_t nto;
     char actor_id[SESSION_ID_LEN];
     char actor_name[PROTO_NAME_MAX * 4 + 1];
-    long long ends_ms; /* on the core's clock */
+    long long started_ms;   /* on the core's clock */
+    long long ends_ms;      /* on the core's clock */
+    int minutes;            /* as asked for */
+    unsigned long seen_gen; /* the rooms' members_gen summed when the view was last sent */
 };
 
 /* One checked mod message from actor: done and answered with mod_ok, or

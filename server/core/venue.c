@@ -622,6 +622,7 @@ void venue_free(struct venue *v)
     free(v->rooms);
     free(v->users);
     free(v->picked);
+    free(v->view_people);
     free(v->breakouts);
     free(v->batch);
     free(v->voice.pubs);
