@@ -13,7 +13,8 @@
  * line, the boards), and on stage: slides.js (the slides, presenting
  * them), captions.js (live captions), questions.js (questions, the
  * floor); voice.js (the microphone, hearing the others, who speaks);
- * help.js (the Help dialog, "?"), welcome.js (the first visit's tour).
+ * help.js (the Help dialog, "?"), welcome.js (the first visit's tour),
+ * breakouts.js (a running breakout, for its moderators).
  * What they share is app/state.js.
  * Everything protocol-shaped lives in venue-client.js, the voice media in
  * voice.js (placed by voicespace.js), smoothing in motion.js, drawing in view3d.js / map2d.js, panel text in panels.js,
@@ -44,6 +45,7 @@ import { startQuestions, onQuestions, onQuestion, onFloor, refreshQuestions } fr
 import { startVoice, onVoice, onVoicePeers, onTalking, placeVoices } from './app/voice.js';
 import { startHelp } from './app/help.js';
 import { startWelcome } from './app/welcome.js';
+import { startBreakouts } from './app/breakouts.js';
 
 /* Whose stage I see, or who I am on it, may have changed: what each stage part offers me. */
 function stageRolesChanged() {
@@ -107,6 +109,7 @@ function enterVenue() {
     startQuestions();
     startVoice();
     startHelp();
+    startBreakouts();
     /* what happened between the welcome and now */
     if (client.room) {
         onJoined({ room: client.room, reason: 'request' });
