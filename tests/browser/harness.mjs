@@ -184,10 +184,11 @@ export async function newPerson(browser, opts = {}) {
     });
     if (!opts.welcome) {
         await context.addInitScript(() => {
+            if (location.pathname !== '/' && location.pathname !== '/index.html') return; /* the venue page only: /admin keeps nothing */
             try {
                 localStorage.setItem('venue.welcomed', '1');
             } catch {
-                /* about:blank and the like have no storage */
+                /* no storage (private mode and the like): the welcome shows */
             }
         });
     }
