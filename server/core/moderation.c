@@ -691,6 +691,20 @@ void mod_tick(struct venue *v)
     }
 }
 
+void mod_resumed(struct venue *v, const struct session *s)
+{
+    if (!s->room || session_role(s) < ROLE_MODERATOR)
+        return;
+    for (size_t i = 0; i < v->nbreakouts; i++) {
+        struct breakout *b = &v->breakouts[i];
+        bool in = b->from == s->room;
+        for (size_t k = 0; k < b->nto && !in; k++)
+            in = b->to[k] == s->room;
+        if (in)
+            b->seen_gen = breakout_gen(b) - 1; /* unlike any sum: sent again */
+    }
+}
+
 /* start_session, end_session: the session's moderators may, wherever they
  * are and before it is live; so may a moderator in its room, and admins. */
 static void do_session(struct act *a, bool start)

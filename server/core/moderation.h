@@ -37,8 +37,11 @@ void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *
  * clock's recall of a breakout, a session starting or ending on time). */
 void mod_audit(struct venue *v, const struct session *actor, const char *action, const char *target,
                const struct room *room, const char *reason);
-/* Breakouts whose time is up come back. */
+/* Breakouts whose time is up come back; their views go to their moderators. */
 void mod_tick(struct venue *v);
+/* s resumed (its page forgot what it knew): if it moderates in a room of a
+ * running breakout, that breakout's view goes out again at the next tick. */
+void mod_resumed(struct venue *v, const struct session *s);
 
 /*
  * Whether a guest's hello (its name, hello.browser, the connection's

@@ -98,6 +98,7 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     prog_send_welcome(v, t, false);
     if (t->room)
         room_send_view(v, t, NULL);
+    mod_resumed(v, t);
     session_wake(v, t);
 }
 

@@ -463,6 +463,34 @@ static void test_breakout(struct venue *v)
             venue_disconnect(v, m2->s, now);
             free(m2);
         }
+        /* A moderator who resumes (its page forgot the view) hears it again,
+         * though nobody moved. */
+        {
+            char hello[256], resume[64];
+            struct fconn *m3, m3b = {0};
+            snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"token\":\"%s\"}",
+                     mod2.token);
+            m3 = connect_hello(v, hello, resume);
+            join(v, m3, "breakout-2");
+            venue_tick(v, now);
+            json_decref(drain(v, m3));
+            venue_disconnect(v, m3->s, now);
+            venue_tick(v, now);
+            m3b.s = venue_connect(v, &m3b, now);
+            snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"resume\":\"%s\"}",
+                     resume);
+            send_text(v, &m3b, hello);
+            msgs = drain(v, &m3b);
+            CHECK(find(msgs, "welcome") && !find(msgs, "breakout_view")); /* not before the tick */
+            json_decref(msgs);
+            venue_tick(v, now);
+            msgs = drain(v, &m3b);
+            view = find(msgs, "breakout_view");
+            CHECK(view && view_count(view, "breakout-2") == 5);
+            json_decref(msgs);
+            venue_disconnect(v, m3b.s, now);
+            free(m3);
+        }
         for (int i = 0; i < 6; i++) /* read, or the jump in time finds them too slow */
             json_decref(drain(v, p[i]));
         json_decref(drain(v, m));

@@ -966,6 +966,9 @@ export class VenueClient extends EventTarget {
             this._firstWelcome.resolve(m);
             this._firstWelcome = null;
         }
+        /* A breakout may have ended while I was away (or with the server):
+         * a running one is sent again to a moderator who resumed. */
+        for (const from of [...this.breakoutViews.keys()]) this._dropBreakoutView(from);
         /* A resumed session gets a fresh joined on its own. A new session
          * (first connect, or the server forgot us) joins where we were. */
         if (!resumed) {
@@ -973,7 +976,6 @@ export class VenueClient extends EventTarget {
             this.roster.clear();
             this.roomState = null;
             this.twins.clear();
-            for (const from of [...this.breakoutViews.keys()]) this._dropBreakoutView(from);
             this._setStage(null);
             this._clearSessionStage();
             /* the old session's voice token is no good: the server sends a new one */
