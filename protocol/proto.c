@@ -1804,6 +1804,48 @@ int proto_encode_breakout(struct proto_buf *b, const char *room, const char *ret
     return out_end(&o);
 }
 
+int proto_encode_breakout_view(struct proto_buf *b, const char *from, const struct proto_person *by,
+                               long long ends_ms, int minutes,
+                               const struct proto_breakout_room *rooms, size_t nrooms)
+{
+    struct out o = out_begin(b);
+
+    assert(rooms || nrooms == 0);
+    out_kstr(&o, "{\"type\":\"breakout_view\",\"active\":true,\"from\":", from);
+    out_kstr(&o, ",\"by\":{\"id\":", by->id);
+    out_kstr(&o, ",\"name\":", by->name);
+    out_raw(&o, "},\"ends\":");
+    out_int(&o, ends_ms);
+    out_raw(&o, ",\"minutes\":");
+    out_int(&o, minutes);
+    out_raw(&o, ",\"rooms\":[");
+    for (size_t i = 0; i < nrooms; i++) {
+        const struct proto_breakout_room *r = &rooms[i];
+        assert(r->n <= r->count && (r->people || r->n == 0));
+        out_kstr(&o, i ? ",{\"id\":" : "{\"id\":", r->id);
+        out_raw(&o, ",\"count\":");
+        out_int(&o, (long long)r->count);
+        out_raw(&o, ",\"people\":[");
+        for (size_t k = 0; k < r->n; k++) {
+            out_kstr(&o, k ? ",{\"id\":" : "{\"id\":", r->people[k].id);
+            out_kstr(&o, ",\"name\":", r->people[k].name);
+            out_raw(&o, "}");
+        }
+        out_raw(&o, "]}");
+    }
+    out_raw(&o, "]}");
+    return out_end(&o);
+}
+
+int proto_encode_breakout_view_end(struct proto_buf *b, const char *from)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"breakout_view\",\"active\":false,\"from\":", from);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
 int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto_user *users,
                        size_t n)
 {

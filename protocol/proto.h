@@ -31,6 +31,7 @@
 #define PROTO_USER_ID_MAX     32     /* user ids: [A-Za-z0-9_-], 1..32 bytes */
 #define PROTO_MOD_ROOMS_MAX   16     /* rooms of one breakout */
 #define PROTO_MOD_TARGETS_MAX 200    /* participants named in one breakout */
+#define PROTO_VIEW_PEOPLE_MAX 200    /* people listed per room of a breakout_view */
 #define PROTO_MINUTES_MAX     525600 /* a year */
 #define PROTO_CAPACITY_MAX    100000
 #define PROTO_POS_LIMIT       100000.0f /* |coordinate| above this is refused */
@@ -436,6 +437,25 @@ struct proto_person {
     const char *id;
     const char *name;
 };
+
+/* One room of a running breakout as its moderators see it: who is there
+ * now, the first n of count listed. Borrowed strings and array. */
+struct proto_breakout_room {
+    const char *id;
+    const struct proto_person *people;
+    size_t n;     /* listed */
+    size_t count; /* in the room */
+};
+/*
+ * {"type":"breakout_view","active":true,"from":...,"by":{"id","name"},
+ * "ends":ms,"minutes":N,"rooms":[{"id","count","people":[{"id","name"}]}]}:
+ * a breakout from room from, started by by, for its moderators.
+ */
+int proto_encode_breakout_view(struct proto_buf *b, const char *from, const struct proto_person *by,
+                               long long ends_ms, int minutes,
+                               const struct proto_breakout_room *rooms, size_t nrooms);
+/* {"type":"breakout_view","active":false,"from":...}: it is over. */
+int proto_encode_breakout_view_end(struct proto_buf *b, const char *from);
 /* One session as the protocol writes it (PROTOCOL.md, "The session
  * object"): borrowed strings. */
 struct proto_session {

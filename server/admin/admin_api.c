@@ -563,10 +563,11 @@ static void audit_one(void *arg, const struct reg_audit *a)
 {
     struct list_ctx *c = arg;
     json_t *e =
-        json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)a->id, "ts_ms",
-                  (json_int_t)a->ts_ms, "actor_id", a->actor_id, "actor_name", a->actor_name,
-                  "action", a->action, "target_id", text_or_null(a->target_id), "room",
-                  text_or_null(a->room), "reason", text_or_null(a->reason));
+        json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id,
+                  "ts_ms", (json_int_t)a->ts_ms, "actor_id", a->actor_id, "actor_name",
+                  a->actor_name, "action", a->action, "target_id", text_or_null(a->target_id),
+                  "target_name", text_or_null(a->target_name), "room", text_or_null(a->room),
+                  "reason", text_or_null(a->reason), "detail", text_or_null(a->detail));
     if (json_array_append_new(c->arr, e) < 0)
         c->oom = true;
 }

@@ -21,6 +21,8 @@
 #include "session.h"
 #include "venue_int.h"
 
+#define AUDIT_DETAIL_MAX 1400 /* a breakout's 16 rooms of 64 bytes, their shares, its length */
+
 /* One action being handled. */
 struct act {
     struct venue *v;
@@ -31,8 +33,9 @@ struct act {
     struct session *ts; /* the target's session, live or detached, or NULL */
     char tid[REG_ID_MAX];
     char tname[REG_NAME_MAX];
-    enum role trole; /* in force where the target is */
-    enum role town;  /* the target's own, registered role */
+    enum role trole;               /* in force where the target is */
+    enum role town;                /* the target's own, registered role */
+    char detail[AUDIT_DETAIL_MAX]; /* what was done, in words, for the audit; "" if nothing */
 };
 
 __attribute__((format(printf, 3, 4))) static void refuse(struct act *a, const char *code,
@@ -47,32 +50,59 @@ __attribute__((format(printf, 3, 4))) static void refuse(struct act *a, const ch
     session_send_error(a->v, a->actor, code, msg, &a->m->id);
 }
 
+/* Append to a bounded text (an audit detail): what does not fit is cut. */
+__attribute__((format(printf, 4, 5))) static void detail_add(char *buf, size_t size, size_t *len,
+                                                             const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    assert(*len < size);
+    va_start(ap, fmt);
+    n = vsnprintf(buf + *len, size - *len, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+    va_end(ap);
+    if (n > 0)
+        *len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+}
+
+/* Write e, completed with the time and the actor (NULL: the venue itself). */
+static void audit_write(struct venue *v, const struct session *actor, struct reg_audit *e)
+{
+    e->ts_ms = venue_wall(v);
+    e->actor_id = actor ? actor->user_id : "system";
+    e->actor_name = actor ? actor->name : "venued";
+    if (e->reason && !e->reason[0])
+        e->reason = NULL;
+    if (e->detail && !e->detail[0])
+        e->detail = NULL;
+    if (v->reg && registry_audit_add(v->reg, e) < 0)
+        fprintf(stderr, "venued: audit: %s\n", registry_error(v->reg));
+}
+
 void mod_audit(struct venue *v, const struct session *actor, const char *action, const char *target,
                const struct room *room, const char *reason)
 {
     struct reg_audit e = {
-        .ts_ms = venue_wall(v),
-        .actor_id = actor ? actor->user_id : "system",
-        .actor_name = actor ? actor->name : "venued",
-        .action = action,
-        .target_id = target,
-        .room = room ? room->id : NULL,
-        .reason = reason && reason[0] ? reason : NULL,
-    };
-    if (v->reg && registry_audit_add(v->reg, &e) < 0)
-        fprintf(stderr, "venued: audit: %s\n", registry_error(v->reg));
+        .action = action, .target_id = target, .room = room ? room->id : NULL, .reason = reason};
+    audit_write(v, actor, &e);
 }
 
 /* The action was done: record it and tell the actor. */
 static void done(struct act *a)
 {
     const struct proto_msg *m = a->m;
-    /* An announcement's record is its text; a session's start or end, its id. */
-    mod_audit(a->v, a->actor, proto_mod_action_name(m->u.mod.action), a->tid[0] ? a->tid : NULL,
-              a->room,
-              m->u.mod.action == PROTO_MOD_ANNOUNCE ? m->u.mod.text
-              : m->u.mod.session[0]                 ? m->u.mod.session
-                                                    : m->u.mod.reason);
+    /* An announcement's record is its text; a session's start or end, its id.
+     * The target is kept by name too: a guest's id alone says nothing later. */
+    struct reg_audit e = {
+        .action = proto_mod_action_name(m->u.mod.action),
+        .target_id = a->tid[0] ? a->tid : NULL,
+        .target_name = a->tid[0] ? a->tname : NULL,
+        .room = a->room ? a->room->id : NULL,
+        .reason = m->u.mod.action == PROTO_MOD_ANNOUNCE ? m->u.mod.text
+                  : m->u.mod.session[0]                 ? m->u.mod.session
+                                                        : m->u.mod.reason,
+        .detail = a->detail,
+    };
+    audit_write(a->v, a->actor, &e);
     proto_buf_reset(&a->v->enc);
     if (proto_encode_mod_ok(&a->v->enc, m->u.mod.action, &m->id) == 0)
         session_send_enc(a->v, a->actor, MOUT_MOD_OK);
@@ -495,7 +525,11 @@ static void do_breakout(struct act *a)
     b = &v->breakouts[v->nbreakouts++];
     memset(b, 0, sizeof(*b));
     b->from = from;
+    memcpy(b->to, to, nrooms * sizeof(*to));
+    b->nto = nrooms;
+    b->started_ms = v->now;
     b->ends_ms = v->now + m->u.mod.minutes * 60000LL;
+    b->minutes = (int)m->u.mod.minutes;
     snprintf(b->actor_id, sizeof(b->actor_id), "%s", a->actor->user_id);
     snprintf(b->actor_name, sizeof(b->actor_name), "%s", a->actor->name);
     for (size_t i = 0; i < n; i++) {
@@ -508,11 +542,82 @@ static void do_breakout(struct act *a)
         room_enter(v, t, dest, NULL, ROOM_ENTER_MOVED, NULL);
         t->breakout_from = from;
     }
+    {
+        size_t len = 0;
+        detail_add(a->detail, sizeof(a->detail), &len, "%zu %s to ", n,
+                   n == 1 ? "person" : "people");
+        for (size_t i = 0; i < nrooms; i++)
+            detail_add(a->detail, sizeof(a->detail), &len, "%s%s (%d)", i ? ", " : "", to[i]->id,
+                       share[i]);
+        detail_add(a->detail, sizeof(a->detail), &len, " for %d min", b->minutes);
+    }
     done(a);
 }
 
-/* Bring a breakout's people back to its room, together: all or nobody. */
-static bool recall(struct venue *v, struct breakout *b)
+/* Queue v->enc for the moderators in b's room and in its breakout rooms. */
+static void send_moderators(struct venue *v, const struct breakout *b)
+{
+    struct frame *f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len);
+    if (!f)
+        return;
+    for (size_t r = 0; r <= b->nto; r++) {
+        const struct room *room = r ? b->to[r - 1] : b->from;
+        for (size_t i = 0; i < room->n; i++) {
+            struct session *s = room->members[i];
+            if (s->hello && !s->dead && session_role(s) >= ROLE_MODERATOR)
+                session_enqueue(v, s, f, MOUT_BREAKOUT);
+        }
+    }
+    frame_unref(f);
+}
+
+/* The rooms' members_gen summed: it changes whenever any of them does. */
+static unsigned long breakout_gen(const struct breakout *b)
+{
+    unsigned long g = b->from->members_gen;
+    for (size_t i = 0; i < b->nto; i++)
+        g += b->to[i]->members_gen;
+    return g;
+}
+
+/*
+ * Who is in each of b's rooms now, to its moderators: once per tick at
+ * most, and only when a member came or went (the rooms' members_gen), so
+ * a breakout of n people costs O(n) per change, never per person.
+ */
+static void send_view(struct venue *v, struct breakout *b)
+{
+    struct proto_breakout_room rooms[PROTO_MOD_ROOMS_MAX];
+    struct proto_person by = {b->actor_id, b->actor_name};
+    size_t want = 0, used = 0;
+
+    b->seen_gen = breakout_gen(b);
+    for (size_t i = 0; i < b->nto; i++)
+        want += b->to[i]->n < PROTO_VIEW_PEOPLE_MAX ? b->to[i]->n : PROTO_VIEW_PEOPLE_MAX;
+    if (array_grow((void **)&v->view_people, &v->view_people_cap, want ? want : 1,
+                   sizeof(*v->view_people)) < 0) {
+        fprintf(stderr, "venued: breakout view: out of memory\n");
+        return;
+    }
+    for (size_t i = 0; i < b->nto; i++) {
+        const struct room *r = b->to[i];
+        size_t n = r->n < PROTO_VIEW_PEOPLE_MAX ? r->n : PROTO_VIEW_PEOPLE_MAX;
+        rooms[i] = (struct proto_breakout_room){r->id, v->view_people + used, n, r->n};
+        for (size_t k = 0; k < n; k++) {
+            assert(used < want);
+            v->view_people[used++] =
+                (struct proto_person){r->members[k]->user_id, r->members[k]->name};
+        }
+    }
+    proto_buf_reset(&v->enc);
+    if (proto_encode_breakout_view(&v->enc, b->from->id, &by, venue_wall(v) + (b->ends_ms - v->now),
+                                   b->minutes, rooms, b->nto) == 0)
+        send_moderators(v, b);
+}
+
+/* Bring a breakout's people back to its room, together: all or nobody.
+ * detail (NULL: not wanted) gets who came back after how long. */
+static bool recall(struct venue *v, struct breakout *b, char *detail, size_t size)
 {
     struct room *from = b->from;
     int back = 0;
@@ -529,6 +634,15 @@ static bool recall(struct venue *v, struct breakout *b)
         if (t->room != from && !t->dead)
             room_enter(v, t, from, NULL, ROOM_ENTER_MOVED, NULL);
     }
+    if (detail) {
+        size_t len = 0;
+        detail_add(detail, size, &len, "%d %s back after %lld of %d min", back,
+                   back == 1 ? "person" : "people", (v->now - b->started_ms + 30000) / 60000,
+                   b->minutes);
+    }
+    proto_buf_reset(&v->enc);
+    if (proto_encode_breakout_view_end(&v->enc, from->id) == 0)
+        send_moderators(v, b);
     *b = v->breakouts[--v->nbreakouts];
     return true;
 }
@@ -546,7 +660,7 @@ static void do_recall(struct act *a)
     if (strcmp(b->actor_id, a->actor->user_id) != 0 && !resolve_room(a))
         return;
     a->room = from;
-    if (!recall(a->v, b)) {
+    if (!recall(a->v, b, a->detail, sizeof(a->detail))) {
         refuse(a, "room_full", "mod: \"%s\" has no room for everyone to come back", from->id);
         return;
     }
@@ -558,14 +672,36 @@ void mod_tick(struct venue *v)
     for (size_t i = v->nbreakouts; i-- > 0;) {
         struct breakout *b = &v->breakouts[i];
         struct room *from = b->from;
-        if (v->now < b->ends_ms)
+        char detail[AUDIT_DETAIL_MAX];
+        if (v->now < b->ends_ms) {
+            if (breakout_gen(b) != b->seen_gen)
+                send_view(v, b);
             continue;
-        if (recall(v, b)) {
-            mod_audit(v, NULL, "recall", NULL, from, "the breakout's time is up");
+        }
+        if (recall(v, b, detail, sizeof(detail))) {
+            struct reg_audit e = {.action = "recall",
+                                  .room = from->id,
+                                  .reason = "the breakout's time is up",
+                                  .detail = detail};
+            audit_write(v, NULL, &e);
         } else {
             fprintf(stderr, "venued: breakout from %s: no room to come back; retrying\n", from->id);
             b->ends_ms = v->now + 5000;
         }
+    }
+}
+
+void mod_resumed(struct venue *v, const struct session *s)
+{
+    if (!s->room || session_role(s) < ROLE_MODERATOR)
+        return;
+    for (size_t i = 0; i < v->nbreakouts; i++) {
+        struct breakout *b = &v->breakouts[i];
+        bool in = b->from == s->room;
+        for (size_t k = 0; k < b->nto && !in; k++)
+            in = b->to[k] == s->room;
+        if (in)
+            b->seen_gen = breakout_gen(b) - 1; /* unlike any sum: sent again */
     }
 }
 

@@ -15,12 +15,19 @@ struct venue;
 struct session;
 struct room;
 
-/* A breakout running from one room: its people come back together. */
+/* A breakout running from one room: its people come back together. Its
+ * moderators (those in from or in one of its rooms) get a breakout_view
+ * of who is where at the tick after any of these rooms' members change. */
 struct breakout {
     struct room *from;
+    struct room *to[PROTO_MOD_ROOMS_MAX]; /* its rooms; borrowed from the venue */
+    size_t nto;
     char actor_id[SESSION_ID_LEN];
     char actor_name[PROTO_NAME_MAX * 4 + 1];
-    long long ends_ms; /* on the core's clock */
+    long long started_ms;   /* on the core's clock */
+    long long ends_ms;      /* on the core's clock */
+    int minutes;            /* as asked for */
+    unsigned long seen_gen; /* the rooms' members_gen summed when the view was last sent */
 };
 
 /* One checked mod message from actor: done and answered with mod_ok, or
@@ -30,8 +37,11 @@ void mod_handle(struct venue *v, struct session *actor, const struct proto_msg *
  * clock's recall of a breakout, a session starting or ending on time). */
 void mod_audit(struct venue *v, const struct session *actor, const char *action, const char *target,
                const struct room *room, const char *reason);
-/* Breakouts whose time is up come back. */
+/* Breakouts whose time is up come back; their views go to their moderators. */
 void mod_tick(struct venue *v);
+/* s resumed (its page forgot what it knew): if it moderates in a room of a
+ * running breakout, that breakout's view goes out again at the next tick. */
+void mod_resumed(struct venue *v, const struct session *s);
 
 /*
  * Whether a guest's hello (its name, hello.browser, the connection's

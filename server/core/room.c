@@ -94,6 +94,7 @@ int room_add_member(struct room *r, struct session *s)
     s->room = r;
     s->slot = r->n;
     r->members[r->n++] = s;
+    r->members_gen++;
     return 0;
 }
 
@@ -111,6 +112,7 @@ static void remove_member(struct room *r, struct session *s)
     assert(s->room == r && r->members[s->slot] == s);
     r->members[s->slot] = r->members[--r->n];
     r->members[s->slot]->slot = s->slot;
+    r->members_gen++;
     s->room = NULL;
     s->granted = ROLE_GUEST;
     if (s->on_stage) {

@@ -28,7 +28,8 @@ struct room {
     const struct scene *scene; /* borrowed from the venue's scene set */
     struct session **members;  /* owned array; sessions borrowed */
     size_t n, cap;
-    unsigned arrivals; /* spreads spawn points */
+    unsigned long members_gen; /* bumped on every arrival and departure: watchers compare it */
+    unsigned arrivals;         /* spreads spawn points */
     uint64_t fanout_bytes;
     bool locked;             /* joins refused but to moderators */
     int capacity;            /* set by a moderator; 0: the scene's */

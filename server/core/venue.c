@@ -103,6 +103,7 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     dm_welcome(v, t);
     if (t->room)
         room_send_view(v, t, NULL);
+    mod_resumed(v, t);
     session_wake(v, t);
 }
 
@@ -670,6 +671,7 @@ void venue_free(struct venue *v)
     free(v->rooms);
     free(v->users);
     free(v->picked);
+    free(v->view_people);
     free(v->breakouts);
     free(v->batch);
     free(v->chat_batch);

@@ -62,6 +62,8 @@ struct venue {
     size_t users_cap;
     struct session **picked; /* scratch: the people one moderation action moves; reused */
     size_t picked_cap;
+    struct proto_person *view_people; /* scratch: a breakout_view's people; reused */
+    size_t view_people_cap;
     struct breakout *breakouts; /* owned */
     size_t nbreakouts, breakouts_cap;
     struct store_pose *batch; /* scratch for pose writes, reused */

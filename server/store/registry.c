@@ -48,7 +48,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS audit("
     "  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, actor_id TEXT NOT NULL,"
     "  actor_name TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, target_id TEXT,"
-    "  room TEXT, reason TEXT);"
+    "  room TEXT, reason TEXT, target_name TEXT, detail TEXT);"
     "CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts_ms);"
     "CREATE INDEX IF NOT EXISTS audit_room ON audit(room, ts_ms);"
     "CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor_id, ts_ms);"
@@ -92,8 +92,12 @@ enum stmt {
 };
 
 #define USER_COLS "id, name, org, role, created_ms, last_seen_ms, revoked"
+/* A row from before target names were kept takes the users table's name (a
+ * guest's until retention forgets it). */
 #define AUDIT_COLS                                                                                 \
-    "SELECT ts_ms, actor_id, actor_name, action, target_id, room, reason, id FROM audit "
+    "SELECT a.ts_ms, a.actor_id, a.actor_name, a.action, a.target_id, a.room, a.reason, a.id, "    \
+    "COALESCE(a.target_name, u.name), a.detail FROM audit a LEFT JOIN users u ON u.id = "          \
+    "a.target_id "
 
 static const char *const stmt_sql[R_COUNT] = {
     [R_USER_ADD] = "INSERT INTO users(id, name, org, role, registered, revoked, created_ms, "
@@ -136,14 +140,14 @@ static const char *const stmt_sql[R_COUNT] = {
     [R_BLOCK_REMOVE] = "DELETE FROM blocks WHERE user_id = ?1 AND blocked_id = ?2",
     [R_BLOCKS] = "SELECT blocked_id FROM blocks WHERE user_id = ?1 ORDER BY created_ms LIMIT ?2",
     [R_AUDIT_ADD] = "INSERT INTO audit(ts_ms, actor_id, actor_name, action, target_id, room, "
-                    "reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [R_AUDIT_ALL] = AUDIT_COLS "WHERE ts_ms >= ?3 ORDER BY ts_ms DESC, id DESC LIMIT ?4",
-    [R_AUDIT_ROOM] = AUDIT_COLS "WHERE room = ?1 AND ts_ms >= ?3 "
-                                "ORDER BY ts_ms DESC, id DESC LIMIT ?4",
-    [R_AUDIT_ACTOR] = AUDIT_COLS "WHERE actor_id = ?2 AND ts_ms >= ?3 "
-                                 "ORDER BY ts_ms DESC, id DESC LIMIT ?4",
-    [R_AUDIT_BOTH] = AUDIT_COLS "WHERE room = ?1 AND actor_id = ?2 AND ts_ms >= ?3 "
-                                "ORDER BY ts_ms DESC, id DESC LIMIT ?4",
+                    "reason, target_name, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [R_AUDIT_ALL] = AUDIT_COLS "WHERE a.ts_ms >= ?3 ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?4",
+    [R_AUDIT_ROOM] = AUDIT_COLS "WHERE a.room = ?1 AND a.ts_ms >= ?3 "
+                                "ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?4",
+    [R_AUDIT_ACTOR] = AUDIT_COLS "WHERE a.actor_id = ?2 AND a.ts_ms >= ?3 "
+                                 "ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?4",
+    [R_AUDIT_BOTH] = AUDIT_COLS "WHERE a.room = ?1 AND a.actor_id = ?2 AND a.ts_ms >= ?3 "
+                                "ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?4",
     [R_RETAIN_GUESTS] = "DELETE FROM users WHERE registered = 0 AND last_seen_ms < ?1 "
                         "AND id NOT IN (SELECT user_id FROM saved_sessions)",
     [R_RETAIN_POSES] = "DELETE FROM last_poses WHERE updated_ms < ?1",
@@ -215,16 +219,30 @@ static const char *column_text(sqlite3_stmt *s, int i)
     return t ? t : "";
 }
 
-/* A database made before microphones could be locked lacks the column. */
-static int add_mics_locked(sqlite3 *db)
+/*
+ * Columns added to our tables since their first release: a database made
+ * before gets them when it is opened. New columns go here as well as in the
+ * schema above.
+ */
+static const struct {
+    const char *table, *column, *ddl;
+} added_columns[] = {
+    {"room_settings", "mics_locked",
+     "ALTER TABLE room_settings ADD COLUMN mics_locked INTEGER NOT NULL DEFAULT 0"},
+    {"audit", "target_name", "ALTER TABLE audit ADD COLUMN target_name TEXT"},
+    {"audit", "detail", "ALTER TABLE audit ADD COLUMN detail TEXT"},
+};
+
+/* Add the column of added_columns[i] if the table lacks it. */
+static int add_column(sqlite3 *db, size_t i)
 {
     sqlite3_stmt *s;
     int rc, has = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM pragma_table_info('room_settings') "
-                           "WHERE name = 'mics_locked'",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &s,
+                           NULL) != SQLITE_OK)
         return -1;
+    sqlite3_bind_text(s, 1, added_columns[i].table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, added_columns[i].column, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     has = rc == SQLITE_ROW;
     sqlite3_finalize(s);
@@ -232,12 +250,7 @@ static int add_mics_locked(sqlite3 *db)
         return -1;
     if (has)
         return 0;
-    return sqlite3_exec(db,
-                        "ALTER TABLE room_settings ADD COLUMN mics_locked INTEGER NOT NULL "
-                        "DEFAULT 0",
-                        NULL, NULL, NULL) == SQLITE_OK
-               ? 0
-               : -1;
+    return sqlite3_exec(db, added_columns[i].ddl, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 struct registry *registry_open(struct store *st, char *err, size_t errlen)
@@ -253,10 +266,13 @@ struct registry *registry_open(struct store *st, char *err, size_t errlen)
         registry_close(reg);
         return NULL;
     }
-    if (add_mics_locked(reg->db) < 0) {
-        snprintf(err, errlen, "registry: room_settings.mics_locked: %s", sqlite3_errmsg(reg->db));
-        registry_close(reg);
-        return NULL;
+    for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
+        if (add_column(reg->db, i) < 0) {
+            snprintf(err, errlen, "registry: %s.%s: %s", added_columns[i].table,
+                     added_columns[i].column, sqlite3_errmsg(reg->db));
+            registry_close(reg);
+            return NULL;
+        }
     }
     for (int i = 0; i < R_COUNT; i++) {
         if (sqlite3_prepare_v3(reg->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &reg->stmt[i],
@@ -785,6 +801,8 @@ int registry_audit_add(struct registry *reg, const struct reg_audit *a)
     bind_text_or_null(s, 5, a->target_id);
     bind_text_or_null(s, 6, a->room);
     bind_text_or_null(s, 7, a->reason);
+    bind_text_or_null(s, 8, a->target_name);
+    bind_text_or_null(s, 9, a->detail);
     return step_done(reg, s, "audit");
 }
 
@@ -813,6 +831,8 @@ int registry_audit_list(struct registry *reg, const char *room, const char *acto
             .room = (const char *)sqlite3_column_text(s, 5),
             .reason = (const char *)sqlite3_column_text(s, 6),
             .id = sqlite3_column_int64(s, 7),
+            .target_name = (const char *)sqlite3_column_text(s, 8),
+            .detail = (const char *)sqlite3_column_text(s, 9),
         };
         fn(arg, &a);
     }

@@ -146,10 +146,13 @@ struct reg_audit {
     const char *actor_id;
     const char *actor_name;
     const char *action;
-    const char *target_id; /* NULL when none */
-    const char *room;      /* NULL when none */
-    const char *reason;    /* NULL when none */
-    long long id;          /* set by registry_audit_list; ignored by add */
+    const char *target_id;   /* NULL when none */
+    const char *target_name; /* NULL when none; listed: the name then, else (a row from before
+                                names were kept) the users table's, else NULL */
+    const char *room;        /* NULL when none */
+    const char *reason;      /* NULL when none */
+    const char *detail;      /* what was done, in words (a breakout's rooms and length); NULL */
+    long long id;            /* set by registry_audit_list; ignored by add */
 };
 int registry_audit_add(struct registry *reg, const struct reg_audit *a);
 /* Entries newest first, filtered by room and actor (NULL: any) and time,

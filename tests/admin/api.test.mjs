@@ -218,7 +218,9 @@ test('GET /api/admin/audit: entries with their fields; filters checked; admin ac
     assert.ok(Array.isArray(r.json.entries));
     const [rev, reg] = r.json.entries; // newest first
     for (const e of [rev, reg]) {
-      assert.deepEqual(Object.keys(e).sort(), ['action', 'actor_id', 'actor_name', 'id', 'reason', 'room', 'target_id', 'ts_ms']);
+      assert.deepEqual(Object.keys(e).sort(), ['action', 'actor_id', 'actor_name', 'detail', 'id', 'reason', 'room', 'target_id', 'target_name', 'ts_ms']);
+      assert.equal(e.target_name, 'Audited', 'the target by name, not just its id');
+      assert.equal(e.detail, null);
       assert.equal(e.actor_id, admin.id);
       assert.equal(e.actor_name, 'Organiser');
       assert.equal(e.target_id, added.id);

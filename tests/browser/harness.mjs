@@ -9,7 +9,7 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, existsSync, cpSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, existsSync, cpSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as pjoin, dirname } from 'node:path';
@@ -166,7 +166,10 @@ export async function launchBrowser() {
 
 /*
  * A new person: a fresh browser context and page, with console errors and
- * page errors collected in page.errors. opts: {viewport, noWebGL, init}.
+ * page errors collected in page.errors. opts: {viewport, noWebGL, init,
+ * welcome}. The first visit's welcome (web-client/js/app/welcome.js) is
+ * marked as seen unless opts.welcome, so that it does not sit over the
+ * page of a test about something else.
  */
 export async function newPerson(browser, opts = {}) {
     const context = await browser.newContext({
@@ -179,6 +182,16 @@ export async function newPerson(browser, opts = {}) {
     await context.addInitScript(() => {
         window.__venueHooks = true;
     });
+    if (!opts.welcome) {
+        await context.addInitScript(() => {
+            if (location.pathname !== '/' && location.pathname !== '/index.html') return; /* the venue page only: /admin keeps nothing */
+            try {
+                localStorage.setItem('venue.welcomed', '1');
+            } catch {
+                /* no storage (private mode and the like): the welcome shows */
+            }
+        });
+    }
     if (opts.noWebGL) {
         await context.addInitScript(() => {
             const orig = HTMLCanvasElement.prototype.getContext;
@@ -221,6 +234,20 @@ export async function shot(page, name) {
     const path = pjoin(ARTIFACTS, `${name}.png`);
     await page.screenshot({ path });
     return path;
+}
+
+/*
+ * axe-core in the page, WCAG 2.1 A and AA (evaluated: the page's CSP takes
+ * no injected script tag): the violations as readable lines, [] when none.
+ * include: a selector to check only that part.
+ */
+let axeSource = null;
+export async function axe(page, include) {
+    axeSource ??= readFileSync(pjoin(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+    if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
+    return page.evaluate(async (sel) => (await window.axe.run(sel ? { include: [sel] } : document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    })).violations.map((x) => `${x.id}: ${x.help} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`), include || null);
 }
 
 /* Console errors are failures, apart from WebGL driver chatter. */

@@ -412,6 +412,11 @@ test('/admin shows who is in which room now, and the audit log with the mute and
     const moved = entries.find((e) => e.action === 'move');
     assert.ok(muted && /Mona Moderator/.test(muted.text) && /Arlo Attendee/.test(muted.text) && /Please keep to the topic/.test(muted.text), 'the mute, by whom, on whom, why');
     assert.ok(moved && /Mona Moderator/.test(moved.text) && /Arlo Attendee/.test(moved.text), 'the move');
+    /* a breakout with its rooms and length, its recall with how many came back after how long */
+    const breakout = entries.find((e) => e.action === 'breakout');
+    assert.ok(breakout && /3 people to breakout-1 \(3\) for 10 min/.test(breakout.text), `the breakout's rooms and length: ${breakout && breakout.text}`);
+    const recalled = entries.find((e) => e.action === 'recall');
+    assert.ok(recalled && /3 people back after 0 of 10 min/.test(recalled.text), `the recall: ${recalled && recalled.text}`);
     /* filters: by room, by actor */
     await admin.selectOption('#audit-room', ROOM);
     await admin.click('#audit-form button[type="submit"]');

@@ -317,6 +317,7 @@ static const char *const server_types[] = {
     "announce",
     "room",
     "breakout",
+    "breakout_view", /* issue 12: a breakout as its moderators see it */
     "stage",
     "twin",
     /* issue 10: the programme and the stage */
@@ -964,6 +965,20 @@ static void check_frame(struct conn *c, struct frame *f)
         ok = str(j, "action") != NULL;
     } else if (strcmp(type, "breakout") == 0) {
         ok = str(j, "room") && str(j, "return_to") && json_is_integer(json_object_get(j, "ends"));
+    } else if (strcmp(type, "breakout_view") == 0) {
+        /* Each room lists at most everyone in it; over: just the room it left. */
+        json_t *r;
+        size_t i;
+        ok = str(j, "from") && json_is_boolean(json_object_get(j, "active"));
+        if (ok && json_is_true(json_object_get(j, "active"))) {
+            ok = str(json_object_get(j, "by"), "id") &&
+                 json_is_integer(json_object_get(j, "ends")) &&
+                 json_is_array(json_object_get(j, "rooms"));
+            json_array_foreach(json_object_get(j, "rooms"), i, r) ok =
+                ok && str(r, "id") && json_is_array(json_object_get(r, "people")) &&
+                json_integer_value(json_object_get(r, "count")) >=
+                    (json_int_t)json_array_size(json_object_get(r, "people"));
+        }
     } else if (strcmp(type, "stage") == 0) {
         /* Only an overflow room hears its hall's stage. */
         const struct scene *hall = scene_set_find(&scenes, str(j, "room") ? str(j, "room") : "");

@@ -780,8 +780,10 @@ static void test_audit(void)
     CHECK(n_all >= 5); /* register x3 (and more), revoke, import, lock */
     json_array_foreach(entries, i, e)
     {
-        CHECK(strcmp(keys_of(e, keys, sizeof(keys)),
-                     "action,actor_id,actor_name,id,reason,room,target_id,ts_ms") == 0);
+        CHECK(strcmp(
+                  keys_of(e, keys, sizeof(keys)),
+                  "action,actor_id,actor_name,detail,id,reason,room,target_id,target_name,ts_ms") ==
+              0);
         /* Newest first (by time: the lock was added last but is oldest). */
         if (prev >= 0)
             CHECK(json_integer_value(json_object_get(e, "ts_ms")) <= prev);

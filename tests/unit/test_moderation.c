@@ -311,11 +311,65 @@ static void test_capacity_and_overflow(struct venue *v)
     free(m);
 }
 
+/* The newest audit entry of an action: its target's name and detail ("" if none). */
+struct audit_last {
+    const char *action;
+    char target_name[64];
+    char detail[256];
+    bool found;
+};
+
+static void audit_last_fn(void *arg, const struct reg_audit *a)
+{
+    struct audit_last *l = arg;
+    if (l->found || strcmp(a->action, l->action) != 0)
+        return;
+    l->found = true;
+    snprintf(l->target_name, sizeof(l->target_name), "%s", a->target_name ? a->target_name : "");
+    snprintf(l->detail, sizeof(l->detail), "%s", a->detail ? a->detail : "");
+}
+
+static struct audit_last audit_last(const char *action)
+{
+    struct audit_last l = {.action = action};
+    CHECK(registry_audit_list(reg, NULL, NULL, 0, 1000, audit_last_fn, &l) == 0);
+    return l;
+}
+
+/* The count of people a breakout_view lists in room id, -1 if not listed. */
+static int view_count(json_t *view, const char *id)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(view, "rooms"), i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "id")), id) == 0) {
+            CHECK(json_array_size(json_object_get(r, "people")) ==
+                  (size_t)json_integer_value(json_object_get(r, "count")));
+            return (int)json_integer_value(json_object_get(r, "count"));
+        }
+    }
+    return -1;
+}
+
+/* How many messages of type are in msgs. */
+static int count_of(json_t *msgs, const char *type)
+{
+    size_t i;
+    json_t *m;
+    int n = 0;
+    json_array_foreach(msgs, i, m) n +=
+        strcmp(json_string_value(json_object_get(m, "type")), type) == 0;
+    return n;
+}
+
 static void test_breakout(struct venue *v)
 {
     struct fconn *m = enter(v, &mod1, "expo"), *p[6];
     json_t *msgs;
     char body[300];
+    long long ends0 = 0; /* when the participants were told it ends */
+    int in_b1 = -1;      /* one of them sent to breakout-1 */
 
     for (int i = 0; i < 6; i++)
         p[i] = enter(v, &att[20 + i], "expo");
@@ -338,22 +392,119 @@ static void test_breakout(struct venue *v)
             json_t *j;
             msgs = drain(v, p[i]);
             CHECK(find(msgs, "breakout") != NULL);
+            ends0 = json_integer_value(json_object_get(find(msgs, "breakout"), "ends"));
             j = find(msgs, "joined");
             if (j) {
                 const char *r =
                     json_string_value(json_object_get(json_object_get(j, "room"), "id"));
                 in1 += strcmp(r, "breakout-1") == 0;
+                if (strcmp(r, "breakout-1") == 0)
+                    in_b1 = i;
                 in2 += strcmp(r, "breakout-2") == 0;
             }
             json_decref(msgs);
         }
         CHECK(in1 == 3 && in2 == 3);
     }
+    {
+        /* Its moderator sees who went where at the next tick, once; its
+         * participants do not. */
+        struct audit_last l = audit_last("breakout");
+        json_t *view;
+        CHECK(strcmp(l.detail, "6 people to breakout-1 (3), breakout-2 (3) for 5 min") == 0);
+        msgs = drain(v, m);
+        CHECK(find(msgs, "breakout_view") == NULL); /* not before the tick */
+        json_decref(msgs);
+        venue_tick(v, now);
+        msgs = drain(v, m);
+        view = find(msgs, "breakout_view");
+        CHECK(view && count_of(msgs, "breakout_view") == 1 &&
+              json_is_true(json_object_get(view, "active")));
+        CHECK(view && strcmp(json_string_value(json_object_get(view, "from")), "expo") == 0 &&
+              json_integer_value(json_object_get(view, "minutes")) == 5 &&
+              json_integer_value(json_object_get(view, "ends")) == ends0 &&
+              view_count(view, "breakout-1") == 3 && view_count(view, "breakout-2") == 3 &&
+              strcmp(json_string_value(json_object_get(json_object_get(view, "by"), "name")),
+                     "Mo Moderator") == 0);
+        json_decref(msgs);
+        for (int i = 0; i < 6; i++) {
+            msgs = drain(v, p[i]);
+            CHECK(find(msgs, "breakout_view") == NULL);
+            json_decref(msgs);
+        }
+        /* Nothing changed: nothing sent. Someone walks over: sent again. */
+        venue_tick(v, now);
+        msgs = drain(v, m);
+        CHECK(find(msgs, "breakout_view") == NULL);
+        json_decref(msgs);
+        for (int i = 0; i < 6; i++) {
+            msgs = drain(v, p[i]);
+            json_decref(msgs);
+        }
+        {
+            int k = in_b1;
+            CHECK(k >= 0);
+            send_text(v, p[k], "{\"type\":\"join\",\"room\":\"breakout-2\"}");
+            json_decref(drain(v, p[k]));
+        }
+        /* and a second moderator looks in on breakout-1: it sees the view too */
+        {
+            struct fconn *m2 = enter(v, &mod2, "breakout-1");
+            json_decref(drain(v, m2));
+            venue_tick(v, now);
+            msgs = drain(v, m);
+            view = find(msgs, "breakout_view");
+            CHECK(view && count_of(msgs, "breakout_view") == 1 &&
+                  view_count(view, "breakout-1") == 3 && view_count(view, "breakout-2") == 4);
+            json_decref(msgs);
+            msgs = drain(v, m2);
+            CHECK(find(msgs, "breakout_view") != NULL);
+            json_decref(msgs);
+            venue_disconnect(v, m2->s, now);
+            free(m2);
+        }
+        /* A moderator who resumes (its page forgot the view) hears it again,
+         * though nobody moved. */
+        {
+            char hello[256], resume[64];
+            struct fconn *m3, m3b = {0};
+            snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"token\":\"%s\"}",
+                     mod2.token);
+            m3 = connect_hello(v, hello, resume);
+            join(v, m3, "breakout-2");
+            venue_tick(v, now);
+            json_decref(drain(v, m3));
+            venue_disconnect(v, m3->s, now);
+            venue_tick(v, now);
+            m3b.s = venue_connect(v, &m3b, now);
+            snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"resume\":\"%s\"}",
+                     resume);
+            send_text(v, &m3b, hello);
+            msgs = drain(v, &m3b);
+            CHECK(find(msgs, "welcome") && !find(msgs, "breakout_view")); /* not before the tick */
+            json_decref(msgs);
+            venue_tick(v, now);
+            msgs = drain(v, &m3b);
+            view = find(msgs, "breakout_view");
+            CHECK(view && view_count(view, "breakout-2") == 5);
+            json_decref(msgs);
+            venue_disconnect(v, m3b.s, now);
+            free(m3);
+        }
+        for (int i = 0; i < 6; i++) /* read, or the jump in time finds them too slow */
+            json_decref(drain(v, p[i]));
+        json_decref(drain(v, m));
+    }
     CHECK(strcmp(mod_send(v, m, "\"action\":\"breakout\",\"rooms\":[\"breakout-3\"],\"minutes\":1"),
                  "bad_request") == 0); /* one at a time per room */
     /* The timer brings everyone back together. */
     now += 5 * 60000 + 100;
     venue_tick(v, now);
+    msgs = drain(v, m);
+    CHECK(find(msgs, "breakout_view") &&
+          json_is_false(json_object_get(find(msgs, "breakout_view"), "active")));
+    json_decref(msgs);
+    CHECK(strcmp(audit_last("recall").detail, "6 people back after 5 of 5 min") == 0);
     for (int i = 0; i < 6; i++) {
         json_t *j;
         msgs = drain(v, p[i]);
@@ -505,6 +656,7 @@ static void test_kicked_guest(struct venue *v)
     snprintf(body, sizeof(body), "\"action\":\"kick\",\"target\":\"%s\"", g->user_id);
     CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
     CHECK(g->closed_code == 4003);
+    CHECK(strcmp(audit_last("kick").target_name, "Troll") == 0); /* a guest, by name */
     free(g);
 
     /* the same browser under another name, from another address: refused, told how long */

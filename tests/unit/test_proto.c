@@ -741,6 +741,25 @@ static void test_encode_exact(void)
         CHECK(proto_encode_chat_deleted(&buf, "lobby", 7) == 0);
         CHECK(strcmp(buf.data, "{\"type\":\"chat_deleted\",\"room\":\"lobby\",\"msg\":7}") == 0);
     }
+    /* A breakout as its moderators see it: listed people within the count; its end. */
+    {
+        const struct proto_person ppl[2] = {{"u1", "Ada"}, {"u2", "B\"o"}};
+        const struct proto_person by = {"u9", "Mo"};
+        const struct proto_breakout_room rooms[2] = {{"breakout-1", ppl, 2, 3},
+                                                     {"breakout-3", NULL, 0, 0}};
+        proto_buf_reset(&buf);
+        CHECK(proto_encode_breakout_view(&buf, "expo", &by, 1700000600000LL, 10, rooms, 2) == 0);
+        CHECK(strcmp(buf.data,
+                     "{\"type\":\"breakout_view\",\"active\":true,\"from\":\"expo\","
+                     "\"by\":{\"id\":\"u9\",\"name\":\"Mo\"},\"ends\":1700000600000,\"minutes\":10,"
+                     "\"rooms\":[{\"id\":\"breakout-1\",\"count\":3,\"people\":[{\"id\":\"u1\","
+                     "\"name\":\"Ada\"},{\"id\":\"u2\",\"name\":\"B\\\"o\"}]},"
+                     "{\"id\":\"breakout-3\",\"count\":0,\"people\":[]}]}") == 0);
+        proto_buf_reset(&buf);
+        CHECK(proto_encode_breakout_view_end(&buf, "expo") == 0);
+        CHECK(strcmp(buf.data, "{\"type\":\"breakout_view\",\"active\":false,\"from\":\"expo\"}") ==
+              0);
+    }
 
     /* Control characters use the short escapes where JSON has them. */
     proto_buf_reset(&buf);

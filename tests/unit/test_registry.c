@@ -490,6 +490,95 @@ static void test_audit(void)
     CHECK(registry_audit_list(reg, "nowhere", NULL, 0, 100, audit_collect, &s) == 0 && s.n == 0);
 }
 
+/* The first entry of an action, as listed: its target's name and detail. */
+struct audit_named {
+    const char *action;
+    char target_name[64];
+    char detail[128];
+    int n;
+};
+
+static void audit_named_fn(void *arg, const struct reg_audit *a)
+{
+    struct audit_named *s = arg;
+    if (strcmp(a->action, s->action) != 0 || s->n++)
+        return;
+    snprintf(s->target_name, sizeof(s->target_name), "%s",
+             a->target_name ? a->target_name : "(null)");
+    snprintf(s->detail, sizeof(s->detail), "%s", a->detail ? a->detail : "(null)");
+}
+
+static struct audit_named audit_named(const char *action)
+{
+    struct audit_named s = {.action = action};
+    CHECK(registry_audit_list(reg, NULL, NULL, 0, 100, audit_named_fn, &s) == 0);
+    return s;
+}
+
+/*
+ * Entries say who and what in words: a guest is kept by the name it had
+ * (it may come back under another, or be forgotten), a breakout by its
+ * rooms and length. A database from before those columns is upgraded when
+ * opened, and its rows take the name the users table has.
+ */
+static void test_audit_names(void)
+{
+    const char *guest = "u-guestaudit00000";
+    struct reg_audit a = {.ts_ms = T0 + 50,
+                          .actor_id = "u-mod1",
+                          .actor_name = "Mo",
+                          .action = "kick",
+                          .target_id = guest,
+                          .target_name = "Troll Toll",
+                          .room = "lobby"};
+    struct audit_named s;
+    char path[512];
+    sqlite3 *db;
+
+    CHECK(registry_guest_put(reg, guest, "Troll Toll", T0) == 0);
+    CHECK(registry_audit_add(reg, &a) == 0);
+    a = (struct reg_audit){.ts_ms = T0 + 55,
+                           .actor_id = "u-mod1",
+                           .actor_name = "Mo",
+                           .action = "breakout",
+                           .room = "expo",
+                           .detail = "6 people to breakout-1 (3), breakout-2 (3) for 5 min"};
+    CHECK(registry_audit_add(reg, &a) == 0);
+    CHECK(registry_guest_put(reg, guest, "Nice Name", T0 + 60) == 0);
+    s = audit_named("kick");
+    CHECK(s.n == 2 && strcmp(s.target_name, "Troll Toll") == 0 && strcmp(s.detail, "(null)") == 0);
+    s = audit_named("breakout");
+    CHECK(s.n == 1 && strcmp(s.target_name, "(null)") == 0 &&
+          strcmp(s.detail, "6 people to breakout-1 (3), breakout-2 (3) for 5 min") == 0);
+
+    /* The audit table as the first release made it, with a row of its own. */
+    close_db();
+    snprintf(path, sizeof(path), "%s/venue.db", dir);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TABLE audit0(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
+                       " actor_id TEXT NOT NULL, actor_name TEXT NOT NULL DEFAULT '',"
+                       " action TEXT NOT NULL, target_id TEXT, room TEXT, reason TEXT);"
+                       "INSERT INTO audit0 SELECT id, ts_ms, actor_id, actor_name, action,"
+                       " target_id, room, reason FROM audit;"
+                       "DROP TABLE audit; ALTER TABLE audit0 RENAME TO audit;"
+                       "INSERT INTO audit(ts_ms, actor_id, actor_name, action, target_id, room)"
+                       " VALUES(1800000000070, 'u-mod1', 'Mo', 'mute', 'u-guestaudit00000',"
+                       " 'lobby');",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    open_db();
+    s = audit_named("mute");
+    CHECK(s.n == 2); /* test_audit's and the old row */
+    CHECK(strcmp(s.target_name, "Nice Name") == 0 && strcmp(s.detail, "(null)") == 0);
+    s = audit_named("kick"); /* its name was in a column the upgrade did not keep */
+    CHECK(strcmp(s.target_name, "Nice Name") == 0);
+    a.ts_ms = T0 + 80;
+    CHECK(registry_audit_add(reg, &a) == 0); /* and the upgraded table takes new rows */
+    s = audit_named("breakout");
+    CHECK(s.n == 2 && strstr(s.detail, "for 5 min"));
+}
+
 /* ---- Retention -------------------------------------------------------- */
 
 static void test_retention(void)
@@ -764,6 +853,7 @@ int main(void)
     test_sanctions();
     test_rooms();
     test_audit();
+    test_audit_names();
     test_retention();
     test_csv_parse();
     test_csv_register();

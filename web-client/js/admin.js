@@ -686,7 +686,8 @@ function renderAudit(entries, filtered) {
         who.append(el('div', 'id', e.actor_id));
         const target = el('td');
         if (e.target_id) {
-            const n = personName(e.target_id);
+            /* the name when it was done (a guest has no registration to look up), else today's */
+            const n = e.target_name || personName(e.target_id);
             if (n) target.append(el('bdi', null, n), el('div', 'id', e.target_id));
             else target.append(el('span', 'id', e.target_id));
         } else {
@@ -695,7 +696,7 @@ function renderAudit(entries, filtered) {
         const reason = el('td', null, e.reason || '');
         reason.dir = 'auto';
         tr.append(el('td', 'at', when(e.ts_ms)), who, el('td', null, e.action), target,
-            el('td', null, e.room ? roomName(e.room) : '—'), reason);
+            el('td', null, e.room ? roomName(e.room) : '—'), el('td', 'detail', e.detail || ''), reason);
         return tr;
     });
     $('audit-table').tBodies[0].replaceChildren(...rows);

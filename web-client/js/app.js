@@ -12,7 +12,9 @@
  * city data), programme.js (the programme: its tab, reminders, my room's
  * line, the boards), and on stage: slides.js (the slides, presenting
  * them), captions.js (live captions), questions.js (questions, the
- * floor); voice.js (the microphone, hearing the others, who speaks).
+ * floor); voice.js (the microphone, hearing the others, who speaks);
+ * help.js (the Help dialog, "?"), welcome.js (the first visit's tour),
+ * breakouts.js (a running breakout, for its moderators).
  * What they share is app/state.js.
  * Everything protocol-shaped lives in venue-client.js, the voice media in
  * voice.js (placed by voicespace.js), smoothing in motion.js, drawing in view3d.js / map2d.js, panel text in panels.js,
@@ -41,6 +43,9 @@ import { startSlides, onSlides, refreshSlides } from './app/slides.js';
 import { startCaptions, onCaption, refreshCaptions } from './app/captions.js';
 import { startQuestions, onQuestions, onQuestion, onFloor, refreshQuestions } from './app/questions.js';
 import { startVoice, onVoice, onVoicePeers, onTalking, placeVoices } from './app/voice.js';
+import { startHelp } from './app/help.js';
+import { startWelcome } from './app/welcome.js';
+import { startBreakouts } from './app/breakouts.js';
 
 /* Whose stage I see, or who I am on it, may have changed: what each stage part offers me. */
 function stageRolesChanged() {
@@ -105,6 +110,8 @@ function enterVenue() {
     startCaptions();
     startQuestions();
     startVoice();
+    startHelp();
+    startBreakouts();
     /* what happened between the welcome and now */
     if (client.room) {
         onJoined({ room: client.room, reason: 'request' });
@@ -113,6 +120,7 @@ function enterVenue() {
     if (client.stage) onStage({ hall: client.stage.hall, users: [...client.stage.users.values()], added: [...client.stage.users.values()], removed: [] });
     requestAnimationFrame(frame);
     $('view').focus();
+    startWelcome(); /* after the focus is on the room: it goes back there */
 }
 
 let lastFrame = 0;

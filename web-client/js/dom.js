@@ -1,8 +1,8 @@
 /*
  * dom.js - the DOM helpers both pages (index.html, admin.html) share:
  * finding and making elements, status lines, the ARIA tabs pattern of
- * their tab lists, settings popovers, and loading a classic script when it
- * is first needed.
+ * their tab lists, settings popovers, modal dialogs, whether a key is
+ * typed into a field, and loading a classic script when it is first needed.
  */
 
 export const $ = (id) => document.getElementById(id);
@@ -99,6 +99,60 @@ export function popover(toggle, box, first) {
         if (!box.hidden && !box.contains(ev.target) && ev.target !== toggle) open(false);
     });
     return open;
+}
+
+/* Whether target takes typed text (a key pressed there is the person's typing, not a shortcut). */
+export function isTextField(target) {
+    if (!target || !target.tagName) return false;
+    if (target.isContentEditable || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT') return true;
+    const notText = ['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file', 'image'];
+    return target.tagName === 'INPUT' && !notText.includes(target.type);
+}
+
+/* The controls of box the keyboard can reach now, in order. */
+function tabbables(box) {
+    return [...box.querySelectorAll('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')]
+        .filter((e) => !e.disabled && e.getClientRects().length > 0);
+}
+
+/* Tab from the last control goes to the first, Shift+Tab from the first to the last. */
+const trapped = new WeakSet(); /* the dialogs that trap already */
+
+function trapTab(dialog) {
+    if (trapped.has(dialog)) return;
+    trapped.add(dialog);
+    dialog.addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Tab') return;
+        const list = tabbables(dialog);
+        if (!list.length) return;
+        const i = list.indexOf(document.activeElement);
+        if (ev.shiftKey && i <= 0) {
+            ev.preventDefault();
+            list[list.length - 1].focus();
+        } else if (!ev.shiftKey && i === list.length - 1) {
+            ev.preventDefault();
+            list[0].focus();
+        }
+    });
+}
+
+/*
+ * Open a native <dialog> as a modal one: the page behind is inert, Tab
+ * goes round its controls (never out to the browser) and Escape closes it.
+ * The focus goes to first (or the dialog's first control), and back to
+ * where it was when the dialog closes, however it closes. onClose() runs
+ * once, after.
+ */
+export function openDialog(dialog, first, onClose) {
+    if (dialog.open) return;
+    trapTab(dialog);
+    const back = document.activeElement;
+    dialog.addEventListener('close', () => {
+        if (back && back.isConnected && typeof back.focus === 'function') back.focus();
+        if (onClose) onClose();
+    }, { once: true });
+    dialog.showModal();
+    (first || tabbables(dialog)[0] || dialog).focus();
 }
 
 /*

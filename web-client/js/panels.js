@@ -27,6 +27,12 @@ export function timeOf(ts) {
     return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
+/* The whole seconds until ends (ms since the epoch) as m:ss, or null once it has passed. */
+export function clockLeft(ends) {
+    const left = Math.max(0, Math.round((ends - Date.now()) / 1000));
+    return left > 0 ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}` : null;
+}
+
 export class Panels {
     /*
      * client: a VenueClient. actions: {joinRoom(id), toggleHand(), sendChat(text),

@@ -295,6 +295,7 @@ export class VenueClient extends EventTarget {
         this.lastError = null;
         this.roomState = null; /* {room, locked, capacity} of my room, from `room` messages */
         this.breakout = null; /* {room, returnTo, ends} while I am sent to a breakout */
+        this.breakoutViews = new Map(); /* from room -> {from, by, ends, minutes, rooms}: breakouts I moderate */
         this.stage = null; /* {hall, users: Map id -> normUser}: the hall's stage, in an overflow room */
         this.announcements = []; /* the last few {from, name, text, room, ts} */
         this.kicked = null; /* {reason, room} once a moderator removed me from the venue */
@@ -888,6 +889,8 @@ export class VenueClient extends EventTarget {
                 return this._onRoomState(m);
             case 'breakout':
                 return this._onBreakout(m);
+            case 'breakout_view':
+                return this._onBreakoutView(m);
             case 'stage':
                 return this._onStage(m);
             case 'twin':
@@ -949,6 +952,9 @@ export class VenueClient extends EventTarget {
             this._firstWelcome.resolve(m);
             this._firstWelcome = null;
         }
+        /* A breakout may have ended while I was away (or with the server):
+         * a running one is sent again to a moderator who resumed. */
+        for (const from of [...this.breakoutViews.keys()]) this._dropBreakoutView(from);
         /* A resumed session gets a fresh joined on its own. A new session
          * (first connect, or the server forgot us) joins where we were. */
         if (!resumed) {
@@ -1014,6 +1020,10 @@ export class VenueClient extends EventTarget {
             } else if (bo.returnTo === this.room.id) {
                 reason = 'recall';
             }
+        }
+        /* the server tells a breakout's moderators only while they are in one of its rooms */
+        for (const [from, view] of [...this.breakoutViews]) {
+            if (from !== this.room.id && !view.rooms.some((r) => r.id === this.room.id)) this._dropBreakoutView(from);
         }
         if (bo && bo.arrived && this.room.id === bo.returnTo) {
             this.breakout = null;
@@ -1254,6 +1264,34 @@ export class VenueClient extends EventTarget {
             arrived: false,
         };
         this._emit('breakout', { active: true, ...this.breakout });
+    }
+
+    /* A breakout I moderate: its rooms and who is in each now, or that it is over. */
+    _onBreakoutView(m) {
+        const from = String(m.from ?? '');
+        if (!m.active) {
+            this._dropBreakoutView(from);
+            return;
+        }
+        const person = (u) => ({ id: String(u?.id ?? ''), name: String(u?.name ?? '') });
+        const view = {
+            from,
+            by: person(m.by),
+            ends: Number.isFinite(+m.ends) ? +m.ends : Date.now(),
+            minutes: Number.isFinite(+m.minutes) ? +m.minutes : 0,
+            rooms: (Array.isArray(m.rooms) ? m.rooms : []).map((r) => ({
+                id: String(r?.id ?? ''),
+                count: Number.isFinite(+r?.count) ? +r.count : 0,
+                people: (Array.isArray(r?.people) ? r.people : []).map(person),
+            })),
+        };
+        this.breakoutViews.set(from, view);
+        this._emit('breakout_view', { active: true, ...view });
+    }
+
+    _dropBreakoutView(from) {
+        if (!this.breakoutViews.delete(from)) return;
+        this._emit('breakout_view', { active: false, from });
     }
 
     /* The hall's stage, relayed to this overflow room. null: none. */

@@ -5,7 +5,7 @@
  */
 
 import { $, el, button } from '../dom.js';
-import { timeOf } from '../panels.js';
+import { timeOf, clockLeft } from '../panels.js';
 import { state, roomName } from './state.js';
 
 const BANNERS_SHOWN = 3; /* announcements on screen at once */
@@ -46,10 +46,8 @@ export function onBreakout(d) {
     $('breakout-text').textContent = `You are in ${roomName(d.room)} until ${timeOf(d.ends)}. ` +
         `Then everyone goes back to ${roomName(d.returnTo)} together.`;
     const tick = () => {
-        const left = Math.max(0, Math.round((d.ends - Date.now()) / 1000));
-        const mm = Math.floor(left / 60);
-        const ss = String(left % 60).padStart(2, '0');
-        $('breakout-left').textContent = left > 0 ? `${mm}:${ss} left` : `time is up: going back to ${roomName(d.returnTo)}…`;
+        const left = clockLeft(d.ends);
+        $('breakout-left').textContent = left ? `${left} left` : `time is up: going back to ${roomName(d.returnTo)}…`;
     };
     tick();
     breakoutTimer = setInterval(tick, 1000);

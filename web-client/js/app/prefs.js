@@ -1,7 +1,8 @@
 /*
  * prefs.js - the choices that stick between visits (name, view, reduced
  * motion, how captions look: captionSize, captionPos; whether the slide
- * panel is folded: slidesFolded), in localStorage under "venue.".
+ * panel is folded: slidesFolded; the welcome was seen: welcomed), in
+ * localStorage under "venue.".
  */
 
 export function getPref(k, d) {
