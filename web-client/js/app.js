@@ -34,6 +34,8 @@ import { startPeople, toggleHand, onPresence, onPoses, placeAvatars } from './ap
 import { startMoving, onPoseFix, moveMe } from './app/moving.js';
 import { startViews } from './app/views.js';
 import { sendChat, onChat, onChatHistory, onChatDeleted, deleteChat } from './app/chat.js';
+import { startReactions } from './app/reactions.js';
+import { startMessages } from './app/messages.js';
 import { onStage } from './app/stage.js';
 import { startModeration, onMeChanged, onKicked, onSessionRoles, onFloorRoles } from './app/moderation.js';
 import { showAnnouncement, onBreakout } from './app/notices.js';
@@ -112,6 +114,8 @@ function enterVenue() {
     startVoice();
     startHelp();
     startBreakouts();
+    startReactions();
+    startMessages();
     /* what happened between the welcome and now */
     if (client.room) {
         onJoined({ room: client.room, reason: 'request' });

@@ -525,7 +525,8 @@ export class Map2D {
             const x = this.ox + av.x * this.scale;
             const y = this.oz + av.z * this.scale - r * this.scale - 11;
             if (x < -50 || x > this.w + 50 || y < -20 || y > this.h + 20) continue;
-            const text = av.me ? `${av.name} (you)` : av.name;
+            const reaction = av.reaction && av.reaction.until > now ? ` ${av.reaction.emoji}` : '';
+            const text = `${av.me ? `${av.name} (you)` : av.name}${reaction}`;
             g.direction = isRtl(text) ? 'rtl' : 'ltr';
             const w = Math.min(160, g.measureText(text).width) + 12;
             /* nearest first: a label that would cover a nearer one is left out */

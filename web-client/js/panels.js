@@ -258,7 +258,9 @@ export class Panels {
         $('chat-empty').hidden = messages.length > 0;
     }
 
+    /* A blocked person's lines are not shown (app/messages.js blocks). */
     _chatItem(m) {
+        if (this.client.blocked.has(m.from)) return;
         const log = $('chat-log');
         const li = el('li', m.mine ? 'msg mine' : 'msg');
         const head = el('div', 'msg-head');
@@ -290,6 +292,7 @@ export class Panels {
     }
 
     addChat(m) {
+        if (this.client.blocked.has(m.from)) return;
         const log = $('chat-log');
         const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
         this._chatItem(m);

@@ -47,6 +47,10 @@ const ANNOUNCE_KEEP = 20;
 const CAPTIONS_KEEP = 20;
 
 const CHAT_KEEP = 200; /* messages kept per room */
+const DM_KEEP = 100; /* direct messages kept per conversation */
+const DM_CONVERSATIONS = 30; /* conversations kept, the most recent */
+const REPORTS_KEEP = 20; /* reports a moderator keeps */
+export const REACTIONS = ['applause', 'thumbs_up', 'heart', 'laugh'];
 const STORE_KEY = 'venue.session';
 const REQUEST_TIMEOUT_MS = 10000;
 
@@ -141,6 +145,16 @@ function normChat(m, myId) {
     const ts = Number.isFinite(+m.ts) ? +m.ts : Number.isFinite(+m.ts_ms) ? +m.ts_ms : Date.now();
     const msg = Number.isInteger(m.msg) ? m.msg : null;
     return { room: String(m.room ?? ''), msg, from: id, name, text: String(m.text ?? ''), ts, mine: id === myId };
+}
+
+/* A direct message, from the side of whoever I am: `with` is the other person. */
+function normDm(m, myId) {
+    const from = normPerson(m.from);
+    const to = normPerson(m.to);
+    const mine = from.id === myId;
+    return {
+        with: mine ? to : from, mine, text: String(m.text ?? ''), ts: Number.isFinite(+m.ts) ? +m.ts : Date.now(),
+    };
 }
 
 /* {id, name} of a person the server names (a speaker, a question's author). */
@@ -311,6 +325,10 @@ export class VenueClient extends EventTarget {
         this.captions = []; /* the last few {session, room, from: {id, name}, text, ts} */
         this.voice = null; /* normVoice, as the server last said; null before it did (or no voice at all) */
         this.voicePeers = null; /* {room, peers: [{id, user}]}: whom to hear in voice.listen, nearest first */
+        /* user id -> {with: {id, name}, lines: [{mine, text, ts}], unread}: direct messages, most recent last */
+        this.conversations = new Map();
+        this.blocked = new Set(); /* ids of the people whose direct messages I block */
+        this.reports = []; /* moderators: the last few {from, about, room, reason, messages, ts} */
 
         this._wantRoom = null; /* the room to be in after a reconnect */
         this._wantHand = false;
@@ -340,6 +358,11 @@ export class VenueClient extends EventTarget {
         if (!saved || typeof saved.resume !== 'string' || typeof saved.session !== 'string') return;
         this.resumeToken = saved.resume;
         this._stored = { session: saved.session };
+        for (const c of Array.isArray(saved.dms) ? saved.dms : []) {
+            if (c && c.with && typeof c.with.id === 'string' && Array.isArray(c.lines)) {
+                this.conversations.set(c.with.id, { with: normPerson(c.with), lines: c.lines.slice(-DM_KEEP), unread: 0 });
+            }
+        }
     }
 
     /* Whether a reload left a session to resume. */
@@ -354,7 +377,8 @@ export class VenueClient extends EventTarget {
                 this.storage.removeItem(STORE_KEY);
                 return;
             }
-            this.storage.setItem(STORE_KEY, JSON.stringify({ session: this.session, resume: this.resumeToken }));
+            const dms = [...this.conversations.values()].map((c) => ({ with: c.with, lines: c.lines }));
+            this.storage.setItem(STORE_KEY, JSON.stringify({ session: this.session, resume: this.resumeToken, dms }));
         } catch {
             /* storage full or refused: a reload starts anew */
         }
@@ -634,6 +658,34 @@ export class VenueClient extends EventTarget {
             msg[k] = v;
         }
         return this._request(msg, 'mod');
+    }
+
+    /* ---- people to people: reactions, direct messages, blocks, reports -- */
+
+    /* A reaction in my room (one of REACTIONS); no reply: `reactions` comes at the tick. */
+    react(kind) {
+        return REACTIONS.includes(kind) && !!this.room && this._send({ type: 'react', kind });
+    }
+
+    /* Resolves with the dm as I hear it ({with, mine, text, ts}); rejects with the server's reason. */
+    dm(to, text) {
+        return this._request({ type: 'dm', to: String(to), text: String(text) }, 'dm');
+    }
+
+    /* Block (on) or let in again a person's direct messages. Resolves with the blocked Set. */
+    block(user, on = true) {
+        return this._request({ type: 'block', user: String(user), on: !!on }, 'block');
+    }
+
+    /* Tell the moderators. Resolves with {user, moderators}: how many were told. */
+    report(user, reason = '') {
+        const msg = { type: 'report', user: String(user) };
+        if (reason) msg.reason = String(reason);
+        return this._request(msg, 'report');
+    }
+
+    conversationWith(userId) {
+        return this.conversations.get(userId) || null;
     }
 
     /* ---- the programme and the stage ------------------------------------ */
@@ -919,6 +971,19 @@ export class VenueClient extends EventTarget {
                 return this._setVoice(normVoice(m));
             case 'voice_peers':
                 return this._onVoicePeers(m);
+            case 'reactions':
+                return this._onReactions(m);
+            case 'dm':
+                return this._onDm(m);
+            case 'blocks':
+                this.blocked = new Set(Array.isArray(m.users) ? m.users.map(String) : []);
+                this._settle(m.re, true, this.blocked);
+                return this._emit('blocks', { blocked: this.blocked });
+            case 'report':
+                return this._onReport(m);
+            case 'reported':
+                this._settle(m.re, true, { user: String(m.user ?? ''), moderators: +m.moderators || 0 });
+                return undefined;
             case 'error':
                 return this._onError(m);
             default:
@@ -1139,6 +1204,49 @@ export class VenueClient extends EventTarget {
         log.push(c);
         if (log.length > CHAT_KEEP) log.splice(0, log.length - CHAT_KEEP);
         this._emit('chat', c);
+    }
+
+    _onReactions(m) {
+        const counts = {};
+        const total = {};
+        for (const k of REACTIONS) {
+            counts[k] = +(m.counts && m.counts[k]) || 0;
+            total[k] = +(m.total && m.total[k]) || 0;
+        }
+        const by = (Array.isArray(m.by) ? m.by : [])
+            .filter((b) => b && REACTIONS.includes(b.kind))
+            .map((b) => ({ user: String(b.user ?? ''), kind: b.kind }));
+        this._emit('reactions', { room: String(m.room ?? ''), counts, total, by, more: +m.more || 0 });
+    }
+
+    _onDm(m) {
+        const d = normDm(m, this.me && this.me.id);
+        let c = this.conversations.get(d.with.id);
+        if (!c) c = { with: d.with, lines: [], unread: 0 };
+        this.conversations.delete(d.with.id); /* most recent last */
+        this.conversations.set(d.with.id, c);
+        c.with = d.with;
+        c.lines.push({ mine: d.mine, text: d.text, ts: d.ts });
+        if (c.lines.length > DM_KEEP) c.lines.splice(0, c.lines.length - DM_KEEP);
+        if (!d.mine) c.unread++;
+        while (this.conversations.size > DM_CONVERSATIONS) this.conversations.delete(this.conversations.keys().next().value);
+        this._save();
+        this._settle(m.re, true, d);
+        this._emit('dm', d);
+    }
+
+    _onReport(m) {
+        const r = {
+            from: normPerson(m.from),
+            about: normPerson(m.about),
+            room: m.room == null ? null : String(m.room),
+            reason: String(m.reason ?? ''),
+            messages: (Array.isArray(m.messages) ? m.messages : []).map((x) => ({ text: String(x.text ?? ''), ts: +x.ts || 0 })),
+            ts: +m.ts || Date.now(),
+        };
+        this.reports.push(r);
+        if (this.reports.length > REPORTS_KEEP) this.reports.shift();
+        this._emit('report', r);
     }
 
     /* The room's memory, after joined: it replaces what I showed of the room. */

@@ -284,10 +284,13 @@ export class View3D {
             const away = document.createElement('span');
             away.className = 'tag-away';
             away.textContent = 'away';
-            t.append(name, hand, chat, away);
+            const react = document.createElement('span');
+            react.className = 'tag-react';
+            react.hidden = true;
+            t.append(name, hand, chat, away, react);
             t.hidden = true;
             tagLayer.append(t);
-            this.tags.push({ el: t, nameEl: name, handEl: hand, chatEl: chat, awayEl: away, av: null, key: '', x: -1, y: -1 });
+            this.tags.push({ el: t, nameEl: name, handEl: hand, chatEl: chat, awayEl: away, reactEl: react, av: null, key: '', x: -1, y: -1 });
         }
         this.tagPicked = 0;
         /* Adaptive quality: 3 = as the scene asks, 2 = no point lights,
@@ -574,13 +577,16 @@ export class View3D {
                 if (!tag.el.hidden) tag.el.hidden = true;
                 continue;
             }
-            const key = `${av.name}\u0000${av.hand}\u0000${av.away}\u0000${av.speaking > now}\u0000${av.me}`;
+            const reaction = av.reaction && av.reaction.until > now ? av.reaction.emoji : '';
+            const key = `${av.name}\u0000${av.hand}\u0000${av.away}\u0000${av.speaking > now}\u0000${av.me}\u0000${reaction}`;
             if (key !== tag.key) {
                 tag.key = key;
                 tag.nameEl.textContent = av.me ? `${av.name} (you)` : av.name;
                 tag.handEl.hidden = !av.hand;
                 tag.chatEl.hidden = !(av.speaking > now);
                 tag.awayEl.hidden = !av.away;
+                tag.reactEl.textContent = reaction;
+                tag.reactEl.hidden = !reaction;
                 tag.el.classList.toggle('me', !!av.me);
                 tag.el.dataset.id = av.id;
             }
