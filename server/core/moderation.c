@@ -530,6 +530,7 @@ static void do_breakout(struct act *a)
     b->started_ms = v->now;
     b->ends_ms = v->now + m->u.mod.minutes * 60000LL;
     b->minutes = (int)m->u.mod.minutes;
+    b->view_ms = v->now - MOD_VIEW_MS; /* the first view goes at the next tick */
     snprintf(b->actor_id, sizeof(b->actor_id), "%s", a->actor->user_id);
     snprintf(b->actor_name, sizeof(b->actor_name), "%s", a->actor->name);
     for (size_t i = 0; i < n; i++) {
@@ -581,9 +582,10 @@ static unsigned long breakout_gen(const struct breakout *b)
 }
 
 /*
- * Who is in each of b's rooms now, to its moderators: once per tick at
- * most, and only when a member came or went (the rooms' members_gen), so
- * a breakout of n people costs O(n) per change, never per person.
+ * Who is in each of b's rooms now, to its moderators: only when a member
+ * came or went (the rooms' members_gen), at most once every MOD_VIEW_MS
+ * (a crowd's arrival is one view, not one per person), so a breakout of n
+ * people costs O(n) per view and nothing while nobody moves.
  */
 static void send_view(struct venue *v, struct breakout *b)
 {
@@ -591,7 +593,10 @@ static void send_view(struct venue *v, struct breakout *b)
     struct proto_person by = {b->actor_id, b->actor_name};
     size_t want = 0, used = 0;
 
+    if (breakout_gen(b) == b->seen_gen || v->now - b->view_ms < MOD_VIEW_MS)
+        return;
     b->seen_gen = breakout_gen(b);
+    b->view_ms = v->now;
     for (size_t i = 0; i < b->nto; i++)
         want += b->to[i]->n < PROTO_VIEW_PEOPLE_MAX ? b->to[i]->n : PROTO_VIEW_PEOPLE_MAX;
     if (array_grow((void **)&v->view_people, &v->view_people_cap, want ? want : 1,
@@ -674,8 +679,7 @@ void mod_tick(struct venue *v)
         struct room *from = b->from;
         char detail[AUDIT_DETAIL_MAX];
         if (v->now < b->ends_ms) {
-            if (breakout_gen(b) != b->seen_gen)
-                send_view(v, b);
+            send_view(v, b);
             continue;
         }
         if (recall(v, b, detail, sizeof(detail))) {

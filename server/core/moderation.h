@@ -17,7 +17,9 @@ struct room;
 
 /* A breakout running from one room: its people come back together. Its
  * moderators (those in from or in one of its rooms) get a breakout_view
- * of who is where at the tick after any of these rooms' members change. */
+ * of who is where at the tick after any of these rooms' members change,
+ * at most once every MOD_VIEW_MS. */
+#define MOD_VIEW_MS 1000
 struct breakout {
     struct room *from;
     struct room *to[PROTO_MOD_ROOMS_MAX]; /* its rooms; borrowed from the venue */
@@ -28,6 +30,7 @@ struct breakout {
     long long ends_ms;      /* on the core's clock */
     int minutes;            /* as asked for */
     unsigned long seen_gen; /* the rooms' members_gen summed when the view was last sent */
+    long long view_ms;      /* when it was sent, on the core's clock */
 };
 
 /* One checked mod message from actor: done and answered with mod_ok, or

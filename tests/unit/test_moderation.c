@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core_harness.h"
+#include "moderation.h"
 #include "registry.h"
 #include "store.h"
 
@@ -453,6 +454,12 @@ static void test_breakout(struct venue *v)
             json_decref(drain(v, m2));
             venue_tick(v, now);
             msgs = drain(v, m);
+            CHECK(find(msgs, "breakout_view") == NULL); /* not twice within MOD_VIEW_MS */
+            json_decref(msgs);
+            json_decref(drain(v, m2));
+            now += MOD_VIEW_MS;
+            venue_tick(v, now);
+            msgs = drain(v, m);
             view = find(msgs, "breakout_view");
             CHECK(view && count_of(msgs, "breakout_view") == 1 &&
                   view_count(view, "breakout-1") == 3 && view_count(view, "breakout-2") == 4);
@@ -472,9 +479,13 @@ static void test_breakout(struct venue *v)
                      mod2.token);
             m3 = connect_hello(v, hello, resume);
             join(v, m3, "breakout-2");
+            now += MOD_VIEW_MS;
             venue_tick(v, now);
-            json_decref(drain(v, m3));
+            msgs = drain(v, m3);
+            CHECK(find(msgs, "breakout_view") != NULL);
+            json_decref(msgs);
             venue_disconnect(v, m3->s, now);
+            now += MOD_VIEW_MS;
             venue_tick(v, now);
             m3b.s = venue_connect(v, &m3b, now);
             snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"resume\":\"%s\"}",
