@@ -10,7 +10,9 @@
  * moderation.js (the moderators' panel, and what moderation does to me),
  * notices.js (announcements, breakouts), twins.js (the showcases' live
  * city data), programme.js (the programme: its tab, reminders, my room's
- * line, the boards), and on stage: slides.js (the slides, presenting
+ * line, the boards), find.js (finding a person across the venue, going
+ * to them, my privacy settings), follow.js (walking behind someone), and
+ * on stage: slides.js (the slides, presenting
  * them), captions.js (live captions), questions.js (questions, the
  * floor); voice.js (the microphone, hearing the others, who speaks).
  * What they share is app/state.js.
@@ -41,6 +43,8 @@ import { startSlides, onSlides, refreshSlides } from './app/slides.js';
 import { startCaptions, onCaption, refreshCaptions } from './app/captions.js';
 import { startQuestions, onQuestions, onQuestion, onFloor, refreshQuestions } from './app/questions.js';
 import { startVoice, onVoice, onVoicePeers, onTalking, placeVoices } from './app/voice.js';
+import { startFind, onPrivacy, onFindJoined } from './app/find.js';
+import { startFollow, onFollowPresence, onFollowJoined, onFollowLeft } from './app/follow.js';
 
 /* Whose stage I see, or who I am on it, may have changed: what each stage part offers me. */
 function stageRolesChanged() {
@@ -85,6 +89,11 @@ function wireClient(client) {
     client.on('voice', onVoice);
     client.on('voice_peers', onVoicePeers);
     for (const type of ['presence', 'joined', 'left', 'stage']) client.on(type, onTalking);
+    client.on('privacy', onPrivacy);
+    client.on('presence', onFollowPresence);
+    client.on('joined', onFollowJoined);
+    client.on('joined', onFindJoined);
+    client.on('left', onFollowLeft);
     client.on('error', onError);
 }
 
@@ -103,6 +112,8 @@ function enterVenue() {
     startCaptions();
     startQuestions();
     startVoice();
+    startFind();
+    startFollow();
     /* what happened between the welcome and now */
     if (client.room) {
         onJoined({ room: client.room, reason: 'request' });
