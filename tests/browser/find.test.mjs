@@ -2,7 +2,7 @@
  * Finding a person (issue "An attendee's first ten minutes"), in a real
  * browser against the real venued: A searches the venue for B, sees the
  * room B is in, goes to B and arrives beside them, follows B as B walks
- * and stops when A moves; B opts out and A finds B no more, and B's
+ * and stops when A moves, and into another room; B opts out and A finds B no more, and B's
  * setting shows the truth after a reload. axe-core checks the results.
  */
 
@@ -110,6 +110,18 @@ test('A finds B in another room, goes to B, follows B until A moves; B opts out 
     await sleep(2500);
     const aAfter = await where(a, aId);
     assert.ok(apart(aStill, aAfter) < 0.05, 'A stays put while B walks on');
+
+    /* following across a room change: B goes elsewhere, A is taken beside B there */
+    await a.click(`#roster li[data-id="${bId}"] .find-follow`);
+    await until(async () => /You are following Beatrix Found/.test(await announced(a)), 5000, 'following again');
+    await b.evaluate(() => window.__venue.client.join('breakout-1'));
+    await a.waitForFunction(() => window.__venue.ready && window.__venue.client.room.id === 'breakout-1', null, { timeout: 10000 });
+    await until(async () => (await where(a, bId)) !== null, 5000, 'B drawn in breakout-1');
+    const d1 = apart(await where(a, aId), await where(a, bId));
+    assert.ok(d1 > 1 && d1 < 2.6, `A arrived beside B in breakout-1: ${d1.toFixed(2)} m`);
+    assert.equal(await a.isVisible('#follow-banner'), true, 'still following');
+    await a.click('#follow-stop');
+    await until(async () => /You stopped following Beatrix Found/.test(await announced(a)), 5000, 'stopped by the button');
 
     /* B opts out: A finds B no more; B's page shows it after a reload */
     await b.click('#privacy-settings-toggle');
