@@ -348,6 +348,7 @@ static enum metric_rate rate_kind(enum proto_type t)
         return MRATE_POSE;
     case PROTO_CHAT:
     case PROTO_ASK:
+    case PROTO_FIND: /* a scan of every session: priced like a chat line */
         return MRATE_CHAT;
     case PROTO_CAPTION:
         return MRATE_CAPTION;
@@ -558,10 +559,13 @@ static void restore_session(void *arg, const struct store_session *ss)
     if (v->reg) {
         struct reg_privacy pv;
         /* a registered user's settings are the registry's; a guest's went */
-        if (registry_privacy_get(v->reg, s->user_id, &pv) == 1) {
+        int rc = registry_privacy_get(v->reg, s->user_id, &pv);
+        if (rc == 1) {
             s->registered = true;
             s->findable = pv.findable;
             s->dms = pv.dms;
+        } else if (rc < 0) {
+            fprintf(stderr, "venued: registry: %s\n", registry_error(v->reg));
         }
     }
     memcpy(s->p, ss->p, sizeof(s->p));

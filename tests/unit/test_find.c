@@ -393,14 +393,14 @@ static void test_near(void)
     venue_free(v);
 }
 
-/* find shares the bucket of the other messages: a burst is cut. */
+/* find takes from the chat bucket: a burst is cut. */
 static void test_rate(void)
 {
     struct venue *v;
     struct fconn *a;
     json_t *msgs;
-    int saved = cfg.other_rate;
-    cfg.other_rate = 5;
+    int saved = cfg.chat_rate;
+    cfg.chat_rate = 5;
     v = open_venue();
     a = connect_as(v, "Ann", NULL);
     for (int i = 0; i < 30; i++)
@@ -411,7 +411,7 @@ static void test_rate(void)
     json_decref(msgs);
     leave_venue(v, a);
     venue_free(v);
-    cfg.other_rate = saved;
+    cfg.chat_rate = saved;
 }
 
 int main(int argc, char **argv)
