@@ -45,7 +45,10 @@ export async function goTo(p) {
         panels.announce(`You are beside ${p.name} in ${p.roomName}.`);
         return true;
     }
-    panels.showInfo(`${p.name} is not in ${p.roomName} any more: you are in ${p.roomName}.`);
+    const gone = !r.near || /not in this room/.test(r.near.reason);
+    panels.showInfo(gone
+        ? `${p.name} is not in ${p.roomName} any more: you are in ${p.roomName}.`
+        : `There is no free floor beside ${p.name}: you are in ${p.roomName}.`);
     return false;
 }
 
@@ -76,7 +79,7 @@ function showResults(r, quiet = false) {
     const n = r.people.length;
     let text = n === 0 ? `Nobody found for “${r.q}”.` : `${n} ${n === 1 ? 'person' : 'people'} found for “${r.q}”`;
     if (n) text += r.truncated ? ', the first shown: type more of the name to narrow it down.' : '.';
-    say(status, text, n ? 'ok' : 'info');
+    say(status, text, 'ok');
 }
 
 async function search() {
