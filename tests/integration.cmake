@@ -32,6 +32,7 @@ set(VENUE_ITEST_FILES
     twins.test.mjs 90
     demo-feed.test.mjs 90
     joinlinks.test.mjs 60
+    find.test.mjs 60
 )
 
 list(LENGTH VENUE_ITEST_FILES n)

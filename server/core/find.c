@@ -4,8 +4,10 @@
  *
  * A find scans every session once (v->nsessions of them) and folds each
  * name of at most PROTO_NAME_MAX code points against a query of at most
- * PROTO_FIND_Q_MAX: O(n * 64 * 64) character steps per request, and the
- * sender's MRATE_OTHER bucket bounds the requests. Nothing runs per tick.
+ * PROTO_FIND_Q_MAX: O(n * 64 * 64) character steps per request at worst
+ * (a few hundred thousand for 2000 people), and the sender's chat bucket
+ * (MRATE_CHAT, --chat-rate a second) bounds the requests. Nothing runs per
+ * tick.
  */
 #include "find.h"
 
@@ -86,10 +88,11 @@ static size_t fold_all(const char *s, uint32_t *out, size_t max)
     return n;
 }
 
-bool find_name_matches(const char *name, const char *q)
+/* Whether name, folded, holds b[0..nb) (a folded query). */
+static bool holds(const char *name, const uint32_t *b, size_t nb)
 {
-    uint32_t a[PROTO_NAME_MAX], b[PROTO_FIND_Q_MAX];
-    size_t na = fold_all(name, a, PROTO_NAME_MAX), nb = fold_all(q, b, PROTO_FIND_Q_MAX);
+    uint32_t a[PROTO_NAME_MAX];
+    size_t na = fold_all(name, a, PROTO_NAME_MAX);
     if (nb == 0)
         return false;
     for (size_t i = 0; i + nb <= na; i++) {
@@ -100,6 +103,12 @@ bool find_name_matches(const char *name, const char *q)
             return true;
     }
     return false;
+}
+
+bool find_name_matches(const char *name, const char *q)
+{
+    uint32_t b[PROTO_FIND_Q_MAX];
+    return holds(name, b, fold_all(q, b, PROTO_FIND_Q_MAX));
 }
 
 bool find_visible(const struct session *seeker, const struct session *t)
@@ -119,12 +128,13 @@ static int by_name(const void *x, const void *y)
 void find_handle(struct venue *v, struct session *s, const struct proto_msg *m)
 {
     struct proto_found found[PROTO_FIND_MAX];
-    size_t n = 0;
+    uint32_t q[PROTO_FIND_Q_MAX];
+    size_t n = 0, nq = fold_all(m->u.find.q, q, PROTO_FIND_Q_MAX);
     bool truncated = false;
 
     for (size_t i = 0; i < v->nsessions; i++) {
         const struct session *t = v->sessions[i];
-        if (!find_visible(s, t) || !find_name_matches(t->name, m->u.find.q))
+        if (!find_visible(s, t) || !holds(t->name, q, nq))
             continue;
         if (n == PROTO_FIND_MAX) {
             truncated = true;

@@ -7,7 +7,8 @@
  * Beside moderation, above rooms and sessions: the dispatcher hands it
  * find, privacy and a join that names near. Nothing here runs per tick: a
  * find is one linear scan over the venue's sessions, bounded by the
- * sender's rate bucket (MRATE_OTHER).
+ * sender's chat rate bucket (MRATE_CHAT: a search costs what a chat line
+ * does, not what a pose does).
  */
 #ifndef VENUE_FIND_H
 #define VENUE_FIND_H

@@ -351,6 +351,7 @@ static enum metric_rate rate_kind(enum proto_type t)
     case PROTO_CHAT:
     case PROTO_ASK:
     case PROTO_DM:
+    case PROTO_FIND: /* a scan of every session: priced like a chat line */
         return MRATE_CHAT;
     case PROTO_REACT:
         return MRATE_REACT;
@@ -580,13 +581,17 @@ static void restore_session(void *arg, const struct store_session *ss)
     s->detached_ms = v->now;
     if (role_parse(ss->role, &s->role) < 0)
         s->role = ROLE_GUEST;
+    s->findable = ss->findable; /* a guest's; a registered user's are the registry's */
+    s->dms = ss->dms;
     if (v->reg) {
         struct reg_privacy pv;
-        /* a registered user's settings are the registry's; a guest's went */
-        if (registry_privacy_get(v->reg, s->user_id, &pv) == 1) {
+        int rc = registry_privacy_get(v->reg, s->user_id, &pv);
+        if (rc == 1) {
             s->registered = true;
             s->findable = pv.findable;
             s->dms = pv.dms;
+        } else if (rc < 0) {
+            fprintf(stderr, "venued: registry: %s\n", registry_error(v->reg));
         }
     }
     memcpy(s->p, ss->p, sizeof(s->p));
@@ -769,6 +774,8 @@ void venue_shutdown(struct venue *v, long long now_ms)
             .name = s->name,
             .role = role_name(s->role),
             .room_id = s->room ? s->room->id : NULL,
+            .findable = s->findable,
+            .dms = s->dms,
         };
         memcpy(saved[n].p, s->p, sizeof(s->p));
         memcpy(saved[n].q, s->q, sizeof(s->q));

@@ -33,6 +33,8 @@ struct store_session {
     const char *room_id; /* NULL when in no room */
     float p[3];
     float q[4];
+    bool findable; /* its privacy settings: a guest's last only this long */
+    bool dms;
 };
 
 /* Open (creating if needed) DIR/venue.db. NULL with a reason in err. */

@@ -243,3 +243,38 @@ test('an overflow room gets the hall\'s stage: who is on it, and their poses', a
     speaker.close();
     g.close();
 });
+
+test('find, join beside someone and privacy through the module', async () => {
+    const att = venued.users.att2; /* banned from the expo above */
+    const b = client('ignored', att.token);
+    const a = client('Finn Finder');
+    await b.connect({ room: 'breakout-2' });
+    await until(() => b.room && b.room.id === 'breakout-2' && b.privacy, 5000, 'b in breakout-2, its privacy told');
+    assert.deepEqual(b.privacy, { findable: true, dms: true });
+    await a.connect({ room: 'lobby' });
+    await until(() => a.room && a.room.id === 'lobby', 5000, 'a in the lobby');
+
+    const r = await a.find('bea att');
+    assert.equal(r.truncated, false);
+    assert.deepEqual(r.people.map((p) => [p.user, p.room]), [[b.me.id, 'breakout-2']]);
+    assert.ok(r.people[0].roomName && r.people[0].role === 'attendee');
+
+    const j = await a.join('breakout-2', { near: b.me.id });
+    assert.equal(j.room.id, 'breakout-2');
+    assert.deepEqual(j.near, { user: b.me.id, placed: true, reason: '' });
+    const mine = a.roster.get(a.me.id).p;
+    const hers = a.roster.get(b.me.id).p;
+    const d = Math.hypot(mine[0] - hers[0], mine[2] - hers[2]);
+    assert.ok(d > 1 && d < 2.6, `beside her: ${d}`);
+
+    const told = [];
+    b.on('privacy', (e) => told.push(e));
+    const pv = await b.setPrivacy({ findable: false });
+    assert.deepEqual(pv, { findable: false, dms: true });
+    assert.deepEqual(b.privacy, pv);
+    assert.equal(told.length, 1);
+    assert.equal(told[0].reply, true);
+    assert.equal((await a.find('bea')).people.length, 0);
+    await assert.rejects(a.find(''), (err) => err.code === 'bad_request');
+    await b.setPrivacy({ findable: true });
+});

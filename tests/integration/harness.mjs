@@ -487,10 +487,13 @@ export class Client {
     this.session = w.session;
     this.resumeToken = w.resume;
     // The programme follows every welcome, and a registered person's stars
-    // follow it: kept here so that tests waiting for something else do not
+    // follow it, then privacy and blocks: kept here so that tests waiting for something else do not
     // trip over them.
     this.programme = (await this.next('programme')).sessions;
     if (w.user.role !== 'guest') this.stars = (await this.next('stars')).sessions;
+    // and so do one's privacy settings and blocks
+    this.privacy = await this.next('privacy');
+    this.blocks = (await this.next('blocks')).users;
     return w;
   }
 

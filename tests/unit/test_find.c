@@ -287,6 +287,36 @@ static void test_privacy(void)
     venue_free(v);
 }
 
+/* A guest's settings last its session, and the session outlives a restart. */
+static void test_guest_restart(void)
+{
+    struct venue *v = open_venue();
+    char resume[64], hello[200];
+    struct fconn *g = connect_as(v, "Greta Guest", resume), *r;
+    json_t *msgs, *m;
+    join(v, g, "lobby");
+    send_text(v, g, "{\"type\":\"privacy\",\"findable\":false}");
+    json_decref(drain(v, g));
+    venue_shutdown(v, now);
+    json_decref(drain(v, g));
+    free(g);
+    venue_free(v);
+
+    v = open_venue();
+    snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"name\":\"x\",\"resume\":\"%s\"}", resume);
+    r = calloc(1, sizeof(*r));
+    r->s = venue_connect(v, r, now);
+    send_text(v, r, hello);
+    msgs = drain(v, r);
+    CHECK(find(msgs, "welcome") != NULL);
+    m = find(msgs, "privacy");
+    CHECK(m && json_is_false(json_object_get(m, "findable")) &&
+          json_is_true(json_object_get(m, "dms")));
+    json_decref(msgs);
+    leave_venue(v, r);
+    venue_free(v);
+}
+
 /* The joiner's pose in its joined roster, and joined.near. */
 static json_t *join_near(struct venue *v, struct fconn *c, const char *room, const char *near,
                          float pos[3])
@@ -393,14 +423,14 @@ static void test_near(void)
     venue_free(v);
 }
 
-/* find shares the bucket of the other messages: a burst is cut. */
+/* find takes from the chat bucket: a burst is cut. */
 static void test_rate(void)
 {
     struct venue *v;
     struct fconn *a;
     json_t *msgs;
-    int saved = cfg.other_rate;
-    cfg.other_rate = 5;
+    int saved = cfg.chat_rate;
+    cfg.chat_rate = 5;
     v = open_venue();
     a = connect_as(v, "Ann", NULL);
     for (int i = 0; i < 30; i++)
@@ -411,7 +441,7 @@ static void test_rate(void)
     json_decref(msgs);
     leave_venue(v, a);
     venue_free(v);
-    cfg.other_rate = saved;
+    cfg.chat_rate = saved;
 }
 
 int main(int argc, char **argv)
@@ -430,6 +460,7 @@ int main(int argc, char **argv)
     test_bound();
     test_who_is_found();
     test_privacy();
+    test_guest_restart();
     test_near();
     test_rate();
     remove_store(dir, st, reg);

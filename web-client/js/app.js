@@ -10,7 +10,9 @@
  * moderation.js (the moderators' panel, and what moderation does to me),
  * notices.js (announcements, breakouts), twins.js (the showcases' live
  * city data), programme.js (the programme: its tab, reminders, my room's
- * line, the boards), and on stage: slides.js (the slides, presenting
+ * line, the boards), find.js (finding a person across the venue, going
+ * to them, my privacy settings), follow.js (walking behind someone), and
+ * on stage: slides.js (the slides, presenting
  * them), captions.js (live captions), questions.js (questions, the
  * floor); voice.js (the microphone, hearing the others, who speaks);
  * help.js (the Help dialog, "?"), welcome.js (the first visit's tour),
@@ -48,6 +50,8 @@ import { startVoice, onVoice, onVoicePeers, onTalking, placeVoices } from './app
 import { startHelp } from './app/help.js';
 import { startWelcome } from './app/welcome.js';
 import { startBreakouts } from './app/breakouts.js';
+import { startFind, onPrivacy, onFindJoined } from './app/find.js';
+import { startFollow, onFollowPresence, onFollowJoined, onFollowLeft } from './app/follow.js';
 
 /* Whose stage I see, or who I am on it, may have changed: what each stage part offers me. */
 function stageRolesChanged() {
@@ -94,6 +98,11 @@ function wireClient(client) {
     client.on('voice', onVoice);
     client.on('voice_peers', onVoicePeers);
     for (const type of ['presence', 'joined', 'left', 'stage']) client.on(type, onTalking);
+    client.on('privacy', onPrivacy);
+    client.on('presence', onFollowPresence);
+    client.on('joined', onFollowJoined);
+    client.on('joined', onFindJoined);
+    client.on('left', onFollowLeft);
     client.on('error', onError);
 }
 
@@ -116,6 +125,8 @@ function enterVenue() {
     startBreakouts();
     startReactions();
     startMessages();
+    startFind();
+    startFollow();
     /* what happened between the welcome and now */
     if (client.room) {
         onJoined({ room: client.room, reason: 'request' });

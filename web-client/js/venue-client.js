@@ -329,6 +329,7 @@ export class VenueClient extends EventTarget {
         this.conversations = new Map();
         this.blocked = new Set(); /* ids of the people whose direct messages I block */
         this.reports = []; /* moderators: the last few {from, about, room, reason, messages, ts} */
+        this.privacy = null; /* {findable, dms}: my privacy settings as the server last said; null before */
 
         this._wantRoom = null; /* the room to be in after a reconnect */
         this._wantHand = false;
@@ -614,10 +615,31 @@ export class VenueClient extends EventTarget {
 
     /* ---- requests ------------------------------------------------------- */
 
-    /* Join (or re-join) a room. Resolves with {room, roster}. */
-    join(room) {
+    /*
+     * Join (or re-join) a room. opts.near: a user id to arrive beside (when
+     * they are in that room). Resolves with {room, roster, near}; near is
+     * {user, placed, reason} when asked for.
+     */
+    join(room, opts = {}) {
         this._wantRoom = room;
-        return this._request({ type: 'join', room }, 'join');
+        const msg = { type: 'join', room };
+        if (opts.near) msg.near = String(opts.near);
+        return this._request(msg, 'join');
+    }
+
+    /*
+     * Find people across the venue whose name holds q (PROTOCOL.md, "find").
+     * Resolves with {q, people: [{user, name, role, room, roomName}], truncated}.
+     */
+    find(q) {
+        return this._request({ type: 'find', q: String(q) }, 'find');
+    }
+
+    /* Change my privacy settings ({findable, dms}, either or both). Resolves with the settings in force. */
+    setPrivacy(fields) {
+        const msg = { type: 'privacy' };
+        for (const k of ['findable', 'dms']) if (typeof fields[k] === 'boolean') msg[k] = fields[k];
+        return this._request(msg, 'privacy');
     }
 
     leave() {
@@ -984,6 +1006,10 @@ export class VenueClient extends EventTarget {
             case 'reported':
                 this._settle(m.re, true, { user: String(m.user ?? ''), moderators: +m.moderators || 0 });
                 return undefined;
+            case 'found':
+                return this._onFound(m);
+            case 'privacy':
+                return this._onPrivacy(m);
             case 'error':
                 return this._onError(m);
             default:
@@ -1100,7 +1126,10 @@ export class VenueClient extends EventTarget {
          * the hand I had raised. Away is this page's own (a hidden tab). */
         if (mine && reason === 'resume') this._wantHand = mine.hand;
         this._save();
-        const detail = { room: this.room, roster: this.roster, previous: prev, reason, msg: m };
+        const near = m.near && typeof m.near === 'object'
+            ? { user: String(m.near.user ?? ''), placed: !!m.near.placed, reason: m.near.reason ? String(m.near.reason) : '' }
+            : null;
+        const detail = { room: this.room, roster: this.roster, previous: prev, reason, near, msg: m };
         this._settle(m.re, true, detail);
         this._emit('joined', detail);
         this._meChanged(before, 'joined');
@@ -1180,6 +1209,21 @@ export class VenueClient extends EventTarget {
             u.q = e.q;
         }
         this._emit('poses', { tick, users, tickHz: this.tickHz });
+    }
+
+    _onFound(m) {
+        const people = (Array.isArray(m.people) ? m.people : []).map((p) => ({
+            user: String(p.user ?? ''), name: String(p.name ?? ''), role: String(p.role ?? ''),
+            room: String(p.room ?? ''), roomName: String(p.room_name ?? p.room ?? ''),
+        }));
+        this._settle(m.re, true, { q: String(m.q ?? ''), people, truncated: !!m.truncated });
+    }
+
+    _onPrivacy(m) {
+        const before = this.privacy;
+        this.privacy = { findable: m.findable !== false, dms: m.dms !== false };
+        this._settle(m.re, true, this.privacy);
+        this._emit('privacy', { privacy: this.privacy, previous: before, reply: m.re != null });
     }
 
     _onPoseFix(m) {

@@ -3,6 +3,8 @@
  * or a click-to-move target turned into a walk on the room's floor, sent
  * to the server as my pose (the views' cameras follow state.me), the
  * server's corrections, and the hint while I walk through a doorway.
+ * Something else may steer me (following someone, follow.js) until I move
+ * by myself.
  */
 
 import { quatOfYaw, yawOf } from '../venue-client.js';
@@ -17,6 +19,8 @@ const TURN_SPEED = 2.2; /* rad/s */
 let controls = null;
 let target = null; /* [x, z] of click-to-move */
 let doorway = null; /* the portal I am standing in */
+/* {pointFor(me) -> [x, z] | null, stop()} while something steers me; my own move stops it */
+let guide = null;
 
 const intent = { forward: 0, strafe: 0, turn: 0, run: false, dragYaw: 0, keyUsed: false };
 const tmpP = [0, 0, 0];
@@ -30,6 +34,25 @@ export function startMoving() {
 export function stopMoving() {
     if (controls) controls.enabled = false;
     target = null;
+}
+
+/*
+ * Let g steer me: every frame I walk towards g.pointFor(me) ([x, z], or
+ * null to stand), until my own keys, drag or click move me (then g.stop()
+ * is called) or steer(null).
+ */
+export function steer(g) {
+    guide = g;
+    target = null;
+}
+
+/* I moved by myself: whoever steered me lets go. */
+function ownMove() {
+    if (!guide) return;
+    const g = guide;
+    guide = null;
+    target = null;
+    g.stop();
 }
 
 /* Click-to-move: walk towards (x, z) on the floor. */
@@ -54,6 +77,7 @@ function onTap(clientX, clientY) {
     if (!state.view || !state.me) return;
     const pt = state.view.floorPointAt(clientX, clientY);
     if (!pt) return;
+    ownMove();
     target = pt;
 }
 
@@ -73,7 +97,9 @@ export function moveMe(dtS) {
     const model = state.model;
     if (!me || !model) return;
     controls.read(intent);
+    if (intent.keyUsed || intent.dragYaw) ownMove();
     if (intent.keyUsed) target = null;
+    if (guide) target = guide.pointFor(me);
     let yaw = me.yaw + intent.turn * TURN_SPEED * dtS + intent.dragYaw;
     /* a far click-to-move target is jogged to */
     const far = target && Math.hypot(target[0] - me.x, target[1] - me.z) > 6;
