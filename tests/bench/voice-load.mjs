@@ -234,6 +234,7 @@ function procStatus(pid) {
 const GENERATOR_COMM = { chromium: /^chrom/, aiortc: /^python/ };
 function generatorTicks(janusPid) {
   let sum = 0;
+  let sys = 0;
   let n = 0;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -249,17 +250,21 @@ function generatorTicks(janusPid) {
     const st = procStat(d);
     if (!st) continue;
     sum += st.ticks;
+    sys += st.sys;
     n++;
   }
-  return { ticks: sum, procs: n };
+  return { ticks: sum, sys, procs: n };
 }
 
-/* The whole machine (/proc/stat is not per namespace): busy and total jiffies over all CPUs. */
+/* The whole machine (/proc/stat is not per namespace): busy and total jiffies
+ * over all CPUs, and of them the time in interrupts and softirqs. The kernel
+ * here accounts softirq time apart from the task it interrupts, so the
+ * delivery of each packet over lo is in softirq, not in Janus' stime. */
 function machineTicks() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = f[3] + (f[4] || 0);
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total, steal: f[7] || 0 };
+  return { busy: total - idle, total, steal: f[7] || 0, irq: (f[5] || 0) + (f[6] || 0) };
 }
 
 /* Bytes sent on this namespace's lo (/proc/net is per namespace; /sys here is the host's).
@@ -829,9 +834,9 @@ async function main() {
     result.cpu = {
       janus_pct: r1(janusPct), janus_user_pct: r1(pct(j1s.user - j0s.user, secs)), janus_sys_pct: r1(pct(j1s.sys - j0s.sys, secs)),
       janus_pct_max_1s: r1(Math.max(0, ...perSec)), janus_pct_min_1s: r1(perSec.length ? Math.min(...perSec) : null),
-      generator_pct: r1(chromePct), generator_procs: c1.procs, harness_pct: r1(harnessPct),
+      generator_pct: r1(chromePct), generator_sys_pct: r1(pct(c1.sys - c0.sys, secs)), generator_procs: c1.procs, harness_pct: r1(harnessPct),
       ...(opt.engine === 'chromium' ? { chromium_pct: r1(chromePct), chromium_procs: c1.procs } : {}),
-      machine_pct: r1(machinePct), steal_pct: r1((100 * (m1.steal - m0.steal)) / ((m1.total - m0.total) / result.nproc)), other_pct: r1(machinePct - janusPct - chromePct - harnessPct),
+      machine_pct: r1(machinePct), irq_softirq_pct: r1((100 * (m1.irq - m0.irq)) / ((m1.total - m0.total) / result.nproc)), steal_pct: r1((100 * (m1.steal - m0.steal)) / ((m1.total - m0.total) / result.nproc)), other_pct: r1(machinePct - janusPct - chromePct - harnessPct),
       of: `% of one core; the machine has ${result.nproc}`,
     };
     result.janus_mem = {
