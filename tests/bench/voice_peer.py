@@ -9,13 +9,14 @@ subscriber handle for the feeds it hears. The media are real WebRTC
 (aiortc: ICE with aioice, DTLS-SRTP with libsrtp, no ICE server at all), but
 nothing is decoded or played:
 
-  - received SRTP is decrypted (so every packet is checked by its auth tag),
-    then counted per SSRC and dropped. aiortc's own receive path would
-    depacketise each packet, run a jitter buffer and queue decoded frames in
-    an asyncio.Queue that nobody reads, without bound; here no decoder
-    thread is started either. The per-SSRC sequence and jitter statistics
-    that aiortc's RTCP receiver reports are made of are still fed, so Janus
-    gets receiver reports as from a browser.
+  - received SRTP is decrypted by libsrtp (so every packet's auth tag is
+    checked), then counted per SSRC and dropped, right in the UDP socket's
+    callback once DTLS is up (fast_path). aiortc's own receive path would
+    queue each packet, depacketise it, run a jitter buffer and queue decoded
+    frames in an asyncio.Queue that nobody reads, without bound; here no
+    decoder thread is started either. The per-SSRC sequence and jitter
+    statistics that aiortc's RTCP receiver reports are made of are still
+    fed, so Janus gets receiver reports as from a browser.
   - a speaker sends real Opus: one second of a beep (440 Hz, loud for 100 ms
     of every 500 ms, the shape of Chromium's fake microphone), encoded once
     with libopus (mono, 20 ms frames, about 24 kbit/s of payload as Chromium
@@ -33,7 +34,8 @@ Control: JSON lines on stdin, one answer line each on stdout (with the same
                               the Chromium pages' stats() in voice-load.mjs
   {"op": "ice", "seq"}        the iceServers each PeerConnection was given
 The process ends when stdin closes, or after --max-secs (bounded like every
-wait here). Debian packages only: python3-aiortc, python3-websockets.
+wait here). Debian packages only: python3-aiortc, python3-websockets, and
+python3-uvloop if installed (it halves the CPU per packet received).
 """
 
 import argparse
