@@ -6,6 +6,7 @@
 //   node tests/bench/voice-load.mjs --scenario breakout   # 30 people, each hears the other 29
 //   node tests/bench/voice-load.mjs --scenario plenary    # 3 speakers, 200 listeners
 //   node tests/bench/voice-load.mjs --scenario idle       # the rooms made, nobody connected
+//   node tests/bench/voice-load.mjs --scenario plenary --engine aiortc   # cheaper participants
 //   node tests/bench/voice-load.mjs --help
 //
 // Run as root: Janus never offers a loopback ICE candidate, so the whole run
@@ -23,31 +24,45 @@
 //     server), a publisher handle joined as a participant (publishing the
 //     fake microphone, audio only, if it speaks), and one multistream
 //     subscriber handle for the voices it hears;
+//   - or, with --engine aiortc, the same participants as Python processes
+//     (tests/bench/voice_peer.py, aiortc from Debian, many per process):
+//     the same Janus requests and real WebRTC (ICE, DTLS-SRTP), but what
+//     they receive is decrypted, counted and dropped, never decoded or
+//     played, and a speaker sends pre-encoded Opus. They cost far less CPU
+//     than Chromium, so the full sizes fit on the machine beside Janus;
 //   - once everyone is connected (webrtcup and every remote track; bounded),
 //     it samples for --secs: Janus' CPU (utime+stime from /proc/PID/stat, %
-//     of one core) and RSS (VmRSS), Chromium's and the rest of the machine's
-//     CPU (so that a reader knows what Janus shared the cores with), and the
-//     bytes each PeerConnection sent and received (getStats outbound-rtp and
-//     inbound-rtp, per publisher and per listener), with the namespace's lo
+//     of one core) and RSS (VmRSS), the simulated clients' (Chromium or the
+//     Python workers) and the rest of the machine's CPU (so that a reader knows what Janus shared the cores with), and the
+//     bytes each PeerConnection sent and received (Chromium: getStats
+//     outbound-rtp and inbound-rtp; aiortc: the RTP it sent and decrypted;
+//     per publisher and per listener), with the namespace's lo
 //     counters beside them: every media packet crosses lo once, so lo_pps
 //     against expected_media_pps (50 a second a stream) says how much of
 //     what should flow did.
 // It prints one JSON line (`{"tool":"voice-load",...}`) and a Markdown table.
 // Exit 0: measured; 3: measured, but not every PeerConnection came up in
 // --connect-timeout (the numbers are for those that did); 1: failed; 2:
-// cannot run here (not root, no janus, no Chromium, no janus.js).
+// cannot run here (not root, no janus, no Chromium, no janus.js, no aiortc).
+//
+// Before it starts Janus it waits (--wait-load, at most --wait-load-max s)
+// until the machine's 1-minute load average is under a limit: the cores are
+// shared with other people's builds. It runs anyway after that, and says so
+// (load.waited_s, load.quiet in the JSON).
 //
 // Environment: VOICE_LOAD_JANUS_LOG=FILE keeps Janus' log of the run;
 // VOICE_LOAD_DEBUG=1 logs each subscriber's connection time;
-// VOICE_LOAD_CHROMIUM_ARGS adds Chromium flags; CHROMIUM, VENUE_ROOT as in
-// tests/voice/netns.mjs.
+// VOICE_LOAD_CHROMIUM_ARGS adds Chromium flags; PYTHON (default
+// /usr/bin/python3, Debian's, which has python3-aiortc) runs voice_peer.py;
+// CHROMIUM, VENUE_ROOT as in tests/voice/netns.mjs.
 //
 // Traffic stays in the namespace: the pages come from a small HTTP server on
 // its 127.0.0.1, Janus' APIs are on its 127.0.0.1, media goes over its TUN
-// address. No STUN server is configured anywhere (each page checks every
-// PeerConnection's iceServers: ice_servers_used in the JSON).
+// address. No STUN server is configured anywhere (each page, and each
+// worker, records every PeerConnection's iceServers: ice_servers_used in the
+// JSON).
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -58,6 +73,8 @@ import { ROOT, TUN_ADDR, inNetns, netnsAvailable, enterNetns, launchChromium, st
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const JANUS_JS = join(ROOT, 'node_modules/janus-gateway/dist/janus.es.js');
 const ADAPTER_JS = join(ROOT, 'node_modules/webrtc-adapter/out/adapter.js');
+const PYTHON = process.env.PYTHON || '/usr/bin/python3';
+const PEER_PY = join(ROOT, 'tests/bench/voice_peer.py');
 
 const SCENARIOS = {
   breakout: { people: 30, perPage: 5 },
@@ -75,6 +92,10 @@ const OPTIONS = {
   'pc-timeout': [45, 'seconds allowed for one PeerConnection to come up (5..120)'],
   settle: [5, 'seconds between the last connection and the measurement (0..60)'],
   play: [false, 'also play every voice heard in a muted <audio> element, as the page does (Chromium then decodes every stream)'],
+  engine: ['chromium', 'the simulated participants: chromium (headless pages) or aiortc (tests/bench/voice_peer.py: real WebRTC, nothing decoded)'],
+  procs: [null, 'aiortc: worker processes for the participants (default 2; a plenary\'s speakers get one more of their own; 1..16)'],
+  'wait-load': [1.0, 'wait until the 1-minute load average is under this before starting (0: do not wait)'],
+  'wait-load-max': [600, 'seconds to wait for that at most (0..1800); the run then starts anyway'],
   help: [false, 'this text'],
 };
 
@@ -99,6 +120,9 @@ function parseArgs(argv) {
   }
   if (o.help) return o;
   if (!(o.scenario in SCENARIOS)) throw new Error(`--scenario: ${o.scenario} is not breakout, plenary or idle`);
+  if (!['chromium', 'aiortc'].includes(o.engine)) throw new Error(`--engine: ${o.engine} is not chromium or aiortc`);
+  o['wait-load'] = Number(o['wait-load']);
+  if (!(o['wait-load'] >= 0 && o['wait-load'] <= 100)) throw new Error('--wait-load: not a number in 0..100');
   const int = (k, lo, hi) => {
     if (o[k] === null) return;
     const n = Number(o[k]);
@@ -111,6 +135,8 @@ function parseArgs(argv) {
   int('connect-timeout', 10, 900);
   int('pc-timeout', 5, 120);
   int('settle', 0, 60);
+  int('procs', 1, 16);
+  int('wait-load-max', 0, 1800);
   if (o.scenario === 'breakout') int('listeners', 2, 60);
   else int('listeners', 1, 500);
   return o;
@@ -133,9 +159,12 @@ if (!inNetns()) {
   const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
   const why = netnsAvailable()
     || (!which('janus') && 'the janus binary is not installed (Debian package janus)')
-    || (opt.scenario !== 'idle' && !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (Debian package chromium)`)
-    || (opt.scenario !== 'idle' && (!existsSync(JANUS_JS) || !existsSync(ADAPTER_JS))
+    || (opt.scenario !== 'idle' && opt.engine === 'chromium' && !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (Debian package chromium)`)
+    || (opt.scenario !== 'idle' && opt.engine === 'chromium' && (!existsSync(JANUS_JS) || !existsSync(ADAPTER_JS))
       && 'node_modules has no janus-gateway or webrtc-adapter (npm ci)')
+    || (opt.scenario !== 'idle' && opt.engine === 'aiortc'
+      && spawnSync(PYTHON, ['-c', 'import aiortc, websockets, av'], { timeout: 30000 }).status !== 0
+      && `${PYTHON} cannot import aiortc, websockets and av (Debian packages python3-aiortc, python3-websockets)`)
     || null;
   if (why) {
     process.stderr.write(`voice-load: cannot run: ${why}\n`);
@@ -151,6 +180,22 @@ const { startJanus, JanusClient } = await import('../voice/janus.mjs');
 
 const log = (s) => process.stderr.write(`voice-load: ${s}\n`);
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/* Other people build on these cores: wait, bounded, until the machine is
+ * quiet, and say how long it took and whether it got there. */
+const loadWait = { limit: opt['wait-load'], waited_s: 0, quiet: null }; /* quiet: null when not waited for */
+if (opt['wait-load'] > 0) {
+  const t0 = Date.now();
+  let said = false;
+  while (os.loadavg()[0] >= opt['wait-load'] && Date.now() - t0 < opt['wait-load-max'] * 1000) {
+    if (!said) log(`waiting for the 1-minute load average (${os.loadavg()[0].toFixed(2)}) to fall under ${opt['wait-load']} (at most ${opt['wait-load-max']} s)`);
+    said = true;
+    await sleep(5000);
+  }
+  loadWait.waited_s = Math.round((Date.now() - t0) / 1000);
+  loadWait.quiet = os.loadavg()[0] < opt['wait-load'];
+  if (!loadWait.quiet) log(`the load average is still ${os.loadavg()[0].toFixed(2)} after ${loadWait.waited_s} s: running anyway`);
+}
 
 /* The whole run is bounded: connecting, settling, measuring, and a minute for the rest. */
 const overallMs = (opt['connect-timeout'] + opt.settle + opt.secs + 180) * 1000;
@@ -183,11 +228,13 @@ function procStatus(pid) {
   }
 }
 
-/* The browsers: in this PID namespace, every process but this one, Janus and
- * the TUN holder is Chromium (playwright does not say which pid it started).
- * CPU ticks summed, and how many processes. */
-function chromiumTicks(janusPid) {
+/* The simulated clients: in this PID namespace, every process but this one,
+ * Janus and the TUN holder is Chromium (playwright does not say which pid it
+ * started) or a voice_peer.py worker. CPU ticks summed, and how many processes. */
+const GENERATOR_COMM = { chromium: /^chrom/, aiortc: /^python/ };
+function generatorTicks(janusPid) {
   let sum = 0;
+  let sys = 0;
   let n = 0;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -199,21 +246,25 @@ function chromiumTicks(janusPid) {
     } catch {
       continue;
     }
-    if (!/^chrom/.test(comm)) continue;
+    if (!GENERATOR_COMM[opt.engine].test(comm)) continue;
     const st = procStat(d);
     if (!st) continue;
     sum += st.ticks;
+    sys += st.sys;
     n++;
   }
-  return { ticks: sum, procs: n };
+  return { ticks: sum, sys, procs: n };
 }
 
-/* The whole machine (/proc/stat is not per namespace): busy and total jiffies over all CPUs. */
+/* The whole machine (/proc/stat is not per namespace): busy and total jiffies
+ * over all CPUs, and of them the time in interrupts and softirqs. The kernel
+ * here accounts softirq time apart from the task it interrupts, so the
+ * delivery of each packet over lo is in softirq, not in Janus' stime. */
 function machineTicks() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = f[3] + (f[4] || 0);
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total, steal: f[7] || 0 };
+  return { busy: total - idle, total, steal: f[7] || 0, irq: (f[5] || 0) + (f[6] || 0) };
 }
 
 /* Bytes sent on this namespace's lo (/proc/net is per namespace; /sys here is the host's).
@@ -225,6 +276,21 @@ function loBytes() {
     return { bytes: Number(f[8]), pkts: Number(f[9]) };
   } catch {
     return { bytes: 0, pkts: 0 };
+  }
+}
+
+/* This namespace's UDP counters (/proc/net/snmp): datagrams delivered, and
+ * those dropped because a socket's receive buffer was full (a receiver that
+ * fell behind) or no socket had the port. */
+function udpStats() {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const k = lines[0].split(/\s+/).slice(1);
+    const v = lines[1].split(/\s+/).slice(1).map(Number);
+    const o = Object.fromEntries(k.map((name, n) => [name, v[n]]));
+    return { in: o.InDatagrams, rcvbuf_errors: o.RcvbufErrors, no_ports: o.NoPorts, in_errors: o.InErrors };
+  } catch {
+    return null;
   }
 }
 
@@ -477,13 +543,102 @@ function participants(sc) {
   return list;
 }
 
-/* Pages: the speakers of a plenary on one of their own; everyone else perPage at a time. */
+/* Pages (or workers): the speakers of a plenary on one of their own; everyone
+ * else perPage at a time (aiortc: spread over --procs workers). */
 function paginate(sc, list) {
-  const per = opt['per-page'] ?? SCENARIOS[sc].perPage;
+  const crowd = sc === 'plenary' ? list.filter((p) => !p.speaks).length : list.length;
+  const per = opt.engine === 'aiortc' ? Math.max(1, Math.ceil(crowd / (opt.procs ?? 2)))
+    : opt['per-page'] ?? SCENARIOS[sc].perPage;
   const pages = [];
   const groups = sc === 'plenary' ? [list.filter((p) => p.speaks), list.filter((p) => !p.speaks)] : [list];
   for (const g of groups) for (let k = 0; k < g.length; k += per) pages.push(g.slice(k, k + per));
   return pages;
+}
+
+/* Where simulated participants live: a Chromium page or a voice_peer.py
+ * worker, behind the same four calls (what window.bench has). */
+async function chromiumHosts(groups, browser, base) {
+  const hosts = [];
+  for (const [k, g] of groups.entries()) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('crash', () => errors.push(`page ${k} crashed`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && errors.length < 20) errors.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${base}/bench.html`);
+    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 20000 });
+    hosts.push({
+      group: g, k, errors,
+      join: (o) => page.evaluate((x) => window.bench.join(x), o),
+      listen: (o) => page.evaluate((x) => window.bench.listen(x), o),
+      stats: () => page.evaluate(() => window.bench.stats()),
+      ice: () => page.evaluate(() => window.iceConfigs),
+      close: async () => {},
+    });
+  }
+  return hosts;
+}
+
+/* A voice_peer.py worker: JSON lines both ways, answers matched by seq. It
+ * ends when its stdin closes, or after maxSecs on its own. */
+function aiortcHost(group, k, maxSecs) {
+  const proc = spawn(PYTHON, [PEER_PY, '--max-secs', String(maxSecs)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const errors = [];
+  const waiting = new Map();
+  let seq = 0;
+  let buf = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (d) => {
+    buf += d;
+    for (let n = buf.indexOf('\n'); n >= 0; n = buf.indexOf('\n')) {
+      const line = buf.slice(0, n);
+      buf = buf.slice(n + 1);
+      let m;
+      try {
+        m = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const w = waiting.get(m.seq);
+      waiting.delete(m.seq);
+      if (w) w(m);
+    }
+  });
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => {
+    for (const l of d.split('\n')) if (l.trim() && errors.length < 20) errors.push(`worker ${k}: ${l.trim()}`);
+  });
+  const gone = new Promise((r) => proc.once('exit', r));
+  proc.once('exit', (c, sig) => {
+    for (const w of waiting.values()) w({ ok: false, error: `worker ${k} exited (${c ?? sig})` });
+    waiting.clear();
+  });
+  proc.stdin.on('error', () => {}); /* a worker gone: its answers say so */
+  const call = (o) => new Promise((resolve, reject) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      reject(new Error(`worker ${k} is gone`));
+      return;
+    }
+    const s = ++seq;
+    waiting.set(s, (m) => (m.ok ? resolve(m.r) : reject(new Error(m.error))));
+    proc.stdin.write(`${JSON.stringify({ ...o, seq: s })}\n`);
+  });
+  process.on('exit', () => proc.kill('SIGKILL'));
+  return {
+    group, k, errors, pid: proc.pid,
+    join: (o) => call({ op: 'join', ...o }),
+    listen: (o) => call({ op: 'listen', ...o }),
+    stats: () => call({ op: 'stats' }),
+    ice: async () => (await call({ op: 'ice' })).ice,
+    close: async () => {
+      proc.stdin.end();
+      await Promise.race([gone, sleep(5000)]);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    },
+  };
 }
 
 /* A page's answer within ms, or an error: a stalled page must not hold the run. */
@@ -545,7 +700,10 @@ async function main() {
   const result = {
     tool: 'voice-load', scenario: sc, date: new Date().toISOString(),
     commit: gitCommit(), janus: version('janus', ['--version'], /Janus version: \d+ \(([^)]+)\)/),
-    chromium: sc === 'idle' ? null : version(CHROMIUM, ['--version'], /Chromium ([\d.]+)/),
+    engine: opt.engine,
+    chromium: sc === 'idle' || opt.engine !== 'chromium' ? null : version(CHROMIUM, ['--version'], /Chromium ([\d.]+)/),
+    aiortc: sc === 'idle' || opt.engine !== 'aiortc' ? null
+      : version(PYTHON, ['-c', 'import aiortc; print("aiortc", aiortc.__version__)'], /aiortc ([\d.]+)/),
     nproc: os.cpus().length, secs: opt.secs, play: opt.play,
     speakers: list.filter((p) => p.speaks).length, listeners: list.filter((p) => p.feeds?.length).length,
     what: sc === 'breakout' ? `${list.length} people, each publishing and hearing the other ${list.length - 1}`
@@ -554,7 +712,7 @@ async function main() {
   };
   let rooms = null;
   let srv = null;
-  const pages = [];
+  let pages = [];
   try {
     rooms = await makeRooms(j, roomDefs);
     const janusStart = procStatus(janusPid);
@@ -565,22 +723,14 @@ async function main() {
     const tConnect0 = Date.now();
     const jt0 = procStat(janusPid).ticks;
     if (list.length) {
-      srv = await serve();
-      const base = `http://127.0.0.1:${srv.address().port}`;
-      const browser = await launchChromium({ args: (process.env.VOICE_LOAD_CHROMIUM_ARGS || '').split(' ').filter(Boolean) });
       const groups = paginate(sc, list);
-      for (const [k, g] of groups.entries()) {
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        page.errors = [];
-        page.on('pageerror', (e) => page.errors.push(e.message));
-        page.on('crash', () => page.errors.push(`page ${k} crashed`));
-        page.on('console', (m) => {
-          if (m.type() === 'error' && page.errors.length < 20) page.errors.push(`console: ${m.text()}`);
-        });
-        await page.goto(`${base}/bench.html`);
-        await page.waitForFunction(() => window.benchReady === true, null, { timeout: 20000 });
-        pages.push({ page, group: g, k });
+      if (opt.engine === 'aiortc') {
+        pages = groups.map((g, k) => aiortcHost(g, k, Math.ceil(overallMs / 1000)));
+      } else {
+        srv = await serve();
+        const base = `http://127.0.0.1:${srv.address().port}`;
+        const browser = await launchChromium({ args: (process.env.VOICE_LOAD_CHROMIUM_ARGS || '').split(' ').filter(Boolean) });
+        pages = await chromiumHosts(groups, browser, base);
       }
       result.pages = pages.length;
       result.per_page = pages.map((p) => p.group.length);
@@ -593,10 +743,10 @@ async function main() {
       /* First every participant joins (the speakers publish), then each subscribes to what it hears. */
       connect.pcs_expected = list.filter((p) => p.speaks).length + list.filter((p) => p.feeds.length).length;
       const joined = new Set();
-      await Promise.all(pages.map(({ page, group }) => pool(group, opt.concurrency, async (p) => {
+      await Promise.all(pages.map((page) => pool(page.group, opt.concurrency, async (p) => {
         if (Date.now() > deadline) return;
         const ms = left();
-        const r = await bounded(page.evaluate((o) => window.bench.join(o), {
+        const r = await bounded(page.join({
           url: j.url, i: p.i, token: p.token, room: roomNo[p.room], id: p.id, publish: p.speaks, timeoutMs: ms,
         }), ms + 10000, `join ${p.id}`).catch(record(`join ${p.id}`));
         if (!r) return;
@@ -607,10 +757,10 @@ async function main() {
         }
       })));
       connect.publishers_s = r1((Date.now() - tConnect0) / 1000);
-      await Promise.all(pages.map(({ page, group }) => pool(group.filter((p) => p.feeds.length && joined.has(p.i)), opt.concurrency, async (p) => {
+      await Promise.all(pages.map((page) => pool(page.group.filter((p) => p.feeds.length && joined.has(p.i)), opt.concurrency, async (p) => {
         if (Date.now() > deadline) return;
         const ms = left();
-        const r = await bounded(page.evaluate((o) => window.bench.listen(o), {
+        const r = await bounded(page.listen({
           i: p.i, room: roomNo[p.room], feeds: p.feeds, play: opt.play, timeoutMs: ms,
         }), ms + 10000, `listen ${p.id}`).catch(record(`listen ${p.id}`));
         if (!r) return;
@@ -633,7 +783,7 @@ async function main() {
     /* ---- measure ---- */
     /* A page that does not answer in 60 s counts as one with no PeerConnection. */
     let pagesLate = 0;
-    const snapStats = async () => Promise.all(pages.map(({ page }) => bounded(page.evaluate(() => window.bench.stats()), 60000, 'stats')
+    const snapStats = async () => Promise.all(pages.map((page) => bounded(page.stats(), 60000, 'stats')
       .catch(() => {
         pagesLate++;
         return { t: 0, parts: [], maxGapMs: null };
@@ -642,10 +792,11 @@ async function main() {
     const t0 = Date.now();
     const j0s = procStat(janusPid);
     const j0 = j0s.ticks;
-    const c0 = chromiumTicks(janusPid);
+    const c0 = generatorTicks(janusPid);
     const m0 = machineTicks();
     const h0 = process.cpuUsage();
     const lo0 = loBytes();
+    const udp0 = udpStats();
     const rss = [];
     const perSec = [];
     let prevJ = j0;
@@ -666,10 +817,11 @@ async function main() {
     const secs = (Date.now() - t0) / 1000;
     const j1s = procStat(janusPid);
     const j1 = j1s.ticks;
-    const c1 = chromiumTicks(janusPid);
+    const c1 = generatorTicks(janusPid);
     const m1 = machineTicks();
     const h1 = process.cpuUsage(h0);
     const lo1 = loBytes();
+    const udp1 = udpStats();
     const s1 = await snapStats();
     if (process.env.VOICE_LOAD_DEBUG) log(`stats: ${JSON.stringify(s0[0].parts[0])} -> ${JSON.stringify(s1[0].parts[0])}`);
     const end = procStatus(janusPid);
@@ -682,8 +834,9 @@ async function main() {
     result.cpu = {
       janus_pct: r1(janusPct), janus_user_pct: r1(pct(j1s.user - j0s.user, secs)), janus_sys_pct: r1(pct(j1s.sys - j0s.sys, secs)),
       janus_pct_max_1s: r1(Math.max(0, ...perSec)), janus_pct_min_1s: r1(perSec.length ? Math.min(...perSec) : null),
-      chromium_pct: r1(chromePct), chromium_procs: c1.procs, harness_pct: r1(harnessPct),
-      machine_pct: r1(machinePct), steal_pct: r1((100 * (m1.steal - m0.steal)) / ((m1.total - m0.total) / result.nproc)), other_pct: r1(machinePct - janusPct - chromePct - harnessPct),
+      generator_pct: r1(chromePct), generator_sys_pct: r1(pct(c1.sys - c0.sys, secs)), generator_procs: c1.procs, harness_pct: r1(harnessPct),
+      ...(opt.engine === 'chromium' ? { chromium_pct: r1(chromePct), chromium_procs: c1.procs } : {}),
+      machine_pct: r1(machinePct), irq_softirq_pct: r1((100 * (m1.irq - m0.irq)) / ((m1.total - m0.total) / result.nproc)), steal_pct: r1((100 * (m1.steal - m0.steal)) / ((m1.total - m0.total) / result.nproc)), other_pct: r1(machinePct - janusPct - chromePct - harnessPct),
       of: `% of one core; the machine has ${result.nproc}`,
     };
     result.janus_mem = {
@@ -771,21 +924,24 @@ async function main() {
       pc_downs: downs,
       lo_total_kbps: r1(kbps(lo1.bytes - lo0.bytes, secs)),
       lo_pps: r1((lo1.pkts - lo0.pkts) / secs),
+      /* UDP datagrams a second delivered to sockets, and dropped at a full receive buffer or a closed port */
+      udp: udp0 && udp1 ? Object.fromEntries(Object.keys(udp0).map((key) => [`${key}_per_s`, r1((udp1[key] - udp0[key]) / secs)])) : null,
       /* Opus in 20 ms packets: 50 a second on each stream, up and down. */
       expected_media_pps: 50 * (streamsExpected + list.filter((p) => p.speaks).length),
       note: 'payload: RTP payload (getStats bytes); rtp: + RTP headers; wire: + UDP, IPv4 and SRTP tag (38 B a packet); lo_total, lo_pps: every packet in the namespace (media, RTCP, signalling; lo counts 14 B more a packet), counted once',
     };
-    const errs = pages.flatMap((p) => p.page.errors);
-    const ice = await Promise.all(pages.map(({ page }) => bounded(page.evaluate(() => window.iceConfigs), 20000, 'ice').catch(() => [])));
+    const errs = pages.flatMap((p) => p.errors);
+    const ice = await Promise.all(pages.map((page) => bounded(page.ice(), 20000, 'ice').catch(() => [])));
     result.pages_without_stats = pagesLate;
     result.page_timers_late_ms_max = r1(Math.max(0, ...s1.map((x) => x.maxGapMs ?? 0)));
     result.ice_servers_used = ice.flat().filter((c) => c !== '[]').length;
     result.page_errors = errs.slice(0, 10);
-    result.load = { before: loadBefore.map(r2), after: os.loadavg().map(r2) };
+    result.load = { before: loadBefore.map(r2), after: os.loadavg().map(r2), ...loadWait };
     return result;
   } finally {
     if (rooms) rooms.close();
     await Promise.race([stopAll(), sleep(20000)]);
+    await Promise.all(pages.map((p) => p.close()));
     if (srv) srv.close();
     const janusLog = join(j.dir, 'janus.log');
     /* VOICE_LOAD_JANUS_LOG=FILE keeps Janus' log of the run there. */
@@ -797,12 +953,12 @@ async function main() {
 function table(r) {
   const c = r.connect;
   const bw = r.bw;
-  const head = '| scenario | PCs up | connect s (PC p50 / max ms) | Janus CPU % (max 1 s) | Janus RSS MB (rooms / end / peak) | threads | up kbit/s per publisher | down kbit/s per listener | per stream | streams flowing | packets received % | loss % | Chromium CPU % | other % | load 1 min before / after |';
-  const sep = '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
+  const head = `| scenario | PCs up | connect s (PC p50 / max ms) | Janus CPU % (max 1 s) | Janus RSS MB (rooms / end / peak) | threads | up kbit/s per publisher | down kbit/s per listener | per stream | streams flowing | packets received % | loss % | lo packets/s (expected media) | ${r.engine} CPU % | other % | load 1 min before / after |`;
+  const sep = '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const row = `| ${r.scenario}${r.play ? ' (played)' : ''} | ${c.pcs_up}/${c.pcs_expected} | ${c.wall_s} (${c.pc_ms_p50 ?? '-'} / ${c.pc_ms_max ?? '-'}) | ${r.cpu.janus_pct} (${r.cpu.janus_pct_max_1s}) | `
     + `${r.janus_rss_mb_rooms} / ${r.janus_mem.rss_mb_end} / ${r.janus_mem.rss_mb_peak} | ${r.janus_mem.threads} | `
     + `${bw.per_publisher_up.wire_kbps ?? '-'} | ${bw.per_listener_down.wire_kbps ?? '-'} | ${bw.per_stream_down_wire_kbps ?? '-'} | `
-    + `${bw.streams_flowing}/${bw.streams_expected} | ${bw.received_pct ?? '-'} | ${bw.loss_pct ?? '-'} | ${r.cpu.chromium_pct} | ${r.cpu.other_pct} | ${r.load.before[0]} / ${r.load.after[0]} |`;
+    + `${bw.streams_flowing}/${bw.streams_expected} | ${bw.received_pct ?? '-'} | ${bw.loss_pct ?? '-'} | ${bw.lo_pps} (${bw.expected_media_pps}) | ${r.cpu.generator_pct} | ${r.cpu.other_pct} | ${r.load.before[0]} / ${r.load.after[0]} |`;
   return `${head}\n${sep}\n${row}\n`;
 }
 
