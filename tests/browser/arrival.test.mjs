@@ -7,11 +7,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join as pjoin } from 'node:path';
-import { ROOT, startVenued, launchBrowser, newPerson, join, shot, consoleErrors, until, stopAll, sleep } from './harness.mjs';
+import { startVenued, launchBrowser, newPerson, join, shot, consoleErrors, until, stopAll, sleep, axe } from './harness.mjs';
 
-const AXE = readFileSync(pjoin(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const MIN = 60000;
 const DEMO_ROOMS = ['lobby', 'plenary', 'plenary-overflow', 'breakout-1', 'expo'];
 
@@ -28,14 +25,6 @@ before(async () => {
 after(async () => {
     await stopAll();
 });
-
-/* axe-core on the page, WCAG 2.1 A and AA: the violations as readable lines. */
-async function axe(page) {
-    if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
-    return page.evaluate(async () => (await window.axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    })).violations.map((x) => `${x.id}: ${x.help} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`));
-}
 
 const activity = (page) => page.textContent('#activity');
 const roomOrder = (page) => page.$$eval('#rooms button.room', (bs) => bs.map((b) => b.dataset.room));

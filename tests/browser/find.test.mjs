@@ -8,11 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join as pjoin } from 'node:path';
-import { ROOT, startVenued, launchBrowser, newPerson, join, until, stopAll, sleep, consoleErrors } from './harness.mjs';
-
-const AXE = readFileSync(pjoin(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+import { startVenued, launchBrowser, newPerson, join, until, stopAll, sleep, consoleErrors, axe } from './harness.mjs';
 
 let venued;
 let chrome;
@@ -25,14 +21,6 @@ before(async () => {
 after(async () => {
     await stopAll();
 });
-
-/* axe-core on the page, WCAG 2.1 A and AA: the violations as readable lines. */
-async function axe(page) {
-    if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
-    return page.evaluate(async () => (await window.axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    })).violations.map((x) => `${x.id}: ${x.help} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`));
-}
 
 /* Where the page draws avatar id: {x, z}. */
 const where = (page, id) => page.evaluate((i) => window.__venue.avatar(i), id);
