@@ -1617,12 +1617,13 @@ static char *dup_str(const char *s)
 static bool check_doc(struct ck *c, json_t *root, struct scene *s)
 {
     static const char *const fields[] = {
-        "format_version", "id",     "name",     "description", "capacity", "reserved_seats",
-        "overflow",       "guests", "floor_y",  "walk",        "spawns",   "portals",
-        "places",         "nodes",  "lighting", "background",  "fog",      NULL};
+        "format_version", "id",       "name",   "description", "capacity",
+        "reserved_seats", "overflow", "guests", "floor_y",     "walk",
+        "spawns",         "portals",  "places", "nodes",       "lighting",
+        "background",     "fog",      "order",  NULL};
     static const char *const guest_f[] = {"enter", "chat", NULL};
     const char *name = NULL, *desc = "";
-    long long version = 0, capacity = 0, reserved = 0;
+    long long version = 0, capacity = 0, reserved = 0, order = SCENE_ORDER_LAST;
     double floor_y = 0;
     json_t *guests, *nodes;
 
@@ -1639,6 +1640,7 @@ static bool check_doc(struct ck *c, json_t *root, struct scene *s)
         !get_string(c, root, "description", false, TEXT_MAX_LEN, &desc) ||
         !get_int(c, root, "capacity", true, 1, 100000, &capacity) ||
         !get_int(c, root, "reserved_seats", false, 0, 100000, &reserved) ||
+        !get_int(c, root, "order", false, 0, SCENE_ORDER_LAST - 1, &order) ||
         !get_id(c, root, "overflow", false, s->overflow) ||
         !get_object(c, root, "guests", false, &guests) ||
         !get_num(c, root, "floor_y", false, -SCENE_COORD_MAX, SCENE_COORD_MAX, &floor_y))
@@ -1649,6 +1651,7 @@ static bool check_doc(struct ck *c, json_t *root, struct scene *s)
         return fail(c, "out of memory");
     s->capacity = (int)capacity;
     s->reserved_seats = (int)reserved;
+    s->order = (int)order;
     s->floor_y = (float)floor_y;
     if (reserved > capacity)
         return fail_at(c, "reserved_seats", "more than the capacity (%lld > %lld)", reserved,
@@ -1844,6 +1847,15 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The venue's order: by "order", then by file name (the paths share the directory). */
+static int cmp_scene(const void *a, const void *b)
+{
+    const struct scene *x = *(const struct scene *const *)a, *y = *(const struct scene *const *)b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
 static bool has_json_suffix(const char *name)
 {
     size_t n = strlen(name);
@@ -1941,6 +1953,7 @@ int scene_set_load(const char *dir, struct scene_set *set, char *err, size_t err
             goto out;
         set->n++;
     }
+    qsort(set->scenes, set->n, sizeof *set->scenes, cmp_scene);
     rc = check_set(set, err, errlen);
     goto out;
 oom:

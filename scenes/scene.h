@@ -125,6 +125,7 @@ struct scene {
     char *name;
     char *description;
     int capacity;
+    int order; /* place in the venue's room list, SCENE_ORDER_LAST when the file gives none */
     float floor_y;
     struct scene_poly *walk; /* walkable area: union of polygons (boxes become polygons) */
     size_t nwalk;
@@ -153,7 +154,9 @@ struct scene {
     size_t ntwin_entities;
 };
 
-/* Every scene of a venue, one per room, in file-name order. */
+#define SCENE_ORDER_LAST 1000000
+
+/* Every scene of a venue, one per room, by order, then file name. */
 struct scene_set {
     struct scene **scenes;
     size_t n;

@@ -148,8 +148,10 @@ static void test_demo(void)
     if (rc != 0)
         return;
     CHECK(set.n == 7, "%zu rooms", set.n);
-    /* file-name order */
-    CHECK(strcmp(set.scenes[0]->id, "breakout-1") == 0, "first is %s", set.scenes[0]->id);
+    /* the venue's order ("order" in each file), not the files' */
+    for (size_t i = 0; i < set.n && i < sizeof rooms / sizeof rooms[0]; i++)
+        CHECK(strcmp(set.scenes[i]->id, rooms[i].id) == 0, "room %zu is %s, not %s", i,
+              set.scenes[i]->id, rooms[i].id);
     const struct scene *lobby = scene_set_find(&set, "lobby");
     CHECK(lobby != NULL, "no lobby");
     CHECK(scene_set_find(&set, "nowhere") == NULL, "found nowhere");
@@ -842,6 +844,48 @@ static void path_in_tmp(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/%s", tmpdir, name);
 }
 
+/* Rooms by "order", ties and rooms without one by file name, the latter last. */
+static void test_order(void)
+{
+    static const struct {
+        const char *file, *order;
+    } files[] = {{"a.json", ""},
+                 {"b.json", "\"order\":5,"},
+                 {"c.json", "\"order\":1,"},
+                 {"d.json", "\"order\":5,"}};
+    static const char *const want[] = {"c", "b", "d", "a"};
+    char dir[300], path[400], err[512] = "";
+    struct scene_set set;
+
+    path_in_tmp(dir, sizeof dir, "order");
+    CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i].file);
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL, "%s", path);
+        if (!f)
+            return;
+        fprintf(
+            f,
+            "{\"format_version\":1,\"id\":\"%c\",\"name\":\"R\",\"capacity\":1,%s"
+            "\"walk\":[{\"min\":[0,0],\"max\":[1,1]}],\"spawns\":[{\"id\":\"s\",\"p\":[0,0,0]}]}",
+            files[i].file[0], files[i].order);
+        fclose(f);
+    }
+    int rc = scene_set_load(dir, &set, err, sizeof err);
+    CHECK(rc == 0 && set.n == 4, "%s", err);
+    for (size_t i = 0; rc == 0 && i < set.n; i++)
+        CHECK(strcmp(set.scenes[i]->id, want[i]) == 0, "room %zu is %s, not %s", i,
+              set.scenes[i]->id, want[i]);
+    if (rc == 0)
+        scene_set_free(&set);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i].file);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 static void test_odd_files(void)
 {
     char path[256], err[512] = "";
@@ -1145,6 +1189,7 @@ int main(void)
     test_spawns();
     test_demo_twins();
     test_twins();
+    test_order();
     test_odd_files();
     test_mutations();
     test_oom();
