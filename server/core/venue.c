@@ -583,6 +583,9 @@ static void restore_session(void *arg, const struct store_session *ss)
         s->role = ROLE_GUEST;
     s->findable = ss->findable; /* a guest's; a registered user's are the registry's */
     s->dms = ss->dms;
+    s->status = ss->away ? PROTO_STATUS_AWAY : PROTO_STATUS_ACTIVE;
+    s->hand = ss->hand_at > 0;
+    s->hand_at = ss->hand_at;
     if (v->reg) {
         struct reg_privacy pv;
         int rc = registry_privacy_get(v->reg, s->user_id, &pv);
@@ -776,6 +779,8 @@ void venue_shutdown(struct venue *v, long long now_ms)
             .room_id = s->room ? s->room->id : NULL,
             .findable = s->findable,
             .dms = s->dms,
+            .away = s->status == PROTO_STATUS_AWAY,
+            .hand_at = s->hand ? s->hand_at : 0,
         };
         memcpy(saved[n].p, s->p, sizeof(s->p));
         memcpy(saved[n].q, s->q, sizeof(s->q));

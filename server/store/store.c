@@ -33,10 +33,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_POSE_GET] = "SELECT px, py, pz, qx, qy, qz, qw FROM last_poses "
                     "WHERE user_id = ?1 AND room_id = ?2",
     [ST_SESSION_PUT] = "INSERT INTO saved_sessions(id, resume_hash, user_id, name, role, room_id, "
-                       "px, py, pz, qx, qy, qz, qw, findable, accepts_dms) "
-                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                       "px, py, pz, qx, qy, qz, qw, findable, accepts_dms, away, hand_at) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                       "?16, ?17)",
     [ST_SESSIONS_ALL] = "SELECT id, resume_hash, user_id, name, role, room_id, "
-                        "px, py, pz, qx, qy, qz, qw, findable, accepts_dms FROM saved_sessions",
+                        "px, py, pz, qx, qy, qz, qw, findable, accepts_dms, away, hand_at "
+                        "FROM saved_sessions",
 };
 
 static const char schema[] =
@@ -62,7 +64,8 @@ static const char schema[] =
     "  id TEXT PRIMARY KEY, resume_hash TEXT NOT NULL, user_id TEXT NOT NULL,"
     "  name TEXT NOT NULL, role TEXT NOT NULL, room_id TEXT,"
     "  px REAL, py REAL, pz REAL, qx REAL, qy REAL, qz REAL, qw REAL,"
-    "  findable INTEGER NOT NULL DEFAULT 1, accepts_dms INTEGER NOT NULL DEFAULT 1);";
+    "  findable INTEGER NOT NULL DEFAULT 1, accepts_dms INTEGER NOT NULL DEFAULT 1,"
+    "  away INTEGER NOT NULL DEFAULT 0, hand_at INTEGER NOT NULL DEFAULT 0);";
 
 /*
  * Columns added since the first release of a table: a database made before
@@ -77,6 +80,10 @@ static const struct {
     {"users", "revoked", "ALTER TABLE users ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0"},
     {"users", "findable", "ALTER TABLE users ADD COLUMN findable INTEGER NOT NULL DEFAULT 1"},
     {"users", "accepts_dms", "ALTER TABLE users ADD COLUMN accepts_dms INTEGER NOT NULL DEFAULT 1"},
+    {"saved_sessions", "away",
+     "ALTER TABLE saved_sessions ADD COLUMN away INTEGER NOT NULL DEFAULT 0"},
+    {"saved_sessions", "hand_at",
+     "ALTER TABLE saved_sessions ADD COLUMN hand_at INTEGER NOT NULL DEFAULT 0"},
 };
 
 struct store {
@@ -295,6 +302,8 @@ int store_sessions_save(struct store *st, const struct store_session *ss, size_t
         bind_pose(s, 7, ss[i].p, ss[i].q);
         sqlite3_bind_int(s, 14, ss[i].findable ? 1 : 0);
         sqlite3_bind_int(s, 15, ss[i].dms ? 1 : 0);
+        sqlite3_bind_int(s, 16, ss[i].away ? 1 : 0);
+        sqlite3_bind_int64(s, 17, ss[i].hand_at);
         if (step_done(st, s, "saved_sessions") < 0)
             goto rollback;
     }
@@ -321,6 +330,8 @@ int store_sessions_take(struct store *st, void (*fn)(void *arg, const struct sto
         column_pose(s, 6, ss.p, ss.q);
         ss.findable = sqlite3_column_int(s, 13) != 0;
         ss.dms = sqlite3_column_int(s, 14) != 0;
+        ss.away = sqlite3_column_int(s, 15) != 0;
+        ss.hand_at = sqlite3_column_int64(s, 16);
         if (ss.id && ss.resume_hash && ss.user_id && ss.name && ss.role)
             fn(arg, &ss);
     }

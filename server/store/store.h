@@ -35,6 +35,8 @@ struct store_session {
     float q[4];
     bool findable; /* its privacy settings: a guest's last only this long */
     bool dms;
+    bool away;         /* its status */
+    long long hand_at; /* wall ms its hand went up; 0 when down */
 };
 
 /* Open (creating if needed) DIR/venue.db. NULL with a reason in err. */

@@ -490,6 +490,9 @@ static void test_restart(void)
                  p[0], p[1], z);
         send_text(v, a, text);
     }
+    /* a raised hand and a status are the person's too: they come back with the session */
+    send_text(v, a, "{\"type\":\"hand\",\"up\":true}");
+    send_text(v, a, "{\"type\":\"status\",\"status\":\"away\"}");
     venue_tick(v, now);
     venue_shutdown(v, now);
     CHECK(a->closed_code == 1001);
@@ -510,6 +513,9 @@ static void test_restart(void)
         json_t *me = json_array_get(json_object_get(m, "roster"), 0);
         double got = json_number_value(json_array_get(json_object_get(me, "p"), 2));
         CHECK(fabs(got - z) < 0.01);
+        CHECK(json_is_true(json_object_get(me, "hand")));
+        CHECK(json_integer_value(json_object_get(me, "hand_at")) > 0);
+        CHECK(strcmp(json_string_value(json_object_get(me, "status")), "away") == 0);
     }
     json_decref(msgs);
     venue_disconnect(v, a2.s, now);
