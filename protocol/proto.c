@@ -252,6 +252,26 @@ static bool is_bidi_control(uint32_t cp)
     return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+void proto_strip_bidi(char *s)
+{
+    size_t len = strlen(s), i = 0, out = 0;
+    uint32_t cp;
+
+    while (i < len) {
+        size_t n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
+        if (n == 0)
+            n = 1; /* not ours to judge here: kept for the caller's UTF-8 check */
+        else if (is_bidi_control(cp)) {
+            i += n;
+            continue;
+        }
+        memmove(s + out, s + i, n);
+        out += n;
+        i += n;
+    }
+    s[out] = '\0';
+}
+
 /*
  * Check a client string against the rules and copy it into dst (which holds
  * max_cp * 4 + 1 bytes), without the bidi controls when the rules strip

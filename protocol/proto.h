@@ -235,6 +235,13 @@ bool proto_json_too_deep(const char *buf, size_t len, int max);
 /* True if s[0..len) is valid UTF-8 with no overlong forms or surrogates. */
 bool proto_utf8_valid(const char *s, size_t len);
 
+/*
+ * Remove the bidi embeddings, overrides and isolates from s (NUL-terminated
+ * UTF-8), in place: a name keeps its letters and can no longer reorder
+ * what follows it on screen ("Ω\u202Eevil"). hello.name gets the same.
+ */
+void proto_strip_bidi(char *s);
+
 /* ---- Encoding -------------------------------------------------------- */
 
 /*

@@ -371,7 +371,7 @@ static int parse_new_user(const struct admin_request *rq, json_t **doc, const ch
         return -1;
     }
     *name = json_string_value(v);
-    if (registry_check_text("name", *name, 1, 64, msg, sizeof(msg)) < 0 ||
+    if (registry_check_name("name", *name, 1, 64, msg, sizeof(msg)) < 0 ||
         strlen(*name) != json_string_length(v)) {
         admin_api_reply_error(
             out, rep, 400, "bad_request",
@@ -400,7 +400,7 @@ static int parse_new_user(const struct admin_request *rq, json_t **doc, const ch
             return -1;
         }
         *org = json_string_value(v);
-        if (registry_check_text("org", *org, 0, 128, msg, sizeof(msg)) < 0 ||
+        if (registry_check_name("org", *org, 0, 128, msg, sizeof(msg)) < 0 ||
             strlen(*org) != json_string_length(v)) {
             admin_api_reply_error(
                 out, rep, 400, "bad_request",

@@ -477,7 +477,7 @@ static int demo_people(json_t *arr, struct demo *d, char *err, size_t errlen)
             }
         }
         dp->name = json_string_value(json_object_get(p, "name"));
-        if (!dp->name || registry_check_text("name", dp->name, 1, 64, msg, sizeof(msg)) < 0) {
+        if (!dp->name || registry_check_name("name", dp->name, 1, 64, msg, sizeof(msg)) < 0) {
             snprintf(err, errlen, "people[%zu].%s", i, dp->name ? msg : "name: required");
             return -1;
         }
@@ -486,7 +486,7 @@ static int demo_people(json_t *arr, struct demo *d, char *err, size_t errlen)
             return -1;
         }
         dp->org = org ? json_string_value(org) : "";
-        if (!dp->org || registry_check_text("org", dp->org, 0, 128, msg, sizeof(msg)) < 0) {
+        if (!dp->org || registry_check_name("org", dp->org, 0, 128, msg, sizeof(msg)) < 0) {
             snprintf(err, errlen, "people[%zu].%s", i, dp->org ? msg : "org: must be a string");
             return -1;
         }

@@ -252,8 +252,8 @@ static int cmd_add(int argc, char **argv, struct venue_config *cfg)
         snprintf(err, sizeof(err), "--role: \"%.40s\" is not one of " ROLE_NAMES, a.role);
         return usage(err);
     }
-    if (registry_check_text("--name", a.name, 1, 64, err, sizeof(err)) < 0 ||
-        registry_check_text("--org", a.org ? a.org : "", 0, 128, err, sizeof(err)) < 0)
+    if (registry_check_name("--name", a.name, 1, 64, err, sizeof(err)) < 0 ||
+        registry_check_name("--org", a.org ? a.org : "", 0, 128, err, sizeof(err)) < 0)
         return usage(err);
     if ((rc = parse_expiry(a.expires, now, &expires)) != 0)
         return rc;

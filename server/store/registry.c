@@ -10,6 +10,7 @@
  */
 #include "registry.h"
 
+#include <assert.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -392,6 +393,35 @@ int registry_check_text(const char *field, const char *s, size_t min_cp, size_t 
     return 0;
 }
 
+/*
+ * s without its bidi controls into dst (dstlen bytes, room for max_cp code
+ * points), or -1 when it cannot be the text of a name: longer in bytes
+ * than max_cp code points can be.
+ */
+static int strip_name(const char *field, const char *s, size_t max_cp, char *dst, size_t dstlen,
+                      char *err, size_t errlen)
+{
+    assert(dstlen >= max_cp * 4 + 1);
+    if (s && strlen(s) >= dstlen) {
+        snprintf(err, errlen, "%s: must be at most %zu characters", field, max_cp);
+        return -1;
+    }
+    snprintf(dst, dstlen, "%s", s ? s : "");
+    proto_strip_bidi(dst);
+    return 0;
+}
+
+int registry_check_name(const char *field, const char *s, size_t min_cp, size_t max_cp, char *err,
+                        size_t errlen)
+{
+    char clean[REG_ORG_MAX];
+    if (!s)
+        return registry_check_text(field, s, min_cp, max_cp, err, errlen);
+    if (strip_name(field, s, max_cp, clean, sizeof clean, err, errlen) < 0)
+        return -1;
+    return registry_check_text(field, clean, min_cp, max_cp, err, errlen);
+}
+
 /* ---- Tokens and ids --------------------------------------------------- */
 
 /* What our tokens look like: anything else is not looked up at all. */
@@ -427,11 +457,18 @@ int registry_user_add(struct registry *reg, const char *name, const char *org, e
     sqlite3_stmt *s = reg->stmt[R_USER_ADD];
     int rc = SQLITE_CONSTRAINT;
 
-    if (!org)
-        org = "";
-    if (registry_check_text("name", name, 1, 64, err, errlen) < 0 ||
-        registry_check_text("org", org, 0, 128, err, errlen) < 0)
+    char clean_name[REG_NAME_MAX], clean_org[REG_ORG_MAX];
+    if (!name) {
+        snprintf(err, errlen, "name: missing");
         return -1;
+    }
+    if (strip_name("name", name, 64, clean_name, sizeof clean_name, err, errlen) < 0 ||
+        strip_name("org", org ? org : "", 128, clean_org, sizeof clean_org, err, errlen) < 0 ||
+        registry_check_text("name", clean_name, 1, 64, err, errlen) < 0 ||
+        registry_check_text("org", clean_org, 0, 128, err, errlen) < 0)
+        return -1;
+    name = clean_name;
+    org = clean_org;
     if ((unsigned)role >= ROLE_COUNT) {
         snprintf(err, errlen, "role: not one of " ROLE_NAMES);
         return -1;

@@ -51,6 +51,14 @@ struct registry;
 int registry_check_text(const char *field, const char *s, size_t min_cp, size_t max_cp, char *err,
                         size_t errlen);
 
+/*
+ * The same for a person's name or organisation, which registry_user_add
+ * stores without bidi embeddings, overrides and isolates (as hello.name
+ * does): those are left out, not refused. 0 if fine; -1 with the reason.
+ */
+int registry_check_name(const char *field, const char *s, size_t min_cp, size_t max_cp, char *err,
+                        size_t errlen);
+
 /* Open the registry on st's database (creating its tables); st must
  * outlive it. NULL with a reason in err. */
 struct registry *registry_open(struct store *st, char *err, size_t errlen);

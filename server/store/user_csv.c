@@ -223,8 +223,8 @@ static int check_row(struct record *rec, const int map[MAX_FIELDS], size_t ncols
     row->line = rec->line;
     row->name = col[COL_NAME];
     row->org = col[COL_ORG] ? col[COL_ORG] : "";
-    if (registry_check_text("name", row->name, 1, 64, msg, sizeof(msg)) < 0 ||
-        registry_check_text("organisation", row->org, 0, 128, msg, sizeof(msg)) < 0)
+    if (registry_check_name("name", row->name, 1, 64, msg, sizeof(msg)) < 0 ||
+        registry_check_name("organisation", row->org, 0, 128, msg, sizeof(msg)) < 0)
         return fmt_error(err, errlen, source, rec->line, msg);
     if (!proto_utf8_valid(col[COL_ROLE], strlen(col[COL_ROLE])))
         return fmt_error(err, errlen, source, rec->line, "role: not valid UTF-8");

@@ -113,6 +113,11 @@ test('POST /api/admin/users registers: 201 with the CLI\'s object; the token wor
     const m = await api(srv, 'POST', '/api/admin/users', { token: admin.token, body: { name: 'Min', role: 'guest', org: null } });
     assert.equal(m.status, 201);
     assert.equal(m.json.org, '');
+    // Bidi overrides are left out of the name and organisation, as at the join screen.
+    const b = await api(srv, 'POST', '/api/admin/users', { token: admin.token, body: { name: '\u03A9\u202Eevil', role: 'guest', org: '\u2067Org' } });
+    assert.equal(b.status, 201, b.text);
+    assert.equal(b.json.name, '\u03A9evil');
+    assert.equal(b.json.org, 'Org');
   });
 });
 
