@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # janus-config.sh OUTDIR [--ws-port P] [--admin-port P] [--rtp-ports A-B]
-#                        [--bind IP] [--ice-enforce LIST]
+#                        [--bind IP] [--ice-enforce LIST] [--event-loops N]
 #
 # Write a Janus configuration for venued into OUTDIR from the templates in
 # janus/ beside this script: only the AudioBridge and VideoRoom plugins
@@ -14,13 +14,18 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out=${1:?usage: janus-config.sh OUTDIR [--ws-port P] [--admin-port P] [--rtp-ports A-B] [--bind IP] [--ice-enforce LIST]}
+out=${1:?usage: janus-config.sh OUTDIR [--ws-port P] [--admin-port P] [--rtp-ports A-B] [--bind IP] [--ice-enforce LIST] [--event-loops N]}
 shift
 ws_port=8188
 admin_port=7188
 rtp_ports=20000-20100
 bind=127.0.0.1
 ice_enforce=
+# Janus' media threads: one per CPU, shared by every handle. Janus' default
+# is a thread per handle, 400 of them for a plenary, and the context
+# switches between them cost more than the forwarding (BENCHMARKS.md,
+# "Voice: Janus").
+event_loops=$(nproc 2>/dev/null || echo 2)
 while [ $# -gt 0 ]; do
     case "$1" in
     --ws-port) ws_port=$2 ;;
@@ -28,6 +33,7 @@ while [ $# -gt 0 ]; do
     --rtp-ports) rtp_ports=$2 ;;
     --bind) bind=$2 ;;
     --ice-enforce) ice_enforce=$2 ;;
+    --event-loops) event_loops=$2 ;;
     *)
         echo "janus-config.sh: unknown option $1" >&2
         exit 2
@@ -35,10 +41,10 @@ while [ $# -gt 0 ]; do
     esac
     shift 2
 done
-for p in "$ws_port" "$admin_port"; do
-    case "$p" in
-    '' | *[!0-9]*)
-        echo "janus-config.sh: not a port: $p" >&2
+for p in "--ws-port=$ws_port" "--admin-port=$admin_port" "--event-loops=$event_loops"; do
+    case "${p#*=}" in
+    '' | *[!0-9]* | 0)
+        echo "janus-config.sh: ${p%%=*}: not a positive number: ${p#*=}" >&2
         exit 2
         ;;
     esac
@@ -83,7 +89,7 @@ render() { # template output
         -e "s|@API_SECRET@|$JANUS_API_SECRET|g" -e "s|@ADMIN_SECRET@|$JANUS_ADMIN_SECRET|g" \
         -e "s|@ROOM_KEY@|$JANUS_ROOM_KEY|g" -e "s|@RTP_PORTS@|$rtp_ports|g" \
         -e "s|@WS_PORT@|$ws_port|g" -e "s|@ADMIN_PORT@|$admin_port|g" -e "s|@BIND@|$bind|g" \
-        -e "s|@ICE_ENFORCE@|$enforce|g" "$1" >"$2"
+        -e "s|@ICE_ENFORCE@|$enforce|g" -e "s|@EVENT_LOOPS@|$event_loops|g" "$1" >"$2"
 }
 for t in "$here"/janus/*.jcfg.in; do
     name=${t##*/}

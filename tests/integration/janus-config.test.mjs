@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { startJanus, janusBinary } from '../voice/janus.mjs';
 
 const ROOT = process.env.VENUE_ROOT || new URL('../..', import.meta.url).pathname;
@@ -106,5 +107,11 @@ test('it listens on 127.0.0.1 only, and its secrets and configuration are the ow
     assert.equal(readFileSync(join(janus.dir, 'secrets.env'), 'utf8'), before, 'the secrets are kept');
     const bad = spawnSync(join(ROOT, 'server/voice/janus-config.sh'), [janus.dir, '--ws-port', 'x'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /not a port: x/);
+    assert.match(bad.stderr, /--ws-port: not a positive number: x/);
+    const loops = spawnSync(join(ROOT, 'server/voice/janus-config.sh'), [janus.dir, '--event-loops', '0'], { encoding: 'utf8' });
+    assert.equal(loops.status, 2);
+    assert.match(loops.stderr, /--event-loops: not a positive number: 0/);
+    /* media threads shared by every handle, one per CPU, not a thread per handle */
+    const general = readFileSync(join(janus.dir, 'janus.jcfg'), 'utf8');
+    assert.match(general, new RegExp(`\\bevent_loops = ${availableParallelism()}\\b`));
 });
