@@ -40,6 +40,10 @@ static void token(void *ctx, const char *t, bool add)
     struct voice_link *l = ctx;
     if ((add ? janus_add_token(l->j, t) : janus_remove_token(l->j, t)) < 0)
         fprintf(stderr, "venued: voice: a token could not be %s\n", add ? "added" : "removed");
+    /* and the person's connections to Janus, which end their Janus
+     * sessions: what they hear stops with what they say */
+    if (!add && l->srv->voice_proxy)
+        voice_proxy_drop_token(l->srv->voice_proxy, t);
 }
 
 static void allow(void *ctx, const char *room, const char *t, bool on)

@@ -66,10 +66,12 @@ struct end {
 enum janus_side { JANUS_CONNECTING, JANUS_OPEN, JANUS_GONE };
 
 struct pair {
-    struct voice_proxy *vp; /* borrowed */
+    struct voice_proxy *vp;   /* borrowed */
+    struct pair *prev, *next; /* in vp->pairs */
     struct end browser, janus;
     enum janus_side state;
-    lws_sorted_usec_list_t connect_sul; /* the connect deadline */
+    lws_sorted_usec_list_t connect_sul;    /* the connect deadline */
+    char token[VOICE_PROXY_TOKEN_MAX + 1]; /* the browser's Janus token; "" until it sends one */
 };
 
 /* lws' per-session data of a browser's connection (zeroed by lws, freed
@@ -85,6 +87,7 @@ struct voice_proxy {
     bool on; /* a --janus was given */
     struct ws_url janus;
     struct voice_proxy_stats stats;
+    struct pair *pairs; /* every pair, newest first */
 };
 
 /* ---- Messages and queues ----------------------------------------------- */
@@ -148,10 +151,26 @@ static int rx_append(struct end *e, const void *in, size_t len)
     return 0;
 }
 
+/* The message's token against the pair's: the first one is kept, another
+ * is refused. NULL when it may go. */
+static const char *token_refusal(struct pair *p, json_t *tok)
+{
+    const char *t;
+    if (!tok)
+        return NULL;
+    if (!(t = json_string_value(tok)) || json_string_length(tok) > VOICE_PROXY_TOKEN_MAX)
+        return "voice: \"token\" must be the token venued gave";
+    if (!p->token[0])
+        snprintf(p->token, sizeof(p->token), "%s", t);
+    else if (strcmp(p->token, t) != 0)
+        return "voice: one token per connection";
+    return NULL;
+}
+
 /* Why a browser's message may not go to Janus; NULL when it may. Parsed
  * as Janus parses it (jansson), but stricter: one object, no key twice
  * (so that no two parsers can disagree on which "janus" counts). */
-static const char *refusal(const unsigned char *buf, size_t len)
+static const char *refusal(struct pair *p, const unsigned char *buf, size_t len)
 {
     json_error_t jerr;
     json_t *m = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -167,6 +186,8 @@ static const char *refusal(const unsigned char *buf, size_t len)
         for (size_t i = 0; i < sizeof(browser_requests) / sizeof(browser_requests[0]); i++)
             if (strcmp(req, browser_requests[i]) == 0)
                 why = NULL;
+    if (!why)
+        why = token_refusal(p, json_object_get(m, "token"));
     json_decref(m);
     return why;
 }
@@ -218,6 +239,12 @@ static void pair_free(struct pair *p)
 {
     assert(!p->browser.wsi && p->state == JANUS_GONE);
     lws_sul_cancel(&p->connect_sul);
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        p->vp->pairs = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
     p->vp->stats.connections--;
     free(p);
 }
@@ -303,7 +330,7 @@ static void receive(struct pair *p, struct end *from, struct end *to, struct lws
     }
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
         return;
-    if (browser && (why = refusal(from->rx.buf + LWS_PRE, from->rx.len)))
+    if (browser && (why = refusal(p, from->rx.buf + LWS_PRE, from->rx.len)))
         refuse(p, from, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
     else
         forward(p, from, to);
@@ -395,6 +422,10 @@ static int browser_open(struct lws *wsi, struct browser *b)
     }
     p->vp = vp;
     p->browser.wsi = wsi;
+    p->next = vp->pairs;
+    if (vp->pairs)
+        vp->pairs->prev = p;
+    vp->pairs = p;
     b->pair = p;
     vp->stats.connections++;
     connect_janus(p, wsi);
@@ -499,4 +530,17 @@ void voice_proxy_free(struct voice_proxy *vp)
 struct voice_proxy_stats voice_proxy_stats(const struct voice_proxy *vp)
 {
     return vp->stats;
+}
+
+void voice_proxy_drop_token(struct voice_proxy *vp, const char *token)
+{
+    /* Closing only marks the sides: every pair stays in the list until its
+     * close callbacks, after this returns. */
+    for (struct pair *p = vp->pairs; p; p = p->next) {
+        if (!p->token[0] || strcmp(p->token, token) != 0)
+            continue;
+        end_close(p, &p->browser, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                  "voice: your voice access was withdrawn", false);
+        end_close(p, &p->janus, LWS_CLOSE_STATUS_NORMAL, "", false);
+    }
 }

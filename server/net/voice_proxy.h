@@ -15,6 +15,13 @@
  * attach, message, trickle, keepalive, detach, destroy, hangup, claim,
  * info, ping. What Janus sends is not looked at.
  *
+ * A pair is one person's: the first "token" its browser sends is the one
+ * it keeps (another closes it 1008). When venued withdraws that token (a
+ * kick, a ban, the person gone), voice_proxy_drop_token closes both sides
+ * at once: Janus ends the sessions of a connection that closed (with
+ * reclaim_session_timeout 0), so what the person hears stops too, not
+ * only what they say.
+ *
  * Bounds, and what happens at each (the browser sees the close code and
  * reason; the proxy's own closes are counted in refused):
  * - VOICE_PROXY_MAX pairs: one more browser is closed 1013 "voice busy".
@@ -48,6 +55,7 @@
 #define VOICE_PROXY_QUEUE_BYTES 262144 /* bytes waiting in one direction */
 #define VOICE_PROXY_CONNECT_MS  5000   /* Janus' side must be open by then */
 #define VOICE_PROXY_CLOSE_S     2      /* a closing side may flush this long */
+#define VOICE_PROXY_TOKEN_MAX   64     /* bytes of the token a pair keeps; longer is not ours */
 
 struct voice_proxy;
 
@@ -70,6 +78,10 @@ struct voice_proxy *voice_proxy_new(const char *janus_url, char *err, size_t err
 void voice_proxy_free(struct voice_proxy *vp);
 
 struct voice_proxy_stats voice_proxy_stats(const struct voice_proxy *vp);
+
+/* Close every pair whose browser used this Janus token, both sides, with
+ * 1008 "voice: your voice access was withdrawn" to the browser. */
+void voice_proxy_drop_token(struct voice_proxy *vp, const char *token);
 
 /* The protocol for venued's vhost: both sides of every pair. */
 extern const struct lws_protocols voice_proxy_protocol;

@@ -31,6 +31,7 @@ import path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { withServer, freePort, within, until, sleep, parseProm } from './harness.mjs';
 import { startJanus, janusBinary } from '../voice/janus.mjs';
+import { addUser } from '../admin/lib.mjs';
 
 const skip = janusBinary() ? false : 'SKIP: janus is not installed (Debian package janus): no real-Janus proxy test';
 if (skip) console.log(skip);
@@ -261,6 +262,49 @@ test('a browser with a token makes a Janus session and attaches the VideoRoom th
     await v.waitClose();
     await anon.waitClose();
     await until(async () => (await proxyMetrics(srv)).connections === 0, { what: 'the pairs to go' });
+  });
+});
+
+test('a person venued takes voice from (a kick) loses their /voice connection and their Janus session at once: what they hear stops too', { skip }, async () => {
+  const j = await realJanus();
+  const data = fs.mkdtempSync(path.join(tmp, 'data-'));
+  const mo = addUser(data, 'Mo Moderator', 'moderator');
+  await withServer({ flags: realFlags(j), dataDir: data }, async (srv) => {
+    await until(async () => (await srv.getJSON('/healthz')).json.voice === 'up',
+      { timeout: 10000, interval: 100, what: 'voice up' });
+    const a = await srv.connect();
+    await a.hello('Ada');
+    await a.join('breakout-1');
+    const token = a.voice.token;
+    const v = await Voice.open(srv.port);
+    const session_id = (await v.request({ janus: 'create', token })).data.id;
+    const attached = await v.request({ janus: 'attach', plugin: 'janus.plugin.videoroom', session_id, token });
+    assert.equal(attached.janus, 'success', JSON.stringify(attached));
+    // A connection is one person's: a second token on it closes it.
+    const other = await Voice.open(srv.port);
+    await other.request({ janus: 'create', token });
+    other.send({ janus: 'create', token: 'f'.repeat(32), transaction: 'x1' });
+    const refused = await other.waitClose();
+    assert.equal(refused.code, 1008);
+    assert.equal(refused.reason, 'voice: one token per connection');
+
+    const admin = await j.connect(true);
+    try {
+      const sessions = async () => (await admin.request({ janus: 'list_sessions' }, { admin: true })).sessions;
+      assert.ok((await sessions()).includes(session_id), 'Ada\'s Janus session is there');
+      const m = await srv.connect();
+      await m.hello('x', { token: mo.token });
+      await m.join('breakout-1');
+      m.send({ type: 'mod', id: 'kick', action: 'kick', target: a.user.id });
+      await m.next('mod_ok');
+      const closed = await v.waitClose(2000);
+      assert.equal(closed.code, 1008);
+      assert.equal(closed.reason, 'voice: your voice access was withdrawn');
+      await until(async () => !(await sessions()).includes(session_id),
+        { timeout: 2000, interval: 50, what: 'Janus to end the kicked person\'s session' });
+    } finally {
+      admin.close();
+    }
   });
 });
 
