@@ -316,23 +316,23 @@ export const CHROMIUM_VOICE_FLAGS = ['--no-sandbox', '--use-fake-ui-for-media-st
 
 export async function launchChromium({ args = [] } = {}) {
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
+    /* A browser server, not chromium.launch(): its process is ours to kill
+     * (a Browser has no process()), and the page side connects to it. */
+    const server = await chromium.launchServer({
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
         args: [...CHROMIUM_VOICE_FLAGS, ...args],
         timeout: 30000,
     });
+    const browser = await chromium.connect(server.wsEndpoint(), { timeout: 30000 });
     const b = {
         browser,
         kill() {
-            try {
-                browser.process?.()?.kill('SIGKILL');
-            } catch {
-                /* gone */
-            }
+            server.process().kill('SIGKILL');
         },
         async stop() {
             live.delete(b);
             await Promise.race([browser.close().catch(() => {}), sleep(10000)]);
+            await Promise.race([server.close().catch(() => {}), sleep(10000)]);
             b.kill();
         },
     };
