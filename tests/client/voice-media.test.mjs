@@ -210,7 +210,7 @@ class FakeStream {
 }
 
 /* A Voice wired to the fakes; asked: every getUserMedia, audio: every <audio> made. */
-function makeVoice() {
+function makeVoice(opts = {}) {
     FakeJanus.sessions = [];
     FakeJanus.refuse = 0;
     const asked = [];
@@ -231,6 +231,7 @@ function makeVoice() {
         base: 'https://venue.test/plenary?x=1',
         backoff: { baseMs: 10, maxMs: 40 },
         random: () => 0.5,
+        ...opts,
     });
     const states = [];
     const mics = [];
@@ -367,6 +368,56 @@ test('the microphone: asked for only when turned on, audio only, published, and 
     assert.deepEqual(pub.last().message, { request: 'unpublish' });
     assert.equal(v.publishing, false);
     assert.equal(pub.replaced[0].capture.stopped, true, 'the microphone is released');
+    v.close();
+});
+
+test('push-to-talk let go: published and silent for a while, so the next press speaks at once; then released', async () => {
+    const { v, asked, mics } = makeVoice({ micLingerMs: 150 });
+    v.setConfig(normVoice(UP), ME);
+    await settle();
+    const pub = await joinPublisher(FakeJanus.sessions[0]);
+    v.setMic(true);
+    await settle();
+    pub.event({ videoroom: 'event', configured: 'ok' }, { type: 'answer', sdp: 'v=0' });
+    pub.cb.webrtcState(true);
+    const track = pub.offered[0].capture;
+    v.setMic(false, { linger: true });
+    await settle();
+    assert.equal(track.enabled, false, 'silent');
+    assert.equal(track.stopped, false, 'not let go yet');
+    assert.deepEqual(pub.last().message, { request: 'publish' }, 'not unpublished');
+    assert.equal(v.publishing, false, 'my voice is not going out');
+    assert.equal(mics.at(-1).publishing, false);
+    v.setMic(true);
+    await settle();
+    assert.equal(track.enabled, true, 'speaking again at once');
+    assert.equal(pub.offered.length, 1, 'no new offer');
+    assert.equal(asked.length, 1, 'no new getUserMedia');
+    assert.equal(v.publishing, true);
+    v.setMic(false, { linger: true });
+    await settle(250);
+    assert.deepEqual(pub.last().message, { request: 'unpublish' }, 'unpublished after the linger');
+    assert.equal(track.stopped, true, 'and the microphone let go');
+    /* the button: off at once */
+    v.setMic(true);
+    await settle();
+    pub.event({ videoroom: 'event', configured: 'ok' }, { type: 'answer', sdp: 'v=0' });
+    pub.cb.webrtcState(true);
+    v.setMic(false);
+    await settle();
+    assert.deepEqual(pub.last().message, { request: 'unpublish' });
+    assert.equal(pub.offered.at(-1).capture.stopped, true);
+    /* a right taken while lingering: off at once */
+    v.setMic(true);
+    await settle();
+    pub.event({ videoroom: 'event', configured: 'ok' }, { type: 'answer', sdp: 'v=0' });
+    pub.cb.webrtcState(true);
+    v.setMic(false, { linger: true });
+    await settle();
+    v.setConfig(normVoice({ ...UP, publish: false, muted: true }), ME);
+    await settle();
+    assert.deepEqual(pub.last().message, { request: 'unpublish' });
+    assert.equal(pub.offered.at(-1).capture.stopped, true);
     v.close();
 });
 

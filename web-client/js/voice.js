@@ -43,6 +43,7 @@ const PLUGIN = 'janus.plugin.videoroom';
 const PENDING_MS = 10000; /* a subscription request Janus has not answered by then is given up */
 const REFUSED_HOLD_MS = 3000; /* a feed Janus refused is not asked for again this soon */
 const ANALYSER_SIZE = 1024; /* samples per level reading, ~21 ms at 48 kHz */
+const MIC_LINGER_MS = 8000; /* a push-to-talk key let go: published, silent, this long */
 
 /* Feed ids to subscribe to (in want, not in have) and to drop (in have, not in want). */
 export function peerChanges(have, want) {
@@ -126,6 +127,9 @@ export class Voice extends EventTarget {
         this.base = deps.base || (globalThis.location && globalThis.location.href);
         this.backoff = { baseMs: 500, maxMs: 15000, ...(deps.backoff || {}) };
         this.random = deps.random || Math.random;
+        this.micLingerMs = deps.micLingerMs ?? MIC_LINGER_MS;
+        this.micLinger = 0; /* ms until which a microphone let go stays published, silent */
+        this.micLingerTimer = null;
 
         this.config = null; /* the normVoice in force */
         this.user = ''; /* my user id: my publisher's display */
@@ -168,7 +172,7 @@ export class Voice extends EventTarget {
 
     /* My voice is going out now: published, and its PeerConnection up. */
     get publishing() {
-        return !!(this.pub && this.pub.configured && this.pub.webrtc);
+        return !!(this.micWanted && this.pub && this.pub.configured && this.pub.webrtc);
     }
 
     /* The server lets me speak now. */
@@ -378,11 +382,26 @@ export class Voice extends EventTarget {
         if (jsep) pub.handle.handleRemoteJsep({ jsep });
     }
 
-    /* The person turns the microphone on or off (push-to-talk too). */
-    setMic(on) {
+    /*
+     * The person turns the microphone on or off. linger: a push-to-talk
+     * key let go, which keeps the microphone published but silent for
+     * micLingerMs, so that the next press speaks at once instead of
+     * waiting for a new offer and cutting the first word. The button (and
+     * a right taken away) turns it off at once.
+     */
+    setMic(on, { linger = false } = {}) {
         on = !!on && this.canPublish;
         if (on === this.micWanted) return;
         this.micWanted = on;
+        clearTimeout(this.micLingerTimer);
+        this.micLingerTimer = null;
+        this.micLinger = !on && linger && this.micLingerMs > 0 ? Date.now() + this.micLingerMs : 0;
+        if (this.micLinger) {
+            this.micLingerTimer = setTimeout(() => {
+                this.micLinger = 0;
+                this._syncMic();
+            }, this.micLingerMs);
+        }
         this._micChanged();
         this._syncMic();
     }
@@ -416,9 +435,14 @@ export class Voice extends EventTarget {
     async _micStep() {
         const want = this.micWanted && this.canPublish;
         if (!want) {
+            if (this.micLinger > Date.now() && this.canPublish && this.micTrack) {
+                this.micTrack.enabled = false; /* silence, still published */
+                return;
+            }
             this._unpublish();
             return;
         }
+        if (this.micTrack) this.micTrack.enabled = true;
         if (!this.micTrack || this.deviceChanged) {
             const replacing = this.micTrack;
             this.deviceChanged = false;
@@ -732,6 +756,8 @@ export class Voice extends EventTarget {
     /* Leave for good: nothing connected, microphone released, audio closed. */
     close() {
         this.micWanted = false;
+        clearTimeout(this.micLingerTimer);
+        this.micLinger = 0;
         this.key = '';
         this._stop();
         this._unpublish();

@@ -185,7 +185,8 @@ function pushToTalk(ev, down) {
 function holdToTalk(on) {
     if (talkHeld === on) return;
     talkHeld = on;
-    if (voice) voice.setMic(micOn || talkHeld);
+    /* let go: kept published, silent, for a while, so the next press speaks at once */
+    if (voice) voice.setMic(micOn || talkHeld, { linger: !on });
     showMic();
 }
 
