@@ -230,11 +230,59 @@ void room_exit(struct venue *v, struct session *s)
     voice_left(v, s, r);
 }
 
+void room_write_exits(struct venue *v, struct session *s, size_t n)
+{
+    struct store_pose sp[SESSION_EXITS_MAX];
+    assert(n <= s->nexits && n <= SESSION_EXITS_MAX);
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        sp[i] = (struct store_pose){.user_id = s->user_id, .room_id = s->exits[i].room_id};
+        memcpy(sp[i].p, s->exits[i].p, sizeof(sp[i].p));
+        memcpy(sp[i].q, s->exits[i].q, sizeof(sp[i].q));
+    }
+    if (v->store && store_poses_put(v->store, sp, n, venue_wall(v)) < 0)
+        fprintf(stderr, "venued: store: %s\n", store_error(v->store));
+    memmove(s->exits, s->exits + n, (s->nexits - n) * sizeof(s->exits[0]));
+    s->nexits -= n;
+}
+
+/* s changes rooms: its pose in the room it leaves waits for the next batch
+ * (flush_poses) instead of a write of its own. Four changes before a batch
+ * write the oldest now. */
+static void defer_exit_pose(struct venue *v, struct session *s)
+{
+    struct session_exit *e = NULL;
+    if (!s->room || !s->store_dirty)
+        return;
+    for (size_t i = 0; i < s->nexits && !e; i++)
+        if (strcmp(s->exits[i].room_id, s->room->id) == 0)
+            e = &s->exits[i];
+    if (!e && s->nexits == SESSION_EXITS_MAX)
+        room_write_exits(v, s, 1);
+    if (!e) {
+        assert(s->nexits < SESSION_EXITS_MAX);
+        e = &s->exits[s->nexits++];
+        snprintf(e->room_id, sizeof(e->room_id), "%s", s->room->id);
+    }
+    memcpy(e->p, s->p, sizeof(e->p));
+    memcpy(e->q, s->q, sizeof(e->q));
+    s->store_dirty = false;
+}
+
 /* Where s appears on entering r: its last pose there if it is still on the
  * floor, otherwise the next spawn point. */
 static void arrival_pose(struct venue *v, struct session *s, struct room *r)
 {
     float p[3], q[4];
+    for (size_t i = s->nexits; i-- > 0;) {
+        const struct session_exit *e = &s->exits[i];
+        if (strcmp(e->room_id, r->id) == 0 && scene_walkable(r->scene, e->p)) {
+            memcpy(s->p, e->p, sizeof(s->p));
+            memcpy(s->q, e->q, sizeof(s->q));
+            return;
+        }
+    }
     if (v->store && store_pose_get(v->store, s->user_id, r->id, p, q) == 1 &&
         scene_walkable(r->scene, p)) {
         memcpy(s->p, p, sizeof(p));
@@ -306,6 +354,7 @@ static int enter(struct venue *v, struct session *s, struct room *r, const struc
     if (s->room != r) {
         if (refused(v, s, r, how, re))
             return -1;
+        defer_exit_pose(v, s);
         room_exit(v, s);
         if (room_add_member(r, s) < 0) {
             session_send_error(v, s, "bad_request", "join: out of memory", re);
@@ -483,9 +532,13 @@ void room_send(struct venue *v, struct room *r)
             s->resync = false;
         } else if (s->seen_tick < v->tick - 1) { /* it skipped ticks: all who moved since */
             f = poses_frame(v, r->members, r->n, stage_all, nstage, s, s->seen_tick);
-        } else if (shared) {
-            f = s->moved_tick == v->tick ? poses_frame(v, r->movers, r->nmov, extra, nextra, s, -1)
-                                         : frame_ref(shared);
+        } else if (shared && !(s->moved_tick == v->tick && r->nmov + nextra == 1)) {
+            /* One frame for the whole room, movers included: a mover's
+             * own entry is in it (receivers skip their own id), which
+             * costs it one entry's bytes and spares the tick a frame per
+             * mover. Only a lone mover, whose frame would hold nothing
+             * but itself, gets none. */
+            f = frame_ref(shared);
         }
         s->seen_tick = v->tick;
         if (f) {

@@ -42,8 +42,8 @@ struct room {
     bool stage_changed;              /* someone stepped on or off this room's stage */
     const struct scene_place *stage; /* this room's stage place, or NULL */
     struct prog_live *live;          /* the programme's session live here, or NULL; borrowed */
-    struct chat_ring *chat;          /* the recent chat (chat.c); owned, NULL before the first line */
-    struct react_tally react;        /* this tick's reactions (react.c) */
+    struct chat_ring *chat;   /* the recent chat (chat.c); owned, NULL before the first line */
+    struct react_tally react; /* this tick's reactions (react.c) */
 };
 
 struct room *room_new(const struct scene *scene);
@@ -109,6 +109,8 @@ int room_encode_stage(struct venue *v, struct room *r);
 int room_encode_joined(struct venue *v, struct session *s, const struct proto_id *re);
 int room_encode_joined_near(struct venue *v, struct session *s, const struct proto_near *near,
                             const struct proto_id *re);
+/* Write the first n of s's deferred exit poses (session.h, exits) now. */
+void room_write_exits(struct venue *v, struct session *s, size_t n);
 /* Encode s's poses entry from its pose. */
 void room_encode_entry(struct venue *v, struct session *s);
 

@@ -36,6 +36,14 @@ struct bucket {
     long long last_ms;
 };
 
+/* Rooms a session walked out of whose last pose is not written yet. */
+#define SESSION_EXITS_MAX 4
+
+struct session_exit {
+    char room_id[PROTO_ROOM_MAX + 1];
+    float p[3], q[4];
+};
+
 struct session {
     size_t index; /* in venue->sessions */
     char id[SESSION_ID_LEN];
@@ -65,9 +73,14 @@ struct session {
     bool moved;           /* pose changed since the last tick */
     long long moved_tick; /* the tick that last sent its pose */
     bool store_dirty;     /* pose not yet written to SQLite */
-    bool in_portal;       /* standing in a portal: no trigger until it steps out */
-    bool on_stage;        /* inside its room's stage volume */
-    bool talking;         /* the media server hears it speak */
+    /* Its last poses in rooms it changed out of, newest last, for the next
+     * batch to write (a portal step writes nothing) and for coming back
+     * before that batch. */
+    struct session_exit exits[SESSION_EXITS_MAX];
+    size_t nexits;
+    bool in_portal; /* standing in a portal: no trigger until it steps out */
+    bool on_stage;  /* inside its room's stage volume */
+    bool talking;   /* the media server hears it speak */
     long long pose_ms;
     char entry[POSE_ENTRY_MAX]; /* this avatar's encoded poses entry */
     size_t entry_len;

@@ -484,15 +484,25 @@ static void flush_poses(struct venue *v)
         return;
     for (size_t i = 0; i < v->nsessions; i++) {
         struct session *s = v->sessions[i];
-        if (!s->store_dirty || !s->room)
+        size_t want = n + s->nexits + (s->store_dirty && s->room);
+        if (want == n)
             continue;
-        if (array_grow((void **)&v->batch, &v->batch_cap, n + 1, sizeof(*v->batch)) < 0)
-            break;
-        v->batch[n].user_id = s->user_id;
-        v->batch[n].room_id = s->room->id;
-        memcpy(v->batch[n].p, s->p, sizeof(s->p));
-        memcpy(v->batch[n].q, s->q, sizeof(s->q));
-        n++;
+        if (array_grow((void **)&v->batch, &v->batch_cap, want, sizeof(*v->batch)) < 0)
+            return; /* all stays dirty for the next batch */
+        for (size_t k = 0; k < s->nexits; k++, n++) {
+            v->batch[n].user_id = s->user_id;
+            v->batch[n].room_id = s->exits[k].room_id;
+            memcpy(v->batch[n].p, s->exits[k].p, sizeof(s->p));
+            memcpy(v->batch[n].q, s->exits[k].q, sizeof(s->q));
+        }
+        if (s->store_dirty && s->room) {
+            v->batch[n].user_id = s->user_id;
+            v->batch[n].room_id = s->room->id;
+            memcpy(v->batch[n].p, s->p, sizeof(s->p));
+            memcpy(v->batch[n].q, s->q, sizeof(s->q));
+            n++;
+        }
+        assert(n == want);
     }
     if (n == 0)
         return;
@@ -502,8 +512,10 @@ static void flush_poses(struct venue *v)
         return;
     }
     histogram_observe(&v->m.sqlite_write, clock_mono_seconds() - t0);
-    for (size_t i = 0; i < v->nsessions; i++)
+    for (size_t i = 0; i < v->nsessions; i++) {
         v->sessions[i]->store_dirty = false;
+        v->sessions[i]->nexits = 0;
+    }
 }
 
 /* Close, expire or free s as its timers say. Returns false if s is gone. */
@@ -526,6 +538,7 @@ static bool check_session(struct venue *v, struct session *s)
     if (!s->dead)
         return true;
     room_exit(v, s);
+    room_write_exits(v, s, s->nexits);
     voice_forget(v, s);
     session_free(v, s);
     return false;

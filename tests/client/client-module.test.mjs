@@ -61,11 +61,18 @@ test('connect, join, presence, chat and poses through the module', async () => {
         if (JSON.parse(t).type === 'pose') sent.push(Date.now());
         return orig(t);
     };
+    const bFrames = [];
+    b.on('poses', (d) => bFrames.push(d));
+    const aStart = a.me.p.slice();
     /* 60 pose updates in 0.5 s: the module sends at most tick_hz a second */
     for (let i = 1; i <= 60; i++) {
         b.sendPose([start[0], start[1], start[2] - i * 0.02], quatOfYaw(0));
+        a.sendPose([aStart[0] + i * 0.01, aStart[1], aStart[2]], quatOfYaw(0));
         await new Promise((r) => setTimeout(r, 8));
     }
+    /* both moved: the room's one frame holds Bob's own entry, which his client keeps to itself */
+    await until(() => bFrames.some((f) => f.users.some((u) => u.id === a.me.id)), 5000, 'Alice\'s poses at Bob');
+    assert.ok(bFrames.every((f) => f.users.every((u) => u.id !== b.me.id)), 'Bob is never told his own pose');
     await until(() => frames.some((f) => f.users.some((u) => u.id === b.me.id && Math.abs(u.p[2] - (start[2] - 1.2)) < 0.01)), 5000, 'the last pose to arrive');
     const span = (sent[sent.length - 1] - sent[0]) / 1000;
     assert.ok(sent.length <= Math.ceil(span * b.tickHz) + 2, `${sent.length} poses in ${span}s is at most ${b.tickHz}/s`);

@@ -490,6 +490,33 @@ static void test_restart(void)
                  p[0], p[1], z);
         send_text(v, a, text);
     }
+    venue_tick(v, now);
+    /* Changing rooms writes nothing: the pose left behind waits for the
+     * next batch, and coming straight back finds it all the same. */
+    {
+        float p[3], q[4];
+        join(v, a, "lobby");
+        CHECK(store_pose_get(st, a->user_id, "plenary", p, q) == 0);
+        json_decref(drain(v, a));
+        send_text(v, a, "{\"type\":\"join\",\"room\":\"plenary\"}");
+        msgs = drain(v, a);
+        m = find(msgs, "joined");
+        CHECK(m != NULL);
+        if (m) {
+            json_t *me = NULL, *roster = json_object_get(m, "roster");
+            for (size_t i = 0; i < json_array_size(roster); i++)
+                if (strcmp(json_string_value(json_object_get(json_array_get(roster, i), "id")),
+                           a->user_id) == 0)
+                    me = json_array_get(roster, i);
+            CHECK(me &&
+                  fabs(json_number_value(json_array_get(json_object_get(me, "p"), 2)) - z) < 0.01);
+        }
+        json_decref(msgs);
+        CHECK(store_pose_get(st, a->user_id, "lobby", p, q) == 0);
+        now += cfg.flush_ms + 1;
+        venue_tick(v, now);
+        CHECK(store_pose_get(st, a->user_id, "lobby", p, q) == 1);
+    }
     /* a raised hand and a status are the person's too: they come back with the session */
     send_text(v, a, "{\"type\":\"hand\",\"up\":true}");
     send_text(v, a, "{\"type\":\"status\",\"status\":\"away\"}");

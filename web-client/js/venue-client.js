@@ -1198,9 +1198,13 @@ export class VenueClient extends EventTarget {
     }
 
     _onPoses(m) {
-        const users = Array.isArray(m.users) ? m.users : [];
+        let users = Array.isArray(m.users) ? m.users : [];
         const tick = Number.isFinite(+m.tick) ? +m.tick : null;
         const stage = this.stage;
+        /* The room's one frame holds my own entry when I moved: mine is
+         * the pose I sent, not one to take back (PROTOCOL.md). */
+        const mine = this.me ? users.findIndex((e) => String(e.id) === this.me.id) : -1;
+        if (mine >= 0) users = users.filter((_, i) => i !== mine);
         for (const e of users) {
             const id = String(e.id);
             const u = this.roster.get(id) || (stage && stage.users.get(id));
