@@ -528,7 +528,11 @@ test('Janus\' queue: a browser that does not read is closed, and Janus\' side wi
       v.ws._socket.pause();
       v.send({ janus: 'keepalive', transaction: 'eflood' });
       await until(() => f.connOf('eflood')?.closed, { timeout: 10000, what: 'Janus\' side to be closed' });
-      assert.deepEqual(f.connOf('eflood').closed, { code: 1008, reason: 'too slow' });
+      // venued sends 1008 "too slow"; on a loaded machine the close of a
+      // socket that still holds the flood's unread bytes is a reset, which
+      // can overtake that frame (1006, seen at a load average of 4).
+      const jc = f.connOf('eflood').closed;
+      assert.ok(jc.code === 1006 || (jc.code === 1008 && jc.reason === 'too slow'), JSON.stringify(jc));
       v.ws._socket.resume();
       const c = await v.waitClose(5000);
       // The close frame may not get through to a browser that stopped reading.
