@@ -66,6 +66,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -152,7 +153,10 @@ static void usage(FILE *f)
 
 static int bad_flag(const char *flag, const char *why, const char *val)
 {
-    fprintf(stderr, "venue-loadgen: %s: %s (got \"%s\")\n", flag, why, val ? val : "");
+    if (val && *val)
+        fprintf(stderr, "venue-loadgen: %s: %s (got \"%s\")\n", flag, why, val);
+    else
+        fprintf(stderr, "venue-loadgen: %s: %s\n", flag, why);
     return -1;
 }
 
@@ -404,6 +408,41 @@ static int64_t now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * libwebsockets 4.1 turns the time to its next timer into a poll timeout
+ * by truncating to whole milliseconds, so the last < 1 ms before every
+ * timer is spent in poll(..., 0) calls: a busy loop that made an idle
+ * generator look 20-30% busy and would mark honest runs invalid. lws
+ * calls poll() through the PLT, so this definition takes its place: a
+ * zero timeout with nothing ready sleeps (ppoll, microseconds) until the
+ * earliest of our own timers, never past it, so nothing is delayed.
+ * g_wake_us is that deadline (0: none known, do not sleep).
+ */
+static int64_t g_wake_us;
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout);
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    struct timespec ts, *tp = NULL;
+    if (timeout >= 0) {
+        ts.tv_sec = timeout / 1000;
+        ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+        tp = &ts;
+    }
+    int n = ppoll(fds, nfds, tp, NULL);
+    if (n != 0 || timeout != 0 || !g_wake_us)
+        return n;
+    int64_t d = g_wake_us - now_us();
+    if (d <= 0)
+        return 0;
+    if (d > 1000)
+        d = 1000; /* lws passed 0 for its own reasons: never wait long */
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long)d * 1000;
+    return ppoll(fds, nfds, &ts, NULL);
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -830,6 +869,7 @@ struct lg {
     uint64_t *map_key; /* uid -> client index, open addressing */
     int *map_val, map_mask;
     lws_sorted_usec_list_t sul_ctl, sul_pose;
+    int64_t ctl_due, pose_due; /* when each timer is next due, 0: not armed */
     enum lg_phase phase;
     int64_t period_us, fresh_us, tick_us;
     int tick_hz;
@@ -983,12 +1023,21 @@ static void queue_pose(struct lg *g, struct client *c, int64_t sched)
 
 static void pose_timer(lws_sorted_usec_list_t *sul);
 
+/* The poll() above may sleep until the earlier of our two timers. */
+static void set_wake(struct lg *g)
+{
+    int64_t a = g->ctl_due, b = g->heap_n ? g->pose_due : 0;
+    g_wake_us = a && b ? (a < b ? a : b) : a ? a : b;
+}
+
 static void arm_pose_timer(struct lg *g)
 {
     if (!g->heap_n || g->phase >= PH_DONE)
         return;
     const struct client *c = &g->cl[g->heap[0]];
-    int64_t d = sched_of(g, c, c->k_next) - now_us();
+    int64_t due = sched_of(g, c, c->k_next), d = due - now_us();
+    g->pose_due = due;
+    set_wake(g);
     lws_sul_schedule(g->ctx, 0, &g->sul_pose, pose_timer, d > 0 ? d : 0);
 }
 
@@ -1381,6 +1430,8 @@ static void ctl_timer(lws_sorted_usec_list_t *sul)
 {
     struct lg *g = lws_container_of(sul, struct lg, sul_ctl);
     int64_t t = now_us();
+    g->ctl_due = 0;
+    set_wake(g);
     if (g_interrupted) {
         g->done = true;
         return;
@@ -1421,6 +1472,8 @@ static void ctl_timer(lws_sorted_usec_list_t *sul)
     case PH_DONE:
         return;
     }
+    g->ctl_due = now_us() + LG_CTL_US;
+    set_wake(g);
     lws_sul_schedule(g->ctx, 0, &g->sul_ctl, ctl_timer, LG_CTL_US);
 }
 
@@ -1821,6 +1874,7 @@ static struct summary run_once(const struct lg_opts *o, int n)
         ;
     if (g.phase < PH_TAIL) {
         fprintf(stderr, "venue-loadgen: interrupted\n");
+        g_wake_us = 0;
         lws_context_destroy(g.ctx);
         server_stop(&srv);
         free_run(&g);
@@ -1829,6 +1883,7 @@ static struct summary run_once(const struct lg_opts *o, int n)
     g.rss_end = g.pid ? proc_rss_kb(g.pid) : -1;
     char *metrics1 = NULL;
     http_get(g.port, "/metrics", &metrics1);
+    g_wake_us = 0;
     lws_context_destroy(g.ctx);
     r = summarize(&g, la0, metrics1);
     free(metrics1);
