@@ -1948,6 +1948,7 @@ int main(int argc, char **argv)
     }
     /* sweep: stop at the first N that does not pass (or is invalid) */
     int best = 0;
+    const char *stopped = "every N passed";
     json_t *steps = json_array();
     for (int i = 0; i < o.n_sweep && !g_interrupted; i++) {
         struct summary r = run_once(&o, o.sweep[i]);
@@ -1957,15 +1958,18 @@ int main(int argc, char **argv)
         json_array_append_new(steps, json_pack("{s:i,s:b,s:b}", "clients", o.sweep[i], "pass",
                                                r.pass, "valid", r.valid));
         json_decref(r.j);
-        if (!r.pass)
+        if (!r.pass) {
+            stopped =
+                r.valid ? "first N that does not pass" : "the generator passed 80% of its core";
             break;
+        }
         best = o.sweep[i];
     }
-    json_t *s = json_pack("{s:s,s:s,s:i,s:o}", "tool", "venue-loadgen", "sweep",
+    json_t *s = json_pack("{s:s,s:s,s:i,s:s,s:o}", "tool", "venue-loadgen", "sweep",
                           "largest N with p99 <= 100 ms, freshness >= 99%, no backlog", "best",
-                          best, "steps", steps);
+                          best, "stopped_at", stopped, "steps", steps);
     emit(&o, s);
     json_decref(s);
-    fprintf(stderr, "venue-loadgen: sweep: largest passing N = %d\n", best);
+    fprintf(stderr, "venue-loadgen: sweep: largest passing N = %d (stopped: %s)\n", best, stopped);
     return 0;
 }
