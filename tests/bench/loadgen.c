@@ -78,7 +78,6 @@
 #define LG_HOST        "127.0.0.1" /* the only address we ever connect to */
 #define LG_STAMP_MOD   8000        /* ms: a stamp is unambiguous below 8 s */
 #define LG_TAIL_US     1500000     /* after the window: late sightings still count */
-#define LG_SETTLE_US   200000      /* joins done -> first pose */
 #define LG_CTL_US      5000        /* control timer: connects, phases */
 #define LG_HIST_STEP   50          /* us per histogram bucket */
 #define LG_HIST_N      200000      /* buckets: up to 10 s, then one overflow */
@@ -103,6 +102,7 @@ struct lg_opts {
     double duration;       /* measured seconds */
     double warmup;         /* seconds walking before the window */
     double join_timeout;   /* seconds for everyone to connect and join */
+    double settle;         /* seconds from the last join to the first pose */
     double fresh_slack_ms; /* freshness deadline: one tick + this */
     const char *bin;       /* venued to start, or NULL with --port */
     const char *scenes, *web;
@@ -131,6 +131,8 @@ static void usage(FILE *f)
           "  --duration S       measured seconds (10), 1..600\n"
           "  --warmup S         seconds of walking before the measurement (3), 0..120\n"
           "  --join-timeout S   seconds for all to connect and join (60), 1..600\n"
+          "  --settle S         seconds between the last join and the first pose, for the join\n"
+          "                     traffic (rosters, presence) to drain (0.2), 0..120\n"
           "  --fresh-slack MS   freshness deadline is one tick plus this (50), 0..1000\n"
           "  --bin PATH         venued to start ($VENUED_BIN, else build-bench/server/venued)\n"
           "  --scenes DIR       scene folder for the started venued (tests/bench/venue)\n"
@@ -263,6 +265,7 @@ static int parse_args(int argc, char **argv, struct lg_opts *o)
                           .duration = 10,
                           .warmup = 3,
                           .join_timeout = 60,
+                          .settle = 0.2,
                           .fresh_slack_ms = 50,
                           .scenes = "tests/bench/venue",
                           .web = "web-client",
@@ -324,6 +327,8 @@ static int parse_args(int argc, char **argv, struct lg_opts *o)
             rc = parse_dbl(name, v, 0, 120, false, false, &o->warmup);
         else if (!strcmp(name, "--join-timeout"))
             rc = parse_dbl(name, v, 1, 600, false, false, &o->join_timeout);
+        else if (!strcmp(name, "--settle"))
+            rc = parse_dbl(name, v, 0, 120, false, false, &o->settle);
         else if (!strcmp(name, "--fresh-slack"))
             rc = parse_dbl(name, v, 0, 1000, false, false, &o->fresh_slack_ms);
         else if (!strcmp(name, "--bin"))
@@ -1406,7 +1411,7 @@ static void start_walking(struct lg *g, int64_t t)
     t = now_us();
     g->tick_us = 1000000 / (g->tick_hz ? g->tick_hz : 20);
     g->fresh_us = g->tick_us + (int64_t)(g->o->fresh_slack_ms * 1000);
-    g->walk_start = t + LG_SETTLE_US;
+    g->walk_start = t + (int64_t)(g->o->settle * 1e6);
     g->win_start = g->walk_start + (int64_t)(g->o->warmup * 1e6);
     g->win_end = g->win_start + (int64_t)(g->o->duration * 1e6);
     g->tail_end = g->win_end + LG_TAIL_US;
@@ -1615,6 +1620,7 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
     json_object_set_new(cfg, "speed", json_real(o->speed));
     json_object_set_new(cfg, "duration", json_real(o->duration));
     json_object_set_new(cfg, "warmup", json_real(o->warmup));
+    json_object_set_new(cfg, "settle", json_real(o->settle));
     json_object_set_new(cfg, "connect_rate", json_real(o->connect_rate));
     json_object_set_new(cfg, "tick_hz", json_integer(g->tick_hz));
     json_object_set_new(cfg, "fresh_deadline_ms", json_real((double)g->fresh_us / 1000));
@@ -1830,7 +1836,7 @@ static struct summary run_once(const struct lg_opts *o, int n)
     g.pid = o->pid;
     g.tick_hz = 20;
     g.period_us = (int64_t)llround(1e6 / o->rate);
-    alarm((unsigned)(o->join_timeout + o->warmup + o->duration + 60));
+    alarm((unsigned)(o->join_timeout + o->settle + o->warmup + o->duration + 60));
     if (setup_clients(&g)) {
         fprintf(stderr, "venue-loadgen: out of memory for %d clients\n", n);
         free_run(&g);
