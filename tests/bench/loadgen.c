@@ -577,6 +577,24 @@ static void loadavg(double la[3])
         sscanf(buf, "%lf %lf %lf", &la[0], &la[1], &la[2]);
 }
 
+/* Whole-machine CPU time in microseconds, busy and total, from /proc/stat. */
+static void machine_cpu(int64_t *busy, int64_t *total)
+{
+    char buf[512];
+    unsigned long long f[8] = {0};
+    *busy = *total = 0;
+    if (read_small("/proc/stat", buf, sizeof buf) ||
+        sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1], &f[2], &f[3],
+               &f[4], &f[5], &f[6], &f[7]) != 8)
+        return;
+    long tck = sysconf(_SC_CLK_TCK);
+    unsigned long long t = 0, us = 1000000ull / (unsigned long long)(tck > 0 ? tck : 100);
+    for (int i = 0; i < 8; i++)
+        t += f[i];
+    *total = (int64_t)(t * us);
+    *busy = *total - (int64_t)((f[3] + f[4]) * us);
+}
+
 static int pin_to(pid_t pid, int cpu)
 {
     cpu_set_t set;
@@ -883,6 +901,7 @@ struct lg {
     int opened, joined, failed, pending;
     struct hist lat, deliv, lateness; /* entry latency, delivery, generator lateness */
     int64_t srv_cpu0, srv_cpu1, gen_cpu0, gen_cpu1, wall0, wall1;
+    int64_t mach_busy0, mach_busy1, mach_total0, mach_total1; /* /proc/stat */
     long rss_before, rss_joined, rss_end;
     char *metrics0; /* /metrics when walking starts, owned */
     bool done;
@@ -1458,6 +1477,7 @@ static void ctl_timer(lws_sorted_usec_list_t *sul)
             g->wall0 = now_us();
             g->gen_cpu0 = self_cpu_us();
             g->srv_cpu0 = g->pid ? proc_cpu_us(g->pid) : -1;
+            machine_cpu(&g->mach_busy0, &g->mach_total0);
         }
         break;
     case PH_WINDOW:
@@ -1466,6 +1486,7 @@ static void ctl_timer(lws_sorted_usec_list_t *sul)
             g->wall1 = now_us();
             g->gen_cpu1 = self_cpu_us();
             g->srv_cpu1 = g->pid ? proc_cpu_us(g->pid) : -1;
+            machine_cpu(&g->mach_busy1, &g->mach_total1);
         }
         break;
     case PH_TAIL:
@@ -1591,6 +1612,13 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
     }
     double la1[3];
     loadavg(la1);
+    /* what everything else on the machine used meanwhile, in % of one core */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    double mach_pct = g->mach_total1 > g->mach_total0
+                          ? 100.0 * (double)ncpu * (double)(g->mach_busy1 - g->mach_busy0) /
+                                (double)(g->mach_total1 - g->mach_total0)
+                          : NAN;
+    double other_pct = mach_pct - (isfinite(srv_pct) ? srv_pct : 0) - gen_pct;
     int movers = 0;
     for (int i = 0; i < g->n; i++)
         movers += !g->cl[i].idle;
@@ -1711,6 +1739,8 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
     json_object_set_new(mj, "kernel", json_string(kern.s));
     json_object_set_new(mj, "loadavg_before", json_pack("[f,f,f]", la0[0], la0[1], la0[2]));
     json_object_set_new(mj, "loadavg_after", json_pack("[f,f,f]", la1[0], la1[1], la1[2]));
+    json_object_set_new(mj, "busy_pct", jnum(mach_pct));
+    json_object_set_new(mj, "others_pct", jnum(other_pct));
     json_object_set_new(j, "machine", mj);
     r.j = j;
 
@@ -1726,7 +1756,8 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
         "  server       CPU %.1f%% of a core, %.2f us per entry delivered; RSS %ld KiB, "
         "%.0f B per idle connection\n"
         "  generator    CPU %.1f%% of its core%s; send lateness p99 %.2f ms, %" PRIu64 " skipped\n"
-        "  load average %.2f before, %.2f after; %s\n",
+        "  machine      load average %.2f before, %.2f after; other processes used %.0f%% "
+        "of a core in the window\n  %s\n",
         g->n, movers, o->rate, g->n_probes, o->rooms, o->duration, g->joined, g->n,
         (double)(g->t_joined_all - g->t_connect) / 1e6, hist_q(&g->lat, 0.5), hist_q(&g->lat, 0.9),
         p99, hist_q(&g->lat, 0.999), (double)g->lat.max_us / 1000, g->lat.n, hist_q(&g->deliv, 0.5),
@@ -1736,7 +1767,7 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
         gen_busy   ? " -> INVALID (over 80%)"
         : gen_late ? " -> INVALID (sending late)"
                    : "",
-        hist_q(&g->lateness, 0.99), skipped, la0[0], la1[0],
+        hist_q(&g->lateness, 0.99), skipped, la0[0], la1[0], other_pct,
         r.pass ? "PASS (p99 <= 100 ms, freshness >= 99%, no backlog)" : "does not pass");
     return r;
 }
