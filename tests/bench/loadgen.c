@@ -1773,6 +1773,12 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
                    : "",
         hist_q(&g->lateness, 0.99), skipped, la0[0], la1[0], other_pct,
         r.pass ? "PASS (p99 <= 100 ms, freshness >= 99%, no backlog)" : "does not pass");
+    for (int i = 0; i < g->n; i++)
+        if (g->cl[i].st == CS_FAILED) {
+            fprintf(stderr, "  failures     %d did not join; the first: %s\n", g->failed,
+                    g->cl[i].why);
+            break;
+        }
     return r;
 }
 
