@@ -91,9 +91,10 @@
 /* ---- options ------------------------------------------------------------ */
 
 struct lg_opts {
-    int clients; /* N participants */
-    int rooms;   /* R: the first R ids of room_ids; 0 = all */
-    char *room_ids[LG_MAX_ROOMS];
+    int clients;                  /* N participants */
+    int rooms;                    /* R: the first R ids of room_ids; 0 = all */
+    char *room_ids[LG_MAX_ROOMS]; /* point into room_buf */
+    char *room_buf;               /* the --room text, split in place; owned */
     int n_room_ids;
     double rate;           /* poses per second per mover */
     double idle;           /* share of clients that never send */
@@ -210,9 +211,11 @@ static int split_list(char *v, char **parts, int max)
 
 static int parse_rooms(const char *flag, const char *v, struct lg_opts *o)
 {
-    char *copy = strdup(v); /* owned by o->room_ids for the whole run */
+    char *copy = strdup(v);
     if (!copy)
         return -1;
+    free(o->room_buf); /* a second --room replaces the first */
+    o->room_buf = copy;
     int n = split_list(copy, o->room_ids, LG_MAX_ROOMS);
     if (n <= 0)
         return bad_flag(flag, "1 to 64 comma-separated room ids", v);
@@ -1972,18 +1975,16 @@ static void emit(const struct lg_opts *o, json_t *j)
     free(line);
 }
 
-int main(int argc, char **argv)
+/* Runs once, or the sweep, after the flags are parsed. */
+static int lg_main(struct lg_opts *o)
 {
-    struct lg_opts o;
-    if (parse_args(argc, argv, &o))
-        return 2;
-    int max_n = o.clients;
-    for (int i = 0; i < o.n_sweep; i++)
-        max_n = o.sweep[i] > max_n ? o.sweep[i] : max_n;
+    int max_n = o->clients;
+    for (int i = 0; i < o->n_sweep; i++)
+        max_n = o->sweep[i] > max_n ? o->sweep[i] : max_n;
     if (raise_nofile(max_n + 128))
         return 2;
-    if (o.gen_cpu >= 0 && pin_to(0, o.gen_cpu)) {
-        fprintf(stderr, "venue-loadgen: --gen-cpu %d: %s\n", o.gen_cpu, strerror(errno));
+    if (o->gen_cpu >= 0 && pin_to(0, o->gen_cpu)) {
+        fprintf(stderr, "venue-loadgen: --gen-cpu %d: %s\n", o->gen_cpu, strerror(errno));
         return 2;
     }
     rng_state ^= (uint64_t)now_us() * 0x2545f4914f6cdd1dull;
@@ -1993,13 +1994,13 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     lws_set_log_level(LLL_ERR, NULL);
 
-    if (!o.n_sweep) {
-        struct summary r = run_once(&o, o.clients);
+    if (!o->n_sweep) {
+        struct summary r = run_once(o, o->clients);
         if (!r.j)
             return 3;
-        emit(&o, r.j);
+        emit(o, r.j);
         json_decref(r.j);
-        if (o.check && !r.sane) {
+        if (o->check && !r.sane) {
             fprintf(stderr, "venue-loadgen: CHECK FAILED (joins, probe sightings or latency)\n");
             return 1;
         }
@@ -2009,12 +2010,12 @@ int main(int argc, char **argv)
     int best = 0;
     const char *stopped = "every N passed";
     json_t *steps = json_array();
-    for (int i = 0; i < o.n_sweep && !g_interrupted; i++) {
-        struct summary r = run_once(&o, o.sweep[i]);
+    for (int i = 0; i < o->n_sweep && !g_interrupted; i++) {
+        struct summary r = run_once(o, o->sweep[i]);
         if (!r.j)
             break;
-        emit(&o, r.j);
-        json_array_append_new(steps, json_pack("{s:i,s:b,s:b}", "clients", o.sweep[i], "pass",
+        emit(o, r.j);
+        json_array_append_new(steps, json_pack("{s:i,s:b,s:b}", "clients", o->sweep[i], "pass",
                                                r.pass, "valid", r.valid));
         json_decref(r.j);
         if (!r.pass) {
@@ -2022,13 +2023,25 @@ int main(int argc, char **argv)
                 r.valid ? "first N that does not pass" : "the generator limited (busy or late)";
             break;
         }
-        best = o.sweep[i];
+        best = o->sweep[i];
     }
     json_t *s = json_pack("{s:s,s:s,s:i,s:s,s:o}", "tool", "venue-loadgen", "sweep",
                           "largest N with p99 <= 100 ms, freshness >= 99%, no backlog", "best",
                           best, "stopped_at", stopped, "steps", steps);
-    emit(&o, s);
+    emit(o, s);
     json_decref(s);
     fprintf(stderr, "venue-loadgen: sweep: largest passing N = %d (stopped: %s)\n", best, stopped);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct lg_opts o;
+    if (parse_args(argc, argv, &o)) {
+        free(o.room_buf);
+        return 2;
+    }
+    int rc = lg_main(&o);
+    free(o.room_buf);
+    return rc;
 }
