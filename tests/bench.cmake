@@ -8,6 +8,21 @@
 if(NOT TARGET venued)
     return()
 endif()
+
+# The C load generator (BENCHMARKS.md, "The C load generator"): one thread,
+# one libwebsockets client context, thousands of connections. Its smoke:
+# 40 clients for 3 s; everyone joins, probes see poses, latency is finite.
+add_executable(venue-loadgen bench/loadgen.c)
+target_link_libraries(venue-loadgen PRIVATE PkgConfig::LWS PkgConfig::JANSSON venue_flags m)
+add_test(NAME bench.loadgen-smoke
+         COMMAND venue-loadgen --bin $<TARGET_FILE:venued> --clients 40 --duration 3
+                 --warmup 1 --probes 5 --check
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(bench.loadgen-smoke PROPERTIES
+    TIMEOUT 60
+    RUN_SERIAL TRUE
+    LABELS bench)
+
 find_program(VENUE_NODE node)
 if(NOT VENUE_NODE)
     return()
@@ -26,3 +41,4 @@ set_tests_properties(bench.smoke PROPERTIES
 # (BENCHMARKS.md, "The core alone"). Built, not run by CTest.
 add_executable(core_drive bench/core_drive.c)
 target_link_libraries(core_drive PRIVATE venue_core venue_flags m)
+
