@@ -17,7 +17,7 @@
 
 import { Server, Room } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
-import { Schema, MapSchema, defineTypes } from '@colyseus/schema';
+import { Schema, MapSchema, defineTypes, Encoder } from '@colyseus/schema';
 
 const HOST = '127.0.0.1'; // never anything else
 
@@ -85,6 +85,11 @@ function validPose(m) {
 }
 
 let patchMs = 50;
+
+/* A full state of 1,000 avatars is about 40 KB; the default 8 KB buffer
+ * would be regrown (with a warning and a re-encode) on every join's full
+ * state. Colyseus's own warning suggests this knob. */
+Encoder.BUFFER_SIZE = 1024 * 1024;
 
 class AvatarRoom extends Room {
   onCreate() {
