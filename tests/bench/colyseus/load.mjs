@@ -605,7 +605,9 @@ async function runParent(o) {
       cpuPct: serverCpu, runqueueWaitPct: waitPct(c0.serverSched, c1.serverSched),
       rssMB: mem ? mem.rssKB / 1024 : null, rssMaxMB: rssMax ? rssMax / 1024 : null, hwmMB: mem ? mem.hwmKB / 1024 : null,
       ticksPerSec: prb.length ? prb.reduce((a, c) => a + c.framesPerSec, 0) / prb.length : null,
-      cpuUsPerEntry: serverCpu !== null ? (serverCpu * 1e4) / (all.length * (nMovers - 1) * Math.min(o.rate, 1000 / o['patch-ms'])) : null,
+      // as venue-loadgen counts it: entries per patch at the probes x patches received by everyone
+      cpuUsPerEntry: serverCpu !== null && entryFrames
+        ? (serverCpu * 1e4) / ((prb.reduce((a, c) => a + c.entries, 0) / entryFrames) * all.reduce((a, c) => a + c.framesPerSec, 0)) : null,
     },
     loadgen: {
       cpuPct: loadgenCpu, workersPct: workerCpu, parentPct: selfCpu,
