@@ -613,6 +613,7 @@ async function runParent(o) {
       cpuPct: loadgenCpu, workersPct: workerCpu, parentPct: selfCpu,
       lagMs: { p99: Math.max(...results.map((r) => r?.lagMs.p99 ?? 0)), max: Math.max(...results.map((r) => r?.lagMs.max ?? 0)) },
       workersLagP99Ms: results.map((r) => r?.lagMs.p99 ?? null),
+      workersSendLateP99Ms: results.map((r) => (r?.sendLate.length ? summary(r.sendLate).p99 : null)),
       runqueueWaitPct: c0.workersSched.map((a, k) => waitPct(a, c1.workersSched[k])),
       sendLateMs: { p50: sendLate.p50, p99: sendLate.p99, max: sendLate.max }, skippedPoses: skipped,
       // the share of the poses scheduled in the window that were sent at all: the load the server really got
