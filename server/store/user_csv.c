@@ -357,9 +357,13 @@ int user_csv_register(struct registry *reg, const struct user_csv *c, long long 
 
 int user_csv_field(struct proto_buf *b, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n"))
+    /* A spreadsheet runs a cell that starts with = + - @ (or a tab or CR)
+     * as a formula, in the rows that hold every token: a leading ' makes
+     * it text (OWASP's advice on CSV injection). */
+    bool formula = s[0] && strchr("=+-@\t\r", s[0]);
+    if (!formula && !strpbrk(s, ",\"\r\n"))
         return proto_buf_append(b, s, strlen(s));
-    if (proto_buf_append(b, "\"", 1) < 0)
+    if (proto_buf_append(b, formula ? "\"'" : "\"", formula ? 2 : 1) < 0)
         return -1;
     for (const char *q; (q = strchr(s, '"')); s = q + 1)
         if (proto_buf_append(b, s, (size_t)(q - s)) < 0 || proto_buf_append(b, "\"\"", 2) < 0)

@@ -63,7 +63,8 @@ int user_csv_register(struct registry *reg, const struct user_csv *c, long long 
                       int (*before_commit)(void *arg), void *arg, char *err, size_t errlen);
 
 /* Append s as one CSV field, quoted when it holds a comma, quote or line
- * break. */
+ * break; one that a spreadsheet would take for a formula (a leading = + -
+ * @, tab or CR) is quoted with a ' before it. */
 int user_csv_field(struct proto_buf *b, const char *s);
 
 /* A join link: base (trailing slashes dropped) + "/?token=" + token. */

@@ -99,6 +99,27 @@ function parseCsv(text) {
   return rows;
 }
 
+test('user import: a name or organisation a spreadsheet would run as a formula is text in the tokens CSV', () => {
+  const t = tempDir();
+  try {
+    const list = path.join(t.dir, 'people.csv');
+    fs.writeFileSync(list, 'name,organisation,role\n"=IMPORTXML(""http://x"",""//a"")",@SUM(A1),attendee\n+Ann,-Org,guest\n');
+    const r = cli(path.join(t.dir, 'data'), ['import', list]);
+    assert.equal(r.code, 0, r.stderr);
+    const text = fs.readFileSync(path.join(t.dir, 'people.tokens.csv'), 'utf8');
+    const rows = parseCsv(text).slice(1);
+    assert.deepEqual(rows.map((x) => [x[1], x[2]]), [
+      ['\'=IMPORTXML("http://x","//a")', '\'@SUM(A1)'],
+      ['\'+Ann', '\'-Org'],
+    ]);
+    assert.doesNotMatch(text, /(^|,)[=+\-@]/m, 'no cell starts as a formula');
+    // the names themselves are stored as given
+    assert.deepEqual(cli(path.join(t.dir, 'data'), ['list']).json.map((u) => u.name).sort(), ['+Ann', '=IMPORTXML("http://x","//a")']);
+  } finally {
+    t.remove();
+  }
+});
+
 test('user import: quotes, commas, BOM and CRLF; a 0600 tokens CSV; then the list', () => {
   const t = tempDir();
   try {

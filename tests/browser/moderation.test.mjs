@@ -368,14 +368,21 @@ test('/admin with the admin token: registrations, search, add (token shown once)
     await admin.click('#import-form button[type="submit"]');
     await until(() => admin.isVisible('#import-error'), 5000, 'the import error');
     assert.match(await admin.textContent('#import-error'), /Nobody was registered: line 3: role: "boss".*Line: 3.*Field: the list/);
-    await admin.fill('#import-text', 'Li Wei,Espoo,attendee\n"Noor, Jr.",Espoo,speaker\n');
+    await admin.fill('#import-text', 'Li Wei,Espoo,attendee\n"Noor, Jr.",Espoo,speaker\n"=HYPERLINK(""http://x"")",@Espoo,guest\n');
     await admin.click('#import-form button[type="submit"]');
     await until(() => admin.isVisible('#import-result'), 5000, 'the imported list');
-    assert.equal(await admin.textContent('#import-result-title'), '2 people registered');
+    assert.equal(await admin.textContent('#import-result-title'), '3 people registered');
     const rows = await admin.$$eval('#import-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
-    assert.deepEqual(rows.map((r) => r.slice(0, 3)), [['Li Wei', 'Espoo', 'attendee'], ['Noor, Jr.', 'Espoo', 'speaker']]);
+    assert.deepEqual(rows.map((r) => r.slice(0, 3)),
+        [['Li Wei', 'Espoo', 'attendee'], ['Noor, Jr.', 'Espoo', 'speaker'], ['=HYPERLINK("http://x")', '@Espoo', 'guest']]);
     for (const r of rows) assert.match(r[3], /^[0-9a-f]{32}$/);
-    await until(() => admin.evaluate(() => document.querySelectorAll('#users-table tbody tr').length === 9), 5000, 'listed');
+    /* the copied list: a would-be formula is text, next to the tokens */
+    await admin.evaluate(() => { navigator.clipboard.writeText = async (t) => { window.__copied = t; }; });
+    await admin.click('#copy-import');
+    const copied = await until(() => admin.evaluate(() => window.__copied), 5000, 'the list copied');
+    assert.match(copied, /\r\n"'=HYPERLINK\(""http:\/\/x""\)","'@Espoo",guest,[0-9a-f]{32},/);
+    assert.match(copied, /\r\n"Noor, Jr\.",Espoo,speaker,/);
+    await until(() => admin.evaluate(() => document.querySelectorAll('#users-table tbody tr').length === 10), 5000, 'listed');
     await admin.click('#import-done');
     /* revoke, after a confirmation */
     const sam = await admin.evaluate(() => [...document.querySelectorAll('#users-table tbody tr')].find((tr) => tr.textContent.includes('Sam Speaker')).dataset.id);

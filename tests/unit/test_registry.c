@@ -815,6 +815,20 @@ static void test_csv_write(void)
     CHECK(b.len == strlen("plain\"a,b\"\"say \"\"hi\"\"\"\"two\nlines\"") &&
           memcmp(b.data, "plain\"a,b\"\"say \"\"hi\"\"\"\"two\nlines\"", b.len) == 0);
     proto_buf_free(&b);
+    /* would-be formulas are text: quoted, with a ' first */
+    static const char *const in[] = {"=IMPORTXML(A1)", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "a=b"};
+    static const char *const out[] = {"\"'=IMPORTXML(A1)\"",
+                                      "\"'+1\"",
+                                      "\"'-2\"",
+                                      "\"'@SUM(A1)\"",
+                                      "\"'\tx\"",
+                                      "\"'\rx\"",
+                                      "a=b"};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        CHECK(user_csv_field(&b, in[i]) == 0);
+        CHECK(b.len == strlen(out[i]) && memcmp(b.data, out[i], b.len) == 0);
+        proto_buf_free(&b);
+    }
     user_csv_link(link, sizeof(link), "https://v.example.org/", "abc");
     CHECK(strcmp(link, "https://v.example.org/?token=abc") == 0);
     user_csv_link(link, sizeof(link), "http://localhost:8080", "abc");

@@ -352,8 +352,12 @@ function renderImport(count, list) {
     $('import-result').focus();
 }
 
+/* One CSV field, as server/store/user_csv.c writes them: quoted when it
+ * must be, and a would-be formula (a leading = + - @, tab or CR) made text
+ * with a ' (OWASP's advice on CSV injection), next to every token. */
 function csvField(s) {
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    const formula = /^[=+\-@\t\r]/.test(s);
+    return formula || /[",\r\n]/.test(s) ? `"${formula ? "'" : ''}${s.replace(/"/g, '""')}"` : s;
 }
 
 function hideImport() {
