@@ -929,6 +929,24 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!req || req->sent >= req->body.len)
             break;
         return write_body(wsi, req);
+    /* lws 4.1 turns a CONNECT into a raw socket of the vhost's first
+     * protocol, this one, and would hold it open for good: venued is no
+     * proxy, so it answers 405 at once and closes. */
+    case LWS_CALLBACK_RAW_ADOPT:
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
+        lws_callback_on_writable(wsi);
+        return 0;
+    case LWS_CALLBACK_RAW_RX:
+        return 0; /* what a proxy client sends next is not read */
+    case LWS_CALLBACK_RAW_WRITEABLE: {
+        static const char no[] = "HTTP/1.1 405 Method Not Allowed\r\n"
+                                 "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"
+                                 "Content-Length: 0\r\nConnection: close\r\n\r\n";
+        unsigned char buf[LWS_PRE + sizeof no];
+        memcpy(buf + LWS_PRE, no, sizeof no - 1);
+        lws_write(wsi, buf + LWS_PRE, sizeof no - 1, LWS_WRITE_RAW);
+        return -1;
+    }
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL: /* after each transaction: req is freed next */
     case LWS_CALLBACK_CLOSED_HTTP:
         if (req) {

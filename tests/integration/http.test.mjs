@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { withServer, Client, checkRoomList, metricSum, sleep } from './harness.mjs';
 
 test('GET /healthz answers 200 {"ok":true}', async () => {
@@ -156,5 +157,32 @@ test('GET /metrics: Prometheus text with every metric family, counters move with
     grew('venue_rate_limited_total');
     grew('venue_join_latency_seconds_count');
     grew('venue_tick_duration_seconds_count');
+  });
+});
+
+/* What one raw request gets: the status line, and how long until the server closed. */
+function rawRequest(port, text, waitMs = 3000) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let got = '';
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
+    const timer = setTimeout(() => { sock.destroy(); resolve({ status: got.split('\r\n')[0], closedMs: null }); }, waitMs);
+    sock.on('data', (d) => { got += d; });
+    sock.on('error', () => {});
+    sock.on('close', () => { clearTimeout(timer); resolve({ status: got.split('\r\n')[0], closedMs: Date.now() - t0 }); });
+  });
+}
+
+test('CONNECT (venued is no proxy) is answered 405 and closed at once, and the server serves on', async () => {
+  await withServer({}, async (srv) => {
+    for (const target of ['example.com:443', '127.0.0.1:22', '/']) {
+      const r = await rawRequest(srv.port, `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+      assert.equal(r.status, 'HTTP/1.1 405 Method Not Allowed', target);
+      assert.ok(r.closedMs !== null && r.closedMs < 1000, `${target}: closed after ${r.closedMs} ms`);
+    }
+    const many = await Promise.all(Array.from({ length: 50 }, () =>
+      rawRequest(srv.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n')));
+    assert.ok(many.every((r) => r.closedMs !== null), 'fifty at once: every one closed');
+    assert.equal((await srv.getJSON('/healthz')).status, 200);
   });
 });
