@@ -162,6 +162,7 @@ struct registry {
     sqlite3 *db;                 /* borrowed from the store */
     sqlite3_stmt *stmt[R_COUNT]; /* owned */
     char err[256];
+    bool seen_failing; /* the last "last seen" write failed: said once, until one succeeds */
 };
 
 const char *role_name(enum role r)
@@ -657,11 +658,22 @@ int registry_token_check(struct registry *reg, const char *token, long long now_
     done(s);
     if (token_revoked || out->revoked || (expires != 0 && now_ms >= expires))
         return 0;
+    /* Bookkeeping: a write that fails (a full disk) must not turn a valid
+     * token away. Said once per outage, and when it works again. */
     s = reg->stmt[R_SEEN];
     sqlite3_bind_text(s, 1, out->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms);
-    if (step_done(reg, s, "users") < 0)
-        return -1;
+    if (step_done(reg, s, "users") < 0) {
+        if (!reg->seen_failing)
+            fprintf(stderr,
+                    "venued: registry: %s; tokens are still accepted, last seen is not kept\n",
+                    reg->err);
+        reg->seen_failing = true;
+        return 1;
+    }
+    if (reg->seen_failing)
+        fprintf(stderr, "venued: registry: writing last seen works again\n");
+    reg->seen_failing = false;
     out->last_seen_ms = now_ms;
     return 1;
 }

@@ -98,8 +98,10 @@ int registry_user_set_role(struct registry *reg, const char *id, enum role role)
 int registry_user_list(struct registry *reg, const char *search, size_t limit,
                        void (*fn)(void *arg, const struct reg_user *u), void *arg);
 
-/* The user a token stands for: 1 valid (fills *out, updates last seen),
- * 0 unknown, expired or revoked, -1 error. */
+/* The user a token stands for: 1 valid (fills *out, updates last seen:
+ * when that write fails, as on a full disk, still 1, with last_seen_ms
+ * as it was, and a log line once), 0 unknown, expired or revoked, -1 a
+ * failed read. */
 int registry_token_check(struct registry *reg, const char *token, long long now_ms,
                          struct reg_user *out);
 

@@ -261,6 +261,16 @@ static void test_tokens(void)
     CHECK(strcmp(w.id, u.id) == 0 && w.role == ROLE_SPEAKER && w.last_seen_ms == T0 + 1000);
     CHECK(registry_user_get(reg, u.id, &w) == 1 && w.last_seen_ms == T0 + 1000);
 
+    /* The bookkeeping write failing (a full disk: here a read-only
+     * connection) does not turn the token away; last seen stays as it was. */
+    CHECK(sqlite3_exec(store_db(st), "PRAGMA query_only = ON", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(registry_token_check(reg, tu, T0 + 2000, &w) == 1);
+    CHECK(strcmp(w.id, u.id) == 0 && w.last_seen_ms == T0 + 1000);
+    CHECK(registry_token_check(reg, tu, T0 + 2500, &w) == 1);
+    CHECK(sqlite3_exec(store_db(st), "PRAGMA query_only = OFF", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(registry_token_check(reg, tu, T0 + 3000, &w) == 1 && w.last_seen_ms == T0 + 3000);
+    CHECK(registry_user_get(reg, u.id, &w) == 1 && w.last_seen_ms == T0 + 3000);
+
     /* Unknown and malformed. */
     snprintf(bad, sizeof(bad), "%s", tu);
     bad[0] = bad[0] == '0' ? '1' : '0';
