@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum stmt {
     ST_ROOM_PUT,
@@ -143,15 +144,77 @@ const char *store_error(struct store *st)
     return st->err;
 }
 
+/* PRAGMA application_id of a venued database: "VENU". */
+#define STORE_APP_ID 0x56454E55
+
+/* One integer a statement returns, or -1. */
+static long long query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *q;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+/*
+ * Is the database ours? A new one (no tables) becomes ours; one made by an
+ * older venued (its tables, no id) gets the id; anything else is another
+ * program's file, and writing our tables into it would hide that a venue's
+ * data is gone. 0, or -1 with the reason in err.
+ */
+static int claim(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    long long id = query_int(db, "PRAGMA application_id");
+    long long tables = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+    long long ours = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                   "name IN ('users', 'rooms', 'last_poses')");
+
+    if (id < 0 || tables < 0 || ours < 0) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+        return -1;
+    }
+    if (id == STORE_APP_ID)
+        return 0;
+    if (id != 0 || (tables > 0 && ours == 0)) {
+        snprintf(err, errlen,
+                 "%s: an SQLite database, but not venued's (application_id %lld, %lld tables of "
+                 "another program): point --data at the venue's own folder",
+                 path, id, tables);
+        return -1;
+    }
+    char set[64];
+    snprintf(set, sizeof(set), "PRAGMA application_id = %d", STORE_APP_ID);
+    if (sqlite3_exec(db, set, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
 struct store *store_open(const char *dir, char *err, size_t errlen)
 {
     char path[1024];
+    struct stat sb;
     struct store *st = calloc(1, sizeof(*st));
     if (!st) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     snprintf(path, sizeof(path), "%s/venue.db", dir);
+    /* An empty file where the venue was: SQLite would take it for a new
+     * database, and every registration and ban would be silently gone. */
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+        snprintf(err, errlen,
+                 "%s is empty (0 bytes): it held this venue's registrations, bans and settings. "
+                 "Restore it from a backup; to start an empty venue instead, delete the file",
+                 path);
+        store_close(st);
+        return NULL;
+    }
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
@@ -159,6 +222,10 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_busy_timeout(st->db, 2000);
+    if (claim(st->db, path, err, errlen) < 0) {
+        store_close(st);
+        return NULL;
+    }
     if (upgrade(st->db) < 0 || sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: schema: %s", path, sqlite3_errmsg(st->db));
         store_close(st);

@@ -1,11 +1,13 @@
 /*
  * test_store.c - the SQLite store: poses and saved sessions round-trip,
- * and a database made by an older venued is brought up to date.
+ * a database made by an older venued is brought up to date, and a
+ * database emptied or another program's is refused, not taken for new.
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "store.h"
@@ -84,14 +86,52 @@ static void test_upgrade(const char *dir)
     sqlite3_close(db);
 }
 
+static void test_not_ours(const char *dir)
+{
+    char path[512], err[512];
+    sqlite3 *db;
+    struct store *st;
+    FILE *f;
+
+    /* the venue's database truncated to 0 bytes */
+    snprintf(path, sizeof(path), "%s/venue.db", dir);
+    st = store_open(dir, err, sizeof(err));
+    CHECK(st != NULL);
+    store_close(st);
+    CHECK((f = fopen(path, "w")) != NULL);
+    if (f)
+        fclose(f);
+    CHECK(store_open(dir, err, sizeof(err)) == NULL && strstr(err, "is empty (0 bytes)") &&
+          strstr(err, "delete the file"));
+    /* deleted on purpose: a new, empty venue */
+    CHECK(unlink(path) == 0);
+    st = store_open(dir, err, sizeof(err));
+    CHECK(st != NULL);
+    store_close(st);
+    /* another program's database */
+    CHECK(unlink(path) == 0);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "CREATE TABLE invoices(id INTEGER PRIMARY KEY)", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(store_open(dir, err, sizeof(err)) == NULL && strstr(err, "not venued's"));
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DROP TABLE invoices; PRAGMA application_id = 42", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(store_open(dir, err, sizeof(err)) == NULL && strstr(err, "application_id 42"));
+}
+
 int main(void)
 {
-    char a[] = "/tmp/venue-store-XXXXXX", b[] = "/tmp/venue-store-XXXXXX", cmd[128];
-    if (!mkdtemp(a) || !mkdtemp(b))
+    char a[] = "/tmp/venue-store-XXXXXX", b[] = "/tmp/venue-store-XXXXXX",
+         c[] = "/tmp/venue-store-XXXXXX", cmd[160];
+    if (!mkdtemp(a) || !mkdtemp(b) || !mkdtemp(c))
         return 1;
     test_round_trip(a);
     test_upgrade(b);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s %s", a, b);
+    test_not_ours(c);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s", a, b, c);
     CHECK(system(cmd) == 0);
     return check_report();
 }
