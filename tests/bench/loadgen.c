@@ -1493,6 +1493,16 @@ static void on_control(struct lg *g, struct client *c)
     }
 }
 
+/* Bytes of the frame header: 2, or once those are in, 2 + the extended
+ * length (0, 2 or 8) + the mask key (a server's frames have none). */
+static size_t fh_need(const struct client *c)
+{
+    if (c->fh_len < 2)
+        return 2;
+    size_t len7 = c->fh[1] & 0x7f;
+    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (c->fh[1] & 0x80 ? 4 : 0);
+}
+
 /*
  * Parses n bytes of the server's frames, received at t. Payloads go to
  * msg_data in place (the skipped ones are never copied); the frame state
@@ -1503,19 +1513,10 @@ static int ws_parse(struct lg *g, struct client *c, const unsigned char *p, size
     const unsigned char *end = p + n;
     while (p < end && c->fd >= 0 && !c->kill) {
         if (!c->in_frame) {
-            size_t need = 2;
-            if (c->fh_len >= 2)
-                need += ((c->fh[1] & 0x7f) == 126   ? 2
-                         : (c->fh[1] & 0x7f) == 127 ? 8
-                                                    : 0) +
-                        (c->fh[1] & 0x80 ? 4 : 0);
+            size_t need = fh_need(c);
             while (p < end && c->fh_len < need) {
                 c->fh[c->fh_len++] = *p++;
-                if (c->fh_len == 2)
-                    need += ((c->fh[1] & 0x7f) == 126   ? 2
-                             : (c->fh[1] & 0x7f) == 127 ? 8
-                                                        : 0) +
-                            (c->fh[1] & 0x80 ? 4 : 0);
+                need = fh_need(c);
             }
             if (c->fh_len < need)
                 return 0; /* the rest of the header comes with the next recv */
