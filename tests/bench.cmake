@@ -10,10 +10,10 @@ if(NOT TARGET venued)
 endif()
 
 # The C load generator (BENCHMARKS.md, "The C load generator"): one thread,
-# one libwebsockets client context, thousands of connections. Its smoke:
+# its own epoll WebSocket client, thousands of connections. Its smoke:
 # 40 clients for 3 s; everyone joins, probes see poses, latency is finite.
 add_executable(venue-loadgen bench/loadgen.c)
-target_link_libraries(venue-loadgen PRIVATE PkgConfig::LWS PkgConfig::JANSSON venue_flags m)
+target_link_libraries(venue-loadgen PRIVATE PkgConfig::JANSSON PkgConfig::LIBCRYPTO venue_flags m)
 add_test(NAME bench.loadgen-smoke
          COMMAND venue-loadgen --bin $<TARGET_FILE:venued> --clients 40 --duration 3
                  --warmup 1 --probes 5 --check
