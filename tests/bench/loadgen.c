@@ -1223,6 +1223,8 @@ static void on_probe_poses(struct lg *g, struct client *c)
         double y = json_number_value(json_array_get(json_object_get(u, "p"), 1));
         if (mi < 0 || y < 0.9)
             continue; /* unknown, or not stamped yet (spawn height) */
+        if (&g->cl[mi] == c)
+            continue; /* our own entry: the room's one frame holds it, and a client skips it */
         const struct client *mv = &g->cl[mi];
         /* stamp -> the newest ms <= now with that residue -> pose index */
         int64_t st = llround((y - 1.0) * 1000.0), now_ms = t / 1000;
