@@ -61,6 +61,8 @@ function parseArgs(argv) {
     o[k] = typeof OPTIONS[k][0] === 'number' ? Number(v) : v;
     if (typeof OPTIONS[k][0] === 'number' && !(Number.isFinite(o[k]) && o[k] > 0)) fail(`--${k}: not a positive number: ${v}`);
   }
+  o.out = path.resolve(o.out); /* the tools run in folders of their own */
+  if (o.plot) o.plot = path.resolve(o.plot);
   o.sizeList = String(o.sizes).split(',').map(Number);
   if (!o.sizeList.every((n) => Number.isInteger(n) && n >= 1 && n <= 20000)) fail(`--sizes: whole numbers from 1 to 20000, not "${o.sizes}"`);
   if (!Number.isInteger(o.runs) || o.runs > 10) fail('--runs: 1 to 10');
