@@ -23,6 +23,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { flagUsage, parseFlags } from './flags.mjs';
 
 const HERE = import.meta.dirname;
 const ROOT = path.resolve(HERE, '../..');
@@ -40,27 +41,14 @@ const OPTIONS = {
   venued: [path.join(ROOT, 'build-bench/server/venued'), 'the venued it starts'],
 };
 
-function usage() {
-  const lines = ['usage: node tests/bench/compare.mjs [--flag value]...', ''];
-  for (const [k, [def, help]] of Object.entries(OPTIONS)) lines.push(`  --${k.padEnd(10)} ${help}${def === '' ? '' : ` (${def})`}`);
-  return lines.join('\n');
-}
-
 function parseArgs(argv) {
-  const o = Object.fromEntries(Object.entries(OPTIONS).map(([k, [d]]) => [k, d]));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help') {
-      console.log(usage());
-      process.exit(0);
-    }
-    const k = a.startsWith('--') ? a.slice(2) : '';
-    if (!(k in OPTIONS)) fail(`unknown flag "${a}"\n${usage()}`);
-    if (i + 1 >= argv.length) fail(`--${k} needs a value`);
-    const v = argv[++i];
-    o[k] = typeof OPTIONS[k][0] === 'number' ? Number(v) : v;
-    if (typeof OPTIONS[k][0] === 'number' && !(Number.isFinite(o[k]) && o[k] > 0)) fail(`--${k}: not a positive number: ${v}`);
+  let o;
+  try {
+    o = parseFlags(argv, OPTIONS, flagUsage('usage: node tests/bench/compare.mjs [--flag value]...', OPTIONS, 10));
+  } catch (err) {
+    fail(err.message);
   }
+  for (const k of ['runs', 'rate', 'probes', 'duration', 'warmup']) if (!(o[k] > 0)) fail(`--${k}: not a positive number: ${o[k]}`);
   o.out = path.resolve(o.out); /* the tools run in folders of their own */
   if (o.plot) o.plot = path.resolve(o.plot);
   o.sizeList = String(o.sizes).split(',').map(Number);

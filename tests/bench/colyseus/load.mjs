@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, getStateCallbacks, Protocol } from 'colyseus.js';
+import { flagUsage, parseFlags } from '../flags.mjs';
 
 const HERE = import.meta.dirname;
 const HOST = '127.0.0.1'; // never anything else
@@ -70,27 +71,11 @@ const OPTIONS = {
   json: ['', 'append the result as one JSON line to this file'],
 };
 
-function usage() {
-  const lines = ['usage: node load.mjs --port PORT --pid PID [--flag value]...', ''];
-  for (const [k, [def, help]] of Object.entries(OPTIONS))
-    lines.push(`  --${k.padEnd(13)} ${help}${def === '' || def === -1 || k === 'port' || k === 'pid' ? '' : ` (${def})`}`);
-  return lines.join('\n');
-}
+const usage = () => flagUsage('usage: node load.mjs --port PORT --pid PID [--flag value]...', OPTIONS, 13,
+  (k, def) => def === -1 || k === 'port' || k === 'pid');
 
 function parseArgs(argv) {
-  const o = Object.fromEntries(Object.entries(OPTIONS).map(([k, [def]]) => [k, def]));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') { console.log(usage()); process.exit(0); }
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m || !(m[1] in OPTIONS)) throw new Error(`unknown argument ${a}\n${usage()}`);
-    const v = m[2] ?? argv[++i];
-    if (v === undefined) throw new Error(`--${m[1]} needs a value`);
-    if (typeof OPTIONS[m[1]][0] === 'number') {
-      o[m[1]] = Number(v);
-      if (!Number.isFinite(o[m[1]])) throw new Error(`--${m[1]}: not a number: ${v}`);
-    } else o[m[1]] = v;
-  }
+  const o = parseFlags(argv, OPTIONS, usage());
   const whole = (k, lo, hi) => {
     if (!(Number.isInteger(o[k]) && o[k] >= lo && o[k] <= hi)) throw new Error(`--${k}: a whole number ${lo}..${hi}`);
   };

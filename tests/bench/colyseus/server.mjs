@@ -18,6 +18,7 @@
 import { Server, Room } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
 import { Schema, MapSchema, defineTypes, Encoder } from '@colyseus/schema';
+import { flagUsage, parseFlags } from '../flags.mjs';
 
 const HOST = '127.0.0.1'; // never anything else
 
@@ -27,25 +28,8 @@ const OPTIONS = {
   'patch-ms': [50, 'patch period in milliseconds (Colyseus default 50)'],
 };
 
-function usage() {
-  const lines = ['usage: node server.mjs [--flag value]...', ''];
-  for (const [k, [def, help]] of Object.entries(OPTIONS)) lines.push(`  --${k.padEnd(10)} ${help} (${def})`);
-  return lines.join('\n');
-}
-
 function parseArgs(argv) {
-  const o = Object.fromEntries(Object.entries(OPTIONS).map(([k, [def]]) => [k, def]));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') { console.log(usage()); process.exit(0); }
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m || !(m[1] in OPTIONS)) throw new Error(`unknown argument ${a}\n${usage()}`);
-    const v = m[2] ?? argv[++i];
-    if (v === undefined) throw new Error(`--${m[1]} needs a value`);
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`--${m[1]}: not a number: ${v}`);
-    o[m[1]] = n;
-  }
+  const o = parseFlags(argv, OPTIONS, flagUsage('usage: node server.mjs [--flag value]...', OPTIONS, 10));
   if (!(Number.isInteger(o.port) && o.port >= 1 && o.port <= 65535)) throw new Error('--port: a whole number 1..65535');
   if (!(o['max-secs'] >= 1 && o['max-secs'] <= 3600)) throw new Error('--max-secs: 1..3600 seconds');
   if (!(Number.isInteger(o['patch-ms']) && o['patch-ms'] >= 5 && o['patch-ms'] <= 1000)) throw new Error('--patch-ms: a whole number 5..1000');
