@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Motion } from '../../web-client/js/motion.js';
+import { Motion, inkColourOf, luminanceOfHsl } from '../../web-client/js/motion.js';
 
 const Q = [0, 0, 0, 1];
 const out = new Float32Array(3);
@@ -76,4 +76,17 @@ test('a jump of several metres is a teleport, not a walk', () => {
     m.onPoses(105, 20, [{ id: 'a', p: [20, 0, 0], q: Q }], 1250);
     m.sample('a', 1300, out);
     assert.equal(out[0], 20);
+});
+
+test('a name\'s colour in the chat is readable on the panels (WCAG AA) whatever the user id', () => {
+    const paper2 = 0.86; /* --paper-2, #f5efe6 */
+    let worst = Infinity;
+    for (let i = 0; i < 3000; i++) {
+        const id = `u-${(i * 2654435761 >>> 0).toString(16).padStart(16, '0')}`;
+        const m = /^hsl\((\d+) 65% (\d+)%\)$/.exec(inkColourOf(id));
+        assert.ok(m, inkColourOf(id));
+        const l = luminanceOfHsl(Number(m[1]) / 360, 0.65, Number(m[2]) / 100);
+        worst = Math.min(worst, (paper2 + 0.05) / (l + 0.05));
+    }
+    assert.ok(worst >= 4.5, `worst contrast ${worst.toFixed(2)}:1`);
 });

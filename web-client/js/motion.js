@@ -237,3 +237,28 @@ export function hueOf(id) {
 export function cssColourOf(id, lightness = 55) {
     return `hsl(${Math.round(hueOf(id) * 360)} 65% ${lightness}%)`;
 }
+
+/* WCAG relative luminance of hsl(h, s, l), each 0..1. */
+export function luminanceOfHsl(h, s, l) {
+    const a = s * Math.min(l, 1 - l);
+    const channel = (n) => {
+        const k = (n + h * 12) % 12;
+        const c = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+        return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(0) + 0.7152 * channel(8) + 0.0722 * channel(4);
+}
+
+/* The darkest luminance text may have on the page's panels (--paper-2,
+ * #f5efe6, luminance 0.86) for WCAG AA's 4.5:1: a name's colour is
+ * darkened until it is under this, whatever the hue (yellows and greens
+ * at a fixed lightness are not). */
+const TEXT_LUMINANCE_MAX = (0.86 + 0.05) / 4.6 - 0.05; /* 4.6: a margin for rounding */
+
+/* The user's colour for text: its hue, as light as AA contrast allows up to lightness. */
+export function inkColourOf(id, lightness = 32) {
+    const h = hueOf(id);
+    let l = lightness;
+    while (l > 5 && luminanceOfHsl(h, 0.65, l / 100) > TEXT_LUMINANCE_MAX) l -= 1;
+    return `hsl(${Math.round(h * 360)} 65% ${l}%)`;
+}

@@ -14,7 +14,7 @@
  * elements; announcements of many joins at once are summarised.
  */
 
-import { cssColourOf } from './motion.js';
+import { cssColourOf, inkColourOf } from './motion.js';
 import { $, el, button, selectTab, wireTab } from './dom.js';
 import { roleRank } from './venue-client.js';
 
@@ -266,7 +266,7 @@ export class Panels {
         const head = el('div', 'msg-head');
         const who = el('span', 'who', m.name || '(no name)');
         who.dir = 'auto';
-        who.style.setProperty('--who', cssColourOf(m.from, 32));
+        who.style.setProperty('--who', inkColourOf(m.from));
         const time = el('time', 'when', timeOf(m.ts));
         time.dateTime = new Date(m.ts).toISOString();
         head.append(who, time);
