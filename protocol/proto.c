@@ -727,6 +727,7 @@ static int take_ids(json_t *v, const char *what, bool user, size_t max, char *ds
     json_t *e;
     size_t i;
     char item[48];
+    (void)max; /* the assert's, gone under NDEBUG */
     json_array_foreach(v, i, e)
     {
         assert(i < max);
@@ -1906,6 +1907,7 @@ void proto_time_text(long long ms, char *out, size_t size)
     n = snprintf(out, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", y, m, d, sod / 3600,
                  sod / 60 % 60, sod % 60);
     assert(n > 0 && (size_t)n < size);
+    (void)n; /* the assert's, gone under NDEBUG */
 }
 
 static void out_time(struct out *o, const char *key, long long ms)

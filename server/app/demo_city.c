@@ -229,8 +229,10 @@ static void iso_time(long long ms, char *out, size_t size)
     struct tm tm;
     if (!gmtime_r(&t, &tm))
         memset(&tm, 0, sizeof(tm));
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    int n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    if (n < 0 || (size_t)n >= size)
+        out[0] = '\0'; /* never half a time */
 }
 
 static void local_when(long long ms, struct when *w)
