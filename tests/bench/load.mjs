@@ -26,6 +26,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { openPaced } from './pace.mjs';
 
 const HERE = import.meta.dirname;
 const ROOT = process.env.VENUE_ROOT ?? path.resolve(HERE, '../..');
@@ -532,15 +533,7 @@ function runWorker() {
     if (msg.cmd === 'init') {
       cfg = msg.cfg;
       floor = makeFloor(cfg.scene);
-      // open connections at this worker's share of the connect rate
-      const gap = 1000 / cfg.connectRate;
-      let k = 0;
-      const openNext = () => {
-        if (k >= cfg.clients.length) return;
-        open(cfg.clients[k++]);
-        if (k < cfg.clients.length) setTimeout(openNext, gap);
-      };
-      openNext();
+      openPaced(cfg.clients, cfg.connectRate, open);
       maybeReady(); // a worker with no clients is ready at once
       setTimeout(() => {
         for (const c of clients) if (!c.joinedAt) fail(c, 'not joined in time');

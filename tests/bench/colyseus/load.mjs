@@ -28,6 +28,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, getStateCallbacks, Protocol } from 'colyseus.js';
 import { flagUsage, parseFlags } from '../flags.mjs';
+import { openPaced } from '../pace.mjs';
 
 const HERE = import.meta.dirname;
 const HOST = '127.0.0.1'; // never anything else
@@ -386,14 +387,7 @@ function runWorker() {
     if (msg.cmd === 'init') {
       cfg = msg.cfg;
       colyClient = new Client(`ws://${HOST}:${cfg.port}`);
-      const gap = 1000 / cfg.connectRate;
-      let k = 0;
-      const openNext = () => {
-        if (k >= cfg.clients.length) return;
-        open(cfg.clients[k++]);
-        if (k < cfg.clients.length) setTimeout(openNext, gap);
-      };
-      openNext();
+      openPaced(cfg.clients, cfg.connectRate, open);
       maybeReady(); // a worker with no clients is ready at once
       setTimeout(() => {
         for (const c of clients) if (!c.joinedAt) fail(c, 'not joined in time');
