@@ -363,6 +363,14 @@ static int parse_hello(json_t *root, struct proto_msg *out, struct proto_error *
         return -1;
     if (take_token(root, "resume", "hello.resume", out->u.hello.resume, err) < 0)
         return -1;
+    rc = get_field(root, "poses", "hello.poses", false, &v, err);
+    out->u.hello.poses_binary = false;
+    if (rc > 0) {
+        const char *fmt = json_string_value(v);
+        if (!fmt || (strcmp(fmt, "json") != 0 && strcmp(fmt, "binary") != 0))
+            return fail(err, CODE_BAD_REQUEST, "hello.poses: must be \"json\" or \"binary\"");
+        out->u.hello.poses_binary = strcmp(fmt, "binary") == 0;
+    }
     rc = get_field(root, "browser", "hello.browser", false, &v, err);
     out->u.hello.browser[0] = '\0';
     if (rc <= 0)
@@ -1385,6 +1393,18 @@ static void out_re(struct out *o, const struct proto_id *re)
         out_str(o, re->str);
 }
 
+/* ,"bounds":{"min":[x,y,z],"max":[x,y,z]} when there are bounds. */
+static void out_bounds(struct out *o, const struct poses_bin_bounds *b)
+{
+    if (!b)
+        return;
+    out_raw(o, ",\"bounds\":{\"min\":");
+    out_vec(o, b->min, 3, 3, POS_LIMIT);
+    out_raw(o, ",\"max\":");
+    out_vec(o, b->max, 3, 3, POS_LIMIT);
+    out_raw(o, "}");
+}
+
 /* {"id","name","role","status","hand","p","q"} */
 static void out_roster_user(struct out *o, const struct proto_user *u)
 {
@@ -1402,6 +1422,10 @@ static void out_roster_user(struct out *o, const struct proto_user *u)
         out_raw(o, ",\"muted\":true");
     if (u->talking)
         out_raw(o, ",\"talking\":true");
+    if (u->has_ix) {
+        out_raw(o, ",\"ix\":");
+        out_int(o, u->ix);
+    }
     out_raw(o, ",\"p\":");
     out_vec(o, u->p, 3, 3, POS_LIMIT);
     out_raw(o, ",\"q\":");
@@ -1411,7 +1435,7 @@ static void out_roster_user(struct out *o, const struct proto_user *u)
 
 int proto_encode_welcome(struct proto_buf *b, const char *session, const char *resume,
                          const struct proto_user *user, const struct proto_room_info *rooms,
-                         size_t nrooms, int tick_hz, const struct proto_id *re)
+                         size_t nrooms, int tick_hz, bool poses_binary, const struct proto_id *re)
 {
     struct out o = out_begin(b);
 
@@ -1433,6 +1457,7 @@ int proto_encode_welcome(struct proto_buf *b, const char *session, const char *r
     }
     out_raw(&o, "],\"tick_hz\":");
     out_int(&o, tick_hz);
+    out_raw(&o, poses_binary ? ",\"poses\":\"binary\"" : ",\"poses\":\"json\"");
     out_re(&o, re);
     out_raw(&o, "}");
     return out_end(&o);
@@ -1442,12 +1467,13 @@ int proto_encode_joined(struct proto_buf *b, const char *room_id, const char *ro
                         const char *scene, const struct proto_user *roster, size_t n,
                         const struct proto_id *re)
 {
-    return proto_encode_joined_near(b, room_id, room_name, scene, roster, n, NULL, re);
+    return proto_encode_joined_near(b, room_id, room_name, scene, roster, n, NULL, NULL, re);
 }
 
 int proto_encode_joined_near(struct proto_buf *b, const char *room_id, const char *room_name,
                              const char *scene, const struct proto_user *roster, size_t n,
-                             const struct proto_near *near, const struct proto_id *re)
+                             const struct poses_bin_bounds *bounds, const struct proto_near *near,
+                             const struct proto_id *re)
 {
     struct out o = out_begin(b);
 
@@ -1462,6 +1488,7 @@ int proto_encode_joined_near(struct proto_buf *b, const char *room_id, const cha
         out_roster_user(&o, &roster[i]);
     }
     out_raw(&o, "]");
+    out_bounds(&o, bounds);
     if (near) {
         out_kstr(&o, ",\"near\":{\"user\":", near->user);
         out_raw(&o, near->placed ? ",\"placed\":true" : ",\"placed\":false");
@@ -1868,7 +1895,7 @@ int proto_encode_breakout_view_end(struct proto_buf *b, const char *from)
 }
 
 int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto_user *users,
-                       size_t n)
+                       size_t n, const struct poses_bin_bounds *bounds)
 {
     struct out o = out_begin(b);
 
@@ -1880,7 +1907,9 @@ int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto
             out_raw(&o, ",");
         out_roster_user(&o, &users[i]);
     }
-    out_raw(&o, "]}");
+    out_raw(&o, "]");
+    out_bounds(&o, bounds);
+    out_raw(&o, "}");
     return out_end(&o);
 }
 

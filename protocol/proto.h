@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "poses_bin.h"
+
 #define PROTO_SUBPROTOCOL "venue.v1"
 
 /* Limits, in Unicode code points for text; buffers hold the UTF-8 bytes. */
@@ -133,6 +135,7 @@ struct proto_msg {
             char token[PROTO_TOKEN_MAX + 1];     /* "" when absent */
             char resume[PROTO_TOKEN_MAX + 1];    /* "" when absent */
             char browser[PROTO_BROWSER_MAX + 1]; /* the page's browser id; "" when absent */
+            bool poses_binary;                   /* "poses":"binary": binary poses frames */
         } hello;
         struct {
             char room[PROTO_ROOM_MAX + 1];
@@ -273,6 +276,8 @@ struct proto_user {
     bool talking;   /* Janus hears this person speak */
     const float *p; /* [3] */
     const float *q; /* [4] */
+    bool has_ix;    /* in a room: ix is its index in the binary poses frames */
+    unsigned ix;
 };
 
 struct proto_room_info {
@@ -288,9 +293,10 @@ struct proto_room_info {
  * numbers are written with fixed precision (positions to the millimetre,
  * quaternion components to 1e-5).
  */
+/* poses_binary: the session gets binary poses frames ("poses":"binary"). */
 int proto_encode_welcome(struct proto_buf *b, const char *session, const char *resume,
                          const struct proto_user *user, const struct proto_room_info *rooms,
-                         size_t nrooms, int tick_hz, const struct proto_id *re);
+                         size_t nrooms, int tick_hz, bool poses_binary, const struct proto_id *re);
 /* scene is the room's scene URL, e.g. "/api/scenes/lobby". */
 int proto_encode_joined(struct proto_buf *b, const char *room_id, const char *room_name,
                         const char *scene, const struct proto_user *roster, size_t n,
@@ -302,10 +308,12 @@ struct proto_near {
     bool placed;
     const char *reason;
 };
-/* joined with "near":{user, placed, reason?} when near is not NULL. */
+/* joined with "near":{user, placed, reason?} when near is not NULL, and
+ * the room's "bounds" {min, max} for binary poses when bounds is not NULL. */
 int proto_encode_joined_near(struct proto_buf *b, const char *room_id, const char *room_name,
                              const char *scene, const struct proto_user *roster, size_t n,
-                             const struct proto_near *near, const struct proto_id *re);
+                             const struct poses_bin_bounds *bounds, const struct proto_near *near,
+                             const struct proto_id *re);
 /* One person a find turned up: borrowed strings. */
 struct proto_found {
     const char *user;
@@ -405,10 +413,10 @@ int proto_encode_room_state(struct proto_buf *b, const char *room, bool locked, 
  * breakout until ends (ms since the epoch). */
 int proto_encode_breakout(struct proto_buf *b, const char *room, const char *return_to,
                           long long ends_ms);
-/* {"type":"stage","room":...,"users":[roster users]}: who is on room's
- * stage, for its overflow room. */
+/* {"type":"stage","room":...,"users":[roster users],"bounds"?}: who is on
+ * room's stage, for its overflow room; bounds (NULL: none) are the hall's. */
 int proto_encode_stage(struct proto_buf *b, const char *room, const struct proto_user *users,
-                       size_t n);
+                       size_t n, const struct poses_bin_bounds *bounds);
 /* ---- The programme and the stage ---- */
 
 /* What a client connects to for voice (PROTOCOL.md, "Voice"). */

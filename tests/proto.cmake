@@ -7,6 +7,11 @@ add_executable(test_proto ${PROTO_TESTS_DIR}/unit/test_proto.c)
 target_link_libraries(test_proto PRIVATE venue_proto venue_flags m)
 add_test(NAME proto.unit COMMAND test_proto)
 
+add_executable(test_poses_bin ${PROTO_TESTS_DIR}/unit/test_poses_bin.c
+               ${PROTO_TESTS_DIR}/unit/check.c)
+target_link_libraries(test_poses_bin PRIVATE venue_proto venue_flags m)
+add_test(NAME proto.poses_bin COMMAND test_poses_bin)
+
 # Data-driven cases: good/NAME.json must parse; bad/NAME.json must be
 # refused with the code and message substring in bad/NAME.expected
 # ("code|substring", first line). Re-run cmake when cases change.

@@ -14,6 +14,7 @@ struct frame *frame_new(enum frame_kind kind, size_t cap)
         return NULL;
     f->refs = 1;
     f->kind = kind;
+    f->binary = false;
     f->len = 0;
     f->cap = cap;
     return f;

@@ -27,7 +27,8 @@ enum frame_kind {
 struct frame {
     unsigned refs;
     enum frame_kind kind;
-    size_t len; /* bytes of data after the headroom */
+    bool binary; /* a WebSocket binary message (binary poses), else text */
+    size_t len;  /* bytes of data after the headroom */
     size_t cap;
     unsigned char mem[]; /* FRAME_PRE headroom, then data */
 };

@@ -2,10 +2,11 @@
  * room.c - room membership, the rules of entry, presence and the per-tick
  * poses fan-out.
  *
- * Fan-out encodes each avatar that moved once per tick (its entry is kept
- * on the session) and assembles frames from those entries by copying:
- * everyone who did not move shares one frame; a mover gets the same frame
- * without its own entry. A receiver whose last frame is still unsent gets
+ * Fan-out encodes each avatar that moved at most once per tick and format
+ * (its entries are kept on the session, encoded when a frame first needs
+ * them) and assembles frames from those entries by copying: the room's
+ * members share one frame per format and tick, movers included (they skip
+ * their own entry). A receiver whose last frame is still unsent gets
  * no new one until it has read it, then one with everyone who moved in the
  * ticks it skipped: a lagging client gets state as fast as it reads, at
  * one frame per read. One that lost frames or resumed gets a snapshot. An
@@ -14,6 +15,7 @@
 #include "room.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,38 @@
 #include "venue_int.h"
 #include "voice.h"
 
+/*
+ * The box binary poses are quantised in: the walkable area's, from a metre
+ * under the lowest floor to ten above the highest (the heights a pose may
+ * keep, venue.c), widened to whole centimetres so that the bounds joined
+ * sends with three decimals are the ones used here. 16 bits over 100 m are
+ * 1.5 mm.
+ */
+static void room_bounds(const struct scene *sc, struct poses_bin_bounds *b)
+{
+    float lo[3] = {sc->floor_y - 1.0f, sc->floor_y - 1.0f, 0},
+          hi[3] = {sc->floor_y + 10.0f, sc->floor_y + 10.0f, 0};
+    bool first = true;
+
+    for (size_t i = 0; i < sc->nwalk; i++) {
+        const struct scene_poly *pg = &sc->walk[i];
+        lo[1] = fminf(lo[1], pg->y - 1.0f);
+        hi[1] = fmaxf(hi[1], pg->y + 10.0f);
+        for (size_t k = 0; k < pg->n; k++, first = false) {
+            lo[0] = first ? pg->v[k][0] : fminf(lo[0], pg->v[k][0]);
+            hi[0] = first ? pg->v[k][0] : fmaxf(hi[0], pg->v[k][0]);
+            lo[2] = first ? pg->v[k][1] : fminf(lo[2], pg->v[k][1]);
+            hi[2] = first ? pg->v[k][1] : fmaxf(hi[2], pg->v[k][1]);
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        b->min[i] = floorf(lo[i] * 100.0f) / 100.0f;
+        b->max[i] = ceilf(hi[i] * 100.0f) / 100.0f;
+        if (b->max[i] < b->min[i] + 0.01f)
+            b->max[i] = b->min[i] + 0.01f;
+    }
+}
+
 struct room *room_new(const struct scene *scene)
 {
     struct room *r = calloc(1, sizeof(*r));
@@ -33,6 +67,7 @@ struct room *room_new(const struct scene *scene)
     snprintf(r->id, sizeof(r->id), "%s", scene->id);
     snprintf(r->scene_url, sizeof(r->scene_url), "/api/scenes/%s", scene->id);
     r->scene = scene;
+    room_bounds(scene, &r->bounds);
     return r;
 }
 
@@ -42,6 +77,7 @@ void room_free(struct room *r)
         free(r->members);
         free(r->movers);
         free(r->stage_scratch);
+        free(r->free_ix);
         chat_room_free(r);
         free(r);
     }
@@ -63,6 +99,8 @@ int room_capacity(const struct room *r)
 int room_free_places(const struct room *r, enum role role)
 {
     int cap = room_capacity(r), reserved = r->scene->reserved_seats;
+    if (cap > (int)POSES_BIN_IX_MAX)
+        cap = (int)POSES_BIN_IX_MAX;
     if (role < ROLE_SPEAKER)
         cap -= reserved < cap ? reserved : cap;
     return cap - (int)r->n;
@@ -87,14 +125,34 @@ void room_link_stages(struct venue *v)
     }
 }
 
+/*
+ * A binary frames index for s: one given back, else a new one. The stack
+ * of given-back indexes is grown with each new index, so that giving one
+ * back never needs memory.
+ */
+static int take_ix(struct room *r, struct session *s)
+{
+    if (r->nfree) {
+        s->ix = r->free_ix[--r->nfree];
+        return 0;
+    }
+    if (r->next_ix > POSES_BIN_IX_MAX ||
+        array_grow((void **)&r->free_ix, &r->free_cap, r->next_ix + 1, sizeof(*r->free_ix)) < 0)
+        return -1;
+    s->ix = r->next_ix++;
+    return 0;
+}
+
 int room_add_member(struct room *r, struct session *s)
 {
-    if (array_grow((void **)&r->members, &r->cap, r->n + 1, sizeof(*r->members)) < 0)
+    if (array_grow((void **)&r->members, &r->cap, r->n + 1, sizeof(*r->members)) < 0 ||
+        take_ix(r, s) < 0)
         return -1;
     s->room = r;
     s->slot = r->n;
     r->members[r->n++] = s;
     r->members_gen++;
+    room_pose_changed(s);
     return 0;
 }
 
@@ -113,6 +171,8 @@ static void remove_member(struct room *r, struct session *s)
     r->members[s->slot] = r->members[--r->n];
     r->members[s->slot]->slot = s->slot;
     r->members_gen++;
+    assert(r->nfree < r->free_cap);
+    r->free_ix[r->nfree++] = s->ix;
     s->room = NULL;
     s->granted = ROLE_GUEST;
     if (s->on_stage) {
@@ -184,7 +244,7 @@ int room_encode_joined_near(struct venue *v, struct session *s, const struct pro
         return -1;
     proto_buf_reset(&v->enc);
     return proto_encode_joined_near(&v->enc, r->id, r->scene->name, r->scene_url, v->users, r->n,
-                                    near, re);
+                                    &r->bounds, near, re);
 }
 
 int room_encode_stage(struct venue *v, struct room *r)
@@ -198,11 +258,27 @@ int room_encode_stage(struct venue *v, struct room *r)
         if (hall->members[i]->on_stage)
             v->users[n++] = session_user_view(hall->members[i]);
     proto_buf_reset(&v->enc);
-    return proto_encode_stage(&v->enc, hall->id, v->users, n);
+    return proto_encode_stage(&v->enc, hall->id, v->users, n, &hall->bounds);
 }
 
-void room_encode_entry(struct venue *v, struct session *s)
+void room_pose_changed(struct session *s)
 {
+    s->entry_stale = SESSION_ENTRY_JSON | SESSION_ENTRY_BIN;
+}
+
+/* s's entry in this format, encoded again if its pose changed since. A
+ * JSON entry that cannot be encoded is left empty (entry_len 0). */
+static void ensure_entry(struct venue *v, struct session *s, bool bin)
+{
+    unsigned bit = bin ? SESSION_ENTRY_BIN : SESSION_ENTRY_JSON;
+    if (!(s->entry_stale & bit))
+        return;
+    s->entry_stale &= ~bit;
+    if (bin) {
+        poses_bin_entry(s->bentry, s->ix, &s->room->bounds, s->p, s->q);
+        return;
+    }
+    s->entry_len = 0;
     proto_buf_reset(&v->enc);
     if (proto_encode_pose_entry(&v->enc, s->user_id, s->p, s->q) == 0 &&
         v->enc.len <= sizeof(s->entry)) {
@@ -376,7 +452,6 @@ static int enter(struct venue *v, struct session *s, struct room *r, const struc
         s->pose_ms = v->now;
         s->moved = false;
         s->store_dirty = true;
-        room_encode_entry(v, s);
         room_presence(v, s, "join");
     } else if (a && a->placed) {
         take_pose(s, a->p, a->q);
@@ -420,10 +495,20 @@ void room_send_view_near(struct venue *v, struct session *s, const struct proto_
     voice_send(v, s);
 }
 
-/* A poses frame of the entries of a[0..na) and b[0..nb) that moved after
- * tick since (-1: all), never except's. NULL when it would be empty or
- * memory ran out. */
-static struct frame *poses_frame(const struct venue *v, struct session *const *a, size_t na,
+/* Whether s's entry goes in a frame of who moved after tick since (-1:
+ * everyone), which leaves except out. */
+static bool in_frame(const struct session *s, const struct session *except, long long since)
+{
+    return s != except && s->moved_tick > since;
+}
+
+/*
+ * A poses frame, binary or JSON, of the entries of a[0..na) (the room's)
+ * and b[0..nb) (the hall's stage people, for an overflow room) that moved
+ * after tick since, never except's. NULL when it would be empty or memory
+ * ran out.
+ */
+static struct frame *poses_frame(struct venue *v, bool bin, struct session *const *a, size_t na,
                                  struct session *const *b, size_t nb, const struct session *except,
                                  long long since)
 {
@@ -431,31 +516,52 @@ static struct frame *poses_frame(const struct venue *v, struct session *const *a
     struct session *const *lists[2] = {a, b};
     const size_t counts[2] = {na, nb};
     char head[PROTO_POSES_HEAD_MAX];
-    size_t hn = proto_poses_head(head, sizeof(head), v->tick), size = hn + tail, count = 0;
+    size_t hn = bin ? POSES_BIN_HEAD : proto_poses_head(head, sizeof(head), v->tick);
+    size_t size = hn + (bin ? 0 : tail), count = 0;
     struct frame *f;
 
-    for (int l = 0; l < 2; l++)
-        for (size_t i = 0; i < counts[l]; i++)
-            if (lists[l][i] != except && lists[l][i]->entry_len &&
-                lists[l][i]->moved_tick > since) {
-                size += lists[l][i]->entry_len + sep;
+    for (int l = 0; l < 2; l++) {
+        for (size_t i = 0; i < counts[l]; i++) {
+            struct session *s = lists[l][i];
+            if (!in_frame(s, except, since))
+                continue;
+            ensure_entry(v, s, bin);
+            if (bin || s->entry_len) {
+                size += bin ? POSES_BIN_ENTRY : s->entry_len + sep;
                 count++;
             }
+        }
+    }
     if (count == 0 || !(f = frame_new(FRAME_POSES, size)))
         return NULL;
-    frame_append(f, head, hn);
+    f->binary = bin;
+    if (bin) {
+        unsigned char bhead[POSES_BIN_HEAD];
+        poses_bin_head(bhead, v->tick, count);
+        frame_append(f, bhead, sizeof(bhead));
+    } else {
+        frame_append(f, head, hn);
+    }
     count = 0;
     for (int l = 0; l < 2; l++) {
         for (size_t i = 0; i < counts[l]; i++) {
             const struct session *s = lists[l][i];
-            if (s == except || !s->entry_len || s->moved_tick <= since)
+            if (!in_frame(s, except, since) || (!bin && !s->entry_len))
                 continue;
+            if (bin) {
+                frame_append(f, s->bentry, POSES_BIN_ENTRY);
+                if (l == 1)
+                    poses_bin_mark_stage(frame_data(f) + f->len - POSES_BIN_ENTRY);
+                continue;
+            }
             if (count++)
                 frame_append(f, PROTO_POSES_SEP, sep);
             frame_append(f, s->entry, s->entry_len);
         }
     }
-    frame_append(f, PROTO_POSES_TAIL, tail);
+    if (!bin)
+        frame_append(f, PROTO_POSES_TAIL, tail);
+    assert(f->len <= f->cap);
     return f;
 }
 
@@ -468,7 +574,7 @@ void room_collect(struct venue *v, struct room *r)
         struct session *s = r->members[i];
         if (!s->moved)
             continue;
-        room_encode_entry(v, s);
+        room_pose_changed(s);
         s->moved = false;
         s->moved_tick = v->tick;
         r->movers[r->nmov++] = s;
@@ -493,7 +599,8 @@ void room_send(struct venue *v, struct room *r)
     struct room *hall = r->stage_of;
     struct session **extra = NULL, **stage_all = NULL; /* r->stage_scratch */
     size_t nextra = 0, nstage = 0;
-    struct frame *shared = NULL;
+    struct frame *shared[2] = {NULL, NULL}; /* this tick's, JSON and binary, once needed */
+    bool built[2] = {false, false};
 
     if (hall && hall->stage_changed && room_encode_stage(v, r) == 0)
         room_broadcast_enc(v, r, NULL, MOUT_STAGE);
@@ -511,12 +618,10 @@ void room_send(struct venue *v, struct room *r)
             assert(nextra <= hall->n && nstage <= hall->n);
         }
     }
-    if (r->nmov || nextra)
-        shared = poses_frame(v, r->movers, r->nmov, extra, nextra, NULL, -1);
-
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
         struct frame *f = NULL;
+        bool bin = s->poses_binary;
 
         if (!s->conn)
             continue;
@@ -528,17 +633,21 @@ void room_send(struct venue *v, struct room *r)
             continue;
         }
         if (s->resync) { /* it lost frames, or resumed: everyone */
-            f = poses_frame(v, r->members, r->n, stage_all, nstage, s, -1);
+            f = poses_frame(v, bin, r->members, r->n, stage_all, nstage, s, -1);
             s->resync = false;
         } else if (s->seen_tick < v->tick - 1) { /* it skipped ticks: all who moved since */
-            f = poses_frame(v, r->members, r->n, stage_all, nstage, s, s->seen_tick);
-        } else if (shared && !(s->moved_tick == v->tick && r->nmov + nextra == 1)) {
+            f = poses_frame(v, bin, r->members, r->n, stage_all, nstage, s, s->seen_tick);
+        } else if (r->nmov + nextra && !(s->moved_tick == v->tick && r->nmov + nextra == 1)) {
             /* One frame for the whole room, movers included: a mover's
              * own entry is in it (receivers skip their own id), which
              * costs it one entry's bytes and spares the tick a frame per
              * mover. Only a lone mover, whose frame would hold nothing
              * but itself, gets none. */
-            f = frame_ref(shared);
+            if (!built[bin]) {
+                shared[bin] = poses_frame(v, bin, r->movers, r->nmov, extra, nextra, NULL, -1);
+                built[bin] = true;
+            }
+            f = shared[bin] ? frame_ref(shared[bin]) : NULL;
         }
         s->seen_tick = v->tick;
         if (f) {
@@ -546,5 +655,6 @@ void room_send(struct venue *v, struct room *r)
             frame_unref(f);
         }
     }
-    frame_unref(shared);
+    frame_unref(shared[0]);
+    frame_unref(shared[1]);
 }

@@ -44,6 +44,10 @@ struct room {
     struct prog_live *live;          /* the programme's session live here, or NULL; borrowed */
     struct chat_ring *chat;   /* the recent chat (chat.c); owned, NULL before the first line */
     struct react_tally react; /* this tick's reactions (react.c) */
+    struct poses_bin_bounds bounds; /* binary poses are quantised in this box */
+    unsigned *free_ix;              /* indexes those who left gave back; owned */
+    size_t nfree, free_cap;
+    unsigned next_ix; /* the lowest index never given */
 };
 
 struct room *room_new(const struct scene *scene);
@@ -90,7 +94,7 @@ void room_send_view_near(struct venue *v, struct session *s, const struct proto_
 /* The capacity in force: a moderator's, else the scene's. */
 int room_capacity(const struct room *r);
 /* Free places in r for a session of this role (speakers and up may use the
- * reserved seats). */
+ * reserved seats). No room holds more than the binary frames can index. */
 int room_free_places(const struct room *r, enum role role);
 
 /* Queue v->enc for every member of r but except (NULL: everyone). */
@@ -111,8 +115,9 @@ int room_encode_joined_near(struct venue *v, struct session *s, const struct pro
                             const struct proto_id *re);
 /* Write the first n of s's deferred exit poses (session.h, exits) now. */
 void room_write_exits(struct venue *v, struct session *s, size_t n);
-/* Encode s's poses entry from its pose. */
-void room_encode_entry(struct venue *v, struct session *s);
+/* s's pose changed outside a tick's collect (arrival, restore): its poses
+ * entries are encoded again when next needed. */
+void room_pose_changed(struct session *s);
 
 /* One tick's poses fan-out, in two passes over every room: collect the
  * movers (and who is on stage), then send. */

@@ -273,6 +273,8 @@ struct proto_user session_user_view(const struct session *s)
         .talking = s->talking,
         .p = s->p,
         .q = s->q,
+        .has_ix = s->room != NULL,
+        .ix = s->ix,
     };
     return u;
 }

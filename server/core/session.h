@@ -30,6 +30,10 @@ struct dm_state;
 #define POSE_ENTRY_MAX   192 /* one encoded poses entry */
 #define MUTED_FOREVER    LLONG_MAX
 
+/* session.entry_stale: which of its poses entries no longer match its pose. */
+#define SESSION_ENTRY_JSON 1u
+#define SESSION_ENTRY_BIN  2u
+
 /* A token bucket: one kind of message's allowance. */
 struct bucket {
     double tokens;
@@ -82,10 +86,16 @@ struct session {
     bool on_stage;  /* inside its room's stage volume */
     bool talking;   /* the media server hears it speak */
     long long pose_ms;
-    char entry[POSE_ENTRY_MAX]; /* this avatar's encoded poses entry */
+    unsigned ix; /* its index in its room's binary poses frames, while in a room */
+    /* Its poses entries as of its last move, each encoded when a frame
+     * first needs it (room.c): JSON and binary. */
+    char entry[POSE_ENTRY_MAX];
     size_t entry_len;
+    unsigned char bentry[POSES_BIN_ENTRY];
+    unsigned entry_stale; /* SESSION_ENTRY_JSON | SESSION_ENTRY_BIN: encode again */
 
-    void *conn; /* the transport's connection, NULL when detached */
+    void *conn;        /* the transport's connection, NULL when detached */
+    bool poses_binary; /* the connection said hello with "poses":"binary" */
     long long connected_ms;
     long long detached_ms;
     long long progress_ms; /* last time its queue moved or was empty */

@@ -77,7 +77,8 @@ static void encode_welcome(struct venue *v, struct session *s, const char *resum
         rooms[i].capacity = room_capacity(v->rooms[i]);
     }
     proto_buf_reset(&v->enc);
-    proto_encode_welcome(&v->enc, s->id, resume, &u, rooms, v->nrooms, v->cfg.tick_hz, re);
+    proto_encode_welcome(&v->enc, s->id, resume, &u, rooms, v->nrooms, v->cfg.tick_hz,
+                         s->poses_binary, re);
     free(rooms);
 }
 
@@ -90,8 +91,9 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
                    const struct proto_id *re)
 {
     struct frame *f;
-    /* the connection is s's now: so are its address and browser */
+    /* the connection is s's now: so are its address, browser and format */
     memcpy(t->addr, s->addr, sizeof(t->addr));
+    t->poses_binary = s->poses_binary;
     if (s->browser[0])
         memcpy(t->browser, s->browser, sizeof(t->browser));
     encode_welcome(v, t, token, re);
@@ -145,6 +147,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
         return;
     }
     snprintf(s->browser, sizeof(s->browser), "%s", m->u.hello.browser);
+    s->poses_binary = m->u.hello.poses_binary;
     if (m->u.hello.resume[0]) {
         struct session *t = session_find_resumable(v, m->u.hello.resume);
         if (!t) {
@@ -274,13 +277,13 @@ static bool off_limits(const struct venue *v, const struct session *s, const flo
  * off the floor is clamped to the edge (the client hears where it is), and
  * a step into a portal takes the avatar to the portal's room.
  */
-static void on_pose(struct venue *v, struct session *s, const struct proto_msg *m)
+static void on_pose(struct venue *v, struct session *s, const float mp[3], const float mq[4])
 {
     const struct scene *sc = s->room->scene;
     float p[3];
     double dt = fmin(fmax((double)(v->now - s->pose_ms), 1000.0 / v->cfg.tick_hz), 1000.0);
     double allowed = v->cfg.max_speed * dt / 1000.0 + 0.5;
-    double dx = m->u.pose.p[0] - s->p[0], dz = m->u.pose.p[2] - s->p[2];
+    double dx = mp[0] - s->p[0], dz = mp[2] - s->p[2];
     const struct scene_portal *portal;
     bool clamped;
 
@@ -288,16 +291,16 @@ static void on_pose(struct venue *v, struct session *s, const struct proto_msg *
         send_pose_fix(v, s, "too_fast");
         return;
     }
-    memcpy(p, m->u.pose.p, sizeof(p));
+    memcpy(p, mp, sizeof(p));
     clamped = scene_clamp(sc, p); /* p[1] is now the floor there: a stage is higher */
     if (!clamped)
-        p[1] = fminf(fmaxf(m->u.pose.p[1], sc->floor_y - 1.0f), sc->floor_y + 10.0f);
+        p[1] = fminf(fmaxf(mp[1], sc->floor_y - 1.0f), sc->floor_y + 10.0f);
     if (off_limits(v, s, p)) {
         send_pose_fix(v, s, "stage");
         return;
     }
     memcpy(s->p, p, sizeof(p));
-    memcpy(s->q, m->u.pose.q, sizeof(s->q));
+    memcpy(s->q, mq, sizeof(s->q));
     if (clamped)
         send_pose_fix(v, s, "clamped");
     s->moved = true;
@@ -385,7 +388,7 @@ static void dispatch(struct venue *v, struct session *s, const struct proto_msg 
         on_leave(v, s, m);
         break;
     case PROTO_POSE:
-        on_pose(v, s, m);
+        on_pose(v, s, m->u.pose.p, m->u.pose.q);
         break;
     case PROTO_CHAT:
         on_chat(v, s, m);
@@ -446,6 +449,35 @@ void venue_message(struct venue *v, struct session *s, const char *buf, size_t l
     if (session_rate_take(v, s, rate_kind(m.type), &m.id))
         dispatch(v, s, &m);
     proto_msg_free(&m);
+}
+
+void venue_binary(struct venue *v, struct session *s, const unsigned char *buf, size_t len,
+                  long long now_ms)
+{
+    static const struct proto_id none = {.kind = PROTO_ID_NONE};
+    char err[128];
+    float p[3], q[4];
+
+    v->now = now_ms;
+    if (!s->conn)
+        return;
+    if (!s->poses_binary) {
+        session_close(v, s, VENUE_CLOSE_UNSUPPORTED,
+                      "binary frames only after hello with poses binary", NULL);
+        return;
+    }
+    v->m.in_by_type[PROTO_POSE]++;
+    if (!session_rate_take(v, s, MRATE_POSE, &none))
+        return;
+    if (!s->room) {
+        session_send_error(v, s, "not_in_room", "join a room first", &none);
+        return;
+    }
+    if (poses_bin_decode_pose(buf, len, &s->room->bounds, p, q, err, sizeof(err)) < 0) {
+        session_send_error(v, s, "bad_request", err, &none);
+        return;
+    }
+    on_pose(v, s, p, q);
 }
 
 void venue_too_large(struct venue *v, struct session *s, long long now_ms)
@@ -616,7 +648,7 @@ static void restore_session(void *arg, const struct store_session *ss)
     if (r && (int)r->n < r->scene->capacity && room_add_member(r, s) == 0) {
         room_stage_update(r, s);
         s->pose_ms = v->now;
-        room_encode_entry(v, s);
+        room_pose_changed(s);
     }
 }
 

@@ -38,6 +38,7 @@ struct registry;
 /* Close codes the core asks for. */
 enum {
     VENUE_CLOSE_GOING_AWAY = 1001,
+    VENUE_CLOSE_UNSUPPORTED = 1003, /* binary where text is due */
     VENUE_CLOSE_POLICY = 1008,
     VENUE_CLOSE_TOO_LARGE = 1009,
     VENUE_CLOSE_UNAUTHORIZED = 4001,
@@ -84,6 +85,11 @@ void venue_set_address(struct session *s, const char *addr);
 /* One whole client text message. */
 void venue_message(struct venue *v, struct session *s, const char *buf, size_t len,
                    long long now_ms);
+/* One whole client binary message: a binary pose (PROTOCOL.md, "Binary
+ * poses"), which only a session that said hello with "poses":"binary" may
+ * send; anyone else is closed with 1003. */
+void venue_binary(struct venue *v, struct session *s, const unsigned char *buf, size_t len,
+                  long long now_ms);
 /* The client sent a message over the size limit; the transport closes it
  * with 1009 itself. Counts it and forgets conn like io->close would. */
 void venue_too_large(struct venue *v, struct session *s, long long now_ms);

@@ -17,6 +17,7 @@ struct conn {
     struct lws *wsi;
     struct session *session; /* NULL once the core has forgotten this connection */
     struct proto_buf rx;     /* one message being reassembled; owned */
+    bool rx_binary;          /* it came in binary frames */
     int close_code;          /* nonzero: close at the next WRITEABLE */
     char close_reason[64];
     struct frame *farewell; /* written before the close; a reference we hold */
@@ -70,8 +71,10 @@ static int filter(struct lws *wsi)
 
 static int receive(struct server *srv, struct conn *c, const void *in, size_t len)
 {
-    if (lws_is_first_fragment(c->wsi))
+    if (lws_is_first_fragment(c->wsi)) {
         proto_buf_reset(&c->rx);
+        c->rx_binary = lws_frame_is_binary(c->wsi);
+    }
     if (c->rx.len + len > (size_t)srv->cfg.max_message) {
         if (c->session)
             venue_too_large(srv->venue, c->session, clock_mono_ms());
@@ -84,10 +87,20 @@ static int receive(struct server *srv, struct conn *c, const void *in, size_t le
         return -1;
     if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
         return 0;
-    if (c->session)
+    if (c->session && c->rx_binary)
+        venue_binary(srv->venue, c->session, (const unsigned char *)c->rx.data, c->rx.len,
+                     clock_mono_ms());
+    else if (c->session)
         venue_message(srv->venue, c->session, c->rx.data, c->rx.len, clock_mono_ms());
     proto_buf_reset(&c->rx);
     return 0;
+}
+
+/* One frame onto the wire, whole; false when the connection failed. */
+static bool write_frame(struct conn *c, struct frame *f)
+{
+    enum lws_write_protocol how = f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+    return lws_write(c->wsi, frame_data(f), f->len, how) >= (int)f->len;
 }
 
 static int writeable(struct server *srv, struct conn *c)
@@ -96,11 +109,10 @@ static int writeable(struct server *srv, struct conn *c)
     if (c->farewell) {
         f = c->farewell;
         c->farewell = NULL;
-        if (lws_write(c->wsi, frame_data(f), f->len, LWS_WRITE_TEXT) < (int)f->len) {
-            frame_unref(f);
-            return -1;
-        }
+        bool ok = write_frame(c, f);
         frame_unref(f);
+        if (!ok)
+            return -1;
         lws_callback_on_writable(c->wsi);
         return 0;
     }
@@ -111,7 +123,7 @@ static int writeable(struct server *srv, struct conn *c)
     }
     if (!c->session || !(f = venue_peek(c->session)))
         return 0;
-    if (lws_write(c->wsi, frame_data(f), f->len, LWS_WRITE_TEXT) < (int)f->len)
+    if (!write_frame(c, f))
         return -1;
     venue_sent(srv->venue, c->session, clock_mono_ms());
     if (venue_peek(c->session))

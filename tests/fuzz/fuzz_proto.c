@@ -100,8 +100,8 @@ static void reencode(const struct proto_msg *m)
                                .p = p0,
                                .q = q0};
         struct proto_room_info r = {"lobby", m->u.hello.name, 1, 10};
-        FUZZ_REQUIRE(proto_encode_welcome(&buf, "s", m->u.hello.resume, &u, &r, 1, 20, &m->id) ==
-                     0);
+        FUZZ_REQUIRE(proto_encode_welcome(&buf, "s", m->u.hello.resume, &u, &r, 1, 20,
+                                          m->u.hello.poses_binary, &m->id) == 0);
         j = reload();
         check_str(json_object_get(j, "user"), "name", m->u.hello.name);
         check_str(j, "resume", m->u.hello.resume);

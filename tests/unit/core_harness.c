@@ -42,14 +42,61 @@ void send_text(struct venue *v, struct fconn *c, const char *text)
     venue_message(v, c->s, text, strlen(text), now);
 }
 
-/* Pop every queued frame of c and return them as a JSON array (new ref). */
+static json_t *vec_json(const float *x, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_real(x[i]));
+    return a;
+}
+
+/* A binary poses frame as JSON, or NULL when it is malformed. */
+static json_t *binary_poses(const struct fconn *c, const unsigned char *d, size_t len)
+{
+    json_t *users, *msg;
+    size_t n;
+    if (len < POSES_BIN_HEAD || d[0] != POSES_BIN_FRAME || d[1] != 0)
+        return NULL;
+    n = (size_t)d[6] | (size_t)d[7] << 8;
+    if (len != POSES_BIN_HEAD + n * POSES_BIN_ENTRY)
+        return NULL;
+    users = json_array();
+    for (size_t i = 0; i < n; i++) {
+        unsigned ix;
+        float p[3], q[4];
+        poses_bin_decode_entry(d + POSES_BIN_HEAD + i * POSES_BIN_ENTRY, &c->bounds, &ix, p, q);
+        json_array_append_new(users, json_pack("{s:i,s:o,s:o}", "ix", (json_int_t)ix, "p",
+                                               vec_json(p, 3), "q", vec_json(q, 4)));
+    }
+    msg = json_pack("{s:s,s:b,s:I,s:o}", "type", "poses", "binary", 1, "tick",
+                    (json_int_t)((unsigned long)d[2] | (unsigned long)d[3] << 8 |
+                                 (unsigned long)d[4] << 16 | (unsigned long)d[5] << 24),
+                    "users", users);
+    return msg;
+}
+
+/* A joined's bounds into c. */
+static void take_bounds(struct fconn *c, json_t *msg)
+{
+    json_t *b = json_object_get(msg, "bounds");
+    if (strcmp(type_of(msg), "joined") != 0 || !b)
+        return;
+    for (int i = 0; i < 3; i++) {
+        c->bounds.min[i] = (float)json_number_value(json_array_get(json_object_get(b, "min"), i));
+        c->bounds.max[i] = (float)json_number_value(json_array_get(json_object_get(b, "max"), i));
+    }
+}
+
 json_t *drain(struct venue *v, struct fconn *c)
 {
     json_t *all = json_array();
     struct frame *f;
     while (c->s && (f = venue_peek(c->s))) {
         json_error_t e;
-        json_t *msg = json_loadb((const char *)frame_data(f), f->len, 0, &e);
+        json_t *msg = f->binary ? binary_poses(c, frame_data(f), f->len)
+                                : json_loadb((const char *)frame_data(f), f->len, 0, &e);
+        if (msg)
+            take_bounds(c, msg);
         if (!msg) {
             fprintf(stderr, "invalid frame: %.*s\n", (int)f->len, frame_data(f));
             failed++;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "check.h"
+#include "poses_bin.h"
 #include "scene.h"
 #include "registry.h"
 #include "venue.h"
@@ -22,6 +23,7 @@ struct fconn {
     char reason[64];
     char farewell[256]; /* the last frame written before the close */
     int wakes;
+    struct poses_bin_bounds bounds; /* from the last joined drained: for binary poses */
 };
 
 extern const struct venue_io io;
@@ -30,7 +32,10 @@ extern struct venue_config cfg;
 extern long long now;
 
 void send_text(struct venue *v, struct fconn *c, const char *text);
-/* Pop every queued frame of c and return them as a JSON array (new ref). */
+/* Pop every queued frame of c and return them as a JSON array (new ref).
+ * A binary poses frame comes as {"type":"poses","binary":true,"tick",
+ * "users":[{"ix","p","q"}]}, decoded against the bounds of c's last
+ * joined (entries of stage people keep POSES_BIN_STAGE in ix). */
 json_t *drain(struct venue *v, struct fconn *c);
 const char *type_of(json_t *m);
 /* The first message of this type in msgs, borrowed, or NULL. */

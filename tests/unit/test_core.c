@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "poses_bin.h"
 #include "scene.h"
 #include "store.h"
 #include "venue.h"
@@ -155,6 +156,157 @@ static void test_presence_poses_chat(void)
     venue_free(v);
     free(a);
     free(b);
+}
+
+static void drain_all(struct venue *v, struct fconn *c)
+{
+    json_decref(drain(v, c));
+}
+
+/* The position of user id in a roster into p: 0, or -1 when not there. */
+static int pos_of(json_t *users, const char *id, float p[3])
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u)
+    {
+        if (strcmp(json_string_value(json_object_get(u, "id")), id) != 0)
+            continue;
+        for (int k = 0; k < 3; k++)
+            p[k] = (float)json_number_value(json_array_get(json_object_get(u, "p"), k));
+        return 0;
+    }
+    return -1;
+}
+
+/* The ix of user id in a roster or presence user list, or -1. */
+static long long ix_of(json_t *users, const char *id)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u) if (strcmp(json_string_value(json_object_get(u, "id")), id) ==
+                                        0) return json_integer_value(json_object_get(u, "ix"));
+    return -1;
+}
+
+/* Move c's avatar by dz from where it stands (pos), in binary when bin. */
+static void step(struct venue *v, struct fconn *c, float pos[3], float dz, bool bin)
+{
+    const float q[4] = {0, 0, 0, 1};
+    char text[160];
+    pos[2] += dz;
+    if (bin) {
+        unsigned char b[POSES_BIN_SIZE];
+        poses_bin_pose(b, &c->bounds, pos, q);
+        venue_binary(v, c->s, b, sizeof(b), now);
+        return;
+    }
+    snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,0,0,1]}",
+             pos[0], pos[1], pos[2]);
+    send_text(v, c, text);
+}
+
+/*
+ * Binary poses beside JSON in one room: the index map in joined and
+ * presence, one frame per format and tick shared by its receivers, poses
+ * sent in binary, an index given back and reused, and the refusals.
+ */
+static void test_binary_poses(void)
+{
+    struct venue *v = new_venue(NULL);
+    struct fconn *a = connect_as(v, "Ada", NULL);
+    struct fconn *b =
+        connect_hello(v, "{\"type\":\"hello\",\"name\":\"Bo\",\"poses\":\"binary\"}", NULL);
+    struct fconn *c =
+        connect_hello(v, "{\"type\":\"hello\",\"name\":\"Cy\",\"poses\":\"binary\"}", NULL);
+    float pa[3], pb[3], pc[3];
+    long long ixa, ixb;
+    json_t *msgs, *m, *e;
+
+    join_at(v, a, "lobby", pa);
+    join_at(v, c, "lobby", pc);
+    drain_all(v, a);
+    send_text(v, b, "{\"type\":\"join\",\"room\":\"lobby\"}");
+    msgs = drain(v, b);
+    m = find(msgs, "joined");
+    CHECK(m && json_object_get(m, "bounds") && b->bounds.max[0] > b->bounds.min[0]);
+    ixa = m ? ix_of(json_object_get(m, "roster"), a->user_id) : -1;
+    ixb = m ? ix_of(json_object_get(m, "roster"), b->user_id) : -1;
+    CHECK(ixa >= 0 && ixb >= 0 && ixa != ixb);
+    CHECK(m && pos_of(json_object_get(m, "roster"), b->user_id, pb) == 0);
+    json_decref(msgs);
+    msgs = drain(v, a);
+    m = find(msgs, "presence");
+    CHECK(m && json_integer_value(json_object_get(json_object_get(m, "user"), "ix")) == ixb);
+    json_decref(msgs);
+    drain_all(v, c);
+    /* A moves in JSON: the binary receivers share one binary frame with
+     * A's index and where it went, to the millimetre. */
+    now += 100;
+    step(v, a, pa, 0.1f, false);
+    venue_tick(v, now);
+    CHECK(venue_peek(b->s) && venue_peek(b->s) == venue_peek(c->s) && venue_peek(b->s)->binary);
+    msgs = drain(v, b);
+    m = find(msgs, "poses");
+    CHECK(m && json_is_true(json_object_get(m, "binary")));
+    e = m ? json_array_get(json_object_get(m, "users"), 0) : NULL;
+    CHECK(e && json_integer_value(json_object_get(e, "ix")) == ixa);
+    CHECK(e && fabs(json_number_value(json_array_get(json_object_get(e, "p"), 2)) - pa[2]) < 0.001);
+    json_decref(msgs);
+    drain_all(v, c);
+    CHECK(venue_peek(a->s) == NULL); /* a lone mover gets no frame */
+
+    /* B moves in binary: A reads it in JSON under B's id. */
+    now += 100;
+    step(v, b, pb, 0.1f, true);
+    venue_tick(v, now);
+    msgs = drain(v, a);
+    m = find(msgs, "poses");
+    e = m ? json_array_get(json_object_get(m, "users"), 0) : NULL;
+    CHECK(e && strcmp(json_string_value(json_object_get(e, "id")), b->user_id) == 0);
+    CHECK(e && fabs(json_number_value(json_array_get(json_object_get(e, "p"), 2)) - pb[2]) < 0.002);
+    CHECK(m && json_object_get(m, "binary") == NULL);
+    json_decref(msgs);
+    drain_all(v, c);
+
+    /* A bad binary pose is refused with the field; a JSON session's
+     * binary frame closes it with 1003. */
+    {
+        unsigned char bad[5] = {POSES_BIN_POSE, 0, 0, 0, 0};
+        venue_binary(v, b->s, bad, sizeof(bad), now);
+        msgs = drain(v, b);
+        m = find(msgs, "error");
+        CHECK(m && strstr(json_string_value(json_object_get(m, "message")),
+                          "pose (binary): must be 12 bytes") != NULL);
+        json_decref(msgs);
+        venue_binary(v, a->s, bad, sizeof(bad), now);
+        CHECK(a->closed_code == 1003);
+    }
+
+    /* B leaves: its index is given back, and the next to join takes it. */
+    send_text(v, b, "{\"type\":\"leave\"}");
+    drain_all(v, b);
+    msgs = drain(v, c);
+    m = find(msgs, "presence");
+    CHECK(m && json_integer_value(json_object_get(json_object_get(m, "user"), "ix")) == ixb);
+    json_decref(msgs);
+    {
+        struct fconn *d = connect_as(v, "Di", NULL);
+        send_text(v, d, "{\"type\":\"join\",\"room\":\"lobby\"}");
+        msgs = drain(v, d);
+        m = find(msgs, "joined");
+        CHECK(m && ix_of(json_object_get(m, "roster"), d->user_id) == ixb);
+        json_decref(msgs);
+        venue_disconnect(v, d->s, now);
+        free(d);
+    }
+
+    venue_disconnect(v, b->s, now);
+    venue_disconnect(v, c->s, now);
+    venue_free(v);
+    free(a);
+    free(b);
+    free(c);
 }
 
 static void test_resume(void)
@@ -568,6 +720,7 @@ int main(int argc, char **argv)
     }
     test_hello_and_errors();
     test_presence_poses_chat();
+    test_binary_poses();
     test_resume();
     test_rate_limits();
     test_slow_reader();

@@ -735,8 +735,7 @@ static void test_encode_exact(void)
                                "\"name\":\"Bo\"},\"text\":\"yo\",\"ts\":1700000000124}]}") == 0);
         proto_buf_reset(&buf);
         CHECK(proto_encode_chat_history(&buf, "lobby", lines, 0) == 0);
-        CHECK(strcmp(buf.data, "{\"type\":\"chat_history\",\"room\":\"lobby\",\"lines\":[]}") ==
-              0);
+        CHECK(strcmp(buf.data, "{\"type\":\"chat_history\",\"room\":\"lobby\",\"lines\":[]}") == 0);
         proto_buf_reset(&buf);
         CHECK(proto_encode_chat_deleted(&buf, "lobby", 7) == 0);
         CHECK(strcmp(buf.data, "{\"type\":\"chat_deleted\",\"room\":\"lobby\",\"msg\":7}") == 0);
@@ -806,7 +805,8 @@ static void test_encode_roundtrip(void)
 
         /* welcome */
         proto_buf_reset(&buf);
-        CHECK(proto_encode_welcome(&buf, "s-1", "r3sume", &user, rooms, 2, 20, &re_str) == 0);
+        CHECK(proto_encode_welcome(&buf, "s-1", "r3sume", &user, rooms, 2, 20, false, &re_str) ==
+              0);
         j = LOAD();
         CHECK(strcmp(jstr(j, "type"), "welcome") == 0);
         CHECK(strcmp(jstr(j, "session"), "s-1") == 0);
@@ -827,8 +827,9 @@ static void test_encode_roundtrip(void)
             CHECK(json_object_size(r0) == 4);
         }
         CHECK(json_integer_value(json_object_get(j, "tick_hz")) == 20);
+        CHECK(strcmp(jstr(j, "poses"), "json") == 0);
         CHECK(strcmp(jstr(j, "re"), "req \"1\"") == 0);
-        CHECK(json_object_size(j) == 7);
+        CHECK(json_object_size(j) == 8);
         json_decref(j);
 
         /* joined */
@@ -918,9 +919,10 @@ static void test_encode_roundtrip(void)
                                   .p = P1,
                                   .q = Q1};
         proto_buf_reset(&buf);
-        CHECK(proto_encode_welcome(&buf, "s", "r", &user, NULL, 0, 30, NULL) == 0);
+        CHECK(proto_encode_welcome(&buf, "s", "r", &user, NULL, 0, 30, true, NULL) == 0);
         j = LOAD();
         CHECK(json_object_get(j, "re") == NULL);
+        CHECK(strcmp(jstr(j, "poses"), "binary") == 0);
         CHECK(json_array_size(json_object_get(j, "rooms")) == 0);
         json_decref(j);
     }
@@ -1050,7 +1052,7 @@ static int encode_nth(struct proto_buf *b, int which, const char *s)
 
     switch (which) {
     case 0:
-        return proto_encode_welcome(b, "s", "r", &u, rooms, 2, 20, &re);
+        return proto_encode_welcome(b, "s", "r", &u, rooms, 2, 20, false, &re);
     case 1:
         return proto_encode_joined(b, "lobby", s, "/api/scenes/lobby", roster, 3, &re);
     case 2:
