@@ -13,8 +13,8 @@ import { startVenued, stopAll, until } from '../browser/harness.mjs';
 let venued;
 const clients = [];
 
-function client(name, token = '') {
-    const c = new VenueClient({ url: `ws://127.0.0.1:${venued.port}/ws`, name, token, WebSocket, backoff: { baseMs: 100, maxMs: 1000 } });
+function client(name, token = '', poses = 'binary') {
+    const c = new VenueClient({ url: `ws://127.0.0.1:${venued.port}/ws`, name, token, WebSocket, backoff: { baseMs: 100, maxMs: 1000 }, poses });
     clients.push(c);
     return c;
 }
@@ -58,7 +58,7 @@ test('connect, join, presence, chat and poses through the module', async () => {
     const sent = [];
     const orig = b.ws.send.bind(b.ws);
     b.ws.send = (t) => {
-        if (JSON.parse(t).type === 'pose') sent.push(Date.now());
+        if (typeof t !== 'string' || JSON.parse(t).type === 'pose') sent.push(Date.now());
         return orig(t);
     };
     const bFrames = [];
@@ -81,6 +81,43 @@ test('connect, join, presence, chat and poses through the module', async () => {
     b.sendPose(b.me.p, b.me.q);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(sent.length, n);
+});
+
+test('binary and JSON poses side by side: each client reads the other to the millimetre', async () => {
+    const bin = client('Bina');
+    const js = client('Jay', '', 'json');
+    await bin.connect({ room: 'breakout-1' });
+    await js.connect({ room: 'breakout-1' });
+    await until(() => bin.room && js.room && bin.roster.has(js.me.id) && js.roster.has(bin.me.id), 5000, 'both in');
+    assert.equal(bin.posesFormat, 'binary');
+    assert.equal(js.posesFormat, 'json');
+    assert.ok(Number.isInteger(bin.roster.get(js.me.id).ix), 'the roster carries the index');
+    const kinds = [];
+    const orig = bin.ws.send.bind(bin.ws);
+    bin.ws.send = (t) => {
+        kinds.push(typeof t === 'string' ? 'text' : 'binary');
+        return orig(t);
+    };
+    const binIn = [];
+    const jsIn = [];
+    bin.on('poses', (d) => binIn.push(...d.users));
+    js.on('poses', (d) => jsIn.push(...d.users));
+    const b0 = bin.me.p.slice();
+    const j0 = js.me.p.slice();
+    const yaw = quatOfYaw(0.7);
+    for (let i = 1; i <= 10; i++) {
+        bin.sendPose([b0[0] + i * 0.0137, b0[1], b0[2]], yaw);
+        js.sendPose([j0[0], j0[1], j0[2] - i * 0.0211], quatOfYaw(-0.3));
+        await new Promise((r) => setTimeout(r, 60));
+    }
+    const wantB = b0[0] + 10 * 0.0137;
+    const wantJ = j0[2] - 10 * 0.0211;
+    await until(() => jsIn.some((u) => u.id === bin.me.id && Math.abs(u.p[0] - wantB) < 0.001), 5000, 'the binary pose read in JSON');
+    await until(() => binIn.some((u) => u.id === js.me.id && Math.abs(u.p[2] - wantJ) < 0.001), 5000, 'the JSON pose read in binary');
+    const last = jsIn.filter((u) => u.id === bin.me.id).pop();
+    for (let i = 0; i < 4; i++) assert.ok(Math.abs(last.q[i] - yaw[i]) < 0.002, `q[${i}] ${last.q[i]} ~ ${yaw[i]}`);
+    assert.ok(binIn.every((u) => u.id !== bin.me.id), 'never told my own pose');
+    assert.ok(kinds.includes('binary') && !kinds.includes('text'), `the binary client sent its poses in binary (${kinds})`);
 });
 
 test('a dropped connection resumes the same session by itself', async () => {

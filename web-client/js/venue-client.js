@@ -21,6 +21,8 @@
  * module", for the list.
  */
 
+import { decodePoses, encodePose, normBounds } from './poses-binary.js';
+
 export const SUBPROTOCOL = 'venue.v1';
 
 /* Close codes after which reconnecting would be wrong or pointless. */
@@ -119,6 +121,8 @@ export function normUser(u) {
         muted: u.muted === true,
         /* Janus hears them speaking now (relayed by venued) */
         talking: u.talking === true,
+        /* the index in the room's binary poses frames, while in a room */
+        ix: Number.isInteger(u.ix) ? u.ix : null,
         p: vec(u.p, 3, [0, 0, 0]),
         q: vec(u.q, 4, [0, 0, 0, 1]),
     };
@@ -281,6 +285,8 @@ export class VenueClient extends EventTarget {
      *                 and the session are kept there, so that a reload (or a
      *                 duplicated tab) resumes the same session
      * opts.browser    this browser's id (hello.browser), kept by the page
+     * opts.poses      'binary' (default) or 'json': how poses frames travel
+     *                 (PROTOCOL.md, "Binary poses")
      */
     constructor(opts = {}) {
         super();
@@ -295,6 +301,10 @@ export class VenueClient extends EventTarget {
         this.random = opts.random || Math.random;
         this.storage = opts.storage || null;
         this.browser = opts.browser || '';
+        this.posesWanted = opts.poses === 'json' ? 'json' : 'binary';
+        this.posesFormat = 'json'; /* what welcome said is in force */
+        this._bounds = null; /* my room's, for binary poses (joined.bounds) */
+        this._ixIds = new Map(); /* my room's binary poses index -> user id */
 
         this.state = 'idle'; /* idle | connecting | open | reconnecting | closed */
         this.ws = null;
@@ -310,7 +320,8 @@ export class VenueClient extends EventTarget {
         this.roomState = null; /* {room, locked, capacity} of my room, from `room` messages */
         this.breakout = null; /* {room, returnTo, ends} while I am sent to a breakout */
         this.breakoutViews = new Map(); /* from room -> {from, by, ends, minutes, rooms}: breakouts I moderate */
-        this.stage = null; /* {hall, users: Map id -> normUser}: the hall's stage, in an overflow room */
+        /* {hall, users: Map id -> normUser, bounds, ixIds: Map ix -> id}: the hall's stage, in an overflow room */
+        this.stage = null;
         this.announcements = []; /* the last few {from, name, text, room, ts} */
         this.kicked = null; /* {reason, room} once a moderator removed me from the venue */
         /* entity id -> {etype, attrs: {name: {value, unit, observedAt, receivedAt}}}: my room's live data */
@@ -449,13 +460,15 @@ export class VenueClient extends EventTarget {
             return;
         }
         this.ws = ws;
+        ws.binaryType = 'arraybuffer';
         ws.addEventListener('open', () => {
             if (this.ws !== ws) return;
             this._hello();
         });
         ws.addEventListener('message', (ev) => {
             if (this.ws !== ws) return;
-            this._onText(ev.data);
+            if (typeof ev.data === 'string') this._onText(ev.data);
+            else this._onBinary(ev.data);
         });
         ws.addEventListener('close', (ev) => {
             if (this.ws !== ws) return;
@@ -468,7 +481,7 @@ export class VenueClient extends EventTarget {
     }
 
     _hello() {
-        const msg = { type: 'hello', name: this.name };
+        const msg = { type: 'hello', name: this.name, poses: this.posesWanted };
         if (this.token) msg.token = this.token;
         if (this.browser) msg.browser = this.browser;
         this._resuming = !!this.resumeToken;
@@ -558,9 +571,14 @@ export class VenueClient extends EventTarget {
     }
 
     _send(msg) {
+        return this._sendRaw(JSON.stringify(msg));
+    }
+
+    /* A string goes as a text message, an ArrayBuffer as a binary one. */
+    _sendRaw(data) {
         const ws = this.ws;
         if (!ws || ws.readyState !== 1) return false;
-        ws.send(JSON.stringify(msg));
+        ws.send(data);
         return true;
     }
 
@@ -846,7 +864,10 @@ export class VenueClient extends EventTarget {
             }, wait);
             return;
         }
-        if (this._send({ type: 'pose', p: s.p, q: s.q })) {
+        const sent = this.posesFormat === 'binary' && this._bounds
+            ? this._sendRaw(encodePose(s.p, s.q, this._bounds))
+            : this._send({ type: 'pose', p: s.p, q: s.q });
+        if (sent) {
             s.sentP = s.p;
             s.sentQ = s.q;
             s.lastSent = now;
@@ -863,6 +884,8 @@ export class VenueClient extends EventTarget {
         const had = this.room ? this.room.id : null;
         this.room = null;
         this.roster.clear();
+        this._ixIds.clear();
+        this._bounds = null;
         this.roomState = null;
         this.twins.clear();
         this._stopPoseTimer();
@@ -1032,6 +1055,7 @@ export class VenueClient extends EventTarget {
         /* welcome says nothing about a mute: keep what we knew of this person */
         if (before && before.id === this.me.id) this.me.muted = before.muted;
         this._meChanged(before, 'welcome');
+        this.posesFormat = m.poses === 'binary' ? 'binary' : 'json';
         const hz = +(m.tick_hz ?? m.tickHz ?? m.tick);
         if (Number.isFinite(hz) && hz > 0) this.tickHz = hz;
         if (Array.isArray(m.rooms)) this.rooms = m.rooms.map(normRoom);
@@ -1085,9 +1109,12 @@ export class VenueClient extends EventTarget {
         /* the server sends the new room's stage after this, if it has one */
         this._setStage(null);
         this.roster.clear();
+        this._ixIds.clear();
+        this._bounds = normBounds(m.bounds);
         for (const u of Array.isArray(m.roster) ? m.roster : []) {
             const nu = normUser(u);
             this.roster.set(nu.id, nu);
+            if (nu.ix != null) this._ixIds.set(nu.ix, nu.id);
         }
         const mine = this.me && this.roster.get(this.me.id);
         const before = this.me;
@@ -1158,6 +1185,11 @@ export class VenueClient extends EventTarget {
         const ev = String(m.event ?? '');
         if (!m.user) return;
         const u = normUser(m.user);
+        if (ev === 'leave') {
+            if (u.ix != null && this._ixIds.get(u.ix) === u.id) this._ixIds.delete(u.ix);
+        } else if (u.ix != null) {
+            this._ixIds.set(u.ix, u.id);
+        }
         if (ev === 'join') {
             this.roster.set(u.id, u);
         } else if (ev === 'leave') {
@@ -1195,6 +1227,23 @@ export class VenueClient extends EventTarget {
         }
         this._emit('presence', { event: ev, user: this.roster.get(u.id) || u, room });
         if (ev !== 'update') this._emit('rooms', { rooms: this.rooms });
+    }
+
+    /* A binary message: a binary poses frame, read as the JSON one would be. */
+    _onBinary(data) {
+        if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return;
+        const stage = this.stage;
+        const frame = decodePoses(data, this._bounds, stage && stage.bounds);
+        if (!frame) {
+            this._emit('error', { code: 'bad_frame', message: 'The server sent something unreadable.' });
+            return;
+        }
+        const users = [];
+        for (const e of frame.entries) {
+            const id = e.stage ? stage && stage.ixIds.get(e.ix) : this._ixIds.get(e.ix);
+            if (id) users.push({ id, p: e.p, q: e.q });
+        }
+        this._onPoses({ tick: frame.tick, users });
     }
 
     _onPoses(m) {
@@ -1451,7 +1500,7 @@ export class VenueClient extends EventTarget {
     }
 
     /* The hall's stage, relayed to this overflow room. null: none. */
-    _setStage(hall, users = []) {
+    _setStage(hall, users = [], bounds = null) {
         const before = this.stage;
         if (!hall) {
             if (!before) return;
@@ -1473,7 +1522,8 @@ export class VenueClient extends EventTarget {
         const prev = before && before.hall === hall ? before.users : new Map();
         const added = [...map.values()].filter((u) => !prev.has(u.id));
         const removed = [...prev.values()].filter((u) => !map.has(u.id));
-        this.stage = { hall, users: map };
+        const ixIds = new Map([...map.values()].filter((u) => u.ix != null).map((u) => [u.ix, u.id]));
+        this.stage = { hall, users: map, bounds, ixIds };
         this._emit('stage', { hall, users: [...map.values()], added, removed });
     }
 
@@ -1501,7 +1551,7 @@ export class VenueClient extends EventTarget {
     _onStage(m) {
         const hall = String(m.room ?? '');
         if (!hall || !this.room) return;
-        this._setStage(hall, Array.isArray(m.users) ? m.users : []);
+        this._setStage(hall, Array.isArray(m.users) ? m.users : [], normBounds(m.bounds));
     }
 
     /* ---- the programme and the stage, incoming -------------------------- */
