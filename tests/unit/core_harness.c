@@ -3,6 +3,7 @@
  */
 #include "core_harness.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,9 @@ static json_t *binary_poses(const struct fconn *c, const unsigned char *d, size_
     for (size_t i = 0; i < n; i++) {
         unsigned ix;
         float p[3], q[4];
-        poses_bin_decode_entry(d + POSES_BIN_HEAD + i * POSES_BIN_ENTRY, &c->bounds, &ix, p, q);
+        const unsigned char *e = d + POSES_BIN_HEAD + i * POSES_BIN_ENTRY;
+        bool stage = e[1] & 0x80;
+        poses_bin_decode_entry(e, stage ? &c->stage_bounds : &c->bounds, &ix, p, q);
         json_array_append_new(users, json_pack("{s:i,s:o,s:o}", "ix", (json_int_t)ix, "p",
                                                vec_json(p, 3), "q", vec_json(q, 4)));
     }
@@ -75,15 +78,18 @@ static json_t *binary_poses(const struct fconn *c, const unsigned char *d, size_
     return msg;
 }
 
-/* A joined's bounds into c. */
+/* A joined's or a stage message's bounds into c. */
 static void take_bounds(struct fconn *c, json_t *msg)
 {
     json_t *b = json_object_get(msg, "bounds");
-    if (strcmp(type_of(msg), "joined") != 0 || !b)
+    struct poses_bin_bounds *to = strcmp(type_of(msg), "joined") == 0  ? &c->bounds
+                                  : strcmp(type_of(msg), "stage") == 0 ? &c->stage_bounds
+                                                                       : NULL;
+    if (!to || !b)
         return;
     for (int i = 0; i < 3; i++) {
-        c->bounds.min[i] = (float)json_number_value(json_array_get(json_object_get(b, "min"), i));
-        c->bounds.max[i] = (float)json_number_value(json_array_get(json_object_get(b, "max"), i));
+        to->min[i] = (float)json_number_value(json_array_get(json_object_get(b, "min"), i));
+        to->max[i] = (float)json_number_value(json_array_get(json_object_get(b, "max"), i));
     }
 }
 

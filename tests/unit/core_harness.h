@@ -23,7 +23,8 @@ struct fconn {
     char reason[64];
     char farewell[256]; /* the last frame written before the close */
     int wakes;
-    struct poses_bin_bounds bounds; /* from the last joined drained: for binary poses */
+    struct poses_bin_bounds bounds;       /* from the last joined drained: for binary poses */
+    struct poses_bin_bounds stage_bounds; /* from the last stage drained: its entries' */
 };
 
 extern const struct venue_io io;
@@ -35,7 +36,8 @@ void send_text(struct venue *v, struct fconn *c, const char *text);
 /* Pop every queued frame of c and return them as a JSON array (new ref).
  * A binary poses frame comes as {"type":"poses","binary":true,"tick",
  * "users":[{"ix","p","q"}]}, decoded against the bounds of c's last
- * joined (entries of stage people keep POSES_BIN_STAGE in ix). */
+ * joined (entries of stage people, which keep POSES_BIN_STAGE in ix,
+ * against its last stage message's). */
 json_t *drain(struct venue *v, struct fconn *c);
 const char *type_of(json_t *m);
 /* The first message of this type in msgs, borrowed, or NULL. */

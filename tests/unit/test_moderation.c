@@ -3,6 +3,7 @@
  * the real store and registry in a temporary folder and the clock in the
  * test's hand.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -260,8 +261,12 @@ static void test_capacity_and_overflow(struct venue *v)
     people[3] = enter(v, &speaker, "plenary");
     CHECK(people[3]->s != NULL);
 
-    /* The overflow room receives whoever is on the hall's stage. */
+    /* The overflow room receives whoever is on the hall's stage, in JSON
+     * and in binary (entries marked as the stage's, in the hall's bounds). */
     join(v, people[2], pl->overflow);
+    people[4] =
+        connect_hello(v, "{\"type\":\"hello\",\"name\":\"Bix\",\"poses\":\"binary\"}", NULL);
+    join(v, people[4], pl->overflow);
     {
         const struct scene_place *stage = NULL;
         for (size_t i = 0; i < pl->nplaces; i++)
@@ -300,11 +305,26 @@ static void test_capacity_and_overflow(struct venue *v)
                 CHECK(find(msgs, "poses") != NULL);
             }
             json_decref(msgs);
+            msgs = drain(v, people[4]);
+            {
+                json_t *sm = NULL, *x, *pm = find(msgs, "poses"), *en, *su;
+                size_t i;
+                json_array_foreach(msgs, i, x) if (strcmp(type_of(x), "stage") == 0) sm = x;
+                su = sm ? json_array_get(json_object_get(sm, "users"), 0) : NULL;
+                en = pm ? json_array_get(json_object_get(pm, "users"), 0) : NULL;
+                CHECK(pm && json_is_true(json_object_get(pm, "binary")));
+                CHECK(su && en &&
+                      json_integer_value(json_object_get(en, "ix")) ==
+                          (json_integer_value(json_object_get(su, "ix")) | POSES_BIN_STAGE));
+                CHECK(en && fabs(json_number_value(json_array_get(json_object_get(en, "p"), 0)) -
+                                 pos[0]) < 0.002);
+            }
+            json_decref(msgs);
         }
     }
     snprintf(body, sizeof(body), "\"action\":\"capacity\",\"capacity\":%d", pl->capacity);
     CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         venue_disconnect(v, people[i]->s, now);
         free(people[i]);
     }
