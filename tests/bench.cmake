@@ -12,13 +12,19 @@ endif()
 # The C load generator (BENCHMARKS.md, "The C load generator"): one thread,
 # its own epoll WebSocket client, thousands of connections. Its smoke:
 # 40 clients for 3 s; everyone joins, probes see poses, latency is finite.
+# It reads protocol/poses_bin.c for --poses binary.
 add_executable(venue-loadgen bench/loadgen.c)
-target_link_libraries(venue-loadgen PRIVATE PkgConfig::JANSSON PkgConfig::LIBCRYPTO venue_flags m)
+target_link_libraries(venue-loadgen PRIVATE venue_proto PkgConfig::JANSSON PkgConfig::LIBCRYPTO venue_flags m)
 add_test(NAME bench.loadgen-smoke
          COMMAND venue-loadgen --bin $<TARGET_FILE:venued> --clients 40 --duration 3
                  --warmup 1 --probes 5 --check
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-set_tests_properties(bench.loadgen-smoke PROPERTIES
+# The same in binary poses, both ways: a stamp read back proves them.
+add_test(NAME bench.loadgen-smoke-binary
+         COMMAND venue-loadgen --bin $<TARGET_FILE:venued> --clients 40 --duration 3
+                 --warmup 1 --probes 5 --poses binary --check
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(bench.loadgen-smoke bench.loadgen-smoke-binary PROPERTIES
     TIMEOUT 60
     RUN_SERIAL TRUE
     LABELS bench)

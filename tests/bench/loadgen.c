@@ -22,7 +22,14 @@
  * stamps that pose's *scheduled* time, so its lateness is in every number
  * below (no coordinated omission).
  *
- * Probes (--probes K, movers too) decode every poses frame with jansson.
+ * With --poses binary every client says hello with "poses":"binary" and
+ * sends its poses as binary messages (PROTOCOL.md, "Binary poses"): the
+ * stamp survives, since 16 bits over the room's 11 m of height are 0.17 mm
+ * a step. Each client finds its own index ("ix") in its joined, so that a
+ * probe maps an entry to a mover by (room, ix) instead of by id.
+ *
+ * Probes (--probes K, movers too) decode every poses frame, JSON with
+ * jansson, binary with protocol/poses_bin.c.
  *   entry latency: for each entry of a poses frame, receive time minus the
  *     entry's scheduled time s; entries with s in the window only.
  *   delivery latency: for each scheduled pose s(m,k) in the window, the
@@ -95,6 +102,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "poses_bin.h"
+
 #define LG_HOST        "127.0.0.1" /* the only address we ever connect to */
 #define LG_STAMP_MOD   8000        /* ms: a stamp is unambiguous below 8 s */
 #define LG_TAIL_US     1500000     /* after the window: late sightings still count */
@@ -138,6 +147,7 @@ struct lg_opts {
     int server_cpu, gen_cpu; /* -1: no pinning */
     const char *json, *label;
     bool check;
+    bool binary;             /* --poses binary */
     int sweep[LG_MAX_SWEEP]; /* N values, increasing */
     int n_sweep;
 };
@@ -160,6 +170,7 @@ static void usage(FILE *f)
           "  --settle S         seconds between the last join and the first pose, for the join\n"
           "                     traffic (rosters, presence) to drain (0.2), 0..120\n"
           "  --fresh-slack MS   freshness deadline is one tick plus this (50), 0..1000\n"
+          "  --poses F          json or binary: how every client gets and sends poses (json)\n"
           "  --bin PATH         venued to start ($VENUED_BIN, else build-bench/server/venued)\n"
           "  --scenes DIR       scene folder for the started venued (tests/bench/venue)\n"
           "  --web DIR          web folder for the started venued (web-client)\n"
@@ -359,6 +370,9 @@ static int parse_args(int argc, char **argv, struct lg_opts *o)
             rc = parse_dbl(name, v, 0, 120, false, false, &o->settle);
         else if (!strcmp(name, "--fresh-slack"))
             rc = parse_dbl(name, v, 0, 1000, false, false, &o->fresh_slack_ms);
+        else if (!strcmp(name, "--poses"))
+            rc = !strcmp(v, "json") || !strcmp(v, "binary") ? (o->binary = !strcmp(v, "binary"), 0)
+                                                            : bad_flag(name, "json or binary", v);
         else if (!strcmp(name, "--bin"))
             o->bin = v, rc = 0;
         else if (!strcmp(name, "--scenes"))
@@ -860,6 +874,7 @@ struct client {
     size_t fh_len;
     bool in_frame, fin, in_msg; /* in_msg: a data message awaits continuations */
     int op;
+    int msg_op;             /* the current message's: 1 text, 2 binary */
     uint64_t left;          /* payload bytes of the frame still to come */
     unsigned char ctl[125]; /* a control frame's payload */
     size_t ctl_len;
@@ -867,6 +882,7 @@ struct client {
     int64_t t_start, t_join;
     uint64_t uid; /* the 16 hex digits of "u-..." */
     char uid_s[24];
+    long ix; /* its index in its room's binary frames, from joined; -1: none */
     /* walking */
     double x, z, tx, tz, yaw;
     int64_t t0;         /* scheduled time of pose 0 (us) */
@@ -906,6 +922,11 @@ struct lg {
     int *heap, heap_n; /* movers by next scheduled send */
     uint64_t *map_key; /* uid -> client index, open addressing */
     int *map_val, map_mask;
+    /* --poses binary: per room, its bounds (from the first joined) and
+     * ix -> client index (-1: none), POSES_BIN_IX_MAX + 1 each; owned */
+    struct poses_bin_bounds bounds[LG_MAX_ROOMS];
+    bool has_bounds[LG_MAX_ROOMS];
+    int *ix_map[LG_MAX_ROOMS];
     int64_t ctl_due, pose_due; /* when each timer is next due, 0: not armed */
     enum lg_phase phase;
     int64_t period_us, fresh_us, tick_us;
@@ -1052,10 +1073,17 @@ static void queue_pose(struct lg *g, struct client *c, int64_t sched)
     double h = c->yaw / 2;
     if (c->want_pose && in_window(g, sched))
         c->overwritten++; /* the previous one never left: socket backed up */
-    int n = snprintf(c->pose_buf, sizeof c->pose_buf,
-                     "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,%.5f,0,%.5f]}", c->x, y,
-                     c->z, sin(h), cos(h));
-    c->pose_len = (size_t)n;
+    if (g->o->binary) {
+        const float p[3] = {(float)c->x, (float)y, (float)c->z},
+                    q[4] = {0, (float)sin(h), 0, (float)cos(h)};
+        poses_bin_pose((unsigned char *)c->pose_buf, &g->bounds[c->room], p, q);
+        c->pose_len = POSES_BIN_SIZE;
+    } else {
+        int n = snprintf(c->pose_buf, sizeof c->pose_buf,
+                         "{\"type\":\"pose\",\"p\":[%.3f,%.3f,%.3f],\"q\":[0,%.5f,0,%.5f]}", c->x,
+                         y, c->z, sin(h), cos(h));
+        c->pose_len = (size_t)n;
+    }
     c->pose_sched = sched;
     c->want_pose = true;
     ws_flush(g, c);
@@ -1136,6 +1164,49 @@ static void on_welcome(struct lg *g, struct client *c)
     ws_flush(g, c);
 }
 
+/* Three numbers "[a,b,c" at s into v; false when they are not there. */
+static bool three(const char *s, float v[3])
+{
+    char *end;
+    if (!s || *s != '[')
+        return false;
+    for (int i = 0; i < 3; i++) {
+        v[i] = strtof(s + 1, &end);
+        if (end == s + 1)
+            return false;
+        s = end;
+    }
+    return true;
+}
+
+/* --poses binary: our index, from our roster entry (k, whose position is
+ * at p: the index comes just before it), and the room's bounds. */
+static int joined_binary(struct lg *g, struct client *c, const char *k, const char *p)
+{
+    const char *ix = memmem(k, (size_t)(p - k), "\"ix\":", 5);
+    const char *b = memmem(c->rx, c->rx_len, "\"bounds\":{\"min\":", 16);
+    int **map = &g->ix_map[c->room];
+    struct poses_bin_bounds bb;
+    c->ix = ix ? strtol(ix + 5, NULL, 10) : -1;
+    if (c->ix < 0 || c->ix > (long)POSES_BIN_IX_MAX || !b || !three(b + 16, bb.min) ||
+        !three(strstr(b, "\"max\":") ? strstr(b, "\"max\":") + 6 : NULL, bb.max)) {
+        fail_client(g, c, "joined without our ix or the room's bounds");
+        return -1;
+    }
+    if (!*map) {
+        *map = malloc((POSES_BIN_IX_MAX + 1) * sizeof(**map));
+        if (!*map) {
+            fail_client(g, c, "out of memory");
+            return -1;
+        }
+        memset(*map, 0xff, (POSES_BIN_IX_MAX + 1) * sizeof(**map));
+    }
+    (*map)[c->ix] = c->idx;
+    g->bounds[c->room] = bb;
+    g->has_bounds[c->room] = true;
+    return 0;
+}
+
 /* joined: our own roster entry holds the spawn pose. Found without parsing
  * a roster that may be a megabyte. */
 static void on_joined(struct lg *g, struct client *c)
@@ -1154,6 +1225,8 @@ static void on_joined(struct lg *g, struct client *c)
     c->x = strtod(p + 5, &end);
     strtod(end + 1, &end);
     c->z = strtod(end + 1, &end);
+    if (g->o->binary && joined_binary(g, c, k, p) < 0)
+        return;
     c->st = CS_JOINED;
     c->ever_joined = true;
     c->t_join = now_us();
@@ -1199,16 +1272,32 @@ static void cover(struct lg *g, struct probe *pr, const struct client *m, int64_
     }
 }
 
-/* A probe's poses frame: every entry decoded and matched to its stamp. */
-static void on_probe_poses(struct lg *g, struct client *c)
+/* One entry of a probe's frame: mover mi (-1: unknown) stood at height y
+ * (its stamp), seen at t. */
+static void probe_entry(struct lg *g, struct client *c, int mi, double y, int64_t t)
 {
-    int64_t t = now_us();
     struct probe *pr = &g->pr[c->probe];
-    json_error_t err;
-    json_t *m = json_loadb(c->rx, c->rx_len, 0, &err);
-    json_t *users = json_object_get(m, "users");
-    json_int_t tick = json_integer_value(json_object_get(m, "tick"));
-    size_t n = json_array_size(users);
+    if (mi < 0 || y < 0.9)
+        return; /* unknown, or not stamped yet (spawn height) */
+    if (&g->cl[mi] == c)
+        return; /* our own entry: the room's one frame holds it, and a client skips it */
+    const struct client *mv = &g->cl[mi];
+    /* stamp -> the newest ms <= now with that residue -> pose index */
+    int64_t st = llround((y - 1.0) * 1000.0), now_ms = t / 1000;
+    int64_t ms = now_ms - (((now_ms - st) % LG_STAMP_MOD) + LG_STAMP_MOD) % LG_STAMP_MOD;
+    int64_t k = (ms * 1000 - mv->t0 + g->period_us - 1) / g->period_us;
+    if (ms * 1000 < mv->t0 || sched_of(g, mv, k) / 1000 != ms)
+        return; /* not one of its scheduled stamps */
+    int64_t s = sched_of(g, mv, k);
+    if (in_window(g, s))
+        hist_add(&g->lat, t - s);
+    cover(g, pr, mv, k, t);
+}
+
+/* A probe's frame of n entries at tick, seen at t: counted in the window. */
+static void probe_frame(struct lg *g, struct client *c, long long tick, size_t n, int64_t t)
+{
+    struct probe *pr = &g->pr[c->probe];
     if (in_window(g, t)) {
         pr->frames++;
         pr->entries += n;
@@ -1216,33 +1305,58 @@ static void on_probe_poses(struct lg *g, struct client *c)
             pr->tick_gaps += (uint64_t)(tick - pr->last_tick - 1);
     }
     pr->last_tick = tick;
+}
+
+/* A probe's JSON poses frame: every entry decoded and matched to its stamp. */
+static void on_probe_poses(struct lg *g, struct client *c)
+{
+    int64_t t = now_us();
+    json_error_t err;
+    json_t *m = json_loadb(c->rx, c->rx_len, 0, &err);
+    json_t *users = json_object_get(m, "users");
+    size_t n = json_array_size(users);
+    probe_frame(g, c, json_integer_value(json_object_get(m, "tick")), n, t);
     for (size_t i = 0; i < n; i++) {
         json_t *u = json_array_get(users, i);
         json_t *id = json_object_get(u, "id");
-        int mi = map_get(g, uid_parse(json_string_value(id), json_string_length(id)));
-        double y = json_number_value(json_array_get(json_object_get(u, "p"), 1));
-        if (mi < 0 || y < 0.9)
-            continue; /* unknown, or not stamped yet (spawn height) */
-        if (&g->cl[mi] == c)
-            continue; /* our own entry: the room's one frame holds it, and a client skips it */
-        const struct client *mv = &g->cl[mi];
-        /* stamp -> the newest ms <= now with that residue -> pose index */
-        int64_t st = llround((y - 1.0) * 1000.0), now_ms = t / 1000;
-        int64_t ms = now_ms - (((now_ms - st) % LG_STAMP_MOD) + LG_STAMP_MOD) % LG_STAMP_MOD;
-        int64_t k = (ms * 1000 - mv->t0 + g->period_us - 1) / g->period_us;
-        if (ms * 1000 < mv->t0 || sched_of(g, mv, k) / 1000 != ms)
-            continue; /* not one of its scheduled stamps */
-        int64_t s = sched_of(g, mv, k);
-        if (in_window(g, s))
-            hist_add(&g->lat, t - s);
-        cover(g, pr, mv, k, t);
+        probe_entry(g, c, map_get(g, uid_parse(json_string_value(id), json_string_length(id))),
+                    json_number_value(json_array_get(json_object_get(u, "p"), 1)), t);
     }
     json_decref(m);
+}
+
+/* A probe's binary poses frame, the same way. */
+static void on_probe_poses_bin(struct lg *g, struct client *c)
+{
+    int64_t t = now_us();
+    const unsigned char *d = (const unsigned char *)c->rx;
+    const int *map = g->ix_map[c->room];
+    size_t n;
+    if (c->rx_len < POSES_BIN_HEAD || !map || !g->has_bounds[c->room])
+        return;
+    n = (size_t)d[6] | (size_t)d[7] << 8;
+    if (c->rx_len != POSES_BIN_HEAD + n * POSES_BIN_ENTRY)
+        return;
+    probe_frame(g, c,
+                (long long)((uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16 |
+                            (uint32_t)d[5] << 24),
+                n, t);
+    for (size_t i = 0; i < n; i++) {
+        unsigned ix;
+        float p[3], q[4];
+        poses_bin_decode_entry(d + POSES_BIN_HEAD + i * POSES_BIN_ENTRY, &g->bounds[c->room], &ix,
+                               p, q);
+        probe_entry(g, c, ix <= POSES_BIN_IX_MAX ? map[ix] : -1, p[1], t);
+    }
 }
 
 static void on_message(struct lg *g, struct client *c)
 {
     static const char head[] = "{\"type\":\"";
+    if (c->msg_op == 0x2) {
+        on_probe_poses_bin(g, c);
+        return;
+    }
     if (c->rx_len < sizeof head || memcmp(c->rx, head, sizeof head - 1))
         return;
     const char *ty = c->rx + sizeof head - 1;
@@ -1337,7 +1451,8 @@ static bool compose_next(struct lg *g, struct client *c)
         return true;
     }
     if (c->want_hello) {
-        n = snprintf(p, sizeof p, "{\"type\":\"hello\",\"id\":1,\"name\":\"loadgen-%d\"}", c->idx);
+        n = snprintf(p, sizeof p, "{\"type\":\"hello\",\"id\":1,\"name\":\"loadgen-%d\"%s}", c->idx,
+                     g->o->binary ? ",\"poses\":\"binary\"" : "");
         c->want_hello = false;
     } else if (c->want_join) {
         n = snprintf(p, sizeof p, "{\"type\":\"join\",\"id\":2,\"room\":\"%s\"}",
@@ -1350,7 +1465,7 @@ static bool compose_next(struct lg *g, struct client *c)
             c->sent++;
         }
         c->want_pose = false;
-        c->out_len = ws_frame(c->out, 0x1, c->pose_buf, c->pose_len);
+        c->out_len = ws_frame(c->out, g->o->binary ? 0x2 : 0x1, c->pose_buf, c->pose_len);
         return true;
     } else
         return false;
@@ -1420,6 +1535,13 @@ static void rx_decide(struct client *c)
     static const char head[] = "{\"type\":\"";
     c->kind = RX_SKIP;
     c->is_poses = false;
+    if (c->msg_op == 0x2) { /* binary: only poses frames are */
+        c->is_poses = c->rx_len && (unsigned char)c->rx[0] == POSES_BIN_FRAME;
+        c->kind = c->is_poses && c->probe >= 0 ? RX_KEEP : RX_SKIP;
+        if (c->kind == RX_SKIP)
+            c->rx_len = 0;
+        return;
+    }
     if (c->rx_len < sizeof head || memcmp(c->rx, head, sizeof head - 1))
         return;
     const char *ty = c->rx + sizeof head - 1;
@@ -1545,6 +1667,7 @@ static int ws_parse(struct lg *g, struct client *c, const unsigned char *p, size
                 if (c->in_msg)
                     return -1; /* a new message inside a fragmented one */
                 c->in_msg = true;
+                c->msg_op = c->op;
                 c->kind = RX_UNKNOWN;
                 c->is_poses = false;
                 c->rx_len = 0;
@@ -1971,6 +2094,7 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
     json_object_set_new(cfg, "settle", json_real(o->settle));
     json_object_set_new(cfg, "connect_rate", json_real(o->connect_rate));
     json_object_set_new(cfg, "tick_hz", json_integer(g->tick_hz));
+    json_object_set_new(cfg, "poses", json_string(o->binary ? "binary" : "json"));
     json_object_set_new(cfg, "fresh_deadline_ms", json_real((double)g->fresh_us / 1000));
     json_object_set_new(cfg, "server_cpu", json_integer(o->server_cpu));
     json_object_set_new(cfg, "gen_cpu", json_integer(o->gen_cpu));
@@ -2158,6 +2282,7 @@ static int setup_clients(struct lg *g)
         c->probe = i < g->n_probes ? i : -1;
         c->heap_pos = -1;
         c->fd = -1;
+        c->ix = -1;
     }
     for (int p = 0; p < g->n_probes; p++) {
         g->pr[p].client = p;
@@ -2180,6 +2305,10 @@ static void free_run(struct lg *g)
     free(g->heap);
     free(g->map_key);
     free(g->map_val);
+    for (int r = 0; r < LG_MAX_ROOMS; r++) {
+        free(g->ix_map[r]);
+        g->ix_map[r] = NULL;
+    }
     free(g->lat.b);
     free(g->deliv.b);
     free(g->lateness.b);
