@@ -35,6 +35,7 @@ const OPTIONS = {
   probes: [10, 'clients that decode every frame, in both tools'],
   duration: [20, 'measured seconds of each run'],
   warmup: [5, 'seconds of moving before the measurement'],
+  poses: ['binary', "venued's poses frames: binary or json (PROTOCOL.md)"],
   out: [path.join(ROOT, 'tests/bench/results', `${new Date().toISOString().slice(0, 10)}-compare.jsonl`), 'JSON lines of every run, appended'],
   plot: ['', 'draw p99 and server CPU against N into this SVG (needs gnuplot)'],
   loadgen: [path.join(ROOT, 'build-bench/tests/venue-loadgen'), 'the C load generator'],
@@ -54,6 +55,7 @@ function parseArgs(argv) {
   o.sizeList = String(o.sizes).split(',').map(Number);
   if (!o.sizeList.every((n) => Number.isInteger(n) && n >= 1 && n <= 20000)) fail(`--sizes: whole numbers from 1 to 20000, not "${o.sizes}"`);
   if (!Number.isInteger(o.runs) || o.runs > 10) fail('--runs: 1 to 10');
+  if (o.poses !== 'binary' && o.poses !== 'json') fail(`--poses: binary or json, not "${o.poses}"`);
   if (o.duration > 600 || o.warmup > 120) fail('--duration at most 600, --warmup at most 120');
   for (const f of ['loadgen', 'venued']) if (!fs.existsSync(o[f])) fail(`--${f}: no ${o[f]} (build it: see --help's header in this file)`);
   if (!fs.existsSync(path.join(HERE, 'colyseus/node_modules'))) fail('tests/bench/colyseus has no node_modules: run npm ci there first');
@@ -102,14 +104,15 @@ function main() {
     for (let run = 1; run <= o.runs; run++) {
       const args = ['--clients', n, '--rate', o.rate, '--probes', o.probes, '--duration', o.duration, '--warmup', o.warmup].map(String);
       const label = `compare ${n}, run ${run}`;
-      const v = fromVenued(runTool(o, `venued, ${label}`, o.loadgen,
-        [...args, '--settle', '1', '--server-cpu', '0', '--gen-cpu', '1', '--bin', o.venued, '--json', o.out, '--label', label], ROOT));
+      const v = fromVenued(runTool(o, `venued (${o.poses} poses), ${label}`, o.loadgen,
+        [...args, '--poses', o.poses, '--settle', '1', '--server-cpu', '0', '--gen-cpu', '1', '--bin', o.venued, '--json', o.out,
+          '--label', `${label}, ${o.poses} poses`], ROOT));
       const c = fromColyseus(runTool(o, `Colyseus, ${label}`, path.join(HERE, 'colyseus/run.sh'),
         [...args, '--json', o.out, '--label', label], path.join(HERE, 'colyseus')));
       rows.push({ n, run, v, c });
     }
   }
-  console.log('| N | run | venued: p99, fresh, server CPU | Colyseus: p99, fresh, server CPU | CPU venued / Colyseus | p99 venued / Colyseus |');
+  console.log(`| N | run | venued (${o.poses}): p99, fresh, server CPU | Colyseus: p99, fresh, server CPU | CPU venued / Colyseus | p99 venued / Colyseus |`);
   console.log('|---|---|---|---|---|---|');
   for (const { n, run, v, c } of rows) {
     console.log(`| ${n} | ${run} | ${side(v)} | ${side(c)} | ${ratio(v?.cpu, c?.cpu)} | ${ratio(v?.p99, c?.p99)} |`);
