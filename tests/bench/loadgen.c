@@ -1516,10 +1516,12 @@ static void conn_closed(struct lg *g, struct client *c, const char *why)
         close(c->fd); /* also leaves the epoll set */
         c->fd = -1;
     }
-    if (c->st != CS_JOINED)
+    if (c->st != CS_JOINED) {
         fail_client(g, c, why);
-    else if (g->phase < PH_TAIL)
+    } else if (g->phase < PH_TAIL) {
         c->closed_early = true;
+        snprintf(c->why, sizeof c->why, "%s", why);
+    }
 }
 
 /* Closes a client that failed, once nothing of it is on the stack. */
@@ -1612,8 +1614,12 @@ static void on_control(struct lg *g, struct client *c)
         unsigned char f[16];
         size_t n = ws_frame(f, 0x8, c->ctl, c->ctl_len >= 2 ? 2 : 0); /* echo the code */
         ssize_t w = send(c->fd, f, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        char why[96];
         (void)w; /* best effort: the socket closes next */
-        conn_closed(g, c, "closed before joining");
+        snprintf(why, sizeof why, "closed by the server: %d %.*s",
+                 c->ctl_len >= 2 ? c->ctl[0] << 8 | c->ctl[1] : 1005,
+                 c->ctl_len > 2 ? (int)c->ctl_len - 2 : 0, (const char *)c->ctl + 2);
+        conn_closed(g, c, why);
     }
 }
 
@@ -1980,6 +1986,7 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
     /* per receiver: frames and bytes per second */
     double *fr = calloc((size_t)g->n, sizeof *fr), *by = calloc((size_t)g->n, sizeof *by);
     int nr = 0, closed = 0, no_frames = 0;
+    const char *closed_why = NULL; /* the first closed early: why */
     uint64_t frames_all = 0, sent = 0, skipped = 0, overwritten = 0, corr = 0, errs = 0;
     for (int i = 0; i < g->n; i++) {
         const struct client *c = &g->cl[i];
@@ -1991,6 +1998,8 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
         frames_all += c->frames;
         no_frames += c->frames == 0;
         closed += c->closed_early;
+        if (c->closed_early && !closed_why)
+            closed_why = c->why;
         sent += c->sent, skipped += c->skipped, overwritten += c->overwritten;
         corr += c->corrections, errs += c->errors;
     }
@@ -2127,6 +2136,7 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
     json_object_set_new(cj, "probe_frames_per_s", jnum(pfps));
     json_object_set_new(cj, "probe_tick_gaps", json_integer((json_int_t)gaps));
     json_object_set_new(cj, "closed_early", json_integer(closed));
+    json_object_set_new(cj, "closed_early_why", json_string(closed_why ? closed_why : ""));
     json_object_set_new(cj, "corrections", json_integer((json_int_t)corr));
     json_object_set_new(cj, "errors", json_integer((json_int_t)errs));
     json_object_set_new(j, "clients", cj);
@@ -2212,6 +2222,8 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
                     g->cl[i].why);
             break;
         }
+    if (closed)
+        fprintf(stderr, "  closed early %d after joining; the first: %s\n", closed, closed_why);
     return r;
 }
 
