@@ -1548,6 +1548,31 @@ int proto_encode_presence(struct proto_buf *b, const char *room, const char *eve
     return out_end(&o);
 }
 
+int proto_encode_presence_event(struct proto_buf *b, const char *event,
+                                const struct proto_user *user)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, b->len ? ",{\"event\":" : "{\"event\":", event);
+    out_raw(&o, ",\"user\":");
+    out_roster_user(&o, user);
+    out_raw(&o, "}");
+    return out_end(&o);
+}
+
+int proto_encode_presence_batch(struct proto_buf *b, const char *room, const char *events,
+                                size_t len)
+{
+    struct out o = out_begin(b);
+
+    out_kstr(&o, "{\"type\":\"presence_batch\",\"room\":", room);
+    out_raw(&o, ",\"events\":[");
+    if (!o.failed && proto_buf_append(b, events, len) < 0)
+        o.failed = true;
+    out_raw(&o, "]}");
+    return out_end(&o);
+}
+
 /* A chat line's fields, without braces: chat and chat_history share them. */
 static void out_chat_line(struct out *o, const struct proto_chat_line *l)
 {

@@ -330,6 +330,14 @@ int proto_encode_privacy(struct proto_buf *b, bool findable, bool dms, const str
 /* event: "join" | "leave" | "update" */
 int proto_encode_presence(struct proto_buf *b, const char *room, const char *event,
                           const struct proto_user *user);
+/* One event of a presence_batch, {"event","user"}, appended to b after a
+ * comma when b holds events already. */
+int proto_encode_presence_event(struct proto_buf *b, const char *event,
+                                const struct proto_user *user);
+/* {"type":"presence_batch","room","events":[...]} around events[0..len),
+ * what proto_encode_presence_event wrote. */
+int proto_encode_presence_batch(struct proto_buf *b, const char *room, const char *events,
+                                size_t len);
 /* One line of a room's chat; borrowed strings. */
 struct proto_chat_line {
     long long id; /* the venue's number for it: what a moderator's delete names */

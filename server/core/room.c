@@ -68,6 +68,7 @@ struct room *room_new(const struct scene *scene)
     snprintf(r->scene_url, sizeof(r->scene_url), "/api/scenes/%s", scene->id);
     r->scene = scene;
     room_bounds(scene, &r->bounds);
+    r->presence_tokens = ROOM_PRESENCE_BURST;
     return r;
 }
 
@@ -78,6 +79,7 @@ void room_free(struct room *r)
         free(r->movers);
         free(r->stage_scratch);
         free(r->free_ix);
+        proto_buf_free(&r->presence);
         chat_room_free(r);
         free(r);
     }
@@ -197,10 +199,36 @@ static void presence(struct venue *v, struct session *s, const char *event,
                      const struct session *except)
 {
     struct proto_user u = session_user_view(s);
+    struct room *r = s->room;
     voice_touch(v); /* a role, a mute or the room changed: rights may have */
+    r->presence_tokens = fmin(ROOM_PRESENCE_BURST,
+                              r->presence_tokens + fmax(0.0, (double)(v->now - r->presence_ms)) *
+                                                       ROOM_PRESENCE_RATE / 1000.0);
+    r->presence_ms = v->now;
+    /* Once a batch waits, everything joins it: presence keeps its order. */
+    if (r->npresence == 0 && r->presence_tokens >= 1.0) {
+        r->presence_tokens -= 1.0;
+        proto_buf_reset(&v->enc);
+        if (proto_encode_presence(&v->enc, r->id, event, &u) == 0)
+            room_broadcast_enc(v, r, except, MOUT_PRESENCE);
+        return;
+    }
+    if (proto_encode_presence_event(&r->presence, event, &u) < 0)
+        return;
+    r->npresence++;
+    if (r->presence.len >= ROOM_PRESENCE_BATCH_MAX)
+        room_flush_presence(v, r);
+}
+
+void room_flush_presence(struct venue *v, struct room *r)
+{
+    if (!r->npresence)
+        return;
     proto_buf_reset(&v->enc);
-    if (proto_encode_presence(&v->enc, s->room->id, event, &u) == 0)
-        room_broadcast_enc(v, s->room, except, MOUT_PRESENCE);
+    if (proto_encode_presence_batch(&v->enc, r->id, r->presence.data, r->presence.len) == 0)
+        room_broadcast_enc(v, r, NULL, MOUT_PRESENCE);
+    proto_buf_reset(&r->presence);
+    r->npresence = 0;
 }
 
 void room_presence(struct venue *v, struct session *s, const char *event)
@@ -602,6 +630,7 @@ void room_send(struct venue *v, struct room *r)
     struct frame *shared[2] = {NULL, NULL}; /* this tick's, JSON and binary, once needed */
     bool built[2] = {false, false};
 
+    room_flush_presence(v, r); /* before the poses that may follow it */
     if (hall && hall->stage_changed && room_encode_stage(v, r) == 0)
         room_broadcast_enc(v, r, NULL, MOUT_STAGE);
     if (r->n == 0)

@@ -48,7 +48,17 @@ struct room {
     unsigned *free_ix;              /* indexes those who left gave back; owned */
     size_t nfree, free_cap;
     unsigned next_ix; /* the lowest index never given */
+    /* Presence over the room's rate, sent as one presence_batch at the
+     * tick's end (or once it holds ROOM_PRESENCE_BATCH_MAX bytes). */
+    struct proto_buf presence; /* owned */
+    size_t npresence;
+    double presence_tokens; /* presence sent at once: ROOM_PRESENCE_RATE a second */
+    long long presence_ms;  /* when the tokens were last counted */
 };
+
+#define ROOM_PRESENCE_RATE      20.0
+#define ROOM_PRESENCE_BURST     50.0
+#define ROOM_PRESENCE_BATCH_MAX (256 * 1024)
 
 struct room *room_new(const struct scene *scene);
 void room_free(struct room *r);
@@ -100,10 +110,19 @@ int room_free_places(const struct room *r, enum role role);
 /* Queue v->enc for every member of r but except (NULL: everyone). */
 void room_broadcast_enc(struct venue *v, struct room *r, const struct session *except,
                         enum metric_out type);
-/* Presence of s to the rest of its room. */
+/*
+ * Presence of s to the rest of its room. It goes at once while the room's
+ * presence stays within ROOM_PRESENCE_RATE a second (a burst of
+ * ROOM_PRESENCE_BURST); beyond, it waits for the tick's end and goes to
+ * every member as one presence_batch (which s, too, receives: clients skip
+ * a join or leave about themselves), so that a mass arrival costs each
+ * member a frame a tick, not a frame a person.
+ */
 void room_presence(struct venue *v, struct session *s, const char *event);
-/* Queue v->enc for every member of r, s included. */
+/* The same with s among the receivers of the first. */
 void room_presence_all(struct venue *v, struct session *s, const char *event);
+/* Send r's batched presence now, if any. */
+void room_flush_presence(struct venue *v, struct room *r);
 /* The room's settings changed: tell its members. */
 void room_state_changed(struct venue *v, struct room *r);
 /* Encode the stage message for overflow room r into v->enc. */

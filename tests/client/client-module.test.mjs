@@ -120,6 +120,33 @@ test('binary and JSON poses side by side: each client reads the other to the mil
     assert.ok(kinds.includes('binary') && !kinds.includes('text'), `the binary client sent its poses in binary (${kinds})`);
 });
 
+test('a mass arrival: the roster holds everyone, batched presence included', async () => {
+    const host = client('Hana');
+    await host.connect({ room: 'expo' });
+    await until(() => host.room && host.room.id === 'expo', 5000, 'host in');
+    const N = 56; /* over the room's burst of 50 presence events */
+    const guests = [];
+    await Promise.all(Array.from({ length: N }, (_, i) => new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${venued.port}/ws`, 'venue.v1');
+        guests.push(ws);
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', name: `Guest ${i}` })));
+        ws.on('message', (d) => {
+            const m = JSON.parse(String(d));
+            if (m.type === 'welcome') ws.send(JSON.stringify({ type: 'join', room: 'expo' }));
+            if (m.type === 'joined') resolve();
+            if (m.type === 'error') reject(new Error(m.message));
+        });
+    })));
+    try {
+        await until(() => host.roster.size === N + 1, 5000, `the roster holds ${N + 1} (${host.roster.size})`);
+    } finally {
+        /* leaving (not only closing, which leaves after the resume grace): batched as well */
+        for (const ws of guests) ws.send(JSON.stringify({ type: 'leave' }));
+    }
+    await until(() => host.roster.size === 1, 5000, `everyone gone but me (${host.roster.size})`);
+    for (const ws of guests) ws.close();
+});
+
 test('a dropped connection resumes the same session by itself', async () => {
     const c = client('Carol');
     await c.connect({ room: 'breakout-2' });

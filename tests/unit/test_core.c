@@ -309,6 +309,68 @@ static void test_binary_poses(void)
     free(c);
 }
 
+/*
+ * A mass arrival: presence goes at once up to the room's burst, then the
+ * rest of the tick's arrive as one presence_batch for everyone, in order.
+ */
+static void test_presence_batch(void)
+{
+    enum { N = 70 };
+    struct venue *v = new_venue(NULL);
+    struct fconn *a = connect_as(v, "Ada", NULL), *c[N];
+    size_t now_sent, batched = 0, batches = 0, i;
+    json_t *msgs, *m, *e;
+    char name[16];
+
+    join(v, a, "plenary");
+    for (int k = 0; k < N; k++) {
+        snprintf(name, sizeof(name), "P%d", k);
+        c[k] = connect_as(v, name, NULL);
+        join(v, c[k], "plenary");
+    }
+    msgs = drain(v, a);
+    now_sent = count(msgs, "presence");
+    CHECK(now_sent >= 40 && now_sent < N);
+    CHECK(count(msgs, "presence_batch") == 0);
+    json_decref(msgs);
+    now += 50;
+    venue_tick(v, now);
+    msgs = drain(v, a);
+    json_array_foreach(msgs, i, m)
+    {
+        if (strcmp(type_of(m), "presence_batch") != 0)
+            continue;
+        batches++;
+        CHECK(strcmp(json_string_value(json_object_get(m, "room")), "plenary") == 0);
+        {
+            size_t k;
+            json_array_foreach(json_object_get(m, "events"), k, e)
+            {
+                /* the arrivals in the order they came */
+                json_t *u = json_object_get(e, "user");
+                CHECK(strcmp(json_string_value(json_object_get(e, "event")), "join") == 0);
+                CHECK(strcmp(json_string_value(json_object_get(u, "id")),
+                             c[now_sent + batched]->user_id) == 0);
+                batched++;
+            }
+        }
+    }
+    CHECK(batches == 1 && now_sent + batched == N);
+    json_decref(msgs);
+    /* the last to arrive gets the batch too, its own join in it */
+    msgs = drain(v, c[N - 1]);
+    CHECK(count(msgs, "presence_batch") == 1);
+    json_decref(msgs);
+
+    venue_disconnect(v, a->s, now);
+    free(a);
+    for (int k = 0; k < N; k++) {
+        venue_disconnect(v, c[k]->s, now);
+        free(c[k]);
+    }
+    venue_free(v);
+}
+
 static void test_resume(void)
 {
     struct venue *v = new_venue(NULL);
@@ -721,6 +783,7 @@ int main(int argc, char **argv)
     test_hello_and_errors();
     test_presence_poses_chat();
     test_binary_poses();
+    test_presence_batch();
     test_resume();
     test_rate_limits();
     test_slow_reader();

@@ -963,6 +963,8 @@ export class VenueClient extends EventTarget {
                 return this._onLeft(m);
             case 'presence':
                 return this._onPresence(m);
+            case 'presence_batch':
+                return this._onPresenceBatch(m);
             case 'poses':
                 return this._onPoses(m);
             case 'pose':
@@ -1227,6 +1229,16 @@ export class VenueClient extends EventTarget {
         }
         this._emit('presence', { event: ev, user: this.roster.get(u.id) || u, room });
         if (ev !== 'update') this._emit('rooms', { rooms: this.rooms });
+    }
+
+    /* A mass arrival's presence, in order; my own arrival or departure in it is old news. */
+    _onPresenceBatch(m) {
+        for (const e of Array.isArray(m.events) ? m.events : []) {
+            if (!e || !e.user) continue;
+            const self = this.me && String(e.user.id) === this.me.id;
+            if (self && e.event !== 'update') continue;
+            this._onPresence({ room: m.room, event: e.event, user: e.user });
+        }
     }
 
     /* A binary message: a binary poses frame, read as the JSON one would be. */
