@@ -173,5 +173,11 @@ const struct lws_protocols ws_adapter_protocol = {
     .name = PROTO_SUBPROTOCOL,
     .callback = callback,
     .per_session_data_size = sizeof(struct conn),
-    .rx_buffer_size = 16384,
+    /* lws keeps one rx buffer of this size per connection: client
+     * messages are small, and longer ones are reassembled in conn.rx. */
+    .rx_buffer_size = 2048,
+    /* lws caps each send() at this (by default at rx_buffer_size), then
+     * copies the rest of the frame aside for the next POLLOUT: a copy per
+     * receiver of every big poses frame. Frames go whole. */
+    .tx_packet_size = 1u << 24,
 };
