@@ -41,13 +41,19 @@ void frame_unref(struct frame *f)
         free(f);
 }
 
+/* A ring starts this small and doubles as it fills, up to max_frames: an
+ * idle connection's queue is a few frames long. */
+#define OUTQ_FIRST_CAP 16
+
 int outq_init(struct outq *q, size_t max_frames, size_t max_bytes)
 {
+    assert(max_frames > 0);
     memset(q, 0, sizeof(*q));
-    q->ring = calloc(max_frames, sizeof(*q->ring));
+    q->cap = max_frames < OUTQ_FIRST_CAP ? max_frames : OUTQ_FIRST_CAP;
+    q->ring = calloc(q->cap, sizeof(*q->ring));
     if (!q->ring)
         return -1;
-    q->cap = max_frames;
+    q->max_frames = max_frames;
     q->max_bytes = max_bytes;
     return 0;
 }
@@ -123,19 +129,41 @@ bool outq_drop_oldest(struct outq *q)
 
 static bool fits(const struct outq *q, const struct frame *f)
 {
-    return q->count < q->cap && q->bytes + f->len <= q->max_bytes;
+    return q->count < q->max_frames && q->bytes + f->len <= q->max_bytes;
+}
+
+/* Room in the ring for one more frame: doubled, oldest first at 0, when
+ * full. -1 when memory ran out. */
+static int reserve(struct outq *q)
+{
+    struct frame **ring;
+    size_t cap;
+    if (q->count < q->cap)
+        return 0;
+    cap = q->cap * 2 < q->max_frames ? q->cap * 2 : q->max_frames;
+    assert(cap > q->count);
+    ring = malloc(cap * sizeof(*ring));
+    if (!ring)
+        return -1;
+    for (size_t i = 0; i < q->count; i++)
+        ring[i] = *slot(q, i);
+    free(q->ring);
+    q->ring = ring;
+    q->cap = cap;
+    q->head = 0;
+    return 0;
 }
 
 /* Make room for f, dropping stale poses frames if that is what it takes. */
 static enum outq_push_result make_room(struct outq *q, const struct frame *f, size_t *dropped)
 {
+    enum outq_push_result r = OUTQ_OK;
     *dropped = 0;
-    if (fits(q, f))
-        return OUTQ_OK;
-    *dropped = outq_drop_poses(q);
-    if (fits(q, f))
-        return OUTQ_DROPPED_POSES;
-    return OUTQ_FULL;
+    if (!fits(q, f)) {
+        *dropped = outq_drop_poses(q);
+        r = OUTQ_DROPPED_POSES;
+    }
+    return fits(q, f) && reserve(q) == 0 ? r : OUTQ_FULL;
 }
 
 enum outq_push_result outq_push(struct outq *q, struct frame *f, size_t *dropped)

@@ -52,8 +52,8 @@ static inline struct frame *frame_ref(struct frame *f)
 void frame_unref(struct frame *f);
 
 struct outq {
-    struct frame **ring; /* owned array of cap references */
-    size_t cap;
+    struct frame **ring; /* owned array of cap references, grown up to max_frames */
+    size_t cap, max_frames;
     size_t head; /* index of the oldest frame */
     size_t count;
     size_t bytes; /* data bytes queued */
@@ -64,7 +64,7 @@ struct outq {
 enum outq_push_result {
     OUTQ_OK,
     OUTQ_DROPPED_POSES, /* queued, after dropping stale poses frames to make room */
-    OUTQ_FULL,          /* not queued: event frames alone fill the queue */
+    OUTQ_FULL,          /* not queued: event frames alone fill the queue (or memory ran out) */
 };
 
 int outq_init(struct outq *q, size_t max_frames, size_t max_bytes);

@@ -61,7 +61,7 @@ void session_wake(struct venue *v, struct session *s)
  * the roster, the room's view), which must not find the queue full. */
 static void trim_replay(struct venue *v, struct session *s)
 {
-    while (s->out.count > s->out.cap / 2 || s->out.bytes > s->out.max_bytes / 2) {
+    while (s->out.count > s->out.max_frames / 2 || s->out.bytes > s->out.max_bytes / 2) {
         outq_drop_oldest(&s->out);
         v->m.dropped[MDROP_REPLAY_FULL]++;
     }

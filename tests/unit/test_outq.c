@@ -477,12 +477,57 @@ static void test_drop_oldest(void)
     outq_free(&q);
 }
 
+/* The ring starts small and doubles as it fills, also when it has wrapped
+ * (and at the front), up to the bound: order kept, nothing lost. */
+static void test_growth(void)
+{
+    struct outq q;
+    size_t dropped;
+    char text[16];
+    int in = 0, out = 0, bad = 0;
+
+    CHECK(outq_init(&q, 100, 100000) == 0);
+    CHECK(q.cap == 16 && q.max_frames == 100);
+    /* wrap first: 10 in, 10 out, so that head sits mid-ring */
+    for (int k = 0; k < 10; k++) {
+        snprintf(text, sizeof(text), "g%d", in++);
+        bad += push_new(&q, FRAME_EVENT, text, &dropped) != OUTQ_OK;
+    }
+    for (int k = 0; k < 10; k++, out++)
+        outq_pop(&q);
+    for (int k = 0; k < 99; k++) {
+        snprintf(text, sizeof(text), "g%d", in++);
+        bad += push_new(&q, FRAME_EVENT, text, &dropped) != OUTQ_OK;
+    }
+    CHECK(push_new(&q, FRAME_EVENT, "first", &dropped) == OUTQ_OK);
+    CHECK(q.count == 100 && q.cap == 100);
+    CHECK(push_new(&q, FRAME_EVENT, "over", &dropped) == OUTQ_FULL);
+    CHECK(bad == 0);
+    outq_pop(&q); /* make room at the front */
+    {
+        struct frame *f = mk(FRAME_EVENT, "front");
+        CHECK(outq_push_front(&q, f, &dropped) == OUTQ_OK);
+        frame_unref(f);
+    }
+    CHECK(holds(outq_peek(&q), "front"));
+    outq_pop(&q);
+    for (out++; q.count > 1; out++) {
+        snprintf(text, sizeof(text), "g%d", out);
+        bad += !holds(outq_peek(&q), text);
+        outq_pop(&q);
+    }
+    CHECK(bad == 0);
+    CHECK(holds(outq_peek(&q), "first"));
+    outq_free(&q);
+}
+
 int main(void)
 {
     test_frames();
     test_append_over_cap();
     test_order_and_refs();
     test_wrap_around();
+    test_growth();
     test_bound_frames();
     test_bound_bytes();
     test_poses_dropped_first();
