@@ -79,6 +79,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -128,6 +129,8 @@ struct lg_opts {
     char *room_ids[LG_MAX_ROOMS]; /* point into room_buf */
     char *room_buf;               /* the --room text, split in place; owned */
     int n_room_ids;
+    int room_copies;       /* --room-copies: that many rooms made from the first --room */
+    char copy_of[64];      /* the room they are copies of */
     double rate;           /* poses per second per mover */
     double idle;           /* share of clients that never send */
     int probes;            /* K probes, movers that decode everything */
@@ -158,6 +161,8 @@ static void usage(FILE *f)
           "  --clients N        participants (100), 1..20000\n"
           "  --room IDS         comma-separated room ids, clients round-robin over them (arena)\n"
           "  --rooms R          use the first R ids of --room (all of them)\n"
+          "  --room-copies R    for the started venued, R copies of the first --room's scene\n"
+          "                     (ids ROOM-1..ROOM-R), the clients round-robin over them\n"
           "  --rate H           poses per second each mover sends (20), 0 < H <= 60\n"
           "  --idle F           share of clients that never send poses (0), 0..1\n"
           "  --probes K         movers that decode every frame for latency (10), 0..64\n"
@@ -262,6 +267,59 @@ static int parse_rooms(const char *flag, const char *v, struct lg_opts *o)
     return 0;
 }
 
+/* --room-copies: the room ids become FIRST-1..FIRST-R. */
+static int copy_rooms(struct lg_opts *o)
+{
+    char list[LG_MAX_ROOMS * 72] = "", id[72];
+    if (o->port)
+        return bad_flag("--room-copies", "only for a venued started here", "");
+    if (strlen(o->room_ids[0]) >= sizeof o->copy_of - 4)
+        return bad_flag("--room-copies", "the first --room id is too long to copy", o->room_ids[0]);
+    snprintf(o->copy_of, sizeof o->copy_of, "%s", o->room_ids[0]);
+    for (int k = 1; k <= o->room_copies; k++) {
+        int n = snprintf(id, sizeof id, "%s%s-%d", k > 1 ? "," : "", o->copy_of, k);
+        if (n < 0 || (size_t)n >= sizeof id)
+            return bad_flag("--room-copies", "the first --room id is too long to copy", id);
+        strcat(list, id); /* at most 64 ids of under 72 bytes: list holds them */
+    }
+    if (parse_rooms("--room-copies", list, o))
+        return -1;
+    if (!o->rooms || o->rooms > o->n_room_ids)
+        o->rooms = o->n_room_ids;
+    return 0;
+}
+
+/* The copies' scene files into dir/scenes (dir is the started venued's,
+ * removed with it); that folder into scenes. 0, or -1 with the reason said. */
+static int write_room_copies(const struct lg_opts *o, const char *dir, char *scenes, size_t size)
+{
+    char path[PATH_MAX];
+    json_error_t err;
+    json_t *scene;
+    snprintf(path, sizeof path, "%s/%s.json", o->scenes, o->copy_of);
+    if (!(scene = json_load_file(path, 0, &err))) {
+        fprintf(stderr, "venue-loadgen: --room-copies: %s: %s\n", path, err.text);
+        return -1;
+    }
+    snprintf(scenes, size, "%s/scenes", dir);
+    if (mkdir(scenes, 0755)) {
+        perror("venue-loadgen: --room-copies: mkdir");
+        json_decref(scene);
+        return -1;
+    }
+    for (int k = 0; k < o->n_room_ids; k++) {
+        int n = snprintf(path, sizeof path, "%s/%s.json", scenes, o->room_ids[k]);
+        json_object_set_new(scene, "id", json_string(o->room_ids[k]));
+        if (n < 0 || (size_t)n >= sizeof path || json_dump_file(scene, path, JSON_COMPACT)) {
+            fprintf(stderr, "venue-loadgen: --room-copies: cannot write %s\n", path);
+            json_decref(scene);
+            return -1;
+        }
+    }
+    json_decref(scene);
+    return 0;
+}
+
 static int parse_bounds(const char *flag, const char *v, double b[4])
 {
     char copy[128], *parts[5];
@@ -347,6 +405,8 @@ static int parse_args(int argc, char **argv, struct lg_opts *o)
             rc = parse_rooms(name, v, o);
         else if (!strcmp(name, "--rooms"))
             rc = parse_int(name, v, 1, LG_MAX_ROOMS, &o->rooms);
+        else if (!strcmp(name, "--room-copies"))
+            rc = parse_int(name, v, 1, LG_MAX_ROOMS, &o->room_copies);
         else if (!strcmp(name, "--rate"))
             rc = parse_dbl(name, v, 0, 60, true, false, &o->rate);
         else if (!strcmp(name, "--idle"))
@@ -416,6 +476,8 @@ static int parse_args(int argc, char **argv, struct lg_opts *o)
             return -1;
     }
     if (!o->n_room_ids && parse_rooms("--room", "arena", o))
+        return -1;
+    if (o->room_copies && copy_rooms(o) < 0)
         return -1;
     if (o->rooms > o->n_room_ids) {
         char n[16];
@@ -771,13 +833,20 @@ static int server_start(const struct lg_opts *o, struct server *s)
         return -1;
     }
     snprintf(s->log, sizeof s->log, "%s/venued.log", s->dir);
+    char copies[PATH_MAX];
+    const char *scenes = o->scenes;
+    if (o->room_copies) {
+        if (write_room_copies(o, s->dir, copies, sizeof copies))
+            return -1;
+        scenes = copies;
+    }
     for (int attempt = 0; attempt < 3; attempt++) {
         s->port = free_port();
         char port[16];
         snprintf(port, sizeof port, "%d", s->port);
         const char *argv[16 + 2 * LG_MAX_FLAGS] = {
             o->bin,   "--port",      port,       "--bind",         LG_HOST,
-            "--data", s->dir,        "--scenes", o->scenes,        "--web",
+            "--data", s->dir,        "--scenes", scenes,           "--web",
             o->web,   "--queue-max", "16777216", "--queue-frames", "4096"};
         int argc = 15;
         char flagbuf[LG_MAX_FLAGS][128];
