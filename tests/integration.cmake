@@ -33,6 +33,7 @@ set(VENUE_ITEST_FILES
     demo-feed.test.mjs 90
     joinlinks.test.mjs 60
     find.test.mjs 60
+    framing.test.mjs 60
 )
 
 list(LENGTH VENUE_ITEST_FILES n)

@@ -87,6 +87,15 @@ static int receive(struct server *srv, struct conn *c, const void *in, size_t le
         return -1;
     if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
         return 0;
+    /* RFC 6455 8.1: a text message that is not UTF-8 fails the connection. */
+    if (!c->rx_binary && !proto_utf8_valid(c->rx.data, c->rx.len)) {
+        if (c->session)
+            venue_disconnect(srv->venue, c->session, clock_mono_ms());
+        c->session = NULL;
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+                         (unsigned char *)"text is not UTF-8", 17);
+        return -1;
+    }
     if (c->session && c->rx_binary)
         venue_binary(srv->venue, c->session, (const unsigned char *)c->rx.data, c->rx.len,
                      clock_mono_ms());
@@ -131,6 +140,22 @@ static int writeable(struct server *srv, struct conn *c)
     return 0;
 }
 
+/*
+ * The client's close frame: lws echoes whatever code it carries. RFC 6455
+ * 7.4 allows 1000-1003, 1007-1011 and 3000-4999 on the wire (and no code
+ * at all); anything else, or a one-byte payload, is a protocol error.
+ */
+static int peer_close(struct lws *wsi, const unsigned char *in, size_t len)
+{
+    unsigned code = len >= 2 ? (unsigned)in[0] << 8 | in[1] : 1000;
+    bool ok = len != 1 && ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+                           (code >= 3000 && code <= 4999));
+    if (ok)
+        return 0;
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"bad close code", 14);
+    return -1;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -155,6 +180,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return receive(srv, c, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return writeable(srv, c);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        return peer_close(wsi, in, len);
     case LWS_CALLBACK_CLOSED:
         if (c->session)
             venue_disconnect(srv->venue, c->session, clock_mono_ms());
