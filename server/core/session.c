@@ -112,6 +112,7 @@ static void list_detached(struct venue *v, struct session *s)
     v->ndetached_guests++;
     while (v->ndetached_guests > (size_t)v->cfg.detached_guests) {
         struct session *old = v->detached_oldest;
+        assert(old); /* the count is the list's length */
         unlist_detached(v, old);
         if (!old->dead) {
             old->dead = true;

@@ -260,7 +260,8 @@ static void test_detached_cap(void)
     {
         json_t *p = find(msgs, "presence");
         const char *id = json_string_value(json_object_get(json_object_get(p, "user"), "id"));
-        CHECK(strcmp(json_string_value(json_object_get(p, "event")), "leave") == 0);
+        const char *event = json_string_value(json_object_get(p, "event"));
+        CHECK(event && strcmp(event, "leave") == 0);
         CHECK(id && strcmp(id, g[0]->user_id) == 0);
     }
     json_decref(msgs);
