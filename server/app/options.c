@@ -125,7 +125,7 @@ static const struct opt opts[] = {
      "seconds one page's TURN password lasts", NULL},
     /* Churn: one address (a venue's Wi-Fi behind one NAT is one) starting
      * sessions, or guessing resume tokens, over many connections. */
-    {"hello-rate", "VENUE_HELLO_RATE", OPT_INT, FIELD(hello_rate), 1, 100000,
+    {"hello-rate", "VENUE_HELLO_RATE", OPT_INT, FIELD(hello_rate), 1, 1000000,
      "hellos per second one address may send, over all its connections (a resume that works "
      "is not counted; more: rate_limited and close)",
      NULL},
