@@ -1330,6 +1330,13 @@ export class VenueClient extends EventTarget {
             (re == null && this.state !== 'open' && (this._resuming || code === 'unauthorized' || code === 'forbidden'));
         if (aboutHello) {
             this._helloId = null;
+            if (code === 'rate_limited') {
+                /* Too many hellos from our address (a hall behind one NAT
+                 * arriving at once): the server closes, and the reconnect's
+                 * backoff tries again, with the resume token if we had one. */
+                this._emit('error', err);
+                return;
+            }
             if (this._resuming) {
                 /* The server no longer knows the session (restart without a
                  * save, or too late): start a new one and re-join. */
