@@ -4,7 +4,6 @@
 #include "peers.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +15,6 @@
 struct peer *peers_new(void)
 {
     return calloc(PEERS_MAX, sizeof(struct peer));
-}
-
-static size_t hash_addr(const char *addr)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (size_t)(h ^ (h >> 29));
 }
 
 static void limit_of(const struct venue *v, enum peer_limit kind, double *rate, double *burst)
@@ -58,7 +49,7 @@ static bool idle(const struct venue *v, struct peer *p)
  * one there used longest ago; a slot taken over starts with full buckets. */
 static struct peer *slot_of(struct venue *v, const char *addr)
 {
-    size_t at = hash_addr(addr);
+    size_t at = session_hash(addr);
     struct peer *free_slot = NULL, *oldest = NULL, *p;
 
     for (size_t i = 0; i < PROBE; i++) {

@@ -254,9 +254,7 @@ static const char *key_of(const struct session *s, enum session_key k)
     return k == SESSION_KEY_USER ? s->user_id : s->resume_hash;
 }
 
-/* FNV-1a: the keys are random hex made here (ids, SHA-256 digests), never
- * chosen by a client, so nothing needs a keyed hash. */
-static size_t hash_key(const char *key)
+size_t session_hash(const char *key)
 {
     uint64_t h = 14695981039346656037ULL;
     for (const unsigned char *p = (const unsigned char *)key; *p; p++)
@@ -266,7 +264,7 @@ static size_t hash_key(const char *key)
 
 static struct session **chain_of(const struct session_index *ix, const char *key)
 {
-    return &ix->heads[hash_key(key) & (ix->nheads - 1)];
+    return &ix->heads[session_hash(key) & (ix->nheads - 1)];
 }
 
 /* Twice the chains, every session moved to its new one. -1: no memory

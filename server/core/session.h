@@ -179,6 +179,10 @@ struct session *session_find_resumable(const struct venue *v, const char *token)
 int session_set_user(struct venue *v, struct session *s, const char *user_id);
 int session_set_resume(struct venue *v, struct session *s, const char *token);
 int session_set_resume_hash(struct venue *v, struct session *s, const char *hash);
+/* FNV-1a of key, for the indexes and the per-address table: their keys
+ * are random hex made here (ids, SHA-256 digests) or a bounded table's
+ * (peers.c), so nothing needs a keyed hash. */
+size_t session_hash(const char *key);
 /* Free the venue's indexes (the sessions are the caller's). */
 void session_index_free(struct venue *v);
 /* Whether the indexes hold exactly the sessions with a key, each in the
