@@ -1580,6 +1580,7 @@ static void out_chat_line(struct out *o, const struct proto_chat_line *l)
     out_int(o, l->id);
     out_kstr(o, ",\"from\":{\"id\":", l->user_id);
     out_kstr(o, ",\"name\":", l->name);
+    out_kstr(o, ",\"role\":", l->role);
     out_kstr(o, "},\"text\":", l->text);
     out_raw(o, ",\"ts\":");
     out_int(o, l->ts_ms);

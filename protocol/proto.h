@@ -345,6 +345,7 @@ struct proto_chat_line {
     const char *name;
     const char *text;
     long long ts_ms;
+    const char *role; /* the sender's when it spoke: "guest", "attendee", ... */
 };
 int proto_encode_chat(struct proto_buf *b, const char *room, const struct proto_chat_line *l);
 /* {"type":"chat_history","room":...,"lines":[...]}: a joiner's view of

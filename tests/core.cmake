@@ -60,3 +60,11 @@ add_test(NAME social.core COMMAND test_social ${PROJECT_SOURCE_DIR}/scenes/demo)
 add_executable(test_find unit/test_find.c)
 target_link_libraries(test_find PRIVATE core_harness venue_flags m)
 add_test(NAME find.core COMMAND test_find ${PROJECT_SOURCE_DIR}/scenes/demo)
+
+# Guest churn and guests passing for someone: the session indexes, the cap
+# on detached guests, per-address limits of hellos and failed resumes, no
+# users row for a guest that never entered a room, reserved names, roles
+# on chat lines.
+add_executable(test_churn unit/test_churn.c)
+target_link_libraries(test_churn PRIVATE core_harness venue_flags)
+add_test(NAME churn.core COMMAND test_churn ${PROJECT_SOURCE_DIR}/scenes/demo)

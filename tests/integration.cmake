@@ -34,6 +34,7 @@ set(VENUE_ITEST_FILES
     joinlinks.test.mjs 60
     find.test.mjs 60
     framing.test.mjs 60
+    churn.test.mjs 90
 )
 
 list(LENGTH VENUE_ITEST_FILES n)
@@ -55,5 +56,5 @@ endforeach()
 # These measure rates and timeouts (poses per second, a 3 s flood, a
 # stalled reader): on 2 cores beside another heavy test they measure the
 # machine, so each runs alone.
-set_tests_properties(integration.poses integration.ratelimit integration.slow PROPERTIES
+set_tests_properties(integration.poses integration.ratelimit integration.slow integration.churn PROPERTIES
     RUN_SERIAL TRUE)

@@ -123,6 +123,26 @@ static const struct opt opts[] = {
      NULL},
     {"turn-ttl", "VENUE_TURN_TTL", OPT_INT, FIELD(turn_ttl_s), 60, 604800,
      "seconds one page's TURN password lasts", NULL},
+    /* Churn: one address (a venue's Wi-Fi behind one NAT is one) starting
+     * sessions, or guessing resume tokens, over many connections. */
+    {"hello-rate", "VENUE_HELLO_RATE", OPT_INT, FIELD(hello_rate), 1, 1000000,
+     "hellos per second one address may send, over all its connections (a resume that works "
+     "is not counted; more: rate_limited and close)",
+     NULL},
+    {"hello-burst", "VENUE_HELLO_BURST", OPT_INT, FIELD(hello_burst), 1, 1000000,
+     "hellos one address may send at once before --hello-rate applies", NULL},
+    {"resume-fail-rate", "VENUE_RESUME_FAIL_RATE", OPT_INT, FIELD(resume_fail_rate), 1, 10000,
+     "resumes with an unknown token per second one address may try (more: rate_limited and "
+     "close)",
+     NULL},
+    {"resume-fail-burst", "VENUE_RESUME_FAIL_BURST", OPT_INT, FIELD(resume_fail_burst), 1, 100000,
+     "resumes with an unknown token one address may try at once before --resume-fail-rate "
+     "applies",
+     NULL},
+    {"detached-guests", "VENUE_DETACHED_GUESTS", OPT_INT, FIELD(detached_guests), 0, 10000000,
+     "guest sessions kept for resume after their connection dropped; past it the one dropped "
+     "longest ago ends at once",
+     NULL},
 };
 
 /* turn: or turns: URLs separated by commas, each with a host, in printable

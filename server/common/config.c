@@ -40,4 +40,9 @@ void config_defaults(struct venue_config *c)
     c->caption_rate = 5;
     c->reminder_min = 5;
     c->turn_ttl_s = 43200;
+    c->hello_rate = 20;
+    c->hello_burst = 60;
+    c->resume_fail_rate = 2;
+    c->resume_fail_burst = 10;
+    c->detached_guests = 2000;
 }

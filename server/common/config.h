@@ -50,6 +50,12 @@ struct venue_config {
     char turn_urls[512];   /* TURN relays for pages, turn:/turns: URLs, comma-separated; "": none */
     char turn_secret[256]; /* their shared secret (coturn use-auth-secret) */
     int turn_ttl_s;        /* how long one page's TURN password lasts */
+    /* Churn: what one address may start, and how many dropped guests wait. */
+    int hello_rate;        /* hellos per second per address (a resume that works is free) */
+    int hello_burst;       /* ... of which this many at once */
+    int resume_fail_rate;  /* resumes with an unknown token per second per address */
+    int resume_fail_burst; /* ... of which this many at once */
+    int detached_guests;   /* detached guest sessions kept; past it the oldest is dropped */
 };
 
 /* The embedded defaults. */

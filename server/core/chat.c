@@ -24,8 +24,12 @@ static struct chat_line *line_at(struct chat_ring *c, size_t i)
 
 static struct proto_chat_line line_view(const struct chat_line *l)
 {
-    return (struct proto_chat_line){
-        .id = l->id, .user_id = l->user_id, .name = l->name, .text = l->text, .ts_ms = l->ts_ms};
+    return (struct proto_chat_line){.id = l->id,
+                                    .user_id = l->user_id,
+                                    .name = l->name,
+                                    .text = l->text,
+                                    .ts_ms = l->ts_ms,
+                                    .role = role_name(l->role)};
 }
 
 static void changed(struct chat_ring *c)
@@ -61,7 +65,8 @@ void chat_say(struct venue *v, struct session *s, const char *text)
         session_send_error(v, s, "unavailable", "chat: out of memory", NULL);
         return;
     }
-    *l = (struct chat_line){.id = ++v->chat_last_id, .ts_ms = venue_wall(v)};
+    *l = (struct chat_line){
+        .id = ++v->chat_last_id, .ts_ms = venue_wall(v), .role = session_role(s)};
     snprintf(l->user_id, sizeof(l->user_id), "%s", s->user_id);
     snprintf(l->name, sizeof(l->name), "%s", s->name);
     snprintf(l->text, sizeof(l->text), "%s", text);
@@ -135,7 +140,8 @@ void chat_flush(struct venue *v)
                                                        .user_id = l->user_id,
                                                        .name = l->name,
                                                        .text = l->text,
-                                                       .ts_ms = l->ts_ms};
+                                                       .ts_ms = l->ts_ms,
+                                                       .role = role_name(l->role)};
         }
     }
     if (chatlog_put(v->chatlog, v->chat_batch, n) < 0) {
@@ -164,6 +170,8 @@ static void load_line(void *arg, const struct chatlog_line *cl)
     if (!l)
         return;
     *l = (struct chat_line){.id = cl->id, .ts_ms = cl->ts_ms, .stored = true};
+    if (role_parse(cl->role, &l->role) < 0)
+        l->role = ROLE_GUEST; /* an unknown role marks no one as more than a guest */
     snprintf(l->user_id, sizeof(l->user_id), "%s", cl->user_id);
     snprintf(l->name, sizeof(l->name), "%s", cl->name);
     snprintf(l->text, sizeof(l->text), "%s", cl->text);

@@ -29,6 +29,7 @@ struct chat_line {
     char text[PROTO_TEXT_MAX * 4 + 1];
     long long ts_ms; /* wall clock */
     bool stored;     /* written to the chatlog */
+    enum role role;  /* the sender's when it spoke (session_role), for the guest mark */
 };
 
 /* The last CHATLOG_KEEP lines of a room, oldest first from head. */

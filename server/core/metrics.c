@@ -106,6 +106,12 @@ int metrics_render(const struct metrics *m, const struct metrics_room *rooms, si
                            (unsigned long long)m->closed_too_large);
     rc |= proto_buf_printf(b, "venue_closed_total{reason=\"too_slow\"} %llu\n",
                            (unsigned long long)m->dropped[MDROP_CLOSED_SLOW]);
+    rc |= proto_buf_printf(b, "venue_closed_total{reason=\"address_limit\"} %llu\n",
+                           (unsigned long long)m->closed_address);
+    rc |= family(b, "venue_detached_dropped_total", "counter",
+                 "Detached guest sessions ended before their grace, over --detached-guests.");
+    rc |= proto_buf_printf(b, "venue_detached_dropped_total %llu\n",
+                           (unsigned long long)m->detached_dropped);
 
     rc |= histogram(b, "venue_tick_duration_seconds", "Time spent in one tick.", &m->tick);
     rc |= histogram(b, "venue_join_latency_seconds", "Time to handle a join.", &m->join);

@@ -72,6 +72,8 @@ struct metrics {
     struct histogram tick;
     struct histogram join;
     struct histogram sqlite_write;
+    uint64_t detached_dropped; /* detached guests ended early, over --detached-guests */
+    uint64_t closed_address;   /* closed for an address over --hello-rate or --resume-fail-rate */
 };
 
 void histogram_observe(struct histogram *h, double seconds);

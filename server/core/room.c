@@ -464,6 +464,7 @@ static int enter(struct venue *v, struct session *s, struct room *r, const struc
             session_send_error(v, s, "bad_request", "join: out of memory", re);
             return -1;
         }
+        session_keep_user(v, s);
         s->granted = prog_grant(v, r, s->user_id);
         voice_joined(v, s);
         if (a && a->placed) {

@@ -40,9 +40,15 @@ struct session *session_new(struct venue *v)
     return s;
 }
 
+static void index_remove(struct venue *v, struct session *s, enum session_key k);
+static void unlist_detached(struct venue *v, struct session *s);
+
 void session_free(struct venue *v, struct session *s)
 {
     assert(!s->room && !s->conn);
+    for (int k = 0; k < SESSION_KEY_COUNT; k++)
+        index_remove(v, s, (enum session_key)k);
+    unlist_detached(v, s);
     v->sessions[s->index] = v->sessions[--v->nsessions];
     v->sessions[s->index]->index = s->index;
     outq_free(&s->out);
@@ -67,6 +73,54 @@ static void trim_replay(struct venue *v, struct session *s)
     }
 }
 
+static void unlist_detached(struct venue *v, struct session *s)
+{
+    if (!s->detached_listed)
+        return;
+    if (s->detached_older)
+        s->detached_older->detached_newer = s->detached_newer;
+    else
+        v->detached_oldest = s->detached_newer;
+    if (s->detached_newer)
+        s->detached_newer->detached_older = s->detached_older;
+    else
+        v->detached_newest = s->detached_older;
+    s->detached_older = s->detached_newer = NULL;
+    s->detached_listed = false;
+    assert(v->ndetached_guests > 0);
+    v->ndetached_guests--;
+}
+
+/*
+ * A churning client leaves a detached guest per hello, each kept for the
+ * grace period with its replay queue: past the cap the oldest goes, as
+ * its grace would have ended (dead: the next tick frees it and its room
+ * hears it leave). Registered people are not counted: they are bounded
+ * by the registry, and theirs is the session worth keeping.
+ */
+static void list_detached(struct venue *v, struct session *s)
+{
+    assert(!s->detached_listed);
+    s->detached_older = v->detached_newest;
+    s->detached_newer = NULL;
+    if (v->detached_newest)
+        v->detached_newest->detached_newer = s;
+    else
+        v->detached_oldest = s;
+    v->detached_newest = s;
+    s->detached_listed = true;
+    v->ndetached_guests++;
+    while (v->ndetached_guests > (size_t)v->cfg.detached_guests) {
+        struct session *old = v->detached_oldest;
+        assert(old); /* the count is the list's length */
+        unlist_detached(v, old);
+        if (!old->dead) {
+            old->dead = true;
+            v->m.detached_dropped++;
+        }
+    }
+}
+
 void session_detach(struct venue *v, struct session *s)
 {
     s->conn = NULL;
@@ -75,6 +129,8 @@ void session_detach(struct venue *v, struct session *s)
     trim_replay(v, s);
     if (!s->hello)
         s->dead = true;
+    else if (!s->registered && !s->dead && !s->detached_listed)
+        list_detached(v, s);
 }
 
 void session_close(struct venue *v, struct session *s, int code, const char *reason,
@@ -191,14 +247,130 @@ bool session_rate_take(struct venue *v, struct session *s, enum metric_rate kind
     return false;
 }
 
+/* ---- the indexes ---- */
+
+static const char *key_of(const struct session *s, enum session_key k)
+{
+    return k == SESSION_KEY_USER ? s->user_id : s->resume_hash;
+}
+
+size_t session_hash(const char *key)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 32));
+}
+
+static struct session **chain_of(const struct session_index *ix, const char *key)
+{
+    return &ix->heads[session_hash(key) & (ix->nheads - 1)];
+}
+
+/* Twice the chains, every session moved to its new one. -1: no memory
+ * (the old table stays, with longer chains). */
+static int index_grow(struct session_index *ix, enum session_key k)
+{
+    size_t n = ix->nheads ? ix->nheads * 2 : 64;
+    struct session **old = ix->heads, **heads = calloc(n, sizeof(*heads));
+    size_t nold = ix->nheads;
+    if (!heads)
+        return -1;
+    ix->heads = heads;
+    ix->nheads = n;
+    for (size_t i = 0; i < nold; i++) {
+        for (struct session *s = old[i], *next; s; s = next) {
+            struct session **at = chain_of(ix, key_of(s, k));
+            next = s->index_next[k];
+            s->index_next[k] = *at;
+            *at = s;
+        }
+    }
+    free(old);
+    return 0;
+}
+
+/* Put s in index k under its key (not empty, not indexed yet). */
+static int index_add(struct venue *v, struct session *s, enum session_key k)
+{
+    struct session_index *ix = &v->index[k];
+    struct session **at;
+    if (ix->n >= ix->nheads && index_grow(ix, k) < 0 && !ix->nheads)
+        return -1;
+    at = chain_of(ix, key_of(s, k));
+    s->index_next[k] = *at;
+    *at = s;
+    ix->n++;
+    return 0;
+}
+
+static void index_remove(struct venue *v, struct session *s, enum session_key k)
+{
+    struct session_index *ix = &v->index[k];
+    struct session **at;
+    if (!key_of(s, k)[0])
+        return;
+    for (at = chain_of(ix, key_of(s, k)); *at != s; at = &(*at)->index_next[k])
+        assert(*at); /* a session with a key is in its chain */
+    *at = s->index_next[k];
+    s->index_next[k] = NULL;
+    ix->n--;
+}
+
+/* The live or detached session under key, if any: a dead one waiting for
+ * the next tick may share its key (a kicked user back at once). */
+static struct session *index_find(const struct venue *v, enum session_key k, const char *key)
+{
+    const struct session_index *ix = &v->index[k];
+    if (!key[0] || !ix->nheads)
+        return NULL;
+    for (struct session *s = *chain_of(ix, key); s; s = s->index_next[k])
+        if (s->hello && !s->dead && strcmp(key_of(s, k), key) == 0)
+            return s;
+    return NULL;
+}
+
+/* s's key k becomes value (size bytes at most, NUL included). */
+static int set_key(struct venue *v, struct session *s, enum session_key k, const char *value)
+{
+    char *key = k == SESSION_KEY_USER ? s->user_id : s->resume_hash;
+    size_t size = k == SESSION_KEY_USER ? sizeof(s->user_id) : sizeof(s->resume_hash);
+    char was[RESUME_HASH_LEN + 1];
+
+    assert(size <= sizeof(was));
+    memcpy(was, key, size);
+    index_remove(v, s, k);
+    snprintf(key, size, "%s", value);
+    if (key[0] && index_add(v, s, k) < 0) {
+        memcpy(key, was, size);
+        if (key[0])
+            index_add(v, s, k); /* cannot fail: the table has chains */
+        return -1;
+    }
+    return 0;
+}
+
+int session_set_user(struct venue *v, struct session *s, const char *user_id)
+{
+    return set_key(v, s, SESSION_KEY_USER, user_id);
+}
+
+int session_set_resume_hash(struct venue *v, struct session *s, const char *hash)
+{
+    return set_key(v, s, SESSION_KEY_RESUME, hash);
+}
+
+int session_set_resume(struct venue *v, struct session *s, const char *token)
+{
+    char hash[RESUME_HASH_LEN + 1];
+    if (secret_sha256_hex(token, hash) < 0)
+        return -1;
+    return session_set_resume_hash(v, s, hash);
+}
+
 struct session *session_find_user(const struct venue *v, const char *user_id)
 {
-    for (size_t i = 0; i < v->nsessions; i++) {
-        struct session *s = v->sessions[i];
-        if (s->hello && !s->dead && strcmp(s->user_id, user_id) == 0)
-            return s;
-    }
-    return NULL;
+    return index_find(v, SESSION_KEY_USER, user_id);
 }
 
 struct session *session_find_resumable(const struct venue *v, const char *token)
@@ -206,17 +378,51 @@ struct session *session_find_resumable(const struct venue *v, const char *token)
     char hash[RESUME_HASH_LEN + 1];
     if (secret_sha256_hex(token, hash) < 0)
         return NULL;
-    for (size_t i = 0; i < v->nsessions; i++) {
-        struct session *t = v->sessions[i];
-        if (t->hello && !t->dead && strcmp(t->resume_hash, hash) == 0)
-            return t;
-    }
-    return NULL;
+    return index_find(v, SESSION_KEY_RESUME, hash);
 }
 
-int session_set_resume(struct session *s, const char *token)
+void session_index_free(struct venue *v)
 {
-    return secret_sha256_hex(token, s->resume_hash);
+    for (int k = 0; k < SESSION_KEY_COUNT; k++) {
+        free(v->index[k].heads);
+        v->index[k] = (struct session_index){0};
+    }
+}
+
+bool session_index_valid(const struct venue *v)
+{
+    for (int k = 0; k < SESSION_KEY_COUNT; k++) {
+        const struct session_index *ix = &v->index[k];
+        size_t keyed = 0, chained = 0;
+        for (size_t i = 0; i < v->nsessions; i++) {
+            const struct session *s = v->sessions[i];
+            const struct session *c;
+            if (!key_of(s, (enum session_key)k)[0])
+                continue;
+            keyed++;
+            for (c = *chain_of(ix, key_of(s, (enum session_key)k)); c && c != s;
+                 c = c->index_next[k])
+                ;
+            if (!c)
+                return false;
+        }
+        for (size_t i = 0; i < ix->nheads; i++)
+            for (const struct session *c = ix->heads[i]; c; c = c->index_next[k])
+                chained++;
+        if (keyed != ix->n || chained != ix->n)
+            return false;
+    }
+    return true;
+}
+
+void session_keep_user(struct venue *v, struct session *s)
+{
+    if (s->registered || s->user_row || !v->store)
+        return;
+    if (store_user_put(v->store, s->user_id, s->name, role_name(s->role), venue_wall(v)) < 0)
+        fprintf(stderr, "venued: store: %s\n", store_error(v->store));
+    else
+        s->user_row = true;
 }
 
 void session_take_over(struct venue *v, struct session *s, struct session *t, struct frame *welcome)
@@ -231,6 +437,7 @@ void session_take_over(struct venue *v, struct session *s, struct session *t, st
     }
     s->conn = NULL;
     s->dead = true;
+    unlist_detached(v, t);
     t->conn = conn;
     t->detached_ms = 0;
     t->progress_ms = v->now;

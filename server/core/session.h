@@ -40,6 +40,21 @@ struct bucket {
     long long last_ms;
 };
 
+/* The keys the venue finds a session by (session_find_user,
+ * session_find_resumable): each has its own index in the venue. */
+enum session_key { SESSION_KEY_USER, SESSION_KEY_RESUME, SESSION_KEY_COUNT };
+
+/*
+ * One index: a chained hash table whose chains run through the sessions
+ * (session->index_next), so that it holds no copy of a key. The venue owns
+ * heads; a session is in a chain exactly while its key is not empty.
+ */
+struct session_index {
+    struct session **heads; /* owned; nheads entries, a power of two, or NULL */
+    size_t nheads;
+    size_t n; /* sessions in the chains */
+};
+
 /* Rooms a session walked out of whose last pose is not written yet. */
 #define SESSION_EXITS_MAX 4
 
@@ -115,6 +130,13 @@ struct session {
     long long flood_since_ms; /* when the current stretch of excess began */
     long long excess_ms;      /* the last message over a rate */
     long long limited_ms;     /* the last rate_limited error sent */
+
+    /* The venue's indexes: the next session in the same chain of each. */
+    struct session *index_next[SESSION_KEY_COUNT];
+    /* Detached guests, oldest first, for --detached-guests (session.c). */
+    struct session *detached_older, *detached_newer;
+    bool detached_listed;
+    bool user_row; /* its users row is written: a guest's at its first room */
 };
 
 /* A new session in v with its queue and full rate buckets, no connection
@@ -125,7 +147,9 @@ struct session *session_new(struct venue *v);
 void session_free(struct venue *v, struct session *s);
 
 /* Forget s's connection: it is detached and, if it had said hello,
- * resumable until the grace period ends; before hello it is dead. */
+ * resumable until the grace period ends; before hello it is dead. Past
+ * --detached-guests detached guests, the one detached longest is dropped
+ * as if its grace had ended. */
 void session_detach(struct venue *v, struct session *s);
 /* Close s's connection with code; the session detaches (or dies before
  * hello). last, if not NULL, is written just before the close (the
@@ -152,12 +176,32 @@ void session_send_error(struct venue *v, struct session *s, const char *code, co
 bool session_rate_take(struct venue *v, struct session *s, enum metric_rate kind,
                        const struct proto_id *re);
 
-/* The live or detached session of a user, or NULL. */
+/* The live or detached session of a user, or NULL. O(1): an index. */
 struct session *session_find_user(const struct venue *v, const char *user_id);
-/* The session a resume token stands for, or NULL. */
+/* The session a resume token stands for, or NULL. O(1): an index. */
 struct session *session_find_resumable(const struct venue *v, const char *token);
-/* Keep only the hash of token as s's resume token. 0, or -1. */
-int session_set_resume(struct session *s, const char *token);
+/*
+ * The only ways to set s's user id and resume token, so that the indexes
+ * follow: set_user copies user_id; set_resume keeps only the hash of
+ * token; set_resume_hash takes a hash already made (a saved session's).
+ * 0, or -1 (no digest, or no memory for the index: s is unchanged).
+ */
+int session_set_user(struct venue *v, struct session *s, const char *user_id);
+int session_set_resume(struct venue *v, struct session *s, const char *token);
+int session_set_resume_hash(struct venue *v, struct session *s, const char *hash);
+/* FNV-1a of key, for the indexes and the per-address table: their keys
+ * are random hex made here (ids, SHA-256 digests) or a bounded table's
+ * (peers.c), so nothing needs a keyed hash. */
+size_t session_hash(const char *key);
+/* Free the venue's indexes (the sessions are the caller's). */
+void session_index_free(struct venue *v);
+/* Whether the indexes hold exactly the sessions with a key, each in the
+ * chain of its key: for assert, O(sessions). */
+bool session_index_valid(const struct venue *v);
+
+/* A guest's users row, written the first time it enters a room (its last
+ * poses need an owner): a guest that never enters one leaves no row. */
+void session_keep_user(struct venue *v, struct session *s);
 /*
  * s (a fresh connection) is taken over by t: t gets s's connection (its
  * own, if any, is closed with 4002), s dies, and welcome is queued ahead

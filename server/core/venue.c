@@ -18,6 +18,7 @@
 #include "dm.h"
 #include "find.h"
 #include "moderation.h"
+#include "peers.h"
 #include "react.h"
 #include "room.h"
 #include "secret.h"
@@ -137,6 +138,26 @@ static bool check_token(struct venue *v, struct session *s, const struct proto_m
     return true;
 }
 
+/* An address over one of its allowances (peers.h): closed, so that a
+ * guesser or a churner pays a connection for each try. */
+static void refuse_address(struct venue *v, struct session *s, const char *why,
+                           const struct proto_id *re)
+{
+    v->m.closed_address++;
+    session_refuse(v, s, VENUE_CLOSE_POLICY, "rate_limited", why, re);
+}
+
+/* Whether a guest's name is a registered person's: guests do not take
+ * those (chat shows only names and roles). The read failing lets the
+ * guest in: a name is not worth locking everyone out. */
+static bool name_reserved(struct venue *v, const char *name)
+{
+    int rc = v->reg ? registry_name_registered(v->reg, name) : 0;
+    if (rc < 0)
+        fprintf(stderr, "venued: registry: %s\n", registry_error(v->reg));
+    return rc == 1;
+}
+
 static void on_hello(struct venue *v, struct session *s, const struct proto_msg *m)
 {
     char token[REG_TOKEN_LEN + 1];
@@ -150,6 +171,13 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
     s->poses_binary = m->u.hello.poses_binary;
     if (m->u.hello.resume[0]) {
         struct session *t = session_find_resumable(v, m->u.hello.resume);
+        if (!t && !peers_take(v, s->addr, PEER_RESUME_FAILED)) {
+            refuse_address(v, s,
+                           "resume: too many unknown tokens from your address; wait, then send "
+                           "hello without resume",
+                           &m->id);
+            return;
+        }
         if (!t) {
             session_send_error(v, s, "not_found",
                                "resume: no such session (it may have expired); "
@@ -158,6 +186,10 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
             return;
         }
         resume(v, s, t, m->u.hello.resume, &m->id);
+        return;
+    }
+    if (!peers_take(v, s->addr, PEER_HELLO)) {
+        refuse_address(v, s, "hello: too many from your address; wait a few seconds", &m->id);
         return;
     }
     if (!m->u.hello.token[0] && strcmp(v->cfg.registration, "required") == 0) {
@@ -177,7 +209,7 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
          * its session rather than appearing twice. */
         struct session *t = session_find_user(v, u.id);
         if (t) {
-            if (session_set_resume(t, token) < 0) {
+            if (session_set_resume(v, t, token) < 0) {
                 session_send_error(v, s, "bad_request", "hello: could not make a resume token",
                                    &m->id);
                 return;
@@ -187,12 +219,16 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
             resume(v, s, t, token, &m->id);
             return;
         }
-        snprintf(s->user_id, sizeof(s->user_id), "%s", u.id);
+        if (session_set_user(v, s, u.id) < 0) {
+            session_send_error(v, s, "unavailable", "hello: out of memory", &m->id);
+            return;
+        }
         snprintf(s->name, sizeof(s->name), "%s", u.name);
         s->role = u.role;
         s->registered = true;
         find_load_privacy(v, s);
     } else {
+        char id[SESSION_ID_LEN];
         int left = mod_kicked_minutes(v, m->u.hello.name, s->browser, s->addr);
         if (left > 0) {
             char why[160];
@@ -203,18 +239,26 @@ static void on_hello(struct venue *v, struct session *s, const struct proto_msg 
             session_refuse(v, s, VENUE_CLOSE_REMOVED, "forbidden", why, &m->id);
             return;
         }
-        memcpy(s->user_id, "u-", 2);
-        if (secret_random_hex(s->user_id + 2, sizeof(s->user_id) - 2, 8) < 0) {
+        if (name_reserved(v, m->u.hello.name)) {
+            session_send_error(v, s, "name_taken",
+                               "hello.name: a registered participant has this name; choose "
+                               "another (registered people use their join link)",
+                               &m->id);
+            return;
+        }
+        memcpy(id, "u-", 2);
+        if (secret_random_hex(id + 2, sizeof(id) - 2, 8) < 0) {
             session_send_error(v, s, "bad_request", "hello: no randomness available", &m->id);
+            return;
+        }
+        if (session_set_user(v, s, id) < 0) {
+            session_send_error(v, s, "unavailable", "hello: out of memory", &m->id);
             return;
         }
         snprintf(s->name, sizeof(s->name), "%s", m->u.hello.name);
         s->role = ROLE_GUEST;
-        if (v->store &&
-            store_user_put(v->store, s->user_id, s->name, role_name(s->role), venue_wall(v)) < 0)
-            fprintf(stderr, "venued: store: %s\n", store_error(v->store));
     }
-    if (session_set_resume(s, token) < 0) {
+    if (session_set_resume(v, s, token) < 0) {
         session_send_error(v, s, "bad_request", "hello: could not make a resume token", &m->id);
         return;
     }
@@ -594,6 +638,7 @@ void venue_tick(struct venue *v, long long now_ms)
     voice_tick(v);
     for (size_t i = v->nsessions; i-- > 0;)
         check_session(v, v->sessions[i]);
+    assert(session_index_valid(v));
     if (now_ms - v->flushed_ms >= v->cfg.flush_ms) {
         flush_poses(v);
         twin_flush(v);
@@ -619,11 +664,13 @@ static void restore_session(void *arg, const struct store_session *ss)
     if (!s)
         return;
     snprintf(s->id, sizeof(s->id), "%s", ss->id);
-    snprintf(s->resume_hash, sizeof(s->resume_hash), "%s", ss->resume_hash);
-    snprintf(s->user_id, sizeof(s->user_id), "%s", ss->user_id);
+    if (session_set_resume_hash(v, s, ss->resume_hash) < 0 ||
+        session_set_user(v, s, ss->user_id) < 0) {
+        session_free(v, s);
+        return;
+    }
     snprintf(s->name, sizeof(s->name), "%s", ss->name);
     s->hello = true;
-    s->detached_ms = v->now;
     if (role_parse(ss->role, &s->role) < 0)
         s->role = ROLE_GUEST;
     s->findable = ss->findable; /* a guest's; a registered user's are the registry's */
@@ -649,7 +696,9 @@ static void restore_session(void *arg, const struct store_session *ss)
         room_stage_update(r, s);
         s->pose_ms = v->now;
         room_pose_changed(s);
+        s->user_row = true; /* it was in a room: its row was written then */
     }
+    session_detach(v, s); /* resumable for the grace, counted among the detached */
 }
 
 static void report_orphan_room(void *arg, const char *id)
@@ -678,6 +727,11 @@ struct venue *venue_new(const struct venue_config *cfg, const struct venue_io *i
     v->flushed_ms = now_ms;
     v->twins.rate.tokens = cfg->ingest_rate;
     v->twins.rate.last_ms = now_ms;
+    if (!(v->peers = peers_new())) {
+        snprintf(err, errlen, "out of memory");
+        venue_free(v);
+        return NULL;
+    }
     if (venue_set_scenes(v, scenes, err, errlen) < 0) {
         venue_free(v);
         return NULL;
@@ -729,6 +783,8 @@ void venue_free(struct venue *v)
     free(v->batch);
     free(v->chat_batch);
     free(v->voice.pubs);
+    free(v->peers);
+    session_index_free(v);
     twin_table_free(&v->twins);
     prog_free(v);
     proto_buf_free(&v->enc);

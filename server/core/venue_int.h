@@ -11,6 +11,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "moderation.h"
+#include "peers.h"
 #include "prog.h"
 #include "programme.h"
 #include "proto.h"
@@ -95,6 +96,11 @@ struct venue {
         long long until; /* wall ms; 0: a free slot */
     } kicks[VENUE_KICKS_MAX];
     size_t kicks_next; /* the slot the next kick takes */
+
+    struct session_index index[SESSION_KEY_COUNT];     /* sessions by user id, by resume hash */
+    struct session *detached_oldest, *detached_newest; /* detached guests (session.c) */
+    size_t ndetached_guests;
+    struct peer *peers; /* owned: PEERS_MAX per-address allowances (peers.c) */
 };
 
 /* Wall clock ms since the epoch, at the event being handled. */

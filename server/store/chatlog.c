@@ -11,14 +11,18 @@
 enum stmt { C_ADD, C_TRIM, C_DELETE, C_ROOM, C_LAST, C_LAST_PUT, C_RETAIN, C_COUNT };
 
 static const char *const stmt_sql[C_COUNT] = {
-    [C_ADD] = "INSERT OR REPLACE INTO chat(id, room, user_id, name, text, ts_ms) "
-              "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [C_ADD] = "INSERT OR REPLACE INTO chat(id, room, user_id, name, text, ts_ms, role) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     /* Everything older than the room's CHATLOG_KEEP newest. */
     [C_TRIM] = "DELETE FROM chat WHERE room = ?1 AND id <= "
                "(SELECT id FROM chat WHERE room = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
     [C_DELETE] = "DELETE FROM chat WHERE id = ?1",
-    [C_ROOM] = "SELECT id, room, user_id, name, text, ts_ms FROM "
-               "(SELECT * FROM chat WHERE room = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
+    /* A line written before roles were kept takes its sender's role from
+     * the users table, else (a guest retention forgot) guest's. */
+    [C_ROOM] = "SELECT c.id, c.room, c.user_id, c.name, c.text, c.ts_ms, "
+               "COALESCE(c.role, u.role, 'guest') FROM "
+               "(SELECT * FROM chat WHERE room = ?1 ORDER BY id DESC LIMIT ?2) c "
+               "LEFT JOIN users u ON u.id = c.user_id ORDER BY c.id",
     [C_LAST] = "SELECT value FROM chat_meta WHERE key = 'last_id'",
     [C_LAST_PUT] = "INSERT INTO chat_meta VALUES('last_id', ?1) "
                    "ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)",
@@ -30,7 +34,7 @@ static const char *const stmt_sql[C_COUNT] = {
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS chat("
     "  id INTEGER PRIMARY KEY, room TEXT NOT NULL, user_id TEXT NOT NULL,"
-    "  name TEXT NOT NULL, text TEXT NOT NULL, ts_ms INTEGER NOT NULL);"
+    "  name TEXT NOT NULL, text TEXT NOT NULL, ts_ms INTEGER NOT NULL, role TEXT);"
     "CREATE INDEX IF NOT EXISTS chat_room ON chat(room, id);"
     "CREATE TABLE IF NOT EXISTS chat_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
@@ -46,6 +50,25 @@ static int fail(struct chatlog *cl, const char *what)
     return -1;
 }
 
+/* The role column came after the table: a database made before gets it. */
+static int add_role(sqlite3 *db)
+{
+    sqlite3_stmt *q;
+    int rc;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('chat') WHERE name = 'role'", -1,
+                           &q, NULL) != SQLITE_OK)
+        return -1;
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return -1;
+    return sqlite3_exec(db, "ALTER TABLE chat ADD COLUMN role TEXT", NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
 struct chatlog *chatlog_open(struct store *st, char *err, size_t errlen)
 {
     struct chatlog *cl = calloc(1, sizeof(*cl));
@@ -54,7 +77,7 @@ struct chatlog *chatlog_open(struct store *st, char *err, size_t errlen)
         return NULL;
     }
     cl->db = store_db(st);
-    if (sqlite3_exec(cl->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(cl->db, schema, NULL, NULL, NULL) != SQLITE_OK || add_role(cl->db) < 0) {
         snprintf(err, errlen, "chatlog: schema: %s", sqlite3_errmsg(cl->db));
         chatlog_close(cl);
         return NULL;
@@ -97,6 +120,7 @@ static int put_line(struct chatlog *cl, const struct chatlog_line *l)
     sqlite3_bind_text(s, 4, l->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, l->text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, l->ts_ms);
+    sqlite3_bind_text(s, 7, l->role, -1, SQLITE_STATIC);
     if (run(cl, s, "add") < 0)
         return -1;
     s = cl->stmt[C_TRIM];
@@ -160,6 +184,7 @@ int chatlog_room_each(struct chatlog *cl, const char *room,
             .name = column_text(s, 3),
             .text = column_text(s, 4),
             .ts_ms = sqlite3_column_int64(s, 5),
+            .role = column_text(s, 6),
         };
         fn(arg, &l);
     }

@@ -24,7 +24,8 @@ struct chatlog_line {
     const char *user_id;
     const char *name;
     const char *text;
-    long long ts_ms; /* wall clock */
+    long long ts_ms;  /* wall clock */
+    const char *role; /* the sender's then: "guest", "attendee", ... (role_name) */
 };
 
 struct chatlog;

@@ -56,7 +56,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS blocks("
     "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
     "  blocked_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
-    "  PRIMARY KEY(user_id, blocked_id));";
+    "  PRIMARY KEY(user_id, blocked_id));"
+    /* Registered names are reserved against guests: each guest hello asks. */
+    "CREATE INDEX IF NOT EXISTS users_name ON users(name COLLATE NOCASE) WHERE registered = 1;";
 
 enum stmt {
     R_USER_ADD,
@@ -89,6 +91,7 @@ enum stmt {
     R_RETAIN_SANCTIONS,
     R_RETAIN_TOKENS,
     R_RETAIN_AUDIT,
+    R_NAME_REGISTERED,
     R_COUNT
 };
 
@@ -156,6 +159,8 @@ static const char *const stmt_sql[R_COUNT] = {
     [R_RETAIN_TOKENS] = "DELETE FROM tokens WHERE revoked = 1 OR "
                         "(expires_ms != 0 AND expires_ms <= ?1)",
     [R_RETAIN_AUDIT] = "DELETE FROM audit WHERE ts_ms < ?1",
+    [R_NAME_REGISTERED] = "SELECT 1 FROM users WHERE name = ?1 COLLATE NOCASE AND registered = 1 "
+                          "LIMIT 1",
 };
 
 struct registry {
@@ -537,6 +542,21 @@ int registry_guest_put(struct registry *reg, const char *id, const char *name, l
     sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now_ms);
     return step_done(reg, s, "users");
+}
+
+int registry_name_registered(struct registry *reg, const char *name)
+{
+    char clean[REG_NAME_MAX];
+    sqlite3_stmt *s = reg->stmt[R_NAME_REGISTERED];
+    int rc;
+    if (strip_name("name", name, 64, clean, sizeof clean, reg->err, sizeof reg->err) < 0)
+        return 0; /* longer than any registered name can be */
+    sqlite3_bind_text(s, 1, clean, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(reg, "users");
+    return rc == SQLITE_ROW;
 }
 
 int registry_user_revoke(struct registry *reg, const char *id)

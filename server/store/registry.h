@@ -86,6 +86,13 @@ void registry_rollback(struct registry *reg);
 /* Record a guest (no token) so that its last poses have an owner. A
  * registered user with the same id is left alone. */
 int registry_guest_put(struct registry *reg, const char *id, const char *name, long long now_ms);
+/*
+ * Whether a registered user (revoked ones included: their name still
+ * means them to people) is called name, without bidi controls as stored
+ * and without case for ASCII letters (SQLite's NOCASE: "t moderator" is
+ * "T Moderator", "É" is not "é"). 1 yes, 0 no, -1 error.
+ */
+int registry_name_registered(struct registry *reg, const char *name);
 /* Revoke a user and all its tokens: 1 done, 0 no such user, -1 error. */
 int registry_user_revoke(struct registry *reg, const char *id);
 /* 1 found (fills *out), 0 not found, -1 error. */

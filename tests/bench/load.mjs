@@ -72,8 +72,11 @@ const INGEST_KEY = 'load-mjs-ingest-key-0123456789';
 
 /* Flags the started venued gets unless --server-flag overrides them: a big
  * crowd's joined roster (about 200 bytes a person) and its poses frames
- * (about 95 bytes an entry) must fit the outgoing queue. */
-const SERVER_DEFAULTS = { 'queue-max': 16 * 1024 * 1024, 'queue-frames': 4096 };
+ * (about 95 bytes an entry) must fit the outgoing queue; every client
+ * comes from one address, faster than --hello-rate lets one address in. */
+const SERVER_DEFAULTS = {
+  'queue-max': 16 * 1024 * 1024, 'queue-frames': 4096, 'hello-rate': 1000000, 'hello-burst': 1000000,
+};
 
 function usage() {
   const lines = ['usage: node tests/bench/load.mjs [--flag value]...', ''];

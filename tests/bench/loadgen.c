@@ -180,7 +180,8 @@ static void usage(FILE *f)
           "  --scenes DIR       scene folder for the started venued (tests/bench/venue)\n"
           "  --web DIR          web folder for the started venued (web-client)\n"
           "  --server-flag K=V  extra flag for the started venued, repeatable; it already gets\n"
-          "                     --queue-max 16777216 --queue-frames 4096\n"
+          "                     --queue-max 16777216 --queue-frames 4096 --hello-rate 1000000\n"
+          "                     --hello-burst 1000000\n"
           "  --port P           measure a venued already listening on 127.0.0.1:P\n"
           "  --pid PID          with --port: that venued's pid, for CPU and RSS\n"
           "  --host H           only 127.0.0.1 (or localhost) is accepted\n"
@@ -844,11 +845,12 @@ static int server_start(const struct lg_opts *o, struct server *s)
         s->port = free_port();
         char port[16];
         snprintf(port, sizeof port, "%d", s->port);
-        const char *argv[16 + 2 * LG_MAX_FLAGS] = {
-            o->bin,   "--port",      port,       "--bind",         LG_HOST,
-            "--data", s->dir,        "--scenes", scenes,           "--web",
-            o->web,   "--queue-max", "16777216", "--queue-frames", "4096"};
-        int argc = 15;
+        const char *argv[20 + 2 * LG_MAX_FLAGS] = {
+            o->bin, "--port", port, "--bind", LG_HOST, "--data", s->dir, "--scenes", scenes,
+            "--web", o->web, "--queue-max", "16777216", "--queue-frames", "4096",
+            /* every client comes from one address, at --connect-rate */
+            "--hello-rate", "1000000", "--hello-burst", "1000000"};
+        int argc = 19;
         char flagbuf[LG_MAX_FLAGS][128];
         for (int i = 0; i < o->n_server_flags; i++) {
             const char *e = strchr(o->server_flags[i], '=');

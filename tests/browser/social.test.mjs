@@ -2,6 +2,7 @@
  * What people say to each other (issue "An attendee's first ten
  * minutes"), in real browsers against the real venued: a room's chat with
  * its memory (a late joiner, a reload, a restart, a moderator's delete),
+ * a guest refused a registered name and marked "guest" in chat,
  * reactions over the avatar and counted, and direct messages between
  * registered people with a block and a report to the moderators. axe-core
  * checks each view.
@@ -75,6 +76,35 @@ test('a late joiner, a reload and a restart see the room\'s recent chat; a moder
     await after.click('#tab-chat');
     await until(async () => (await chatTexts(after)).join('|') === 'first words', 8000, 'the history after a restart');
     for (const p of [ada, late, mod, after]) await p.context_.close();
+});
+
+test('a guest cannot take a registered name, and its chat lines say "guest"', async () => {
+    /* "milo moderator" is Milo Moderator's name, whatever the case (a room
+     * of its own: the others' avatars stay out of the next test's view) */
+    const fake = await newPerson(chrome.browser);
+    await fake.goto(`${venued.url}/?room=breakout-3`);
+    await fake.fill('#join-name', 'milo moderator');
+    await fake.click('#join-submit');
+    await until(async () => /belongs to a registered participant/.test(await fake.textContent('#join-error')), 8000, 'the refusal');
+    assert.equal(await fake.evaluate(() => document.activeElement && document.activeElement.id), 'join-name', 'the name field, to change it');
+
+    /* another name gets in; the moderator sees the guest marked in chat */
+    await fake.fill('#join-name', 'Milo Moderator.');
+    await fake.click('#join-submit');
+    await ready(fake);
+    const mod = await newPerson(chrome.browser);
+    await join(mod, venued.url, 'x', { query: `?token=${venued.users.mod.token}&room=breakout-3` });
+    await say(fake, 'hello from a guest');
+    await say(mod, 'hello from the moderator');
+    await mod.click('#tab-chat');
+    await until(async () => (await chatTexts(mod)).length === 2, 5000, 'both lines');
+    const tags = await mod.$$eval('#chat-log li', (lis) => lis.map((li) => {
+        const tag = li.querySelector('.who-role');
+        return `${li.querySelector('.text').textContent}:${tag ? tag.textContent : ''}`;
+    }));
+    assert.deepEqual(tags, ['hello from a guest:guest', 'hello from the moderator:']);
+    assert.deepEqual(await axe(mod, '#panel'), [], 'the chat with a guest tag');
+    for (const p of [fake, mod]) await p.context_.close();
 });
 
 test('a reaction shows over the sender\'s avatar for everyone and is counted', async () => {

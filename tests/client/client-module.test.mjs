@@ -170,6 +170,23 @@ test('errors come back as readable events and rejected requests', async () => {
     assert.match(errors[0].text, /does not exist/);
 });
 
+test('a hello over the address\'s limit is tried again after a backoff, not given up', async () => {
+    const busy = await startVenued(['--hello-rate', '2', '--hello-burst', '2']);
+    const url = `ws://127.0.0.1:${busy.port}/ws`;
+    const made = [1, 2, 3].map((i) => new VenueClient({ url, name: `Hall ${i}`, WebSocket, backoff: { baseMs: 300, maxMs: 1000 } }));
+    clients.push(...made);
+    const limited = [];
+    made[2].on('error', (e) => { if (e.code === 'rate_limited') limited.push(e); });
+    await made[0].connect();
+    await made[1].connect();
+    await made[2].connect(); /* the third at once: refused, then in on a later try */
+    assert.ok(limited.length >= 1, 'the third was told rate_limited first');
+    assert.equal(made[2].state, 'open');
+    assert.ok(made[2].session);
+    for (const c of made) c.close();
+    await busy.dispose();
+});
+
 /* Collect a client's events of some types, for asserting on later. */
 function record(c, types) {
     const seen = [];

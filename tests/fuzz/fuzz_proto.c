@@ -143,9 +143,9 @@ static void reencode(const struct proto_msg *m)
         break;
     }
     case PROTO_CHAT:
-        FUZZ_REQUIRE(
-            proto_encode_chat(&buf, "lobby",
-                              &(struct proto_chat_line){1, "u-1", "n", m->u.chat.text, 1}) == 0);
+        FUZZ_REQUIRE(proto_encode_chat(&buf, "lobby",
+                                       &(struct proto_chat_line){1, "u-1", "n", m->u.chat.text, 1,
+                                                                 "guest"}) == 0);
         j = reload();
         check_str(j, "text", m->u.chat.text);
         json_decref(j);
@@ -310,7 +310,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, size);
     s[size] = '\0';
     proto_buf_reset(&buf);
-    FUZZ_REQUIRE(proto_encode_chat(&buf, "lobby", &(struct proto_chat_line){1, s, s, s, -1}) == 0);
+    FUZZ_REQUIRE(
+        proto_encode_chat(&buf, "lobby", &(struct proto_chat_line){1, s, s, s, -1, "guest"}) == 0);
     j = reload();
     if (proto_utf8_valid(s, strlen(s)))
         check_str(j, "text", s);

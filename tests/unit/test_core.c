@@ -776,6 +776,7 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "scenes/demo";
     config_defaults(&cfg);
     cfg.queue_max = 16384;
+    cfg.hello_burst = 1000; /* test_presence_batch: a crowd arrives at once from one address */
     if (scene_set_load(dir, &scenes, err, sizeof(err)) < 0) {
         fprintf(stderr, "scenes: %s\n", err);
         return 1;

@@ -235,7 +235,7 @@ static void test_render_empty(void)
     if (!b.data)
         return;
     n = check_structure(b.data, fams, 32);
-    CHECK(n == 12);
+    CHECK(n == 13);
     {
         static const char *const want[][2] = {
             {"venue_connections", "gauge"},
@@ -247,6 +247,7 @@ static void test_render_empty(void)
             {"venue_frames_dropped_total", "counter"},
             {"venue_rate_limited_total", "counter"},
             {"venue_closed_total", "counter"},
+            {"venue_detached_dropped_total", "counter"},
             {"venue_tick_duration_seconds", "histogram"},
             {"venue_join_latency_seconds", "histogram"},
             {"venue_sqlite_write_seconds", "histogram"},
@@ -309,6 +310,8 @@ static void test_render_values(void)
         m.rate_limited[i] = 400 + (uint64_t)i;
     m.closed_flood = 5;
     m.closed_too_large = 6;
+    m.closed_address = 8;
+    m.detached_dropped = 9;
     m.out_by_type[MOUT_POSES] = UINT64_MAX;
 
     /* Ticks: two in the first bucket, one at 1 ms, one at 7 ms, one over. */
@@ -329,7 +332,7 @@ static void test_render_values(void)
     CHECK(b.data != NULL);
     if (!b.data)
         return;
-    CHECK(check_structure(b.data, fams, 32) == 12);
+    CHECK(check_structure(b.data, fams, 32) == 13);
 
     CHECK(has_value(b.data, "venue_connections", "7"));
     CHECK(has_value(b.data, "venue_connections_total", "12345"));
@@ -369,6 +372,8 @@ static void test_render_values(void)
     }
     CHECK(has_value(b.data, "venue_closed_total{reason=\"flood\"}", "5"));
     CHECK(has_value(b.data, "venue_closed_total{reason=\"too_large\"}", "6"));
+    CHECK(has_value(b.data, "venue_closed_total{reason=\"address_limit\"}", "8"));
+    CHECK(has_value(b.data, "venue_detached_dropped_total", "9"));
     /* Closed as too slow is the same count as the dropped reason. */
     snprintf(want, sizeof(want), "%d", 300 + MDROP_CLOSED_SLOW);
     CHECK(has_value(b.data, "venue_closed_total{reason=\"too_slow\"}", want));

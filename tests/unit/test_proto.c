@@ -721,18 +721,22 @@ static void test_encode_exact(void)
                            "\"q\":[0.00000,0.00000,0.00000,1.00000],\"reason\":\"clamped\"}") == 0);
     proto_buf_reset(&buf);
     {
-        const struct proto_chat_line lines[2] = {{7, "u1", "Ada", "hi", 1700000000123LL},
-                                                 {9, "u2", "Bo", "yo", 1700000000124LL}};
+        const struct proto_chat_line lines[2] = {
+            {7, "u1", "Ada", "hi", 1700000000123LL, "guest"},
+            {9, "u2", "Bo", "yo", 1700000000124LL, "moderator"}};
         CHECK(proto_encode_chat(&buf, "lobby", &lines[0]) == 0);
-        CHECK(strcmp(buf.data, "{\"type\":\"chat\",\"room\":\"lobby\",\"msg\":7,\"from\":{"
-                               "\"id\":\"u1\",\"name\":\"Ada\"},\"text\":\"hi\",\"ts\":"
-                               "1700000000123}") == 0);
+        CHECK(strcmp(buf.data,
+                     "{\"type\":\"chat\",\"room\":\"lobby\",\"msg\":7,\"from\":{"
+                     "\"id\":\"u1\",\"name\":\"Ada\",\"role\":\"guest\"},\"text\":\"hi\",\"ts\":"
+                     "1700000000123}") == 0);
         proto_buf_reset(&buf);
         CHECK(proto_encode_chat_history(&buf, "lobby", lines, 2) == 0);
-        CHECK(strcmp(buf.data, "{\"type\":\"chat_history\",\"room\":\"lobby\",\"lines\":["
-                               "{\"msg\":7,\"from\":{\"id\":\"u1\",\"name\":\"Ada\"},\"text\":"
-                               "\"hi\",\"ts\":1700000000123},{\"msg\":9,\"from\":{\"id\":\"u2\","
-                               "\"name\":\"Bo\"},\"text\":\"yo\",\"ts\":1700000000124}]}") == 0);
+        CHECK(strcmp(buf.data,
+                     "{\"type\":\"chat_history\",\"room\":\"lobby\",\"lines\":["
+                     "{\"msg\":7,\"from\":{\"id\":\"u1\",\"name\":\"Ada\",\"role\":\"guest\"},"
+                     "\"text\":\"hi\",\"ts\":1700000000123},{\"msg\":9,\"from\":{\"id\":"
+                     "\"u2\",\"name\":\"Bo\",\"role\":\"moderator\"},\"text\":\"yo\",\"ts\":"
+                     "1700000000124}]}") == 0);
         proto_buf_reset(&buf);
         CHECK(proto_encode_chat_history(&buf, "lobby", lines, 0) == 0);
         CHECK(strcmp(buf.data, "{\"type\":\"chat_history\",\"room\":\"lobby\",\"lines\":[]}") == 0);
@@ -873,7 +877,7 @@ static void test_encode_roundtrip(void)
         /* chat, with the tricky string as name and text */
         proto_buf_reset(&buf);
         {
-            const struct proto_chat_line l = {1, "u-1", name, name, 1700000000123LL};
+            const struct proto_chat_line l = {1, "u-1", name, name, 1700000000123LL, "guest"};
             CHECK(proto_encode_chat(&buf, "lobby", &l) == 0);
         }
         j = LOAD();
@@ -1058,7 +1062,7 @@ static int encode_nth(struct proto_buf *b, int which, const char *s)
     case 2:
         return proto_encode_presence(b, "lobby", "join", &u);
     case 3:
-        return proto_encode_chat(b, "lobby", &(struct proto_chat_line){1, "u-1", s, s, 1});
+        return proto_encode_chat(b, "lobby", &(struct proto_chat_line){1, "u-1", s, s, 1, "guest"});
     case 4:
         return proto_encode_error(b, "bad_request", s, &re);
     case 5:

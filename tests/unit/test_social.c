@@ -560,6 +560,7 @@ int main(int argc, char **argv)
     struct venue *v;
 
     config_defaults(&cfg);
+    cfg.hello_burst = 1000; /* a crowd of guests arrives in one instant from one address */
     if (scene_set_load(argc > 1 ? argv[1] : "scenes/demo", &scenes, err, sizeof(err)) < 0) {
         fprintf(stderr, "scenes: %s\n", err);
         return 1;

@@ -269,7 +269,11 @@ export class Panels {
         who.style.setProperty('--who', inkColourOf(m.from));
         const time = el('time', 'when', timeOf(m.ts));
         time.dateTime = new Date(m.ts).toISOString();
-        head.append(who, time);
+        head.append(who);
+        /* A guest chose its own name: said in words, as the people list does,
+         * so that a guest called like a moderator is not taken for one. */
+        if (m.role === 'guest') head.append(el('span', 'who-role', 'guest'));
+        head.append(time);
         const text = el('p', 'text', m.text);
         text.dir = 'auto';
         li.append(head, text);

@@ -67,6 +67,7 @@ const ERROR_TEXT = {
     forbidden: 'You are not allowed to do that.',
     unauthorized: 'This venue needs a valid invitation token.',
     too_large: 'That message is too long.',
+    name_taken: 'That name belongs to a registered participant of this venue: choose another name. If it is yours, open your invitation link.',
 };
 
 /* A rejected request: message is the readable text; the server's own words stay in serverMessage. */
@@ -141,14 +142,16 @@ function normRoom(r) {
     };
 }
 
-/* Chat frames: {room, from:{id,name}} or the flat from_id/from_name form. */
+/* Chat frames: {room, from:{id,name,role}} or the flat from_id/from_name form. */
 function normChat(m, myId) {
     const from = m.from && typeof m.from === 'object' ? m.from : null;
     const id = String(from ? from.id : m.from_id ?? m.from ?? m.id ?? '');
     const name = String(from ? from.name : m.from_name ?? m.name ?? '');
     const ts = Number.isFinite(+m.ts) ? +m.ts : Number.isFinite(+m.ts_ms) ? +m.ts_ms : Date.now();
     const msg = Number.isInteger(m.msg) ? m.msg : null;
-    return { room: String(m.room ?? ''), msg, from: id, name, text: String(m.text ?? ''), ts, mine: id === myId };
+    /* '' when the server did not say (an older venued): no guest mark then */
+    const role = String(from && from.role != null ? from.role : '');
+    return { room: String(m.room ?? ''), msg, from: id, name, role, text: String(m.text ?? ''), ts, mine: id === myId };
 }
 
 /* A direct message, from the side of whoever I am: `with` is the other person. */
@@ -1388,6 +1391,13 @@ export class VenueClient extends EventTarget {
             (re == null && this.state !== 'open' && (this._resuming || code === 'unauthorized' || code === 'forbidden'));
         if (aboutHello) {
             this._helloId = null;
+            if (code === 'rate_limited') {
+                /* Too many hellos from our address (a hall behind one NAT
+                 * arriving at once): the server closes, and the reconnect's
+                 * backoff tries again, with the resume token if we had one. */
+                this._emit('error', err);
+                return;
+            }
             if (this._resuming) {
                 /* The server no longer knows the session (restart without a
                  * save, or too late): start a new one and re-join. */

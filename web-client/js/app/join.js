@@ -208,6 +208,8 @@ async function onJoinSubmit(ev) {
         if (e && (e.code === 'unauthorized' || e.code === 'forbidden')) {
             $('token-box').open = true;
             $('join-token').focus();
+        } else if (e && e.code === 'name_taken') {
+            $('join-name').focus();
         }
         if (state.client) {
             state.client.close();
@@ -225,6 +227,7 @@ function joinErrorText(e) {
     if (/^hello\.name: only whitespace/.test(said)) return nameProblem(' ');
     if (/^hello\.name: longer/.test(said)) return nameProblem('x'.repeat(NAME_MAX + 1));
     if (/^hello\.name: control/.test(said)) return nameProblem('\n');
+    if (e && e.code === 'name_taken') return e.text;
     if (/^hello\.name/.test(said)) return 'The venue cannot use that name. Please type another one.';
     if (/^hello: a moderator removed you/.test(said)) {
         const m = /come back in (\d+) minutes?/.exec(said);
