@@ -69,33 +69,35 @@ static int filter(struct lws *wsi)
     return strcmp(uri, "/ws") == 0 ? 0 : -1;
 }
 
+/* Close c with code and reason (lws sends it as it closes); the core
+ * hears of it through forget. Returns what the callback returns. */
+static int fail(struct server *srv, struct conn *c, enum lws_close_status code, const char *reason,
+                void (*forget)(struct venue *, struct session *, long long))
+{
+    if (c->session)
+        forget(srv->venue, c->session, clock_mono_ms());
+    c->session = NULL;
+    lws_close_reason(c->wsi, code, (unsigned char *)reason, strlen(reason));
+    return -1;
+}
+
 static int receive(struct server *srv, struct conn *c, const void *in, size_t len)
 {
     if (lws_is_first_fragment(c->wsi)) {
         proto_buf_reset(&c->rx);
         c->rx_binary = lws_frame_is_binary(c->wsi);
     }
-    if (c->rx.len + len > (size_t)srv->cfg.max_message) {
-        if (c->session)
-            venue_too_large(srv->venue, c->session, clock_mono_ms());
-        c->session = NULL;
-        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                         (unsigned char *)"message too large", 17);
-        return -1;
-    }
+    if (c->rx.len + len > (size_t)srv->cfg.max_message)
+        return fail(srv, c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large",
+                    venue_too_large);
     if (proto_buf_append(&c->rx, in, len) < 0)
         return -1;
     if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
         return 0;
     /* RFC 6455 8.1: a text message that is not UTF-8 fails the connection. */
-    if (!c->rx_binary && !proto_utf8_valid(c->rx.data, c->rx.len)) {
-        if (c->session)
-            venue_disconnect(srv->venue, c->session, clock_mono_ms());
-        c->session = NULL;
-        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
-                         (unsigned char *)"text is not UTF-8", 17);
-        return -1;
-    }
+    if (!c->rx_binary && !proto_utf8_valid(c->rx.data, c->rx.len))
+        return fail(srv, c, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "text is not UTF-8",
+                    venue_disconnect);
     if (c->session && c->rx_binary)
         venue_binary(srv->venue, c->session, (const unsigned char *)c->rx.data, c->rx.len,
                      clock_mono_ms());

@@ -164,17 +164,18 @@ test('hello refused: over-long name, missing name, wrong types; a valid hello th
   });
 });
 
-test('a text frame with invalid UTF-8 is bad_request, connection kept', async () => {
+test('a text frame with invalid UTF-8 closes with 1007 (RFC 6455); the server goes on', async () => {
   await withServer({}, async (srv) => {
     const c = await srv.connect();
     await c.enter('lobby', 'utf8');
     // {"type":"chat","text":"\xc3("} : a broken two-byte sequence.
     const bytes = Buffer.concat([Buffer.from('{"type":"chat","text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
     c.ws.send(bytes, { binary: false });
-    const e = await c.next(null, { filter: (m) => m.type === 'error' }).catch(() => null);
-    assert.ok(e, `an error, not a close: ${JSON.stringify(c.closeInfo)}`);
-    assert.equal(e.code, 'bad_request');
-    await stillWorks(c);
+    const info = await c.waitClose();
+    assert.deepEqual([info.code, info.reason], [1007, 'text is not UTF-8']);
+    const d = await srv.connect();
+    await d.enter('lobby', 'after');
+    await stillWorks(d);
   });
 });
 
