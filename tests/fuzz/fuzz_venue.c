@@ -307,6 +307,7 @@ static const char *const server_types[] = {
     "joined",
     "left",
     "presence",
+    "presence_batch",
     "poses",
     "chat",
     "error",
@@ -846,6 +847,23 @@ static bool check_prog_frame(struct conn *c, const char *type, json_t *j, struct
     return questions_frame_ok(c, k, j, text, len);
 }
 
+/* One presence event (a frame, or an entry of a batch) for room: it names
+ * a known event and a whole user, and c follows it in its roster. */
+static bool presence_ok(struct conn *c, const char *room, json_t *e)
+{
+    const char *ev = str(e, "event");
+    json_t *u = json_object_get(e, "user");
+
+    if (!ev || (strcmp(ev, "join") != 0 && strcmp(ev, "leave") != 0 && strcmp(ev, "update") != 0) ||
+        !user_ok(u) || (c && !in_room(c, room)))
+        return false;
+    if (c && strcmp(ev, "leave") == 0)
+        roster_drop(c, str(u, "id"));
+    else if (c)
+        roster_put(c, str(u, "id"), str(u, "role"));
+    return true;
+}
+
 /* Check one frame the transport would write to c (NULL: a close's last
  * frame, checked for form only) and follow what it tells the client. */
 static void check_frame(struct conn *c, struct frame *f)
@@ -919,15 +937,13 @@ static void check_frame(struct conn *c, struct frame *f)
             set_room(c, NULL);
         }
     } else if (strcmp(type, "presence") == 0) {
-        const char *ev = str(j, "event");
-        ok = ev &&
-             (strcmp(ev, "join") == 0 || strcmp(ev, "leave") == 0 || strcmp(ev, "update") == 0) &&
-             user_ok(json_object_get(j, "user")) && (!c || in_room(c, str(j, "room")));
-        if (ok && c && strcmp(ev, "leave") == 0)
-            roster_drop(c, str(json_object_get(j, "user"), "id"));
-        else if (ok && c)
-            roster_put(c, str(json_object_get(j, "user"), "id"),
-                       str(json_object_get(j, "user"), "role"));
+        ok = presence_ok(c, str(j, "room"), j);
+    } else if (strcmp(type, "presence_batch") == 0) {
+        /* A tick's presence events beyond the room's rate, in order. */
+        json_t *events = json_object_get(j, "events"), *e;
+        size_t i;
+        ok = json_is_array(events) && json_array_size(events) > 0;
+        json_array_foreach(events, i, e) ok = ok && presence_ok(c, str(j, "room"), e);
     } else if (strcmp(type, "chat") == 0) {
         ok = str(j, "text") && str(json_object_get(j, "from"), "id") &&
              json_is_integer(json_object_get(j, "ts")) && (!c || in_room(c, str(j, "room")));
