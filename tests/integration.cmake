@@ -33,6 +33,7 @@ set(VENUE_ITEST_FILES
     demo-feed.test.mjs 90
     joinlinks.test.mjs 60
     find.test.mjs 60
+    abuse.test.mjs 90
 )
 
 list(LENGTH VENUE_ITEST_FILES n)
@@ -56,3 +57,5 @@ endforeach()
 # machine, so each runs alone.
 set_tests_properties(integration.poses integration.ratelimit integration.slow PROPERTIES
     RUN_SERIAL TRUE)
+# Deadlines to the second and the server's CPU under 1,100 held sockets.
+set_tests_properties(integration.abuse PROPERTIES RUN_SERIAL TRUE)
