@@ -357,7 +357,11 @@ int gate_filter(struct gate *g, struct lws *listen, const struct lws_filter_netw
     if (g->open >= g->limit || a->accept_fd >= g->fd_max - FD_GUARD) {
         g->stats.refused_full++;
         refuse(a->accept_fd, true);
-        pause_accept(g);
+        /* At the cap an accept and a close drain the backlog, the healthy
+         * client's turn included; only with descriptors running out would
+         * the next accept fail and lws spin on it. */
+        if (a->accept_fd >= g->fd_max - FD_GUARD)
+            pause_accept(g);
         return -1;
     }
     if (!free_pass) {
