@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import { withServer, sleep, within } from './harness.mjs';
+import { withServer, sleep, until, within } from './harness.mjs';
 
 /* A raw TCP connection from `from` (a loopback address): what it received
  * and when the server closed it. */
@@ -145,6 +145,26 @@ test('one address gets --conns-per-address at once and --conn-burst in a row; ot
     const refused = (reason) => m.samples.find((x) => x.name === 'venue_http_refused_total' && x.labels.reason === reason)?.value;
     assert.equal(refused('address'), 1);
     assert.ok(refused('rate') >= 1);
+  });
+});
+
+test('a log line a client can repeat is written once, then counted at most once per 10 s', async () => {
+  await withServer({}, async (srv) => {
+    // Each header block over lws's 4 KiB makes it log the same error.
+    const N = 40;
+    const socks = Array.from({ length: N }, () => {
+      const s = rawSocket(srv.port);
+      s.sock.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`);
+      return s;
+    });
+    await within(5000, Promise.all(socks.map((s) => s.closed)), 'the oversized requests to be closed');
+    const kind = (re) => srv.log.split('\n').filter((l) => re.test(l));
+    assert.equal(kind(/header data space/).length, 1, `written once:\n${srv.log.slice(-800)}`);
+    const count = await until(() => {
+      const c = kind(/\(\d+ more like this in the last \d+ s: .*header data space/);
+      return c.length ? c : null;
+    }, { timeout: 13000, interval: 200, what: 'the count of the repeats' });
+    assert.match(count[0], new RegExp(`\\(${N - 1} more like this in the last 1[01] s`), count[0]);
   });
 });
 
