@@ -118,11 +118,12 @@ static void log_emit(int level, const char *line)
     struct log_kind *k = NULL, *oldest = &log_kinds[0];
 
     (void)level;
-    for (size_t i = 0; i < LOG_KINDS && !k; i++) {
-        if (log_kinds[i].used && log_kinds[i].shape == shape)
-            k = &log_kinds[i];
-        else if (!log_kinds[i].used || log_kinds[i].since_ms < oldest->since_ms)
-            oldest = &log_kinds[i];
+    for (size_t i = 0; i < LOG_KINDS; i++) {
+        struct log_kind *x = &log_kinds[i];
+        if (x->used && x->shape == shape)
+            k = x;
+        if (!x->used || (oldest->used && x->since_ms < oldest->since_ms))
+            oldest = x;
     }
     if (k && now - k->since_ms >= LOG_EVERY_MS)
         log_settle(k, now);
@@ -130,10 +131,15 @@ static void log_emit(int level, const char *line)
         k->more++;
         return;
     }
-    if (oldest->used)
-        log_settle(oldest, now);
-    *oldest = (struct log_kind){.used = true, .shape = shape, .since_ms = now};
-    snprintf(oldest->text, sizeof(oldest->text), "%.*s", (int)strcspn(line, "\n"), line);
+    if (!k) {
+        /* A new kind takes a free place, or the oldest kind's (its count
+         * written first). */
+        k = oldest;
+        if (k->used && k->more)
+            log_settle(k, now);
+    }
+    *k = (struct log_kind){.used = true, .shape = shape, .since_ms = now};
+    snprintf(k->text, sizeof(k->text), "%.*s", (int)strcspn(line, "\n"), line);
     fprintf(stderr, "venued: lws: %s", line);
 }
 
