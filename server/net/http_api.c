@@ -78,12 +78,33 @@ struct http_req {
     size_t head_len;          /* HEAD of a file: its size, the Content-Length GET would send */
 };
 
+/* The answer's last byte is written: the transaction is over, or the
+ * connection goes once the reply has had a moment to leave. */
+static int reply_done(struct lws *wsi, const struct http_req *req)
+{
+    if (req->close_after) {
+        /* The client is still sending a body we will not read: give the
+         * reply a moment to leave, then hang up. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 1);
+        return 0;
+    }
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
+ * The headers of req's answer, and over HTTP/1 its body too when it fits
+ * HTTP_CHUNK: in one write, the transaction over before this callback
+ * returns. lws 4.1 parses a pipelined next request into these headers
+ * while a body waits for WRITEABLE (and flow control would stop that
+ * WRITEABLE as well): only a larger body, or HTTP/2's, goes there.
+ */
 static int respond(struct lws *wsi, struct http_req *req, unsigned status, const char *ctype,
                    const char *etag, const char *cache)
 {
     static const char challenge[] = "Bearer realm=\"venued admin\"";
-    unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
-                                       *end = &buf[sizeof(buf) - 1];
+    unsigned char buf[LWS_PRE + 1024 + HTTP_CHUNK], *start = &buf[LWS_PRE], *p = start,
+                                                    *end = &buf[sizeof(buf) - 1];
+    bool whole;
     size_t len = status == HTTP_STATUS_NOT_MODIFIED ? 0
                  : req->head_len                    ? req->head_len
                                                     : req->body.len;
@@ -111,12 +132,23 @@ static int respond(struct lws *wsi, struct http_req *req, unsigned status, const
     if (req->close_after && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                                          (unsigned char *)"close", 5, &p, end))
         return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end))
+    if (lws_finalize_http_header(wsi, &p, end))
         return -1;
     /* HEAD: the headers GET would send, Content-Length included, and no
      * body. */
     if (req->method == HTTP_HEAD)
         len = 0;
+    whole = len > 0 && len <= HTTP_CHUNK && lws_get_network_wsi(wsi) == wsi;
+    if (whole) {
+        memcpy(p, req->body.data, len);
+        p += len;
+        req->sent = len;
+    }
+    if (lws_write(wsi, start, (size_t)(p - start),
+                  whole ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP_HEADERS) != (int)(p - start))
+        return -1;
+    if (whole)
+        return reply_done(wsi, req);
     if (len == 0) {
         if (req->close_after)
             return -1;
@@ -146,14 +178,8 @@ static int write_body(struct lws *wsi, struct http_req *req)
     if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
         return -1;
     req->sent += n;
-    if (last && req->close_after) {
-        /* The client is still sending a body we will not read: give the
-         * reply a moment to leave, then hang up. */
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 1);
-        return 0;
-    }
     if (last)
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        return reply_done(wsi, req);
     lws_callback_on_writable(wsi);
     return 0;
 }

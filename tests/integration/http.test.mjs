@@ -198,6 +198,18 @@ test('HEAD of a file says the Content-Length GET sends, with no body', async () 
   });
 });
 
+test('pipelined requests: the first is answered whole, then the connection closes (never a wrong answer)', async () => {
+  await withServer({}, async (srv) => {
+    const r = await rawRequest(srv.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/venue HTTP/1.1\r\nHost: x\r\n\r\n');
+    const heads = r.got.split('HTTP/1.1 ').slice(1);
+    assert.ok(heads.length >= 1, r.got.slice(0, 300));
+    assert.match(heads[0], /^200 [\s\S]*content-length: 11\r\n[\s\S]*\r\n\r\n\{"ok":true\}$/i, 'the first, whole');
+    if (heads.length > 1) assert.match(heads[1], /"rooms"/, 'a second answer is the second request\'s');
+    assert.ok(r.closedMs !== null, 'not held open with a request half answered');
+    assert.equal((await srv.get('/healthz')).status, 200);
+  });
+});
+
 test('PUT and PATCH with an empty body are answered at once (405 on a read-only path)', async () => {
   await withServer({}, async (srv) => {
     for (const m of ['PUT', 'PATCH']) {
