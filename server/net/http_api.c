@@ -35,8 +35,9 @@
 #include "slides.h"
 
 #define HTTP_CHUNK    16384
-#define ARGS_MAX      8                         /* query arguments looked at */
-#define ARG_MAX       512                       /* bytes of one, "name=value" */
+#define WHOLE_MAX     65536 /* an answer written with its headers at once (see respond) */
+#define ARGS_MAX      8     /* query arguments looked at */
+#define ARG_MAX       512   /* bytes of one, "name=value" */
 #define DISCARD_MAX   ((size_t)8 * 1024 * 1024) /* an unwanted body we still read */
 #define UPLOAD_IDLE_S 30                   /* a deck's sender may pause this long between pieces */
 #define COUNT_POLL_US (10 * LWS_US_PER_MS) /* how often a slide count's child is looked at */
@@ -76,6 +77,7 @@ struct http_req {
     unsigned slides_reply;    /* slides: the counted deck's answer (body written), to send */
     struct reg_user uploader; /* slides: who sends it */
     size_t head_len;          /* HEAD of a file: its size, the Content-Length GET would send */
+    long long deadline_ms;    /* --request-timeout's end for this request; 0: none running */
 };
 
 /* The answer's last byte is written: the transaction is over, or the
@@ -93,7 +95,7 @@ static int reply_done(struct lws *wsi, const struct http_req *req)
 
 /*
  * The headers of req's answer, and over HTTP/1 its body too when it fits
- * HTTP_CHUNK: in one write, the transaction over before this callback
+ * WHOLE_MAX: in one write, the transaction over before this callback
  * returns. lws 4.1 parses a pipelined next request into these headers
  * while a body waits for WRITEABLE (and flow control would stop that
  * WRITEABLE as well): only a larger body, or HTTP/2's, goes there.
@@ -102,8 +104,9 @@ static int respond(struct lws *wsi, struct http_req *req, unsigned status, const
                    const char *etag, const char *cache)
 {
     static const char challenge[] = "Bearer realm=\"venued admin\"";
-    unsigned char buf[LWS_PRE + 1024 + HTTP_CHUNK], *start = &buf[LWS_PRE], *p = start,
-                                                    *end = &buf[sizeof(buf) - 1];
+    /* Static: one service thread, and lws_write copies what it cannot send. */
+    static unsigned char buf[LWS_PRE + 1024 + WHOLE_MAX];
+    unsigned char *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof(buf) - 1];
     bool whole;
     size_t len = status == HTTP_STATUS_NOT_MODIFIED ? 0
                  : req->head_len                    ? req->head_len
@@ -138,7 +141,7 @@ static int respond(struct lws *wsi, struct http_req *req, unsigned status, const
      * body. */
     if (req->method == HTTP_HEAD)
         len = 0;
-    whole = len > 0 && len <= HTTP_CHUNK && lws_get_network_wsi(wsi) == wsi;
+    whole = len > 0 && len <= WHOLE_MAX && lws_get_network_wsi(wsi) == wsi;
     if (whole) {
         memcpy(p, req->body.data, len);
         p += len;
@@ -876,6 +879,10 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
         memset(req, 0, sizeof(*req));
         req->body = keep;
     }
+    /* lws 4.1's per-connection timer cannot be cancelled (its
+     * LWS_SET_TIMER_USEC_CANCEL fires at once): the deadline says whether
+     * it is still meant. */
+    req->deadline_ms = clock_mono_ms() + srv->cfg.request_timeout_s * 1000LL;
     lws_set_timer_usecs(wsi, (lws_usec_t)srv->cfg.request_timeout_s * LWS_US_PER_SEC);
     req->method = method_of(wsi, req->path, sizeof(req->path));
     copy_args(wsi, req);
@@ -974,7 +981,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         /* --request-timeout ran out (armed in on_request): a body sent a
          * byte at a time, an answer never read. lws keeps only an idle
          * deadline of its own. */
-        return req ? -1 : 0;
+        return req && req->deadline_ms && clock_mono_ms() >= req->deadline_ms ? -1 : 0;
     case LWS_CALLBACK_HTTP_BODY:
         if (req)
             on_body(wsi, req, in, len);
@@ -1014,8 +1021,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL: /* after each transaction: req is freed next */
     case LWS_CALLBACK_CLOSED_HTTP:
-        lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
         if (req) {
+            req->deadline_ms = 0;
             upload_end(req);
             proto_buf_free(&req->body);
             proto_buf_free(&req->in);
