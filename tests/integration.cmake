@@ -35,6 +35,7 @@ set(VENUE_ITEST_FILES
     find.test.mjs 60
     framing.test.mjs 60
     churn.test.mjs 90
+    abuse.test.mjs 90
 )
 
 list(LENGTH VENUE_ITEST_FILES n)
@@ -58,3 +59,5 @@ endforeach()
 # machine, so each runs alone.
 set_tests_properties(integration.poses integration.ratelimit integration.slow integration.churn PROPERTIES
     RUN_SERIAL TRUE)
+# Deadlines to the second and the server's CPU under 1,100 held sockets.
+set_tests_properties(integration.abuse PROPERTIES RUN_SERIAL TRUE)

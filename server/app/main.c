@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,96 @@ static void reload_scenes(struct server *srv)
     fprintf(stderr, "venued: scenes reloaded from %s\n", srv->cfg.scenes_dir);
 }
 
+/* ---- lws's log, repeats collapsed ------------------------------------
+ *
+ * A line lws writes once per event (an accept that fails, a client that
+ * misbehaves) can be made to repeat thousands of times a second: each
+ * kind of line (its text with every run of digits alike) is written the
+ * first time, then counted, and the count written at most once per
+ * LOG_EVERY_MS while it goes on. A kind quiet for a whole interval is
+ * forgotten, so its next line is written in full again. */
+
+#define LOG_EVERY_MS 10000
+#define LOG_KINDS    16
+
+struct log_kind {
+    bool used;
+    unsigned long shape; /* hash of the text, digits alike */
+    long long since_ms;  /* the interval began */
+    unsigned long more;  /* lines like it since then, not written */
+    char text[120];      /* the first of them, for the count's line */
+};
+
+static struct log_kind log_kinds[LOG_KINDS];
+
+static unsigned long log_shape(const char *s)
+{
+    unsigned long h = 5381;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9') {
+            while (s[1] >= '0' && s[1] <= '9')
+                s++;
+            h = h * 33 + '#';
+        } else {
+            h = h * 33 + (unsigned char)*s;
+        }
+    }
+    return h;
+}
+
+/* The interval of k is over: its count is written, or, quiet, it goes. */
+static void log_settle(struct log_kind *k, long long now)
+{
+    if (!k->more) {
+        k->used = false;
+        return;
+    }
+    fprintf(stderr, "venued: lws: (%lu more like this in the last %lld s: %s)\n", k->more,
+            (now - k->since_ms + 999) / 1000, k->text);
+    k->more = 0;
+    k->since_ms = now;
+}
+
+/* From the tick, and at exit with all set. */
+static void log_flush(long long now, bool all)
+{
+    for (size_t i = 0; i < LOG_KINDS; i++)
+        if (log_kinds[i].used && (all || now - log_kinds[i].since_ms >= LOG_EVERY_MS))
+            log_settle(&log_kinds[i], now);
+}
+
+static void log_emit(int level, const char *line)
+{
+    long long now = clock_mono_ms();
+    unsigned long shape = log_shape(line);
+    struct log_kind *k = NULL, *oldest = &log_kinds[0];
+
+    (void)level;
+    for (size_t i = 0; i < LOG_KINDS; i++) {
+        struct log_kind *x = &log_kinds[i];
+        if (x->used && x->shape == shape)
+            k = x;
+        if (!x->used || (oldest->used && x->since_ms < oldest->since_ms))
+            oldest = x;
+    }
+    if (k && now - k->since_ms >= LOG_EVERY_MS)
+        log_settle(k, now);
+    if (k && k->used) {
+        k->more++;
+        return;
+    }
+    if (!k) {
+        /* A new kind takes a free place, or the oldest kind's (its count
+         * written first). */
+        k = oldest;
+        if (k->used && k->more)
+            log_settle(k, now);
+    }
+    *k = (struct log_kind){.used = true, .shape = shape, .since_ms = now};
+    snprintf(k->text, sizeof(k->text), "%.*s", (int)strcspn(line, "\n"), line);
+    fprintf(stderr, "venued: lws: %s", line);
+}
+
 /* The tick: scheduled on the service loop at a steady rate, catching up
  * without bursts if the loop was late. */
 static void tick(lws_sorted_usec_list_t *sul)
@@ -64,6 +155,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         reload_scenes(srv);
     }
     venue_tick(srv->venue, now);
+    log_flush(now, false);
     srv->next_tick_ms += period;
     if (srv->next_tick_ms <= now)
         srv->next_tick_ms = now + period;
@@ -130,6 +222,7 @@ static int open_state(struct server *srv)
 /* Everything open_state and main opened, in reverse; safe on a part. */
 static void close_state(struct server *srv)
 {
+    gate_free(srv->gate); /* after the context, which tells it of every wsi it frees */
     voice_proxy_free(srv->voice_proxy);
     venue_free(srv->venue);
     if (srv->programme)
@@ -254,6 +347,12 @@ int main(int argc, char **argv)
         close_state(&srv);
         return 2;
     }
+    srv.gate = gate_new(&srv.cfg, err, sizeof(err));
+    if (!srv.gate) {
+        fprintf(stderr, "venued: %s\n", err);
+        close_state(&srv);
+        return 2;
+    }
 
     /* Every HTTP path goes to http_api.c, which routes it. */
     mount.mountpoint = "/";
@@ -275,9 +374,16 @@ int main(int argc, char **argv)
     info.retry_and_idle_policy = &retry;
     /* No LWS_SERVER_OPTION_VALIDATE_UTF8: a text frame of bad UTF-8 gets a
      * bad_request from the parser and the connection stays, like any other
-     * bad input, instead of lws closing it with 1007. */
-    info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+     * bad input, instead of lws closing it with 1007. The security headers
+     * are lws's best practices with a narrower connect-src (http_api.c). */
+    info.headers = http_api_headers(&srv.cfg);
+    /* Deadlines lws keeps: the whole header block, from its first byte
+     * (PENDING_TIMEOUT_HOLDING_AH), and every pause in a body and other
+     * network round trips (PENDING_TIMEOUT_HTTP_CONTENT). The whole
+     * request's is http_api.c's. */
+    info.timeout_secs_ah_idle = (unsigned)srv.cfg.header_timeout_s;
+    info.timeout_secs = (unsigned)srv.cfg.body_idle_s;
+    lws_set_log_level(LLL_ERR | LLL_WARN, log_emit);
 
     srv.ctx = lws_create_context(&info);
     if (!srv.ctx) {
@@ -319,6 +425,7 @@ int main(int argc, char **argv)
     lws_sul_cancel(&srv.retain_sul);
     voice_link_free(voice);
     lws_context_destroy(srv.ctx);
+    log_flush(clock_mono_ms(), true);
     http_api_slides_stop(&srv);
     close_state(&srv);
     return 0;

@@ -60,6 +60,28 @@ static const struct opt opts[] = {
      "seconds without a pong before a connection is dropped (pinged at half)", NULL},
     {"hello-timeout", "VENUE_HELLO_TIMEOUT", OPT_INT, FIELD(hello_timeout_s), 1, 3600,
      "seconds a new connection has to say hello", NULL},
+    /* The front door: no unauthenticated client holds a request open, or
+     * takes every connection. */
+    {"header-timeout", "VENUE_HEADER_TIMEOUT", OPT_INT, FIELD(header_timeout_s), 1, 3600,
+     "seconds a client has to send the whole header block of a request (then: closed)", NULL},
+    {"body-idle", "VENUE_BODY_IDLE", OPT_INT, FIELD(body_idle_s), 1, 3600,
+     "seconds a request body may pause between pieces (then: closed)", NULL},
+    {"request-timeout", "VENUE_REQUEST_TIMEOUT", OPT_INT, FIELD(request_timeout_s), 1, 86400,
+     "seconds one HTTP request may take from its headers to the end of its answer, body "
+     "included (then: closed)",
+     NULL},
+    {"max-connections", "VENUE_MAX_CONNECTIONS", OPT_INT, FIELD(max_connections), 1, 1000000,
+     "open connections in all, lowered to the file descriptor limit less 64 (more: 503)", NULL},
+    {"conns-per-address", "VENUE_CONNS_PER_ADDRESS", OPT_INT, FIELD(conns_per_address), 1, 1000000,
+     "open connections from one address, an IPv6 /64 counting as one (more: 503)", NULL},
+    {"conn-rate", "VENUE_CONN_RATE", OPT_INT, FIELD(conn_rate), 1, 1000000,
+     "new connections per second from one address (more: 503)", NULL},
+    {"conn-burst", "VENUE_CONN_BURST", OPT_INT, FIELD(conn_burst), 1, 1000000,
+     "new connections one address may open at once before --conn-rate applies", NULL},
+    {"conn-exempt", "VENUE_CONN_EXEMPT", OPT_STR, FIELD(conn_exempt), -1, 0,
+     "addresses the per-address limits skip, comma-separated: a reverse proxy on this machine "
+     "carries everyone (empty: none)",
+     NULL},
     {"queue-max", "VENUE_QUEUE_MAX", OPT_LONG, FIELD(queue_max), 4096, 1073741824,
      "bytes queued for one client before it is closed as too slow", NULL},
     {"queue-frames", "VENUE_QUEUE_FRAMES", OPT_INT, FIELD(queue_frames), 16, 1000000,

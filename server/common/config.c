@@ -23,6 +23,15 @@ void config_defaults(struct venue_config *c)
     c->kick_minutes = 10;
     c->idle_timeout_s = 20;
     c->hello_timeout_s = 10;
+    c->header_timeout_s = 10;
+    c->body_idle_s = 5;
+    c->request_timeout_s = 120;
+    c->max_connections = 10000;
+    c->conns_per_address = 256;
+    c->conn_rate = 100;
+    c->conn_burst = 400;
+    /* Where a reverse proxy on this machine connects from: it carries everyone. */
+    strcpy(c->conn_exempt, "127.0.0.1,::1");
     c->queue_max = 1048576;
     c->queue_frames = 1024;
     c->stall_s = 10;

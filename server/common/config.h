@@ -25,6 +25,15 @@ struct venue_config {
     int kick_minutes;      /* a kicked guest's browser (and address with name) kept out this long */
     int idle_timeout_s;    /* no valid pong for this long: hang up */
     int hello_timeout_s;   /* a connection must say hello within this */
+    /* The front door (net/gate.c, net/http_api.c): deadlines and connection limits. */
+    int header_timeout_s;  /* a request's whole header block must arrive within this */
+    int body_idle_s;       /* a request body may pause this long between pieces */
+    int request_timeout_s; /* a request, from its headers to the last byte of its answer */
+    int max_connections;   /* open connections in all (lowered to what the fd limit allows) */
+    int conns_per_address; /* open connections from one address (IPv6: one /64) */
+    int conn_rate;         /* new connections per second from one address */
+    int conn_burst;        /* ... of which this many at once */
+    char conn_exempt[256]; /* addresses the per-address limits skip, comma-separated */
     long queue_max;        /* bytes queued for one client */
     int queue_frames;      /* frames queued for one client */
     int stall_s;           /* a queue that makes no progress this long: close */

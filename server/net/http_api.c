@@ -35,8 +35,9 @@
 #include "slides.h"
 
 #define HTTP_CHUNK    16384
-#define ARGS_MAX      8                         /* query arguments looked at */
-#define ARG_MAX       512                       /* bytes of one, "name=value" */
+#define WHOLE_MAX     65536 /* an answer written with its headers at once (see respond) */
+#define ARGS_MAX      8     /* query arguments looked at */
+#define ARG_MAX       512   /* bytes of one, "name=value" */
 #define DISCARD_MAX   ((size_t)8 * 1024 * 1024) /* an unwanted body we still read */
 #define UPLOAD_IDLE_S 30                   /* a deck's sender may pause this long between pieces */
 #define COUNT_POLL_US (10 * LWS_US_PER_MS) /* how often a slide count's child is looked at */
@@ -75,15 +76,41 @@ struct http_req {
     struct slides_job *job;   /* slides: its place in srv->slides_jobs; borrowed */
     unsigned slides_reply;    /* slides: the counted deck's answer (body written), to send */
     struct reg_user uploader; /* slides: who sends it */
+    size_t head_len;          /* HEAD of a file: its size, the Content-Length GET would send */
+    long long deadline_ms;    /* --request-timeout's end for this request; 0: none running */
 };
 
+/* The answer's last byte is written: the transaction is over, or the
+ * connection goes once the reply has had a moment to leave. */
+static int reply_done(struct lws *wsi, const struct http_req *req)
+{
+    if (req->close_after) {
+        /* The client is still sending a body we will not read: give the
+         * reply a moment to leave, then hang up. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 1);
+        return 0;
+    }
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
+ * The headers of req's answer, and over HTTP/1 its body too when it fits
+ * WHOLE_MAX: in one write, the transaction over before this callback
+ * returns. lws 4.1 parses a pipelined next request into these headers
+ * while a body waits for WRITEABLE (and flow control would stop that
+ * WRITEABLE as well): only a larger body, or HTTP/2's, goes there.
+ */
 static int respond(struct lws *wsi, struct http_req *req, unsigned status, const char *ctype,
                    const char *etag, const char *cache)
 {
     static const char challenge[] = "Bearer realm=\"venued admin\"";
-    unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
-                                       *end = &buf[sizeof(buf) - 1];
-    size_t len = status == HTTP_STATUS_NOT_MODIFIED ? 0 : req->body.len;
+    /* Static: one service thread, and lws_write copies what it cannot send. */
+    static unsigned char buf[LWS_PRE + 1024 + WHOLE_MAX];
+    unsigned char *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof(buf) - 1];
+    bool whole;
+    size_t len = status == HTTP_STATUS_NOT_MODIFIED ? 0
+                 : req->head_len                    ? req->head_len
+                                                    : req->body.len;
 
     req->sent = 0;
     if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
@@ -108,12 +135,23 @@ static int respond(struct lws *wsi, struct http_req *req, unsigned status, const
     if (req->close_after && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                                          (unsigned char *)"close", 5, &p, end))
         return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end))
+    if (lws_finalize_http_header(wsi, &p, end))
         return -1;
     /* HEAD: the headers GET would send, Content-Length included, and no
      * body. */
     if (req->method == HTTP_HEAD)
         len = 0;
+    whole = len > 0 && len <= WHOLE_MAX && lws_get_network_wsi(wsi) == wsi;
+    if (whole) {
+        memcpy(p, req->body.data, len);
+        p += len;
+        req->sent = len;
+    }
+    if (lws_write(wsi, start, (size_t)(p - start),
+                  whole ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP_HEADERS) != (int)(p - start))
+        return -1;
+    if (whole)
+        return reply_done(wsi, req);
     if (len == 0) {
         if (req->close_after)
             return -1;
@@ -143,14 +181,8 @@ static int write_body(struct lws *wsi, struct http_req *req)
     if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
         return -1;
     req->sent += n;
-    if (last && req->close_after) {
-        /* The client is still sending a body we will not read: give the
-         * reply a moment to leave, then hang up. */
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 1);
-        return 0;
-    }
     if (last)
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        return reply_done(wsi, req);
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -231,7 +263,9 @@ static int serve_file(struct lws *wsi, struct http_req *req, const char *root, c
     if (!type)
         return respond_error(wsi, req, HTTP_STATUS_NOT_FOUND, "not_found", "no such file");
     if (req->method == HTTP_HEAD) {
+        struct stat st;
         proto_buf_reset(&req->body);
+        req->head_len = stat(real, &st) == 0 ? (size_t)st.st_size : 0;
         return respond(wsi, req, HTTP_STATUS_OK, type, NULL, "no-cache");
     }
     n = lws_serve_http_file(wsi, real, type, NULL, 0);
@@ -424,6 +458,22 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                 "# TYPE venue_voice_proxy_refused_total counter\n"
                 "venue_voice_proxy_refused_total %llu\n",
                 vps.connections, vps.refused);
+        }
+        if (rc >= 0) {
+            struct gate_stats gs = gate_stats(srv->gate);
+            rc = proto_buf_printf(
+                &req->body,
+                "# HELP venue_http_connections TCP connections let in and open (HTTP and "
+                "WebSocket)\n# TYPE venue_http_connections gauge\nvenue_http_connections %u\n"
+                "# HELP venue_http_connections_limit The total cap in force (--max-connections, "
+                "lowered to the fd limit)\n# TYPE venue_http_connections_limit gauge\n"
+                "venue_http_connections_limit %u\n"
+                "# HELP venue_http_refused_total Connections refused at accept with a 503\n"
+                "# TYPE venue_http_refused_total counter\n"
+                "venue_http_refused_total{reason=\"address\"} %llu\n"
+                "venue_http_refused_total{reason=\"rate\"} %llu\n"
+                "venue_http_refused_total{reason=\"full\"} %llu\n",
+                gs.open, gs.limit, gs.refused_address, gs.refused_rate, gs.refused_full);
         }
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "text/plain; version=0.0.4", NULL,
@@ -829,14 +879,21 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
         memset(req, 0, sizeof(*req));
         req->body = keep;
     }
+    /* lws 4.1's per-connection timer cannot be cancelled (its
+     * LWS_SET_TIMER_USEC_CANCEL fires at once): the deadline says whether
+     * it is still meant. */
+    req->deadline_ms = clock_mono_ms() + srv->cfg.request_timeout_s * 1000LL;
+    lws_set_timer_usecs(wsi, (lws_usec_t)srv->cfg.request_timeout_s * LWS_US_PER_SEC);
     req->method = method_of(wsi, req->path, sizeof(req->path));
     copy_args(wsi, req);
     req->admin = admin_api_owns(req->path);
     has_len = content_length(wsi, &clen);
     /* lws expects a body after POST, PUT and PATCH whatever the headers
-     * say, and after anything else that declares one. */
+     * say, and after anything else that declares one; but of an explicit
+     * Content-Length: 0 it tells only a POST's end (BODY_COMPLETION), so
+     * the others are answered now. */
     body_method = req->method == HTTP_POST || req->method == HTTP_PUT || req->method == HTTP_PATCH;
-    body_coming = body_method || (has_len > 0 && clen > 0);
+    body_coming = has_len > 0 ? clen > 0 || req->method == HTTP_POST : body_method;
 
     if (req->admin) {
         char auth[256];
@@ -907,9 +964,24 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                     size_t len)
 {
     struct http_req *req = user;
+    struct server *srv = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    /* protocols[0] hears of every connection: the front door's (gate.c). */
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: /* user: the accept's arguments */
+        return gate_filter(srv->gate, wsi, user, clock_mono_ms());
+    case LWS_CALLBACK_WSI_CREATE:
+        gate_created(srv->gate, wsi);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        gate_destroyed(srv->gate, wsi);
+        return 0;
     case LWS_CALLBACK_HTTP:
-        return on_request(wsi, req, lws_context_user(lws_get_context(wsi)));
+        return on_request(wsi, req, srv);
+    case LWS_CALLBACK_TIMER:
+        /* --request-timeout ran out (armed in on_request): a body sent a
+         * byte at a time, an answer never read. lws keeps only an idle
+         * deadline of its own. */
+        return req && req->deadline_ms && clock_mono_ms() >= req->deadline_ms ? -1 : 0;
     case LWS_CALLBACK_HTTP_BODY:
         if (req)
             on_body(wsi, req, in, len);
@@ -918,7 +990,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!req || !req->awaiting_body)
             return 0;
         req->awaiting_body = false;
-        return dispatch(wsi, req, lws_context_user(lws_get_context(wsi)));
+        return dispatch(wsi, req, srv);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (req && req->slides_reply) {
             /* A counted deck's answer: the headers now, the body next. */
@@ -950,6 +1022,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL: /* after each transaction: req is freed next */
     case LWS_CALLBACK_CLOSED_HTTP:
         if (req) {
+            req->deadline_ms = 0;
             upload_end(req);
             proto_buf_free(&req->body);
             proto_buf_free(&req->in);
@@ -959,6 +1032,34 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/*
+ * Mozilla Observatory's headers, as LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_
+ * BEST_PRACTICES_ENFORCE sends them, except that the page may connect only
+ * to its own origin ('self' covers ws: and wss: to the same host and port
+ * in CSP Level 3 browsers), and to --voice-url's when Janus is elsewhere:
+ * lws's own list allows any ws: or wss: host.
+ */
+const struct lws_protocol_vhost_options *http_api_headers(const struct venue_config *cfg)
+{
+    static char csp[512 + sizeof(cfg->voice_url)];
+    static struct lws_protocol_vhost_options h[] = {
+        {NULL, NULL, "referrer-policy:", "no-referrer"},
+        {&h[0], NULL, "x-frame-options:", "deny"},
+        {&h[1], NULL, "x-xss-protection:", "1; mode=block"},
+        {&h[2], NULL, "x-content-type-options:", "nosniff"},
+        {&h[3], NULL, "content-security-policy:", csp},
+    };
+    const char *host = strstr(cfg->voice_url, "://");
+    int origin = host ? (int)(host + 3 - cfg->voice_url) + (int)strcspn(host + 3, "/?#") : 0;
+
+    snprintf(csp, sizeof(csp),
+             "default-src 'none'; img-src 'self' data: ; script-src 'self'; font-src 'self'; "
+             "style-src 'self'; connect-src 'self'%s%.*s; frame-ancestors 'none'; "
+             "base-uri 'none';form-action 'self';",
+             origin ? " " : "", origin, cfg->voice_url);
+    return &h[4];
 }
 
 const struct lws_protocols http_api_protocol = {

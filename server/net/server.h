@@ -13,6 +13,7 @@
 #include "admin_api.h"
 #include "clock.h"
 #include "config.h"
+#include "gate.h"
 #include "scene.h"
 #include "slides.h"
 #include "store.h"
@@ -77,6 +78,7 @@ struct server {
     long long next_tick_ms;
     const struct voice_status *voice; /* borrowed from the Janus client; NULL: no voice */
     struct voice_proxy *voice_proxy;  /* owned; made before the context */
+    struct gate *gate;                /* owned; the front door (gate.c), freed after the context */
     double whoami_tokens;             /* GET /api/me's bucket (http_api.c) */
     long long whoami_ms;              /* when it was last filled */
 };
@@ -86,6 +88,10 @@ extern const struct lws_protocols ws_adapter_protocol;
 extern const struct lws_protocols http_api_protocol;
 /* The struct venue_io that routes the core's requests to connections. */
 extern const struct venue_io ws_adapter_io_template;
+
+/* The security headers of every HTTP answer (info.headers): static,
+ * made from cfg once before the context. */
+const struct lws_protocol_vhost_options *http_api_headers(const struct venue_config *cfg);
 
 /* After lws_context_destroy: kill the children still counting slides (no
  * connection waits for them now) and reap them, waiting a second at most. */

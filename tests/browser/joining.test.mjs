@@ -85,11 +85,15 @@ test('a name of invisible characters is refused in words; bidi overrides are dro
     await page.context_.close();
 });
 
-test('a join link with a token greets the registered name; nothing to type', async () => {
+test('a join link with a token greets the registered name; nothing to type; the token leaves the address bar', async () => {
     const page = await newPerson(chrome.browser);
-    await page.goto(`${venued.url}/?token=${venued.users.reg.token}`);
+    const entries = await page.evaluate(() => history.length);
+    await page.goto(`${venued.url}/?token=${venued.users.reg.token}&room=plenary`);
     await until(() => page.isVisible('#join-greeting'), 5000, 'the greeting');
     assert.match(await page.textContent('#join-greeting'), /Welcome, Rosa Registered/);
+    /* replaced, not pushed: neither the address bar nor Back shows it */
+    assert.equal(new URL(page.url()).search, '?room=plenary', `address bar: ${page.url()}`);
+    assert.equal(await page.evaluate(() => history.length), entries + 1, 'one entry, not one with the token and one without');
     assert.equal(await page.isVisible('#join-name'), false, 'no name to type');
     await page.click('#join-submit');
     await ready(page);

@@ -115,9 +115,11 @@ export class Server {
    * flags: extra venued flags as an object ({ 'resume-grace': 2 }) appended
    * after the standard ones. dataDir: reuse a data dir (restart tests);
    * otherwise a fresh temporary one is made and removed by cleanup().
+   * fileLimit: start venued under `ulimit -n` of that many descriptors.
    */
-  constructor({ flags = {}, dataDir = null } = {}) {
+  constructor({ flags = {}, dataDir = null, fileLimit = null } = {}) {
     this.flags = flags;
+    this.fileLimit = fileLimit;
     this.ownsData = !dataDir;
     this.dataDir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'venued-itest-'));
     this.child = null;
@@ -166,7 +168,10 @@ export class Server {
     const env = { ...process.env };
     // ASan: a leak or error is a failing exit code, which stop() checks.
     env.ASAN_OPTIONS ??= 'abort_on_error=0:detect_leaks=1';
-    const child = spawn(VENUED_BIN, this.args(), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Under a shell that lowers the limit and execs venued (same pid).
+    const [bin, argv] = this.fileLimit === null ? [VENUED_BIN, this.args()]
+      : ['sh', ['-c', `ulimit -n ${Number(this.fileLimit)} && exec "$0" "$@"`, VENUED_BIN, ...this.args()]];
+    const child = spawn(bin, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
     const keep = (d) => {

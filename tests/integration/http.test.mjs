@@ -169,9 +169,79 @@ function rawRequest(port, text, waitMs = 3000) {
     const timer = setTimeout(() => { sock.destroy(); resolve({ status: got.split('\r\n')[0], closedMs: null }); }, waitMs);
     sock.on('data', (d) => { got += d; });
     sock.on('error', () => {});
-    sock.on('close', () => { clearTimeout(timer); resolve({ status: got.split('\r\n')[0], closedMs: Date.now() - t0 }); });
+    sock.on('close', () => { clearTimeout(timer); resolve({ status: got.split('\r\n')[0], closedMs: Date.now() - t0, got }); });
   });
 }
+
+test("the CSP lets the page connect to its own origin only (connect-src 'self'), and to --voice-url's", async () => {
+  await withServer({}, async (srv) => {
+    for (const p of ['/', '/healthz', '/api/venue']) {
+      const csp = (await srv.get(p)).headers.get('content-security-policy') ?? '';
+      assert.match(csp, /(^|;)\s*connect-src 'self';/, `${p}: ${csp}`);
+      assert.match(csp, /default-src 'none'/, `${p}: the rest as before`);
+    }
+  });
+  await withServer({ flags: { 'voice-url': 'wss://janus.example.org:8989/janus' } }, async (srv) => {
+    const csp = (await srv.get('/')).headers.get('content-security-policy');
+    assert.match(csp, /connect-src 'self' wss:\/\/janus\.example\.org:8989;/, csp);
+  });
+});
+
+test('HEAD of a file says the Content-Length GET sends, with no body', async () => {
+  await withServer({}, async (srv) => {
+    const get = await srv.get('/index.html');
+    const r = await rawRequest(srv.port, 'HEAD /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const len = Number(/content-length: *(\d+)/i.exec(r.got)?.[1]);
+    assert.equal(len, Buffer.byteLength(get.body), r.got.slice(0, 300));
+    assert.ok(len > 0);
+    assert.ok(r.got.endsWith('\r\n\r\n'), 'no body after the headers');
+  });
+});
+
+test('keep-alive: a second request on the same connection is answered (a transaction\'s end closes nothing)', async () => {
+  await withServer({}, async (srv) => {
+    const sock = net.connect(srv.port, '127.0.0.1');
+    let got = '';
+    let closed = false;
+    sock.on('data', (d) => { got += d; });
+    sock.on('close', () => { closed = true; });
+    await new Promise((resolve) => sock.on('connect', resolve));
+    const answers = () => got.split('HTTP/1.1 200 ').length - 1;
+    const until = async (n) => {
+      for (let i = 0; i < 100 && answers() < n; i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(1);
+    sock.write('GET /api/venue HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(2);
+    assert.equal(answers(), 2, got.slice(0, 300));
+    assert.match(got, /"rooms"/, 'the second answer is the second request\'s');
+    assert.ok(!closed, 'the connection stays open between requests');
+    sock.destroy();
+  });
+});
+
+test('pipelined requests: the first is answered whole, never a wrong answer, and the connection ends by the keep-alive timeout', async () => {
+  await withServer({}, async (srv) => {
+    const r = await rawRequest(srv.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/venue HTTP/1.1\r\nHost: x\r\n\r\n', 9000);
+    const heads = (r.got ?? '').split('HTTP/1.1 ').slice(1);
+    assert.ok(heads.length >= 1, String(r.got).slice(0, 300));
+    assert.match(heads[0], /^200 [\s\S]*content-length: 11\r\n[\s\S]*\r\n\r\n\{"ok":true\}$/i, 'the first, whole');
+    if (heads.length > 1) assert.match(heads[1], /"rooms"/, 'a second answer is the second request\'s');
+    assert.ok(r.closedMs !== null && r.closedMs < 8000, 'not held past the keep-alive timeout (5 s)');
+    assert.equal((await srv.get('/healthz')).status, 200);
+  });
+});
+
+test('PUT and PATCH with an empty body are answered at once (405 on a read-only path)', async () => {
+  await withServer({}, async (srv) => {
+    for (const m of ['PUT', 'PATCH']) {
+      const r = await rawRequest(srv.port, `${m} /api/venue HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      assert.equal(r.status, 'HTTP/1.1 405 Method Not Allowed', m);
+      assert.ok(r.closedMs !== null && r.closedMs < 1000, `${m}: answered after ${r.closedMs} ms`);
+    }
+  });
+});
 
 test('CONNECT (venued is no proxy) is answered 405 and closed at once, and the server serves on', async () => {
   await withServer({}, async (srv) => {

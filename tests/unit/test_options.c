@@ -86,6 +86,13 @@ static void test_defaults(void)
     CHECK(c.resume_grace_s == 15);
     CHECK(c.idle_timeout_s == 20);
     CHECK(c.hello_timeout_s == 10);
+    CHECK(c.header_timeout_s == 10);
+    CHECK(c.body_idle_s == 5);
+    CHECK(c.request_timeout_s == 120);
+    CHECK(c.max_connections == 10000);
+    CHECK(c.conns_per_address == 256);
+    CHECK(c.conn_rate == 100 && c.conn_burst == 400);
+    CHECK(strcmp(c.conn_exempt, "127.0.0.1,::1") == 0);
     CHECK(c.queue_max == 1048576);
     CHECK(c.queue_frames == 1024);
     CHECK(c.stall_s == 10);
@@ -207,6 +214,16 @@ static const struct range {
     {"resume-grace", "VENUE_RESUME_GRACE", K_INT, AT(resume_grace_s), 0, 86400, "-1", "86401"},
     {"idle-timeout", "VENUE_IDLE_TIMEOUT", K_INT, AT(idle_timeout_s), 2, 3600, "1", "3601"},
     {"hello-timeout", "VENUE_HELLO_TIMEOUT", K_INT, AT(hello_timeout_s), 1, 3600, "0", "3601"},
+    {"header-timeout", "VENUE_HEADER_TIMEOUT", K_INT, AT(header_timeout_s), 1, 3600, "0", "3601"},
+    {"body-idle", "VENUE_BODY_IDLE", K_INT, AT(body_idle_s), 1, 3600, "0", "3601"},
+    {"request-timeout", "VENUE_REQUEST_TIMEOUT", K_INT, AT(request_timeout_s), 1, 86400, "0",
+     "86401"},
+    {"max-connections", "VENUE_MAX_CONNECTIONS", K_INT, AT(max_connections), 1, 1000000, "0",
+     "1000001"},
+    {"conns-per-address", "VENUE_CONNS_PER_ADDRESS", K_INT, AT(conns_per_address), 1, 1000000, "0",
+     "1000001"},
+    {"conn-rate", "VENUE_CONN_RATE", K_INT, AT(conn_rate), 1, 1000000, "0", "1000001"},
+    {"conn-burst", "VENUE_CONN_BURST", K_INT, AT(conn_burst), 1, 1000000, "0", "1000001"},
     {"queue-max", "VENUE_QUEUE_MAX", K_LONG, AT(queue_max), 4096, 1073741824, "4095", "1073741825"},
     {"queue-frames", "VENUE_QUEUE_FRAMES", K_INT, AT(queue_frames), 16, 1000000, "15", "1000001"},
     {"stall-secs", "VENUE_STALL_SECS", K_INT, AT(stall_s), 1, 3600, "0", "3601"},

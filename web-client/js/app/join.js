@@ -25,6 +25,7 @@ import { showRemoved } from './moderation.js';
 import { joinRoom } from './rooms.js';
 
 const params = new URLSearchParams(location.search);
+const TOKEN_KEY = 'venue.token'; /* sessionStorage: the join link's token, for a reload */
 
 let wireClient = null;
 let enterVenue = null;
@@ -126,6 +127,22 @@ async function checkToken(token) {
 }
 
 /*
+ * The join link's token, taken out of the address bar and the history
+ * (screen shares, synced history, a shoulder) as soon as it is read, and
+ * kept in this tab's sessionStorage so that a reload still has it.
+ */
+function linkToken() {
+    const store = sessionStore();
+    const token = params.get('token');
+    if (token === null) return (store && store.getItem(TOKEN_KEY)) || '';
+    if (store) store.setItem(TOKEN_KEY, token);
+    const url = new URL(location.href);
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', url);
+    return token;
+}
+
+/*
  * wire(client) hands a new connection's events to the page, before it
  * opens; enter() fills the venue page once the server has welcomed me.
  */
@@ -134,7 +151,7 @@ export function initJoin({ wire, enter }) {
     enterVenue = enter;
     const name = $('join-name');
     name.value = getPref('name', '');
-    const token = params.get('token');
+    const token = linkToken();
     if (token) {
         $('join-token').value = token;
         $('token-box').open = true;
