@@ -372,10 +372,10 @@ int main(int argc, char **argv)
     info.mounts = &mount;
     info.user = &srv;
     info.retry_and_idle_policy = &retry;
-    /* No LWS_SERVER_OPTION_VALIDATE_UTF8: a text frame of bad UTF-8 gets a
-     * bad_request from the parser and the connection stays, like any other
-     * bad input, instead of lws closing it with 1007. The security headers
-     * are lws's best practices with a narrower connect-src (http_api.c). */
+    /* No LWS_SERVER_OPTION_VALIDATE_UTF8: the adapter checks each whole
+     * message and closes with 1007 itself (ws_adapter.c). The security
+     * headers are lws's best practices with a narrower
+     * connect-src (http_api.c). */
     info.headers = http_api_headers(&srv.cfg);
     /* Deadlines lws keeps: the whole header block, from its first byte
      * (PENDING_TIMEOUT_HOLDING_AH), and every pause in a body and other
