@@ -36,6 +36,7 @@ set(VENUE_ITEST_FILES
     framing.test.mjs 60
     churn.test.mjs 90
     abuse.test.mjs 90
+    disk.test.mjs 60
 )
 
 list(LENGTH VENUE_ITEST_FILES n)

@@ -426,14 +426,25 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
         /* Voice is optional: down is said, and the venue stays healthy. The
          * reason is the voice client's own cleaned text (no quotes). */
         const struct voice_status *vs = srv->voice;
-        if (!vs)
-            proto_buf_printf(&req->body, "{\"ok\":true}"); /* no --janus: unchanged */
-        else
-            proto_buf_printf(&req->body,
-                             "{\"ok\":true,\"voice\":\"%s\",\"voice_state\":\"%s\","
-                             "\"voice_reason\":\"%s\"}",
-                             vs->up ? "up" : "down", vs->state, vs->reason);
-        return respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
+        const struct store_health *sh = srv->store ? store_health(srv->store) : NULL;
+        rc = proto_buf_printf(&req->body, "{\"ok\":true");
+        if (rc >= 0 && vs)
+            rc = proto_buf_printf(&req->body,
+                                  ",\"voice\":\"%s\",\"voice_state\":\"%s\","
+                                  "\"voice_reason\":\"%s\"",
+                                  vs->up ? "up" : "down", vs->state, vs->reason);
+        /* A full disk too: people are still let in and served, so the
+         * venue is up; what it can no longer keep is said (the reason is
+         * the store's cleaned text). */
+        if (rc >= 0 && sh && sh->failing)
+            rc = proto_buf_printf(&req->body,
+                                  ",\"storage\":\"failing\",\"storage_reason\":\"%s\","
+                                  "\"storage_failing_since\":%lld",
+                                  sh->reason, sh->since);
+        if (rc >= 0)
+            rc = proto_buf_printf(&req->body, "}");
+        return rc < 0 ? -1
+                      : respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
     }
     if (strcmp(uri, "/metrics") == 0) {
         rc = report_metrics(srv->venue, &req->body);
@@ -474,6 +485,18 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                 "venue_http_refused_total{reason=\"rate\"} %llu\n"
                 "venue_http_refused_total{reason=\"full\"} %llu\n",
                 gs.open, gs.limit, gs.refused_address, gs.refused_rate, gs.refused_full);
+        }
+        if (rc >= 0 && srv->store) {
+            const struct store_health *sh = store_health(srv->store);
+            rc = proto_buf_printf(
+                &req->body,
+                "# HELP venue_storage_failing 1 while writes to the database fail (a full disk, "
+                "an I/O error, read-only)\n# TYPE venue_storage_failing gauge\n"
+                "venue_storage_failing %d\n"
+                "# HELP venue_storage_write_failures_total Database writes that failed for the "
+                "disk's sake\n# TYPE venue_storage_write_failures_total counter\n"
+                "venue_storage_write_failures_total %llu\n",
+                sh->failing ? 1 : 0, sh->failures);
         }
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "text/plain; version=0.0.4", NULL,

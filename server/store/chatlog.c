@@ -40,6 +40,7 @@ static const char schema[] =
 
 struct chatlog {
     sqlite3 *db;                 /* borrowed from the store */
+    struct store *st;            /* borrowed: told of a failed statement */
     sqlite3_stmt *stmt[C_COUNT]; /* owned */
     char err[256];
 };
@@ -47,6 +48,7 @@ struct chatlog {
 static int fail(struct chatlog *cl, const char *what)
 {
     snprintf(cl->err, sizeof(cl->err), "chatlog: %s: %s", what, sqlite3_errmsg(cl->db));
+    store_failed(cl->st);
     return -1;
 }
 
@@ -77,6 +79,7 @@ struct chatlog *chatlog_open(struct store *st, char *err, size_t errlen)
         return NULL;
     }
     cl->db = store_db(st);
+    cl->st = st;
     if (sqlite3_exec(cl->db, schema, NULL, NULL, NULL) != SQLITE_OK || add_role(cl->db) < 0) {
         snprintf(err, errlen, "chatlog: schema: %s", sqlite3_errmsg(cl->db));
         chatlog_close(cl);

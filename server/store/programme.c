@@ -686,6 +686,7 @@ static const char *const stmt_sql[P_COUNT] = {
 
 struct programme {
     sqlite3 *db;                 /* borrowed from the store */
+    struct store *st;            /* borrowed: told of a failed statement */
     struct registry *reg;        /* borrowed */
     sqlite3_stmt *stmt[P_COUNT]; /* owned */
     char err[256];
@@ -699,6 +700,7 @@ const char *programme_error(struct programme *p)
 static int fail(struct programme *p, const char *what)
 {
     snprintf(p->err, sizeof(p->err), "programme: %s: %s", what, sqlite3_errmsg(p->db));
+    store_failed(p->st);
     return -1;
 }
 
@@ -794,6 +796,7 @@ struct programme *programme_open(struct store *st, struct registry *reg, char *e
         return NULL;
     }
     p->db = store_db(st);
+    p->st = st;
     p->reg = reg;
     if (sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "programme: schema: %s", sqlite3_errmsg(p->db));

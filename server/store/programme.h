@@ -19,14 +19,14 @@
 #include "registry.h"
 #include "store.h"
 
-#define PROG_ID_MAX        65   /* session ids: [A-Za-z0-9_-], 1..64 bytes, NUL included */
-#define PROG_TITLE_MAX     801  /* 200 code points of UTF-8, NUL included */
-#define PROG_DESC_MAX      8001 /* 2000 code points of UTF-8, NUL included */
-#define PROG_ROOM_MAX      65   /* as a scene id */
-#define PROG_PEOPLE_MAX    32   /* speakers (or moderators, or captioners) of one session */
-#define PROG_SESSIONS_MAX  500  /* sessions in one programme */
-#define PROG_FILE_MAX      (4L << 20) /* bytes of a programme file */
-#define PROG_QUESTION_MAX  2001 /* 500 code points of UTF-8, NUL included */
+#define PROG_ID_MAX       65         /* session ids: [A-Za-z0-9_-], 1..64 bytes, NUL included */
+#define PROG_TITLE_MAX    801        /* 200 code points of UTF-8, NUL included */
+#define PROG_DESC_MAX     8001       /* 2000 code points of UTF-8, NUL included */
+#define PROG_ROOM_MAX     65         /* as a scene id */
+#define PROG_PEOPLE_MAX   32         /* speakers (or moderators, or captioners) of one session */
+#define PROG_SESSIONS_MAX 500        /* sessions in one programme */
+#define PROG_FILE_MAX     (4L << 20) /* bytes of a programme file */
+#define PROG_QUESTION_MAX 2001       /* 500 code points of UTF-8, NUL included */
 
 enum prog_state { PROG_SCHEDULED, PROG_LIVE, PROG_ENDED };
 /* "scheduled", "live", "ended": static strings. */
@@ -47,9 +47,9 @@ struct prog_session {
     enum prog_state state;
     char people[PROG_PART_COUNT][PROG_PEOPLE_MAX][REG_ID_MAX];
     size_t npeople[PROG_PART_COUNT];
-    int slides_pages;   /* 0: no deck */
-    int slides_page;    /* 1..slides_pages while there is a deck */
-    int slides_version; /* bumped by each new deck */
+    int slides_pages;            /* 0: no deck */
+    int slides_page;             /* 1..slides_pages while there is a deck */
+    int slides_version;          /* bumped by each new deck */
     char floor_user[REG_ID_MAX]; /* "" when nobody has the floor */
     long long floor_until_ms;    /* wall clock */
 };
@@ -97,8 +97,8 @@ void programme_close(struct programme *p);
  * guest): 0, or -1 with err as "sessions[2] (panel).speakers[1]: no
  * registered user \"u-...\"".
  */
-int programme_check_people(struct programme *p, const struct prog_session *ss, size_t n,
-                           char *err, size_t errlen);
+int programme_check_people(struct programme *p, const struct prog_session *ss, size_t n, char *err,
+                           size_t errlen);
 /*
  * Replace the whole programme with ss[0..n) in one transaction. A session
  * whose id was there before keeps its deck, questions and stars (an edit

@@ -165,9 +165,9 @@ static const char *const stmt_sql[R_COUNT] = {
 
 struct registry {
     sqlite3 *db;                 /* borrowed from the store */
+    struct store *st;            /* borrowed: told of a failed statement */
     sqlite3_stmt *stmt[R_COUNT]; /* owned */
     char err[256];
-    bool seen_failing; /* the last "last seen" write failed: said once, until one succeeds */
 };
 
 const char *role_name(enum role r)
@@ -194,6 +194,7 @@ const char *registry_error(struct registry *reg)
 static int fail(struct registry *reg, const char *what)
 {
     snprintf(reg->err, sizeof(reg->err), "%s: %s", what, sqlite3_errmsg(reg->db));
+    store_failed(reg->st);
     return -1;
 }
 
@@ -268,6 +269,7 @@ struct registry *registry_open(struct store *st, char *err, size_t errlen)
         return NULL;
     }
     reg->db = store_db(st);
+    reg->st = st;
     if (sqlite3_exec(reg->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "registry: schema: %s", sqlite3_errmsg(reg->db));
         registry_close(reg);
@@ -679,22 +681,12 @@ int registry_token_check(struct registry *reg, const char *token, long long now_
     if (token_revoked || out->revoked || (expires != 0 && now_ms >= expires))
         return 0;
     /* Bookkeeping: a write that fails (a full disk) must not turn a valid
-     * token away. Said once per outage, and when it works again. */
+     * token away. The store's health says so, once an outage. */
     s = reg->stmt[R_SEEN];
     sqlite3_bind_text(s, 1, out->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms);
-    if (step_done(reg, s, "users") < 0) {
-        if (!reg->seen_failing)
-            fprintf(stderr,
-                    "venued: registry: %s; tokens are still accepted, last seen is not kept\n",
-                    reg->err);
-        reg->seen_failing = true;
-        return 1;
-    }
-    if (reg->seen_failing)
-        fprintf(stderr, "venued: registry: writing last seen works again\n");
-    reg->seen_failing = false;
-    out->last_seen_ms = now_ms;
+    if (step_done(reg, s, "users") == 0)
+        out->last_seen_ms = now_ms;
     return 1;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 enum stmt {
     ST_ROOM_PUT,
@@ -91,12 +92,63 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT]; /* prepared once, reset after each use */
     char err[256];
+    struct store_health health;
 };
 
 static int fail(struct store *st, const char *what)
 {
     snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
+    store_failed(st);
     return -1;
+}
+
+const struct store_health *store_health(const struct store *st)
+{
+    return &st->health;
+}
+
+void store_failed(struct store *st)
+{
+    int rc = sqlite3_errcode(st->db) & 0xff;
+    struct store_health *h = &st->health;
+
+    if (rc != SQLITE_FULL && rc != SQLITE_IOERR && rc != SQLITE_READONLY)
+        return;
+    h->failures++;
+    if (h->failing)
+        return;
+    h->failing = true;
+    h->since = (long long)time(NULL);
+    snprintf(h->reason, sizeof(h->reason), "%s", sqlite3_errmsg(st->db));
+    /* It goes into JSON and a log line as it is. */
+    for (char *c = h->reason; *c; c++)
+        if (*c < 0x20 || *c == '"' || *c == '\\' || *c == 0x7f)
+            *c = ' ';
+    fprintf(stderr,
+            "venued: database: %s: writes fail until space returns; tokens are still "
+            "accepted, and what fails to be written is said where it is asked for\n",
+            h->reason);
+}
+
+/*
+ * SQLite calls this after each commit has reached the WAL: proof that
+ * writes work (again). Installing it replaces SQLite's own checkpointing
+ * hook, so it checkpoints at SQLite's default of 1000 pages as that did.
+ */
+static int committed(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct store_health *h = &((struct store *)arg)->health;
+
+    if (h->failing) {
+        fprintf(stderr, "venued: database: writes work again (%llu failed since start)\n",
+                h->failures);
+        h->failing = false;
+        h->since = 0;
+        h->reason[0] = '\0';
+    }
+    if (pages >= 1000)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
 }
 
 /* 1 if table has column, 0 if not (or there is no such table), -1 on error. */
@@ -222,6 +274,7 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_busy_timeout(st->db, 2000);
+    sqlite3_wal_hook(st->db, committed, st);
     if (claim(st->db, path, err, errlen) < 0) {
         store_close(st);
         return NULL;

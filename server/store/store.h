@@ -63,6 +63,24 @@ int store_sessions_save(struct store *st, const struct store_session *s, size_t 
 int store_sessions_take(struct store *st, void (*fn)(void *arg, const struct store_session *s),
                         void *arg);
 
+/*
+ * Whether the database takes writes. A write that fails for the disk's
+ * sake (full, an I/O error, read-only) sets failing, and is logged once an
+ * outage; the next commit that reaches the disk clears it, and is logged.
+ * Nothing else changes: readers go on, and a failed bookkeeping write
+ * refuses nobody.
+ */
+struct store_health {
+    bool failing;
+    unsigned long long failures; /* failed writes since start */
+    long long since;             /* wall seconds the outage began; 0 when not failing */
+    char reason[128];            /* SQLite's words for the first failure of the outage */
+};
+const struct store_health *store_health(const struct store *st);
+/* A statement on st's database just failed (any module's): recorded when
+ * the disk was why. */
+void store_failed(struct store *st);
+
 /* The database connection, for modules that keep their own tables in the
  * same file (registry.c). Borrowed. */
 struct sqlite3 *store_db(struct store *st);

@@ -46,6 +46,7 @@ static const char schema[] =
 
 struct twins {
     sqlite3 *db;                 /* borrowed from the store */
+    struct store *st;            /* borrowed: told of a failed statement */
     sqlite3_stmt *stmt[T_COUNT]; /* owned */
     int history_max;
     char err[256];
@@ -54,6 +55,7 @@ struct twins {
 static int fail(struct twins *t, const char *what)
 {
     snprintf(t->err, sizeof(t->err), "twins: %s: %s", what, sqlite3_errmsg(t->db));
+    store_failed(t->st);
     return -1;
 }
 
@@ -70,6 +72,7 @@ struct twins *twins_open(struct store *st, int history_max, char *err, size_t er
         return NULL;
     }
     t->db = store_db(st);
+    t->st = st;
     t->history_max = history_max;
     if (sqlite3_exec(t->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "twins: schema: %s", sqlite3_errmsg(t->db));

@@ -116,10 +116,15 @@ export class Server {
    * after the standard ones. dataDir: reuse a data dir (restart tests);
    * otherwise a fresh temporary one is made and removed by cleanup().
    * fileLimit: start venued under `ulimit -n` of that many descriptors.
+   * diskLimit: a tmpfs of that size ('4m') mounted on the data dir in a
+   * mount namespace of its own (`unshare -rm`), holding a copy of what the
+   * data dir held at start; the test reaches it at diskPath while venued
+   * runs (another process's SQLite there does not reach venued's).
    */
-  constructor({ flags = {}, dataDir = null, fileLimit = null } = {}) {
+  constructor({ flags = {}, dataDir = null, fileLimit = null, diskLimit = null } = {}) {
     this.flags = flags;
     this.fileLimit = fileLimit;
+    this.diskLimit = diskLimit;
     this.ownsData = !dataDir;
     this.dataDir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'venued-itest-'));
     this.child = null;
@@ -130,6 +135,8 @@ export class Server {
   }
 
   get url() { return `http://127.0.0.1:${this.port}`; }
+  /* The data dir as venued sees it (its own mount under diskLimit). */
+  get diskPath() { return this.diskLimit === null ? this.dataDir : `/proc/${this.child.pid}/root${this.dataDir}`; }
   get wsUrl() { return `ws://127.0.0.1:${this.port}/ws`; }
 
   args() {
@@ -168,10 +175,16 @@ export class Server {
     const env = { ...process.env };
     // ASan: a leak or error is a failing exit code, which stop() checks.
     env.ASAN_OPTIONS ??= 'abort_on_error=0:detect_leaks=1';
-    // Under a shell that lowers the limit and execs venued (same pid).
-    const [bin, argv] = this.fileLimit === null ? [VENUED_BIN, this.args()]
-      : ['sh', ['-c', `ulimit -n ${Number(this.fileLimit)} && exec "$0" "$@"`, VENUED_BIN, ...this.args()]];
-    const child = spawn(bin, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Under a shell that lowers the limit or mounts the small disk, and
+    // execs venued (same pid).
+    let cmd = [VENUED_BIN, ...this.args()];
+    if (this.fileLimit !== null) cmd = ['sh', '-c', `ulimit -n ${Number(this.fileLimit)} && exec "$@"`, 'sh', ...cmd];
+    if (this.diskLimit !== null) {
+      const script = 's=$(mktemp -d) && cp -a "$2/." "$s" && mount -t tmpfs -o size="$1" tmpfs "$2" && '
+        + 'cp -a "$s/." "$2" && rm -rf "$s" && shift 2 && exec "$@"';
+      cmd = ['unshare', '-rm', 'sh', '-c', script, 'sh', String(this.diskLimit), this.dataDir, ...cmd];
+    }
+    const child = spawn(cmd[0], cmd.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
     const keep = (d) => {

@@ -267,8 +267,14 @@ static void test_tokens(void)
     CHECK(registry_token_check(reg, tu, T0 + 2000, &w) == 1);
     CHECK(strcmp(w.id, u.id) == 0 && w.last_seen_ms == T0 + 1000);
     CHECK(registry_token_check(reg, tu, T0 + 2500, &w) == 1);
+    /* The store's health says so (two failed writes, one outage) ... */
+    CHECK(store_health(st)->failing && store_health(st)->failures == 2);
+    CHECK(store_health(st)->since > 0 && strstr(store_health(st)->reason, "readonly"));
     CHECK(sqlite3_exec(store_db(st), "PRAGMA query_only = OFF", NULL, NULL, NULL) == SQLITE_OK);
     CHECK(registry_token_check(reg, tu, T0 + 3000, &w) == 1 && w.last_seen_ms == T0 + 3000);
+    /* ... until a commit reaches the disk. */
+    CHECK(!store_health(st)->failing && store_health(st)->failures == 2);
+    CHECK(store_health(st)->since == 0 && store_health(st)->reason[0] == '\0');
     CHECK(registry_user_get(reg, u.id, &w) == 1 && w.last_seen_ms == T0 + 3000);
 
     /* Unknown and malformed. */
