@@ -16,6 +16,9 @@
  *   h K        slot K (the second byte, any byte b being slot b % 8, so
  *              '0'..'7' are 0..7) says hello as its identity, on a new
  *              connection if it has none
+ *   H K        the same, asking for binary poses ("poses":"binary")
+ *   b K HEX    slot K sends the bytes HEX spells (two hex digits a byte,
+ *              anything else skipped) as one binary message
  *   r K        slot K opens a new connection (dropping its old one) and
  *              says hello with the last resume token it was given
  *   c K        slot K opens a new connection and says nothing
@@ -61,7 +64,9 @@
  *
  * Checked after every step: each frame is a JSON object with a known
  * "type" and the fields a client relies on (a known error code; poses
- * ticks rising on a connection and never the receiver's own avatar; chat,
+ * ticks rising on a connection and never a frame of the receiver's own
+ * avatar alone; binary poses frames whole, only to a session that asked
+ * for them, naming only people it was told of; chat,
  * presence, room and announce frames for the room the client is in; "re"
  * only on replies; nobody twice in a roster, the joiner in it); a session
  * with frames queued was woken; no queue holds more than its bound; the
@@ -99,6 +104,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -116,6 +122,7 @@
 #include "config.h"
 #include "dm.h"
 #include "outq.h"
+#include "poses_bin.h"
 #include "programme.h"
 #include "proto.h"
 #include "react.h"
@@ -189,6 +196,7 @@ static struct ident idents[NIDENT] = {
 struct seen_user {
     char id[PROTO_USER_ID_MAX + 1];
     char role[16];
+    long long ix; /* its index in binary poses; -1 when not told */
 };
 
 /* A question as a client was told of it (or as the store has it). */
@@ -215,6 +223,7 @@ struct conn {
     bool room_known;                     /* room below is what the client was told */
     char room[PROTO_ROOM_MAX + 1];       /* "" for no room */
     long long poses_tick;
+    bool binary;    /* its welcome said "poses":"binary" */
     unsigned wakes; /* since the last drain */
     size_t read;    /* frames written to it so far */
     bool stage_known;
@@ -469,8 +478,11 @@ static struct seen_user *roster_find(struct conn *c, const char *id)
     return NULL;
 }
 
-static void roster_put(struct conn *c, const char *id, const char *role)
+/* What a user object (joined's roster, presence) says of someone. */
+static void roster_put(struct conn *c, json_t *user)
 {
+    const char *id = str(user, "id"), *role = str(user, "role");
+    json_t *ix = json_object_get(user, "ix");
     struct seen_user *u = roster_find(c, id);
     if (!u && c->nroster == MAX_ROSTER) {
         c->roster_over = true;
@@ -480,6 +492,7 @@ static void roster_put(struct conn *c, const char *id, const char *role)
         u = &c->roster[c->nroster++];
     snprintf(u->id, sizeof(u->id), "%s", id);
     snprintf(u->role, sizeof(u->role), "%s", role);
+    u->ix = json_is_integer(ix) ? json_integer_value(ix) : -1;
 }
 
 static void roster_drop(struct conn *c, const char *id)
@@ -860,8 +873,70 @@ static bool presence_ok(struct conn *c, const char *room, json_t *e)
     if (c && strcmp(ev, "leave") == 0)
         roster_drop(c, str(u, "id"));
     else if (c)
-        roster_put(c, str(u, "id"), str(u, "role"));
+        roster_put(c, u);
     return true;
+}
+
+/* How many ids a stage frame listed (c->stage, space-separated). */
+static size_t stage_count(const struct conn *c)
+{
+    size_t n = c->stage[0] != '\0';
+    for (const char *p = c->stage; *p; p++)
+        n += *p == ' ';
+    return n;
+}
+
+/*
+ * A binary frame: only a binary poses frame, to a session that asked for
+ * them (PROTOCOL.md, "Binary poses"): the head's kind, flags and count
+ * match its length, the tick rises with the JSON ticks' rule, every entry
+ * names someone the client was told of (its room's ix, or a place in the
+ * last stage frame) and carries a unit rotation.
+ */
+static void check_binary(struct conn *c, struct frame *f)
+{
+    static const struct poses_bin_bounds unit = {{0, 0, 0}, {1, 1, 1}};
+    const unsigned char *b = frame_data(f);
+    size_t count;
+    long long tick;
+
+    if (f->len < POSES_BIN_HEAD || b[0] != POSES_BIN_FRAME || b[1] != 0)
+        fail("binary frame that is no poses frame (%zu bytes, kind %d)", f->len,
+             f->len ? b[0] : -1);
+    count = (size_t)b[6] | (size_t)b[7] << 8;
+    if (count == 0 || f->len != POSES_BIN_HEAD + count * POSES_BIN_ENTRY)
+        fail("binary poses frame of %zu bytes says %zu entries", f->len, count);
+    if (!c)
+        return;
+    if (!c->binary)
+        fail("a binary poses frame to a JSON session (%s)", c->user_id);
+    tick = (long long)((uint32_t)b[2] | (uint32_t)b[3] << 8 | (uint32_t)b[4] << 16 |
+                       (uint32_t)b[5] << 24);
+    if (tick <= c->poses_tick)
+        fail("binary poses tick %lld after %lld on one connection", tick, c->poses_tick);
+    c->poses_tick = tick;
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *e = b + POSES_BIN_HEAD + i * POSES_BIN_ENTRY;
+        unsigned ix;
+        float p[3], q[4];
+        bool known = false;
+
+        poses_bin_decode_entry(e, &unit, &ix, p, q);
+        if (fabsf(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3] - 1.0f) > 0.01f)
+            fail("binary poses entry %zu: rotation not a unit quaternion", i);
+        if (ix & POSES_BIN_STAGE) {
+            known = c->stage_known && (ix & POSES_BIN_IX_MAX) < stage_count(c);
+        } else {
+            for (size_t k = 0; k < c->nroster && !known; k++)
+                known = c->roster[k].ix == (long long)ix;
+            known = known || c->roster_over || !c->room_known;
+        }
+        if (!known)
+            fail("binary poses entry %zu names ix %u, of nobody the client was told of", i, ix);
+        if (count == 1 && !(ix & POSES_BIN_STAGE) && roster_find(c, c->user_id) &&
+            roster_find(c, c->user_id)->ix == (long long)ix)
+            fail("binary poses frame of the receiver's own avatar alone (ix %u)", ix);
+    }
 }
 
 /* Check one frame the transport would write to c (NULL: a close's last
@@ -870,6 +945,13 @@ static void check_frame(struct conn *c, struct frame *f)
 {
     const char *text = (const char *)frame_data(f);
     json_error_t je;
+
+    if (f->binary) {
+        check_binary(c, f);
+        if (trace)
+            fprintf(stderr, "    -> %d: binary poses, %zu bytes\n", c ? c->slot : -1, f->len);
+        return;
+    }
     json_t *j = json_loadb(text, f->len, JSON_REJECT_DUPLICATES, &je);
     const char *type = j ? str(j, "type") : NULL;
     bool ok = true;
@@ -898,6 +980,8 @@ static void check_frame(struct conn *c, struct frame *f)
             snprintf(sl->user_id, sizeof(sl->user_id), "%s", str(u, "id"));
             snprintf(sl->resume, sizeof(sl->resume), "%s", str(j, "resume"));
             c->room_known = false; /* a resumed session hears its room next */
+            c->binary = json_is_string(json_object_get(j, "poses")) &&
+                        strcmp(str(j, "poses"), "binary") == 0;
             c->poses_tick = -1;
             prog_forget(c);
         }
@@ -922,7 +1006,7 @@ static void check_frame(struct conn *c, struct frame *f)
             set_room(c, room);
             json_array_foreach(roster, i, u)
             {
-                roster_put(c, str(u, "id"), str(u, "role"));
+                roster_put(c, u);
             }
         }
     } else if (strcmp(type, "left") == 0) {
@@ -960,14 +1044,18 @@ static void check_frame(struct conn *c, struct frame *f)
         json_t *tick = json_object_get(j, "tick");
         size_t i;
         ok = json_is_integer(tick) && json_is_array(users) && json_array_size(users) > 0;
+        if (c && c->binary)
+            fail("a JSON poses frame to a session that asked for binary: %.*s", (int)f->len, text);
         json_array_foreach(users, i, u)
         {
             ok = ok && str(u, "id") && vec(json_object_get(u, "p"), 3) &&
                  vec(json_object_get(u, "q"), 4);
-            /* "Your own avatar is never in a poses frame sent to you" */
-            if (ok && c && strcmp(str(u, "id"), c->user_id) == 0)
-                fail("poses frame holds the receiver's own avatar: %.*s", (int)f->len, text);
         }
+        /* The room's one frame may hold the receiver's own entry (it skips
+         * it), but none whose only entry is the receiver's is sent. */
+        if (ok && c && json_array_size(users) == 1 &&
+            strcmp(str(json_array_get(users, 0), "id"), c->user_id) == 0)
+            fail("poses frame of the receiver's own avatar alone: %.*s", (int)f->len, text);
         /* "tick increases strictly from frame to frame on one connection" */
         if (ok && c) {
             if (json_integer_value(tick) <= c->poses_tick)
@@ -1101,8 +1189,12 @@ static void io_close(void *ctx, void *conn, int code, const char *reason, struct
     (void)ctx;
     if (code != VENUE_CLOSE_GOING_AWAY && code != VENUE_CLOSE_POLICY &&
         code != VENUE_CLOSE_TOO_LARGE && code != VENUE_CLOSE_UNAUTHORIZED &&
-        code != VENUE_CLOSE_RESUMED && code != VENUE_CLOSE_REMOVED)
+        code != VENUE_CLOSE_RESUMED && code != VENUE_CLOSE_REMOVED &&
+        code != VENUE_CLOSE_UNSUPPORTED)
         fail("close with code %d", code);
+    /* binary from a session that did not ask for it, and only then */
+    if (code == VENUE_CLOSE_UNSUPPORTED && c->binary)
+        fail("slot %d asked for binary poses and was closed 1003 (%s)", c->slot, reason);
     FUZZ_REQUIRE(reason != NULL);
     if (trace)
         fprintf(stderr, "    -> %d: close %d %s\n", c->slot, code, reason);
@@ -1689,18 +1781,48 @@ static void send_text(int k, const char *text, size_t len)
     free(copy);
 }
 
-static void hello_as(int k)
+static void hello_as(int k, bool binary)
 {
     char text[256];
     const struct ident *id = &idents[k];
+    const char *poses = binary ? ",\"poses\":\"binary\"" : "";
     if (id->token[0])
         snprintf(text, sizeof(text),
-                 "{\"type\":\"hello\",\"id\":\"h%d\",\"name\":\"%s\",\"token\":\"%s\"}", k,
-                 id->name, id->token);
+                 "{\"type\":\"hello\",\"id\":\"h%d\",\"name\":\"%s\",\"token\":\"%s\"%s}", k,
+                 id->name, id->token, poses);
     else
-        snprintf(text, sizeof(text), "{\"type\":\"hello\",\"id\":\"h%d\",\"name\":\"%s\"}", k,
-                 id->name);
+        snprintf(text, sizeof(text), "{\"type\":\"hello\",\"id\":\"h%d\",\"name\":\"%s\"%s}", k,
+                 id->name, poses);
     send_text(k, text, strlen(text));
+}
+
+/* Slot k's binary message: the bytes the hex digits of text spell. */
+static void send_binary(int k, const char *text, size_t len)
+{
+    unsigned char *bytes = malloc(len / 2 + 1);
+    size_t n = 0;
+    int half = -1;
+    FUZZ_REQUIRE(bytes);
+    for (size_t i = 0; i < len; i++) {
+        int d = isdigit((unsigned char)text[i])      ? text[i] - '0'
+                : (text[i] >= 'a' && text[i] <= 'f') ? text[i] - 'a' + 10
+                : (text[i] >= 'A' && text[i] <= 'F') ? text[i] - 'A' + 10
+                                                     : -1;
+        if (d < 0)
+            continue;
+        if (half < 0) {
+            half = d;
+        } else {
+            FUZZ_REQUIRE(n < len / 2 + 1);
+            bytes[n++] = (unsigned char)(half << 4 | d);
+            half = -1;
+        }
+    }
+    if (trace)
+        fprintf(stderr, "  %d <- %zu binary bytes\n", k, n);
+    if (slots[k].c)
+        venue_binary(v, slots[k].c->s, bytes, n, now);
+    free(bytes);
 }
 
 static void hello_resume(int k)
@@ -1785,7 +1907,7 @@ static void step(const char *line, size_t len)
         char *text;
         k = op == '{' ? 0 : op - '0';
         if (!slots[k].used && connect_slot(k))
-            hello_as(k);
+            hello_as(k, false);
         drain_all(false);
         text = expand(line + skip, len - skip, &n);
         send_text(k, text, n);
@@ -1794,8 +1916,13 @@ static void step(const char *line, size_t len)
     }
     switch (op) {
     case 'h':
+    case 'H':
         if (slots[k].c || connect_slot(k))
-            hello_as(k);
+            hello_as(k, op == 'H');
+        break;
+    case 'b':
+        drain_all(false);
+        send_binary(k, len > 2 ? line + 2 : line, len > 2 ? len - 2 : 0);
         break;
     case 'r':
         if (connect_slot(k))
