@@ -935,6 +935,7 @@ void venue_room_get(const struct venue *v, size_t i, struct venue_room_view *out
         .count = count_live(r),
         .locked = r->locked,
         .fanout_bytes = r->fanout_bytes,
+        .presence_waiting = r->npresence,
     };
 }
 

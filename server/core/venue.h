@@ -161,6 +161,7 @@ struct venue_room_view {
     int count;    /* sessions in it, detached ones (waiting for a resume) included */
     bool locked;
     uint64_t fanout_bytes;
+    size_t presence_waiting; /* presence events over the room's rate, for this tick's batch */
 };
 
 /* One person as reports show them. */

@@ -1371,6 +1371,7 @@ static enum role granted_in(const char *room, const char *user_id)
 struct room_roles {
     const char *room;
     struct seen_user *people; /* owned */
+    bool waiting;             /* presence waits for the tick's batch: told later */
     size_t n, cap;
 };
 
@@ -1437,7 +1438,8 @@ static void check_client(struct conn *c, const struct room_roles *rooms, size_t 
     if (!c->room_known || !c->room[0])
         return;
     for (size_t i = 0; i < nrooms && !c->roster_over; i++) {
-        if (strcmp(rooms[i].room, c->room) != 0)
+        /* Presence over the room's rate waits for the tick's batch. */
+        if (strcmp(rooms[i].room, c->room) != 0 || rooms[i].waiting)
             continue;
         for (size_t n = 0; n < rooms[i].n; n++) {
             const struct seen_user *u = &rooms[i].people[n];
@@ -1493,6 +1495,7 @@ static void check_programme(void)
         struct venue_room_view rv;
         venue_room_get(v, i, &rv);
         rooms[i].room = rv.id;
+        rooms[i].waiting = rv.presence_waiting > 0;
         venue_room_people(v, i, role_person, &rooms[i]);
     }
     for (size_t k = 0; k < NPROG; k++) {
