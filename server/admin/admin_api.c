@@ -452,14 +452,41 @@ static void users_add(const struct admin_env *env, const struct admin_request *r
     memset(token, 0, sizeof(token));
 }
 
+/*
+ * The admin API's import, written a step at a time between the service
+ * loop's other work (user_csv_import), its answer built as it goes: each
+ * row written appends its object. Who frees what: the job owns the list,
+ * the results and the answer until admin_import_answer hands that over.
+ */
+struct admin_import {
+    struct user_csv csv;
+    struct user_csv_result *res;
+    struct user_csv_import im;
+    struct reg_user caller; /* a copy: the request is gone by the answer */
+    long long wall_ms;
+    struct proto_buf out; /* the answer so far */
+    struct admin_reply rep;
+    bool ended;     /* kept or undone: only tidying is left */
+    bool answered;  /* out and rep hold the answer */
+    bool cancelled; /* the client went: undo */
+};
+
+/* Free a buffer that held tokens, leaving no copy in the heap. */
+static void wipe(struct proto_buf *b)
+{
+    if (b->data)
+        memset(b->data, 0, b->cap);
+    proto_buf_free(b);
+}
+
 static void users_import(const struct admin_env *env, const struct admin_request *rq,
                          struct proto_buf *out, struct admin_reply *rep)
 {
     struct user_csv csv;
     struct user_csv_result *res;
+    struct admin_import *job;
     long long days, now = rq->wall_ms;
-    char err[768], reason[64];
-    json_t *arr;
+    char err[768];
 
     if (arg_int(rq, "expires_days", 1, 3650, 0, &days, out, rep) < 0)
         return;
@@ -480,37 +507,120 @@ static void users_import(const struct admin_env *env, const struct admin_request
             rep->status = 500;
         return;
     }
+    job = calloc(1, sizeof(*job));
     res = calloc(csv.n, sizeof(*res));
-    if (!res) {
+    if (!job || !res) {
+        free(job);
+        free(res);
         user_csv_free(&csv);
         admin_api_reply_error(out, rep, 500, "internal", "out of memory", NULL);
         return;
     }
-    if (user_csv_register(env->reg, &csv, days ? now + days * DAY_MS : 0, now, res, NULL, NULL, err,
-                          sizeof(err)) < 0) {
+    job->csv = csv;
+    job->res = res;
+    job->caller = *rq->caller;
+    job->wall_ms = now;
+    snprintf(err, sizeof(err), "out of memory");
+    if (proto_buf_printf(&job->out, "{\"count\":%zu,\"users\":[", csv.n) < 0 ||
+        user_csv_import_begin(&job->im, env->reg, &job->csv, days ? now + days * DAY_MS : 0, now,
+                              res, err, sizeof(err)) < 0) {
         fprintf(stderr, "venued: import: %s\n", err);
         admin_api_reply_error(out, rep, 500, "internal",
                               "the database failed; nothing was registered", NULL);
-        goto done;
+        admin_import_free(job);
+        return;
     }
-    snprintf(reason, sizeof(reason), "%zu users", csv.n);
-    audit(env, rq, "user.import", NULL, reason);
-    arr = json_array();
-    for (size_t i = 0; arr && i < csv.n; i++) {
-        const struct user_csv_row *row = &csv.rows[i];
-        if (json_array_append_new(arr, registered_json(env, res[i].id, row->name, row->org,
-                                                       row->role, res[i].token)) < 0) {
-            json_decref(arr);
-            arr = NULL;
+    rep->import = job; /* no status yet: admin_import_step answers */
+}
+
+/* The import is over, kept or not: the answer is made (unless nobody
+ * waits for it), and tidying is what is left. */
+static void import_end(const struct admin_env *env, struct admin_import *job, bool keep,
+                       const char *why)
+{
+    char err[256], reason[64];
+    if (keep && user_csv_import_end(&job->im, true, err, sizeof(err)) < 0) {
+        why = err;
+        keep = false; /* another process undid it: nothing is registered */
+    } else if (!keep && user_csv_import_end(&job->im, false, err, sizeof(err)) < 0) {
+        fprintf(stderr, "venued: import: %s; the next start undoes it\n", err);
+    }
+    job->ended = true;
+    if (job->cancelled)
+        return;
+    job->answered = true;
+    if (!keep) {
+        fprintf(stderr, "venued: import: %s\n", why);
+        admin_api_reply_error(&job->out, &job->rep, 500, "internal",
+                              "the database failed; nothing was registered", NULL);
+        return;
+    }
+    snprintf(reason, sizeof(reason), "%zu users", job->csv.n);
+    admin_api_audit(env, &job->caller, job->wall_ms, "user.import", NULL, NULL, reason);
+    job->rep.status = 201;
+    if (proto_buf_append(&job->out, "]}", 2) < 0)
+        admin_api_reply_error(&job->out, &job->rep, 500, "internal", "out of memory", NULL);
+}
+
+int admin_import_step(const struct admin_env *env, struct admin_import *job, double budget_s)
+{
+    char err[768];
+    size_t from = job->im.done;
+    int rc;
+
+    if (job->ended)
+        return registry_import_tidy(env->reg, USER_CSV_TIDY_ROWS) > 0;
+    if (job->cancelled) {
+        import_end(env, job, false, "the client went");
+        return 1;
+    }
+    rc = user_csv_import_step(&job->im, budget_s, err, sizeof(err));
+    if (rc < 0) {
+        import_end(env, job, false, err);
+        return 1;
+    }
+    for (size_t i = from; i < job->im.done; i++) {
+        const struct user_csv_row *row = &job->csv.rows[i];
+        if ((i > 0 && proto_buf_append(&job->out, ",", 1) < 0) ||
+            put_json(&job->out, registered_json(env, job->res[i].id, row->name, row->org, row->role,
+                                                job->res[i].token)) < 0) {
+            import_end(env, job, false, "out of memory");
+            return 1;
         }
     }
-    admin_api_reply_json(out, rep, 201,
-                         arr ? json_pack("{s:I, s:o}", "count", (json_int_t)csv.n, "users", arr)
-                             : NULL);
-done:
-    memset(res, 0, csv.n * sizeof(*res));
-    free(res);
-    user_csv_free(&csv);
+    if (rc == 0)
+        import_end(env, job, true, NULL);
+    return 1;
+}
+
+bool admin_import_answer(struct admin_import *job, struct proto_buf *out, struct admin_reply *rep)
+{
+    if (!job->answered)
+        return false;
+    job->answered = false;
+    wipe(out);
+    *out = job->out; /* handed over whole: ten megabytes are not copied */
+    job->out = (struct proto_buf){0};
+    *rep = job->rep;
+    return true;
+}
+
+void admin_import_cancel(struct admin_import *job)
+{
+    job->cancelled = true;
+    job->answered = false;
+}
+
+void admin_import_free(struct admin_import *job)
+{
+    if (!job)
+        return;
+    if (job->res)
+        memset(job->res, 0, job->csv.n * sizeof(*job->res)); /* tokens */
+    free(job->res);
+    user_csv_free(&job->csv);
+    wipe(&job->out);
+    free(job);
 }
 
 static void user_get(const struct admin_env *env, const char *id, struct proto_buf *out,

@@ -58,10 +58,13 @@ struct admin_request {
     long long wall_ms; /* ms since the epoch, for what is stored and audited */
 };
 
+struct admin_import;
+
 struct admin_reply {
-    unsigned status;
-    const char *allow; /* with 405: the methods the path takes (static) */
-    bool challenge;    /* with 401: send WWW-Authenticate */
+    unsigned status;             /* 0 only with import */
+    struct admin_import *import; /* an import begun: the caller steps it (admin_import_step) */
+    const char *allow;           /* with 405: the methods the path takes (static) */
+    bool challenge;              /* with 401: send WWW-Authenticate */
 };
 
 /* Is path one of ours (/api/admin or below)? */
@@ -84,6 +87,23 @@ size_t admin_api_body_max(enum http_method m, const char *path);
  * the status and headers into rep. */
 void admin_api_handle(const struct admin_env *env, const struct admin_request *rq,
                       struct proto_buf *out, struct admin_reply *rep);
+
+/*
+ * POST /api/admin/users/import is answered in steps, so that a long list
+ * never holds the service loop: admin_api_handle parses and checks the
+ * whole body, begins the import and leaves the job in rep->import with no
+ * status. The caller (one job at a time is plenty) calls admin_import_step
+ * between its other work, each step writing for about budget_s, until it
+ * returns 0, then frees it; after each step admin_import_answer says
+ * whether the answer is ready (the tokens, or why nothing was registered),
+ * once. admin_import_cancel: the client went, so nothing written is kept;
+ * the steps then undo it.
+ */
+int admin_import_step(const struct admin_env *env, struct admin_import *job, double budget_s);
+/* The answer, once it is made: true and out (reset first) and rep set. */
+bool admin_import_answer(struct admin_import *job, struct proto_buf *out, struct admin_reply *rep);
+void admin_import_cancel(struct admin_import *job);
+void admin_import_free(struct admin_import *job);
 
 /* Write {"error":{"code","message"[,"field"][,"line"]}} to out (reset
  * first); field NULL and line 0 leave those out. 0, or -1 out of memory. */

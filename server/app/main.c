@@ -424,6 +424,7 @@ int main(int argc, char **argv)
     lws_sul_cancel(&srv.tick_sul);
     lws_sul_cancel(&srv.retain_sul);
     voice_link_free(voice);
+    http_api_import_stop(&srv);
     lws_context_destroy(srv.ctx);
     log_flush(clock_mono_ms(), true);
     http_api_slides_stop(&srv);

@@ -33,6 +33,7 @@
 #include "report.h"
 #include "server.h"
 #include "slides.h"
+#include "user_csv.h"
 
 #define HTTP_CHUNK    16384
 #define WHOLE_MAX     65536 /* an answer written with its headers at once (see respond) */
@@ -74,7 +75,8 @@ struct http_req {
     bool slides;              /* POST /api/sessions/{id}/slides */
     unsigned slides_status;   /* slides: 0 go on, else the status (body written) */
     struct slides_job *job;   /* slides: its place in srv->slides_jobs; borrowed */
-    unsigned slides_reply;    /* slides: the counted deck's answer (body written), to send */
+    unsigned late_reply;      /* a counted deck's or an import's answer (body written), to send */
+    bool importing;           /* an import's answer is awaited (srv->import) */
     struct reg_user uploader; /* slides: who sends it */
     size_t head_len;          /* HEAD of a file: its size, the Content-Length GET would send */
     long long deadline_ms;    /* --request-timeout's end for this request; 0: none running */
@@ -528,6 +530,84 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
     }
 }
 
+/* ---- The admin API's import ---------------------------------------------
+ *
+ * admin_api_handle begins it; import_step, an lws_sul timer, writes for
+ * IMPORT_STEP_S at a time with IMPORT_GAP_US between steps, in which the
+ * loop serves everyone else (a 50,000-row list takes a few seconds, none
+ * of them the venue's). The answer waits in req->body for HTTP_WRITEABLE.
+ * A connection that goes first (CLOSED_HTTP) cancels it: the steps undo
+ * what was written. After the answer the steps tidy, then free the job.
+ */
+#define IMPORT_STEP_S (USER_CSV_STEP_MS / 1000.0)
+#define IMPORT_GAP_US (2 * LWS_US_PER_MS)
+
+static void import_step(lws_sorted_usec_list_t *sul)
+{
+    struct import_run *run = lws_container_of(sul, struct import_run, sul);
+    struct admin_reply rep;
+    int more = admin_import_step(&run->srv->admin, run->job, IMPORT_STEP_S);
+
+    if (run->wsi && admin_import_answer(run->job, &run->req->body, &rep)) {
+        run->req->late_reply = rep.status;
+        run->req->importing = false;
+        lws_callback_on_writable(run->wsi);
+        run->wsi = NULL;
+        run->req = NULL;
+    }
+    if (!more) {
+        assert(!run->wsi); /* the answer comes before the tidying ends */
+        admin_import_free(run->job);
+        run->job = NULL;
+        return;
+    }
+    lws_sul_schedule(run->srv->ctx, 0, &run->sul, import_step, IMPORT_GAP_US);
+}
+
+static void import_start(struct server *srv, struct lws *wsi, struct http_req *req,
+                         struct admin_import *job)
+{
+    struct import_run *run = &srv->import;
+    assert(!run->job);
+    run->srv = srv;
+    run->job = job;
+    run->wsi = wsi;
+    run->req = req;
+    req->importing = true;
+    lws_sul_schedule(srv->ctx, 0, &run->sul, import_step, 1);
+}
+
+/* req's connection goes, or takes another request: nobody waits now. */
+static void import_gone(struct server *srv, struct http_req *req)
+{
+    struct import_run *run = &srv->import;
+    if (!req->importing)
+        return;
+    req->importing = false;
+    assert(run->job && run->req == req);
+    admin_import_cancel(run->job);
+    run->wsi = NULL;
+    run->req = NULL;
+}
+
+void http_api_import_stop(struct server *srv)
+{
+    struct import_run *run = &srv->import;
+    if (!run->job)
+        return;
+    lws_sul_cancel(&run->sul);
+    if (run->req)
+        run->req->importing = false;
+    run->wsi = NULL;
+    run->req = NULL;
+    admin_import_cancel(run->job);
+    /* Undo it now, a bounded while; what is left the next start undoes. */
+    for (int i = 0; i < 1000 && admin_import_step(&srv->admin, run->job, IMPORT_STEP_S); i++)
+        ;
+    admin_import_free(run->job);
+    run->job = NULL;
+}
+
 static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv,
                        const struct proto_buf *in)
 {
@@ -560,7 +640,17 @@ static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv
                              "query: an argument is too long");
     for (size_t i = 0; i < req->nargs; i++)
         args[i] = req->args[i];
+    if (srv->import.job && req->method == HTTP_POST &&
+        strcmp(req->path, "/api/admin/users/import") == 0) {
+        req->retry_after = true;
+        return respond_error(wsi, req, HTTP_STATUS_SERVICE_UNAVAILABLE, "busy",
+                             "another import is being written; try again when it is done");
+    }
     admin_api_handle(&srv->admin, &rq, &req->body, &rep);
+    if (rep.import) {
+        import_start(srv, wsi, req, rep.import);
+        return 0; /* the answer comes from import_step */
+    }
     req->allow = rep.allow;
     req->challenge = rep.challenge;
     return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
@@ -692,7 +782,7 @@ static void job_answer(struct slides_job *j, int pages, const char *why)
     programme_api_slides_done(&j->srv->admin, &j->upload, &req->uploader, pages, why,
                               clock_mono_ms(), clock_wall_ms(), &req->body, &rep);
     assert(rep.status); /* an answer, whatever it is */
-    req->slides_reply = rep.status;
+    req->late_reply = rep.status;
     upload_end(req);
     lws_callback_on_writable(wsi);
 }
@@ -896,6 +986,7 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
     char id[PROG_ID_MAX];
 
     upload_end(req);
+    import_gone(srv, req);
     proto_buf_free(&req->in);
     {
         struct proto_buf keep = req->body; /* the reply buffer is reused */
@@ -1015,10 +1106,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         req->awaiting_body = false;
         return dispatch(wsi, req, srv);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        if (req && req->slides_reply) {
-            /* A counted deck's answer: the headers now, the body next. */
-            unsigned status = req->slides_reply;
-            req->slides_reply = 0;
+        if (req && req->late_reply) {
+            /* An answer that waited: the headers now, the body next. */
+            unsigned status = req->late_reply;
+            req->late_reply = 0;
             return respond(wsi, req, status, "application/json", NULL, "no-store");
         }
         if (!req || req->sent >= req->body.len)
@@ -1047,6 +1138,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (req) {
             req->deadline_ms = 0;
             upload_end(req);
+            import_gone(srv, req);
             proto_buf_free(&req->body);
             proto_buf_free(&req->in);
         }

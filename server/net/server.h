@@ -46,6 +46,20 @@ struct slides_job {
 };
 
 /*
+ * The admin API's import being written (http_api.c), a step at a time
+ * from its timer: at most one at once. It outlives its connection when
+ * that goes (the steps then undo it) and goes on after its answer (the
+ * steps tidy).
+ */
+struct import_run {
+    struct server *srv;         /* borrowed: the timer's way back */
+    struct admin_import *job;   /* owned; NULL: no import running */
+    struct lws *wsi;            /* who waits for the answer; NULL once gone or answered */
+    struct http_req *req;       /* its request; NULL with wsi */
+    lws_sorted_usec_list_t sul; /* the next step */
+};
+
+/*
  * The voice client's state as /healthz and /metrics print it (filled by
  * server/voice, read here only). Voice is optional: its being down never
  * makes the venue unhealthy.
@@ -73,6 +87,7 @@ struct server {
     int slides_uploads;          /* places taken in slides_jobs (at most SLIDES_UPLOADS_MAX) */
     /* The places of the slide decks being received or counted. */
     struct slides_job slides_jobs[SLIDES_UPLOADS_MAX];
+    struct import_run import; /* the admin API's user import in steps */
     lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;
@@ -96,5 +111,7 @@ const struct lws_protocol_vhost_options *http_api_headers(const struct venue_con
 /* After lws_context_destroy: kill the children still counting slides (no
  * connection waits for them now) and reap them, waiting a second at most. */
 void http_api_slides_stop(struct server *srv);
+/* Before lws_context_destroy: undo an import still being written. */
+void http_api_import_stop(struct server *srv);
 
 #endif

@@ -11,11 +11,14 @@
 #include "registry.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto.h"
 #include "secret.h"
@@ -58,7 +61,14 @@ static const char schema[] =
     "  blocked_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
     "  PRIMARY KEY(user_id, blocked_id));"
     /* Registered names are reserved against guests: each guest hello asks. */
-    "CREATE INDEX IF NOT EXISTS users_name ON users(name COLLATE NOCASE) WHERE registered = 1;";
+    "CREATE INDEX IF NOT EXISTS users_name ON users(name COLLATE NOCASE) WHERE registered = 1;"
+    /* Imports written in steps (registry_import_begin): state is writing,
+     * kept or undone; each user written is recorded until tidied. */
+    "CREATE TABLE IF NOT EXISTS imports("
+    "  id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, started_ms INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'writing');"
+    "CREATE TABLE IF NOT EXISTS import_users(import_id INTEGER NOT NULL, user_id TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS import_users_import ON import_users(import_id);";
 
 enum stmt {
     R_USER_ADD,
@@ -92,6 +102,14 @@ enum stmt {
     R_RETAIN_TOKENS,
     R_RETAIN_AUDIT,
     R_NAME_REGISTERED,
+    R_IMPORT_BEGIN,
+    R_IMPORT_USER,
+    R_IMPORT_END,
+    R_IMPORT_NEXT,
+    R_IMPORT_UNDO,
+    R_IMPORT_FORGET,
+    R_IMPORT_DROP,
+    R_IMPORT_STALE,
     R_COUNT
 };
 
@@ -161,6 +179,18 @@ static const char *const stmt_sql[R_COUNT] = {
     [R_RETAIN_AUDIT] = "DELETE FROM audit WHERE ts_ms < ?1",
     [R_NAME_REGISTERED] = "SELECT 1 FROM users WHERE name = ?1 COLLATE NOCASE AND registered = 1 "
                           "LIMIT 1",
+    [R_IMPORT_BEGIN] = "INSERT INTO imports(pid, started_ms) VALUES(?1, ?2)",
+    [R_IMPORT_USER] = "INSERT INTO import_users(import_id, user_id) VALUES(?1, ?2)",
+    [R_IMPORT_END] = "UPDATE imports SET state = ?2 WHERE id = ?1 AND state = 'writing'",
+    [R_IMPORT_NEXT] = "SELECT id, state = 'undone' FROM imports WHERE state != 'writing' "
+                      "ORDER BY id LIMIT 1",
+    /* UNDO and FORGET take the same rows: the first ?2 of the import's. */
+    [R_IMPORT_UNDO] = "DELETE FROM users WHERE id IN (SELECT user_id FROM import_users "
+                      "WHERE import_id = ?1 ORDER BY rowid LIMIT ?2)",
+    [R_IMPORT_FORGET] = "DELETE FROM import_users WHERE rowid IN (SELECT rowid FROM import_users "
+                        "WHERE import_id = ?1 ORDER BY rowid LIMIT ?2)",
+    [R_IMPORT_DROP] = "DELETE FROM imports WHERE id = ?1",
+    [R_IMPORT_STALE] = "SELECT id, pid FROM imports WHERE state = 'writing'",
 };
 
 struct registry {
@@ -261,6 +291,8 @@ static int add_column(sqlite3 *db, size_t i)
     return sqlite3_exec(db, added_columns[i].ddl, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+static void import_recover(struct registry *reg);
+
 struct registry *registry_open(struct store *st, char *err, size_t errlen)
 {
     struct registry *reg = calloc(1, sizeof(*reg));
@@ -291,6 +323,7 @@ struct registry *registry_open(struct store *st, char *err, size_t errlen)
             return NULL;
         }
     }
+    import_recover(reg);
     return reg;
 }
 
@@ -325,6 +358,130 @@ void registry_rollback(struct registry *reg)
 {
     if (!sqlite3_get_autocommit(reg->db))
         sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- Imports in steps ------------------------------------------------- */
+
+int registry_import_begin(struct registry *reg, long long now_ms, long long *id)
+{
+    sqlite3_stmt *s = reg->stmt[R_IMPORT_BEGIN];
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)getpid());
+    sqlite3_bind_int64(s, 2, now_ms);
+    if (step_done(reg, s, "imports") < 0)
+        return -1;
+    *id = sqlite3_last_insert_rowid(reg->db);
+    return 0;
+}
+
+int registry_import_user(struct registry *reg, long long id, const char *user_id)
+{
+    sqlite3_stmt *s = reg->stmt[R_IMPORT_USER];
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    return step_done(reg, s, "import_users");
+}
+
+int registry_import_end(struct registry *reg, long long id, bool keep)
+{
+    sqlite3_stmt *s = reg->stmt[R_IMPORT_END];
+    int rc;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, keep ? "kept" : "undone", -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    done(s);
+    if (rc != SQLITE_DONE)
+        return fail(reg, "imports");
+    if (sqlite3_changes(reg->db) == 1)
+        return 0;
+    /* Only an open that took us for dead (our pid reused) does this. */
+    snprintf(reg->err, sizeof(reg->err), "imports: import %lld was undone by another process", id);
+    return -1;
+}
+
+/* Tidy up to max rows of the oldest import that has ended, in one
+ * transaction. */
+static int import_tidy_one(struct registry *reg, long long id, bool undone, int max)
+{
+    sqlite3_stmt *s;
+    int forgot;
+    if (registry_begin(reg) < 0)
+        return -1;
+    if (undone) {
+        s = reg->stmt[R_IMPORT_UNDO]; /* their tokens go with them (ON DELETE CASCADE) */
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int(s, 2, max);
+        if (step_done(reg, s, "users") < 0)
+            goto undo;
+    }
+    s = reg->stmt[R_IMPORT_FORGET];
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, max);
+    if (step_done(reg, s, "import_users") < 0)
+        goto undo;
+    forgot = sqlite3_changes(reg->db);
+    if (forgot < max) {
+        s = reg->stmt[R_IMPORT_DROP];
+        sqlite3_bind_int64(s, 1, id);
+        if (step_done(reg, s, "imports") < 0)
+            goto undo;
+    }
+    if (registry_commit(reg) < 0)
+        goto undo;
+    return 1;
+undo:
+    registry_rollback(reg);
+    return -1;
+}
+
+int registry_import_tidy(struct registry *reg, int max)
+{
+    sqlite3_stmt *s = reg->stmt[R_IMPORT_NEXT];
+    long long id;
+    bool undone;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        done(s);
+        return 0;
+    }
+    if (rc != SQLITE_ROW) {
+        done(s);
+        return fail(reg, "imports");
+    }
+    id = sqlite3_column_int64(s, 0);
+    undone = sqlite3_column_int(s, 1) != 0;
+    done(s);
+    assert(max > 0);
+    return import_tidy_one(reg, id, undone, max);
+}
+
+/*
+ * An import still writing when the database is opened was left by a
+ * process that died (no such pid now, or our own: a restart reusing it):
+ * nobody holds its tokens, so it is undone. One a live CLI is writing is
+ * left alone. Failing here is not fatal: the next open tries again.
+ */
+static void import_recover(struct registry *reg)
+{
+    sqlite3_stmt *s = reg->stmt[R_IMPORT_STALE];
+    long long dead[16];
+    size_t n = 0;
+    int rc;
+
+    while (n < sizeof(dead) / sizeof(dead[0]) && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        pid_t pid = (pid_t)sqlite3_column_int64(s, 1);
+        if (pid == getpid() || (kill(pid, 0) < 0 && errno == ESRCH))
+            dead[n++] = sqlite3_column_int64(s, 0);
+    }
+    done(s);
+    for (size_t i = 0; i < n; i++)
+        if (registry_import_end(reg, dead[i], false) < 0)
+            goto failed;
+    while ((rc = registry_import_tidy(reg, 5000)) > 0)
+        ;
+    if (rc == 0)
+        return;
+failed:
+    fprintf(stderr, "venued: registry: an unfinished import is left for later: %s\n", reg->err);
 }
 
 /* ---- Text checks ------------------------------------------------------ */

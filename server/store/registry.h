@@ -83,6 +83,23 @@ int registry_begin(struct registry *reg);
 int registry_commit(struct registry *reg);
 void registry_rollback(struct registry *reg);
 
+/*
+ * An import written in steps (user_csv_import), so that a long list never
+ * holds the database long: its users go in in short transactions, each
+ * recorded under the import's id in the same transaction
+ * (registry_import_user); one row then keeps them or undoes them all, and
+ * the rest (forgetting the records, or deleting an undone import's users
+ * with their tokens) is done by registry_import_tidy a step at a time. An
+ * import still writing when the registry is opened, left by a process
+ * that is gone, is undone then. 0, or -1 with reg's error.
+ */
+int registry_import_begin(struct registry *reg, long long now_ms, long long *id);
+int registry_import_user(struct registry *reg, long long id, const char *user_id);
+int registry_import_end(struct registry *reg, long long id, bool keep);
+/* Tidy at most max rows of one ended import in one transaction: 1 done
+ * (call again), 0 nothing left to tidy, -1 error. */
+int registry_import_tidy(struct registry *reg, int max);
+
 /* Record a guest (no token) so that its last poses have an owner. A
  * registered user with the same id is left alone. */
 int registry_guest_put(struct registry *reg, const char *id, const char *name, long long now_ms);

@@ -247,6 +247,23 @@ static int claim(sqlite3 *db, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * Another connection holds the write lock (a CLI import into a live
+ * server's database): look again every 0.1 ms, for up to 2 s. SQLite's own
+ * busy timeout sleeps 1, 2, 5 ... 100 ms between looks, which would cost
+ * the service loop several times the length of each short step such an
+ * import takes (user_csv_import_step).
+ */
+static int busy_wait(void *arg, int count)
+{
+    const struct timespec tenth = {0, 100000};
+    (void)arg;
+    if (count >= 20000)
+        return 0;
+    nanosleep(&tenth, NULL);
+    return 1;
+}
+
 struct store *store_open(const char *dir, char *err, size_t errlen)
 {
     char path[1024];
@@ -273,7 +290,7 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
         store_close(st);
         return NULL;
     }
-    sqlite3_busy_timeout(st->db, 2000);
+    sqlite3_busy_handler(st->db, busy_wait, NULL);
     sqlite3_wal_hook(st->db, committed, st);
     if (claim(st->db, path, err, errlen) < 0) {
         store_close(st);

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "clock.h"
 
 enum column { COL_NAME, COL_ORG, COL_ROLE, COL_COUNT };
 
@@ -321,38 +324,96 @@ void user_csv_free(struct user_csv *c)
     memset(c, 0, sizeof(*c));
 }
 
+int user_csv_import_begin(struct user_csv_import *im, struct registry *reg,
+                          const struct user_csv *c, long long expires_ms, long long now_ms,
+                          struct user_csv_result *res, char *err, size_t errlen)
+{
+    memset(im, 0, sizeof(*im));
+    im->reg = reg;
+    im->csv = c;
+    im->res = res;
+    im->expires_ms = expires_ms;
+    im->now_ms = now_ms;
+    if (registry_import_begin(reg, now_ms, &im->id) < 0) {
+        snprintf(err, errlen, "%s", registry_error(reg));
+        return -1;
+    }
+    return 0;
+}
+
+int user_csv_import_step(struct user_csv_import *im, double budget_s, char *err, size_t errlen)
+{
+    double until = clock_mono_seconds() + budget_s;
+    struct reg_user u;
+    char why[256];
+
+    if (registry_begin(im->reg) < 0) {
+        snprintf(err, errlen, "%s", registry_error(im->reg));
+        return -1;
+    }
+    do {
+        const struct user_csv_row *row = &im->csv->rows[im->done];
+        struct user_csv_result *r = &im->res[im->done];
+        if (registry_user_add(im->reg, row->name, row->org, row->role, im->expires_ms, im->now_ms,
+                              &u, r->token, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "line %ld: %s", row->line, why);
+            registry_rollback(im->reg);
+            return -1;
+        }
+        if (registry_import_user(im->reg, im->id, u.id) < 0) {
+            snprintf(err, errlen, "line %ld: %s", row->line, registry_error(im->reg));
+            registry_rollback(im->reg);
+            return -1;
+        }
+        memcpy(r->id, u.id, sizeof(r->id));
+        im->done++;
+    } while (im->done < im->csv->n && clock_mono_seconds() < until);
+    if (registry_commit(im->reg) < 0) {
+        snprintf(err, errlen, "%s", registry_error(im->reg));
+        registry_rollback(im->reg);
+        return -1;
+    }
+    return im->done < im->csv->n;
+}
+
+int user_csv_import_end(struct user_csv_import *im, bool keep, char *err, size_t errlen)
+{
+    if (registry_import_end(im->reg, im->id, keep) < 0) {
+        snprintf(err, errlen, "%s", registry_error(im->reg));
+        return -1;
+    }
+    return 0;
+}
+
 int user_csv_register(struct registry *reg, const struct user_csv *c, long long expires_ms,
                       long long now_ms, struct user_csv_result *res,
                       int (*before_commit)(void *arg), void *arg, char *err, size_t errlen)
 {
-    struct reg_user u;
+    /* Another process (a live server) gets the database between steps. */
+    const struct timespec pause = {0, USER_CSV_PAUSE_MS * 1000000L};
+    struct user_csv_import im;
     char why[256];
+    bool kept;
+    int rc;
 
-    if (registry_begin(reg) < 0) {
-        snprintf(err, errlen, "%s", registry_error(reg));
+    if (user_csv_import_begin(&im, reg, c, expires_ms, now_ms, res, err, errlen) < 0)
         return -1;
-    }
-    for (size_t i = 0; i < c->n; i++) {
-        const struct user_csv_row *row = &c->rows[i];
-        if (registry_user_add(reg, row->name, row->org, row->role, expires_ms, now_ms, &u,
-                              res[i].token, why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "line %ld: %s", row->line, why);
-            registry_rollback(reg);
-            return -1;
-        }
-        memcpy(res[i].id, u.id, sizeof(res[i].id));
-    }
-    if (before_commit && before_commit(arg) < 0) {
+    while ((rc = user_csv_import_step(&im, USER_CSV_STEP_MS / 1000.0, err, errlen)) > 0)
+        nanosleep(&pause, NULL);
+    if (rc == 0 && before_commit && before_commit(arg) < 0) {
         snprintf(err, errlen, "nothing registered");
-        registry_rollback(reg);
-        return -1;
+        rc = -1;
     }
-    if (registry_commit(reg) < 0) {
-        snprintf(err, errlen, "%s", registry_error(reg));
-        registry_rollback(reg);
-        return -1;
-    }
-    return 0;
+    kept = rc == 0;
+    if (kept && user_csv_import_end(&im, true, err, errlen) < 0)
+        return -1; /* undone by another process: nothing is registered */
+    if (!kept && user_csv_import_end(&im, false, why, sizeof(why)) < 0)
+        fprintf(stderr, "venued: import: %s; the next start undoes it\n", why);
+    /* What is left to tidy is harmless meanwhile: an error leaves it for
+     * the next import or start. */
+    while (registry_import_tidy(reg, USER_CSV_TIDY_ROWS) > 0)
+        nanosleep(&pause, NULL);
+    return kept ? 0 : -1;
 }
 
 int user_csv_field(struct proto_buf *b, const char *s)

@@ -14,6 +14,7 @@
 #ifndef VENUE_USER_CSV_H
 #define VENUE_USER_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "proto.h"
@@ -52,9 +53,40 @@ struct user_csv_result {
 };
 
 /*
- * Register every row of c in one transaction; res has c->n entries. Before
- * committing, before_commit (if not NULL) is called: returning -1 rolls
- * everything back (the CLI writes the tokens file there, so that no user
+ * Registering a parsed list in steps, all or nothing, so that a long list
+ * never holds the database: begin records the import; each step writes
+ * the next rows in one short transaction, for about budget_s (one row at
+ * least); end keeps them all or undoes them all in one row, and the
+ * registry tidies after (registry_import_tidy). Between two steps the
+ * database is free: the service loop's own writes, a live server's.
+ */
+struct user_csv_import {
+    struct registry *reg;        /* borrowed */
+    const struct user_csv *csv;  /* borrowed */
+    struct user_csv_result *res; /* borrowed: csv->n entries, filled as rows are written */
+    long long expires_ms, now_ms;
+    long long id; /* the registry's import */
+    size_t done;  /* rows written */
+};
+#define USER_CSV_STEP_MS   5   /* a step of a CLI import, and of the admin API's */
+#define USER_CSV_PAUSE_MS  1   /* between a CLI import's steps */
+#define USER_CSV_TIDY_ROWS 500 /* rows a step of tidying takes */
+
+/* 0, or -1 with a reason in err. */
+int user_csv_import_begin(struct user_csv_import *im, struct registry *reg,
+                          const struct user_csv *c, long long expires_ms, long long now_ms,
+                          struct user_csv_result *res, char *err, size_t errlen);
+/* 1 more to write, 0 all written, -1 failed (the row and why in err: end
+ * the import unkept). */
+int user_csv_import_step(struct user_csv_import *im, double budget_s, char *err, size_t errlen);
+/* 0, or -1 (err): keeping fails only when another process took the import
+ * for dead and undid it. */
+int user_csv_import_end(struct user_csv_import *im, bool keep, char *err, size_t errlen);
+
+/*
+ * All of an import at once, for the CLI: steps with a pause between them;
+ * before keeping it, before_commit (if not NULL) is called: returning -1
+ * undoes everything (the CLI writes the tokens file there, so that no user
  * exists whose token was lost). 0, or -1 with a reason in err and nothing
  * registered.
  */

@@ -820,6 +820,51 @@ static void test_csv_register(void)
     user_csv_free(&c);
 }
 
+/* An import whose writer died before keeping it is undone at the next
+ * open; one a live process is writing is left alone. */
+static void test_import_recovery(void)
+{
+    struct user_csv c;
+    struct user_csv_result res[2], theirs[1];
+    struct user_csv_import mine, live;
+    struct reg_user u;
+    char err[512], sql[128];
+    long long before = query_int("SELECT count(*) FROM users WHERE registered = 1");
+
+    CHECK(parse("Crash One,O,guest\nCrash Two,O,guest\n", &c, err, sizeof(err)) == 0);
+    CHECK(user_csv_import_begin(&mine, reg, &c, 0, T0, res, err, sizeof(err)) == 0);
+    CHECK(user_csv_import_step(&mine, 60, err, sizeof(err)) == 0); /* all written */
+    CHECK(query_int("SELECT count(*) FROM users WHERE registered = 1") == before + 2);
+    CHECK(registry_token_check(reg, res[0].token, T0, &u) == 1);
+    {
+        struct user_csv one = c;
+        one.n = 1;
+        CHECK(user_csv_import_begin(&live, reg, &one, 0, T0, theirs, err, sizeof(err)) == 0);
+        CHECK(user_csv_import_step(&live, 60, err, sizeof(err)) == 0);
+        /* as if another process wrote it: our parent, alive */
+        snprintf(sql, sizeof(sql), "UPDATE imports SET pid = %d WHERE id = %lld", (int)getppid(),
+                 live.id);
+        CHECK(sqlite3_exec(store_db(st), sql, NULL, NULL, NULL) == SQLITE_OK);
+    }
+    close_db(); /* the crash: neither kept nor undone */
+    open_db();
+    CHECK(registry_token_check(reg, res[0].token, T0, &u) == 0);
+    CHECK(registry_token_check(reg, res[1].token, T0, &u) == 0);
+    CHECK(registry_token_check(reg, theirs[0].token, T0, &u) == 1);
+    CHECK(query_int("SELECT count(*) FROM users WHERE registered = 1") == before + 1);
+    /* ... until that one is undone by its writer, and tidied. */
+    live.reg = reg;
+    CHECK(user_csv_import_end(&live, false, err, sizeof(err)) == 0);
+    CHECK(user_csv_import_end(&live, true, err, sizeof(err)) < 0); /* ended once only */
+    while (registry_import_tidy(reg, 1) > 0)
+        ;
+    CHECK(registry_token_check(reg, theirs[0].token, T0, &u) == 0);
+    CHECK(query_int("SELECT count(*) FROM users WHERE registered = 1") == before);
+    CHECK(query_int("SELECT count(*) FROM imports") == 0);
+    CHECK(query_int("SELECT count(*) FROM import_users") == 0);
+    user_csv_free(&c);
+}
+
 static void test_csv_write(void)
 {
     struct proto_buf b = {0};
@@ -887,6 +932,7 @@ int main(void)
     test_retention();
     test_csv_parse();
     test_csv_register();
+    test_import_recovery();
     test_csv_write();
     close_db();
     remove_dir(dir);
