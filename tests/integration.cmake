@@ -37,6 +37,7 @@ set(VENUE_ITEST_FILES
     churn.test.mjs 90
     abuse.test.mjs 90
     disk.test.mjs 60
+    import.test.mjs 180
 )
 
 list(LENGTH VENUE_ITEST_FILES n)
