@@ -5,6 +5,7 @@
  */
 #include "user_csv.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +348,7 @@ int user_csv_import_step(struct user_csv_import *im, double budget_s, char *err,
     struct reg_user u;
     char why[256];
 
+    assert(im->done < im->csv->n); /* a step after the last one has nothing to write */
     if (registry_begin(im->reg) < 0) {
         snprintf(err, errlen, "%s", registry_error(im->reg));
         return -1;
