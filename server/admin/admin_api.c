@@ -555,7 +555,7 @@ static void import_end(const struct admin_env *env, struct admin_import *job, bo
                               "the database failed; nothing was registered", NULL);
         return;
     }
-    snprintf(reason, sizeof(reason), "%zu users", job->csv.n);
+    snprintf(reason, sizeof(reason), "%zu user%s", job->csv.n, job->csv.n == 1 ? "" : "s");
     admin_api_audit(env, &job->caller, job->wall_ms, "user.import", NULL, NULL, reason);
     job->rep.status = 201;
     if (proto_buf_append(&job->out, "]}", 2) < 0)
@@ -569,15 +569,15 @@ int admin_import_step(const struct admin_env *env, struct admin_import *job, dou
     int rc;
 
     if (job->ended)
-        return registry_import_tidy(env->reg, USER_CSV_TIDY_ROWS) > 0;
+        return 0;
     if (job->cancelled) {
         import_end(env, job, false, "the client went");
-        return 1;
+        return 0;
     }
     rc = user_csv_import_step(&job->im, budget_s, err, sizeof(err));
     if (rc < 0) {
         import_end(env, job, false, err);
-        return 1;
+        return 0;
     }
     for (size_t i = from; i < job->im.done; i++) {
         const struct user_csv_row *row = &job->csv.rows[i];
@@ -585,12 +585,22 @@ int admin_import_step(const struct admin_env *env, struct admin_import *job, dou
             put_json(&job->out, registered_json(env, job->res[i].id, row->name, row->org, row->role,
                                                 job->res[i].token)) < 0) {
             import_end(env, job, false, "out of memory");
-            return 1;
+            return 0;
         }
     }
-    if (rc == 0)
-        import_end(env, job, true, NULL);
-    return 1;
+    if (rc > 0)
+        return 1;
+    import_end(env, job, true, NULL);
+    return 0;
+}
+
+int admin_import_tidy(const struct admin_env *env)
+{
+    int rc = registry_import_tidy(env->reg, USER_CSV_TIDY_ROWS);
+    if (rc < 0)
+        fprintf(stderr, "venued: import: tidying: %s; the next start does it\n",
+                registry_error(env->reg));
+    return rc;
 }
 
 bool admin_import_answer(struct admin_import *job, struct proto_buf *out, struct admin_reply *rep)

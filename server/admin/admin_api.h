@@ -94,15 +94,20 @@ void admin_api_handle(const struct admin_env *env, const struct admin_request *r
  * whole body, begins the import and leaves the job in rep->import with no
  * status. The caller (one job at a time is plenty) calls admin_import_step
  * between its other work, each step writing for about budget_s, until it
- * returns 0, then frees it; after each step admin_import_answer says
- * whether the answer is ready (the tokens, or why nothing was registered),
- * once. admin_import_cancel: the client went, so nothing written is kept;
- * the steps then undo it.
+ * returns 0: the import is over, kept or not, and the caller frees it.
+ * After each step admin_import_answer says whether the answer is ready
+ * (the tokens, or why nothing was registered), once. admin_import_cancel:
+ * the client went, so nothing written is kept. What an ended import leaves
+ * (its records, and an undone one's users) admin_import_tidy clears a
+ * step at a time, apart from any job, so the next import need not wait.
  */
 int admin_import_step(const struct admin_env *env, struct admin_import *job, double budget_s);
 /* The answer, once it is made: true and out (reset first) and rep set. */
 bool admin_import_answer(struct admin_import *job, struct proto_buf *out, struct admin_reply *rep);
 void admin_import_cancel(struct admin_import *job);
+/* One step of tidying: 1 more is left, 0 all is tidy, -1 it failed
+ * (logged; the next start of the server tidies). */
+int admin_import_tidy(const struct admin_env *env);
 void admin_import_free(struct admin_import *job);
 
 /* Write {"error":{"code","message"[,"field"][,"line"]}} to out (reset

@@ -536,8 +536,9 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
  * IMPORT_STEP_S at a time with IMPORT_GAP_US between steps, in which the
  * loop serves everyone else (a 50,000-row list takes a few seconds, none
  * of them the venue's). The answer waits in req->body for HTTP_WRITEABLE.
- * A connection that goes first (CLOSED_HTTP) cancels it: the steps undo
- * what was written. After the answer the steps tidy, then free the job.
+ * A connection that goes first (CLOSED_HTTP) cancels it: nothing written
+ * is kept. Once the job is over it is freed, and the same timer tidies
+ * what it left, yielding to a next import that comes meanwhile.
  */
 #define IMPORT_STEP_S (USER_CSV_STEP_MS / 1000.0)
 #define IMPORT_GAP_US (2 * LWS_US_PER_MS)
@@ -546,20 +547,26 @@ static void import_step(lws_sorted_usec_list_t *sul)
 {
     struct import_run *run = lws_container_of(sul, struct import_run, sul);
     struct admin_reply rep;
-    int more = admin_import_step(&run->srv->admin, run->job, IMPORT_STEP_S);
 
-    if (run->wsi && admin_import_answer(run->job, &run->req->body, &rep)) {
-        run->req->late_reply = rep.status;
-        run->req->importing = false;
-        lws_callback_on_writable(run->wsi);
-        run->wsi = NULL;
-        run->req = NULL;
-    }
-    if (!more) {
-        assert(!run->wsi); /* the answer comes before the tidying ends */
-        admin_import_free(run->job);
-        run->job = NULL;
-        return;
+    if (!run->job) {
+        run->tidying = admin_import_tidy(&run->srv->admin) > 0;
+        if (!run->tidying)
+            return;
+    } else {
+        int more = admin_import_step(&run->srv->admin, run->job, IMPORT_STEP_S);
+        if (run->wsi && admin_import_answer(run->job, &run->req->body, &rep)) {
+            run->req->late_reply = rep.status;
+            run->req->importing = false;
+            lws_callback_on_writable(run->wsi);
+            run->wsi = NULL;
+            run->req = NULL;
+        }
+        if (!more) {
+            assert(!run->wsi); /* an import over has answered, or nobody waits */
+            admin_import_free(run->job);
+            run->job = NULL;
+            run->tidying = true;
+        }
     }
     lws_sul_schedule(run->srv->ctx, 0, &run->sul, import_step, IMPORT_GAP_US);
 }
@@ -574,7 +581,8 @@ static void import_start(struct server *srv, struct lws *wsi, struct http_req *r
     run->wsi = wsi;
     run->req = req;
     req->importing = true;
-    lws_sul_schedule(srv->ctx, 0, &run->sul, import_step, 1);
+    if (!run->tidying) /* else the timer is set, and takes the job first */
+        lws_sul_schedule(srv->ctx, 0, &run->sul, import_step, 1);
 }
 
 /* req's connection goes, or takes another request: nobody waits now. */
@@ -593,19 +601,23 @@ static void import_gone(struct server *srv, struct http_req *req)
 void http_api_import_stop(struct server *srv)
 {
     struct import_run *run = &srv->import;
-    if (!run->job)
+    if (!run->job && !run->tidying)
         return;
     lws_sul_cancel(&run->sul);
-    if (run->req)
-        run->req->importing = false;
-    run->wsi = NULL;
-    run->req = NULL;
-    admin_import_cancel(run->job);
-    /* Undo it now, a bounded while; what is left the next start undoes. */
-    for (int i = 0; i < 1000 && admin_import_step(&srv->admin, run->job, IMPORT_STEP_S); i++)
+    if (run->job) {
+        if (run->req)
+            run->req->importing = false;
+        run->wsi = NULL;
+        run->req = NULL;
+        admin_import_cancel(run->job);
+        admin_import_step(&srv->admin, run->job, IMPORT_STEP_S);
+        admin_import_free(run->job);
+        run->job = NULL;
+    }
+    /* Tidy now, a bounded while; what is left the next start tidies. */
+    for (int i = 0; i < 1000 && admin_import_tidy(&srv->admin) > 0; i++)
         ;
-    admin_import_free(run->job);
-    run->job = NULL;
+    run->tidying = false;
 }
 
 static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv,

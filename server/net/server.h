@@ -56,7 +56,8 @@ struct import_run {
     struct admin_import *job;   /* owned; NULL: no import running */
     struct lws *wsi;            /* who waits for the answer; NULL once gone or answered */
     struct http_req *req;       /* its request; NULL with wsi */
-    lws_sorted_usec_list_t sul; /* the next step */
+    bool tidying;               /* an ended import's leavings are being cleared */
+    lws_sorted_usec_list_t sul; /* the next step, of the job or of tidying */
 };
 
 /*
