@@ -1603,6 +1603,46 @@ static bool check_look(struct ck *c, json_t *root)
     return true;
 }
 
+/* "interest": false, or an object whose fields default (scene.h). */
+static bool check_interest(struct ck *c, json_t *root, struct scene *s)
+{
+    static const char *const fields[] = {"from",          "near",   "band", "band_hz",
+                                         "background_hz", "budget", NULL};
+    struct scene_interest *in = &s->interest;
+    long long from = SCENE_INTEREST_FROM, near = SCENE_INTEREST_NEAR, band = SCENE_INTEREST_BAND;
+    long long budget = SCENE_INTEREST_BUDGET;
+    json_t *v = json_object_get(root, "interest");
+    size_t old;
+
+    *in = (struct scene_interest){
+        .on = true, .band_hz = SCENE_INTEREST_BAND_HZ, .background_hz = SCENE_INTEREST_BG_HZ};
+    if (json_is_false(v)) {
+        in->on = false;
+        return true;
+    }
+    if (v && !json_is_object(v))
+        return fail_at(c, "interest", "expected false or an object, got %s", type_name(v));
+    if (v) {
+        old = path_key(c, "interest");
+        if (!known_fields(c, v, fields) || !get_int(c, v, "from", false, 1, 100000, &from) ||
+            !get_int(c, v, "near", false, 1, 1000, &near) ||
+            !get_int(c, v, "band", false, 0, 100000, &band) ||
+            !get_num(c, v, "band_hz", false, 0.1, 60, &in->band_hz) ||
+            !get_num(c, v, "background_hz", false, 0.1, 60, &in->background_hz) ||
+            !get_int(c, v, "budget", false, 1000, 100000000, &budget))
+            return false;
+        if (in->background_hz > in->band_hz)
+            return fail_at(c, "background_hz", "must not be more than band_hz (%g > %g)",
+                           in->background_hz, in->band_hz);
+        path_back(c, old);
+    }
+    in->from = (int)from;
+    in->near = (int)near;
+    in->band = (int)band;
+    in->budget = (int)budget;
+    return true;
+}
+
 /* ---- The document. ---- */
 
 static char *dup_str(const char *s)
@@ -1620,7 +1660,7 @@ static bool check_doc(struct ck *c, json_t *root, struct scene *s)
         "format_version", "id",       "name",   "description", "capacity",
         "reserved_seats", "overflow", "guests", "floor_y",     "walk",
         "spawns",         "portals",  "places", "nodes",       "lighting",
-        "background",     "fog",      "order",  NULL};
+        "background",     "fog",      "order",  "interest",    NULL};
     static const char *const guest_f[] = {"enter", "chat", NULL};
     const char *name = NULL, *desc = "";
     long long version = 0, capacity = 0, reserved = 0, order = SCENE_ORDER_LAST;
@@ -1668,7 +1708,8 @@ static bool check_doc(struct ck *c, json_t *root, struct scene *s)
         path_back(c, old);
     }
     if (!check_walk(c, root, s) || !check_spawns(c, root, s) || !check_portals(c, root, s) ||
-        !check_spawns_clear(c, s) || !make_arrivals(c, s) || !check_places(c, root, s))
+        !check_spawns_clear(c, s) || !make_arrivals(c, s) || !check_places(c, root, s) ||
+        !check_interest(c, root, s))
         return false;
     if (!get_array(c, root, "nodes", false, SCENE_NODES_MAX, &nodes))
         return false;

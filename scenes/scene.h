@@ -120,12 +120,34 @@ struct scene_arrival {
     size_t spawn; /* index into spawns, whose q it takes */
 };
 
+/*
+ * Interest tiers (the file's "interest"): in a room of at least from
+ * members, each receiver gets the movers among its nearest near others
+ * every tick, the next band at band_hz and everyone else at
+ * background_hz, its poses frames held to budget bytes a second beyond
+ * the nearest tier.
+ */
+struct scene_interest {
+    bool on;
+    int from, near, band;
+    double band_hz, background_hz;
+    int budget;
+};
+
+#define SCENE_INTEREST_FROM    500
+#define SCENE_INTEREST_NEAR    32
+#define SCENE_INTEREST_BAND    256
+#define SCENE_INTEREST_BAND_HZ 5.0
+#define SCENE_INTEREST_BG_HZ   1.0
+#define SCENE_INTEREST_BUDGET  64000
+
 struct scene {
     char id[SCENE_ID_MAX + 1];
     char *name;
     char *description;
     int capacity;
     int order; /* place in the venue's room list, SCENE_ORDER_LAST when the file gives none */
+    struct scene_interest interest;
     float floor_y;
     struct scene_poly *walk; /* walkable area: union of polygons (boxes become polygons) */
     size_t nwalk;

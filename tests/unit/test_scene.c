@@ -845,14 +845,17 @@ static void path_in_tmp(char *out, size_t n, const char *name)
 }
 
 /* Rooms by "order", ties and rooms without one by file name, the latter last. */
+/* Rooms in the venue's order; and each room's interest tiers, defaulted,
+ * off or set. */
 static void test_order(void)
 {
     static const struct {
-        const char *file, *order;
+        const char *file, *extra;
     } files[] = {{"a.json", ""},
-                 {"b.json", "\"order\":5,"},
-                 {"c.json", "\"order\":1,"},
-                 {"d.json", "\"order\":5,"}};
+                 {"b.json", "\"order\":5,\"interest\":false,"},
+                 {"c.json", "\"order\":1,\"interest\":{\"from\":3,\"near\":4,\"band\":8,"
+                            "\"band_hz\":2.5,\"budget\":5000},"},
+                 {"d.json", "\"order\":5,\"interest\":{},"}};
     static const char *const want[] = {"c", "b", "d", "a"};
     char dir[300], path[400], err[512] = "";
     struct scene_set set;
@@ -869,7 +872,7 @@ static void test_order(void)
             f,
             "{\"format_version\":1,\"id\":\"%c\",\"name\":\"R\",\"capacity\":1,%s"
             "\"walk\":[{\"min\":[0,0],\"max\":[1,1]}],\"spawns\":[{\"id\":\"s\",\"p\":[0,0,0]}]}",
-            files[i].file[0], files[i].order);
+            files[i].file[0], files[i].extra);
         fclose(f);
     }
     int rc = scene_set_load(dir, &set, err, sizeof err);
@@ -877,8 +880,20 @@ static void test_order(void)
     for (size_t i = 0; rc == 0 && i < set.n; i++)
         CHECK(strcmp(set.scenes[i]->id, want[i]) == 0, "room %zu is %s, not %s", i,
               set.scenes[i]->id, want[i]);
-    if (rc == 0)
+    if (rc == 0) {
+        const struct scene_interest *c = &set.scenes[0]->interest, *b = &set.scenes[1]->interest;
+        const struct scene_interest *d = &set.scenes[2]->interest, *a = &set.scenes[3]->interest;
+        CHECK(a->on && a->from == SCENE_INTEREST_FROM && a->near == SCENE_INTEREST_NEAR &&
+                  a->band == SCENE_INTEREST_BAND && a->band_hz == SCENE_INTEREST_BAND_HZ &&
+                  a->background_hz == SCENE_INTEREST_BG_HZ && a->budget == SCENE_INTEREST_BUDGET,
+              "interest defaults");
+        CHECK(memcmp(a, d, sizeof(*a)) == 0, "\"interest\":{} is the defaults");
+        CHECK(!b->on, "\"interest\":false");
+        CHECK(c->on && c->from == 3 && c->near == 4 && c->band == 8 && c->band_hz == 2.5 &&
+                  c->background_hz == SCENE_INTEREST_BG_HZ && c->budget == 5000,
+              "interest set");
         scene_set_free(&set);
+    }
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i].file);
         unlink(path);
