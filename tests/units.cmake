@@ -23,3 +23,8 @@ add_test(NAME metrics COMMAND test_metrics)
 add_executable(test_admin_api unit/test_admin_api.c)
 target_link_libraries(test_admin_api PRIVATE venue_admin core_harness venue_flags PkgConfig::JANSSON)
 add_test(NAME admin.unit COMMAND test_admin_api ${PROJECT_SOURCE_DIR}/scenes/demo)
+
+# Interest tiers against a brute-force reference (core/interest.c).
+add_executable(test_interest unit/test_interest.c)
+target_link_libraries(test_interest PRIVATE venue_core check venue_flags m)
+add_test(NAME interest COMMAND test_interest)
