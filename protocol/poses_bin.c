@@ -114,13 +114,17 @@ static double unpack_rotation(uint32_t bits, float q[4])
     return sum;
 }
 
-void poses_bin_head(unsigned char *out, long long tick, size_t count)
+size_t poses_bin_head(unsigned char *out, long long tick, size_t count, int near)
 {
-    assert(count <= 0xffff);
+    assert(count <= 0xffff && near <= (long)count);
     out[0] = POSES_BIN_FRAME;
-    out[1] = 0;
+    out[1] = near >= 0 ? POSES_BIN_TIERED : 0;
     put32(out + 2, (uint32_t)(tick & 0xffffffff));
     put16(out + 6, (unsigned)count);
+    if (near < 0)
+        return POSES_BIN_HEAD;
+    put16(out + 8, (unsigned)near);
+    return POSES_BIN_HEAD_MAX;
 }
 
 void poses_bin_entry(unsigned char *out, unsigned ix, const struct poses_bin_bounds *b,

@@ -15,11 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define POSES_BIN_FRAME 0x01 /* byte 0 of a server's poses frame */
-#define POSES_BIN_POSE  0x02 /* byte 0 of a client's pose */
-#define POSES_BIN_HEAD  8    /* kind, flags, tick (u32), count (u16) */
-#define POSES_BIN_ENTRY 12   /* ix (u16), x y z (u16 each), rotation (u32) */
-#define POSES_BIN_SIZE  12   /* a client's pose: kind, flags, x y z, rotation */
+#define POSES_BIN_FRAME    0x01 /* byte 0 of a server's poses frame */
+#define POSES_BIN_POSE     0x02 /* byte 0 of a client's pose */
+#define POSES_BIN_HEAD     8    /* kind, flags, tick (u32), count (u16) */
+#define POSES_BIN_TIERED   0x01 /* flags: a tiered frame; near (u16) follows count */
+#define POSES_BIN_HEAD_MAX 10   /* a tiered frame's head */
+#define POSES_BIN_ENTRY    12   /* ix (u16), x y z (u16 each), rotation (u32) */
+#define POSES_BIN_SIZE     12   /* a client's pose: kind, flags, x y z, rotation */
 /* An entry's ix with this bit set names someone on the stage of the hall
  * an overflow room shows (the stage message's users, its bounds). */
 #define POSES_BIN_STAGE  0x8000u
@@ -30,8 +32,10 @@ struct poses_bin_bounds {
     float min[3], max[3];
 };
 
-/* The frame head for tick and count entries into out[POSES_BIN_HEAD]. */
-void poses_bin_head(unsigned char *out, long long tick, size_t count);
+/* The frame head for tick and count entries into out[POSES_BIN_HEAD_MAX];
+ * near >= 0 makes it a tiered frame whose first near entries are the
+ * nearest tier. Returns its length: POSES_BIN_HEAD, or the max if tiered. */
+size_t poses_bin_head(unsigned char *out, long long tick, size_t count, int near);
 
 /* One entry into out[POSES_BIN_ENTRY]: ix (with POSES_BIN_STAGE if it
  * applies), p clamped into b, q normalised (q and -q are one rotation:

@@ -1719,11 +1719,15 @@ int proto_encode_scene(struct proto_buf *b, const char *room, const char *scene)
  * case once and then writes with snprintf straight into the buffer, with no
  * jansson and no allocation when the buffer is already big enough.
  */
-size_t proto_poses_head(char *out, size_t size, long long tick)
+size_t proto_poses_head(char *out, size_t size, long long tick, int near)
 {
     int n;
-    assert(size >= PROTO_POSES_HEAD_MAX);
-    n = snprintf(out, size, "{\"type\":\"poses\",\"tick\":%lld,\"users\":[", tick);
+    assert(size >= PROTO_POSES_HEAD_MAX && near <= 0xffff);
+    if (near >= 0)
+        n = snprintf(out, size, "{\"type\":\"poses\",\"tick\":%lld,\"near\":%d,\"users\":[", tick,
+                     near);
+    else
+        n = snprintf(out, size, "{\"type\":\"poses\",\"tick\":%lld,\"users\":[", tick);
     assert(n > 0 && (size_t)n < size);
     return (size_t)n;
 }

@@ -572,16 +572,18 @@ int proto_encode_twin(struct proto_buf *b, const char *entity, const char *etype
  * The poses frame is spliced from pieces so that a room encodes each
  * avatar once per tick and every receiver's frame is assembled by copying
  * those entries (server/core/room.c):
- *   proto_poses_head(out, size, tick)     {"type":"poses","tick":N,"users":[
+ *   proto_poses_head(out, size, tick, near)
+ *                                         {"type":"poses","tick":N[,"near":K],"users":[
  *   proto_encode_pose_entry(b, id, p, q)  {"id":"..","p":[..],"q":[..]}
  *   PROTO_POSES_SEP between entries, PROTO_POSES_TAIL after the last.
  */
-#define PROTO_POSES_HEAD_MAX 64 /* bytes of the head, NUL included */
+#define PROTO_POSES_HEAD_MAX 80 /* bytes of the head, NUL included */
 #define PROTO_POSES_SEP      ","
 #define PROTO_POSES_TAIL     "]}"
 /* The head for tick into out (size bytes, at least PROTO_POSES_HEAD_MAX:
- * asserted); returns its length. */
-size_t proto_poses_head(char *out, size_t size, long long tick);
+ * asserted); returns its length. near >= 0: a tiered frame, whose first
+ * near entries are the nearest tier; -1: an untiered one. */
+size_t proto_poses_head(char *out, size_t size, long long tick, int near);
 int proto_encode_pose_entry(struct proto_buf *b, const char *id, const float p[3],
                             const float q[4]);
 

@@ -112,6 +112,10 @@ int metrics_render(const struct metrics *m, const struct metrics_room *rooms, si
                  "Detached guest sessions ended before their grace, over --detached-guests.");
     rc |= proto_buf_printf(b, "venue_detached_dropped_total %llu\n",
                            (unsigned long long)m->detached_dropped);
+    rc |= family(b, "venue_interest_cut_total", "counter",
+                 "Pose entries interest tiers left out of a frame: over the room's byte budget.");
+    rc |= proto_buf_printf(b, "venue_interest_cut_total %llu\n",
+                           (unsigned long long)m->interest_cut);
 
     rc |= histogram(b, "venue_tick_duration_seconds", "Time spent in one tick.", &m->tick);
     rc |= histogram(b, "venue_join_latency_seconds", "Time to handle a join.", &m->join);

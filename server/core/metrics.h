@@ -74,6 +74,7 @@ struct metrics {
     struct histogram sqlite_write;
     uint64_t detached_dropped; /* detached guests ended early, over --detached-guests */
     uint64_t closed_address;   /* closed for an address over --hello-rate or --resume-fail-rate */
+    uint64_t interest_cut;     /* pose entries tiered frames left out: over the byte budget */
 };
 
 void histogram_observe(struct histogram *h, double seconds);

@@ -79,6 +79,9 @@ void room_free(struct room *r)
         free(r->movers);
         free(r->stage_scratch);
         free(r->free_ix);
+        interest_free(&r->interest);
+        free(r->cells);
+        free(r->tier_list);
         proto_buf_free(&r->presence);
         chat_room_free(r);
         free(r);
@@ -531,55 +534,76 @@ static bool in_frame(const struct session *s, const struct session *except, long
     return s != except && s->moved_tick > since;
 }
 
+/* What a poses frame is made of. */
+struct frame_parts {
+    struct session *const *a; /* the room's, a[0..na) */
+    size_t na;
+    struct session *const *b; /* the hall's stage people, for an overflow room */
+    size_t nb;
+    const struct session *except; /* left out */
+    long long since;              /* only who moved after this tick; -1: everyone */
+    int near;      /* -1: untiered; else tiered: b, then a's first near, are the near tier */
+    size_t budget; /* tiered: bytes the entries after the near tier may take */
+};
+
 /*
- * A poses frame, binary or JSON, of the entries of a[0..na) (the room's)
- * and b[0..nb) (the hall's stage people, for an overflow room) that moved
- * after tick since, never except's. NULL when it would be empty or memory
- * ran out.
+ * A poses frame, binary or JSON, of fp's entries. A tiered frame puts the
+ * stage people first, in its near tier, and ends where the budget does.
+ * NULL when it would be empty or memory ran out.
  */
-static struct frame *poses_frame(struct venue *v, bool bin, struct session *const *a, size_t na,
-                                 struct session *const *b, size_t nb, const struct session *except,
-                                 long long since)
+static struct frame *poses_frame(struct venue *v, bool bin, const struct frame_parts *fp)
 {
     static const size_t sep = sizeof(PROTO_POSES_SEP) - 1, tail = sizeof(PROTO_POSES_TAIL) - 1;
-    struct session *const *lists[2] = {a, b};
-    const size_t counts[2] = {na, nb};
+    const bool tiered = fp->near >= 0;
+    struct session *const *lists[2] = {tiered ? fp->b : fp->a, tiered ? fp->a : fp->b};
+    size_t counts[2] = {tiered ? fp->nb : fp->na, tiered ? fp->na : fp->nb};
+    const int stage_list = tiered ? 0 : 1;
     char head[PROTO_POSES_HEAD_MAX];
-    size_t hn = bin ? POSES_BIN_HEAD : proto_poses_head(head, sizeof(head), v->tick);
-    size_t size = hn + (bin ? 0 : tail), count = 0;
+    unsigned char bhead[POSES_BIN_HEAD_MAX];
+    size_t hn, size = 0, beyond = 0, count = 0, nnear = 0;
     struct frame *f;
 
     for (int l = 0; l < 2; l++) {
         for (size_t i = 0; i < counts[l]; i++) {
             struct session *s = lists[l][i];
-            if (!in_frame(s, except, since))
+            size_t e;
+            bool near = tiered && (l == 0 || i < (size_t)fp->near);
+            if (!in_frame(s, fp->except, fp->since))
                 continue;
             ensure_entry(v, s, bin);
-            if (bin || s->entry_len) {
-                size += bin ? POSES_BIN_ENTRY : s->entry_len + sep;
-                count++;
+            if (!bin && !s->entry_len)
+                continue;
+            e = bin ? POSES_BIN_ENTRY : s->entry_len + sep;
+            if (tiered && !near && beyond + e > fp->budget) {
+                v->m.interest_cut += counts[l] - i;
+                counts[l] = i; /* the rest are farther: all left out */
+                break;
             }
+            beyond += near ? 0 : e;
+            nnear += near;
+            size += e;
+            count++;
         }
     }
-    if (count == 0 || !(f = frame_new(FRAME_POSES, size)))
+    if (count == 0)
+        return NULL;
+    if (bin)
+        hn = poses_bin_head(bhead, v->tick, count, tiered ? (int)nnear : -1);
+    else
+        hn = proto_poses_head(head, sizeof(head), v->tick, tiered ? (int)nnear : -1);
+    if (!(f = frame_new(FRAME_POSES, hn + size + (bin ? 0 : tail))))
         return NULL;
     f->binary = bin;
-    if (bin) {
-        unsigned char bhead[POSES_BIN_HEAD];
-        poses_bin_head(bhead, v->tick, count);
-        frame_append(f, bhead, sizeof(bhead));
-    } else {
-        frame_append(f, head, hn);
-    }
+    frame_append(f, bin ? (const void *)bhead : head, hn);
     count = 0;
     for (int l = 0; l < 2; l++) {
         for (size_t i = 0; i < counts[l]; i++) {
             const struct session *s = lists[l][i];
-            if (!in_frame(s, except, since) || (!bin && !s->entry_len))
+            if (!in_frame(s, fp->except, fp->since) || (!bin && !s->entry_len))
                 continue;
             if (bin) {
                 frame_append(f, s->bentry, POSES_BIN_ENTRY);
-                if (l == 1)
+                if (l == stage_list)
                     poses_bin_mark_stage(frame_data(f) + f->len - POSES_BIN_ENTRY);
                 continue;
             }
@@ -592,6 +616,80 @@ static struct frame *poses_frame(struct venue *v, bool bin, struct session *cons
         frame_append(f, PROTO_POSES_TAIL, tail);
     assert(f->len <= f->cap);
     return f;
+}
+
+/* Plan this tick's tiers when r is tiered and big enough: true if so. */
+static bool plan_tiers(struct venue *v, struct room *r)
+{
+    const struct scene_interest *conf = &r->scene->interest;
+    const float lo[2] = {r->bounds.min[0], r->bounds.min[2]};
+    const float hi[2] = {r->bounds.max[0], r->bounds.max[2]};
+    struct interest_member *m;
+    size_t cells, had = r->cells_cap;
+
+    if (!conf->on || r->n < (size_t)conf->from || !(m = interest_members(&r->interest, r->n)))
+        return false;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct session *s = r->members[i];
+        m[i] = (struct interest_member){.x = s->p[0],
+                                        .z = s->p[2],
+                                        .moved_tick = s->moved_tick,
+                                        .ix = s->ix,
+                                        .always = s->on_stage || s->talking};
+    }
+    if (interest_plan(&r->interest, conf, lo, hi, v->tick, v->cfg.tick_hz) < 0)
+        return false;
+    cells = interest_cells(&r->interest);
+    if (array_grow((void **)&r->cells, &r->cells_cap, cells, sizeof(*r->cells)) < 0 ||
+        array_grow((void **)&r->tier_list, &r->tier_list_cap, r->n, sizeof(*r->tier_list)) < 0)
+        return false;
+    if (r->cells_cap > had) /* the cells past the old capacity are unbuilt */
+        memset(r->cells + had, 0, (r->cells_cap - had) * sizeof(*r->cells));
+    return true;
+}
+
+/* Member i's frame in a tiered room: its cell's, built once a tick. */
+static struct frame *tier_frame(struct venue *v, struct room *r, size_t i, bool bin,
+                                struct session *const *extra, size_t nextra)
+{
+    size_t cell = interest_cell_of(&r->interest, i);
+    struct room_cell *c = &r->cells[cell];
+
+    assert(cell < r->cells_cap);
+    if (!c->built[bin]) {
+        const uint32_t *list;
+        size_t nnear, k = interest_list(&r->interest, cell, &list, &nnear);
+        struct frame_parts fp = {.a = r->tier_list,
+                                 .na = k,
+                                 .b = extra,
+                                 .nb = nextra,
+                                 .since = -1,
+                                 .near = (int)nnear,
+                                 .budget =
+                                     (size_t)r->scene->interest.budget / (size_t)v->cfg.tick_hz};
+        assert(k <= r->n && k <= r->tier_list_cap);
+        for (size_t j = 0; j < k; j++)
+            r->tier_list[j] = r->members[list[j]];
+        c->only = k == 1 && nextra == 0 ? (long)list[0] : -1;
+        c->frame[bin] = poses_frame(v, bin, &fp);
+        c->built[bin] = true;
+    }
+    if (c->only == (long)i || !c->frame[bin]) /* nothing but its own entry */
+        return NULL;
+    return frame_ref(c->frame[bin]);
+}
+
+/* The end of a tiered tick: the cells' frames let go. */
+static void tiers_done(struct room *r)
+{
+    size_t cells = interest_cells(&r->interest);
+    for (size_t c = 0; c < cells; c++) {
+        for (int b = 0; b < 2; b++) {
+            frame_unref(r->cells[c].frame[b]);
+            r->cells[c].frame[b] = NULL;
+            r->cells[c].built[b] = false;
+        }
+    }
 }
 
 void room_collect(struct venue *v, struct room *r)
@@ -629,7 +727,7 @@ void room_send(struct venue *v, struct room *r)
     struct session **extra = NULL, **stage_all = NULL; /* r->stage_scratch */
     size_t nextra = 0, nstage = 0;
     struct frame *shared[2] = {NULL, NULL}; /* this tick's, JSON and binary, once needed */
-    bool built[2] = {false, false};
+    bool built[2] = {false, false}, tiered;
 
     room_flush_presence(v, r); /* before the poses that may follow it */
     if (hall && hall->stage_changed && room_encode_stage(v, r) == 0)
@@ -648,6 +746,7 @@ void room_send(struct venue *v, struct room *r)
             assert(nextra <= hall->n && nstage <= hall->n);
         }
     }
+    tiered = plan_tiers(v, r);
     for (size_t i = 0; i < r->n; i++) {
         struct session *s = r->members[i];
         struct frame *f = NULL;
@@ -662,11 +761,20 @@ void room_send(struct venue *v, struct room *r)
             v->m.dropped[MDROP_STALE_POSES]++;
             continue;
         }
-        if (s->resync) { /* it lost frames, or resumed: everyone */
-            f = poses_frame(v, bin, r->members, r->n, stage_all, nstage, s, -1);
+        if (s->resync || s->seen_tick < v->tick - 1) {
+            /* It lost frames, or resumed: everyone. It skipped ticks: all
+             * who moved since. Either is untiered, and its own. */
+            struct frame_parts fp = {.a = r->members,
+                                     .na = r->n,
+                                     .b = stage_all,
+                                     .nb = nstage,
+                                     .except = s,
+                                     .since = s->resync ? -1 : s->seen_tick,
+                                     .near = -1};
+            f = poses_frame(v, bin, &fp);
             s->resync = false;
-        } else if (s->seen_tick < v->tick - 1) { /* it skipped ticks: all who moved since */
-            f = poses_frame(v, bin, r->members, r->n, stage_all, nstage, s, s->seen_tick);
+        } else if (tiered) {
+            f = tier_frame(v, r, i, bin, extra, nextra);
         } else if (r->nmov + nextra && !(s->moved_tick == v->tick && r->nmov + nextra == 1)) {
             /* One frame for the whole room, movers included: a mover's
              * own entry is in it (receivers skip their own id), which
@@ -674,7 +782,13 @@ void room_send(struct venue *v, struct room *r)
              * mover. Only a lone mover, whose frame would hold nothing
              * but itself, gets none. */
             if (!built[bin]) {
-                shared[bin] = poses_frame(v, bin, r->movers, r->nmov, extra, nextra, NULL, -1);
+                struct frame_parts fp = {.a = r->movers,
+                                         .na = r->nmov,
+                                         .b = extra,
+                                         .nb = nextra,
+                                         .since = -1,
+                                         .near = -1};
+                shared[bin] = poses_frame(v, bin, &fp);
                 built[bin] = true;
             }
             f = shared[bin] ? frame_ref(shared[bin]) : NULL;
@@ -687,4 +801,6 @@ void room_send(struct venue *v, struct room *r)
     }
     frame_unref(shared[0]);
     frame_unref(shared[1]);
+    if (tiered)
+        tiers_done(r);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "interest.h"
 #include "metrics.h"
 #include "proto.h"
 #include "react.h"
@@ -21,6 +22,14 @@
 struct venue;
 struct session;
 struct prog_live;
+struct frame;
+
+/* A grid cell's poses frames of this tick, in a tiered room. */
+struct room_cell {
+    struct frame *frame[2]; /* JSON, binary: a reference each, once built; NULL if empty */
+    bool built[2];
+    long only; /* the member index when the cell's list holds only that one, else -1 */
+};
 
 struct room {
     char id[SCENE_ID_MAX + 1];
@@ -45,7 +54,13 @@ struct room {
     struct chat_ring *chat;   /* the recent chat (chat.c); owned, NULL before the first line */
     struct react_tally react; /* this tick's reactions (react.c) */
     struct poses_bin_bounds bounds; /* binary poses are quantised in this box */
-    unsigned *free_ix;              /* indexes those who left gave back; owned */
+    /* Interest tiers (interest.c), while the room holds scene interest.from. */
+    struct interest interest; /* this tick's plan; owned */
+    struct room_cell *cells;  /* per grid cell; owned array, reused */
+    size_t cells_cap;
+    struct session **tier_list; /* a cell's list as sessions; owned array, reused */
+    size_t tier_list_cap;
+    unsigned *free_ix; /* indexes those who left gave back; owned */
     size_t nfree, free_cap;
     unsigned next_ix; /* the lowest index never given */
     /* Presence over the room's rate, sent as one presence_batch at the

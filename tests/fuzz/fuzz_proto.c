@@ -76,7 +76,7 @@ static void check_vec(json_t *a, const float *v, size_t n, double eps)
 static int poses_open(struct proto_buf *b, long long tick)
 {
     char head[PROTO_POSES_HEAD_MAX];
-    size_t n = proto_poses_head(head, sizeof(head), tick);
+    size_t n = proto_poses_head(head, sizeof(head), tick, -1);
     return proto_buf_append(b, head, n);
 }
 

@@ -20,14 +20,18 @@ static float frand(float lo, float hi)
 
 static void test_head_and_entry_bytes(void)
 {
-    unsigned char h[POSES_BIN_HEAD], e[POSES_BIN_ENTRY];
+    unsigned char h[POSES_BIN_HEAD_MAX], e[POSES_BIN_ENTRY];
     static const unsigned char want_head[] = {1, 0, 4, 3, 2, 1, 3, 0};
+    static const unsigned char want_tiered[] = {1, 1, 4, 3, 2, 1, 0x2c, 1, 3, 1};
     const float q_id[4] = {0, 0, 0, 1};
     unsigned ix;
     float p[3], q[4];
 
-    poses_bin_head(h, 0x501020304LL, 3); /* the tick's low 32 bits */
-    CHECK(memcmp(h, want_head, sizeof(h)) == 0);
+    CHECK(poses_bin_head(h, 0x501020304LL, 3, -1) == POSES_BIN_HEAD); /* the tick's low 32 bits */
+    CHECK(memcmp(h, want_head, sizeof(want_head)) == 0);
+    /* Tiered: flag 1, count 300, then the near tier's 259. */
+    CHECK(poses_bin_head(h, 0x501020304LL, 300, 259) == POSES_BIN_HEAD_MAX);
+    CHECK(memcmp(h, want_tiered, sizeof(want_tiered)) == 0);
 
     poses_bin_entry(e, 0x1234, &room, room.min, q_id);
     CHECK(e[0] == 0x34 && e[1] == 0x12);

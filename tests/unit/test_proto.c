@@ -638,8 +638,21 @@ static const char *const tricky[] = {
 static int poses_open(struct proto_buf *b, long long tick)
 {
     char head[PROTO_POSES_HEAD_MAX];
-    size_t n = proto_poses_head(head, sizeof(head), tick);
+    size_t n = proto_poses_head(head, sizeof(head), tick, -1);
     return proto_buf_append(b, head, n);
+}
+
+/* The longest heads fit PROTO_POSES_HEAD_MAX; a tiered one names its near tier. */
+static void test_poses_heads(void)
+{
+    static const char tiered[] =
+        "{\"type\":\"poses\",\"tick\":9223372036854775807,\"near\":65535,\"users\":[";
+    static const char plain[] = "{\"type\":\"poses\",\"tick\":-9223372036854775807,\"users\":[";
+    char head[PROTO_POSES_HEAD_MAX];
+    size_t n = proto_poses_head(head, sizeof(head), 9223372036854775807LL, 65535);
+    CHECK(n == strlen(tiered) && memcmp(head, tiered, n) == 0);
+    n = proto_poses_head(head, sizeof(head), -9223372036854775807LL, -1);
+    CHECK(n == strlen(plain) && memcmp(head, plain, n) == 0);
 }
 
 static int poses_close(struct proto_buf *b)
@@ -1180,6 +1193,7 @@ static void test_encode_twin(void)
 
 int main(void)
 {
+    test_poses_heads();
     test_envelope();
     test_ids();
     test_hello();
