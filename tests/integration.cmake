@@ -38,6 +38,7 @@ set(VENUE_ITEST_FILES
     abuse.test.mjs 90
     disk.test.mjs 60
     import.test.mjs 180
+    interest.test.mjs 90
 )
 
 list(LENGTH VENUE_ITEST_FILES n)
@@ -59,7 +60,8 @@ endforeach()
 # These measure rates and timeouts (poses per second, a 3 s flood, a
 # stalled reader): on 2 cores beside another heavy test they measure the
 # machine, so each runs alone.
-set_tests_properties(integration.poses integration.ratelimit integration.slow integration.churn PROPERTIES
+set_tests_properties(integration.poses integration.ratelimit integration.slow integration.churn
+    integration.interest PROPERTIES
     RUN_SERIAL TRUE)
 # Deadlines to the second and the server's CPU under 1,100 held sockets.
 set_tests_properties(integration.abuse PROPERTIES RUN_SERIAL TRUE)

@@ -114,18 +114,17 @@ int room_free_places(const struct room *r, enum role role)
 void room_link_stages(struct venue *v)
 {
     for (size_t i = 0; i < v->nrooms; i++) {
-        v->rooms[i]->stage_of = NULL;
-        v->rooms[i]->stage = NULL;
+        struct room *r = v->rooms[i];
+        r->stage_of = NULL;
+        r->stage = NULL;
+        for (size_t k = 0; k < r->scene->nplaces; k++)
+            if (r->scene->places[k].type == SCENE_PLACE_STAGE && r->scene->places[k].has_volume)
+                r->stage = &r->scene->places[k];
     }
     for (size_t i = 0; i < v->nrooms; i++) {
         struct room *hall = v->rooms[i], *over;
         const struct scene *sc = hall->scene;
-        if (!sc->overflow[0] || !(over = room_find(v, sc->overflow)))
-            continue;
-        for (size_t k = 0; k < sc->nplaces; k++)
-            if (sc->places[k].type == SCENE_PLACE_STAGE && sc->places[k].has_volume)
-                hall->stage = &sc->places[k];
-        if (hall->stage)
+        if (hall->stage && sc->overflow[0] && (over = room_find(v, sc->overflow)))
             over->stage_of = hall;
     }
 }

@@ -78,6 +78,25 @@ test('a jump of several metres is a teleport, not a walk', () => {
     assert.equal(out[0], 20);
 });
 
+test('a far avatar of a tiered frame, sent once a second, glides a second behind instead of jumping', () => {
+    const m = new Motion();
+    /* "a" walks +x at 2 m/s; it is past the nearest tier: every 20 ticks */
+    for (let k = 0; k < 4; k++) m.onPoses(100 + 20 * k, 20, [{ id: 'a', p: [2 * k, 0, 0], q: Q, far: true }], 1000 + 1000 * k);
+    let prev = null;
+    for (let t = 3110; t < 3990; t += 16) { /* the first glide, from a first sample, is longer */
+        m.sample('a', t, out);
+        if (prev !== null) {
+            const v = (out[0] - prev) / 0.016;
+            assert.ok(v > 1.8 && v < 2.2, `speed ${v.toFixed(2)} m/s at ${t}`);
+        }
+        prev = out[0];
+    }
+    /* it comes near: the near sample is drawn as it is, the glide given up */
+    m.onPoses(161, 20, [{ id: 'a', p: [6.05, 0, 0], q: Q }], 4050);
+    m.sample('a', 4100, out);
+    assert.ok(Math.abs(out[0] - 6.05) < 1e-6, `near again: ${out[0]}`);
+});
+
 test('a name\'s colour in the chat is readable on the panels (WCAG AA) whatever the user id', () => {
     const paper2 = 0.86; /* --paper-2, #f5efe6 */
     let worst = Infinity;

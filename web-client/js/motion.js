@@ -8,7 +8,10 @@
  * at most ~200 ms when packets are late. The server sends only avatars that
  * moved, so an avatar missing from a tick is standing still: it holds its
  * pose instead of sliding on; when no frame comes at all (nobody in the
- * room moved), the extrapolation eases back to the last pose.
+ * room moved), the extrapolation eases back to the last pose. A far
+ * avatar in a tiered room (PROTOCOL.md, "Interest tiers") comes a few
+ * times a second or less: each of its samples is a target reached one gap
+ * later, so it glides from sample to sample, a gap behind.
  *
  * No DOM, and nothing allocated per frame: sample() writes into the caller's
  * arrays. Also: the stable colour of a user id.
@@ -18,6 +21,8 @@ import { yawOf } from './venue-client.js';
 
 const CAP = 32; /* samples per avatar: 1.6 s at 20 Hz */
 const SNAP_DIST = 4; /* metres in one step: a teleport, not a walk */
+const FAR_SNAP_DIST = 20; /* the same for a far avatar, a second or so apart */
+const FAR_GAP_MAX_MS = 2000; /* a far avatar's glide is never longer */
 
 class Track {
     constructor() {
@@ -117,7 +122,8 @@ export class Motion {
     }
 
     /*
-     * One poses frame. users: [{id, p, q}] of those who moved. tick may be
+     * One poses frame. users: [{id, p, q, far}] of those who moved, far
+     * true for an entry past a tiered frame's nearest tier. tick may be
      * null (then arrival time stands in for it).
      */
     onPoses(tick, tickHz, users, localMs) {
@@ -156,8 +162,14 @@ export class Motion {
                 const l = tr.last();
                 const dx = p[0] - tr.p[l * 3];
                 const dz = p[2] - tr.p[l * 3 + 2];
-                if (dx * dx + dz * dz > SNAP_DIST * SNAP_DIST) {
-                    tr.clear();
+                const snap = e.far ? FAR_SNAP_DIST : SNAP_DIST;
+                /* A far one is reached a gap (its ticks since the last) from now. */
+                const gap = e.far && tick !== null && tr.tick[l] >= 0 ? Math.min((tick - tr.tick[l]) * this.tickMs, FAR_GAP_MAX_MS) : 0;
+                if (dx * dx + dz * dz > snap * snap || tr.t[l] >= t + gap) {
+                    tr.clear(); /* a teleport, or near again during a far glide */
+                } else if (e.far) {
+                    tr.push(t + gap, tick === null ? -1 : tick, p[0], p[1], p[2], yaw);
+                    continue;
                 } else if (tick !== null && tr.tick[l] >= 0 && tr.tick[l] < tick - 1) {
                     /* It stood still since its last sample and set off at
                      * the previous tick: hold until then, do not glide. */

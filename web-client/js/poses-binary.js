@@ -11,6 +11,9 @@
 export const FRAME_KIND = 1;
 export const POSE_KIND = 2;
 export const HEAD_BYTES = 8;
+/* flags: a tiered frame, whose head has a near count after the count */
+export const TIERED = 1;
+export const TIERED_HEAD_BYTES = 10;
 export const ENTRY_BYTES = 12;
 export const POSE_BYTES = 12;
 /* an entry's ix with this bit: someone on the stage of the hall an overflow room shows */
@@ -69,19 +72,23 @@ function unpackRotation(bits) {
 }
 
 /*
- * A server poses frame (ArrayBuffer or typed array): {tick, entries:
- * [{ix, stage, p, q}]}, positions against bounds, a stage person's against
- * stageBounds (skipped when there are none). null when it is not a
+ * A server poses frame (ArrayBuffer or typed array): {tick, near,
+ * entries: [{ix, stage, p, q}]}, positions against bounds, a stage
+ * person's against stageBounds (skipped when there are none); near is the
+ * nearest tier's count in a tiered frame, else null. null when it is not a
  * well-formed poses frame.
  */
 export function decodePoses(data, bounds, stageBounds = null) {
     const u8 = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (u8.length < HEAD_BYTES || u8[0] !== FRAME_KIND || u8[1] !== 0 || !bounds) return null;
+    if (u8.length < HEAD_BYTES || u8[0] !== FRAME_KIND || (u8[1] & ~TIERED) !== 0 || !bounds) return null;
+    const head = u8[1] === TIERED ? TIERED_HEAD_BYTES : HEAD_BYTES;
     const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     const count = dv.getUint16(6, true);
-    if (u8.length !== HEAD_BYTES + count * ENTRY_BYTES) return null;
+    if (u8.length !== head + count * ENTRY_BYTES) return null;
+    const near = head === TIERED_HEAD_BYTES ? dv.getUint16(8, true) : null;
+    if (near !== null && near > count) return null;
     const entries = [];
-    for (let k = 0, o = HEAD_BYTES; k < count; k++, o += ENTRY_BYTES) {
+    for (let k = 0, o = head; k < count; k++, o += ENTRY_BYTES) {
         const raw = dv.getUint16(o, true);
         const stage = (raw & STAGE_BIT) !== 0;
         const b = stage ? stageBounds : bounds;
@@ -89,7 +96,7 @@ export function decodePoses(data, bounds, stageBounds = null) {
         const p = [0, 1, 2].map((i) => b.min[i] + (dv.getUint16(o + 2 + 2 * i, true) * (b.max[i] - b.min[i])) / Q16);
         entries.push({ ix: raw & ~STAGE_BIT, stage, p, q: unpackRotation(dv.getUint32(o + 8, true)) });
     }
-    return { tick: dv.getUint32(2, true), entries };
+    return { tick: dv.getUint32(2, true), near, entries };
 }
 
 /* My pose as a binary message against my room's bounds: an ArrayBuffer. */

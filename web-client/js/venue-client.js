@@ -1254,9 +1254,10 @@ export class VenueClient extends EventTarget {
             return;
         }
         const users = [];
-        for (const e of frame.entries) {
+        for (let k = 0; k < frame.entries.length; k++) {
+            const e = frame.entries[k];
             const id = e.stage ? stage && stage.ixIds.get(e.ix) : this._ixIds.get(e.ix);
-            if (id) users.push({ id, p: e.p, q: e.q });
+            if (id) users.push({ id, p: e.p, q: e.q, far: frame.near !== null && k >= frame.near });
         }
         this._onPoses({ tick: frame.tick, users });
     }
@@ -1264,6 +1265,8 @@ export class VenueClient extends EventTarget {
     _onPoses(m) {
         let users = Array.isArray(m.users) ? m.users : [];
         const tick = Number.isFinite(+m.tick) ? +m.tick : null;
+        /* A tiered frame: who comes after its nearest tier comes seldom (motion.js glides them). */
+        if (Number.isInteger(m.near) && m.near >= 0) for (let k = 0; k < users.length; k++) if (users[k] && typeof users[k] === 'object') users[k].far = k >= m.near;
         const stage = this.stage;
         /* The room's one frame holds my own entry when I moved: mine is
          * the pose I sent, not one to take back (PROTOCOL.md). */
