@@ -24,7 +24,13 @@ add_test(NAME bench.loadgen-smoke-binary
          COMMAND venue-loadgen --bin $<TARGET_FILE:venued> --clients 40 --duration 3
                  --warmup 1 --probes 5 --poses binary --check
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-set_tests_properties(bench.loadgen-smoke bench.loadgen-smoke-binary PROPERTIES
+# A tiered room (the bench plaza, tiers from 500 people): the probes must
+# get tiered frames and their near tier must be on time.
+add_test(NAME bench.loadgen-smoke-tiers
+         COMMAND venue-loadgen --bin $<TARGET_FILE:venued> --room plaza --clients 520 --idle 0.9
+                 --duration 3 --warmup 1 --settle 1 --probes 5 --poses binary --check --expect-tiers
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(bench.loadgen-smoke bench.loadgen-smoke-binary bench.loadgen-smoke-tiers PROPERTIES
     TIMEOUT 60
     RUN_SERIAL TRUE
     LABELS bench)
