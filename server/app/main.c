@@ -22,6 +22,7 @@
 #include "programme.h"
 #include "registry.h"
 #include "server.h"
+#include "service_loop.h"
 #include "slides.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
     struct lws_protocols protocols[4] = {
         http_api_protocol, ws_adapter_protocol, voice_proxy_protocol, {0}};
     struct lws_context_creation_info info;
+    struct service_loop loop;
     struct venue_io io = ws_adapter_io_template;
     char err[512];
     int rc;
@@ -384,10 +386,16 @@ int main(int argc, char **argv)
     info.timeout_secs_ah_idle = (unsigned)srv.cfg.header_timeout_s;
     info.timeout_secs = (unsigned)srv.cfg.body_idle_s;
     lws_set_log_level(LLL_ERR | LLL_WARN, log_emit);
+    if (service_loop_init(&loop, srv.cfg.event_loop, &stop_signal, &info, err, sizeof(err)) < 0) {
+        fprintf(stderr, "venued: %s\n", err);
+        close_state(&srv);
+        return 2;
+    }
 
     srv.ctx = lws_create_context(&info);
     if (!srv.ctx) {
         fprintf(stderr, "venued: cannot listen on %s:%d\n", srv.cfg.bind, srv.cfg.port);
+        service_loop_free(&loop);
         close_state(&srv);
         return 1;
     }
@@ -396,6 +404,7 @@ int main(int argc, char **argv)
     if (srv.cfg.janus_url[0] && !(voice = voice_link_new(&srv, err, sizeof(err)))) {
         fprintf(stderr, "venued: %s\n", err);
         lws_context_destroy(srv.ctx);
+        service_loop_free(&loop);
         close_state(&srv);
         return 2;
     }
@@ -410,22 +419,21 @@ int main(int argc, char **argv)
     fprintf(stderr, "venued: listening on http://%s:%d (%zu rooms, data in %s)\n", srv.cfg.bind,
             srv.cfg.port, srv.scenes.n, srv.cfg.data_dir);
 
-    rc = 0;
-    while (rc >= 0 && !stop_signal)
-        rc = lws_service(srv.ctx, 0);
+    rc = service_loop_run(&loop, srv.ctx);
 
-    fprintf(stderr, "venued: shutting down\n");
+    fprintf(stderr, "venued: shutting down%s\n", rc < 0 ? " (the service loop failed)" : "");
     venue_shutdown(srv.venue, clock_mono_ms());
     /* Let the close frames go out, for two seconds at the most. */
     for (long long until = clock_mono_ms() + 2000;
          venue_metrics(srv.venue)->connections > 0 && clock_mono_ms() < until;)
-        if (lws_service(srv.ctx, 0) < 0)
+        if (service_loop_once(&loop, srv.ctx) < 0)
             break;
     lws_sul_cancel(&srv.tick_sul);
     lws_sul_cancel(&srv.retain_sul);
     voice_link_free(voice);
     http_api_import_stop(&srv);
     lws_context_destroy(srv.ctx);
+    service_loop_free(&loop);
     log_flush(clock_mono_ms(), true);
     http_api_slides_stop(&srv);
     close_state(&srv);

@@ -16,15 +16,15 @@ struct venue_config {
     char scenes_dir[512];
     char web_dir[512];
     int tick_hz;
-    long max_message;      /* bytes in one client message */
-    int pose_rate;         /* poses per second per client */
-    int chat_rate;         /* chats per second per client */
-    int react_rate;        /* reactions per second per client */
-    int other_rate;        /* any other message per second per client */
-    int resume_grace_s;    /* a dropped session is kept this long */
-    int kick_minutes;      /* a kicked guest's browser (and address with name) kept out this long */
-    int idle_timeout_s;    /* no valid pong for this long: hang up */
-    int hello_timeout_s;   /* a connection must say hello within this */
+    long max_message;    /* bytes in one client message */
+    int pose_rate;       /* poses per second per client */
+    int chat_rate;       /* chats per second per client */
+    int react_rate;      /* reactions per second per client */
+    int other_rate;      /* any other message per second per client */
+    int resume_grace_s;  /* a dropped session is kept this long */
+    int kick_minutes;    /* a kicked guest's browser (and address with name) kept out this long */
+    int idle_timeout_s;  /* no valid pong for this long: hang up */
+    int hello_timeout_s; /* a connection must say hello within this */
     /* The front door (net/gate.c, net/http_api.c): deadlines and connection limits. */
     int header_timeout_s;  /* a request's whole header block must arrive within this */
     int body_idle_s;       /* a request body may pause this long between pieces */
@@ -40,9 +40,10 @@ struct venue_config {
     double max_speed;      /* metres per second an avatar may walk */
     int flush_ms;          /* how often last poses are written to SQLite */
     char registration[16]; /* "open": guests welcome; "required": a token to enter */
+    char event_loop[8];    /* "libev" or "poll" (app/service_loop.c) */
     int retention_days;    /* guests and stored poses not seen this long are deleted */
     int audit_retention_days;
-    int chat_days; /* a room's chat lines are kept this long */
+    int chat_days;             /* a room's chat lines are kept this long */
     char public_url[256];      /* base of join links, e.g. https://venue.example.org */
     char ingest_key[129];      /* bearer key of the NGSI-LD ingest; "": no ingest */
     int ingest_rate;           /* notifications per second the ingest takes */

@@ -332,6 +332,21 @@ static void test_strings(void)
     }
 }
 
+static void test_event_loop(void)
+{
+    struct venue_config c;
+
+    CHECK(parse(&c, NOARGS) == 0);
+    CHECK(strcmp(c.event_loop, "libev") == 0);
+    CHECK(parse(&c, ARGS("--event-loop", "poll")) == 0);
+    CHECK(strcmp(c.event_loop, "poll") == 0);
+    setenv("VENUE_EVENT_LOOP", "poll", 1);
+    CHECK(parse(&c, NOARGS) == 0);
+    CHECK(strcmp(c.event_loop, "poll") == 0);
+    unsetenv("VENUE_EVENT_LOOP");
+    expect_refused(parse(&c, ARGS("--event-loop", "epoll")), "--event-loop", "one of libev, poll");
+}
+
 static void test_registration(void)
 {
     struct venue_config c;
@@ -514,6 +529,7 @@ int main(void)
     test_refused();
     test_ranges();
     test_strings();
+    test_event_loop();
     test_registration();
     test_public_url();
     test_voice_url();
