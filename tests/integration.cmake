@@ -66,15 +66,15 @@ set_tests_properties(integration.poses integration.ratelimit integration.slow in
 # Deadlines to the second and the server's CPU under 1,100 held sockets.
 set_tests_properties(integration.abuse PROPERTIES RUN_SERIAL TRUE)
 
-# The same server on libwebsockets' own poll() loop (--event-loop poll,
-# the default being libev): serving poses, and the graceful SIGTERM.
+# The same server on libev (--event-loop libev, the default being lws's
+# own poll() loop): serving poses, and the graceful SIGTERM.
 foreach(name poses shutdown)
-    add_test(NAME integration.${name}-poll
+    add_test(NAME integration.${name}-libev
              COMMAND ${VENUE_NODE} --test ${PROJECT_SOURCE_DIR}/tests/integration/${name}.test.mjs
              WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-    set_tests_properties(integration.${name}-poll PROPERTIES
-        ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR};VENUE_EVENT_LOOP=poll"
+    set_tests_properties(integration.${name}-libev PROPERTIES
+        ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR};VENUE_EVENT_LOOP=libev"
         TIMEOUT 60
         LABELS integration)
 endforeach()
-set_tests_properties(integration.poses-poll PROPERTIES RUN_SERIAL TRUE)
+set_tests_properties(integration.poses-libev PROPERTIES RUN_SERIAL TRUE)

@@ -28,7 +28,7 @@ struct opt {
 };
 
 static const char *const registration_choices[] = {"open", "required", NULL};
-static const char *const event_loop_choices[] = {"libev", "poll", NULL};
+static const char *const event_loop_choices[] = {"poll", "libev", NULL};
 
 #define FIELD(f) offsetof(struct venue_config, f), sizeof(((struct venue_config *)0)->f)
 
@@ -96,7 +96,9 @@ static const struct opt opts[] = {
     {"registration", "VENUE_REGISTRATION", OPT_STR, FIELD(registration), 0, 0,
      "open (guests may enter) or required (a registered token is needed)", registration_choices},
     {"event-loop", "VENUE_EVENT_LOOP", OPT_STR, FIELD(event_loop), 0, 0,
-     "libev (epoll: what is ready) or poll (every socket at every wake-up)", event_loop_choices},
+     "poll (lws's own: every socket at every wake-up) or libev (epoll: only what is ready; less "
+     "CPU, more latency, BENCHMARKS.md)",
+     event_loop_choices},
     {"retention-days", "VENUE_RETENTION_DAYS", OPT_INT, FIELD(retention_days), 1, 3650,
      "days after which unseen guests and stored poses are deleted", NULL},
     {"audit-retention-days", "VENUE_AUDIT_RETENTION_DAYS", OPT_INT, FIELD(audit_retention_days), 1,

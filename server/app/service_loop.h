@@ -2,8 +2,9 @@
  * service_loop.h - the loop venued serves from: libev (epoll), handed to
  * libwebsockets as a foreign loop, or libwebsockets' own poll() loop
  * (--event-loop). poll() walks every socket on every wake-up, which at a
- * few thousand connections is most of a core (BENCHMARKS.md, "The event
- * loop"); epoll hands over only the sockets that are ready.
+ * few thousand connections is much of a core; epoll hands over only the
+ * sockets that are ready, for less CPU but, measured, later frames
+ * (BENCHMARKS.md, "The event loop"), so poll() is the default.
  *
  * The loop is ours so that it can stop: lws 4.1 has no call that ends a
  * libev loop it runs, and venued must leave it on SIGTERM to save the

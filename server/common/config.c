@@ -38,7 +38,7 @@ void config_defaults(struct venue_config *c)
     c->max_speed = 10.0;
     c->flush_ms = 1000;
     strcpy(c->registration, "open");
-    strcpy(c->event_loop, "libev");
+    strcpy(c->event_loop, "poll");
     c->retention_days = 30;
     c->audit_retention_days = 365;
     c->chat_days = 7;

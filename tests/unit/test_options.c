@@ -337,14 +337,14 @@ static void test_event_loop(void)
     struct venue_config c;
 
     CHECK(parse(&c, NOARGS) == 0);
+    CHECK(strcmp(c.event_loop, "poll") == 0);
+    CHECK(parse(&c, ARGS("--event-loop", "libev")) == 0);
     CHECK(strcmp(c.event_loop, "libev") == 0);
-    CHECK(parse(&c, ARGS("--event-loop", "poll")) == 0);
-    CHECK(strcmp(c.event_loop, "poll") == 0);
-    setenv("VENUE_EVENT_LOOP", "poll", 1);
+    setenv("VENUE_EVENT_LOOP", "libev", 1);
     CHECK(parse(&c, NOARGS) == 0);
-    CHECK(strcmp(c.event_loop, "poll") == 0);
+    CHECK(strcmp(c.event_loop, "libev") == 0);
     unsetenv("VENUE_EVENT_LOOP");
-    expect_refused(parse(&c, ARGS("--event-loop", "epoll")), "--event-loop", "one of libev, poll");
+    expect_refused(parse(&c, ARGS("--event-loop", "epoll")), "--event-loop", "one of poll, libev");
 }
 
 static void test_registration(void)
