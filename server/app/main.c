@@ -26,6 +26,7 @@
 #include "slides.h"
 
 static volatile sig_atomic_t stop_signal;
+static struct service_loop loop; /* the tick reschedules itself on it */
 static volatile sig_atomic_t reload_signal;
 
 static void on_signal(int sig)
@@ -146,9 +147,9 @@ static void log_emit(int level, const char *line)
 
 /* The tick: scheduled on the service loop at a steady rate, catching up
  * without bursts if the loop was late. */
-static void tick(lws_sorted_usec_list_t *sul)
+static void tick(void *arg)
 {
-    struct server *srv = lws_container_of(sul, struct server, tick_sul);
+    struct server *srv = arg;
     long long now = clock_mono_ms(), period = 1000 / srv->cfg.tick_hz;
 
     if (reload_signal) {
@@ -160,8 +161,8 @@ static void tick(lws_sorted_usec_list_t *sul)
     srv->next_tick_ms += period;
     if (srv->next_tick_ms <= now)
         srv->next_tick_ms = now + period;
-    lws_sul_schedule(srv->ctx, 0, &srv->tick_sul, tick,
-                     (lws_usec_t)(srv->next_tick_ms - now) * LWS_US_PER_MS);
+    service_loop_after(&loop, srv->ctx, (lws_usec_t)(srv->next_tick_ms - now) * LWS_US_PER_MS, tick,
+                       srv);
 }
 
 static int make_dir(const char *dir)
@@ -282,7 +283,6 @@ int main(int argc, char **argv)
     struct lws_protocols protocols[4] = {
         http_api_protocol, ws_adapter_protocol, voice_proxy_protocol, {0}};
     struct lws_context_creation_info info;
-    struct service_loop loop;
     struct venue_io io = ws_adapter_io_template;
     char err[512];
     int rc;
@@ -414,7 +414,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     srv.next_tick_ms = clock_mono_ms();
-    lws_sul_schedule(srv.ctx, 0, &srv.tick_sul, tick, 1);
+    service_loop_after(&loop, srv.ctx, 1, tick, &srv);
     lws_sul_schedule(srv.ctx, 0, &srv.retain_sul, retain_again, RETAIN_EVERY_US);
     fprintf(stderr, "venued: listening on http://%s:%d (%zu rooms, data in %s)\n", srv.cfg.bind,
             srv.cfg.port, srv.scenes.n, srv.cfg.data_dir);
@@ -428,7 +428,7 @@ int main(int argc, char **argv)
          venue_metrics(srv.venue)->connections > 0 && clock_mono_ms() < until;)
         if (service_loop_once(&loop, srv.ctx) < 0)
             break;
-    lws_sul_cancel(&srv.tick_sul);
+    service_loop_cancel(&loop);
     lws_sul_cancel(&srv.retain_sul);
     voice_link_free(voice);
     http_api_import_stop(&srv);

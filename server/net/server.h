@@ -89,7 +89,6 @@ struct server {
     /* The places of the slide decks being received or counted. */
     struct slides_job slides_jobs[SLIDES_UPLOADS_MAX];
     struct import_run import; /* the admin API's user import in steps */
-    lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;
     const struct voice_status *voice; /* borrowed from the Janus client; NULL: no voice */
