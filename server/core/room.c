@@ -760,9 +760,12 @@ void room_send(struct venue *v, struct room *r)
             v->m.dropped[MDROP_STALE_POSES]++;
             continue;
         }
-        if (s->resync || s->seen_tick < v->tick - 1) {
+        if (s->resync || (!tiered && s->seen_tick < v->tick - 1)) {
             /* It lost frames, or resumed: everyone. It skipped ticks: all
-             * who moved since. Either is untiered, and its own. */
+             * who moved since. Either is untiered, and its own. In a
+             * tiered room one who skipped ticks takes its cell's frame:
+             * the phases bring what it missed within a background period,
+             * and a lagging client is not sent the most. */
             struct frame_parts fp = {.a = r->members,
                                      .na = r->n,
                                      .b = stage_all,

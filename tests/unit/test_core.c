@@ -770,6 +770,72 @@ static void test_restart(void)
     }
 }
 
+/* In a tiered room a receiver that skipped ticks takes its cell's shared
+ * frame (with its near count), not a catch-up of everyone who moved since. */
+static void test_tiered_laggard(void)
+{
+    char dir[] = "/tmp/venued-tiers-XXXXXX", path[64], err[512];
+    struct scene_set set = {0};
+    struct venue *v = NULL;
+    struct fconn *slow, *a, *b;
+    json_t *msgs, *m;
+    FILE *f;
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/field.json", dir);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("{\"format_version\":1,\"id\":\"field\",\"name\":\"Field\",\"capacity\":10,"
+          "\"interest\":{\"from\":3,\"near\":1,\"band\":0},"
+          "\"walk\":[{\"min\":[-100,-100],\"max\":[100,100]}],"
+          "\"spawns\":[{\"id\":\"s\",\"p\":[0,0,0]}]}",
+          f);
+    fclose(f);
+    CHECK(scene_set_load(dir, &set, err, sizeof(err)) == 0);
+    v = venue_new(&cfg, &io, &set, NULL, NULL, now, err, sizeof(err));
+    CHECK(v != NULL);
+    if (!v)
+        goto out;
+    slow = connect_as(v, "Slow", NULL);
+    a = connect_as(v, "Walker", NULL);
+    b = connect_as(v, "Bystander", NULL);
+    join(v, slow, "field");
+    join(v, a, "field");
+    join(v, b, "field");
+    json_decref(drain(v, slow));
+    /* The slow one reads nothing for five ticks: its one frame waits. */
+    for (int t = 0; t < 6; t++) {
+        char text[128];
+        if (t == 5) {
+            msgs = drain(v, slow);
+            CHECK(count(msgs, "poses") == 1);
+            json_decref(msgs);
+        }
+        now += 50;
+        snprintf(text, sizeof(text), "{\"type\":\"pose\",\"p\":[%.2f,0,0.5],\"q\":[0,0,0,1]}",
+                 0.5 + 0.05 * t);
+        send_text(v, a, text);
+        venue_tick(v, now);
+        json_decref(drain(v, a));
+        json_decref(drain(v, b));
+    }
+    msgs = drain(v, slow);
+    m = find(msgs, "poses");
+    CHECK(m && json_is_integer(json_object_get(m, "near")));
+    CHECK(m && json_array_size(json_object_get(m, "users")) == 1);
+    json_decref(msgs);
+    venue_free(v);
+    free(slow);
+    free(a);
+    free(b);
+out:
+    scene_set_free(&set);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -793,6 +859,7 @@ int main(int argc, char **argv)
     test_scene_rules();
     test_portal();
     test_restart();
+    test_tiered_laggard();
     scene_set_free(&scenes);
     return check_report();
 }
