@@ -73,7 +73,7 @@ struct room {
 
 #define ROOM_PRESENCE_RATE      20.0
 #define ROOM_PRESENCE_BURST     50.0
-#define ROOM_PRESENCE_BATCH_MAX (256 * 1024)
+#define ROOM_PRESENCE_BATCH_MAX ((size_t)256 * 1024)
 
 struct room *room_new(const struct scene *scene);
 void room_free(struct room *r);
