@@ -28,6 +28,7 @@ set(VENUE_CLIENT_TEST_FILES
     voice-client.test.mjs 30
     voicespace.test.mjs 30
     voice-media.test.mjs 30
+    tiers.test.mjs 60
 )
 
 list(LENGTH VENUE_CLIENT_TEST_FILES n)
