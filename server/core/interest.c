@@ -71,12 +71,11 @@ static int grow(struct interest *in, size_t n, size_t cells, size_t sat)
     static_assert(sizeof(per_member) / sizeof(per_member[0]) ==
                       sizeof(member_sizes) / sizeof(member_sizes[0]),
                   "a size for each array");
-    return grow_all(per_member, member_sizes, sizeof(member_sizes) / sizeof(member_sizes[0]),
-                    &in->member_cap, n ? n : 1) < 0 ||
-                   grow_all(per_cell, cell_sizes, 2, &in->cell_cap, cells + 1) < 0 ||
-                   grow_all(sat_arr, sat_size, 1, &in->sat_cap, sat) < 0
-               ? -1
-               : 0;
+    if (grow_all(per_member, member_sizes, sizeof(member_sizes) / sizeof(member_sizes[0]),
+                 &in->member_cap, n ? n : 1) < 0 ||
+        grow_all(per_cell, cell_sizes, 2, &in->cell_cap, cells + 1) < 0)
+        return -1;
+    return grow_all(sat_arr, sat_size, 1, &in->sat_cap, sat);
 }
 
 static int clampi(int v, int lo, int hi)

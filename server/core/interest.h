@@ -58,9 +58,9 @@ struct interest {
     uint32_t *near_ix, *band_ix; /* movers this tick, band phase: by cell */
     uint32_t *always_ix, *bg_ix; /* always sent and moved, background phase */
     size_t nalways, nbg;
-    uint8_t *in_band; /* per member: in band_ix this tick */
-    uint32_t *list;   /* the last cell's list */
-    size_t cell_cap, list_cap, sat_cap, member_cap;
+    uint8_t *in_band;                     /* per member: in band_ix this tick */
+    uint32_t *list;                       /* the last cell's list */
+    size_t cell_cap, sat_cap, member_cap; /* what the three groups of arrays hold */
 };
 
 void interest_free(struct interest *in);
