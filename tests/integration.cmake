@@ -38,6 +38,7 @@ set(VENUE_ITEST_FILES
     abuse.test.mjs 90
     disk.test.mjs 60
     import.test.mjs 180
+    writelock.test.mjs 60
     interest.test.mjs 90
 )
 

@@ -106,6 +106,14 @@ void admin_api_reply_json(struct proto_buf *out, struct admin_reply *rep, unsign
 void admin_api_reply_store_error(const struct admin_env *env, struct proto_buf *out,
                                  struct admin_reply *rep)
 {
+    if (registry_locked(env->reg)) {
+        rep->retry_after = true;
+        admin_api_reply_error(out, rep, 503, "busy",
+                              "the database is being written by another process: nothing was "
+                              "done; try again shortly",
+                              NULL);
+        return;
+    }
     /* The detail is for the operator's log, not for the client. */
     fprintf(stderr, "venued: registry: %s\n", registry_error(env->reg));
     admin_api_reply_error(out, rep, 500, "internal", "the database failed; see the server log",
@@ -570,6 +578,10 @@ int admin_import_step(const struct admin_env *env, struct admin_import *job, dou
 
     if (job->ended)
         return 0;
+    /* Another process holds the write lock: the loop does not wait for it
+     * (store_patient); the next step looks again. */
+    if (registry_held(env->reg) == 1)
+        return 1;
     if (job->cancelled) {
         import_end(env, job, false, "the client went");
         return 0;
@@ -597,6 +609,8 @@ int admin_import_step(const struct admin_env *env, struct admin_import *job, dou
 int admin_import_tidy(const struct admin_env *env)
 {
     int rc = registry_import_tidy(env->reg, USER_CSV_TIDY_ROWS);
+    if (rc < 0 && registry_locked(env->reg))
+        return 1; /* another process writes: the next step tidies */
     if (rc < 0)
         fprintf(stderr, "venued: import: tidying: %s; the next start does it\n",
                 registry_error(env->reg));

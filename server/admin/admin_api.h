@@ -65,6 +65,7 @@ struct admin_reply {
     struct admin_import *import; /* an import begun: the caller steps it (admin_import_step) */
     const char *allow;           /* with 405: the methods the path takes (static) */
     bool challenge;              /* with 401: send WWW-Authenticate */
+    bool retry_after;            /* with 503: send Retry-After */
 };
 
 /* Is path one of ours (/api/admin or below)? */

@@ -419,7 +419,10 @@ int main(int argc, char **argv)
     fprintf(stderr, "venued: listening on http://%s:%d (%zu rooms, data in %s)\n", srv.cfg.bind,
             srv.cfg.port, srv.scenes.n, srv.cfg.data_dir);
 
+    /* Serving, the loop never waits for another process's write lock. */
+    store_patient(srv.store, false);
     rc = service_loop_run(&loop, srv.ctx);
+    store_patient(srv.store, true); /* what shutdown saves may wait for it */
 
     fprintf(stderr, "venued: shutting down%s\n", rc < 0 ? " (the service loop failed)" : "");
     venue_shutdown(srv.venue, clock_mono_ms());

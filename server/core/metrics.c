@@ -8,14 +8,13 @@
 static const double bucket_le[METRIC_BUCKETS] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.0025,
                                                  0.005,   0.01,    0.025,  0.05,   0.1,   0.5};
 
-static const char *const in_names[] = {"hello", "join", "leave",   "pose",   "chat",    "status",
-                                       "hand",  "mod",  "star",    "slide",  "caption", "ask",
-                                       "vote",  "find", "privacy", "react", "dm", "block", "report", "invalid"};
-static const char *const out_names[] = {"welcome", "joined",    "left",        "presence", "poses",
-                                        "chat",    "error",     "pose",        "scene",    "mod_ok",
-                                        "kicked",  "announce",  "room",        "breakout", "stage",
-                                        "twin",    "programme", "stage_event", "voice",    "find",
-                                        "reactions", "dm"};
+static const char *const in_names[] = {
+    "hello",   "join", "leave", "pose", "chat",    "status", "hand", "mod",   "star",   "slide",
+    "caption", "ask",  "vote",  "find", "privacy", "react",  "dm",   "block", "report", "invalid"};
+static const char *const out_names[] = {
+    "welcome",   "joined",      "left",   "presence", "poses",     "chat",     "error", "pose",
+    "scene",     "mod_ok",      "kicked", "announce", "room",      "breakout", "stage", "twin",
+    "programme", "stage_event", "voice",  "find",     "reactions", "dm"};
 static const char *const drop_names[] = {"stale_poses",  "queue_full",  "replay_full",
                                          "rate_limited", "closed_slow", "twin_history"};
 static const char *const rate_names[] = {"pose", "chat", "caption", "react", "other"};
@@ -114,8 +113,15 @@ int metrics_render(const struct metrics *m, const struct metrics_room *rooms, si
                            (unsigned long long)m->detached_dropped);
     rc |= family(b, "venue_interest_cut_total", "counter",
                  "Pose entries interest tiers left out of a frame: over the room's byte budget.");
-    rc |= proto_buf_printf(b, "venue_interest_cut_total %llu\n",
-                           (unsigned long long)m->interest_cut);
+    rc |=
+        proto_buf_printf(b, "venue_interest_cut_total %llu\n", (unsigned long long)m->interest_cut);
+    rc |= family(b, "venue_parked_total", "counter",
+                 "Messages that waited for another process's database write lock.");
+    rc |= proto_buf_printf(b, "venue_parked_total %llu\n", (unsigned long long)m->parked);
+    rc |= family(b, "venue_parked_refused_total", "counter",
+                 "Messages answered busy: the write lock was held too long, or over a bound.");
+    rc |= proto_buf_printf(b, "venue_parked_refused_total %llu\n",
+                           (unsigned long long)m->park_refused);
 
     rc |= histogram(b, "venue_tick_duration_seconds", "Time spent in one tick.", &m->tick);
     rc |= histogram(b, "venue_join_latency_seconds", "Time to handle a join.", &m->join);

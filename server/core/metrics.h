@@ -75,6 +75,8 @@ struct metrics {
     uint64_t detached_dropped; /* detached guests ended early, over --detached-guests */
     uint64_t closed_address;   /* closed for an address over --hello-rate or --resume-fail-rate */
     uint64_t interest_cut;     /* pose entries tiered frames left out: over the byte budget */
+    uint64_t parked;           /* messages that waited for another process's write lock */
+    uint64_t park_refused;     /* messages answered busy: waited too long, or over a bound */
 };
 
 void histogram_observe(struct histogram *h, double seconds);

@@ -346,8 +346,11 @@ static void regrant(struct venue *v, struct room *r)
 
 static void save_state(struct venue *v, struct prog_live *L)
 {
-    if (v->prog_store && programme_save_state(v->prog_store, &L->s) < 0)
+    if (v->prog_store && programme_save_state(v->prog_store, &L->s) < 0) {
         fprintf(stderr, "venued: programme: %s\n", programme_error(v->prog_store));
+        L->dirty = true; /* the next flush tries again */
+        return;
+    }
     L->dirty = false;
 }
 

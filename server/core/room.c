@@ -317,6 +317,8 @@ static void ensure_entry(struct venue *v, struct session *s, bool bin)
     }
 }
 
+static void defer_exit_pose(struct venue *v, struct session *s);
+
 void room_exit(struct venue *v, struct session *s)
 {
     if (!s->room)
@@ -326,9 +328,12 @@ void room_exit(struct venue *v, struct session *s)
         struct store_pose sp = {.user_id = s->user_id, .room_id = s->room->id};
         memcpy(sp.p, s->p, sizeof(sp.p));
         memcpy(sp.q, s->q, sizeof(sp.q));
-        if (store_poses_put(v->store, &sp, 1, venue_wall(v)) < 0)
+        if (store_poses_put(v->store, &sp, 1, venue_wall(v)) == 0) {
+            s->store_dirty = false;
+        } else {
             fprintf(stderr, "venued: store: %s\n", store_error(v->store));
-        s->store_dirty = false;
+            defer_exit_pose(v, s); /* the next batch tries again */
+        }
     }
     struct room *r = s->room;
     room_presence(v, s, "leave");

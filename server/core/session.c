@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "park.h"
 #include "room.h"
 #include "venue_int.h"
 
@@ -45,7 +46,7 @@ static void unlist_detached(struct venue *v, struct session *s);
 
 void session_free(struct venue *v, struct session *s)
 {
-    assert(!s->room && !s->conn);
+    assert(!s->room && !s->conn && !s->park);
     for (int k = 0; k < SESSION_KEY_COUNT; k++)
         index_remove(v, s, (enum session_key)k);
     unlist_detached(v, s);
@@ -125,6 +126,7 @@ void session_detach(struct venue *v, struct session *s)
 {
     s->conn = NULL;
     s->detached_ms = v->now;
+    park_drop(v, s); /* unanswered, like what it sent and was never read */
     outq_drop_poses(&s->out);
     trim_replay(v, s);
     if (!s->hello)

@@ -130,6 +130,7 @@ struct session {
     long long flood_since_ms; /* when the current stretch of excess began */
     long long excess_ms;      /* the last message over a rate */
     long long limited_ms;     /* the last rate_limited error sent */
+    struct park *park;        /* messages waiting for the database; NULL when none */
 
     /* The venue's indexes: the next session in the same chain of each. */
     struct session *index_next[SESSION_KEY_COUNT];

@@ -18,6 +18,7 @@
 #include "dm.h"
 #include "find.h"
 #include "moderation.h"
+#include "park.h"
 #include "peers.h"
 #include "react.h"
 #include "room.h"
@@ -490,9 +491,51 @@ void venue_message(struct venue *v, struct session *s, const char *buf, size_t l
         return;
     }
     v->m.in_by_type[m.type]++;
-    if (session_rate_take(v, s, rate_kind(m.type), &m.id))
-        dispatch(v, s, &m);
+    if (session_rate_take(v, s, rate_kind(m.type), &m.id)) {
+        if (park_needed(v, s, m.type))
+            park_put(v, s, buf, len, &m.id);
+        else
+            dispatch(v, s, &m);
+    }
     proto_msg_free(&m);
+}
+
+/*
+ * The messages s keeps for the database, in order, for as long as the
+ * write lock is free; one that writes and has waited too long is answered
+ * busy. Each was checked and counted when it came: here it is only parsed
+ * again and handled.
+ */
+static void retry_parked(struct venue *v, struct session *s)
+{
+    const struct parked *p;
+    struct proto_msg m;
+    struct proto_error e;
+    bool held;
+    int rc;
+
+    while (s->conn && (p = park_first(s))) {
+        rc = proto_parse(p->buf, p->len, &m, &e);
+        assert(rc == 0); /* it parsed when it came */
+        held = rc == 0 && park_writes(m.type) && store_probe(v->store) == 1;
+        if (held && v->now - p->since_ms < PARK_WAIT_MS) {
+            proto_msg_free(&m);
+            return;
+        }
+        park_pop(v, s); /* first: handling it may close s, which drops the rest */
+        if (rc < 0)
+            continue;
+        if (held) {
+            v->m.park_refused++;
+            session_send_error(v, s, "busy",
+                               "the database was held by another process for too long: "
+                               "nothing was written; try again",
+                               &m.id);
+        } else {
+            dispatch(v, s, &m);
+        }
+        proto_msg_free(&m);
+    }
 }
 
 void venue_binary(struct venue *v, struct session *s, const unsigned char *buf, size_t len,
@@ -636,10 +679,13 @@ void venue_tick(struct venue *v, long long now_ms)
     mod_tick(v);
     prog_tick(v);
     voice_tick(v);
+    for (size_t i = 0; v->parked_sessions > 0 && i < v->nsessions; i++)
+        retry_parked(v, v->sessions[i]);
     for (size_t i = v->nsessions; i-- > 0;)
         check_session(v, v->sessions[i]);
     assert(session_index_valid(v));
-    if (now_ms - v->flushed_ms >= v->cfg.flush_ms) {
+    /* Held by another process: the batches are kept for the next tick. */
+    if (now_ms - v->flushed_ms >= v->cfg.flush_ms && !(v->store && store_probe(v->store) == 1)) {
         flush_poses(v);
         twin_flush(v);
         prog_flush(v);
@@ -768,6 +814,7 @@ void venue_free(struct venue *v)
     if (!v)
         return;
     for (size_t i = 0; i < v->nsessions; i++) {
+        park_drop(v, v->sessions[i]);
         outq_free(&v->sessions[i]->out);
         free(v->sessions[i]->dm);
         free(v->sessions[i]);

@@ -53,6 +53,8 @@ struct venue {
     size_t nrooms, nrooms_cap;
     struct session **sessions; /* owned */
     size_t nsessions, cap;
+    size_t parked_sessions; /* sessions with messages waiting for the database (park.h) */
+    size_t parked_bytes;    /* of those messages, in all */
 
     struct metrics m;
     long long tick;

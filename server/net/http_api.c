@@ -60,23 +60,27 @@ struct http_req {
     bool admin;           /* path under /api/admin */
     unsigned auth_status; /* admin: 0 ok, else the status in auth_reply */
     struct admin_reply auth_reply;
-    struct reg_user caller;   /* admin: who asks */
-    bool awaiting_body;       /* answer at BODY_COMPLETION */
-    size_t in_max;            /* body bytes the route takes; 0: discard */
-    bool in_over;             /* the body went over in_max: answer 413 */
-    bool close_after;         /* hang up once the reply is out */
-    const char *allow;        /* Allow header of a 405 (static) */
-    bool challenge;           /* WWW-Authenticate on a 401 */
-    bool retry_after;         /* Retry-After: 1 on a 429 */
-    bool ingest;              /* path is the NGSI-LD notification endpoint */
-    unsigned ingest_status;   /* ingest: 0 go on, else the status (body written) */
-    char ctype[128];          /* ingest: Content-Type, "" when none */
-    char link[1024];          /* ingest: Link, "" when none */
-    bool slides;              /* POST /api/sessions/{id}/slides */
-    unsigned slides_status;   /* slides: 0 go on, else the status (body written) */
-    struct slides_job *job;   /* slides: its place in srv->slides_jobs; borrowed */
-    unsigned late_reply;      /* a counted deck's or an import's answer (body written), to send */
-    bool importing;           /* an import's answer is awaited (srv->import) */
+    struct reg_user caller; /* admin: who asks */
+    bool awaiting_body;     /* answer at BODY_COMPLETION */
+    size_t in_max;          /* body bytes the route takes; 0: discard */
+    bool in_over;           /* the body went over in_max: answer 413 */
+    bool close_after;       /* hang up once the reply is out */
+    const char *allow;      /* Allow header of a 405 (static) */
+    bool challenge;         /* WWW-Authenticate on a 401 */
+    bool retry_after;       /* Retry-After: 1 on a 429 or 503 */
+    bool ingest;            /* path is the NGSI-LD notification endpoint */
+    unsigned ingest_status; /* ingest: 0 go on, else the status (body written) */
+    char ctype[128];        /* ingest: Content-Type, "" when none */
+    char link[1024];        /* ingest: Link, "" when none */
+    bool slides;            /* POST /api/sessions/{id}/slides */
+    unsigned slides_status; /* slides: 0 go on, else the status (body written) */
+    struct slides_job *job; /* slides: its place in srv->slides_jobs; borrowed */
+    unsigned late_reply;    /* a counted deck's or an import's answer (body written), to send */
+    bool importing;         /* an import's answer is awaited (srv->import) */
+    struct lws *hold_wsi;   /* a write waiting for the database's lock (hold_retry); NULL */
+    lws_sorted_usec_list_t hold_sul;
+    struct proto_buf hold_in; /* its body; owned */
+    long long hold_ms;        /* since when it waits */
     struct reg_user uploader; /* slides: who sends it */
     size_t head_len;          /* HEAD of a file: its size, the Content-Length GET would send */
     long long deadline_ms;    /* --request-timeout's end for this request; 0: none running */
@@ -620,8 +624,20 @@ void http_api_import_stop(struct server *srv)
     run->tidying = false;
 }
 
-static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv,
-                       const struct proto_buf *in)
+/*
+ * A write to the admin API while another process holds the database's
+ * write lock (a CLI import's step, an operator's sqlite3) waits, with
+ * its body, and hold_retry looks again every HOLD_POLL_US: the loop never
+ * waits on the lock itself (store_patient). After HOLD_WAIT_MS it is
+ * answered 503 busy with nothing done.
+ */
+#define HOLD_POLL_US (2 * LWS_US_PER_MS)
+#define HOLD_WAIT_MS 2000
+
+/* The admin API's answer to req. late: not inside LWS_CALLBACK_HTTP, so
+ * it goes at HTTP_WRITEABLE. */
+static int admin_answer(struct lws *wsi, struct http_req *req, struct server *srv,
+                        const struct proto_buf *in, bool late)
 {
     const char *args[ARGS_MAX];
     struct admin_request rq = {
@@ -635,7 +651,81 @@ static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv
         .now_ms = clock_mono_ms(),
         .wall_ms = clock_wall_ms(),
     };
-    struct admin_reply rep;
+    struct admin_reply rep = {0};
+
+    for (size_t i = 0; i < req->nargs; i++)
+        args[i] = req->args[i];
+    if (srv->import.job && req->method == HTTP_POST &&
+        strcmp(req->path, "/api/admin/users/import") == 0) {
+        rep.status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+        rep.retry_after = true;
+        if (admin_api_error(&req->body, "busy",
+                            "another import is being written; try again when it is done", NULL,
+                            0) < 0)
+            return -1;
+    } else {
+        admin_api_handle(&srv->admin, &rq, &req->body, &rep);
+        if (rep.import) {
+            import_start(srv, wsi, req, rep.import);
+            return 0; /* the answer comes from import_step */
+        }
+    }
+    req->allow = rep.allow;
+    req->challenge = rep.challenge;
+    req->retry_after = rep.retry_after;
+    if (!late)
+        return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
+    req->late_reply = rep.status;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void hold_retry(lws_sorted_usec_list_t *sul)
+{
+    struct http_req *req = lws_container_of(sul, struct http_req, hold_sul);
+    struct server *srv = lws_context_user(lws_get_context(req->hold_wsi));
+    struct proto_buf in = req->hold_in;
+
+    if (registry_held(srv->admin.reg) == 1 && clock_mono_ms() - req->hold_ms < HOLD_WAIT_MS) {
+        lws_sul_schedule(srv->ctx, 0, &req->hold_sul, hold_retry, HOLD_POLL_US);
+        return;
+    }
+    req->hold_in = (struct proto_buf){0};
+    if (registry_held(srv->admin.reg) != 1) {
+        if (admin_answer(req->hold_wsi, req, srv, &in, true) < 0)
+            lws_set_timeout(req->hold_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    } else if (admin_api_error(&req->body, "busy",
+                               "the database was held by another process for too long: nothing "
+                               "was done; try again",
+                               NULL, 0) == 0) {
+        req->retry_after = true;
+        req->late_reply = HTTP_STATUS_SERVICE_UNAVAILABLE;
+        lws_callback_on_writable(req->hold_wsi);
+    } else {
+        lws_set_timeout(req->hold_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    req->hold_wsi = NULL;
+    if (in.data)
+        memset(in.data, 0, in.cap);
+    proto_buf_free(&in);
+}
+
+/* req's connection goes, or takes another request: a held write is
+ * forgotten, not done. */
+static void hold_gone(struct http_req *req)
+{
+    if (!req->hold_wsi)
+        return;
+    lws_sul_cancel(&req->hold_sul);
+    req->hold_wsi = NULL;
+    if (req->hold_in.data)
+        memset(req->hold_in.data, 0, req->hold_in.cap);
+    proto_buf_free(&req->hold_in);
+}
+
+static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv,
+                       struct proto_buf *in)
+{
     char msg[96];
 
     if (req->auth_status) {
@@ -650,22 +740,16 @@ static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv
     if (req->args_bad)
         return respond_error(wsi, req, HTTP_STATUS_BAD_REQUEST, "bad_request",
                              "query: an argument is too long");
-    for (size_t i = 0; i < req->nargs; i++)
-        args[i] = req->args[i];
-    if (srv->import.job && req->method == HTTP_POST &&
-        strcmp(req->path, "/api/admin/users/import") == 0) {
-        req->retry_after = true;
-        return respond_error(wsi, req, HTTP_STATUS_SERVICE_UNAVAILABLE, "busy",
-                             "another import is being written; try again when it is done");
+    if (req->method != HTTP_GET && req->method != HTTP_HEAD && req->method != HTTP_OPTIONS &&
+        registry_held(srv->admin.reg) == 1) {
+        req->hold_wsi = wsi;
+        req->hold_ms = clock_mono_ms();
+        req->hold_in = *in; /* taken: dispatch frees what is left in in */
+        *in = (struct proto_buf){0};
+        lws_sul_schedule(srv->ctx, 0, &req->hold_sul, hold_retry, HOLD_POLL_US);
+        return 0;
     }
-    admin_api_handle(&srv->admin, &rq, &req->body, &rep);
-    if (rep.import) {
-        import_start(srv, wsi, req, rep.import);
-        return 0; /* the answer comes from import_step */
-    }
-    req->allow = rep.allow;
-    req->challenge = rep.challenge;
-    return respond(wsi, req, rep.status, "application/json", NULL, "no-store");
+    return admin_answer(wsi, req, srv, in, false);
 }
 
 static int route_ingest(struct lws *wsi, struct http_req *req, struct server *srv,
@@ -999,6 +1083,7 @@ static int on_request(struct lws *wsi, struct http_req *req, struct server *srv)
 
     upload_end(req);
     import_gone(srv, req);
+    hold_gone(req);
     proto_buf_free(&req->in);
     {
         struct proto_buf keep = req->body; /* the reply buffer is reused */
@@ -1151,6 +1236,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             req->deadline_ms = 0;
             upload_end(req);
             import_gone(srv, req);
+            hold_gone(req);
             proto_buf_free(&req->body);
             proto_buf_free(&req->in);
         }

@@ -221,6 +221,16 @@ const char *registry_error(struct registry *reg)
     return reg->err;
 }
 
+int registry_held(struct registry *reg)
+{
+    return store_probe(reg->st);
+}
+
+bool registry_locked(const struct registry *reg)
+{
+    return store_locked(reg->st);
+}
+
 static int fail(struct registry *reg, const char *what)
 {
     snprintf(reg->err, sizeof(reg->err), "%s: %s", what, sqlite3_errmsg(reg->db));

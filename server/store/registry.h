@@ -207,4 +207,10 @@ long registry_retain(struct registry *reg, long long now_ms, int guest_days, int
 
 const char *registry_error(struct registry *reg);
 
+/* Another connection's write lock (store.h): registry_held looks now (1
+ * held, 0 free, -1 error); registry_locked says whether the last failed
+ * write met it, and so is worth trying again shortly. */
+int registry_held(struct registry *reg);
+bool registry_locked(const struct registry *reg);
+
 #endif

@@ -93,6 +93,8 @@ struct store {
     sqlite3_stmt *stmt[ST_COUNT]; /* prepared once, reset after each use */
     char err[256];
     struct store_health health;
+    bool patient; /* wait for another connection's write lock (busy_wait) */
+    bool locked;  /* the last failed statement met another's write lock */
 };
 
 static int fail(struct store *st, const char *what)
@@ -112,6 +114,7 @@ void store_failed(struct store *st)
     int rc = sqlite3_errcode(st->db) & 0xff;
     struct store_health *h = &st->health;
 
+    st->locked = rc == SQLITE_BUSY;
     if (rc != SQLITE_FULL && rc != SQLITE_IOERR && rc != SQLITE_READONLY)
         return;
     h->failures++;
@@ -248,17 +251,17 @@ static int claim(sqlite3 *db, const char *path, char *err, size_t errlen)
 }
 
 /*
- * Another connection holds the write lock (a CLI import into a live
- * server's database): look again every 0.1 ms, for up to 2 s. SQLite's own
- * busy timeout sleeps 1, 2, 5 ... 100 ms between looks, which would cost
- * the service loop several times the length of each short step such an
- * import takes (user_csv_import_step).
+ * Another connection holds the write lock (the server's, for a CLI): look
+ * again every 0.1 ms, for up to 2 s. SQLite's own busy timeout sleeps 1,
+ * 2, 5 ... 100 ms between looks, several times the length of the short
+ * steps every writer takes. An impatient store (a serving venue's) never
+ * waits: the statement fails at once with SQLITE_BUSY.
  */
 static int busy_wait(void *arg, int count)
 {
     const struct timespec tenth = {0, 100000};
-    (void)arg;
-    if (count >= 20000)
+    const struct store *st = arg;
+    if (!st->patient || count >= 20000)
         return 0;
     nanosleep(&tenth, NULL);
     return 1;
@@ -290,7 +293,8 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
         store_close(st);
         return NULL;
     }
-    sqlite3_busy_handler(st->db, busy_wait, NULL);
+    st->patient = true;
+    sqlite3_busy_handler(st->db, busy_wait, st);
     sqlite3_wal_hook(st->db, committed, st);
     if (claim(st->db, path, err, errlen) < 0) {
         store_close(st);
@@ -320,6 +324,26 @@ void store_close(struct store *st)
         sqlite3_finalize(st->stmt[i]);
     sqlite3_close(st->db);
     free(st);
+}
+
+void store_patient(struct store *st, bool patient)
+{
+    st->patient = patient;
+}
+
+bool store_locked(const struct store *st)
+{
+    return st->locked;
+}
+
+int store_probe(struct store *st)
+{
+    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if ((rc & 0xff) == SQLITE_BUSY)
+        return 1;
+    if (rc != SQLITE_OK)
+        return fail(st, "begin");
+    return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(st, "commit");
 }
 
 /* Run a bound statement that returns no rows, and reset it. */

@@ -81,6 +81,17 @@ const struct store_health *store_health(const struct store *st);
  * the disk was why. */
 void store_failed(struct store *st);
 
+/*
+ * Another connection's write lock. A store waits for it (up to 2 s) unless
+ * told not to: a serving venue's store is impatient, so that the service
+ * loop never waits on a lock; its writes then fail at once, and
+ * store_locked says that this was why. store_probe takes the lock and
+ * gives it back: 0 free, 1 held by another connection, -1 error.
+ */
+void store_patient(struct store *st, bool patient);
+bool store_locked(const struct store *st);
+int store_probe(struct store *st);
+
 /* The database connection, for modules that keep their own tables in the
  * same file (registry.c). Borrowed. */
 struct sqlite3 *store_db(struct store *st);

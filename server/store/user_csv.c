@@ -350,6 +350,8 @@ int user_csv_import_step(struct user_csv_import *im, double budget_s, char *err,
 
     assert(im->done < im->csv->n); /* a step after the last one has nothing to write */
     if (registry_begin(im->reg) < 0) {
+        if (registry_locked(im->reg))
+            return 1; /* another process writes: nothing done, the next step tries */
         snprintf(err, errlen, "%s", registry_error(im->reg));
         return -1;
     }
@@ -391,7 +393,9 @@ int user_csv_register(struct registry *reg, const struct user_csv *c, long long 
                       long long now_ms, struct user_csv_result *res,
                       int (*before_commit)(void *arg), void *arg, char *err, size_t errlen)
 {
-    /* Another process (a live server) gets the database between steps. */
+    /* Another process (a live server) gets the database between steps,
+     * as long as a step: it never waits for the lock, and tries again at
+     * its next tick (park.h). */
     const struct timespec pause = {0, USER_CSV_PAUSE_MS * 1000000L};
     struct user_csv_import im;
     char why[256];

@@ -69,7 +69,7 @@ struct user_csv_import {
     size_t done;  /* rows written */
 };
 #define USER_CSV_STEP_MS   5   /* a step of a CLI import, and of the admin API's */
-#define USER_CSV_PAUSE_MS  1   /* between a CLI import's steps */
+#define USER_CSV_PAUSE_MS  5   /* between a CLI import's steps */
 #define USER_CSV_TIDY_ROWS 500 /* rows a step of tidying takes */
 
 /* 0, or -1 with a reason in err. */

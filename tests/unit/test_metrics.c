@@ -235,7 +235,7 @@ static void test_render_empty(void)
     if (!b.data)
         return;
     n = check_structure(b.data, fams, 32);
-    CHECK(n == 14);
+    CHECK(n == 16);
     {
         static const char *const want[][2] = {
             {"venue_connections", "gauge"},
@@ -249,6 +249,8 @@ static void test_render_empty(void)
             {"venue_closed_total", "counter"},
             {"venue_detached_dropped_total", "counter"},
             {"venue_interest_cut_total", "counter"},
+            {"venue_parked_total", "counter"},
+            {"venue_parked_refused_total", "counter"},
             {"venue_tick_duration_seconds", "histogram"},
             {"venue_join_latency_seconds", "histogram"},
             {"venue_sqlite_write_seconds", "histogram"},
@@ -314,6 +316,8 @@ static void test_render_values(void)
     m.closed_address = 8;
     m.detached_dropped = 9;
     m.interest_cut = 11;
+    m.parked = 5;
+    m.park_refused = 2;
     m.out_by_type[MOUT_POSES] = UINT64_MAX;
 
     /* Ticks: two in the first bucket, one at 1 ms, one at 7 ms, one over. */
@@ -334,7 +338,7 @@ static void test_render_values(void)
     CHECK(b.data != NULL);
     if (!b.data)
         return;
-    CHECK(check_structure(b.data, fams, 32) == 14);
+    CHECK(check_structure(b.data, fams, 32) == 16);
 
     CHECK(has_value(b.data, "venue_connections", "7"));
     CHECK(has_value(b.data, "venue_connections_total", "12345"));
@@ -377,6 +381,8 @@ static void test_render_values(void)
     CHECK(has_value(b.data, "venue_closed_total{reason=\"address_limit\"}", "8"));
     CHECK(has_value(b.data, "venue_detached_dropped_total", "9"));
     CHECK(has_value(b.data, "venue_interest_cut_total", "11"));
+    CHECK(has_value(b.data, "venue_parked_total", "5"));
+    CHECK(has_value(b.data, "venue_parked_refused_total", "2"));
     /* Closed as too slow is the same count as the dropped reason. */
     snprintf(want, sizeof(want), "%d", 300 + MDROP_CLOSED_SLOW);
     CHECK(has_value(b.data, "venue_closed_total{reason=\"too_slow\"}", want));

@@ -4,12 +4,14 @@
  * test's hand.
  */
 #include <math.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core_harness.h"
 #include "moderation.h"
+#include "park.h"
 #include "registry.h"
 #include "store.h"
 
@@ -233,6 +235,120 @@ static void test_kick_ban_mute_lock(struct venue **vp)
     venue_disconnect(v, m->s, now);
     venue_disconnect(v, b->s, now);
     free(m), free(b), free(c);
+}
+
+/* Another connection (a CLI import, an operator's sqlite3) holds the write
+ * lock: the venue does not wait for it. A moderation waits, with what its
+ * sender sends next behind it, and is done once the lock is free; one held
+ * past PARK_WAIT_MS is answered busy with nothing written. */
+static void test_write_lock(struct venue **vp)
+{
+    struct venue *v = *vp;
+    struct fconn *m = enter(v, &mod1, "breakout-3"), *a = enter(v, &att[5], "breakout-3");
+    char body[300], path[256];
+    json_t *msgs;
+    sqlite3 *other;
+    long long until;
+    const struct metrics *mt = venue_metrics(v);
+    uint64_t parked = mt->parked, refused = mt->park_refused;
+
+    snprintf(path, sizeof(path), "%s/venue.db", dir);
+    CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+    store_patient(st, false);
+    CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+
+    snprintf(body, sizeof(body), "\"action\":\"mute\",\"target\":\"%s\"", att[5].id);
+    CHECK(strcmp(mod_send(v, m, body), "none") == 0); /* waits: no answer yet */
+    send_text(v, m, "{\"type\":\"chat\",\"text\":\"after the mute\"}");
+    msgs = drain(v, m);
+    CHECK(json_array_size(msgs) == 0); /* behind it, in order */
+    json_decref(msgs);
+    now += 50;
+    venue_tick(v, now);
+    msgs = drain(v, m);
+    CHECK(!find(msgs, "mod_ok") && !find(msgs, "chat"));
+    json_decref(msgs);
+    CHECK(registry_sanction_check(reg, SANCTION_MUTE, att[5].id, NULL, now, &until) == 0);
+    CHECK(mt->parked == parked + 2);
+
+    CHECK(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    now += 50;
+    venue_tick(v, now);
+    msgs = drain(v, m);
+    {
+        size_t i, ok = 0, chat = 0, k = 0;
+        json_t *x;
+        json_array_foreach(msgs, i, x)
+        {
+            k++;
+            if (strcmp(type_of(x), "mod_ok") == 0)
+                ok = k;
+            else if (strcmp(type_of(x), "chat") == 0)
+                chat = k;
+        }
+        CHECK(ok > 0 && chat > ok); /* done, then the chat line */
+    }
+    json_decref(msgs);
+    CHECK(registry_sanction_check(reg, SANCTION_MUTE, att[5].id, NULL, now, &until) == 1);
+
+    /* Held too long: busy, nothing written; what came after goes on. */
+    CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+    snprintf(body, sizeof(body), "\"action\":\"unmute\",\"target\":\"%s\"", att[5].id);
+    CHECK(strcmp(mod_send(v, m, body), "none") == 0);
+    send_text(v, m, "{\"type\":\"hand\",\"up\":true}");
+    for (int i = 0; i < PARK_WAIT_MS / 50 + 1; i++) {
+        now += 50;
+        venue_tick(v, now);
+    }
+    msgs = drain(v, m);
+    CHECK(strcmp(error_code(msgs), "busy") == 0);
+    json_decref(msgs);
+    msgs = drain(v, a);
+    CHECK(find(msgs, "presence") != NULL); /* the raised hand, handled after */
+    json_decref(msgs);
+    CHECK(mt->park_refused == refused + 1);
+
+    /* At the bound, busy at once; poses never wait. */
+    CHECK(strcmp(mod_send(v, m, "\"action\":\"lock\""), "none") == 0);
+    for (int i = 1; i < PARK_MAX; i++) {
+        now += 500; /* within the rate: no tick, so nothing is tried */
+        send_text(v, m, "{\"type\":\"status\",\"status\":\"away\"}");
+    }
+    send_text(v, m, "{\"type\":\"status\",\"status\":\"active\"}");
+    msgs = drain(v, m);
+    CHECK(strcmp(error_code(msgs), "busy") == 0);
+    json_decref(msgs);
+    send_text(v, a, "{\"type\":\"pose\",\"p\":[1,0,1],\"q\":[0,0,0,1]}");
+    now += 50;
+    venue_tick(v, now);
+    msgs = drain(v, m);
+    CHECK(find(msgs, "poses") != NULL);
+    json_decref(msgs);
+
+    /* A session that goes forgets what waits (the lock): nothing of it
+     * is done. */
+    venue_disconnect(v, m->s, now);
+    CHECK(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    now += 50;
+    venue_tick(v, now);
+    CHECK(sqlite3_close(other) == SQLITE_OK);
+    store_patient(st, true);
+
+    /* What was acknowledged is kept: the mute, and only it. */
+    *vp = v = restart(v);
+    free(m), free(a);
+    CHECK(registry_sanction_check(reg, SANCTION_MUTE, att[5].id, NULL, now, &until) == 1);
+    m = enter(v, &mod2, "breakout-3");
+    a = enter(v, &att[6], NULL);
+    send_text(v, a, "{\"type\":\"join\",\"room\":\"breakout-3\"}");
+    msgs = drain(v, a);
+    CHECK(find(msgs, "joined") != NULL); /* not locked */
+    json_decref(msgs);
+    snprintf(body, sizeof(body), "\"action\":\"unmute\",\"target\":\"%s\"", att[5].id);
+    CHECK(strcmp(mod_send(v, m, body), "mod_ok") == 0);
+    venue_disconnect(v, m->s, now);
+    venue_disconnect(v, a->s, now);
+    free(m), free(a);
 }
 
 static void test_capacity_and_overflow(struct venue *v)
@@ -811,6 +927,7 @@ int main(int argc, char **argv)
     v = open_venue();
     test_roles_and_rank(v);
     test_kick_ban_mute_lock(&v);
+    test_write_lock(&v);
     test_capacity_and_overflow(v);
     test_breakout(v);
     test_hand_queue(v);
