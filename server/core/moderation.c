@@ -50,6 +50,17 @@ __attribute__((format(printf, 3, 4))) static void refuse(struct act *a, const ch
     session_send_error(a->v, a->actor, code, msg, &a->m->id);
 }
 
+/* A write of a failed: another process held the lock in the moment since
+ * the probe (park.h), or the database failed. Nothing was done. */
+static void refuse_stored(struct act *a)
+{
+    if (registry_locked(a->v->reg))
+        refuse(a, "busy", "mod: the database is being written by another process; try again");
+    else
+        refuse(a, "unavailable", "mod: the database failed (%s); nothing changed",
+               registry_error(a->v->reg));
+}
+
 /* Append to a bounded text (an audit detail): what does not fit is cut. */
 __attribute__((format(printf, 4, 5))) static void detail_add(char *buf, size_t size, size_t *len,
                                                              const char *fmt, ...)
@@ -270,7 +281,7 @@ static void do_ban(struct act *a, bool ban)
     if (ban ? registry_sanction_set(a->v->reg, SANCTION_BAN, a->tid, room, until_of(a),
                                     m->u.mod.reason, a->actor->user_id, venue_wall(a->v)) < 0
             : registry_sanction_clear(a->v->reg, SANCTION_BAN, a->tid, room) < 0) {
-        refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
+        refuse_stored(a);
         return;
     }
     if (ban && t && a->venue_wide) {
@@ -294,7 +305,7 @@ static void do_mute(struct act *a, bool mute)
     if (mute ? registry_sanction_set(a->v->reg, SANCTION_MUTE, a->tid, NULL, until,
                                      a->m->u.mod.reason, a->actor->user_id, venue_wall(a->v)) < 0
              : registry_sanction_clear(a->v->reg, SANCTION_MUTE, a->tid, NULL) < 0) {
-        refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
+        refuse_stored(a);
         return;
     }
     if (t) {
@@ -321,7 +332,7 @@ static bool do_room_setting(struct act *a)
     else
         rs.locked = act == PROTO_MOD_LOCK || act == PROTO_MOD_CLOSE_ROOM;
     if (a->v->reg && registry_room_set(a->v->reg, r->id, &rs) < 0) {
-        refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
+        refuse_stored(a);
         return false;
     }
     r->locked = rs.locked;
@@ -364,7 +375,7 @@ static void do_role(struct act *a, bool promote)
         return;
     }
     if (a->v->reg && registry_user_set_role(a->v->reg, a->tid, to) < 0) {
-        refuse(a, "bad_request", "mod: %s", registry_error(a->v->reg));
+        refuse_stored(a);
         return;
     }
     if (a->ts) {
