@@ -318,6 +318,30 @@ static void test_write_lock(struct venue **vp)
     msgs = drain(v, m);
     CHECK(strcmp(error_code(msgs), "busy") == 0);
     json_decref(msgs);
+    {
+        /* And at PARK_BYTES_MAX in the venue, before a session's count. */
+        struct fconn *m2 = enter(v, &mod2, "breakout-3");
+        size_t pad = PARK_BYTES_MAX / (PARK_MAX - 2), busy_at = 0;
+        char *big = malloc(pad + 64);
+        CHECK(big != NULL);
+        for (size_t i = 0; big && i < PARK_MAX - 1 && !busy_at; i++) {
+            int n = snprintf(big, 64,
+                             i == 0 ? "{\"type\":\"mod\",\"action\":\"lock\""
+                                    : "{\"type\":\"status\",\"status\":\"away\"");
+            memset(big + n, ' ', pad);
+            memcpy(big + n + pad, "}", 2);
+            now += 500;
+            send_text(v, m2, big);
+            msgs = drain(v, m2);
+            if (find(msgs, "error") && strcmp(error_code(msgs), "busy") == 0)
+                busy_at = i + 1;
+            json_decref(msgs);
+        }
+        CHECK(busy_at > 1 && busy_at < PARK_MAX - 1);
+        free(big);
+        venue_disconnect(v, m2->s, now);
+        free(m2);
+    }
     send_text(v, a, "{\"type\":\"pose\",\"p\":[1,0,1],\"q\":[0,0,0,1]}");
     now += 50;
     venue_tick(v, now);
