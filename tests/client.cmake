@@ -29,6 +29,7 @@ set(VENUE_CLIENT_TEST_FILES
     voicespace.test.mjs 30
     voice-media.test.mjs 30
     tiers.test.mjs 60
+    busy.test.mjs 30
 )
 
 list(LENGTH VENUE_CLIENT_TEST_FILES n)

@@ -67,6 +67,8 @@ const ERROR_TEXT = {
     forbidden: 'You are not allowed to do that.',
     unauthorized: 'This venue needs a valid invitation token.',
     too_large: 'That message is too long.',
+    busy: 'The venue is busy saving other changes, so nothing was changed. Try again in a moment.',
+    unavailable: 'The venue could not save that just now, so nothing was changed. Try again later.',
     name_taken: 'That name belongs to a registered participant of this venue: choose another name. If it is yours, open your invitation link.',
 };
 
