@@ -30,7 +30,7 @@ bool park_writes(enum proto_type t)
 
 bool park_needed(struct venue *v, struct session *s, enum proto_type t)
 {
-    if (t == PROTO_POSE)
+    if (t == PROTO_POSE || !s->hello) /* before hello, dispatch refuses it anyway */
         return false;
     if (s->park && s->park->n > 0)
         return true;
