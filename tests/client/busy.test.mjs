@@ -7,11 +7,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { VenueClient } from '../../web-client/js/venue-client.js';
 import { startVenued, stopAll, until } from '../browser/harness.mjs';
+import { holdWriteLock } from '../integration/harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let venued;
@@ -34,24 +34,12 @@ async function person(user) {
     return c;
 }
 
-/* sqlite3 holding the venue database's write lock until released. */
-async function holdLock() {
-    const child = spawn('sqlite3', [path.join(venued.dataDir, 'venue.db')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stdin.write('.timeout 2000\nBEGIN IMMEDIATE;\nSELECT \'held\';\n');
-    await until(() => out.includes('held'), 5000, 'sqlite3 to take the lock');
-    return async () => {
-        child.stdin.end('COMMIT;\n.quit\n');
-        assert.equal(await new Promise((r) => child.on('exit', r)), 0);
-    };
-}
-
 test('a moderation waits for the database and is done; held too long, it rejects busy with a readable sentence', async () => {
     const m = await person(venued.users.mod);
     const a = await person(venued.users.att);
+    const db = path.join(venued.dataDir, 'venue.db');
 
-    let release = await holdLock();
+    let release = await holdWriteLock(db);
     const t0 = Date.now();
     const muted = m.mod('mute', { target: venued.users.att.id });
     await sleep(700);
@@ -59,7 +47,7 @@ test('a moderation waits for the database and is done; held too long, it rejects
     await muted;
     assert.ok(Date.now() - t0 >= 650, 'the mute waited for the lock');
 
-    release = await holdLock();
+    release = await holdWriteLock(db);
     const err = await m.mod('unmute', { target: venued.users.att.id }).then(() => null, (e) => e);
     await release();
     assert.ok(err, 'the unmute was refused');

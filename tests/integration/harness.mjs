@@ -740,3 +740,19 @@ export function sqliteDump(file) {
   }
   return { tables, rows };
 }
+
+/* The sqlite3 CLI holding file's write lock, as an operator's session
+ * would, until the returned release() commits and quits. */
+export async function holdWriteLock(file) {
+  const child = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  child.stdin.write('.timeout 2000\nBEGIN IMMEDIATE;\nSELECT \'held\';\n');
+  await until(() => out.includes('held'), { timeout: 5000, what: 'sqlite3 to take the lock' });
+  return async () => {
+    child.stdin.end('COMMIT;\n.quit\n');
+    const code = await new Promise((r) => child.on('exit', r));
+    if (code !== 0) throw new Error(`sqlite3 exited ${code}: ${err}`);
+  };
+}

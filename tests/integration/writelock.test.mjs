@@ -7,31 +7,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Server, parseProm, metricSum, sleep } from './harness.mjs';
+import { Server, holdWriteLock, parseProm, metricSum, sleep } from './harness.mjs';
 import { addUser, api, tempDir } from '../admin/lib.mjs';
-
-/* sqlite3 holding the write lock of file until release() is called. */
-async function holdLock(file) {
-  const child = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  child.stdin.write('.timeout 2000\nBEGIN IMMEDIATE;\nSELECT \'held\';\n');
-  const t0 = Date.now();
-  while (!out.includes('held')) {
-    assert.ok(Date.now() - t0 < 5000, `sqlite3 did not take the lock: ${err}`);
-    await sleep(10);
-  }
-  return {
-    release: async () => {
-      child.stdin.end('COMMIT;\n.quit\n');
-      const code = await new Promise((r) => child.on('exit', r));
-      assert.equal(code, 0, err);
-    },
-  };
-}
 
 /* The slowest /healthz and the longest gap between poses frames seen by c
  * while body runs. */
@@ -94,13 +72,13 @@ test('a write lock held by another process: the loop goes on, writes wait for it
 
     // Held for about 1 s: both writes wait and are done after it.
     const held = await watching(srv, m, async () => {
-      const lock = await holdLock(db);
+      const release = await holdWriteLock(db);
       const t0 = performance.now();
       m.send({ type: 'mod', id: 'mute1', action: 'mute', target: att.id });
       const answer = modAnswer(m, 'mute1');
       const added = api(srv, 'POST', '/api/admin/users', { token: admin.token, body: { name: 'Late Comer', role: 'attendee' } });
       await sleep(1000);
-      await lock.release();
+      await release();
       const ans = await answer, add = await added;
       return { ans, add, took: performance.now() - t0 };
     });
@@ -114,14 +92,14 @@ test('a write lock held by another process: the loop goes on, writes wait for it
     assert.equal((await a.next('error')).code, 'forbidden');
 
     // Held for 3 s: busy, and nothing written.
-    const lock = await holdLock(db);
+    const release = await holdWriteLock(db);
     const t0 = performance.now();
     m.send({ type: 'mod', id: 'unmute1', action: 'unmute', target: att.id });
     const answer = modAnswer(m, 'unmute1');
     const added = await api(srv, 'POST', '/api/admin/users', { token: admin.token, body: { name: 'Too Late', role: 'attendee' } });
     const ans = await answer;
     const took = performance.now() - t0;
-    await lock.release();
+    await release();
     assert.equal(ans.type, 'error');
     assert.equal(ans.code, 'busy');
     assert.ok(took >= 1900 && took < 3000, `busy after ${took.toFixed(0)} ms`);
