@@ -634,6 +634,14 @@ void http_api_import_stop(struct server *srv)
 #define HOLD_POLL_US (2 * LWS_US_PER_MS)
 #define HOLD_WAIT_MS 2000
 
+/* A request body may carry names: free it leaving no copy behind. */
+static void body_forget(struct proto_buf *b)
+{
+    if (b->data)
+        memset(b->data, 0, b->cap);
+    proto_buf_free(b);
+}
+
 /* The admin API's answer to req. late: not inside LWS_CALLBACK_HTTP, so
  * it goes at HTTP_WRITEABLE. */
 static int admin_answer(struct lws *wsi, struct http_req *req, struct server *srv,
@@ -685,13 +693,14 @@ static void hold_retry(lws_sorted_usec_list_t *sul)
     struct http_req *req = lws_container_of(sul, struct http_req, hold_sul);
     struct server *srv = lws_context_user(lws_get_context(req->hold_wsi));
     struct proto_buf in = req->hold_in;
+    bool held = registry_held(srv->admin.reg) == 1;
 
-    if (registry_held(srv->admin.reg) == 1 && clock_mono_ms() - req->hold_ms < HOLD_WAIT_MS) {
+    if (held && clock_mono_ms() - req->hold_ms < HOLD_WAIT_MS) {
         lws_sul_schedule(srv->ctx, 0, &req->hold_sul, hold_retry, HOLD_POLL_US);
         return;
     }
     req->hold_in = (struct proto_buf){0};
-    if (registry_held(srv->admin.reg) != 1) {
+    if (!held) {
         if (admin_answer(req->hold_wsi, req, srv, &in, true) < 0)
             lws_set_timeout(req->hold_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     } else if (admin_api_error(&req->body, "busy",
@@ -705,9 +714,7 @@ static void hold_retry(lws_sorted_usec_list_t *sul)
         lws_set_timeout(req->hold_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     req->hold_wsi = NULL;
-    if (in.data)
-        memset(in.data, 0, in.cap);
-    proto_buf_free(&in);
+    body_forget(&in);
 }
 
 /* req's connection goes, or takes another request: a held write is
@@ -718,9 +725,7 @@ static void hold_gone(struct http_req *req)
         return;
     lws_sul_cancel(&req->hold_sul);
     req->hold_wsi = NULL;
-    if (req->hold_in.data)
-        memset(req->hold_in.data, 0, req->hold_in.cap);
-    proto_buf_free(&req->hold_in);
+    body_forget(&req->hold_in);
 }
 
 static int route_admin(struct lws *wsi, struct http_req *req, struct server *srv,
@@ -1019,10 +1024,7 @@ static int dispatch(struct lws *wsi, struct http_req *req, struct server *srv)
          : req->ingest ? route_ingest(wsi, req, srv, &in)
          : req->slides ? route_slides(wsi, req, srv)
                        : route_public(wsi, req, srv);
-    /* The body may carry names: leave no copy in freed memory. */
-    if (in.data)
-        memset(in.data, 0, in.cap);
-    proto_buf_free(&in);
+    body_forget(&in);
     return rc;
 }
 
