@@ -40,6 +40,7 @@ set(VENUE_ITEST_FILES
     import.test.mjs 180
     writelock.test.mjs 60
     interest.test.mjs 90
+    deploy.test.mjs 120
 )
 
 list(LENGTH VENUE_ITEST_FILES n)
@@ -53,7 +54,7 @@ foreach(i RANGE 0 ${last} 2)
              COMMAND ${VENUE_NODE} --test ${PROJECT_SOURCE_DIR}/tests/integration/${file}
              WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
     set_tests_properties(integration.${name} PROPERTIES
-        ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR}"
+        ENVIRONMENT "VENUED_BIN=$<TARGET_FILE:venued>;VENUE_ROOT=${PROJECT_SOURCE_DIR};VENUE_BUILD=${PROJECT_BINARY_DIR}"
         TIMEOUT ${timeout}
         LABELS integration)
 endforeach()

@@ -120,9 +120,16 @@ export class Server {
    * mount namespace of its own (`unshare -rm`), holding a copy of what the
    * data dir held at start; the test reaches it at diskPath while venued
    * runs (another process's SQLite there does not reach venued's).
+   * bin and env: another venued binary (an installed one), and variables
+   * for it; paths: false leaves --data, --scenes and --web out, for env
+   * to give.
    */
-  constructor({ flags = {}, dataDir = null, fileLimit = null, diskLimit = null } = {}) {
+  constructor({ flags = {}, dataDir = null, fileLimit = null, diskLimit = null,
+                bin = VENUED_BIN, env = {}, paths = true } = {}) {
     this.flags = flags;
+    this.bin = bin;
+    this.env = env;
+    this.paths = paths;
     this.fileLimit = fileLimit;
     this.diskLimit = diskLimit;
     this.ownsData = !dataDir;
@@ -140,12 +147,11 @@ export class Server {
   get wsUrl() { return `ws://127.0.0.1:${this.port}/ws`; }
 
   args() {
-    const a = [
-      '--port', String(this.port), '--bind', '127.0.0.1',
-      '--data', this.dataDir,
-      '--scenes', path.join(VENUE_ROOT, 'scenes/demo'),
-      '--web', path.join(VENUE_ROOT, 'web-client'),
-    ];
+    const a = ['--port', String(this.port), '--bind', '127.0.0.1'];
+    if (this.paths) {
+      a.push('--data', this.dataDir, '--scenes', path.join(VENUE_ROOT, 'scenes/demo'),
+        '--web', path.join(VENUE_ROOT, 'web-client'));
+    }
     for (const [k, v] of Object.entries(this.flags)) a.push(`--${k}`, String(v));
     return a;
   }
@@ -172,12 +178,12 @@ export class Server {
   async spawnOnce(timeout) {
     this.exit = null;
     this.log = '';
-    const env = { ...process.env };
+    const env = { ...process.env, ...this.env };
     // ASan: a leak or error is a failing exit code, which stop() checks.
     env.ASAN_OPTIONS ??= 'abort_on_error=0:detect_leaks=1';
     // Under a shell that lowers the limit or mounts the small disk, and
     // execs venued (same pid).
-    let cmd = [VENUED_BIN, ...this.args()];
+    let cmd = [this.bin, ...this.args()];
     if (this.fileLimit !== null) cmd = ['sh', '-c', `ulimit -n ${Number(this.fileLimit)} && exec "$@"`, 'sh', ...cmd];
     if (this.diskLimit !== null) {
       const script = 's=$(mktemp -d) && cp -a "$2/." "$s" && mount -t tmpfs -o size="$1" tmpfs "$2" && '
