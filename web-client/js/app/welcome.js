@@ -15,11 +15,25 @@ let step = 1;
 /* On entering the venue: the welcome, unless this browser has seen it. */
 export function startWelcome() {
     if (getPref('welcomed', '') === '1') return;
-    $('welcome-next').addEventListener('click', () => (step < STEPS ? show(step + 1) : $('welcome').close()));
+    $('welcome-next').addEventListener('click', () => (step < STEPS ? show(step + 1) : finish()));
     $('welcome-back').addEventListener('click', () => show(step - 1));
-    $('welcome-skip').addEventListener('click', () => $('welcome').close());
+    $('welcome-skip').addEventListener('click', finish);
     show(1);
-    openDialog($('welcome'), $('welcome-next'), () => setPref('welcomed', '1'));
+    openDialog($('welcome'), $('welcome-next'), remember);
+}
+
+/*
+ * Remembered as the choice is made: the dialog's close event comes a task
+ * later, and a reload in between would bring the welcome back. Escape
+ * closes the dialog itself, so the close event remembers too.
+ */
+function remember() {
+    setPref('welcomed', '1');
+}
+
+function finish() {
+    remember();
+    $('welcome').close();
 }
 
 function show(n) {
