@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "text.h"
+
 enum stmt {
     ST_ROOM_PUT,
     ST_ROOMS_ALL,
@@ -122,11 +124,8 @@ void store_failed(struct store *st)
         return;
     h->failing = true;
     h->since = (long long)time(NULL);
-    snprintf(h->reason, sizeof(h->reason), "%s", sqlite3_errmsg(st->db));
     /* It goes into JSON and a log line as it is. */
-    for (char *c = h->reason; *c; c++)
-        if (*c < 0x20 || *c == '"' || *c == '\\' || *c == 0x7f)
-            *c = ' ';
+    text_printable(h->reason, sizeof(h->reason), sqlite3_errmsg(st->db));
     fprintf(stderr,
             "venued: database: %s: writes fail until space returns; tokens are still "
             "accepted, and what fails to be written is said where it is asked for\n",

@@ -39,6 +39,7 @@
 #include "scene.h"
 #include "secret.h"
 #include "server.h"
+#include "text.h"
 #include "ws_url.h"
 
 #define BACKOFF_MIN_MS   500
@@ -119,16 +120,6 @@ struct janus {
 
 /* Copy Janus' (or our own) text into dst as printable ASCII without quotes
  * or backslashes, so it may go into JSON and logs as it is. */
-static void clean_copy(char *dst, size_t size, const char *src)
-{
-    size_t n = 0;
-    for (; src && *src && n + 1 < size; src++) {
-        unsigned char c = (unsigned char)*src;
-        dst[n++] = (c < ' ' || c > '~' || c == '"' || c == '\\') ? '?' : (char)c;
-    }
-    dst[n] = '\0';
-}
-
 static bool token_ok(const char *t)
 {
     size_t n = t ? strlen(t) : 0;
@@ -278,7 +269,7 @@ static int get_str(json_t *obj, const char *key, char *dst, size_t size, bool ma
         return -1;
     if (!may_cut && json_string_length(v) >= size)
         return -1;
-    clean_copy(dst, size, json_string_value(v));
+    text_printable(dst, size, json_string_value(v));
     return 0;
 }
 
@@ -504,7 +495,7 @@ static void set_state(struct janus *j, enum janus_state s, const char *reason)
     j->state = s;
     j->status.state = state_name(s);
     j->status.up = s == JANUS_READY;
-    clean_copy(j->status.reason, sizeof(j->status.reason), s == JANUS_READY ? "" : reason);
+    text_printable(j->status.reason, sizeof(j->status.reason), s == JANUS_READY ? "" : reason);
 }
 
 static void link_down(struct janus *j, const char *why);
