@@ -1,7 +1,7 @@
 #!/bin/sh
 # layers.sh [ROOT] - check that server/ stays in its layers:
 #
-#   common <- twin <- store <- core <- admin <- net <- voice <- app
+#   common <- twin <- store <- core <- admin <- net <- voice <- cluster <- app
 #
 # A folder may include its own headers and those of the folders before it,
 # never those of a folder after it; nothing below net/ includes
@@ -18,9 +18,9 @@
 
 root=${1:-.}
 server=$root/server
-layers="common twin store core admin net voice app"
-libs="venue_common venue_twin venue_store venue_core venue_admin venue_net venue_voice venued"
-order="common <- twin <- store <- core <- admin <- net <- voice <- app"
+layers="common twin store core admin net voice cluster app"
+libs="venue_common venue_twin venue_store venue_core venue_admin venue_net venue_voice venue_cluster venued"
+order="common <- twin <- store <- core <- admin <- net <- voice <- cluster <- app"
 
 for l in $layers; do
     if [ ! -d "$server/$l" ]; then
@@ -115,7 +115,7 @@ for layer in $layers; do
     cm=$server/$layer/CMakeLists.txt
     if [ -e "$cm" ]; then
         k=$i
-        while [ "$k" -lt 7 ]; do
+        while [ "$k" -lt 8 ]; do
             k=$((k + 1))
             lib=$(nth "$k" $libs)
             found=$(sed 's/#.*//' "$cm" | grep -n -w -- "$lib" | while IFS= read -r hit; do

@@ -1,5 +1,6 @@
 /*
- * main.c - venued: options, the libwebsockets context, the tick, signals;
+ * main.c - venued: options, the libwebsockets context, the tick, signals,
+ * the cluster node with --redis;
  * `venued user`, `venued programme`, `venued twin` and `venued demo-feed`
  * go to their commands, and the hidden `venued slides-count FILE` is the
  * child the server starts to count a deck's pages (slides.c).
@@ -16,6 +17,8 @@
 #include "cli_programme.h"
 #include "cli_twin.h"
 #include "cli_user.h"
+#include "node.h"
+#include "redis.h"
 #include "voice_link.h"
 #include "options.h"
 #include "chatlog.h"
@@ -280,8 +283,9 @@ int main(int argc, char **argv)
     static struct lws_http_mount mount;
     static lws_retry_bo_t retry;
     struct voice_link *voice = NULL;
-    struct lws_protocols protocols[4] = {
-        http_api_protocol, ws_adapter_protocol, voice_proxy_protocol, {0}};
+    struct cluster_node *node = NULL;
+    struct lws_protocols protocols[5] = {
+        http_api_protocol, ws_adapter_protocol, voice_proxy_protocol, redis_protocol, {0}};
     struct lws_context_creation_info info;
     struct venue_io io = ws_adapter_io_template;
     char err[512];
@@ -408,6 +412,15 @@ int main(int argc, char **argv)
         close_state(&srv);
         return 2;
     }
+    /* Like voice: a bad flag stops venued, Redis being down never does. */
+    if (srv.cfg.redis_url[0] && !(node = node_new(&srv, err, sizeof(err)))) {
+        fprintf(stderr, "venued: %s\n", err);
+        voice_link_free(voice);
+        lws_context_destroy(srv.ctx);
+        service_loop_free(&loop);
+        close_state(&srv);
+        return 2;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
@@ -426,13 +439,18 @@ int main(int argc, char **argv)
 
     fprintf(stderr, "venued: shutting down%s\n", rc < 0 ? " (the service loop failed)" : "");
     venue_shutdown(srv.venue, clock_mono_ms());
-    /* Let the close frames go out, for two seconds at the most. */
+    if (node)
+        node_leave(node);
+    /* Let the close frames go out, and the cluster hear that this node
+     * left, for two seconds at the most. */
     for (long long until = clock_mono_ms() + 2000;
-         venue_metrics(srv.venue)->connections > 0 && clock_mono_ms() < until;)
+         (venue_metrics(srv.venue)->connections > 0 || (node && !node_left(node))) &&
+         clock_mono_ms() < until;)
         if (service_loop_once(&loop, srv.ctx) < 0)
             break;
     service_loop_cancel(&loop);
     lws_sul_cancel(&srv.retain_sul);
+    node_free(node);
     voice_link_free(voice);
     http_api_import_stop(&srv);
     lws_context_destroy(srv.ctx);

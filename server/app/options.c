@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis_url.h"
+
 enum opt_kind { OPT_INT, OPT_LONG, OPT_DOUBLE, OPT_STR };
 
 struct opt {
@@ -150,6 +152,12 @@ static const struct opt opts[] = {
      NULL},
     {"turn-ttl", "VENUE_TURN_TTL", OPT_INT, FIELD(turn_ttl_s), 60, 604800,
      "seconds one page's TURN password lasts", NULL},
+    {"redis", "VENUE_REDIS", OPT_STR, FIELD(redis_url), -1, 0,
+     "Redis of the cluster this node joins, redis://[:PASSWORD@]HOST[:PORT][/DB] with a numeric "
+     "HOST (empty: one node on its own; needs --node-id)",
+     NULL},
+    {"node-id", "VENUE_NODE_ID", OPT_STR, FIELD(node_id), -1, 0,
+     "this node's name in the cluster, 1 to 32 of A-Z a-z 0-9 _ - (needs --redis)", NULL},
     /* Churn: one address (a venue's Wi-Fi behind one NAT is one) starting
      * sessions, or guessing resume tokens, over many connections. */
     {"hello-rate", "VENUE_HELLO_RATE", OPT_INT, FIELD(hello_rate), 1, 1000000,
@@ -305,6 +313,47 @@ static const struct opt *find_flag(const char *name, size_t len)
  * The flags first, then the environment for what no flag set: a flag wins
  * over its variable, so a bad variable that a flag replaces is never read.
  */
+/* What a flag was given as, for a message: "--flag" or its variable. */
+static const char *given_as(const char *flag, const bool *given)
+{
+    static char name[40];
+    const struct opt *o = find_flag(flag, strlen(flag));
+    if (!given[o - opts])
+        return o->env;
+    snprintf(name, sizeof(name), "--%s", flag);
+    return name;
+}
+
+/* --redis and --node-id: both or neither, each well formed. */
+static int check_cluster(const struct venue_config *c, const bool *given, char *err, size_t errlen)
+{
+    struct redis_url url;
+    char why[200];
+    size_t n =
+        strspn(c->node_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+
+    if (c->redis_url[0] && !c->node_id[0]) {
+        snprintf(err, errlen, "%s: needs --node-id (this node's name in the cluster)",
+                 given_as("redis", given));
+        return -1;
+    }
+    if (c->node_id[0] && !c->redis_url[0]) {
+        snprintf(err, errlen, "%s: needs --redis (the cluster's Redis)",
+                 given_as("node-id", given));
+        return -1;
+    }
+    if (c->node_id[0] && (c->node_id[n] || n > 32)) {
+        snprintf(err, errlen, "%s: \"%s\" is not 1 to 32 of A-Z a-z 0-9 _ -",
+                 given_as("node-id", given), c->node_id);
+        return -1;
+    }
+    if (c->redis_url[0] && redis_url_parse(c->redis_url, &url, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", given_as("redis", given), why);
+        return -1;
+    }
+    return 0;
+}
+
 int options_parse(struct venue_config *c, int argc, char **argv, char *err, size_t errlen)
 {
     enum { NOPTS = sizeof(opts) / sizeof(opts[0]) };
@@ -377,6 +426,8 @@ int options_parse(struct venue_config *c, int argc, char **argv, char *err, size
         snprintf(err, errlen, "--turn: needs --turn-secret (the relay's shared secret)");
         return -1;
     }
+    if (check_cluster(c, given, err, errlen) < 0)
+        return -1;
     if (c->janus_url[0] && !c->janus_secrets[0]) {
         snprintf(err, errlen, "--janus: needs --janus-secrets (the file janus-config.sh wrote)");
         return -1;

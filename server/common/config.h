@@ -66,6 +66,9 @@ struct venue_config {
     int resume_fail_rate;  /* resumes with an unknown token per second per address */
     int resume_fail_burst; /* ... of which this many at once */
     int detached_guests;   /* detached guest sessions kept; past it the oldest is dropped */
+    /* A cluster of nodes (server/cluster): both or neither. */
+    char redis_url[256]; /* redis://...; "": one node on its own */
+    char node_id[33];    /* this node's name in the cluster: [A-Za-z0-9_-], 1..32 */
 };
 
 /* The embedded defaults. */

@@ -433,6 +433,7 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
          * reason is the voice client's own cleaned text (no quotes). */
         const struct voice_status *vs = srv->voice;
         const struct store_health *sh = srv->store ? store_health(srv->store) : NULL;
+        const struct cluster_status *cs = srv->cluster;
         rc = proto_buf_printf(&req->body, "{\"ok\":true");
         if (rc >= 0 && vs)
             rc = proto_buf_printf(&req->body,
@@ -447,6 +448,13 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                                   ",\"storage\":\"failing\",\"storage_reason\":\"%s\","
                                   "\"storage_failing_since\":%lld",
                                   sh->reason, sh->since);
+        /* A node apart from its cluster still serves its own people. */
+        if (rc >= 0 && cs)
+            rc = proto_buf_printf(&req->body,
+                                  ",\"node\":\"%s\",\"redis\":\"%s\",\"joined\":%s,"
+                                  "\"nodes\":%u,\"cluster_reason\":\"%s\"",
+                                  cs->node, cs->redis_up ? "up" : "down",
+                                  cs->joined ? "true" : "false", cs->elsewhere.nodes, cs->reason);
         if (rc >= 0)
             rc = proto_buf_printf(&req->body, "}");
         return rc < 0 ? -1
@@ -463,6 +471,19 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                 "lost\n"
                 "# TYPE venue_voice_reconnects_total counter\nvenue_voice_reconnects_total %llu\n",
                 srv->voice && srv->voice->up ? 1 : 0, srv->voice ? srv->voice->reconnects : 0ULL);
+        if (rc >= 0 && srv->cluster)
+            rc = proto_buf_printf(
+                &req->body,
+                "# HELP venue_redis_up 1 while the link to the cluster's Redis is up\n"
+                "# TYPE venue_redis_up gauge\nvenue_redis_up %d\n"
+                "# HELP venue_redis_reconnects_total Times the link to Redis came back\n"
+                "# TYPE venue_redis_reconnects_total counter\nvenue_redis_reconnects_total %llu\n"
+                "# HELP venue_cluster_joined 1 while this node holds its key in the cluster\n"
+                "# TYPE venue_cluster_joined gauge\nvenue_cluster_joined %d\n"
+                "# HELP venue_cluster_nodes Live nodes this node saw at its last beat, itself "
+                "included\n# TYPE venue_cluster_nodes gauge\nvenue_cluster_nodes %u\n",
+                srv->cluster->redis_up ? 1 : 0, srv->cluster->reconnects,
+                srv->cluster->joined ? 1 : 0, srv->cluster->elsewhere.nodes);
         if (rc >= 0) {
             struct voice_proxy_stats vps = voice_proxy_stats(srv->voice_proxy);
             rc = proto_buf_printf(
@@ -509,7 +530,7 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                                 "no-store");
     }
     if (strcmp(uri, "/api/venue") == 0) {
-        rc = report_rooms(srv->venue, &req->body);
+        rc = report_rooms(srv->venue, srv->cluster ? &srv->cluster->elsewhere : NULL, &req->body);
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
     }

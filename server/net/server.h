@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "config.h"
 #include "gate.h"
+#include "report.h"
 #include "scene.h"
 #include "slides.h"
 #include "store.h"
@@ -72,6 +73,21 @@ struct voice_status {
     unsigned long long reconnects; /* times the session was made again after a loss */
 };
 
+/*
+ * This node's place in a cluster as /healthz, /metrics and /api/venue
+ * print it (filled by server/cluster, read here only); only with --redis.
+ */
+struct cluster_status {
+    const char *node;              /* --node-id; borrowed from the config */
+    bool redis_up;                 /* the link to Redis is up */
+    bool joined;                   /* this node's key is its own and fresh */
+    char reason[160];              /* why not joined ("" when joined), printable, no quotes */
+    unsigned long long reconnects; /* times the Redis link came back */
+    /* the other live nodes' rooms, as of the last beat; nodes is 1 (this
+     * one) until a beat has read them, and while Redis is down */
+    struct report_elsewhere elsewhere;
+};
+
 struct server {
     struct venue_config cfg;
     struct lws_context *ctx;
@@ -88,14 +104,15 @@ struct server {
     int slides_uploads;          /* places taken in slides_jobs (at most SLIDES_UPLOADS_MAX) */
     /* The places of the slide decks being received or counted. */
     struct slides_job slides_jobs[SLIDES_UPLOADS_MAX];
-    struct import_run import; /* the admin API's user import in steps */
+    struct import_run import;          /* the admin API's user import in steps */
     lws_sorted_usec_list_t retain_sul; /* hourly retention */
     long long next_tick_ms;
-    const struct voice_status *voice; /* borrowed from the Janus client; NULL: no voice */
-    struct voice_proxy *voice_proxy;  /* owned; made before the context */
-    struct gate *gate;                /* owned; the front door (gate.c), freed after the context */
-    double whoami_tokens;             /* GET /api/me's bucket (http_api.c) */
-    long long whoami_ms;              /* when it was last filled */
+    const struct voice_status *voice;     /* borrowed from the Janus client; NULL: no voice */
+    const struct cluster_status *cluster; /* borrowed from the cluster node; NULL: no --redis */
+    struct voice_proxy *voice_proxy;      /* owned; made before the context */
+    struct gate *gate;    /* owned; the front door (gate.c), freed after the context */
+    double whoami_tokens; /* GET /api/me's bucket (http_api.c) */
+    long long whoami_ms;  /* when it was last filled */
 };
 
 /* The WebSocket protocol (venue.v1) and the HTTP routes; /voice is voice_proxy_protocol. */

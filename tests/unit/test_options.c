@@ -15,6 +15,7 @@
 #include "check.h"
 #include "config.h"
 #include "options.h"
+#include "redis_url.h"
 
 extern char **environ;
 
@@ -427,6 +428,51 @@ static void test_turn(void)
     unsetenv("VENUE_TURN");
 }
 
+/* --redis and --node-id, and redis_url_parse (common/redis_url.c) behind them. */
+static void test_cluster(void)
+{
+    struct venue_config c;
+    struct redis_url u;
+
+    CHECK(parse(&c, NOARGS) == 0);
+    CHECK(c.redis_url[0] == '\0' && c.node_id[0] == '\0');
+    CHECK(parse(&c, ARGS("--redis", "redis://127.0.0.1", "--node-id", "node-1_A")) == 0);
+    CHECK(strcmp(c.node_id, "node-1_A") == 0);
+    setenv("VENUE_REDIS", "redis://localhost:6380/2", 1);
+    setenv("VENUE_NODE_ID", "b", 1);
+    CHECK(parse(&c, NOARGS) == 0);
+    CHECK(strcmp(c.redis_url, "redis://localhost:6380/2") == 0 && strcmp(c.node_id, "b") == 0);
+    unsetenv("VENUE_NODE_ID");
+    expect_refused(parse(&c, NOARGS), "VENUE_REDIS", "needs --node-id");
+    unsetenv("VENUE_REDIS");
+    expect_refused(parse(&c, ARGS("--node-id", "a")), "--node-id", "needs --redis");
+    expect_refused(parse(&c, ARGS("--redis", "redis://127.0.0.1", "--node-id", "a.b")), "--node-id",
+                   "\"a.b\"");
+    expect_refused(parse(&c, ARGS("--redis", "redis://127.0.0.1", "--node-id",
+                                  "0123456789012345678901234567890123")),
+                   "--node-id", NULL);
+    expect_refused(parse(&c, ARGS("--redis", "redis://r.example.org", "--node-id", "a")), "--redis",
+                   "numeric address");
+
+    CHECK(redis_url_parse("redis://:pw@[::1]:7000/15", &u, err, sizeof(err)) == 0);
+    CHECK(strcmp(u.host, "::1") == 0 && u.port == 7000 && u.db == 15);
+    CHECK(strcmp(u.password, "pw") == 0);
+    CHECK(redis_url_parse("redis://localhost/", &u, err, sizeof(err)) == 0);
+    CHECK(strcmp(u.host, "127.0.0.1") == 0 && u.port == 6379 && u.db == 0 && !u.password[0]);
+    CHECK(redis_url_parse("redis://10.0.0.1:1", &u, err, sizeof(err)) == 0 && u.port == 1);
+    CHECK(redis_url_parse("redis://10.0.0.1:0", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse("redis://10.0.0.1:65536", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse("redis://10.0.0.1:6379x", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse("redis://10.0.0.1/16", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse("redis://10.0.0.1/1x", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse("redis://", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse("redis://[::1", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse("redis://user@10.0.0.1", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse("redis://:secret@", &u, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "secret") == NULL); /* a refusal never prints the password */
+    CHECK(redis_url_parse("rediss://10.0.0.1", &u, err, sizeof(err)) < 0);
+}
+
 static void test_voice_url(void)
 {
     struct venue_config c;
@@ -534,6 +580,7 @@ int main(void)
     test_public_url();
     test_voice_url();
     test_turn();
+    test_cluster();
     test_help();
     return check_report();
 }

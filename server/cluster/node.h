@@ -1,0 +1,49 @@
+/*
+ * node.h - this venued as one node of a cluster: its liveness in Redis and
+ * what it reads there of the others.
+ *
+ * Every CLUSTER_BEAT_MS the node claims its key, venue:node:ID, with a
+ * time to live of CLUSTER_TTL_MS, and writes the same entry into the hash
+ * venue:nodes: when it stops beating (SIGKILL, a lost machine) the key
+ * expires within CLUSTER_TTL_MS and any node that reads the hash drops the
+ * stale entry. The claim is a script that refuses a key held by another
+ * run of the node (a second process started with the same --node-id): that
+ * one waits, says why in /healthz, and joins once the key is free. A beat
+ * also reads the hash: the other live nodes' room counts, for the whole
+ * venue's view in /api/venue, and how many nodes there are.
+ *
+ * A beat without an answer for CLUSTER_STALL_MS (a Redis that hangs) drops
+ * the link; redis.c brings it back. While Redis is down the node serves
+ * its own people as before and shows only its own counts.
+ *
+ * On a clean stop node_leave deletes the key and the entry, so the others
+ * see it gone at once.
+ */
+#ifndef VENUE_CLUSTER_NODE_H
+#define VENUE_CLUSTER_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct server;
+struct cluster_node;
+
+#define CLUSTER_BEAT_MS   1000
+#define CLUSTER_TTL_MS    3000
+#define CLUSTER_STALL_MS  3000
+#define CLUSTER_NODES_MAX 64  /* other nodes read per beat (more: the rest are not counted) */
+#define CLUSTER_ROOMS_MAX 256 /* rooms counted over all other nodes (more: not counted) */
+
+/* Join srv's cluster (srv->cfg.redis_url, node_id; checked by options.c)
+ * on srv's context and point srv->cluster at the status. NULL with err
+ * (out of memory). Freed by node_free. */
+struct cluster_node *node_new(struct server *srv, char *err, size_t errlen);
+/* Ask to leave: the key and the entry are deleted if Redis is up. */
+void node_leave(struct cluster_node *n);
+/* After node_leave: true once Redis answered it, or when there was
+ * nothing to wait for. */
+bool node_left(const struct cluster_node *n);
+/* Before lws_context_destroy; clears srv->cluster. NULL is fine. */
+void node_free(struct cluster_node *n);
+
+#endif

@@ -1,0 +1,236 @@
+// venued nodes on a real Redis (issue 15, the nodes' link): each node's
+// liveness key and entry, the whole venue's rooms from any node, a clean
+// stop and a SIGKILL, Redis restarted and hung mid-run while the node goes
+// on serving its people, a second run of one node id, and bad flags.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  Server, VENUED_BIN, VENUE_ROOT, freePort, until, within, chatFrom,
+} from './harness.mjs';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'venued-cluster-'));
+const cleanups = [];
+
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/* A throwaway redis-server on loopback, kept in the foreground. */
+class Redis {
+  constructor() {
+    this.port = 0;
+    this.child = null;
+  }
+
+  get url() { return `redis://127.0.0.1:${this.port}/0`; }
+
+  async start() {
+    if (!this.port) this.port = await freePort();
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1',
+      '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: 'ignore' });
+    this.exited = new Promise((resolve) => this.child.on('close', resolve));
+    await until(() => this.cli('PING') === 'PONG', { timeout: 5000, what: 'redis-server to answer' });
+    return this;
+  }
+
+  async stop() {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGCONT');
+    this.child.kill('SIGTERM');
+    await within(5000, this.exited, 'redis-server to exit');
+  }
+
+  signal(sig) { this.child.kill(sig); }
+
+  /* One command through redis-cli; its output trimmed. */
+  cli(...args) {
+    const r = spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8', timeout: 5000 });
+    return (r.stdout ?? '').trim();
+  }
+}
+
+async function redis() {
+  const r = await new Redis().start();
+  cleanups.push(() => r.stop());
+  return r;
+}
+
+async function node(r, id, flags = {}) {
+  const srv = new Server({ flags: { redis: r.url, 'node-id': id, ...flags } });
+  cleanups.push(() => srv.cleanup());
+  await srv.start();
+  return srv;
+}
+
+async function health(srv) {
+  return (await srv.getJSON('/healthz')).json;
+}
+
+async function joined(srv, nodes) {
+  await until(async () => {
+    const h = await health(srv);
+    return h.joined === true && h.nodes === nodes;
+  }, { timeout: 6000, what: `${srv.flags['node-id']} joined, seeing ${nodes} nodes` });
+}
+
+async function metric(srv, name) {
+  const { samples } = await srv.metrics();
+  return samples.find((s) => s.name === name)?.value;
+}
+
+test('nodes join: a key with a TTL each, an entry each, and the whole venue in /api/venue from any node', async () => {
+  const r = await redis();
+  const a = await node(r, 'a');
+  const b = await node(r, 'b');
+  await joined(a, 2);
+  await joined(b, 2);
+  const ttl = Number(r.cli('PTTL', 'venue:node:a'));
+  assert.ok(ttl > 0 && ttl <= 3000, `venue:node:a expires (PTTL ${ttl})`);
+  assert.deepEqual(r.cli('HKEYS', 'venue:nodes').split('\n').sort(), ['a', 'b']);
+  const h = await health(a);
+  assert.equal(h.ok, true);
+  assert.equal(h.node, 'a');
+  assert.equal(h.redis, 'up');
+  assert.equal(h.cluster_reason, '');
+  assert.equal(await metric(a, 'venue_redis_up'), 1);
+  assert.equal(await metric(a, 'venue_cluster_joined'), 1);
+  assert.equal(await metric(a, 'venue_cluster_nodes'), 2);
+
+  // Two people on b and one on a in the plenary: every node counts three.
+  const people = [];
+  for (const [srv, name] of [[b, 'Bea'], [b, 'Bo'], [a, 'Ann']]) {
+    const c = await srv.connect({ name });
+    await c.enter('plenary');
+    people.push(c);
+  }
+  for (const [srv, here] of [[a, 1], [b, 2]]) {
+    await until(async () => {
+      const v = (await srv.getJSON('/api/venue')).json;
+      const p = v.rooms.find((x) => x.id === 'plenary');
+      return v.nodes === 2 && p.count === 3 && p.here === here;
+    }, { timeout: 4000, what: `${srv.flags['node-id']}'s /api/venue counting the plenary's 3, ${here} here` });
+  }
+  // One node alone (no --redis) prints the rooms as before: no "here", no "nodes".
+  const alone = new Server();
+  cleanups.push(() => alone.cleanup());
+  await alone.start();
+  const v = (await alone.getJSON('/api/venue')).json;
+  assert.equal(v.nodes, undefined);
+  assert.equal(v.rooms[0].here, undefined);
+  assert.equal((await health(alone)).node, undefined);
+});
+
+test('a clean stop leaves at once; a SIGKILLed node expires within its TTL and its people stop counting', async () => {
+  const r = await redis();
+  const a = await node(r, 'a');
+  const b = await node(r, 'b');
+  const c = await node(r, 'c');
+  await joined(a, 3);
+  const guest = await c.connect({ name: 'Cy' });
+  await guest.enter('plenary');
+  await until(async () => (await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary').count === 1,
+    { timeout: 4000, what: "a counting c's guest" });
+
+  const stopped = await b.stop();
+  assert.equal(stopped.code, 0, b.log);
+  assert.equal(r.cli('EXISTS', 'venue:node:b'), '0', 'b deleted its key on the way out');
+  assert.equal(r.cli('HEXISTS', 'venue:nodes', 'b'), '0', 'and its entry');
+  await joined(a, 2);
+
+  await c.kill();
+  const killed = Date.now();
+  await until(() => r.cli('EXISTS', 'venue:node:c') === '0', { timeout: 5000, what: "c's key to expire" });
+  assert.ok(Date.now() - killed <= 3500, `c's key expired ${Date.now() - killed} ms after the kill`);
+  await joined(a, 1);
+  const p = (await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary');
+  assert.equal(p.count, 0, "c's guest no longer counts");
+  await until(() => r.cli('HEXISTS', 'venue:nodes', 'c') === '0', { timeout: 3000, what: "c's stale entry to be dropped" });
+});
+
+test('Redis restarted mid-run: the node serves its people meanwhile, says why, and rejoins', async () => {
+  const r = await redis();
+  const a = await node(r, 'a');
+  await joined(a, 1);
+  const ann = await a.connect({ name: 'Ann' });
+  await ann.enter('plenary');
+  const al = await a.connect({ name: 'Al' });
+  await al.enter('plenary');
+
+  await r.stop();
+  await until(async () => (await health(a)).redis === 'down', { timeout: 3000, what: 'a to see Redis down' });
+  const h = await health(a);
+  assert.equal(h.ok, true, 'the node stays healthy for its own people');
+  assert.equal(h.joined, false);
+  assert.match(h.cluster_reason, /Redis 127\.0\.0\.1:\d+/);
+  assert.equal(await metric(a, 'venue_redis_up'), 0);
+  // Its people go on: chat between them, and someone new comes in.
+  ann.send({ type: 'chat', text: 'still here' });
+  await al.next('chat', { filter: chatFrom(ann.user.id, 'still here') });
+  const late = await a.connect({ name: 'Late' });
+  await late.enter('plenary');
+
+  await r.start();
+  await joined(a, 1);
+  assert.equal(r.cli('EXISTS', 'venue:node:a'), '1', 'the key is back');
+  assert.ok(await metric(a, 'venue_redis_reconnects_total') >= 1);
+  assert.equal(await metric(a, 'venue_redis_up'), 1);
+  assert.equal(ann.open && al.open && late.open, true, 'nobody was closed');
+});
+
+test('Redis that stops answering is dropped within seconds and found again when it wakes', async () => {
+  const r = await redis();
+  const a = await node(r, 'a');
+  await joined(a, 1);
+  const ann = await a.connect({ name: 'Ann' });
+  await ann.enter('lobby');
+  const al = await a.connect({ name: 'Al' });
+  await al.enter('lobby');
+  r.signal('SIGSTOP');
+  await until(async () => (await health(a)).redis === 'down', { timeout: 6000, what: 'a to give up on a hung Redis' });
+  assert.match((await health(a)).cluster_reason, /no answer/);
+  ann.send({ type: 'chat', text: 'is Redis asleep?' });
+  await al.next('chat', { filter: chatFrom(ann.user.id, 'is Redis asleep?') });
+  r.signal('SIGCONT');
+  await joined(a, 1);
+});
+
+test('a second run of one node id waits, says why, and joins when the first has gone', async () => {
+  const r = await redis();
+  const first = await node(r, 'a');
+  await joined(first, 1);
+  const second = await node(r, 'a');
+  await until(async () => /held by another running venued/.test((await health(second)).cluster_reason),
+    { timeout: 4000, what: 'the second run to say the id is held' });
+  assert.equal((await health(second)).joined, false);
+  assert.equal(await metric(second, 'venue_cluster_joined'), 0);
+  const incarnation = JSON.parse(r.cli('GET', 'venue:node:a')).incarnation;
+  await first.stop();
+  await joined(second, 1);
+  assert.notEqual(JSON.parse(r.cli('GET', 'venue:node:a')).incarnation, incarnation, 'the key is the second run\'s now');
+});
+
+test('bad cluster flags stop venued at once with a message naming the flag', () => {
+  const base = ['--port', '1', '--data', path.join(tmp, 'bad'), '--scenes', path.join(VENUE_ROOT, 'scenes/demo'),
+    '--web', path.join(VENUE_ROOT, 'web-client')];
+  const cases = [
+    [['--redis', 'redis://127.0.0.1:6379'], /--redis: needs --node-id/],
+    [['--node-id', 'a'], /--node-id: needs --redis/],
+    [['--redis', 'redis://redis.example.org', '--node-id', 'a'], /--redis: host "redis\.example\.org" must be a numeric address/],
+    [['--redis', 'http://127.0.0.1', '--node-id', 'a'], /--redis: not a redis:\/\/ URL/],
+    [['--redis', 'redis://127.0.0.1:99999', '--node-id', 'a'], /--redis: the port must be a number from 1 to 65535/],
+    [['--redis', 'redis://127.0.0.1/16', '--node-id', 'a'], /--redis: the database must be a number from 0 to 15/],
+    [['--redis', 'redis://127.0.0.1', '--node-id', 'a b'], /--node-id: "a b" is not 1 to 32 of/],
+  ];
+  for (const [flags, want] of cases) {
+    const res = spawnSync(VENUED_BIN, [...base, ...flags], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(res.status, 2, `${flags.join(' ')}: exit 2 (${res.stderr})`);
+    assert.match(res.stderr, want, flags.join(' '));
+  }
+  const env = spawnSync(VENUED_BIN, base, { encoding: 'utf8', timeout: 10000, env: { ...process.env, VENUE_REDIS: 'redis://127.0.0.1' } });
+  assert.match(env.stderr, /VENUE_REDIS: needs --node-id/);
+});
