@@ -31,6 +31,7 @@
 #define PROTO_ID_STR_MAX      64  /* a client's message id when it is a string */
 #define PROTO_REASON_MAX      200
 #define PROTO_USER_ID_MAX     32     /* user ids: [A-Za-z0-9_-], 1..32 bytes */
+#define PROTO_NODE_MAX        32     /* a cluster node's id: [A-Za-z0-9_-], 1..32 bytes */
 #define PROTO_MOD_ROOMS_MAX   16     /* rooms of one breakout */
 #define PROTO_MOD_TARGETS_MAX 200    /* participants named in one breakout */
 #define PROTO_VIEW_PEOPLE_MAX 200    /* people listed per room of a breakout_view */

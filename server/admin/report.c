@@ -22,16 +22,7 @@ static int append_json(struct proto_buf *b, json_t *doc)
     return rc;
 }
 
-static int count_elsewhere(const struct report_elsewhere *e, const char *room)
-{
-    for (size_t i = 0; i < e->n; i++)
-        if (strcmp(e->rooms[i].room, room) == 0)
-            return e->rooms[i].count;
-    return 0;
-}
-
-int report_rooms(const struct venue *v, const struct report_elsewhere *elsewhere,
-                 struct proto_buf *b)
+int report_rooms(const struct venue *v, unsigned nodes, struct proto_buf *b)
 {
     json_t *rooms = json_array(), *doc;
     for (size_t i = 0; rooms && i < venue_room_count(v); i++) {
@@ -39,16 +30,15 @@ int report_rooms(const struct venue *v, const struct report_elsewhere *elsewhere
         json_t *room;
         venue_room_get(v, i, &r);
         room = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:b}", "id", r.id, "name", r.name,
-                         "description", r.description, "capacity", r.capacity, "count",
-                         r.count + (elsewhere ? count_elsewhere(elsewhere, r.id) : 0), "scene",
-                         r.scene_url, "locked", r.locked);
-        if (room && elsewhere)
-            json_object_set_new(room, "here", json_integer(r.count));
+                         "description", r.description, "capacity", r.capacity, "count", r.count,
+                         "scene", r.scene_url, "locked", r.locked);
+        if (room && nodes)
+            json_object_set_new(room, "here", json_integer(r.here));
         json_array_append_new(rooms, room);
     }
     doc = json_pack("{s:o}", "rooms", rooms);
-    if (doc && elsewhere)
-        json_object_set_new(doc, "nodes", json_integer(elsewhere->nodes));
+    if (doc && nodes)
+        json_object_set_new(doc, "nodes", json_integer(nodes));
     return append_json(b, doc);
 }
 

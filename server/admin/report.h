@@ -13,26 +13,11 @@
 #include "twins.h"
 #include "venue.h"
 
-/*
- * The people on the venue's other nodes, room by room, as the cluster
- * (server/cluster) last read them: nodes counts this one too. Room ids
- * the venue does not have are ignored. The rooms array is the caller's.
- */
-struct report_room_count {
-    char room[PROTO_ROOM_MAX + 1];
-    int count;
-};
-struct report_elsewhere {
-    unsigned nodes;
-    size_t n;
-    const struct report_room_count *rooms;
-};
-
 /* {"rooms":[{"id","name","description","capacity","count","scene","locked"}]};
- * with elsewhere (may be NULL), count is the whole venue's, each room also
- * has "here" (this node's) and the document "nodes". */
-int report_rooms(const struct venue *v, const struct report_elsewhere *elsewhere,
-                 struct proto_buf *b);
+ * in a cluster (nodes > 0: the live nodes, this one included) count is the
+ * whole venue's, each room also has "here" (this node's people) and the
+ * document "nodes". */
+int report_rooms(const struct venue *v, unsigned nodes, struct proto_buf *b);
 /* {"rooms":[{"id","name","users":[{"id","name","role","status","hand","connected"}]}],
  *  "lobbyless":[...the same, for people in no room...]} */
 int report_presence(const struct venue *v, struct proto_buf *b);

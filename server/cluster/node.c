@@ -6,6 +6,11 @@
  * nodes' entries, deleting those whose key has expired. One round trip a
  * second, and no node's clock is compared with another's: a node is alive
  * while its key is.
+ *
+ * Two links: commands (the beat, PUBLISH) and a subscriber to the venue's
+ * channel, each with its own reconnects. While either is down the node is
+ * apart: the other nodes' members are dropped (what they did meanwhile is
+ * not known), and when both are up again the venue resyncs.
  */
 #include "node.h"
 
@@ -21,6 +26,10 @@
 
 #define NODES_HASH "venue:nodes"
 #define NODE_KEY   "venue:node:"
+#define CHANNEL    "venue:mesh"
+/* A larger document is refused unread: twice what a node publishes at most
+ * (core/mesh.h, MESH_OUT_MAX). */
+#define MESH_IN_MAX ((size_t)8 * 1024 * 1024)
 
 /* KEYS: this node's key, the hash. ARGV: id, entry, incarnation, ttl ms.
  * Gives {1 claimed or 0 held by another run, the other live entries...}. */
@@ -52,7 +61,9 @@ static const char leave_script[] = "local cur = redis.call('GET', KEYS[1])\n"
 
 struct cluster_node {
     struct server *srv;  /* borrowed: its venue and config */
-    struct redis *redis; /* owned */
+    struct redis *redis; /* owned: commands */
+    struct redis *sub;   /* owned: the venue's channel */
+    bool apart;          /* a link is down: the others' members are dropped */
     struct cluster_status status;
     char key[sizeof(NODE_KEY) + 32];
     char incarnation[33]; /* random, this run's: tells its key from another run's */
@@ -60,7 +71,8 @@ struct cluster_node {
     long long beat_ms;    /* when it was sent */
     bool left;            /* node_leave's answer came, or there was none to wait for */
     lws_sorted_usec_list_t beat_sul;
-    struct report_room_count rooms[CLUSTER_ROOMS_MAX]; /* status.elsewhere's */
+    char live[CLUSTER_NODES_MAX][PROTO_NODE_MAX + 1]; /* the other nodes at the last beat */
+    size_t nlive;
 };
 
 static void set_reason(struct cluster_node *n, const char *why)
@@ -68,63 +80,49 @@ static void set_reason(struct cluster_node *n, const char *why)
     snprintf(n->status.reason, sizeof(n->status.reason), "%s", why);
 }
 
-/* What this node tells the others: {"incarnation","connections","rooms":{id:count}}. */
+/* What this node tells the others: {"id","incarnation","connections"}. */
 static char *entry_text(struct cluster_node *n)
 {
-    struct venue *v = n->srv->venue;
-    json_t *rooms = json_object(), *doc;
-    char *text;
-    for (size_t i = 0; rooms && i < venue_room_count(v); i++) {
-        struct venue_room_view r;
-        venue_room_get(v, i, &r);
-        if (r.count > 0)
-            json_object_set_new(rooms, r.id, json_integer(r.count));
-    }
-    doc = rooms ? json_pack("{s:s, s:I, s:o}", "incarnation", n->incarnation, "connections",
-                            (json_int_t)venue_metrics(v)->connections, "rooms", rooms)
-                : NULL;
-    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_t *doc = json_pack("{s:s, s:s, s:I}", "id", n->srv->cfg.node_id, "incarnation",
+                            n->incarnation, "connections",
+                            (json_int_t)venue_metrics(n->srv->venue)->connections);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
 }
 
-/* Add one other node's entry to the counts; a malformed one is skipped. */
-static void count_entry(struct cluster_node *n, const char *text, size_t len)
+/* The other live nodes, from the beat's entries: any that was there at the
+ * last beat and is not now has gone, and its members leave. */
+static void read_live(struct cluster_node *n, const redisReply *reply)
 {
-    json_t *doc = json_loadb(text, len, 0, NULL), *rooms = json_object_get(doc, "rooms");
-    const char *id;
-    json_t *count;
-    struct report_elsewhere *e = &n->status.elsewhere;
+    char live[CLUSTER_NODES_MAX][PROTO_NODE_MAX + 1];
+    size_t nlive = 0;
 
-    if (!json_is_object(rooms)) {
+    for (size_t i = 1; i < reply->elements && nlive < CLUSTER_NODES_MAX; i++) {
+        const redisReply *e = reply->element[i];
+        json_t *doc = e->type == REDIS_REPLY_STRING ? json_loadb(e->str, e->len, 0, NULL) : NULL;
+        const char *id = json_string_value(json_object_get(doc, "id"));
+        if (id && strlen(id) <= PROTO_NODE_MAX)
+            snprintf(live[nlive++], sizeof(live[0]), "%s", id);
         json_decref(doc);
-        return;
     }
-    e->nodes++;
-    json_object_foreach(rooms, id, count)
-    {
-        size_t i = 0;
-        if (!json_is_integer(count) || json_integer_value(count) < 0 ||
-            strlen(id) >= sizeof(n->rooms[0].room))
-            continue;
-        while (i < e->n && strcmp(n->rooms[i].room, id) != 0)
-            i++;
-        if (i == e->n) {
-            if (e->n == CLUSTER_ROOMS_MAX)
-                continue;
-            snprintf(n->rooms[i].room, sizeof(n->rooms[i].room), "%s", id);
-            n->rooms[i].count = 0;
-            e->n++;
+    for (size_t i = 0; i < n->nlive; i++) {
+        size_t k = 0;
+        while (k < nlive && strcmp(live[k], n->live[i]) != 0)
+            k++;
+        if (k == nlive) {
+            fprintf(stderr, "venued: cluster: node %s is gone; its people leave\n", n->live[i]);
+            venue_mesh_node_gone(n->srv->venue, n->live[i], clock_mono_ms());
         }
-        n->rooms[i].count += (int)json_integer_value(count);
     }
-    json_decref(doc);
+    memcpy(n->live, live, sizeof(live[0]) * nlive);
+    n->nlive = nlive;
+    n->status.nodes = 1 + (unsigned)nlive;
 }
 
 static void on_beat(void *arg, const redisReply *reply)
 {
     struct cluster_node *n = arg;
-    struct report_elsewhere *e = &n->status.elsewhere;
 
     n->beating = false;
     if (!reply)
@@ -137,17 +135,13 @@ static void on_beat(void *arg, const redisReply *reply)
         return;
     }
     n->status.joined = reply->element[0]->integer == 1;
-    if (n->status.joined)
+    if (n->status.joined && !n->apart)
         n->status.reason[0] = '\0';
-    else
+    else if (!n->status.joined)
         snprintf(n->status.reason, sizeof(n->status.reason),
                  "node id %s is held by another running venued; joining once its key expires",
                  n->srv->cfg.node_id);
-    e->nodes = 1;
-    e->n = 0;
-    for (size_t i = 1; i < reply->elements && i <= CLUSTER_NODES_MAX; i++)
-        if (reply->element[i]->type == REDIS_REPLY_STRING)
-            count_entry(n, reply->element[i]->str, reply->element[i]->len);
+    read_live(n, reply);
 }
 
 static void beat(lws_sorted_usec_list_t *sul)
@@ -177,21 +171,53 @@ static void beat(lws_sorted_usec_list_t *sul)
     free(entry);
 }
 
+/* Either link changed: apart while one is down, together once both are up. */
 static void on_state(void *arg, bool up, const char *reason)
 {
     struct cluster_node *n = arg;
-    n->status.redis_up = up;
-    n->status.reconnects = redis_reconnects(n->redis);
-    n->status.joined = false;
-    n->status.elsewhere.nodes = 1;
-    n->status.elsewhere.n = 0;
-    set_reason(n, up ? "joining" : reason);
-    fprintf(stderr,
-            up ? "venued: cluster: Redis is up, node %s joining\n"
-               : "venued: cluster: %s; serving this node's people on their own\n",
-            up ? n->srv->cfg.node_id : reason);
-    if (up)
+    bool both = redis_up(n->redis) && redis_up(n->sub);
+
+    n->status.redis_up = both;
+    n->status.reconnects = redis_reconnects(n->redis) + redis_reconnects(n->sub);
+    if (!up && !n->apart) {
+        n->apart = true;
+        n->status.joined = false;
+        n->status.nodes = 1;
+        n->nlive = 0;
+        set_reason(n, reason);
+        fprintf(stderr, "venued: cluster: %s; serving this node's people on their own\n", reason);
+        venue_mesh_node_gone(n->srv->venue, NULL, clock_mono_ms());
+    } else if (up && both && n->apart) {
+        n->apart = false;
+        set_reason(n, "joining");
+        fprintf(stderr, "venued: cluster: Redis is up, node %s joining\n", n->srv->cfg.node_id);
+        venue_mesh_resync(n->srv->venue);
         beat(&n->beat_sul); /* join now, not at the next beat */
+    }
+}
+
+static void on_message(void *arg, const char *data, size_t len)
+{
+    struct cluster_node *n = arg;
+    if (len > MESH_IN_MAX ||
+        venue_mesh_apply(n->srv->venue, data, len, clock_mono_ms()) < 0)
+        n->status.mesh_bad++;
+    else
+        n->status.mesh_in++;
+}
+
+static void publish(void *ctx, const char *data, size_t len)
+{
+    struct cluster_node *n = ctx;
+    if (!n->apart && redis_command(n->redis, NULL, NULL, "PUBLISH %s %b", CHANNEL, data, len) == 0) {
+        n->status.mesh_out++;
+        return;
+    }
+    n->status.mesh_lost++;
+    /* Redis behind: what the others missed comes as the whole state. Down:
+     * the resync on its return does that. */
+    if (!n->apart)
+        venue_mesh_resync(n->srv->venue);
 }
 
 struct cluster_node *node_new(struct server *srv, char *err, size_t errlen)
@@ -212,14 +238,21 @@ struct cluster_node *node_new(struct server *srv, char *err, size_t errlen)
     n->srv = srv;
     snprintf(n->key, sizeof(n->key), NODE_KEY "%s", srv->cfg.node_id);
     n->status.node = srv->cfg.node_id;
-    n->status.elsewhere = (struct report_elsewhere){1, 0, n->rooms};
+    n->status.nodes = 1;
+    n->apart = true;
     set_reason(n, "connecting to Redis");
     n->redis = redis_new(srv->ctx, &url, on_state, n);
-    if (!n->redis) {
+    n->sub = redis_new(srv->ctx, &url, on_state, n);
+    if (!n->redis || !n->sub) {
         snprintf(err, errlen, "cluster: out of memory");
+        redis_free(n->redis);
+        redis_free(n->sub);
         free(n);
         return NULL;
     }
+    redis_subscribe(n->sub, CHANNEL, on_message, n);
+    venue_mesh_start(srv->venue, srv->cfg.node_id,
+                     &(struct venue_mesh_io){.ctx = n, .publish = publish});
     lws_sul_schedule(srv->ctx, 0, &n->beat_sul, beat, (lws_usec_t)CLUSTER_BEAT_MS * LWS_US_PER_MS);
     srv->cluster = &n->status;
     return n;
@@ -249,6 +282,7 @@ void node_free(struct cluster_node *n)
     if (!n)
         return;
     lws_sul_cancel(&n->beat_sul);
+    redis_free(n->sub);
     redis_free(n->redis); /* a beat still awaited gets NULL here */
     n->srv->cluster = NULL;
     free(n);

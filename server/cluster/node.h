@@ -9,12 +9,16 @@
  * stale entry. The claim is a script that refuses a key held by another
  * run of the node (a second process started with the same --node-id): that
  * one waits, says why in /healthz, and joins once the key is free. A beat
- * also reads the hash: the other live nodes' room counts, for the whole
- * venue's view in /api/venue, and how many nodes there are.
+ * also reads the hash: which other nodes are alive. One that was and is
+ * no more is gone, and its people leave this node's rooms, once.
+ *
+ * The venue's mesh (core/mesh.h) rides on Redis pub/sub: the node
+ * publishes the core's document of each tick on the channel venue:mesh
+ * and hands every other node's to the core.
  *
  * A beat without an answer for CLUSTER_STALL_MS (a Redis that hangs) drops
  * the link; redis.c brings it back. While Redis is down the node serves
- * its own people as before and shows only its own counts.
+ * its own people as before, shows only them, and resyncs when it is back.
  *
  * On a clean stop node_leave deletes the key and the entry, so the others
  * see it gone at once.

@@ -35,6 +35,9 @@ struct redis {
     int backoff_ms;
     unsigned long long reconnects;
     char reason[REDIS_REASON_MAX];
+    char channel[64];          /* subscribed to when up; "": a command link */
+    redis_message_fn on_message;
+    void *message_arg;
     lws_sorted_usec_list_t retry_sul;   /* the next try */
     lws_sorted_usec_list_t timeout_sul; /* a connect that must finish */
 };
@@ -135,6 +138,40 @@ static void on_command_reply(redisAsyncContext *ac, void *reply, void *privdata)
     free(p);
 }
 
+/* The link is usable: AUTH, SELECT and PING went, and SUBSCRIBE for a
+ * subscriber. */
+static void ready(struct redis *r)
+{
+    lws_sul_cancel(&r->timeout_sul);
+    r->ready = true;
+    r->reason[0] = '\0';
+    r->backoff_ms = REDIS_BACKOFF_MIN_MS;
+    if (r->was_up)
+        r->reconnects++;
+    r->was_up = true;
+    if (r->on_state)
+        r->on_state(r->arg, true, "");
+}
+
+/* A subscriber's every reply: the confirmation, then each message. */
+static void on_subscribed(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct redis *r = privdata;
+    const redisReply *rep = reply;
+    const redisReply *kind;
+
+    if (!rep || r->ac != ac || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3)
+        return;
+    kind = rep->element[0];
+    if (kind->type != REDIS_REPLY_STRING)
+        return;
+    if (strcmp(kind->str, "subscribe") == 0 && !r->ready)
+        ready(r);
+    else if (strcmp(kind->str, "message") == 0 && rep->element[2]->type == REDIS_REPLY_STRING &&
+             r->on_message)
+        r->on_message(r->message_arg, rep->element[2]->str, rep->element[2]->len);
+}
+
 /* PING's answer ends the handshake (AUTH's and SELECT's come before it,
  * in order): the link is up, or it is dropped with Redis' own words. */
 static void on_ready_reply(redisAsyncContext *ac, void *reply, void *privdata)
@@ -153,15 +190,10 @@ static void on_ready_reply(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     if (rep->type != REDIS_REPLY_STATUS || strcmp(rep->str, "PONG") != 0)
         return; /* AUTH's or SELECT's OK: PING's comes next */
-    lws_sul_cancel(&r->timeout_sul);
-    r->ready = true;
-    r->reason[0] = '\0';
-    r->backoff_ms = REDIS_BACKOFF_MIN_MS;
-    if (r->was_up)
-        r->reconnects++;
-    r->was_up = true;
-    if (r->on_state)
-        r->on_state(r->arg, true, "");
+    if (r->channel[0])
+        redisAsyncCommand(ac, on_subscribed, r, "SUBSCRIBE %s", r->channel);
+    else
+        ready(r);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -285,6 +317,13 @@ struct redis *redis_new(struct lws_context *ctx, const struct redis_url *url,
     return r;
 }
 
+void redis_subscribe(struct redis *r, const char *channel, redis_message_fn fn, void *arg)
+{
+    snprintf(r->channel, sizeof(r->channel), "%s", channel);
+    r->on_message = fn;
+    r->message_arg = arg;
+}
+
 void redis_free(struct redis *r)
 {
     if (!r)
@@ -301,7 +340,7 @@ int redis_command(struct redis *r, redis_reply_fn fn, void *arg, const char *fmt
     va_list ap;
     int rc;
 
-    if (!r->ready || r->inflight >= REDIS_INFLIGHT_MAX)
+    if (!r->ready || r->channel[0] || r->inflight >= REDIS_INFLIGHT_MAX)
         return -1;
     p = malloc(sizeof(*p));
     if (!p)

@@ -46,6 +46,8 @@ struct redis;
 typedef void (*redis_reply_fn)(void *arg, const redisReply *reply);
 /* The link went up, or down with reason. */
 typedef void (*redis_state_fn)(void *arg, bool up, const char *reason);
+/* A message on the channel a link subscribes to: data borrowed for the call. */
+typedef void (*redis_message_fn)(void *arg, const char *data, size_t len);
 
 /* The lws protocol the adopted sockets are bound to: put it in the
  * context's protocols. */
@@ -55,6 +57,13 @@ extern const struct lws_protocols redis_protocol;
  * change. NULL only when out of memory. Freed by redis_free. */
 struct redis *redis_new(struct lws_context *ctx, const struct redis_url *url,
                         redis_state_fn on_state, void *arg);
+/*
+ * Make r a subscriber (RESP2: a subscribed connection takes no other
+ * command, so it is a link of its own): each time it comes up it
+ * subscribes to channel first, and is up only once Redis confirmed it;
+ * every message then goes to fn. Call once, right after redis_new.
+ */
+void redis_subscribe(struct redis *r, const char *channel, redis_message_fn fn, void *arg);
 /* Before lws_context_destroy: every waiting callback gets NULL, on_state
  * is not called again. NULL is fine. */
 void redis_free(struct redis *r);

@@ -72,6 +72,7 @@ void chat_say(struct venue *v, struct session *s, const char *text)
     snprintf(l->text, sizeof(l->text), "%s", text);
     v->chat_dirty = true;
     view = line_view(l);
+    mesh_chat(v, s, text);
     proto_buf_reset(&v->enc);
     if (proto_encode_chat(&v->enc, s->room->id, &view) == 0)
         room_broadcast_enc(v, s->room, NULL, MOUT_CHAT);

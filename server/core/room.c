@@ -202,6 +202,7 @@ static void presence(struct venue *v, struct session *s, const char *event,
 {
     struct proto_user u = session_user_view(s);
     struct room *r = s->room;
+    mesh_presence(v, s, event);
     voice_touch(v); /* a role, a mute or the room changed: rights may have */
     r->presence_tokens = fmin(ROOM_PRESENCE_BURST,
                               r->presence_tokens + fmax(0.0, (double)(v->now - r->presence_ms)) *

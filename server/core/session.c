@@ -162,6 +162,8 @@ void session_enqueue(struct venue *v, struct session *s, struct frame *f, enum m
     size_t dropped = 0;
     enum outq_push_result r;
 
+    if (s->node[0])
+        return; /* a remote member: its own node sends it what it needs */
     if (!s->conn) {
         /* Detached: keep events to replay on resume, the newest. */
         if (f->kind == FRAME_POSES || !s->hello)

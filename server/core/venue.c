@@ -647,7 +647,8 @@ static bool check_session(struct venue *v, struct session *s)
         v->m.dropped[MDROP_CLOSED_SLOW]++;
         session_close(v, s, VENUE_CLOSE_POLICY, "too slow: nothing read", NULL);
     }
-    if (!s->dead && !s->conn && s->hello && v->now - s->detached_ms > c->resume_grace_s * 1000LL)
+    if (!s->dead && !s->conn && s->hello && !s->node[0] &&
+        v->now - s->detached_ms > c->resume_grace_s * 1000LL)
         s->dead = true;
     if (s->muted_until && s->muted_until != MUTED_FOREVER && venue_wall(v) >= s->muted_until) {
         s->muted_until = 0;
@@ -670,6 +671,7 @@ void venue_tick(struct venue *v, long long now_ms)
     v->tick++;
     for (size_t i = 0; i < v->nrooms; i++)
         room_collect(v, v->rooms[i]);
+    mesh_movers(v);
     for (size_t i = 0; i < v->nrooms; i++)
         room_send(v, v->rooms[i]);
     for (size_t i = 0; i < v->nrooms; i++)
@@ -684,6 +686,7 @@ void venue_tick(struct venue *v, long long now_ms)
     for (size_t i = v->nsessions; i-- > 0;)
         check_session(v, v->sessions[i]);
     assert(session_index_valid(v));
+    mesh_flush(v);
     /* Held by another process: the batches are kept for the next tick. */
     if (now_ms - v->flushed_ms >= v->cfg.flush_ms && !(v->store && store_probe(v->store) == 1)) {
         flush_poses(v);
@@ -835,6 +838,7 @@ void venue_free(struct venue *v)
     twin_table_free(&v->twins);
     prog_free(v);
     proto_buf_free(&v->enc);
+    mesh_free(v);
     free(v);
 }
 
@@ -908,7 +912,7 @@ void venue_shutdown(struct venue *v, long long now_ms)
 
     v->now = now_ms;
     for (size_t i = 0; i < v->nsessions; i++)
-        v->sessions[i]->store_dirty = v->sessions[i]->room != NULL;
+        v->sessions[i]->store_dirty = v->sessions[i]->room && !v->sessions[i]->node[0];
     flush_poses(v);
     twin_flush(v);
     prog_flush(v);
@@ -916,8 +920,8 @@ void venue_shutdown(struct venue *v, long long now_ms)
     saved = calloc(v->nsessions ? v->nsessions : 1, sizeof(*saved));
     for (size_t i = 0; saved && i < v->nsessions; i++) {
         const struct session *s = v->sessions[i];
-        if (!s->hello || s->dead)
-            continue;
+        if (!s->hello || s->dead || s->node[0])
+            continue; /* a remote member is its own node's to keep */
         saved[n] = (struct store_session){
             .id = s->id,
             .resume_hash = s->resume_hash,
@@ -963,6 +967,14 @@ static int count_live(const struct room *r)
     return n;
 }
 
+static int count_live_here(const struct room *r)
+{
+    int n = 0;
+    for (size_t k = 0; k < r->n; k++)
+        n += !r->members[k]->dead && !r->members[k]->node[0];
+    return n;
+}
+
 size_t venue_room_count(const struct venue *v)
 {
     return v->nrooms;
@@ -980,6 +992,7 @@ void venue_room_get(const struct venue *v, size_t i, struct venue_room_view *out
         .scene_url = r->scene_url,
         .capacity = room_capacity(r),
         .count = count_live(r),
+        .here = count_live_here(r),
         .locked = r->locked,
         .fanout_bytes = r->fanout_bytes,
         .presence_waiting = r->npresence,
@@ -989,7 +1002,8 @@ void venue_room_get(const struct venue *v, size_t i, struct venue_room_view *out
 static void person(const struct session *s, void (*fn)(void *, const struct venue_person_view *),
                    void *arg)
 {
-    struct venue_person_view p = {.user = session_user_view(s), .connected = s->conn != NULL};
+    struct venue_person_view p = {
+        .user = session_user_view(s), .connected = s->conn || s->node[0], .node = s->node};
     fn(arg, &p);
 }
 
@@ -1133,4 +1147,35 @@ void venue_voice_talking(struct venue *v, const char *room, uint64_t participant
     v->voice.dirty = dirty;
     if (s->on_stage)
         r->stage_changed = true; /* the overflow's `stage` shows who talks too */
+}
+
+/* ---- several nodes (mesh.c) ---- */
+
+void venue_mesh_start(struct venue *v, const char *node, const struct venue_mesh_io *io)
+{
+    v->mesh.io = *io;
+    snprintf(v->mesh.node, sizeof(v->mesh.node), "%s", node);
+}
+
+int venue_mesh_apply(struct venue *v, const char *data, size_t len, long long now_ms)
+{
+    v->now = now_ms;
+    return mesh_apply(v, data, len);
+}
+
+void venue_mesh_node_gone(struct venue *v, const char *node, long long now_ms)
+{
+    v->now = now_ms;
+    mesh_node_gone(v, node);
+}
+
+void venue_mesh_resync(struct venue *v)
+{
+    v->mesh.state_due = true;
+    v->mesh.ask_due = true;
+}
+
+unsigned long long venue_mesh_dropped(const struct venue *v)
+{
+    return v->mesh.dropped;
 }

@@ -123,6 +123,27 @@ void venue_shutdown(struct venue *v, long long now_ms);
 /* A user was revoked or deleted: close its sessions (4001) and forget them. */
 void venue_user_revoked(struct venue *v, const char *user_id, long long now_ms);
 
+/*
+ * Several nodes (mesh.h has what crosses them and why). The cluster's
+ * client (server/cluster) starts the mesh with this node's id and a way to
+ * publish one document a tick, hands in what the other nodes publish, says
+ * when a node is gone, and asks for a resync when it (re)joined: this
+ * node's whole state goes out and everyone else's is asked for.
+ */
+struct venue_mesh_io {
+    void *ctx;
+    /* Send data (len bytes, borrowed for the call) to every other node. */
+    void (*publish)(void *ctx, const char *data, size_t len);
+};
+void venue_mesh_start(struct venue *v, const char *node, const struct venue_mesh_io *io);
+/* 0, or -1 when data is not a node's document (nothing applied). */
+int venue_mesh_apply(struct venue *v, const char *data, size_t len, long long now_ms);
+/* node's members leave (NULL: every other node's: the link is down). */
+void venue_mesh_node_gone(struct venue *v, const char *node, long long now_ms);
+void venue_mesh_resync(struct venue *v);
+/* Events that could not be published (a tick over MESH_OUT_MAX, no memory). */
+unsigned long long venue_mesh_dropped(const struct venue *v);
+
 /* Count connections opened/closed by the transport. */
 struct metrics *venue_metrics(struct venue *v);
 
@@ -159,6 +180,7 @@ struct venue_room_view {
     const char *scene_url;
     int capacity; /* in force: a moderator's, else the scene's */
     int count;    /* sessions in it, detached ones (waiting for a resume) included */
+    int here;     /* of those, this node's own (the rest are on other nodes) */
     bool locked;
     uint64_t fanout_bytes;
     size_t presence_waiting; /* presence events over the room's rate, for this tick's batch */
@@ -168,6 +190,7 @@ struct venue_room_view {
 struct venue_person_view {
     struct proto_user user; /* borrowed pointers into the session */
     bool connected;         /* false while detached, waiting for a resume */
+    const char *node;       /* the node it is connected to when another; "" here (borrowed) */
 };
 
 size_t venue_room_count(const struct venue *v);

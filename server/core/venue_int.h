@@ -8,6 +8,7 @@
 
 #include "chat.h"
 #include "chatlog.h"
+#include "mesh.h"
 #include "config.h"
 #include "metrics.h"
 #include "moderation.h"
@@ -37,6 +38,18 @@ struct venue_voice {
     struct session **pubs; /* scratch: one room's publishers; owned, reused */
     size_t pubs_cap;
     struct proto_voice_peer peers[VOICE_PEERS_MAX]; /* scratch: one listener's */
+};
+
+/* The cluster (mesh.c): io.publish NULL: one node on its own. */
+struct venue_mesh {
+    struct venue_mesh_io io;
+    char node[PROTO_NODE_MAX + 1]; /* this node's id */
+    struct proto_buf out;          /* this tick's events, comma-separated; owned */
+    size_t nout;
+    bool state_due;                /* this node's whole state goes at the next flush */
+    bool ask_due;                  /* and a request for everyone else's */
+    unsigned long long made;       /* remote members made, for their session ids */
+    unsigned long long dropped;    /* events that could not go (MESH_OUT_MAX, no memory) */
 };
 
 #define VENUE_KICKS_MAX 256 /* kicked guests remembered at once */
@@ -88,6 +101,7 @@ struct venue {
     long long prog_next_ms;   /* wall ms the programme next needs the clock; 0: look now */
 
     struct venue_voice voice;
+    struct venue_mesh mesh;
 
     /* Kicked guests kept out for --kick-minutes (moderation.c): a ring,
      * the oldest overwritten when full. In memory only. */

@@ -94,7 +94,7 @@ static void allow(struct venue *v, struct session *s, struct room *r, bool on)
 
 void voice_joined(struct venue *v, struct session *s)
 {
-    if (!voice_on(v) || !s->room || !ensure_token(v, s))
+    if (!voice_on(v) || !s->room || s->node[0] || !ensure_token(v, s))
         return;
     allow(v, s, s->room, true);
     voice_touch(v);

@@ -454,7 +454,7 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                                   ",\"node\":\"%s\",\"redis\":\"%s\",\"joined\":%s,"
                                   "\"nodes\":%u,\"cluster_reason\":\"%s\"",
                                   cs->node, cs->redis_up ? "up" : "down",
-                                  cs->joined ? "true" : "false", cs->elsewhere.nodes, cs->reason);
+                                  cs->joined ? "true" : "false", cs->nodes, cs->reason);
         if (rc >= 0)
             rc = proto_buf_printf(&req->body, "}");
         return rc < 0 ? -1
@@ -483,7 +483,24 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                 "# HELP venue_cluster_nodes Live nodes this node saw at its last beat, itself "
                 "included\n# TYPE venue_cluster_nodes gauge\nvenue_cluster_nodes %u\n",
                 srv->cluster->redis_up ? 1 : 0, srv->cluster->reconnects,
-                srv->cluster->joined ? 1 : 0, srv->cluster->elsewhere.nodes);
+                srv->cluster->joined ? 1 : 0, srv->cluster->nodes);
+        if (rc >= 0 && srv->cluster)
+            rc = proto_buf_printf(
+                &req->body,
+                "# HELP venue_mesh_in_total Documents from other nodes applied\n"
+                "# TYPE venue_mesh_in_total counter\nvenue_mesh_in_total %llu\n"
+                "# HELP venue_mesh_bad_total Messages on the venue's channel that were not a "
+                "node's document\n# TYPE venue_mesh_bad_total counter\nvenue_mesh_bad_total %llu\n"
+                "# HELP venue_mesh_out_total Documents this node published, one a tick at most\n"
+                "# TYPE venue_mesh_out_total counter\nvenue_mesh_out_total %llu\n"
+                "# HELP venue_mesh_lost_total Documents that could not be published (Redis down "
+                "or behind); the node resyncs\n# TYPE venue_mesh_lost_total counter\n"
+                "venue_mesh_lost_total %llu\n"
+                "# HELP venue_mesh_dropped_total Events over a tick's bound; the node's whole "
+                "state went instead\n# TYPE venue_mesh_dropped_total counter\n"
+                "venue_mesh_dropped_total %llu\n",
+                srv->cluster->mesh_in, srv->cluster->mesh_bad, srv->cluster->mesh_out,
+                srv->cluster->mesh_lost, venue_mesh_dropped(srv->venue));
         if (rc >= 0) {
             struct voice_proxy_stats vps = voice_proxy_stats(srv->voice_proxy);
             rc = proto_buf_printf(
@@ -530,7 +547,7 @@ static int route_public(struct lws *wsi, struct http_req *req, struct server *sr
                                 "no-store");
     }
     if (strcmp(uri, "/api/venue") == 0) {
-        rc = report_rooms(srv->venue, srv->cluster ? &srv->cluster->elsewhere : NULL, &req->body);
+        rc = report_rooms(srv->venue, srv->cluster ? srv->cluster->nodes : 0, &req->body);
         return rc < 0 ? -1
                       : respond(wsi, req, HTTP_STATUS_OK, "application/json", NULL, "no-store");
     }

@@ -14,7 +14,6 @@
 #include "clock.h"
 #include "config.h"
 #include "gate.h"
-#include "report.h"
 #include "scene.h"
 #include "slides.h"
 #include "store.h"
@@ -82,10 +81,12 @@ struct cluster_status {
     bool redis_up;                 /* the link to Redis is up */
     bool joined;                   /* this node's key is its own and fresh */
     char reason[160];              /* why not joined ("" when joined), printable, no quotes */
-    unsigned long long reconnects; /* times the Redis link came back */
-    /* the other live nodes' rooms, as of the last beat; nodes is 1 (this
-     * one) until a beat has read them, and while Redis is down */
-    struct report_elsewhere elsewhere;
+    unsigned long long reconnects; /* times a Redis link came back */
+    unsigned nodes;                /* live nodes at the last beat, this one included; 1 while apart */
+    unsigned long long mesh_in;    /* documents from other nodes applied */
+    unsigned long long mesh_bad;   /* ... refused: not a node's document */
+    unsigned long long mesh_out;   /* documents this node published */
+    unsigned long long mesh_lost;  /* ... that could not go (Redis down or behind) */
 };
 
 struct server {

@@ -1,7 +1,9 @@
-// venued nodes on a real Redis (issue 15, the nodes' link): each node's
-// liveness key and entry, the whole venue's rooms from any node, a clean
-// stop and a SIGKILL, Redis restarted and hung mid-run while the node goes
-// on serving its people, a second run of one node id, and bad flags.
+// venued nodes on a real Redis (issue 15): each node's liveness key and
+// entry; one room over two and three nodes, where people see each other's
+// presence, poses, chat and hands; the whole venue's rooms from any node;
+// a clean stop and a SIGKILL, whose people leave everywhere, once; Redis
+// restarted and hung mid-run while each node goes on serving its own
+// people and resyncs after; a second run of one node id; and bad flags.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  Server, VENUED_BIN, VENUE_ROOT, freePort, until, within, chatFrom,
+  Server, VENUED_BIN, VENUE_ROOT, freePort, until, within, chatFrom, presence, poseUsers, rosterOf, rosterEntry, near, walk,
 } from './harness.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'venued-cluster-'));
@@ -125,6 +127,67 @@ test('nodes join: a key with a TTL each, an entry each, and the whole venue in /
   assert.equal((await health(alone)).node, undefined);
 });
 
+test('one room over two nodes: each side sees the other\'s roster, joins, poses, chat, hands and leaves', async () => {
+  const r = await redis();
+  const a = await node(r, 'a');
+  const b = await node(r, 'b');
+  await joined(a, 2);
+  await joined(b, 2);
+  const ann = await a.connect({ name: 'Ann' });
+  await ann.enter('plenary');
+  const bea = await b.connect({ name: 'Bea' });
+  const seen = await bea.enter('plenary');
+  // Ann entered before: Bea's roster may not have her yet if the mesh is a
+  // tick behind; her join then comes as presence. Either way she appears.
+  if (!rosterOf(seen).some((u) => u.id === ann.user.id)) {
+    await bea.next('presence', { filter: presence('join', ann.user.id) });
+  }
+  const j = await ann.next('presence', { filter: presence('join', bea.user.id) });
+  assert.equal(j.user.name, 'Bea');
+  assert.equal(j.room, 'plenary');
+
+  // A late joiner on a sees both in its roster.
+  const al = await a.connect({ name: 'Al' });
+  const roster = rosterOf(await al.enter('plenary')).map((u) => u.id);
+  assert.ok(roster.includes(bea.user.id) && roster.includes(ann.user.id), `Al's roster has Ann and Bea: ${roster}`);
+  await bea.next('presence', { filter: presence('join', al.user.id) });
+
+  // Poses cross within a tick or two, both ways.
+  for (const [from, to, joinedMsg] of [[bea, ann, seen], [ann, bea, null]]) {
+    const start = (joinedMsg ?? (await from.request({ type: 'join', room: 'plenary' }, 'joined')));
+    const p0 = rosterEntry(start, from.user.id).p;
+    to.drain();
+    const target = [p0[0] + 0.3, p0[1], p0[2] + 0.3];
+    const held = await walk(from, p0, target);
+    assert.equal(held.fixed, null, `${from.label}'s walk is taken as sent`);
+    await until(() => to.all.some((m) => m.type === 'poses'
+      && poseUsers(m).some((e) => e.id === from.user.id && near(e.p, target, 0.01))),
+    { timeout: 2000, what: `${to.label} to see ${from.label} arrive` });
+  }
+
+  // Chat and hands.
+  bea.send({ type: 'chat', text: 'hello from b' });
+  const line = await ann.next('chat', { filter: chatFrom(bea.user.id, 'hello from b') });
+  assert.equal(line.room, 'plenary');
+  ann.send({ type: 'chat', text: 'hello from a' });
+  await bea.next('chat', { filter: chatFrom(ann.user.id, 'hello from a') });
+  bea.send({ type: 'hand', up: true });
+  await ann.next('presence', { filter: (m) => presence('update', bea.user.id)(m) && m.user.hand === true });
+
+  // The whole venue from either node.
+  for (const [srv, here] of [[a, 2], [b, 1]]) {
+    const v = (await srv.getJSON('/api/venue')).json;
+    const pl = v.rooms.find((x) => x.id === 'plenary');
+    assert.deepEqual([v.nodes, pl.count, pl.here], [2, 3, here], srv.flags['node-id']);
+  }
+
+  // Bea leaves: gone on a too, and from a's count.
+  await bea.request({ type: 'leave' }, 'left');
+  await ann.next('presence', { filter: presence('leave', bea.user.id) });
+  assert.equal((await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary').count, 2);
+  assert.equal(await metric(a, 'venue_mesh_bad_total'), 0);
+});
+
 test('a clean stop leaves at once; a SIGKILLed node expires within its TTL and its people stop counting', async () => {
   const r = await redis();
   const a = await node(r, 'a');
@@ -133,7 +196,9 @@ test('a clean stop leaves at once; a SIGKILLed node expires within its TTL and i
   await joined(a, 3);
   const guest = await c.connect({ name: 'Cy' });
   await guest.enter('plenary');
-  await until(async () => (await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary').count === 1,
+  const watcher = await a.connect({ name: 'Wat' });
+  await watcher.enter('plenary');
+  await until(async () => (await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary').count === 2,
     { timeout: 4000, what: "a counting c's guest" });
 
   const stopped = await b.stop();
@@ -148,7 +213,9 @@ test('a clean stop leaves at once; a SIGKILLed node expires within its TTL and i
   assert.ok(Date.now() - killed <= 3500, `c's key expired ${Date.now() - killed} ms after the kill`);
   await joined(a, 1);
   const p = (await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary');
-  assert.equal(p.count, 0, "c's guest no longer counts");
+  assert.equal(p.count, 1, "c's guest no longer counts");
+  await watcher.next('presence', { filter: presence('leave', guest.user.id) });
+  await watcher.expectNone('presence', 1500, { filter: presence('leave', guest.user.id) });
   await until(() => r.cli('HEXISTS', 'venue:nodes', 'c') === '0', { timeout: 3000, what: "c's stale entry to be dropped" });
 });
 

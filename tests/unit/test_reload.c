@@ -79,10 +79,10 @@ static size_t still_whole(struct venue *v)
     send_text(v, c, pose);
     venue_tick(v, now);
     json_decref(drain(v, c));
-    CHECK(report_rooms(v, NULL, &b) == 0 && report_presence(v, &b) == 0 &&
+    CHECK(report_rooms(v, 0, &b) == 0 && report_presence(v, &b) == 0 &&
           report_metrics(v, &b) == 0);
     proto_buf_reset(&b);
-    CHECK(report_rooms(v, NULL, &b) == 0);
+    CHECK(report_rooms(v, 0, &b) == 0);
     doc = json_loadb(b.data, b.len, 0, NULL);
     n = json_array_size(json_object_get(doc, "rooms"));
     json_decref(doc);

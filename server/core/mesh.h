@@ -1,0 +1,51 @@
+/*
+ * mesh.h - one venue over several nodes: the core's side. A room spans
+ * nodes; each node fans out to its own members, and mirrors everyone
+ * connected elsewhere as a remote member (session.h, node) that presence,
+ * rosters, poses frames and capacity count like anyone, but that has no
+ * queue: its own node writes to it.
+ *
+ * What crosses nodes, as events in one JSON document a tick (PROTOCOL.md,
+ * "Between nodes"): its own members' presence (join, leave, update: status,
+ * hand, role, mute), chat lines, and the tick's movers of each room, their
+ * entries encoded once per room, never once per receiver; and, when a node
+ * asks (it joined, or came back), the whole state of this node's members,
+ * which the others take as the truth about this node. Events of one node
+ * reach the others in the order it published them (one Redis connection).
+ *
+ * Bounds: a tick's document holds at most MESH_OUT_MAX bytes. Past it the
+ * tick's events are dropped, counted, and the node's whole state goes at
+ * the next tick instead, so that nobody stays wrong.
+ *
+ * Above rooms and sessions (it enters and removes remote members through
+ * room.h), below the dispatcher, which exposes it in venue.h.
+ */
+#ifndef VENUE_MESH_H
+#define VENUE_MESH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct venue;
+struct session;
+
+#define MESH_OUT_MAX ((size_t)4 * 1024 * 1024)
+
+/* A local member's presence event in its room (room.c calls it for every
+ * one it sends); nothing for a remote member or without a cluster. */
+void mesh_presence(struct venue *v, struct session *s, const char *event);
+/* A local member said text in its room (chat.c). */
+void mesh_chat(struct venue *v, struct session *s, const char *text);
+/* After the tick's movers are collected: their entries, one list a room. */
+void mesh_movers(struct venue *v);
+/* At the tick's end: publish what the tick gathered. */
+void mesh_flush(struct venue *v);
+/* Another node's document: 0, or -1 when it is not one (nothing applied).
+ * Each event is checked and applied whole or skipped. */
+int mesh_apply(struct venue *v, const char *data, size_t len);
+/* node is gone (NULL: every other node): its members leave, as if each had. */
+void mesh_node_gone(struct venue *v, const char *node);
+/* The venue is freed: its buffer. */
+void mesh_free(struct venue *v);
+
+#endif
