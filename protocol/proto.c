@@ -660,6 +660,17 @@ const char *proto_mod_action_name(enum proto_mod_action a)
     return a < PROTO_MOD_COUNT ? mod_names[a] : "unknown";
 }
 
+int proto_mod_action_parse(const char *s, enum proto_mod_action *out)
+{
+    for (int i = 0; s && i < PROTO_MOD_COUNT; i++) {
+        if (strcmp(s, mod_names[i]) == 0) {
+            *out = (enum proto_mod_action)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Which optional fields each action needs. */
 enum {
     NEED_TARGET = 1,
@@ -795,22 +806,19 @@ static int parse_mod(json_t *root, struct proto_msg *out, struct proto_error *er
     json_t *v;
     const char *s;
     unsigned need;
-    int a = -1;
+    enum proto_mod_action a;
 
     if (get_field(root, "action", "mod.action", true, &v, err) < 0)
         return -1;
     s = json_string_value(v);
-    for (int i = 0; s && i < PROTO_MOD_COUNT; i++)
-        if (strcmp(s, mod_names[i]) == 0 && json_string_length(v) == strlen(mod_names[i]))
-            a = i;
-    if (a < 0)
+    if (!s || json_string_length(v) != strlen(s) || proto_mod_action_parse(s, &a) < 0)
         return fail(err, CODE_BAD_REQUEST,
                     "mod.action: must be one of kick, ban, unban, mute, "
                     "unmute, lock, unlock, capacity, move, promote, demote, "
                     "announce, lower_hand, lower_all_hands, close_room, "
                     "breakout, recall, start_session, end_session, give_floor, "
                     "take_floor, answer, lock_mics, unlock_mics, delete_chat");
-    m->u.mod.action = (enum proto_mod_action)a;
+    m->u.mod.action = a;
     if (get_field(root, "target", "mod.target", false, &v, err) > 0 &&
         take_id(v, "mod.target", true, false, m->u.mod.target, PROTO_USER_ID_MAX, err) < 0)
         return -1;

@@ -113,6 +113,8 @@ enum proto_mod_action {
 
 /* "kick", "ban", ...: a static string. */
 const char *proto_mod_action_name(enum proto_mod_action a);
+/* The action named s (as proto_mod_action_name names it): 0, or -1. */
+int proto_mod_action_parse(const char *s, enum proto_mod_action *out);
 
 enum proto_status { PROTO_STATUS_ACTIVE, PROTO_STATUS_AWAY };
 

@@ -83,9 +83,9 @@ static void set_reason(struct cluster_node *n, const char *why)
 /* What this node tells the others: {"id","incarnation","connections"}. */
 static char *entry_text(struct cluster_node *n)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:I}", "id", n->srv->cfg.node_id, "incarnation",
-                            n->incarnation, "connections",
-                            (json_int_t)venue_metrics(n->srv->venue)->connections);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:I}", "id", n->srv->cfg.node_id, "incarnation", n->incarnation,
+                  "connections", (json_int_t)venue_metrics(n->srv->venue)->connections);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
@@ -199,8 +199,7 @@ static void on_state(void *arg, bool up, const char *reason)
 static void on_message(void *arg, const char *data, size_t len)
 {
     struct cluster_node *n = arg;
-    if (len > MESH_IN_MAX ||
-        venue_mesh_apply(n->srv->venue, data, len, clock_mono_ms()) < 0)
+    if (len > MESH_IN_MAX || venue_mesh_apply(n->srv->venue, data, len, clock_mono_ms()) < 0)
         n->status.mesh_bad++;
     else
         n->status.mesh_in++;
@@ -209,7 +208,8 @@ static void on_message(void *arg, const char *data, size_t len)
 static void publish(void *ctx, const char *data, size_t len)
 {
     struct cluster_node *n = ctx;
-    if (!n->apart && redis_command(n->redis, NULL, NULL, "PUBLISH %s %b", CHANNEL, data, len) == 0) {
+    if (!n->apart &&
+        redis_command(n->redis, NULL, NULL, "PUBLISH %s %b", CHANNEL, data, len) == 0) {
         n->status.mesh_out++;
         return;
     }

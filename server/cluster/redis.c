@@ -35,7 +35,7 @@ struct redis {
     int backoff_ms;
     unsigned long long reconnects;
     char reason[REDIS_REASON_MAX];
-    char channel[64];          /* subscribed to when up; "": a command link */
+    char channel[64]; /* subscribed to when up; "": a command link */
     redis_message_fn on_message;
     void *message_arg;
     lws_sorted_usec_list_t retry_sul;   /* the next try */

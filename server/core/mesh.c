@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "moderation.h"
 #include "venue_int.h"
 
 static bool mesh_on(const struct venue *v)
@@ -27,8 +28,7 @@ static bool mesh_on(const struct venue *v)
 static void append(struct venue *v, const char *text, size_t len)
 {
     struct venue_mesh *m = &v->mesh;
-    if (m->out.len + len + 1 > MESH_OUT_MAX ||
-        (m->nout && proto_buf_append(&m->out, ",", 1) < 0) ||
+    if (m->out.len + len + 1 > MESH_OUT_MAX || (m->nout && proto_buf_append(&m->out, ",", 1) < 0) ||
         proto_buf_append(&m->out, text, len) < 0) {
         proto_buf_reset(&m->out);
         m->nout = 0;
@@ -55,10 +55,9 @@ static json_t *user_json(const struct session *s)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:[f,f,f], s:[f,f,f,f]}", "id",
                      s->user_id, "name", s->name, "role", role_name(s->role), "status",
-                     s->status == PROTO_STATUS_AWAY ? "away" : "active", "hand", s->hand,
-                     "hand_at", (json_int_t)(s->hand ? s->hand_at : 0), "muted",
-                     s->muted_until != 0, "p", s->p[0], s->p[1], s->p[2], "q", s->q[0], s->q[1],
-                     s->q[2], s->q[3]);
+                     s->status == PROTO_STATUS_AWAY ? "away" : "active", "hand", s->hand, "hand_at",
+                     (json_int_t)(s->hand ? s->hand_at : 0), "muted", s->muted_until != 0, "p",
+                     s->p[0], s->p[1], s->p[2], "q", s->q[0], s->q[1], s->q[2], s->q[3]);
 }
 
 static bool local(const struct session *s)
@@ -81,6 +80,16 @@ void mesh_chat(struct venue *v, struct session *s, const char *text)
     append_json(v, json_pack("{s:s, s:s, s:s}", "t", "c", "u", s->user_id, "x", text));
 }
 
+void mesh_act(struct venue *v, const struct session *t, const char *action, const char *room,
+              long long until, const char *reason, const char *by)
+{
+    if (!mesh_on(v))
+        return;
+    append_json(v, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:s, s:s}", "t", "act", "to", t->node,
+                             "u", t->user_id, "a", action, "r", room, "until", (json_int_t)until,
+                             "why", reason ? reason : "", "by", by));
+}
+
 void mesh_movers(struct venue *v)
 {
     struct proto_buf *b = &v->enc;
@@ -101,9 +110,9 @@ void mesh_movers(struct venue *v)
                 rc = proto_buf_append(b, ",", 1);
             }
             if (rc == 0)
-                rc = proto_buf_printf(b, "[\"%s\",%.4f,%.4f,%.4f,%.5f,%.5f,%.5f,%.5f]", s->user_id,
-                                      s->p[0], s->p[1], s->p[2], s->q[0], s->q[1], s->q[2],
-                                      s->q[3]);
+                rc =
+                    proto_buf_printf(b, "[\"%s\",%.4f,%.4f,%.4f,%.5f,%.5f,%.5f,%.5f]", s->user_id,
+                                     s->p[0], s->p[1], s->p[2], s->q[0], s->q[1], s->q[2], s->q[3]);
         }
         if (n && rc == 0 && proto_buf_append(b, "]}", 2) == 0)
             append(v, b->data, b->len);
@@ -216,8 +225,8 @@ static bool read_user(const json_t *u, struct remote_user *out)
     out->hand_at = json_is_integer(hand_at) ? (long long)json_integer_value(hand_at) : 0;
     out->status = status && strcmp(status, "away") == 0 ? PROTO_STATUS_AWAY : PROTO_STATUS_ACTIVE;
     return id_ok(out->id) && out->name && strlen(out->name) < sizeof(((struct session *)0)->name) &&
-           role && role_parse(role, &out->role) == 0 && floats(json_object_get(u, "p"), out->p, 3) &&
-           floats(json_object_get(u, "q"), out->q, 4);
+           role && role_parse(role, &out->role) == 0 &&
+           floats(json_object_get(u, "p"), out->p, 3) && floats(json_object_get(u, "q"), out->q, 4);
 }
 
 /* node's member user_id, or NULL. */
@@ -335,6 +344,23 @@ static void apply_movers(struct venue *v, const char *node, const json_t *ev)
     }
 }
 
+/* A moderator elsewhere acted on one of this node's people. */
+static void apply_act(struct venue *v, const json_t *ev)
+{
+    const char *to = json_string_value(json_object_get(ev, "to"));
+    const char *user = json_string_value(json_object_get(ev, "u"));
+    const char *action = json_string_value(json_object_get(ev, "a"));
+    const char *room = json_string_value(json_object_get(ev, "r"));
+    const char *why = json_string_value(json_object_get(ev, "why"));
+    const char *by = json_string_value(json_object_get(ev, "by"));
+    const json_t *until = json_object_get(ev, "until");
+
+    if (!to || strcmp(to, v->mesh.node) != 0 || !id_ok(user) || !action || !why || !by ||
+        !json_is_integer(until) || strlen(why) > PROTO_TEXT_MAX * 4)
+        return;
+    mod_enforce(v, user, action, room, (long long)json_integer_value(until), why, by);
+}
+
 /* node's whole state: whom it names is there, as said; whom it does not
  * is gone. */
 static void apply_state(struct venue *v, const char *node, const json_t *ev)
@@ -388,6 +414,8 @@ int mesh_apply(struct venue *v, const char *data, size_t len)
             apply_movers(v, node, ev);
         else if (strcmp(t, "state") == 0)
             apply_state(v, node, ev);
+        else if (strcmp(t, "act") == 0)
+            apply_act(v, ev);
         else if (strcmp(t, "ask") == 0)
             v->mesh.state_due = true;
     }

@@ -8,7 +8,9 @@
  * What crosses nodes, as events in one JSON document a tick (PROTOCOL.md,
  * "Between nodes"): its own members' presence (join, leave, update: status,
  * hand, role, mute), chat lines, and the tick's movers of each room, their
- * entries encoded once per room, never once per receiver; and, when a node
+ * entries encoded once per room, never once per receiver; a moderator's
+ * kick, ban or mute of someone another node holds, for that node to
+ * enforce; and, when a node
  * asks (it joined, or came back), the whole state of this node's members,
  * which the others take as the truth about this node. Events of one node
  * reach the others in the order it published them (one Redis connection).
@@ -36,6 +38,10 @@ struct session;
 void mesh_presence(struct venue *v, struct session *s, const char *event);
 /* A local member said text in its room (chat.c). */
 void mesh_chat(struct venue *v, struct session *s, const char *text);
+/* A moderator here acted on t, a remote member: its node is asked to
+ * enforce it (moderation.h, mod_enforce). room NULL: the venue. */
+void mesh_act(struct venue *v, const struct session *t, const char *action, const char *room,
+              long long until, const char *reason, const char *by);
 /* After the tick's movers are collected: their entries, one list a room. */
 void mesh_movers(struct venue *v);
 /* At the tick's end: publish what the tick gathered. */

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "array.h"
+#include "mesh.h"
 #include "room.h"
 #include "session.h"
 #include "venue_int.h"
@@ -258,14 +259,65 @@ int mod_kicked_minutes(const struct venue *v, const char *name, const char *brow
     return left ? (int)((left + 59999) / 60000) : 0;
 }
 
+/*
+ * What a kick, ban or mute does to the person's session, here or on the
+ * node that holds it (mod_enforce): t may be NULL (not connected), room
+ * is the ban's (NULL: the venue), until the mute's end (0: no end).
+ */
+static void enforce(struct venue *v, struct session *t, enum proto_mod_action action,
+                    const struct room *room, long long until, const char *reason)
+{
+    if (!t)
+        return;
+    switch (action) {
+    case PROTO_MOD_KICK:
+        remember_kick(v, t);
+        remove_from_venue(v, t, reason);
+        break;
+    case PROTO_MOD_BAN:
+        if (!room) {
+            remove_from_venue(v, t, reason);
+        } else if (t->room == room) {
+            room_exit(v, t);
+            proto_buf_reset(&v->enc);
+            if (proto_encode_kicked(&v->enc, reason, room->id) == 0)
+                session_send_enc(v, t, MOUT_KICKED);
+        }
+        break;
+    case PROTO_MOD_MUTE:
+    case PROTO_MOD_UNMUTE:
+        t->muted_until = action == PROTO_MOD_MUTE ? (until ? until : MUTED_FOREVER) : 0;
+        if (t->room)
+            room_presence_all(v, t, "update");
+        break;
+    default:
+        break;
+    }
+}
+
+/*
+ * The target is connected to another node: that node enforces it on its
+ * own session (and keeps the sanction in its own registry), and what
+ * follows (a leave, a mute shown) comes back through the mesh. The audit
+ * is written here only.
+ */
+static bool elsewhere(struct act *a, long long until)
+{
+    if (!a->ts || !a->ts->node[0])
+        return false;
+    mesh_act(a->v, a->ts, proto_mod_action_name(a->m->u.mod.action),
+             a->venue_wide ? NULL : a->room->id, until, a->m->u.mod.reason, a->actor->user_id);
+    return true;
+}
+
 static void do_kick(struct act *a)
 {
     if (!a->ts) {
         refuse(a, "not_found", "mod.target: \"%s\" is not here", a->tid);
         return;
     }
-    remember_kick(a->v, a->ts);
-    remove_from_venue(a->v, a->ts, a->m->u.mod.reason);
+    if (!elsewhere(a, 0))
+        enforce(a->v, a->ts, PROTO_MOD_KICK, NULL, 0, a->m->u.mod.reason);
     a->ts = NULL;
     done(a);
 }
@@ -274,7 +326,6 @@ static void do_ban(struct act *a, bool ban)
 {
     const struct proto_msg *m = a->m;
     const char *room = a->venue_wide ? NULL : a->room->id;
-    struct session *t = a->ts;
 
     if (!need_registry(a))
         return;
@@ -284,20 +335,13 @@ static void do_ban(struct act *a, bool ban)
         refuse_stored(a);
         return;
     }
-    if (ban && t && a->venue_wide) {
-        remove_from_venue(a->v, t, m->u.mod.reason);
-    } else if (ban && t && t->room == a->room) {
-        room_exit(a->v, t);
-        proto_buf_reset(&a->v->enc);
-        if (proto_encode_kicked(&a->v->enc, m->u.mod.reason, a->room->id) == 0)
-            session_send_enc(a->v, t, MOUT_KICKED);
-    }
+    if (!elsewhere(a, until_of(a)) && ban)
+        enforce(a->v, a->ts, PROTO_MOD_BAN, a->venue_wide ? NULL : a->room, 0, m->u.mod.reason);
     done(a);
 }
 
 static void do_mute(struct act *a, bool mute)
 {
-    struct session *t = a->ts;
     long long until = until_of(a);
 
     if (!need_registry(a))
@@ -308,12 +352,49 @@ static void do_mute(struct act *a, bool mute)
         refuse_stored(a);
         return;
     }
-    if (t) {
-        t->muted_until = mute ? (until ? until : MUTED_FOREVER) : 0;
-        if (t->room)
-            room_presence_all(a->v, t, "update");
-    }
+    if (!elsewhere(a, until))
+        enforce(a->v, a->ts, mute ? PROTO_MOD_MUTE : PROTO_MOD_UNMUTE, NULL, until, NULL);
     done(a);
+}
+
+void mod_enforce(struct venue *v, const char *user_id, const char *action, const char *room_id,
+                 long long until, const char *reason, const char *by)
+{
+    struct session *t = session_find_user(v, user_id);
+    struct room *room = room_id ? room_find(v, room_id) : NULL;
+    enum proto_mod_action act;
+    enum sanction kind = SANCTION_BAN;
+    bool set = false, clear = false;
+
+    if (proto_mod_action_parse(action, &act) < 0 || (room_id && !room))
+        return;
+    if (t && t->node[0])
+        t = NULL; /* not this node's: the node that holds it does it */
+    switch (act) {
+    case PROTO_MOD_BAN:
+    case PROTO_MOD_UNBAN:
+        set = act == PROTO_MOD_BAN;
+        clear = !set;
+        break;
+    case PROTO_MOD_MUTE:
+    case PROTO_MOD_UNMUTE:
+        kind = SANCTION_MUTE;
+        set = act == PROTO_MOD_MUTE;
+        clear = !set;
+        break;
+    case PROTO_MOD_KICK:
+        break;
+    default:
+        return;
+    }
+    /* This node's registry refuses the next join too (its own, until the
+     * nodes share one): a failure to keep it is said, the rest still done. */
+    if (v->reg && ((set && registry_sanction_set(v->reg, kind, user_id, room_id, until, reason, by,
+                                                 venue_wall(v)) < 0) ||
+                   (clear && registry_sanction_clear(v->reg, kind, user_id, room_id) < 0)))
+        fprintf(stderr, "venued: registry: %s\n", registry_error(v->reg));
+    if (act != PROTO_MOD_UNBAN)
+        enforce(v, t, act, room, until, reason);
 }
 
 /* Lock, unlock or resize a room, or lock its microphones: kept in the

@@ -42,6 +42,15 @@ void mod_audit(struct venue *v, const struct session *actor, const char *action,
                const struct room *room, const char *reason);
 /* Breakouts whose time is up come back; their views go to their moderators. */
 void mod_tick(struct venue *v);
+/*
+ * Another node's moderator acted on user_id, whom this node holds (the
+ * mesh says so): action is kick, ban, unban, mute or unmute, as
+ * proto_mod_action_name names it; room_id the ban's (NULL: the venue),
+ * until the sanction's end (0: none). The sanction is kept in this node's
+ * registry too; the audit is the other node's. Anything else is ignored.
+ */
+void mod_enforce(struct venue *v, const char *user_id, const char *action, const char *room_id,
+                 long long until, const char *reason, const char *by);
 /* s resumed (its page forgot what it knew): if it moderates in a room of a
  * running breakout, that breakout's view goes out again at the next tick. */
 void mod_resumed(struct venue *v, const struct session *s);

@@ -109,13 +109,13 @@ struct session {
     unsigned char bentry[POSES_BIN_ENTRY];
     unsigned entry_stale; /* SESSION_ENTRY_JSON | SESSION_ENTRY_BIN: encode again */
 
-    void *conn;        /* the transport's connection, NULL when detached or remote */
+    void *conn; /* the transport's connection, NULL when detached or remote */
     /* A remote member: someone connected to another node of the cluster,
      * mirrored here from what that node publishes (mesh.c). It has no
      * connection and no queue; it is never detached nor resumed here. */
     char node[PROTO_NODE_MAX + 1]; /* that node's id; "" for this node's own sessions */
     bool mesh_seen;                /* named in the state its node is publishing (mesh.c) */
-    bool poses_binary; /* the connection said hello with "poses":"binary" */
+    bool poses_binary;             /* the connection said hello with "poses":"binary" */
     long long connected_ms;
     long long detached_ms;
     long long progress_ms; /* last time its queue moved or was empty */

@@ -46,10 +46,10 @@ struct venue_mesh {
     char node[PROTO_NODE_MAX + 1]; /* this node's id */
     struct proto_buf out;          /* this tick's events, comma-separated; owned */
     size_t nout;
-    bool state_due;                /* this node's whole state goes at the next flush */
-    bool ask_due;                  /* and a request for everyone else's */
-    unsigned long long made;       /* remote members made, for their session ids */
-    unsigned long long dropped;    /* events that could not go (MESH_OUT_MAX, no memory) */
+    bool state_due;             /* this node's whole state goes at the next flush */
+    bool ask_due;               /* and a request for everyone else's */
+    unsigned long long made;    /* remote members made, for their session ids */
+    unsigned long long dropped; /* events that could not go (MESH_OUT_MAX, no memory) */
 };
 
 #define VENUE_KICKS_MAX 256 /* kicked guests remembered at once */

@@ -82,11 +82,11 @@ struct cluster_status {
     bool joined;                   /* this node's key is its own and fresh */
     char reason[160];              /* why not joined ("" when joined), printable, no quotes */
     unsigned long long reconnects; /* times a Redis link came back */
-    unsigned nodes;                /* live nodes at the last beat, this one included; 1 while apart */
-    unsigned long long mesh_in;    /* documents from other nodes applied */
-    unsigned long long mesh_bad;   /* ... refused: not a node's document */
-    unsigned long long mesh_out;   /* documents this node published */
-    unsigned long long mesh_lost;  /* ... that could not go (Redis down or behind) */
+    unsigned nodes;              /* live nodes at the last beat, this one included; 1 while apart */
+    unsigned long long mesh_in;  /* documents from other nodes applied */
+    unsigned long long mesh_bad; /* ... refused: not a node's document */
+    unsigned long long mesh_out; /* documents this node published */
+    unsigned long long mesh_lost; /* ... that could not go (Redis down or behind) */
 };
 
 struct server {

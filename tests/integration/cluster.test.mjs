@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  Server, VENUED_BIN, VENUE_ROOT, freePort, until, within, chatFrom, presence, poseUsers, rosterOf, rosterEntry, near, walk,
+  Server, VENUED_BIN, VENUE_ROOT, freePort, until, within, chatFrom, presence, poseUsers, rosterOf, rosterEntry, near, walk, sqliteDump,
 } from './harness.mjs';
+import { addUser, tempDir } from '../admin/lib.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'venued-cluster-'));
 const cleanups = [];
@@ -62,8 +63,8 @@ async function redis() {
   return r;
 }
 
-async function node(r, id, flags = {}) {
-  const srv = new Server({ flags: { redis: r.url, 'node-id': id, ...flags } });
+async function node(r, id, flags = {}, dataDir = null) {
+  const srv = new Server({ flags: { redis: r.url, 'node-id': id, ...flags }, dataDir });
   cleanups.push(() => srv.cleanup());
   await srv.start();
   return srv;
@@ -186,6 +187,60 @@ test('one room over two nodes: each side sees the other\'s roster, joins, poses,
   await ann.next('presence', { filter: presence('leave', bea.user.id) });
   assert.equal((await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary').count, 2);
   assert.equal(await metric(a, 'venue_mesh_bad_total'), 0);
+});
+
+test('a moderator on one node kicks, mutes and bans people on another; the audit is written once', async () => {
+  const r = await redis();
+  const tmpA = tempDir('venued-cluster-mod-');
+  cleanups.push(() => tmpA.remove());
+  const moUser = addUser(tmpA.dir, 'Mo', 'moderator');
+  const a = await node(r, 'a', {}, tmpA.dir);
+  const b = await node(r, 'b');
+  await joined(a, 2);
+  await joined(b, 2);
+  const mo = await a.connect({ name: 'Mo' });
+  await mo.hello('Mo', { token: moUser.token });
+  await mo.join('plenary');
+  const people = {};
+  for (const name of ['Gus', 'Mia', 'Ned']) {
+    people[name] = await b.connect({ name });
+    await people[name].enter('plenary');
+    await mo.next('presence', { filter: presence('join', people[name].user.id) });
+  }
+  const mod = async (fields) => {
+    mo.send({ type: 'mod', id: `m${Math.random()}`, ...fields });
+    const res = await mo.next(null, { filter: (m) => m.type === 'mod_ok' || m.type === 'error' });
+    assert.equal(res.type, 'mod_ok', JSON.stringify(res));
+  };
+
+  // Mute: Mia's own node refuses her chat, and everyone sees her muted.
+  await mod({ action: 'mute', target: people.Mia.user.id, reason: 'spam' });
+  await people.Ned.next('presence', { filter: (m) => presence('update', people.Mia.user.id)(m) && m.user.muted === true });
+  await mo.next('presence', { filter: (m) => presence('update', people.Mia.user.id)(m) && m.user.muted === true });
+  await people.Mia.expectError({ type: 'chat', text: 'still talking' }, 'forbidden');
+
+  // Kick: Gus is closed by his node with 4003 and leaves Mo's room.
+  const kickedAt = Date.now();
+  await mod({ action: 'kick', target: people.Gus.user.id, reason: 'rude' });
+  const k = await people.Gus.next('kicked');
+  assert.equal(k.reason, 'rude');
+  assert.equal((await people.Gus.waitClose()).code, 4003);
+  await mo.next('presence', { filter: presence('leave', people.Gus.user.id) });
+  assert.ok(Date.now() - kickedAt < 1000, `the kick took ${Date.now() - kickedAt} ms across nodes`);
+
+  // A room ban: Ned is put out of the plenary on his node and cannot come back there.
+  await mod({ action: 'ban', target: people.Ned.user.id, room: 'plenary', reason: 'off topic' });
+  const out = await people.Ned.next('kicked');
+  assert.equal(out.room, 'plenary');
+  await mo.next('presence', { filter: presence('leave', people.Ned.user.id) });
+  await people.Ned.expectError({ type: 'join', room: 'plenary' }, 'forbidden');
+
+  // The audit: a's registry holds the three actions; b's none.
+  await a.stop();
+  await b.stop();
+  const audit = (srv) => sqliteDump(srv.dbFiles().find((f) => /venue\.db$/.test(f)) ?? srv.dbFiles()[0]).rows.audit ?? [];
+  assert.deepEqual(audit(a).map((e) => e.action).sort(), ['ban', 'kick', 'mute']);
+  assert.equal(audit(b).length, 0);
 });
 
 test('a clean stop leaves at once; a SIGKILLed node expires within its TTL and its people stop counting', async () => {
