@@ -50,14 +50,20 @@ static void append_json(struct venue *v, json_t *ev)
     json_decref(ev);
 }
 
-/* What the other nodes need of s to show it (new reference). */
-static json_t *user_json(const struct session *s)
+/*
+ * What the other nodes need of s to show it and to let it resume there
+ * (new reference): its resume token's hash, and whether it is connected
+ * and since when, which settles who holds a person both claim.
+ */
+static json_t *user_json(const struct venue *v, const struct session *s)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:[f,f,f], s:[f,f,f,f]}", "id",
-                     s->user_id, "name", s->name, "role", role_name(s->role), "status",
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:[f,f,f], s:[f,f,f,f], s:s, s:b, s:I}",
+                     "id", s->user_id, "name", s->name, "role", role_name(s->role), "status",
                      s->status == PROTO_STATUS_AWAY ? "away" : "active", "hand", s->hand, "hand_at",
                      (json_int_t)(s->hand ? s->hand_at : 0), "muted", s->muted_until != 0, "p",
-                     s->p[0], s->p[1], s->p[2], "q", s->q[0], s->q[1], s->q[2], s->q[3]);
+                     s->p[0], s->p[1], s->p[2], "q", s->q[0], s->q[1], s->q[2], s->q[3], "resume",
+                     s->resume_hash, "live", s->conn != NULL, "at",
+                     (json_int_t)(s->connected_ms + v->wall_offset));
 }
 
 static bool local(const struct session *s)
@@ -70,7 +76,7 @@ void mesh_presence(struct venue *v, struct session *s, const char *event)
     if (!mesh_on(v) || !local(s) || !s->room)
         return;
     append_json(v, json_pack("{s:s, s:s, s:s, s:o}", "t", "p", "r", s->room->id, "e", event, "u",
-                             user_json(s)));
+                             user_json(v, s)));
 }
 
 void mesh_chat(struct venue *v, struct session *s, const char *text)
@@ -129,7 +135,7 @@ static void append_state(struct venue *v)
         const struct session *s = v->sessions[i];
         if (local(s) && s->room)
             json_array_append_new(members,
-                                  json_pack("{s:s, s:o}", "r", s->room->id, "u", user_json(s)));
+                                  json_pack("{s:s, s:o}", "r", s->room->id, "u", user_json(v, s)));
     }
     append_json(v, members ? json_pack("{s:s, s:o}", "t", "state", "m", members) : NULL);
 }
@@ -205,6 +211,9 @@ static bool floats(const json_t *a, float *out, size_t n)
 /* What a presence or state event says of a user, checked. */
 struct remote_user {
     const char *id, *name;
+    const char *resume; /* its token's hash, or "" */
+    bool live;          /* connected to its node now */
+    long long at;       /* wall ms it connected there */
     enum role role;
     enum proto_status status;
     bool hand, muted;
@@ -224,9 +233,15 @@ static bool read_user(const json_t *u, struct remote_user *out)
     out->muted = json_is_true(json_object_get(u, "muted"));
     out->hand_at = json_is_integer(hand_at) ? (long long)json_integer_value(hand_at) : 0;
     out->status = status && strcmp(status, "away") == 0 ? PROTO_STATUS_AWAY : PROTO_STATUS_ACTIVE;
-    return id_ok(out->id) && out->name && strlen(out->name) < sizeof(((struct session *)0)->name) &&
-           role && role_parse(role, &out->role) == 0 &&
-           floats(json_object_get(u, "p"), out->p, 3) && floats(json_object_get(u, "q"), out->q, 4);
+    out->resume = json_string_value(json_object_get(u, "resume"));
+    out->live = json_is_true(json_object_get(u, "live"));
+    out->at = json_integer_value(json_object_get(u, "at"));
+    return id_ok(out->id) && out->resume &&
+           (!out->resume[0] || (strlen(out->resume) == RESUME_HASH_LEN &&
+                                strspn(out->resume, "0123456789abcdef") == RESUME_HASH_LEN)) &&
+           out->name && strlen(out->name) < sizeof(((struct session *)0)->name) && role &&
+           role_parse(role, &out->role) == 0 && floats(json_object_get(u, "p"), out->p, 3) &&
+           floats(json_object_get(u, "q"), out->q, 4);
 }
 
 /* node's member user_id, or NULL. */
@@ -243,9 +258,26 @@ static void drop_remote(struct venue *v, struct session *s)
 }
 
 /*
+ * Whether node's claim u on s, this node's own session of the same person,
+ * wins: always over a session that is not connected here (it went on
+ * elsewhere, or is an orphan of a dead node); over a connected one only if
+ * u is connected too, and later (a second tab: the newest holds it; ties
+ * go to the larger node id, so that both nodes agree).
+ */
+static bool claim_wins(const struct venue *v, const char *node, const struct session *s,
+                       const struct remote_user *u)
+{
+    long long ours = s->connected_ms + v->wall_offset;
+    if (!s->conn)
+        return true;
+    return u->live && (u->at > ours || (u->at == ours && strcmp(node, v->mesh.node) > 0));
+}
+
+/*
  * node's member u is in room r: made, moved there or brought up to date,
- * and the local members told as for anyone. A user who is also connected
- * here keeps its own session: the remote one is not made.
+ * and the local members told as for anyone. This node's own session of
+ * the same person becomes the mirror if the claim wins (claim_wins), and
+ * the claim is ignored if not.
  */
 static struct session *upsert(struct venue *v, const char *node, struct room *r,
                               const struct remote_user *u)
@@ -253,8 +285,11 @@ static struct session *upsert(struct venue *v, const char *node, struct room *r,
     struct session *s = session_find_user(v, u->id);
     bool fresh = false, changed;
 
-    if (s && !s->node[0])
-        return NULL;
+    if (s && !s->node[0]) {
+        if (!claim_wins(v, node, s, u))
+            return NULL;
+        session_set_node(v, s, node);
+    }
     if (!s) {
         if (!(s = session_new(v)))
             return NULL;
@@ -266,6 +301,8 @@ static struct session *upsert(struct venue *v, const char *node, struct room *r,
         s->hello = true;
         fresh = true;
     }
+    if (strcmp(s->resume_hash, u->resume) != 0 && session_set_resume_hash(v, s, u->resume) < 0)
+        s->resume_hash[0] = '\0';
     snprintf(s->node, sizeof(s->node), "%s", node);
     changed = fresh || strcmp(s->name, u->name) != 0 || s->role != u->role ||
               s->status != u->status || s->hand != u->hand || (s->muted_until != 0) != u->muted;
@@ -427,7 +464,16 @@ void mesh_node_gone(struct venue *v, const char *node)
 {
     for (size_t k = v->nsessions; k-- > 0;) {
         struct session *s = v->sessions[k];
-        if (s->node[0] && (!node || strcmp(s->node, node) == 0))
+        if (!s->node[0] || (node && strcmp(s->node, node) != 0))
+            continue;
+        if (node)
+            session_set_node(v, s, ""); /* an orphan: resumable here, or gone after the grace */
+        else
             drop_remote(v, s);
     }
+}
+
+void mesh_resumed(struct venue *v, struct session *s)
+{
+    mesh_presence(v, s, "join");
 }

@@ -49,8 +49,17 @@ void mesh_flush(struct venue *v);
 /* Another node's document: 0, or -1 when it is not one (nothing applied).
  * Each event is checked and applied whole or skipped. */
 int mesh_apply(struct venue *v, const char *data, size_t len);
-/* node is gone (NULL: every other node): its members leave, as if each had. */
+/*
+ * node is gone: its members become this node's own, detached, so that
+ * each may resume here within the grace period (its token's hash came
+ * with it) or leave when it ends, once on every node. NULL: this node lost
+ * the others (Redis): every remote member leaves at once; the resync puts
+ * back whoever is still there.
+ */
 void mesh_node_gone(struct venue *v, const char *node);
+/* s resumed here (it may have been another node's): the others hear that
+ * this node holds it now. */
+void mesh_resumed(struct venue *v, struct session *s);
 /* The venue is freed: its buffer. */
 void mesh_free(struct venue *v);
 

@@ -429,6 +429,25 @@ void session_keep_user(struct venue *v, struct session *s)
         s->user_row = true;
 }
 
+void session_set_node(struct venue *v, struct session *s, const char *node)
+{
+    if (!node[0]) {
+        s->node[0] = '\0';
+        session_detach(v, s);
+        return;
+    }
+    if (s->conn) {
+        void *old = s->conn;
+        s->conn = NULL;
+        v->io.close(v->io.ctx, old, VENUE_CLOSE_RESUMED, "session resumed on another node", NULL);
+    }
+    unlist_detached(v, s);
+    park_drop(v, s);
+    while (outq_drop_oldest(&s->out))
+        ;
+    snprintf(s->node, sizeof(s->node), "%s", node);
+}
+
 void session_take_over(struct venue *v, struct session *s, struct session *t, struct frame *welcome)
 {
     void *conn = s->conn;

@@ -215,6 +215,14 @@ void session_keep_user(struct venue *v, struct session *s);
  */
 void session_take_over(struct venue *v, struct session *s, struct session *t,
                        struct frame *welcome);
+/*
+ * Where s is connected, for the cluster (mesh.c). node not empty: s becomes
+ * a mirror of that node's session; a connection it had here is closed with
+ * VENUE_CLOSE_RESUMED (the person went on elsewhere) and its queue emptied.
+ * node empty: s becomes this node's own, detached, resumable for the
+ * grace period like anyone whose connection dropped.
+ */
+void session_set_node(struct venue *v, struct session *s, const char *node);
 /* Ask the transport to write s's queue. */
 void session_wake(struct venue *v, struct session *s);
 

@@ -98,10 +98,14 @@ static void resume(struct venue *v, struct session *s, struct session *t, const 
     t->poses_binary = s->poses_binary;
     if (s->browser[0])
         memcpy(t->browser, s->browser, sizeof(t->browser));
+    if (t->node[0])
+        session_set_node(v, t, ""); /* another node's until now: this one's from here */
     encode_welcome(v, t, token, re);
     f = frame_copy(FRAME_EVENT, v->enc.data, v->enc.len);
     session_take_over(v, s, t, f);
     frame_unref(f);
+    t->connected_ms = v->now; /* the newest connection holds a person (mesh.c) */
+    mesh_resumed(v, t);
     prog_send_welcome(v, t, false);
     find_send_privacy(v, t, NULL);
     dm_welcome(v, t);

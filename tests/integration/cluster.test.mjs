@@ -243,18 +243,21 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
   assert.equal(audit(b).length, 0);
 });
 
-test('a clean stop leaves at once; a SIGKILLed node expires within its TTL and its people stop counting', async () => {
+test('a stopped node leaves at once, a SIGKILLed one within its TTL; their people wait out the grace, then leave once', async () => {
   const r = await redis();
-  const a = await node(r, 'a');
-  const b = await node(r, 'b');
-  const c = await node(r, 'c');
+  const grace = { 'resume-grace': 3 };
+  const a = await node(r, 'a', grace);
+  const b = await node(r, 'b', grace);
+  const c = await node(r, 'c', grace);
   await joined(a, 3);
+  const bo = await b.connect({ name: 'Bo' });
+  await bo.enter('plenary');
   const guest = await c.connect({ name: 'Cy' });
   await guest.enter('plenary');
   const watcher = await a.connect({ name: 'Wat' });
   await watcher.enter('plenary');
-  await until(async () => (await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary').count === 2,
-    { timeout: 4000, what: "a counting c's guest" });
+  const plenary = async () => (await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary');
+  await until(async () => (await plenary()).count === 3, { timeout: 4000, what: "a counting b's and c's guests" });
 
   const stopped = await b.stop();
   assert.equal(stopped.code, 0, b.log);
@@ -267,11 +270,75 @@ test('a clean stop leaves at once; a SIGKILLed node expires within its TTL and i
   await until(() => r.cli('EXISTS', 'venue:node:c') === '0', { timeout: 5000, what: "c's key to expire" });
   assert.ok(Date.now() - killed <= 3500, `c's key expired ${Date.now() - killed} ms after the kill`);
   await joined(a, 1);
-  const p = (await a.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary');
-  assert.equal(p.count, 1, "c's guest no longer counts");
-  await watcher.next('presence', { filter: presence('leave', guest.user.id) });
-  await watcher.expectNone('presence', 1500, { filter: presence('leave', guest.user.id) });
+  // Bo and Cy may still resume (on a, the node that is left): they stay, detached, for the grace.
+  const p = await plenary();
+  assert.deepEqual([p.count, p.here], [3, 3], 'the orphans are a\'s own now, waiting');
+  for (const who of [bo, guest]) {
+    await watcher.next('presence', { timeout: 6000, filter: presence('leave', who.user.id) });
+  }
+  await watcher.expectNone('presence', 1500, { filter: (m) => m.event === 'leave' });
+  assert.equal((await plenary()).count, 1, 'gone after the grace, once');
   await until(() => r.cli('HEXISTS', 'venue:nodes', 'c') === '0', { timeout: 3000, what: "c's stale entry to be dropped" });
+});
+
+test('a node SIGKILLed while 100 people walk: its people resume on the other two, nobody is doubled or left behind', async () => {
+  const r = await redis();
+  const flags = { 'resume-grace': 20, 'hello-rate': 1000, 'hello-burst': 1000 };
+  const nodes = [await node(r, 'a', flags), await node(r, 'b', flags), await node(r, 'c', flags)];
+  for (const n of nodes) await joined(n, 3);
+  const people = [];
+  for (let i = 0; i < 100; i++) {
+    const at = nodes[i % 3];
+    const c = await at.connect({ name: `W${i}` });
+    const j = await c.enter('plenary');
+    people.push({ c, at, start: rosterEntry(j, c.user.id).p, token: c.resumeToken, id: c.user.id, name: `W${i}` });
+  }
+  const plenary = async (srv) => (await srv.getJSON('/api/venue')).json.rooms.find((x) => x.id === 'plenary');
+  await until(async () => (await Promise.all(nodes.map(plenary))).every((p) => p.count === 100),
+    { timeout: 8000, what: 'every node counting the 100' });
+
+  // Everyone walks a small square at 5 Hz, bounded: 2 s before the kill, 4 s after.
+  let walking = true;
+  const walkers = people.map(async (w, i) => {
+    for (let step = 0; walking && step < 60; step++) {
+      const t = (step + i) % 8;
+      const dx = t < 4 ? t * 0.1 : (8 - t) * 0.1;
+      if (w.c.open) w.c.pose([w.start[0] + dx, w.start[1], w.start[2]]);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  });
+  await new Promise((res) => setTimeout(res, 2000));
+  const dead = nodes[2];
+  await dead.kill();
+  const orphans = people.filter((w) => w.at === dead);
+  await Promise.all(orphans.map((w) => w.c.waitClose()));
+  // Each reconnects (as the load balancer would send it) to one of the others and resumes.
+  await until(() => r.cli('EXISTS', 'venue:node:c') === '0', { timeout: 5000, what: "c's key to expire" });
+  for (const n of nodes.slice(0, 2)) await joined(n, 2);
+  await Promise.all(orphans.map(async (w, i) => {
+    const to = nodes[i % 2];
+    const c = await to.connect({ name: w.name });
+    const welcome = await c.hello(w.name, { resume: w.token });
+    assert.equal(welcome.user.id, w.id, `${w.name} resumed as itself`);
+    w.c = c;
+    w.at = to;
+  }));
+  walking = false;
+  await Promise.all(walkers);
+
+  // Both nodes: 100 in the plenary, none twice, each held by exactly one node.
+  const [pa, pb] = await Promise.all(nodes.slice(0, 2).map(plenary));
+  assert.deepEqual([pa.count, pb.count], [100, 100]);
+  assert.equal(pa.here + pb.here, 100, `a holds ${pa.here}, b ${pb.here}`);
+  const fresh = await nodes[0].connect({ name: 'Late' });
+  const roster = rosterOf(await fresh.enter('plenary')).map((u) => u.id);
+  assert.equal(roster.length, 101);
+  assert.equal(new Set(roster).size, 101, 'nobody twice');
+  for (const w of people) assert.ok(roster.includes(w.id), `${w.name} is there`);
+  // Nobody saw a leave: the resumed were never gone.
+  for (const w of people.filter((x) => x.at !== dead && !orphans.includes(x)).slice(0, 10)) {
+    assert.equal(w.c.all.some((m) => m.type === 'presence' && m.event === 'leave'), false, `${w.name} saw nobody leave`);
+  }
 });
 
 test('Redis restarted mid-run: the node serves its people meanwhile, says why, and rejoins', async () => {
