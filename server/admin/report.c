@@ -44,10 +44,13 @@ int report_rooms(const struct venue *v, unsigned nodes, struct proto_buf *b)
 
 static void presence_user(void *arg, const struct venue_person_view *p)
 {
-    json_array_append_new(arg,
-                          json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "id", p->user.id, "name",
-                                    p->user.name, "role", p->user.role, "status", p->user.status,
-                                    "hand", p->user.hand, "connected", p->connected));
+    json_t *u = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "id", p->user.id, "name",
+                          p->user.name, "role", p->user.role, "status", p->user.status, "hand",
+                          p->user.hand, "connected", p->connected);
+    /* In a cluster: on which node, when it is another (this one's own have none). */
+    if (u && p->node[0])
+        json_object_set_new(u, "node", json_string(p->node));
+    json_array_append_new(arg, u);
 }
 
 int report_presence(const struct venue *v, struct proto_buf *b)

@@ -19,6 +19,7 @@
  * document "nodes". */
 int report_rooms(const struct venue *v, unsigned nodes, struct proto_buf *b);
 /* {"rooms":[{"id","name","users":[{"id","name","role","status","hand","connected"}]}],
+ *  with "node" on the people another node of a cluster holds,
  *  "lobbyless":[...the same, for people in no room...]} */
 int report_presence(const struct venue *v, struct proto_buf *b);
 /* GET /api/twins: {"entities":[{"id","type","source","rooms":[room ids that show it],

@@ -13,7 +13,7 @@ import path from 'node:path';
 import {
   Server, VENUED_BIN, VENUE_ROOT, freePort, until, within, chatFrom, presence, poseUsers, rosterOf, rosterEntry, near, walk, sqliteDump,
 } from './harness.mjs';
-import { addUser, tempDir } from '../admin/lib.mjs';
+import { addUser, api, tempDir } from '../admin/lib.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'venued-cluster-'));
 const cleanups = [];
@@ -194,6 +194,7 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
   const tmpA = tempDir('venued-cluster-mod-');
   cleanups.push(() => tmpA.remove());
   const moUser = addUser(tmpA.dir, 'Mo', 'moderator');
+  const admin = addUser(tmpA.dir, 'Ada', 'admin');
   const a = await node(r, 'a', {}, tmpA.dir);
   const b = await node(r, 'b');
   await joined(a, 2);
@@ -207,6 +208,12 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
     await people[name].enter('plenary');
     await mo.next('presence', { filter: presence('join', people[name].user.id) });
   }
+  // The organisers' presence on a shows everyone, with the node of those b holds.
+  const pres = await api(a, 'GET', '/api/admin/presence', { token: admin.token });
+  assert.equal(pres.status, 200);
+  const inPlenary = pres.json.rooms.find((x) => x.id === 'plenary').users;
+  assert.deepEqual(inPlenary.map((u) => [u.name, u.node ?? null, u.connected]).sort(),
+    [['Gus', 'b', true], ['Mia', 'b', true], ['Mo', null, true], ['Ned', 'b', true]]);
   const mod = async (fields) => {
     mo.send({ type: 'mod', id: `m${Math.random()}`, ...fields });
     const res = await mo.next(null, { filter: (m) => m.type === 'mod_ok' || m.type === 'error' });
