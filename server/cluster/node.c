@@ -152,6 +152,10 @@ static void beat(lws_sorted_usec_list_t *sul)
 
     lws_sul_schedule(n->srv->ctx, 0, &n->beat_sul, beat,
                      (lws_usec_t)CLUSTER_BEAT_MS * LWS_US_PER_MS);
+    /* Apart: why, as the link that is down last said (a refused password,
+     * no answer), also before it was ever up. */
+    if (n->apart)
+        set_reason(n, redis_reason(redis_up(n->redis) ? n->sub : n->redis));
     if (n->beating) {
         if (now - n->beat_ms >= CLUSTER_STALL_MS)
             redis_reset(n->redis, "no answer for 3 s");

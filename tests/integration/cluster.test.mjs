@@ -23,19 +23,21 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/* A throwaway redis-server on loopback, kept in the foreground. */
+/* A throwaway redis-server on loopback, kept in the foreground, with
+ * deploy's configuration (its port, password and folder overridden). */
+const REDIS_PASSWORD = 'cluster-test-secret';
 class Redis {
   constructor() {
     this.port = 0;
     this.child = null;
   }
 
-  get url() { return `redis://127.0.0.1:${this.port}/0`; }
+  get url() { return `redis://:${REDIS_PASSWORD}@127.0.0.1:${this.port}/0`; }
 
   async start() {
     if (!this.port) this.port = await freePort();
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1',
-      '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: 'ignore' });
+    this.child = spawn('redis-server', [path.join(VENUE_ROOT, 'deploy/redis/venued.conf'),
+      '--port', String(this.port), '--requirepass', REDIS_PASSWORD, '--dir', tmp], { stdio: 'ignore' });
     this.exited = new Promise((resolve) => this.child.on('close', resolve));
     await until(() => this.cli('PING') === 'PONG', { timeout: 5000, what: 'redis-server to answer' });
     return this;
@@ -52,7 +54,8 @@ class Redis {
 
   /* One command through redis-cli; its output trimmed. */
   cli(...args) {
-    const r = spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8', timeout: 5000 });
+    const r = spawnSync('redis-cli', ['-p', String(this.port), '-a', REDIS_PASSWORD, '--no-auth-warning', ...args],
+      { encoding: 'utf8', timeout: 5000 });
     return (r.stdout ?? '').trim();
   }
 }
@@ -103,6 +106,13 @@ test('nodes join: a key with a TTL each, an entry each, and the whole venue in /
   assert.equal(await metric(a, 'venue_redis_up'), 1);
   assert.equal(await metric(a, 'venue_cluster_joined'), 1);
   assert.equal(await metric(a, 'venue_cluster_nodes'), 2);
+  // Every series the Grafana dashboard draws is one a clustered node exports.
+  const dashboard = fs.readFileSync(path.join(VENUE_ROOT, 'deploy/grafana/venued.json'), 'utf8');
+  const wanted = new Set([...dashboard.matchAll(/\b(venue_[a-z_]+)\{/g)].map((m) => m[1]));
+  const exported = new Set((await a.metrics()).samples.map((x) => x.name));
+  assert.ok(wanted.size >= 20, `the dashboard draws ${wanted.size} series`);
+  const missing = [...wanted].filter((n) => !exported.has(n));
+  assert.deepEqual(missing, [], 'dashboard series a node does not export');
 
   // Two people on b and one on a in the plenary: every node counts three.
   const people = [];
@@ -393,6 +403,15 @@ test('Redis that stops answering is dropped within seconds and found again when 
   await al.next('chat', { filter: chatFrom(ann.user.id, 'is Redis asleep?') });
   r.signal('SIGCONT');
   await joined(a, 1);
+
+  // A wrong password: the node runs on its own and says Redis refused it.
+  const wrong = new Server({ flags: { redis: `redis://:not-it@127.0.0.1:${r.port}/0`, 'node-id': 'w' } });
+  cleanups.push(() => wrong.cleanup());
+  await wrong.start();
+  await until(async () => /refused venued/.test((await health(wrong)).cluster_reason),
+    { timeout: 4000, what: 'the node to say Redis refused its password' });
+  assert.equal((await health(wrong)).joined, false);
+  assert.doesNotMatch((await health(wrong)).cluster_reason, /not-it/, 'the password is not shown');
 });
 
 test('a second run of one node id waits, says why, and joins when the first has gone', async () => {

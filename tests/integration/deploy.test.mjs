@@ -60,6 +60,7 @@ test('cmake --install lays out the binary, the client with its modules, the demo
     'lib/systemd/system/venued@.service',
     'share/doc/venued/deploy/README.md', 'share/doc/venued/deploy/haproxy/haproxy.cfg',
     'share/doc/venued/deploy/grafana/venued.json', 'share/doc/venued/deploy/prometheus/venued.yml',
+    'share/doc/venued/deploy/redis/venued.conf',
   ];
   const missing = want.filter((f) => !fs.existsSync(path.join(prefix, f)));
   assert.deepEqual(missing, [], 'installed files');
