@@ -121,6 +121,7 @@
 #define LG_MAX_FLAGS   16          /* --server-flag repeats */
 #define LG_MAX_ROOMS   64
 #define LG_MAX_SWEEP   32
+#define LG_MAX_NODES   8           /* --port and the --also nodes of one venue */
 #define LG_MAX_CLIENTS 20000
 #define LG_SCRATCH     (256 * 1024) /* one recv's worth, shared by every client */
 #define LG_PEEK        24           /* bytes of a message that tell its type */
@@ -154,6 +155,10 @@ struct lg_opts {
     const char *server_flags[LG_MAX_FLAGS]; /* NAME=VALUE, borrowed from argv */
     int n_server_flags;
     int port, pid;           /* an already running venued */
+    /* More nodes of the same venue (--also): clients go round-robin over
+     * --port and these, and the CPU and RSS are every node's. */
+    int also_port[LG_MAX_NODES - 1], also_pid[LG_MAX_NODES - 1];
+    int n_also;
     int server_cpu, gen_cpu; /* -1: no pinning */
     const char *json, *label;
     bool check;
@@ -192,6 +197,8 @@ static void usage(FILE *f)
           "                     --hello-burst 1000000\n"
           "  --port P           measure a venued already listening on 127.0.0.1:P\n"
           "  --pid PID          with --port: that venued's pid, for CPU and RSS\n"
+          "  --also P:PID,...   with --port: more nodes of the same venue (a cluster), up to 7;\n"
+          "                     clients and probes go round-robin over all of them\n"
           "  --host H           only 127.0.0.1 (or localhost) is accepted\n"
           "  --server-cpu C     pin the started venued to CPU C (none)\n"
           "  --gen-cpu C        pin this generator to CPU C (none)\n"
@@ -212,6 +219,34 @@ static int bad_flag(const char *flag, const char *why, const char *val)
     else
         fprintf(stderr, "venue-loadgen: %s: %s\n", flag, why);
     return -1;
+}
+
+static int parse_int(const char *flag, const char *v, long lo, long hi, int *out);
+
+/* --also PORT:PID,PORT:PID,... */
+static int parse_also(const char *flag, const char *v, struct lg_opts *o)
+{
+    char item[64];
+    const char *p = v;
+    o->n_also = 0;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        char *colon;
+        if (n == 0 || n >= sizeof item || o->n_also == LG_MAX_NODES - 1)
+            return bad_flag(flag, "PORT:PID pairs separated by commas, at most 7", v);
+        memcpy(item, p, n);
+        item[n] = '\0';
+        colon = strchr(item, ':');
+        if (!colon)
+            return bad_flag(flag, "each node is PORT:PID", item);
+        *colon = '\0';
+        if (parse_int(flag, item, 1, 65535, &o->also_port[o->n_also]) ||
+            parse_int(flag, colon + 1, 1, 1 << 30, &o->also_pid[o->n_also]))
+            return -1;
+        o->n_also++;
+        p += n + (p[n] == ',');
+    }
+    return o->n_also ? 0 : bad_flag(flag, "no node given", v);
 }
 
 static int parse_int(const char *flag, const char *v, long lo, long hi, int *out)
@@ -465,6 +500,8 @@ static int parse_args(int argc, char **argv, struct lg_opts *o)
             rc = parse_int(name, v, 1, 65535, &o->port);
         else if (!strcmp(name, "--pid"))
             rc = parse_int(name, v, 1, 1 << 30, &o->pid);
+        else if (!strcmp(name, "--also"))
+            rc = parse_also(name, v, o);
         else if (!strcmp(name, "--host"))
             rc = strcmp(v, "127.0.0.1") && strcmp(v, "localhost")
                      ? bad_flag(name,
@@ -502,6 +539,8 @@ static int parse_args(int argc, char **argv, struct lg_opts *o)
         o->rooms = o->n_room_ids;
     if (o->pid && !o->port)
         return bad_flag("--pid", "only with --port (a venued started here is measured anyway)", "");
+    if (o->n_also && (!o->port || !o->pid))
+        return bad_flag("--also", "only with --port and --pid (the first node)", "");
     if (o->port && o->bin)
         return bad_flag("--port", "either --port (a running venued) or --bin (start one)", "");
     if (o->port && o->server_cpu >= 0)
@@ -998,7 +1037,10 @@ struct probe {
 
 struct lg {
     const struct lg_opts *o;
-    int port, pid;
+    int port, pid; /* the first node: its /metrics are read */
+    int ports[LG_MAX_NODES], pids[LG_MAX_NODES], nodes; /* every node, the first too */
+    int64_t node_cpu0[LG_MAX_NODES], node_cpu1[LG_MAX_NODES];
+    long node_rss_end[LG_MAX_NODES];
     int epfd;
     unsigned char *scratch; /* LG_SCRATCH bytes every client reads into, owned */
     struct client *cl;      /* N, owned */
@@ -1877,7 +1919,7 @@ static void on_connected(struct lg *g, struct client *c)
                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
                      "Sec-WebSocket-Protocol: venue.v1\r\n\r\n",
-                     LG_HOST, g->port, LG_HOST, c->key);
+                     LG_HOST, g->ports[c->idx % g->nodes], LG_HOST, c->key);
     c->out_len = (size_t)n;
     c->out_off = 0;
     c->ws = WS_UPGRADE;
@@ -1956,13 +1998,42 @@ static void on_event(struct lg *g, struct client *c, uint32_t ev)
 
 /* ---- phases ------------------------------------------------------------- */
 
+/* utime + stime of every node in microseconds, each into each[]; -1 when
+ * one cannot be read. */
+static int64_t nodes_cpu_us(const struct lg *g, int64_t *each)
+{
+    int64_t sum = 0;
+    for (int k = 0; k < g->nodes; k++) {
+        each[k] = g->pids[k] ? proc_cpu_us(g->pids[k]) : -1;
+        if (each[k] < 0)
+            sum = -1;
+        else if (sum >= 0)
+            sum += each[k];
+    }
+    return sum;
+}
+
+/* VmRSS of every node in KiB, summed (each into each[] when not NULL), or -1. */
+static long nodes_rss_kb(const struct lg *g, long *each)
+{
+    long sum = 0;
+    for (int k = 0; k < g->nodes; k++) {
+        long r = g->pids[k] ? proc_rss_kb(g->pids[k]) : -1;
+        if (each)
+            each[k] = r;
+        sum = r < 0 || sum < 0 ? -1 : sum + r;
+    }
+    return sum;
+}
+
 static void open_one(struct lg *g, struct client *c)
 {
     c->st = CS_CONNECTING;
     c->ws = WS_TCP;
     c->t_start = now_us();
     g->pending++;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g->port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)g->ports[c->idx % g->nodes])};
     inet_pton(AF_INET, LG_HOST, &sa.sin_addr);
     int one = 1;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1992,7 +2063,7 @@ static void start_walking(struct lg *g, int64_t t)
         }
     g->t_joined_all = t;
     if (g->pid)
-        g->rss_joined = proc_rss_kb(g->pid);
+        g->rss_joined = nodes_rss_kb(g, NULL);
     http_get(g->port, "/metrics", &g->metrics0);
     t = now_us();
     g->tick_us = 1000000 / (g->tick_hz ? g->tick_hz : 20);
@@ -2040,7 +2111,7 @@ static void ctl_timer(struct lg *g)
             g->phase = PH_WINDOW;
             g->wall0 = now_us();
             g->gen_cpu0 = self_cpu_us();
-            g->srv_cpu0 = g->pid ? proc_cpu_us(g->pid) : -1;
+            g->srv_cpu0 = nodes_cpu_us(g, g->node_cpu0);
             machine_cpu(&g->mach_busy0, &g->mach_total0);
         }
         break;
@@ -2049,7 +2120,7 @@ static void ctl_timer(struct lg *g)
             g->phase = PH_TAIL;
             g->wall1 = now_us();
             g->gen_cpu1 = self_cpu_us();
-            g->srv_cpu1 = g->pid ? proc_cpu_us(g->pid) : -1;
+            g->srv_cpu1 = nodes_cpu_us(g, g->node_cpu1);
             machine_cpu(&g->mach_busy1, &g->mach_total1);
         }
         break;
@@ -2289,6 +2360,18 @@ static struct summary summarize(struct lg *g, const double la0[3], char *metrics
     json_object_set_new(sj, "dropped_stale_poses", jnum(drops_stale));
     json_object_set_new(sj, "dropped_queue_full", jnum(drops_full));
     json_object_set_new(sj, "closed_too_slow", jnum(closed_slow));
+    if (g->nodes > 1) {
+        json_t *nj = json_array();
+        for (int k = 0; k < g->nodes; k++) {
+            double s = g->node_cpu0[k] >= 0 && g->node_cpu1[k] >= 0
+                           ? (double)(g->node_cpu1[k] - g->node_cpu0[k]) / 1e6
+                           : NAN;
+            json_array_append_new(nj, json_pack("{s:i, s:i, s:o, s:I}", "port", g->ports[k], "pid",
+                                                g->pids[k], "cpu_pct", jnum(100 * s / wall),
+                                                "rss_kib_end", (json_int_t)g->node_rss_end[k]));
+        }
+        json_object_set_new(sj, "nodes", nj);
+    }
     json_object_set_new(j, "server", sj);
     json_t *gj = json_object();
     json_object_set_new(gj, "cpu_pct", jnum(gen_pct));
@@ -2551,7 +2634,14 @@ static struct summary run_once(const struct lg_opts *o, int n)
     }
     double la0[3];
     loadavg(la0);
-    g.rss_before = g.pid ? proc_rss_kb(g.pid) : -1;
+    g.ports[0] = g.port;
+    g.pids[0] = g.pid;
+    g.nodes = 1 + o->n_also;
+    for (int k = 0; k < o->n_also; k++) {
+        g.ports[1 + k] = o->also_port[k];
+        g.pids[1 + k] = o->also_pid[k];
+    }
+    g.rss_before = g.pid ? nodes_rss_kb(&g, NULL) : -1;
 
     g.epfd = epoll_create1(EPOLL_CLOEXEC);
     g.scratch = malloc(LG_SCRATCH);
@@ -2578,7 +2668,7 @@ static struct summary run_once(const struct lg_opts *o, int n)
         free_run(&g);
         return r;
     }
-    g.rss_end = g.pid ? proc_rss_kb(g.pid) : -1;
+    g.rss_end = g.pid ? nodes_rss_kb(&g, g.node_rss_end) : -1;
     char *metrics1 = NULL;
     http_get(g.port, "/metrics", &metrics1);
     close_all(&g);
