@@ -17,6 +17,11 @@ add_executable(test_moderation unit/test_moderation.c)
 target_link_libraries(test_moderation PRIVATE core_harness venue_flags)
 add_test(NAME moderation COMMAND test_moderation ${PROJECT_SOURCE_DIR}/scenes/demo)
 
+# One venue over two nodes, the core alone: two venues and the test as Redis.
+add_executable(test_mesh unit/test_mesh.c)
+target_link_libraries(test_mesh PRIVATE core_harness venue_flags m)
+add_test(NAME mesh COMMAND test_mesh ${PROJECT_SOURCE_DIR}/scenes/demo)
+
 # The SQLite store on its own: round trips and upgrades of older files.
 add_executable(test_store unit/test_store.c)
 target_link_libraries(test_store PRIVATE venue_core check venue_flags)

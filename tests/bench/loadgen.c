@@ -121,7 +121,7 @@
 #define LG_MAX_FLAGS   16          /* --server-flag repeats */
 #define LG_MAX_ROOMS   64
 #define LG_MAX_SWEEP   32
-#define LG_MAX_NODES   8           /* --port and the --also nodes of one venue */
+#define LG_MAX_NODES   8 /* --port and the --also nodes of one venue */
 #define LG_MAX_CLIENTS 20000
 #define LG_SCRATCH     (256 * 1024) /* one recv's worth, shared by every client */
 #define LG_PEEK        24           /* bytes of a message that tell its type */
@@ -154,7 +154,7 @@ struct lg_opts {
     const char *scenes, *web;
     const char *server_flags[LG_MAX_FLAGS]; /* NAME=VALUE, borrowed from argv */
     int n_server_flags;
-    int port, pid;           /* an already running venued */
+    int port, pid; /* an already running venued */
     /* More nodes of the same venue (--also): clients go round-robin over
      * --port and these, and the CPU and RSS are every node's. */
     int also_port[LG_MAX_NODES - 1], also_pid[LG_MAX_NODES - 1];
@@ -1037,7 +1037,7 @@ struct probe {
 
 struct lg {
     const struct lg_opts *o;
-    int port, pid; /* the first node: its /metrics are read */
+    int port, pid;                                      /* the first node: its /metrics are read */
     int ports[LG_MAX_NODES], pids[LG_MAX_NODES], nodes; /* every node, the first too */
     int64_t node_cpu0[LG_MAX_NODES], node_cpu1[LG_MAX_NODES];
     long node_rss_end[LG_MAX_NODES];

@@ -27,6 +27,11 @@
  *   p K        slot K stops reading its queue, or starts again
  *   t MS       the clock moves MS milliseconds (decimal, 50 when absent, at
  *              most 600000) and the venue ticks
+ *   M TEXT     TEXT (expanded as below) is a document from another node of
+ *              the cluster (venue_mesh_apply): this venue is node "a",
+ *              and every document it publishes is checked to be one
+ *   G NODE     node NODE is gone (venue_mesh_node_gone); G alone: the
+ *              link to the others is lost
  *   S          restart: venue_shutdown, venue_free, venue_new on the same
  *              store (saved sessions come back, resumable)
  *   R          the same, and the new venue has --registration required if
@@ -121,6 +126,7 @@
 #include "chatlog.h"
 #include "config.h"
 #include "dm.h"
+#include "mesh.h"
 #include "outq.h"
 #include "poses_bin.h"
 #include "programme.h"
@@ -1226,6 +1232,19 @@ static void io_bind(void *ctx, void *conn, struct session *s)
 
 static const struct venue_io fake_io = {.wake = io_wake, .close = io_close, .bind = io_bind};
 
+/* What node "a" publishes: one document of its own, whole JSON, bounded. */
+static void mesh_publish(void *ctx, const char *data, size_t len)
+{
+    json_t *doc = json_loadb(data, len, 0, NULL);
+    (void)ctx;
+    FUZZ_REQUIRE(doc && json_is_array(json_object_get(doc, "ev")));
+    FUZZ_REQUIRE(strcmp(json_string_value(json_object_get(doc, "n")), "a") == 0);
+    FUZZ_REQUIRE(len <= MESH_OUT_MAX + 64 * 1024);
+    json_decref(doc);
+}
+
+static const struct venue_mesh_io fake_mesh = {.publish = mesh_publish};
+
 /* ---- invariants of the whole venue ---- */
 
 struct census {
@@ -1247,7 +1266,7 @@ static void count_person(void *arg, const struct venue_person_view *p)
         FUZZ_REQUIRE(cs->ids);
     }
     snprintf(cs->ids[cs->n++], sizeof(*cs->ids), "%s", p->user.id);
-    cs->connected += p->connected;
+    cs->connected += p->connected && !p->node[0]; /* another node's are connected there */
 }
 
 static void check_venue(void)
@@ -1684,6 +1703,7 @@ static void open_venue(void)
     if (!v)
         fail("venue_new: %s", err);
     venue_set_wall(v, WALL0 + (now - NOW0), now);
+    venue_mesh_start(v, "a", &fake_mesh);
     if (venue_keep_programme(v, prog, err, sizeof(err)) < 0)
         fail("venue_keep_programme: %s", err);
 }
@@ -1968,6 +1988,23 @@ static void step(const char *line, size_t len)
             drain_all(false);
             check_stages(true);
         }
+        break;
+    }
+    case 'M': {
+        size_t n;
+        char *text = expand(line + 1, len - 1, &n);
+        venue_mesh_apply(v, text, n, now);
+        free(text);
+        drain_all(false);
+        break;
+    }
+    case 'G': {
+        char node[40];
+        size_t n = len - 1 < sizeof(node) - 1 ? len - 1 : sizeof(node) - 1;
+        memcpy(node, line + 1, n);
+        node[n] = '\0';
+        venue_mesh_node_gone(v, n ? node : NULL, now);
+        drain_all(false);
         break;
     }
     case 'S':
