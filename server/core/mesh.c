@@ -73,7 +73,8 @@ static bool local(const struct session *s)
 
 void mesh_presence(struct venue *v, struct session *s, const char *event)
 {
-    if (!mesh_on(v) || !local(s) || !s->room)
+    /* A dead session's leave goes too: its grace ended, or it was removed. */
+    if (!mesh_on(v) || s->node[0] || !s->hello || !s->room)
         return;
     append_json(v, json_pack("{s:s, s:s, s:s, s:o}", "t", "p", "r", s->room->id, "e", event, "u",
                              user_json(v, s)));

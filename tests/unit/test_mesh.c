@@ -198,6 +198,27 @@ static void test_two_nodes(void)
     CHECK(m && json_is_true(json_object_get(json_object_get(m, "user"), "hand")));
     json_decref(msgs);
 
+    /* Cid's connection drops on a; when his grace ends there, b hears him leave. */
+    {
+        struct fconn *cid = connect_as(a, "Cid", NULL);
+        join(a, cid, "lobby");
+        step(a, b);
+        CHECK(room_view(b, "lobby")->count == 4);
+        json_decref(drain(b, bea));
+        venue_disconnect(a, cid->s, now);
+        step(a, b);
+        CHECK(room_view(b, "lobby")->count == 4); /* detached: resumable, still there */
+        now += (long long)cfg.resume_grace_s * 1000 + 100;
+        step(a, b);
+        step(a, b);
+        msgs = drain(b, bea);
+        CHECK(about(msgs, "presence", "leave", cid->user_id) != NULL);
+        json_decref(msgs);
+        CHECK(room_view(b, "lobby")->count == 3);
+        free(cid);
+        json_decref(drain(a, ann));
+    }
+
     /* A state that leaves Al out: he is gone from b. */
     {
         char doc[256];
