@@ -50,7 +50,7 @@ void dm_send(struct venue *v, struct session *s, const struct proto_msg *m)
 {
     struct session *t;
     struct proto_dm d;
-    char why[PROTO_NAME_MAX * 4 + 64];
+    char why[PROTO_NAME_MAX * 4 + 128];
 
     if (!s->registered) {
         session_send_error(v, s, "forbidden", "dm: direct messages are for registered participants",
@@ -72,6 +72,14 @@ void dm_send(struct venue *v, struct session *s, const struct proto_msg *m)
         return;
     }
     t = session_find_user(v, m->u.dm.to);
+    if (t && t->node[0]) {
+        snprintf(why, sizeof(why),
+                 "dm.to: %s is connected to another node of the venue, which direct messages do "
+                 "not reach yet",
+                 t->name);
+        session_send_error(v, s, "unavailable", why, &m->id);
+        return;
+    }
     if (!t || !t->registered) {
         session_send_error(v, s, "not_found",
                            t ? "dm.to: guests do not take direct messages"

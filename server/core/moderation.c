@@ -168,6 +168,13 @@ static bool one_room(struct act *a)
 }
 
 /* Who the action is for, and whether the actor may act on them. */
+/* What a node carries out for another (mod_enforce). */
+static bool reaches_nodes(enum proto_mod_action action)
+{
+    return action == PROTO_MOD_KICK || action == PROTO_MOD_BAN || action == PROTO_MOD_UNBAN ||
+           action == PROTO_MOD_MUTE || action == PROTO_MOD_UNMUTE;
+}
+
 static bool resolve_target(struct act *a, const char *id)
 {
     struct reg_user u;
@@ -193,6 +200,13 @@ static bool resolve_target(struct act *a, const char *id)
     }
     if (a->trole >= session_role(a->actor)) {
         refuse(a, "forbidden", "mod.target: cannot act on a %s", role_name(a->trole));
+        return false;
+    }
+    if (a->ts && a->ts->node[0] && !reaches_nodes(a->m->u.mod.action)) {
+        refuse(a, "unavailable",
+               "mod.target: %s is connected to another node of the venue, which only kick, "
+               "ban and mute reach yet",
+               a->tname);
         return false;
     }
     return true;

@@ -252,6 +252,12 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
   await mo.next('presence', { filter: presence('leave', people.Ned.user.id) });
   await people.Ned.expectError({ type: 'join', room: 'plenary' }, 'forbidden');
 
+  // What does not reach another node yet says so, and changes nothing.
+  mo.send({ type: 'mod', id: 'mv', action: 'move', target: people.Mia.user.id, room: 'lobby' });
+  const refusedMove = await mo.next('error');
+  assert.equal(refusedMove.code, 'unavailable');
+  assert.match(refusedMove.message, /another node/);
+
   // The audit: a's registry holds the three actions; b's none.
   await a.stop();
   await b.stop();
