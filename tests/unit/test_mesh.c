@@ -50,6 +50,13 @@ static size_t deliver(struct wire *w, struct venue *v)
     return n;
 }
 
+/* Forget what w holds, unread. */
+static void clear(struct wire *w)
+{
+    while (w->n)
+        free(w->docs[--w->n]);
+}
+
 /* A tick on both, and each one's document to the other. */
 static void step(struct venue *a, struct venue *b)
 {
@@ -267,10 +274,8 @@ static void test_two_nodes(void)
     CHECK(about(msgs, "presence", "leave", ann->user_id) == NULL);
     json_decref(msgs);
 
-    while (to_b.n)
-        free(to_b.docs[--to_b.n]);
-    while (to_a.n)
-        free(to_a.docs[--to_a.n]);
+    clear(&to_b);
+    clear(&to_a);
     venue_free(a);
     venue_free(b);
     free(ann);
@@ -302,8 +307,7 @@ static void test_claims(void)
     CHECK(venue_mesh_apply(a, doc, strlen(doc), now) == 0);
     CHECK(ann->closed_code == VENUE_CLOSE_RESUMED);
     CHECK(room_view(a, "lobby")->count == 1 && room_view(a, "lobby")->here == 0);
-    while (to_b.n)
-        free(to_b.docs[--to_b.n]);
+    clear(&to_b);
     venue_free(a);
     free(ann);
 }
@@ -365,8 +369,7 @@ static void test_hostile(void)
     CHECK(venue_mesh_apply(a, doc, strlen(doc), now) == 0);
     CHECK(room_view(a, "lobby")->count == 1);
     CHECK(ann->closed_code == 0);
-    while (to_b.n)
-        free(to_b.docs[--to_b.n]);
+    clear(&to_b);
     venue_free(a);
     free(ann);
 }
@@ -383,8 +386,7 @@ static void test_bound(void)
     join(a, ann, "lobby");
     now += 50;
     venue_tick(a, now);
-    while (to_b.n)
-        free(to_b.docs[--to_b.n]);
+    clear(&to_b);
     memset(text, 'x', 1000);
     text[1000] = '\0';
     for (i = 0; i < lines; i++)
@@ -406,8 +408,7 @@ static void test_bound(void)
         CHECK(strlen(to_b.docs[0]) <= MESH_OUT_MAX + 4096);
     }
     json_decref(doc);
-    while (to_b.n)
-        free(to_b.docs[--to_b.n]);
+    clear(&to_b);
     venue_free(a);
     free(ann);
 }
