@@ -41,7 +41,7 @@ set(VENUE_ITEST_FILES
     writelock.test.mjs 60
     interest.test.mjs 90
     deploy.test.mjs 120
-    cluster.test.mjs 120
+    cluster.test.mjs 180
 )
 
 list(LENGTH VENUE_ITEST_FILES n)

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  Server, VENUED_BIN, VENUE_ROOT, freePort, until, within, chatFrom, presence, poseUsers, rosterOf, rosterEntry, near, walk, sqliteDump,
+  Server, Client, VENUED_BIN, VENUE_ROOT, freePort, until, within, sleep, chatFrom, startHaproxy, presence, poseUsers, rosterOf, rosterEntry, near, walk, sqliteDump,
 } from './harness.mjs';
 import { addUser, api, tempDir } from '../admin/lib.mjs';
 
@@ -361,6 +361,54 @@ test('a node SIGKILLed while 100 people walk: its people resume on the other two
   // Nobody saw a leave: the resumed were never gone.
   for (const w of people.filter((x) => x.at !== dead && !orphans.includes(x)).slice(0, 10)) {
     assert.equal(w.c.all.some((m) => m.type === 'presence' && m.event === 'leave'), false, `${w.name} saw nobody leave`);
+  }
+});
+
+test('through HAProxy: three nodes, one room; a node killed, its people come back through the balancer and resume', async () => {
+  const r = await redis();
+  const flags = { 'resume-grace': 20 };
+  const nodes = [await node(r, 'a', flags), await node(r, 'b', flags), await node(r, 'c', flags)];
+  for (const n of nodes) await joined(n, 3);
+  const lbPort = await freePort();
+  const lb = await startHaproxy({
+    VENUE_LB_BIND: `127.0.0.1:${lbPort}`,
+    VENUE_NODE_A: `127.0.0.1:${nodes[0].port}`, VENUE_NODE_B: `127.0.0.1:${nodes[1].port}`,
+    VENUE_NODE_C: `127.0.0.1:${nodes[2].port}`,
+  });
+  cleanups.push(() => lb.stop());
+  const people = [];
+  for (let i = 0; i < 6; i++) {
+    const c = new Client(lb, { name: `P${i}` });
+    await c.opened;
+    await c.hello(`P${i}`);
+    await c.join('plenary');
+    people.push(c);
+  }
+  // Least connections spread them: every node holds two, and everyone sees all six.
+  const here = async (list = nodes) => Promise.all(list.map(async (n) => (await n.getJSON('/api/venue')).json.rooms
+    .find((x) => x.id === 'plenary').here));
+  assert.deepEqual(await here(), [2, 2, 2]);
+  await until(async () => (await Promise.all(nodes.map(async (n) => (await n.getJSON('/api/venue')).json.rooms
+    .find((x) => x.id === 'plenary').count))).every((n) => n === 6), { timeout: 3000, what: 'every node counting 6' });
+
+  // Node c dies; its two are closed, come back through HAProxy (which
+  // sends them to a live node) and resume as themselves.
+  await nodes[2].kill();
+  const gone = [];
+  for (const c of people) if (await Promise.race([c.closed.then(() => true), sleep(1500).then(() => false)])) gone.push(c);
+  assert.equal(gone.length, 2, 'the killed node held two');
+  for (const c of gone) {
+    const back = new Client(lb, { name: `${c.label} again` });
+    await back.opened;
+    const w = await back.hello(c.label, { resume: c.resumeToken });
+    assert.equal(w.user.id, c.user.id, `${c.label} resumed as itself`);
+    people[people.indexOf(c)] = back;
+  }
+  await until(async () => (await here(nodes.slice(0, 2))).reduce((x, y) => x + y) === 6,
+    { timeout: 5000, what: 'a and b holding all six' });
+  const stayed = people.filter((c) => !gone.some((g) => g.user.id === c.user.id));
+  for (const c of stayed) {
+    assert.equal(c.all.some((m) => m.type === 'presence' && m.event === 'leave'), false, `${c.label} saw nobody leave`);
   }
 });
 

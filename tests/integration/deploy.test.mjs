@@ -6,12 +6,12 @@
 // sessions over nodes and stops sending to a node that fails /healthz.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  Server, Client, VENUE_ROOT, freePort, until, parseProm, checkRoomList,
+  Server, Client, VENUE_ROOT, freePort, until, parseProm, checkRoomList, startHaproxy,
 } from './harness.mjs';
 
 const BUILD = process.env.VENUE_BUILD ?? path.join(VENUE_ROOT, 'build');
@@ -131,20 +131,6 @@ test('the installed venued, with the unit environment alone, serves the client a
   assert.equal(r.code, 0, server.log);
 });
 
-/* HAProxy in the foreground with deploy's configuration, its addresses
- * from the environment. */
-async function startHaproxy(env) {
-  const child = spawn('haproxy', ['-db', '-f', path.join(VENUE_ROOT, 'deploy/haproxy/haproxy.cfg')], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((resolve) => child.on('close', resolve));
-  cleanups.push(async () => { child.kill('SIGTERM'); await exited; });
-  return { child, log: () => log };
-}
-
 async function connections(server) {
   const open = parseProm((await server.get('/metrics')).body).find((x) => x.name === 'venue_connections');
   return open.value;
@@ -163,15 +149,8 @@ test('HAProxy balances WebSocket sessions over the nodes and leaves a node that 
     VENUE_NODE_A: `127.0.0.1:${a.port}`, VENUE_NODE_B: `127.0.0.1:${b.port}`,
     VENUE_NODE_C: `127.0.0.1:${down}`,
   });
-  const front = { wsUrl: `ws://127.0.0.1:${lbPort}/ws`, clients: new Set() };
-  await until(async () => {
-    assert.equal(lb.child.exitCode, null, `HAProxy exited: ${lb.log()}`);
-    try {
-      return (await fetch(`http://127.0.0.1:${lbPort}/healthz`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, { timeout: 5000, what: 'HAProxy to answer /healthz' });
+  cleanups.push(() => lb.stop());
+  const front = lb;
 
   // Node c never answers: its checks fail, and HAProxy says so.
   await until(() => /Server venued\/c is DOWN/.test(lb.log()),

@@ -719,6 +719,36 @@ export class RawClient {
  * tell when a client that stopped reading has filled its socket buffers,
  * so that the server can no longer write to it.
  */
+/* HAProxy in the foreground with deploy's configuration, its addresses
+ * from env (VENUE_LB_BIND, VENUE_NODE_A/B/C); stop() ends it. Waits until
+ * it answers /healthz through itself. */
+export async function startHaproxy(env) {
+  const child = spawn('haproxy', ['-db', '-f', path.join(VENUE_ROOT, 'deploy/haproxy/haproxy.cfg')], {
+    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => child.on('close', () => { live.delete(child); resolve(); }));
+  const lb = {
+    child,
+    log: () => log,
+    wsUrl: `ws://${env.VENUE_LB_BIND}/ws`,
+    clients: new Set(),
+    stop: async () => { child.kill('SIGTERM'); await exited; },
+  };
+  await until(async () => {
+    if (child.exitCode !== null) throw new Error(`HAProxy exited: ${log}`);
+    try {
+      return (await fetch(`http://${env.VENUE_LB_BIND}/healthz`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, { timeout: 5000, what: 'HAProxy to answer /healthz' });
+  return lb;
+}
+
 export function tcpQueues(localPort, remotePort) {
   const hex = (p) => p.toString(16).toUpperCase().padStart(4, '0');
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
