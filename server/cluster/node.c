@@ -14,6 +14,7 @@
  */
 #include "node.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #define NODES_HASH "venue:nodes"
 #define NODE_KEY   "venue:node:"
 #define CHANNEL    "venue:mesh"
+#define SEATS_KEY  "venue:seats:"
 /* A larger document is refused unread: twice what a node publishes at most
  * (core/mesh.h, MESH_OUT_MAX). */
 #define MESH_IN_MAX ((size_t)8 * 1024 * 1024)
@@ -51,6 +53,34 @@ static const char beat_script[] =
     "end\n"
     "return out\n";
 
+/*
+ * KEYS: the rooms' seat hashes. ARGV: node, live nodes, the most spare
+ * seats, then per room the seats its people use and the room's capacity.
+ * Gives each room's lease: what is used, plus an even share of what the
+ * others left free (at most the spare, at least one while any is free).
+ */
+static const char lease_script[] =
+    "local node, nodes, most, out = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), {}\n"
+    "for k = 1, #KEYS do\n"
+    "  local need, cap = tonumber(ARGV[2 + 2 * k]), tonumber(ARGV[3 + 2 * k])\n"
+    "  local others, all = 0, redis.call('HGETALL', KEYS[k])\n"
+    "  for i = 1, #all, 2 do\n"
+    "    if all[i] ~= node then others = others + tonumber(all[i + 1]) end\n"
+    "  end\n"
+    "  local free = cap - others - need\n"
+    "  local spare = math.min(math.floor(free / nodes), most)\n"
+    "  if spare < 1 and free >= 1 then spare = 1 end\n"
+    "  if spare < 0 then spare = 0 end\n"
+    "  out[k] = need + spare\n"
+    "  redis.call('HSET', KEYS[k], node, out[k])\n"
+    "end\n"
+    "return out\n";
+
+/* KEYS: the rooms' seat hashes. ARGV: the node whose seats go back. */
+static const char release_script[] =
+    "for k = 1, #KEYS do redis.call('HDEL', KEYS[k], ARGV[1]) end\n"
+    "return 1\n";
+
 /* KEYS: this node's key, the hash. ARGV: id, incarnation. Only this run's. */
 static const char leave_script[] = "local cur = redis.call('GET', KEYS[1])\n"
                                    "if cur and string.find(cur, ARGV[2], 1, true) then\n"
@@ -70,9 +100,24 @@ struct cluster_node {
     bool beating;         /* a beat's answer is awaited */
     long long beat_ms;    /* when it was sent */
     bool left;            /* node_leave's answer came, or there was none to wait for */
+    bool claimed;         /* the last beat found this run holding its key */
+    bool has_seats;       /* seats were leased since the link last came up */
+    bool leasing;         /* a lease is awaited */
     lws_sorted_usec_list_t beat_sul;
     char live[CLUSTER_NODES_MAX][PROTO_NODE_MAX + 1]; /* the other nodes at the last beat */
     size_t nlive;
+    /* The rooms the lease awaited was asked for, in its order. */
+    char leased[CLUSTER_ROOMS_MAX][PROTO_ROOM_MAX + 1];
+    size_t nleased;
+};
+
+/* One seats script's arguments (lease_script or release_script), made
+ * afresh for each command: hiredis copies them when it is queued. */
+struct seat_args {
+    char keys[CLUSTER_ROOMS_MAX][sizeof(SEATS_KEY) + PROTO_ROOM_MAX];
+    char nums[3 + 2 * CLUSTER_ROOMS_MAX][16];
+    const char *argv[4 + 3 * CLUSTER_ROOMS_MAX + 2];
+    size_t len[4 + 3 * CLUSTER_ROOMS_MAX + 2];
 };
 
 static void set_reason(struct cluster_node *n, const char *why)
@@ -89,6 +134,79 @@ static char *entry_text(struct cluster_node *n)
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
+}
+
+static void on_lease(void *arg, const redisReply *reply)
+{
+    struct cluster_node *n = arg;
+    n->leasing = false;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY)
+        return; /* the seats stay as they were until the next beat */
+    for (size_t k = 0; k < reply->elements && k < n->nleased; k++)
+        if (reply->element[k]->type == REDIS_REPLY_INTEGER)
+            venue_mesh_lease(n->srv->venue, n->leased[k], (int)reply->element[k]->integer);
+    n->has_seats = true;
+    n->status.joined = n->claimed && !n->apart;
+    if (n->status.joined)
+        n->status.reason[0] = '\0';
+}
+
+/*
+ * Lease every room's seats for this node (lease) or give back node's
+ * (!lease): one script over every room's hash. 0, or -1 when it could not
+ * be sent (the next beat tries again).
+ */
+static int seats(struct cluster_node *n, bool lease, const char *node)
+{
+    static struct seat_args a; /* one command at a time, copied by hiredis */
+    struct venue *v = n->srv->venue;
+    size_t rooms = venue_room_count(v), argc = 0, num = 0;
+
+    if (rooms > CLUSTER_ROOMS_MAX)
+        rooms = CLUSTER_ROOMS_MAX;
+    a.argv[argc++] = "EVAL";
+    a.argv[argc++] = lease ? lease_script : release_script;
+    snprintf(a.nums[num], sizeof(a.nums[0]), "%zu", rooms);
+    a.argv[argc++] = a.nums[num++];
+    for (size_t k = 0; k < rooms; k++) {
+        struct venue_room_view r;
+        venue_room_get(v, k, &r);
+        snprintf(a.keys[k], sizeof(a.keys[0]), SEATS_KEY "%s", r.id);
+        a.argv[argc++] = a.keys[k];
+        if (lease)
+            snprintf(n->leased[k], sizeof(n->leased[0]), "%s", r.id);
+    }
+    a.argv[argc++] = node;
+    if (lease) {
+        snprintf(a.nums[num], sizeof(a.nums[0]), "%u", n->status.nodes);
+        a.argv[argc++] = a.nums[num++];
+        snprintf(a.nums[num], sizeof(a.nums[0]), "%d", CLUSTER_SPARE_MAX);
+        a.argv[argc++] = a.nums[num++];
+        for (size_t k = 0; k < rooms; k++) {
+            struct venue_room_view r;
+            venue_room_get(v, k, &r);
+            snprintf(a.nums[num], sizeof(a.nums[0]), "%d", r.here);
+            a.argv[argc++] = a.nums[num++];
+            snprintf(a.nums[num], sizeof(a.nums[0]), "%d", r.capacity);
+            a.argv[argc++] = a.nums[num++];
+        }
+        n->nleased = rooms;
+    }
+    assert(argc <= sizeof(a.argv) / sizeof(a.argv[0]) && num <= sizeof(a.nums) / sizeof(a.nums[0]));
+    for (size_t i = 0; i < argc; i++)
+        a.len[i] = strlen(a.argv[i]);
+    if (redis_command_argv(n->redis, lease ? on_lease : NULL, n, (int)argc, a.argv, a.len) < 0)
+        return -1;
+    n->leasing |= lease;
+    return 0;
+}
+
+/* A join waits for a seat: lease now (once at a time) rather than at the beat. */
+static void seats_wanted(void *ctx)
+{
+    struct cluster_node *n = ctx;
+    if (n->claimed && !n->apart && !n->leasing)
+        seats(n, true, n->srv->cfg.node_id);
 }
 
 /* The other live nodes, from the beat's entries: any that was there at the
@@ -111,8 +229,12 @@ static void read_live(struct cluster_node *n, const redisReply *reply)
         while (k < nlive && strcmp(live[k], n->live[i]) != 0)
             k++;
         if (k == nlive) {
-            fprintf(stderr, "venued: cluster: node %s is gone; its people leave\n", n->live[i]);
+            fprintf(stderr,
+                    "venued: cluster: node %s is gone; its people may resume here until their "
+                    "grace ends\n",
+                    n->live[i]);
             venue_mesh_node_gone(n->srv->venue, n->live[i], clock_mono_ms());
+            seats(n, false, n->live[i]);
         }
     }
     memcpy(n->live, live, sizeof(live[0]) * nlive);
@@ -129,19 +251,23 @@ static void on_beat(void *arg, const redisReply *reply)
         return; /* the link went: on_state says so */
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
         reply->element[0]->type != REDIS_REPLY_INTEGER) {
-        n->status.joined = false;
+        n->claimed = n->status.joined = false;
         set_reason(n, reply->type == REDIS_REPLY_ERROR ? reply->str
                                                        : "Redis gave an unexpected answer");
         return;
     }
-    n->status.joined = reply->element[0]->integer == 1;
+    n->claimed = reply->element[0]->integer == 1;
+    /* Joined once it holds its key and its seats: people can come in. */
+    n->status.joined = n->claimed && n->has_seats;
     if (n->status.joined && !n->apart)
         n->status.reason[0] = '\0';
-    else if (!n->status.joined)
+    else if (!n->claimed)
         snprintf(n->status.reason, sizeof(n->status.reason),
                  "node id %s is held by another running venued; joining once its key expires",
                  n->srv->cfg.node_id);
     read_live(n, reply);
+    if (n->claimed && !n->apart && !n->leasing)
+        seats(n, true, n->srv->cfg.node_id);
 }
 
 static void beat(lws_sorted_usec_list_t *sul)
@@ -185,7 +311,7 @@ static void on_state(void *arg, bool up, const char *reason)
     n->status.reconnects = redis_reconnects(n->redis) + redis_reconnects(n->sub);
     if (!up && !n->apart) {
         n->apart = true;
-        n->status.joined = false;
+        n->claimed = n->has_seats = n->status.joined = false;
         n->status.nodes = 1;
         n->nlive = 0;
         set_reason(n, reason);
@@ -256,7 +382,7 @@ struct cluster_node *node_new(struct server *srv, char *err, size_t errlen)
     }
     redis_subscribe(n->sub, CHANNEL, on_message, n);
     venue_mesh_start(srv->venue, srv->cfg.node_id,
-                     &(struct venue_mesh_io){.ctx = n, .publish = publish});
+                     &(struct venue_mesh_io){.ctx = n, .publish = publish, .seats = seats_wanted});
     lws_sul_schedule(srv->ctx, 0, &n->beat_sul, beat, (lws_usec_t)CLUSTER_BEAT_MS * LWS_US_PER_MS);
     srv->cluster = &n->status;
     return n;
@@ -272,6 +398,8 @@ static void on_left(void *arg, const redisReply *reply)
 void node_leave(struct cluster_node *n)
 {
     lws_sul_cancel(&n->beat_sul);
+    if (n->claimed)
+        seats(n, false, n->srv->cfg.node_id); /* before the key: the reply below ends the wait */
     n->left = redis_command(n->redis, on_left, n, "EVAL %s 2 %s %s %s %s", leave_script, n->key,
                             NODES_HASH, n->srv->cfg.node_id, n->incarnation) < 0;
 }

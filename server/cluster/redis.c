@@ -334,27 +334,51 @@ void redis_free(struct redis *r)
     free(r);
 }
 
-int redis_command(struct redis *r, redis_reply_fn fn, void *arg, const char *fmt, ...)
+/* A place for a command's callback, or NULL when none may be sent now. */
+static struct pending *pending_new(struct redis *r, redis_reply_fn fn, void *arg)
 {
     struct pending *p;
-    va_list ap;
-    int rc;
-
     if (!r->ready || r->channel[0] || r->inflight >= REDIS_INFLIGHT_MAX)
-        return -1;
+        return NULL;
     p = malloc(sizeof(*p));
-    if (!p)
-        return -1;
-    *p = (struct pending){r, fn, arg};
-    va_start(ap, fmt);
-    rc = redisvAsyncCommand(r->ac, on_command_reply, p, fmt, ap);
-    va_end(ap);
+    if (p)
+        *p = (struct pending){r, fn, arg};
+    return p;
+}
+
+/* rc is hiredis' for queueing p's command: p is counted, or freed. */
+static int pending_sent(struct redis *r, struct pending *p, int rc)
+{
     if (rc != REDIS_OK) {
         free(p);
         return -1;
     }
     r->inflight++;
     return 0;
+}
+
+int redis_command(struct redis *r, redis_reply_fn fn, void *arg, const char *fmt, ...)
+{
+    struct pending *p = pending_new(r, fn, arg);
+    va_list ap;
+    int rc;
+
+    if (!p)
+        return -1;
+    va_start(ap, fmt);
+    rc = redisvAsyncCommand(r->ac, on_command_reply, p, fmt, ap);
+    va_end(ap);
+    return pending_sent(r, p, rc);
+}
+
+int redis_command_argv(struct redis *r, redis_reply_fn fn, void *arg, int argc, const char **argv,
+                       const size_t *argvlen)
+{
+    struct pending *p = pending_new(r, fn, arg);
+    if (!p)
+        return -1;
+    return pending_sent(r, p,
+                        redisAsyncCommandArgv(r->ac, on_command_reply, p, argc, argv, argvlen));
 }
 
 void redis_reset(struct redis *r, const char *reason)

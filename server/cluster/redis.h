@@ -71,6 +71,10 @@ void redis_free(struct redis *r);
 /* Queue a command (hiredis' printf-like format); fn (may be NULL) gets its
  * reply. -1 while down or at REDIS_INFLIGHT_MAX: fn is then never called. */
 int redis_command(struct redis *r, redis_reply_fn fn, void *arg, const char *fmt, ...);
+/* The same with the command as argc arguments (each argv[i] of argvlen[i]
+ * bytes, copied): for a command whose length is known only at run time. */
+int redis_command_argv(struct redis *r, redis_reply_fn fn, void *arg, int argc, const char **argv,
+                       const size_t *argvlen);
 /* Drop the link now (a peer that stopped answering) and try again later.
  * Not from inside a reply callback. */
 void redis_reset(struct redis *r, const char *reason);

@@ -146,6 +146,11 @@ void mesh_flush(struct venue *v)
     struct venue_mesh *m = &v->mesh;
     if (!mesh_on(v))
         return;
+    if (m->seats_wanted) {
+        m->seats_wanted = false;
+        if (m->io.seats)
+            m->io.seats(m->io.ctx);
+    }
     if (m->state_due) {
         m->state_due = false;
         append_state(v);

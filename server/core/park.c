@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "room.h"
 #include "session.h"
 #include "store.h"
 #include "venue_int.h"
@@ -28,13 +29,26 @@ bool park_writes(enum proto_type t)
     }
 }
 
-bool park_needed(struct venue *v, struct session *s, enum proto_type t)
+bool park_held(struct venue *v, struct session *s, const struct proto_msg *m)
 {
-    if (t == PROTO_POSE || !s->hello) /* before hello, dispatch refuses it anyway */
+    if (m->type == PROTO_JOIN) {
+        struct room *r = room_find(v, m->u.join.room);
+        if (!r || r == s->room || !room_seats_short(r) ||
+            room_places(r, room_role_for(v, r, s)) <= 0)
+            return false;
+        v->mesh.seats_wanted = true;
+        return true;
+    }
+    return park_writes(m->type) && v->store && store_probe(v->store) == 1;
+}
+
+bool park_needed(struct venue *v, struct session *s, const struct proto_msg *m)
+{
+    if (m->type == PROTO_POSE || !s->hello) /* before hello, dispatch refuses it anyway */
         return false;
     if (s->park && s->park->n > 0)
         return true;
-    return park_writes(t) && v->store && store_probe(v->store) == 1;
+    return park_held(v, s, m);
 }
 
 static void refuse(struct venue *v, struct session *s, const struct proto_id *id)

@@ -1,5 +1,6 @@
 /*
- * park.h - client messages that wait for the database's write lock.
+ * park.h - client messages that wait: for the database's write lock, or,
+ * in a cluster, a join for a seat the node does not hold yet.
  *
  * A serving venue never waits on a lock (store_patient). A message whose
  * sender is told that something was written (a moderation, a slide, a
@@ -9,6 +10,11 @@
  * kept, every later message of its session waits behind it in order, and
  * they are tried again at each tick. One that has waited PARK_WAIT_MS is
  * answered `busy` and dropped: nothing of it was written.
+ *
+ * A join waits the same way when its room has free places but this node
+ * has filled the seats it leased (room.h, lease): the cluster is asked for
+ * more at the tick's end (mesh.c), and the join goes when they come, or is
+ * answered `busy` after PARK_WAIT_MS.
  *
  * Bounds: PARK_MAX messages a session and PARK_BYTES_MAX bytes in the
  * whole venue; a message past either is answered `busy` at once. Poses
@@ -46,9 +52,13 @@ struct park {
 /* Whether a message of type t writes what its sender is told of. */
 bool park_writes(enum proto_type t);
 
-/* Whether a message of type t from s must wait: s already has messages
- * waiting, or t writes and another connection holds the write lock. */
-bool park_needed(struct venue *v, struct session *s, enum proto_type t);
+/* Whether m from s must wait: s already has messages waiting, or m cannot
+ * go yet (park_held). */
+bool park_needed(struct venue *v, struct session *s, const struct proto_msg *m);
+
+/* Whether m cannot go yet: it writes and another connection holds the
+ * write lock, or it is a join that waits for a seat (which asks for one). */
+bool park_held(struct venue *v, struct session *s, const struct proto_msg *m);
 
 /* Keep buf to be handled later, or answer `busy` (to id) at a bound. */
 void park_put(struct venue *v, struct session *s, const char *buf, size_t len,

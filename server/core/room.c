@@ -69,6 +69,7 @@ struct room *room_new(const struct scene *scene)
     r->scene = scene;
     room_bounds(scene, &r->bounds);
     r->presence_tokens = ROOM_PRESENCE_BURST;
+    r->lease = -1;
     return r;
 }
 
@@ -101,7 +102,7 @@ int room_capacity(const struct room *r)
     return r->capacity ? r->capacity : r->scene->capacity;
 }
 
-int room_free_places(const struct room *r, enum role role)
+int room_places(const struct room *r, enum role role)
 {
     int cap = room_capacity(r), reserved = r->scene->reserved_seats;
     if (cap > (int)POSES_BIN_IX_MAX)
@@ -109,6 +110,26 @@ int room_free_places(const struct room *r, enum role role)
     if (role < ROLE_SPEAKER)
         cap -= reserved < cap ? reserved : cap;
     return cap - (int)r->n;
+}
+
+/* Seats this node holds in r and has not filled; only with a lease. */
+static int leased_free(const struct room *r)
+{
+    return r->lease - (int)(r->n - r->nremote);
+}
+
+bool room_seats_short(const struct room *r)
+{
+    return r->lease >= 0 && leased_free(r) <= 0;
+}
+
+int room_free_places(const struct room *r, enum role role)
+{
+    int free = room_places(r, role);
+    /* A node fills only the seats it holds: the others hold the rest. */
+    if (r->lease >= 0 && leased_free(r) < free)
+        free = leased_free(r);
+    return free;
 }
 
 void room_link_stages(struct venue *v)
@@ -155,6 +176,7 @@ int room_add_member(struct room *r, struct session *s)
     s->room = r;
     s->slot = r->n;
     r->members[r->n++] = s;
+    r->nremote += s->node[0] != '\0';
     r->members_gen++;
     room_pose_changed(s);
     return 0;
@@ -174,6 +196,7 @@ static void remove_member(struct room *r, struct session *s)
     assert(s->room == r && r->members[s->slot] == s);
     r->members[s->slot] = r->members[--r->n];
     r->members[s->slot]->slot = s->slot;
+    r->nremote -= s->node[0] != '\0';
     r->members_gen++;
     assert(r->nfree < r->free_cap);
     r->free_ix[r->nfree++] = s->ix;

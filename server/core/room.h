@@ -40,8 +40,13 @@ struct room {
     unsigned long members_gen; /* bumped on every arrival and departure: watchers compare it */
     unsigned arrivals;         /* spreads spawn points */
     uint64_t fanout_bytes;
-    bool locked;             /* joins refused but to moderators */
-    int capacity;            /* set by a moderator; 0: the scene's */
+    bool locked;  /* joins refused but to moderators */
+    int capacity; /* set by a moderator; 0: the scene's */
+    /* In a cluster, the seats this node may fill, leased in Redis so that
+     * the nodes together never pass the capacity (mesh.c); -1: one node,
+     * the capacity alone. */
+    int lease;
+    size_t nremote;          /* members that mirror another node's people */
     bool mics_locked;        /* attendees speak only with the floor */
     struct session **movers; /* this tick's movers; owned array, reused */
     size_t nmov, movers_cap;
@@ -119,8 +124,13 @@ void room_send_view_near(struct venue *v, struct session *s, const struct proto_
 /* The capacity in force: a moderator's, else the scene's. */
 int room_capacity(const struct room *r);
 /* Free places in r for a session of this role (speakers and up may use the
- * reserved seats). No room holds more than the binary frames can index. */
+ * reserved seats), and in a cluster among the seats this node holds. No
+ * room holds more than the binary frames can index. */
 int room_free_places(const struct room *r, enum role role);
+/* The same by the capacity alone: the whole venue's free places. */
+int room_places(const struct room *r, enum role role);
+/* This node has filled every seat it holds in r (a cluster's lease). */
+bool room_seats_short(const struct room *r);
 
 /* Queue v->enc for every member of r but except (NULL: everyone). */
 void room_broadcast_enc(struct venue *v, struct room *r, const struct session *except,

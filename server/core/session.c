@@ -431,6 +431,8 @@ void session_keep_user(struct venue *v, struct session *s)
 
 void session_set_node(struct venue *v, struct session *s, const char *node)
 {
+    if (s->room) /* the room counts its mirrors */
+        s->room->nremote += (size_t)(node[0] != '\0') - (size_t)(s->node[0] != '\0');
     if (!node[0]) {
         s->node[0] = '\0';
         session_detach(v, s);

@@ -496,7 +496,7 @@ void venue_message(struct venue *v, struct session *s, const char *buf, size_t l
     }
     v->m.in_by_type[m.type]++;
     if (session_rate_take(v, s, rate_kind(m.type), &m.id)) {
-        if (park_needed(v, s, m.type))
+        if (park_needed(v, s, &m))
             park_put(v, s, buf, len, &m.id);
         else
             dispatch(v, s, &m);
@@ -521,7 +521,7 @@ static void retry_parked(struct venue *v, struct session *s)
     while (s->conn && (p = park_first(s))) {
         rc = proto_parse(p->buf, p->len, &m, &e);
         assert(rc == 0); /* it parsed when it came */
-        held = rc == 0 && park_writes(m.type) && store_probe(v->store) == 1;
+        held = rc == 0 && park_held(v, s, &m);
         if (held && v->now - p->since_ms < PARK_WAIT_MS) {
             proto_msg_free(&m);
             return;
@@ -532,8 +532,11 @@ static void retry_parked(struct venue *v, struct session *s)
         if (held) {
             v->m.park_refused++;
             session_send_error(v, s, "busy",
-                               "the database was held by another process for too long: "
-                               "nothing was written; try again",
+                               m.type == PROTO_JOIN
+                                   ? "join: no seat of the room came free on this node of the "
+                                     "venue in time; try again"
+                                   : "the database was held by another process for too long: "
+                                     "nothing was written; try again",
                                &m.id);
         } else {
             dispatch(v, s, &m);
@@ -877,6 +880,8 @@ int venue_set_scenes(struct venue *v, const struct scene_set *scenes, char *err,
             assert(nfresh < nnew);
             if (!(fresh[nfresh++] = room_new(scenes->scenes[i])))
                 goto oom;
+            if (v->mesh.io.publish)
+                fresh[nfresh - 1]->lease = 0; /* no seat until the cluster leases some */
         }
     }
 
@@ -1159,6 +1164,17 @@ void venue_mesh_start(struct venue *v, const char *node, const struct venue_mesh
 {
     v->mesh.io = *io;
     snprintf(v->mesh.node, sizeof(v->mesh.node), "%s", node);
+    for (size_t i = 0; i < v->nrooms; i++)
+        v->rooms[i]->lease = 0; /* no seat until the cluster leases some */
+}
+
+int venue_mesh_lease(struct venue *v, const char *room, int seats)
+{
+    struct room *r = room_find(v, room);
+    if (!r || seats < 0)
+        return -1;
+    r->lease = seats;
+    return 0;
 }
 
 int venue_mesh_apply(struct venue *v, const char *data, size_t len, long long now_ms)

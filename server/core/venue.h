@@ -134,6 +134,9 @@ struct venue_mesh_io {
     void *ctx;
     /* Send data (len bytes, borrowed for the call) to every other node. */
     void (*publish)(void *ctx, const char *data, size_t len);
+    /* A join waits for a seat this node does not hold: lease now, not at
+     * the next beat (venue_mesh_lease). May be NULL. */
+    void (*seats)(void *ctx);
 };
 void venue_mesh_start(struct venue *v, const char *node, const struct venue_mesh_io *io);
 /* 0, or -1 when data is not a node's document (nothing applied). */
@@ -141,6 +144,14 @@ int venue_mesh_apply(struct venue *v, const char *data, size_t len, long long no
 /* node's members leave (NULL: every other node's: the link is down). */
 void venue_mesh_node_gone(struct venue *v, const char *node, long long now_ms);
 void venue_mesh_resync(struct venue *v);
+/*
+ * The seats of room this node may fill, as the cluster leased them in
+ * Redis (server/cluster/node.c): together the nodes' leases never pass the
+ * room's capacity, so concurrent joins on several nodes never overfill it.
+ * Until the first lease a clustered node fills no seat; joins past its
+ * lease are room_full like any other. -1 for an unknown room or seats < 0.
+ */
+int venue_mesh_lease(struct venue *v, const char *room, int seats);
 /* Events that could not be published (a tick over MESH_OUT_MAX, no memory). */
 unsigned long long venue_mesh_dropped(const struct venue *v);
 

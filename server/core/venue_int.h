@@ -48,6 +48,7 @@ struct venue_mesh {
     size_t nout;
     bool state_due;             /* this node's whole state goes at the next flush */
     bool ask_due;               /* and a request for everyone else's */
+    bool seats_wanted;          /* a join waits for a seat: ask the cluster at the flush */
     unsigned long long made;    /* remote members made, for their session ids */
     unsigned long long dropped; /* events that could not go (MESH_OUT_MAX, no memory) */
 };

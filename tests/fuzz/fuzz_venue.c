@@ -1704,6 +1704,12 @@ static void open_venue(void)
         fail("venue_new: %s", err);
     venue_set_wall(v, WALL0 + (now - NOW0), now);
     venue_mesh_start(v, "a", &fake_mesh);
+    /* Node "a" holds every seat, as the only node of its cluster would. */
+    for (size_t i = 0; i < venue_room_count(v); i++) {
+        struct venue_room_view r;
+        venue_room_get(v, i, &r);
+        venue_mesh_lease(v, r.id, r.capacity);
+    }
     if (venue_keep_programme(v, prog, err, sizeof(err)) < 0)
         fail("venue_keep_programme: %s", err);
 }

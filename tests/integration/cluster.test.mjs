@@ -199,6 +199,45 @@ test('one room over two nodes: each side sees the other\'s roster, joins, poses,
   assert.equal(await metric(a, 'venue_mesh_bad_total'), 0);
 });
 
+test('capacity is exact over three nodes: 42 guests join a breakout of 28 places at once, 28 get in', async () => {
+  const r = await redis();
+  const nodes = [await node(r, 'a'), await node(r, 'b'), await node(r, 'c')];
+  for (const n of nodes) await joined(n, 3);
+  const room = 'breakout-2';
+  const scene = JSON.parse(fs.readFileSync(path.join(VENUE_ROOT, 'scenes/demo', `${room}.json`), 'utf8'));
+  const places = scene.capacity - (scene.reserved_seats ?? 0);
+  const guests = [];
+  for (let i = 0; i < places + 14; i++) {
+    const c = await nodes[i % 3].connect({ name: `G${i}` });
+    await c.hello(`G${i}`);
+    guests.push(c);
+  }
+  const tryJoin = async (c) => {
+    c.send({ type: 'join', room });
+    const m = await c.next(null, { timeout: 5000, filter: (x) => x.type === 'joined' || x.type === 'error' });
+    return m.type === 'joined' ? 'in' : m.code;
+  };
+  // All at once; whoever is answered busy (its node had no seat to give
+  // yet) tries again, until everyone is in or told the room is full.
+  const outcome = await Promise.all(guests.map(async (c) => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const got = await tryJoin(c);
+      if (got !== 'busy') return got;
+      await sleep(250);
+    }
+    return 'gave up';
+  }));
+  const count = (what) => outcome.filter((x) => x === what).length;
+  assert.equal(count('in'), places, `admitted: ${JSON.stringify(outcome)}`);
+  assert.equal(count('room_full'), 14);
+  const views = await Promise.all(nodes.map(async (n) => (await n.getJSON('/api/venue')).json.rooms.find((x) => x.id === room)));
+  assert.deepEqual(views.map((v) => v.count), [places, places, places], 'every node counts the room full, not more');
+  assert.equal(views.reduce((sum, v) => sum + v.here, 0), places, 'and each of them is held by one node');
+  // The seats in Redis: the nodes' leases never pass the capacity.
+  const leases = r.cli('HVALS', `venue:seats:${room}`).split('\n').map(Number);
+  assert.ok(leases.reduce((x, y) => x + y, 0) <= scene.capacity, `leases ${leases}`);
+});
+
 test('a moderator on one node kicks, mutes and bans people on another; the audit is written once', async () => {
   const r = await redis();
   const tmpA = tempDir('venued-cluster-mod-');

@@ -15,6 +15,7 @@
 
 #include "core_harness.h"
 #include "mesh.h"
+#include "park.h"
 
 /* What one node published and the other has not read yet. */
 struct wire {
@@ -77,6 +78,11 @@ static struct venue *node(const char *id, struct wire *out)
         exit(1);
     }
     venue_mesh_start(v, id, &(struct venue_mesh_io){.ctx = out, .publish = publish});
+    for (size_t i = 0; i < venue_room_count(v); i++) {
+        struct venue_room_view r;
+        venue_room_get(v, i, &r);
+        CHECK(venue_mesh_lease(v, r.id, 40) == 0);
+    }
     return v;
 }
 
@@ -374,6 +380,82 @@ static void test_hostile(void)
     free(ann);
 }
 
+static int seat_asks; /* how often the venue asked for seats */
+
+static void ask_seats(void *ctx)
+{
+    (void)ctx;
+    seat_asks++;
+}
+
+/* A node fills only the seats it holds: past its lease a join waits while
+ * the node asks for more, goes when they come, or hears busy; the other
+ * nodes' people do not use its seats, an orphan does. */
+static void test_lease(void)
+{
+    struct venue *a = node("a", &to_b);
+    struct fconn *p[4];
+    json_t *msgs;
+    char doc[1024];
+
+    venue_mesh_start(a, "a",
+                     &(struct venue_mesh_io){.ctx = &to_b, .publish = publish, .seats = ask_seats});
+    CHECK(venue_mesh_lease(a, "lobby", 40) == 0);
+    CHECK(venue_mesh_lease(a, "breakout-1", 2) == 0);
+    CHECK(venue_mesh_lease(a, "nowhere", 2) == -1);
+    for (int i = 0; i < 4; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "P%d", i);
+        p[i] = connect_as(a, name, NULL);
+    }
+    join(a, p[0], "breakout-1");
+    join(a, p[1], "breakout-1");
+    snprintf(doc, sizeof(doc),
+             "{\"n\":\"b\",\"ev\":[{\"t\":\"p\",\"r\":\"breakout-1\",\"e\":\"join\",\"u\":{"
+             "\"id\":\"u-b1\",\"name\":\"Bo\",\"role\":\"guest\",\"p\":[0,0,0],"
+             "\"q\":[0,0,0,1],\"resume\":\"\",\"live\":true,\"at\":1}}]}");
+    CHECK(venue_mesh_apply(a, doc, strlen(doc), now) == 0);
+    CHECK(room_view(a, "breakout-1")->count == 3 && room_view(a, "breakout-1")->here == 2);
+
+    /* The lease is full (Bo's seat was never this node's): P2 waits, the
+     * cluster is asked at the tick, and P2 goes in once a seat comes. */
+    seat_asks = 0;
+    send_text(a, p[2], "{\"type\":\"join\",\"room\":\"breakout-1\"}");
+    msgs = drain(a, p[2]);
+    CHECK(json_array_size(msgs) == 0);
+    json_decref(msgs);
+    now += 50;
+    venue_tick(a, now);
+    CHECK(seat_asks >= 1);
+    CHECK(venue_mesh_lease(a, "breakout-1", 3) == 0);
+    now += 50;
+    venue_tick(a, now);
+    msgs = drain(a, p[2]);
+    CHECK(find(msgs, "joined") != NULL);
+    json_decref(msgs);
+    CHECK(room_view(a, "breakout-1")->count == 4 && room_view(a, "breakout-1")->here == 3);
+
+    /* No seat comes for P3: busy after the wait, and nothing changed. */
+    send_text(a, p[3], "{\"type\":\"join\",\"room\":\"breakout-1\"}");
+    for (int t = 0; t < PARK_WAIT_MS / 50 + 2; t++) {
+        now += 50;
+        venue_tick(a, now);
+    }
+    msgs = drain(a, p[3]);
+    CHECK(find(msgs, "joined") == NULL && find(msgs, "error") &&
+          strcmp(json_string_value(json_object_get(find(msgs, "error"), "code")), "busy") == 0);
+    json_decref(msgs);
+    CHECK(room_view(a, "breakout-1")->here == 3);
+
+    /* Bo's node goes: he is this node's now (an orphan), and holds a seat here. */
+    venue_mesh_node_gone(a, "b", now);
+    CHECK(room_view(a, "breakout-1")->here == 4);
+    clear(&to_b);
+    venue_free(a);
+    for (int i = 0; i < 4; i++)
+        free(p[i]);
+}
+
 /* Past MESH_OUT_MAX in a tick, the tick's events give way to the state. */
 static void test_bound(void)
 {
@@ -425,6 +507,7 @@ int main(int argc, char **argv)
     test_two_nodes();
     test_claims();
     test_hostile();
+    test_lease();
     test_bound();
     scene_set_free(&scenes);
     return check_report();
