@@ -2,6 +2,9 @@
 add_library(check STATIC unit/check.c)
 target_include_directories(check PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 target_link_libraries(check PRIVATE venue_flags)
+# The store a test opens, on SQLite or PostgreSQL (VENUE_TEST_PG).
+add_library(check_store STATIC unit/check_store.c)
+target_link_libraries(check_store PUBLIC check venue_store PRIVATE venue_flags)
 
 # The venue core, driven without a network.
 add_library(core_harness STATIC unit/core_harness.c)
@@ -22,10 +25,11 @@ add_executable(test_mesh unit/test_mesh.c)
 target_link_libraries(test_mesh PRIVATE core_harness venue_flags m)
 add_test(NAME mesh COMMAND test_mesh ${PROJECT_SOURCE_DIR}/scenes/demo)
 
-# The SQLite store on its own: round trips and upgrades of older files.
+# The store on its own, on both engines: round trips, nodes sharing a
+# database, upgrades of older databases, outages.
 add_executable(test_store unit/test_store.c)
-target_link_libraries(test_store PRIVATE venue_core check venue_flags)
-add_test(NAME store COMMAND test_store)
+target_link_libraries(test_store PRIVATE venue_core check_store venue_flags)
+venue_store_test(store test_store)
 
 # A SIGHUP reload under allocation failures: all or nothing. malloc, calloc
 # and realloc of our own objects are wrapped so the test can fail them.

@@ -78,7 +78,7 @@ struct chatlog *chatlog_open(struct store *st, char *err, size_t errlen)
         snprintf(err, errlen, "chatlog: out of memory");
         return NULL;
     }
-    cl->db = store_db(st);
+    cl->db = store_sqlite(st);
     cl->st = st;
     if (sqlite3_exec(cl->db, schema, NULL, NULL, NULL) != SQLITE_OK || add_role(cl->db) < 0) {
         snprintf(err, errlen, "chatlog: schema: %s", sqlite3_errmsg(cl->db));

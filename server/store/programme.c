@@ -795,7 +795,7 @@ struct programme *programme_open(struct store *st, struct registry *reg, char *e
         snprintf(err, errlen, "programme: out of memory");
         return NULL;
     }
-    p->db = store_db(st);
+    p->db = store_sqlite(st);
     p->st = st;
     p->reg = reg;
     if (sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK) {

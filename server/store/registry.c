@@ -310,7 +310,7 @@ struct registry *registry_open(struct store *st, char *err, size_t errlen)
         snprintf(err, errlen, "registry: out of memory");
         return NULL;
     }
-    reg->db = store_db(st);
+    reg->db = store_sqlite(st);
     reg->st = st;
     if (sqlite3_exec(reg->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "registry: schema: %s", sqlite3_errmsg(reg->db));

@@ -1,15 +1,16 @@
 /*
- * store.c - SQLite persistence: schema, prepared statements, batches.
+ * store.c - the venue's tables on SQLite or PostgreSQL (db.h): schema,
+ * prepared statements, batches, and the database's health.
  */
 #include "store.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "db_int.h"
 #include "text.h"
 
 enum stmt {
@@ -20,6 +21,7 @@ enum stmt {
     ST_POSE_GET,
     ST_SESSION_PUT,
     ST_SESSIONS_ALL,
+    ST_SESSIONS_FORGET,
     ST_COUNT
 };
 
@@ -37,18 +39,21 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_POSE_GET] = "SELECT px, py, pz, qx, qy, qz, qw FROM last_poses "
                     "WHERE user_id = ?1 AND room_id = ?2",
     [ST_SESSION_PUT] = "INSERT INTO saved_sessions(id, resume_hash, user_id, name, role, room_id, "
-                       "px, py, pz, qx, qy, qz, qw, findable, accepts_dms, away, hand_at) "
+                       "px, py, pz, qx, qy, qz, qw, findable, accepts_dms, away, hand_at, node) "
                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                       "?16, ?17)",
+                       "?16, ?17, ?18)",
     [ST_SESSIONS_ALL] = "SELECT id, resume_hash, user_id, name, role, room_id, "
                         "px, py, pz, qx, qy, qz, qw, findable, accepts_dms, away, hand_at "
-                        "FROM saved_sessions",
+                        "FROM saved_sessions WHERE node = ?1 ORDER BY id",
+    [ST_SESSIONS_FORGET] = "DELETE FROM saved_sessions WHERE node = ?1",
 };
 
+static const char sqlite_pragmas[] = "PRAGMA journal_mode = WAL;"
+                                     "PRAGMA synchronous = NORMAL;"
+                                     "PRAGMA foreign_keys = ON;";
+
+/* Saved sessions are a node's own: nodes sharing a database each keep theirs. */
 static const char schema[] =
-    "PRAGMA journal_mode = WAL;"
-    "PRAGMA synchronous = NORMAL;"
-    "PRAGMA foreign_keys = ON;"
     "CREATE TABLE IF NOT EXISTS rooms("
     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, capacity INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS users("
@@ -69,7 +74,8 @@ static const char schema[] =
     "  name TEXT NOT NULL, role TEXT NOT NULL, room_id TEXT,"
     "  px REAL, py REAL, pz REAL, qx REAL, qy REAL, qz REAL, qw REAL,"
     "  findable INTEGER NOT NULL DEFAULT 1, accepts_dms INTEGER NOT NULL DEFAULT 1,"
-    "  away INTEGER NOT NULL DEFAULT 0, hand_at INTEGER NOT NULL DEFAULT 0);";
+    "  away INTEGER NOT NULL DEFAULT 0, hand_at INTEGER NOT NULL DEFAULT 0,"
+    "  node TEXT NOT NULL DEFAULT '');";
 
 /*
  * Columns added since the first release of a table: a database made before
@@ -88,20 +94,21 @@ static const struct {
      "ALTER TABLE saved_sessions ADD COLUMN away INTEGER NOT NULL DEFAULT 0"},
     {"saved_sessions", "hand_at",
      "ALTER TABLE saved_sessions ADD COLUMN hand_at INTEGER NOT NULL DEFAULT 0"},
+    {"saved_sessions", "node", "ALTER TABLE saved_sessions ADD COLUMN node TEXT NOT NULL DEFAULT ''"},
 };
 
 struct store {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[ST_COUNT]; /* prepared once, reset after each use */
+    struct db *db;
+    struct db_stmt *stmt[ST_COUNT]; /* prepared once, reset after each use */
+    char node[64];                  /* whose saved sessions are ours: "" alone */
     char err[256];
     struct store_health health;
-    bool patient; /* wait for another connection's write lock (busy_wait) */
-    bool locked;  /* the last failed statement met another's write lock */
+    bool locked; /* the last failed statement met another's lock */
 };
 
 static int fail(struct store *st, const char *what)
 {
-    snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
+    snprintf(st->err, sizeof(st->err), "%s: %s", what, db_error(st->db));
     store_failed(st);
     return -1;
 }
@@ -113,11 +120,11 @@ const struct store_health *store_health(const struct store *st)
 
 void store_failed(struct store *st)
 {
-    int rc = sqlite3_errcode(st->db) & 0xff;
     struct store_health *h = &st->health;
+    enum db_failure why = db_failure(st->db);
 
-    st->locked = rc == SQLITE_BUSY;
-    if (rc != SQLITE_FULL && rc != SQLITE_IOERR && rc != SQLITE_READONLY)
+    st->locked = why == DB_FAIL_BUSY;
+    if (why != DB_FAIL_STORAGE)
         return;
     h->failures++;
     if (h->failing)
@@ -125,72 +132,80 @@ void store_failed(struct store *st)
     h->failing = true;
     h->since = (long long)time(NULL);
     /* It goes into JSON and a log line as it is. */
-    text_printable(h->reason, sizeof(h->reason), sqlite3_errmsg(st->db));
+    text_printable(h->reason, sizeof(h->reason), db_error(st->db));
     fprintf(stderr,
-            "venued: database: %s: writes fail until space returns; tokens are still "
+            "venued: database: %s: writes fail until it is back; tokens are still "
             "accepted, and what fails to be written is said where it is asked for\n",
             h->reason);
 }
 
-/*
- * SQLite calls this after each commit has reached the WAL: proof that
- * writes work (again). Installing it replaces SQLite's own checkpointing
- * hook, so it checkpoints at SQLite's default of 1000 pages as that did.
- */
-static int committed(void *arg, sqlite3 *db, const char *name, int pages)
+/* A commit reached the database: proof that writes work (again). */
+static void committed(void *arg)
 {
     struct store_health *h = &((struct store *)arg)->health;
 
-    if (h->failing) {
-        fprintf(stderr, "venued: database: writes work again (%llu failed since start)\n",
-                h->failures);
-        h->failing = false;
-        h->since = 0;
-        h->reason[0] = '\0';
+    if (!h->failing)
+        return;
+    fprintf(stderr, "venued: database: writes work again (%llu failed since start)\n",
+            h->failures);
+    h->failing = false;
+    h->since = 0;
+    h->reason[0] = '\0';
+}
+
+/* The one integer sql returns (bound to text a and b where given), or -1. */
+static long long query_int(struct db *db, const char *sql, const char *a, const char *b)
+{
+    struct db_stmt *q = db_prepare(db, sql);
+    long long v = -1;
+    if (!q)
+        return -1;
+    if (a)
+        db_bind_text(q, 1, a);
+    if (b)
+        db_bind_text(q, 2, b);
+    switch (db_step(q)) {
+    case DB_ROW: v = db_column_int64(q, 0); break;
+    case DB_DONE: v = 0; break;
+    case DB_ERROR: break;
     }
-    if (pages >= 1000)
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    return SQLITE_OK;
+    db_finalize(q);
+    return v;
 }
 
 /* 1 if table has column, 0 if not (or there is no such table), -1 on error. */
-static int has_column(sqlite3 *db, const char *table, const char *column)
+static int has_column(struct db *db, const char *table, const char *column)
 {
-    sqlite3_stmt *q;
-    int rc, found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &q,
-                           NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, column, -1, SQLITE_STATIC);
-    rc = sqlite3_step(q);
-    found = rc == SQLITE_ROW;
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
-}
-
-static int table_exists(sqlite3 *db, const char *table)
-{
-    return has_column(db, table, "id");
+    return (int)query_int(db,
+                          db_sql(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                                 "SELECT count(*) FROM information_schema.columns "
+                                 "WHERE table_schema = current_schema() AND table_name = ?1 "
+                                 "AND column_name = ?2"),
+                          table, column);
 }
 
 /* Bring a database made by an older venued up to the current columns. */
-static int upgrade(sqlite3 *db)
+static int upgrade(struct db *db)
 {
     for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
-        int exists = table_exists(db, added_columns[i].table);
+        int exists = has_column(db, added_columns[i].table, "id");
         int has = exists > 0 ? has_column(db, added_columns[i].table, added_columns[i].column) : 1;
         if (exists < 0 || has < 0)
             return -1;
-        if (!has && sqlite3_exec(db, added_columns[i].ddl, NULL, NULL, NULL) != SQLITE_OK)
+        if (!has && db_schema(db, added_columns[i].ddl) < 0)
             return -1;
     }
     return 0;
 }
 
-struct sqlite3 *store_db(struct store *st)
+struct db *store_db(struct store *st)
 {
     return st->db;
+}
+
+struct sqlite3 *store_sqlite(struct store *st)
+{
+    return db_sqlite_conn(st->db);
 }
 
 const char *store_error(struct store *st)
@@ -201,113 +216,119 @@ const char *store_error(struct store *st)
 /* PRAGMA application_id of a venued database: "VENU". */
 #define STORE_APP_ID 0x56454E55
 
-/* One integer a statement returns, or -1. */
-static long long query_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *q;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return v;
-}
-
 /*
  * Is the database ours? A new one (no tables) becomes ours; one made by an
  * older venued (its tables, no id) gets the id; anything else is another
- * program's file, and writing our tables into it would hide that a venue's
- * data is gone. 0, or -1 with the reason in err.
+ * program's, and writing our tables into it would hide that a venue's
+ * data is gone. PostgreSQL has no application id: there a database with
+ * tables but none of ours is another program's. 0, or -1 with the reason
+ * in err.
  */
-static int claim(sqlite3 *db, const char *path, char *err, size_t errlen)
+static int claim(struct db *db, const char *where, char *err, size_t errlen)
 {
-    long long id = query_int(db, "PRAGMA application_id");
-    long long tables = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
-    long long ours = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                                   "name IN ('users', 'rooms', 'last_poses')");
+    bool pg = db_engine(db) == DB_POSTGRES;
+    long long id = pg ? 0 : query_int(db, "PRAGMA application_id", NULL, NULL);
+    long long tables =
+        query_int(db,
+                  db_sql(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                         "SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_schema = current_schema()"),
+                  NULL, NULL);
+    long long ours =
+        query_int(db,
+                  db_sql(db,
+                         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                         "name IN ('users', 'rooms', 'last_poses')",
+                         "SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_schema = current_schema() AND "
+                         "table_name IN ('users', 'rooms', 'last_poses')"),
+                  NULL, NULL);
+    char set[64];
 
     if (id < 0 || tables < 0 || ours < 0) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+        snprintf(err, errlen, "%s: %s", where, db_error(db));
         return -1;
     }
-    if (id == STORE_APP_ID)
+    if (id == STORE_APP_ID || (pg && (tables == 0 || ours > 0)))
         return 0;
+    if (pg) {
+        snprintf(err, errlen,
+                 "%s: a database with %lld tables of another program and none of venued's: "
+                 "give venued a database of its own",
+                 where, tables);
+        return -1;
+    }
     if (id != 0 || (tables > 0 && ours == 0)) {
         snprintf(err, errlen,
                  "%s: an SQLite database, but not venued's (application_id %lld, %lld tables of "
                  "another program): point --data at the venue's own folder",
-                 path, id, tables);
+                 where, id, tables);
         return -1;
     }
-    char set[64];
     snprintf(set, sizeof(set), "PRAGMA application_id = %d", STORE_APP_ID);
-    if (sqlite3_exec(db, set, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+    if (db_exec(db, set) < 0) {
+        snprintf(err, errlen, "%s: %s", where, db_error(db));
         return -1;
     }
     return 0;
 }
 
 /*
- * Another connection holds the write lock (the server's, for a CLI): look
- * again every 0.1 ms, for up to 2 s. SQLite's own busy timeout sleeps 1,
- * 2, 5 ... 100 ms between looks, several times the length of the short
- * steps every writer takes. An impatient store (a serving venue's) never
- * waits: the statement fails at once with SQLITE_BUSY.
+ * Where the database is: a PostgreSQL URL as it is, or DIR/venue.db, which
+ * must not be an empty file: SQLite would take one for a new database, and
+ * every registration and ban would be silently gone. 0, or -1 with err.
  */
-static int busy_wait(void *arg, int count)
+static int locate(const char *where, char *path, size_t pathlen, char *err, size_t errlen)
 {
-    const struct timespec tenth = {0, 100000};
-    const struct store *st = arg;
-    if (!st->patient || count >= 20000)
-        return 0;
-    nanosleep(&tenth, NULL);
-    return 1;
-}
-
-struct store *store_open(const char *dir, char *err, size_t errlen)
-{
-    char path[1024];
     struct stat sb;
-    struct store *st = calloc(1, sizeof(*st));
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
+    int n = db_is_url(where) ? snprintf(path, pathlen, "%s", where)
+                             : snprintf(path, pathlen, "%s/venue.db", where);
+    if (n < 0 || (size_t)n >= pathlen) {
+        snprintf(err, errlen, "%.64s...: the database's name is too long", where);
+        return -1;
     }
-    snprintf(path, sizeof(path), "%s/venue.db", dir);
-    /* An empty file where the venue was: SQLite would take it for a new
-     * database, and every registration and ban would be silently gone. */
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+    if (!db_is_url(where) && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
         snprintf(err, errlen,
                  "%s is empty (0 bytes): it held this venue's registrations, bans and settings. "
                  "Restore it from a backup; to start an empty venue instead, delete the file",
                  path);
-        store_close(st);
+        return -1;
+    }
+    return 0;
+}
+
+struct store *store_open(const char *where, char *err, size_t errlen)
+{
+    char path[1024];
+    struct store *st;
+
+    if (locate(where, path, sizeof(path), err, errlen) < 0)
+        return NULL;
+    if (!(st = calloc(1, sizeof(*st)))) {
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
-        store_close(st);
+    if (!(st->db = db_open(path, err, errlen))) {
+        free(st);
         return NULL;
     }
-    st->patient = true;
-    sqlite3_busy_handler(st->db, busy_wait, st);
-    sqlite3_wal_hook(st->db, committed, st);
+    db_on_commit(st->db, committed, st);
+    /* A URL's password stays out of every message from here on. */
+    if (db_is_url(where))
+        snprintf(path, sizeof(path), "the database");
     if (claim(st->db, path, err, errlen) < 0) {
         store_close(st);
         return NULL;
     }
-    if (upgrade(st->db) < 0 || sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: schema: %s", path, sqlite3_errmsg(st->db));
+    if ((db_engine(st->db) == DB_SQLITE && db_exec(st->db, sqlite_pragmas) < 0) ||
+        upgrade(st->db) < 0 || db_schema(st->db, schema) < 0) {
+        snprintf(err, errlen, "%s: schema: %s", path, db_error(st->db));
         store_close(st);
         return NULL;
     }
     for (int i = 0; i < ST_COUNT; i++) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "%s: prepare: %s", path, sqlite3_errmsg(st->db));
+        if (!(st->stmt[i] = db_prepare(st->db, stmt_sql[i]))) {
+            snprintf(err, errlen, "%s: prepare: %s", path, db_error(st->db));
             store_close(st);
             return NULL;
         }
@@ -320,14 +341,19 @@ void store_close(struct store *st)
     if (!st)
         return;
     for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(st->stmt[i]);
-    sqlite3_close(st->db);
+        db_finalize(st->stmt[i]);
+    db_close(st->db);
     free(st);
+}
+
+void store_set_node(struct store *st, const char *node)
+{
+    snprintf(st->node, sizeof(st->node), "%s", node ? node : "");
 }
 
 void store_patient(struct store *st, bool patient)
 {
-    st->patient = patient;
+    db_patient(st->db, patient);
 }
 
 bool store_locked(const struct store *st)
@@ -337,86 +363,86 @@ bool store_locked(const struct store *st)
 
 int store_probe(struct store *st)
 {
-    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if ((rc & 0xff) == SQLITE_BUSY)
-        return 1;
-    if (rc != SQLITE_OK)
+    /* PostgreSQL has no lock on the whole database for another to hold. */
+    if (db_engine(st->db) == DB_POSTGRES)
+        return 0;
+    if (db_begin(st->db) < 0) {
+        if (db_failure(st->db) == DB_FAIL_BUSY)
+            return 1;
         return fail(st, "begin");
-    return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(st, "commit");
+    }
+    return db_commit(st->db) == 0 ? 0 : fail(st, "commit");
 }
 
 /* Run a bound statement that returns no rows, and reset it. */
-static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+static int step_done(struct store *st, struct db_stmt *s, const char *what)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc == SQLITE_DONE ? 0 : fail(st, what);
+    return db_run(s) == 0 ? 0 : fail(st, what);
 }
 
 static int exec(struct store *st, const char *sql)
 {
-    return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(st, sql);
+    return db_exec(st->db, sql) == 0 ? 0 : fail(st, sql);
 }
 
 int store_room_put(struct store *st, const char *id, const char *name, int capacity)
 {
-    sqlite3_stmt *s = st->stmt[ST_ROOM_PUT];
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, capacity);
+    struct db_stmt *s = st->stmt[ST_ROOM_PUT];
+    db_bind_text(s, 1, id);
+    db_bind_text(s, 2, name);
+    db_bind_int64(s, 3, capacity);
     return step_done(st, s, "rooms");
 }
 
 int store_rooms_each(struct store *st, void (*fn)(void *arg, const char *id), void *arg)
 {
-    sqlite3_stmt *s = st->stmt[ST_ROOMS_ALL];
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        fn(arg, (const char *)sqlite3_column_text(s, 0));
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : fail(st, "rooms");
+    struct db_stmt *s = st->stmt[ST_ROOMS_ALL];
+    enum db_rc rc;
+    while ((rc = db_step(s)) == DB_ROW)
+        fn(arg, db_column_text(s, 0));
+    db_reset(s);
+    return rc == DB_DONE ? 0 : fail(st, "rooms");
 }
 
 int store_user_put(struct store *st, const char *id, const char *name, const char *role,
                    long long now_ms)
 {
-    sqlite3_stmt *s = st->stmt[ST_USER_PUT];
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, role, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, now_ms);
+    struct db_stmt *s = st->stmt[ST_USER_PUT];
+    db_bind_text(s, 1, id);
+    db_bind_text(s, 2, name);
+    db_bind_text(s, 3, role);
+    db_bind_int64(s, 4, now_ms);
     return step_done(st, s, "users");
 }
 
-static void bind_pose(sqlite3_stmt *s, int first, const float p[3], const float q[4])
+static void bind_pose(struct db_stmt *s, int first, const float p[3], const float q[4])
 {
     for (int i = 0; i < 3; i++)
-        sqlite3_bind_double(s, first + i, p[i]);
+        db_bind_double(s, first + i, p[i]);
     for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(s, first + 3 + i, q[i]);
+        db_bind_double(s, first + 3 + i, q[i]);
 }
 
-static void column_pose(sqlite3_stmt *s, int first, float p[3], float q[4])
+static void column_pose(struct db_stmt *s, int first, float p[3], float q[4])
 {
     for (int i = 0; i < 3; i++)
-        p[i] = (float)sqlite3_column_double(s, first + i);
+        p[i] = (float)db_column_double(s, first + i);
     for (int i = 0; i < 4; i++)
-        q[i] = (float)sqlite3_column_double(s, first + 3 + i);
+        q[i] = (float)db_column_double(s, first + 3 + i);
 }
 
 int store_poses_put(struct store *st, const struct store_pose *poses, size_t n, long long now_ms)
 {
-    sqlite3_stmt *s = st->stmt[ST_POSE_PUT];
+    struct db_stmt *s = st->stmt[ST_POSE_PUT];
     if (exec(st, "BEGIN") < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_text(s, 1, poses[i].user_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, poses[i].room_id, -1, SQLITE_STATIC);
+        db_bind_text(s, 1, poses[i].user_id);
+        db_bind_text(s, 2, poses[i].room_id);
         bind_pose(s, 3, poses[i].p, poses[i].q);
-        sqlite3_bind_int64(s, 10, now_ms);
+        db_bind_int64(s, 10, now_ms);
         if (step_done(st, s, "last_poses") < 0) {
-            exec(st, "ROLLBACK");
+            db_rollback(st->db);
             return -1;
         }
     }
@@ -426,77 +452,72 @@ int store_poses_put(struct store *st, const struct store_pose *poses, size_t n, 
 int store_pose_get(struct store *st, const char *user_id, const char *room_id, float p[3],
                    float q[4])
 {
-    sqlite3_stmt *s = st->stmt[ST_POSE_GET];
-    int rc, found = 0;
-    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, room_id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    struct db_stmt *s = st->stmt[ST_POSE_GET];
+    enum db_rc rc;
+    db_bind_text(s, 1, user_id);
+    db_bind_text(s, 2, room_id);
+    if ((rc = db_step(s)) == DB_ROW)
         column_pose(s, 0, p, q);
-        found = 1;
-    }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return fail(st, "last_poses");
-    return found;
+    db_reset(s);
+    return rc == DB_ERROR ? fail(st, "last_poses") : rc == DB_ROW;
 }
 
 int store_sessions_save(struct store *st, const struct store_session *ss, size_t n)
 {
-    sqlite3_stmt *s = st->stmt[ST_SESSION_PUT];
+    struct db_stmt *s = st->stmt[ST_SESSION_PUT];
     if (exec(st, "BEGIN") < 0)
         return -1;
-    if (exec(st, "DELETE FROM saved_sessions") < 0)
+    db_bind_text(st->stmt[ST_SESSIONS_FORGET], 1, st->node);
+    if (step_done(st, st->stmt[ST_SESSIONS_FORGET], "saved_sessions") < 0)
         goto rollback;
     for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_text(s, 1, ss[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, ss[i].resume_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, ss[i].user_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, ss[i].name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, ss[i].role, -1, SQLITE_STATIC);
-        if (ss[i].room_id)
-            sqlite3_bind_text(s, 6, ss[i].room_id, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(s, 6);
+        db_bind_text(s, 1, ss[i].id);
+        db_bind_text(s, 2, ss[i].resume_hash);
+        db_bind_text(s, 3, ss[i].user_id);
+        db_bind_text(s, 4, ss[i].name);
+        db_bind_text(s, 5, ss[i].role);
+        db_bind_text(s, 6, ss[i].room_id);
         bind_pose(s, 7, ss[i].p, ss[i].q);
-        sqlite3_bind_int(s, 14, ss[i].findable ? 1 : 0);
-        sqlite3_bind_int(s, 15, ss[i].dms ? 1 : 0);
-        sqlite3_bind_int(s, 16, ss[i].away ? 1 : 0);
-        sqlite3_bind_int64(s, 17, ss[i].hand_at);
+        db_bind_int64(s, 14, ss[i].findable);
+        db_bind_int64(s, 15, ss[i].dms);
+        db_bind_int64(s, 16, ss[i].away);
+        db_bind_int64(s, 17, ss[i].hand_at);
+        db_bind_text(s, 18, st->node);
         if (step_done(st, s, "saved_sessions") < 0)
             goto rollback;
     }
     return exec(st, "COMMIT");
 rollback:
-    exec(st, "ROLLBACK");
+    db_rollback(st->db);
     return -1;
 }
 
 int store_sessions_take(struct store *st, void (*fn)(void *arg, const struct store_session *s),
                         void *arg)
 {
-    sqlite3_stmt *s = st->stmt[ST_SESSIONS_ALL];
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    struct db_stmt *s = st->stmt[ST_SESSIONS_ALL];
+    enum db_rc rc;
+    db_bind_text(s, 1, st->node);
+    while ((rc = db_step(s)) == DB_ROW) {
         struct store_session ss = {
-            .id = (const char *)sqlite3_column_text(s, 0),
-            .resume_hash = (const char *)sqlite3_column_text(s, 1),
-            .user_id = (const char *)sqlite3_column_text(s, 2),
-            .name = (const char *)sqlite3_column_text(s, 3),
-            .role = (const char *)sqlite3_column_text(s, 4),
-            .room_id = (const char *)sqlite3_column_text(s, 5),
+            .id = db_column_text(s, 0),
+            .resume_hash = db_column_text(s, 1),
+            .user_id = db_column_text(s, 2),
+            .name = db_column_text(s, 3),
+            .role = db_column_text(s, 4),
+            .room_id = db_column_text(s, 5),
         };
         column_pose(s, 6, ss.p, ss.q);
-        ss.findable = sqlite3_column_int(s, 13) != 0;
-        ss.dms = sqlite3_column_int(s, 14) != 0;
-        ss.away = sqlite3_column_int(s, 15) != 0;
-        ss.hand_at = sqlite3_column_int64(s, 16);
+        ss.findable = db_column_int64(s, 13) != 0;
+        ss.dms = db_column_int64(s, 14) != 0;
+        ss.away = db_column_int64(s, 15) != 0;
+        ss.hand_at = db_column_int64(s, 16);
         if (ss.id && ss.resume_hash && ss.user_id && ss.name && ss.role)
             fn(arg, &ss);
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
+    db_reset(s);
+    if (rc != DB_DONE)
         return fail(st, "saved_sessions");
-    return exec(st, "DELETE FROM saved_sessions");
+    db_bind_text(st->stmt[ST_SESSIONS_FORGET], 1, st->node);
+    return step_done(st, st->stmt[ST_SESSIONS_FORGET], "saved_sessions");
 }

@@ -1,5 +1,6 @@
 /*
- * store.h - what venued keeps across restarts, in SQLite (WAL).
+ * store.h - what venued keeps across restarts, in SQLite (WAL) or in
+ * PostgreSQL, which several nodes share (db.h).
  *
  * Owns one database connection and its prepared statements. Tables: rooms,
  * users, each user's last pose per room, and the sessions saved at shutdown
@@ -39,9 +40,17 @@ struct store_session {
     long long hand_at; /* wall ms its hand went up; 0 when down */
 };
 
-/* Open (creating if needed) DIR/venue.db. NULL with a reason in err. */
-struct store *store_open(const char *dir, char *err, size_t errlen);
+/*
+ * Open where: a postgresql:// URL, or a folder, whose venue.db is opened
+ * (created if needed). NULL with a reason in err.
+ */
+struct store *store_open(const char *where, char *err, size_t errlen);
 void store_close(struct store *st);
+
+/* The node whose sessions store_sessions_save and _take keep: nodes
+ * sharing a database each save their own. "" (the default) for a venue
+ * of one node. */
+void store_set_node(struct store *st, const char *node);
 
 /* Record the rooms the scenes define (id, name, capacity). */
 int store_room_put(struct store *st, const char *id, const char *name, int capacity);
@@ -57,9 +66,9 @@ int store_poses_put(struct store *st, const struct store_pose *poses, size_t n, 
 int store_pose_get(struct store *st, const char *user_id, const char *room_id, float p[3],
                    float q[4]);
 
-/* Replace the saved sessions with these, in one transaction. */
+/* Replace this node's saved sessions with these, in one transaction. */
 int store_sessions_save(struct store *st, const struct store_session *s, size_t n);
-/* Call fn for each saved session, then forget them all. */
+/* Call fn for each of this node's saved sessions, then forget them. */
 int store_sessions_take(struct store *st, void (*fn)(void *arg, const struct store_session *s),
                         void *arg);
 
@@ -74,11 +83,11 @@ struct store_health {
     bool failing;
     unsigned long long failures; /* failed writes since start */
     long long since;             /* wall seconds the outage began; 0 when not failing */
-    char reason[128];            /* SQLite's words for the first failure of the outage */
+    char reason[128];            /* the database's words for the outage's first failure */
 };
 const struct store_health *store_health(const struct store *st);
 /* A statement on st's database just failed (any module's): recorded when
- * the disk was why. */
+ * the disk or the database server was why. */
 void store_failed(struct store *st);
 
 /*
@@ -93,8 +102,10 @@ bool store_locked(const struct store *st);
 int store_probe(struct store *st);
 
 /* The database connection, for modules that keep their own tables in the
- * same file (registry.c). Borrowed. */
-struct sqlite3 *store_db(struct store *st);
+ * same database (registry.c). Borrowed. */
+struct db *store_db(struct store *st);
+/* TRANSITIONAL: SQLite's handle, for modules not yet on db.h. */
+struct sqlite3 *store_sqlite(struct store *st);
 
 /* The last error, for a log line. */
 const char *store_error(struct store *st);

@@ -71,7 +71,7 @@ struct twins *twins_open(struct store *st, int history_max, char *err, size_t er
         snprintf(err, errlen, "twins: out of memory");
         return NULL;
     }
-    t->db = store_db(st);
+    t->db = store_sqlite(st);
     t->st = st;
     t->history_max = history_max;
     if (sqlite3_exec(t->db, schema, NULL, NULL, NULL) != SQLITE_OK) {

@@ -1613,7 +1613,7 @@ static void load_scenes(void)
  * (states, page, floor; stars, questions and votes none). */
 static void prepare_reset(void)
 {
-    sqlite3 *db = (sqlite3 *)store_db(st);
+    sqlite3 *db = store_sqlite(st);
     char sql[2048];
     const char *tail = sql;
     size_t len =
@@ -1645,7 +1645,7 @@ static void reset_store(void)
 {
     for (size_t i = 0; i < nreset; i++) {
         if (sqlite3_step(reset_stmt[i]) != SQLITE_DONE)
-            fail("store reset: %s", sqlite3_errmsg((sqlite3 *)store_db(st)));
+            fail("store reset: %s", sqlite3_errmsg(store_sqlite(st)));
         sqlite3_reset(reset_stmt[i]);
     }
 }
@@ -1675,7 +1675,7 @@ static void setup(void)
         fail("store in %s: %s", dir, err);
     /* Nothing here needs to survive a power cut, and fsync or a WAL file
      * would cap the execs per second and fill /dev/shm. */
-    sqlite3_exec((sqlite3 *)store_db(st),
+    sqlite3_exec(store_sqlite(st),
                  "PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; "
                  "PRAGMA journal_mode = MEMORY",
                  NULL, NULL, NULL);
@@ -1761,11 +1761,11 @@ static void setup_programme(void)
                  venue_programme_at(v, 0)->state == PROG_LIVE);
     venue_free(v);
     v = NULL;
-    if (sqlite3_exec((sqlite3 *)store_db(st),
+    if (sqlite3_exec(store_sqlite(st),
                      "CREATE TEMP TABLE fuzz_prog_sessions AS SELECT * FROM prog_sessions; "
                      "CREATE TEMP TABLE fuzz_prog_people AS SELECT * FROM prog_people",
                      NULL, NULL, NULL) != SQLITE_OK)
-        fail("programme copy: %s", sqlite3_errmsg((sqlite3 *)store_db(st)));
+        fail("programme copy: %s", sqlite3_errmsg(store_sqlite(st)));
 }
 
 /* ---- the steps of an input ---- */

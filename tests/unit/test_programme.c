@@ -565,7 +565,7 @@ static long long count(const char *sql)
 {
     sqlite3_stmt *q;
     long long n = -1;
-    if (sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &q, NULL) != SQLITE_OK)
         return -1;
     if (sqlite3_step(q) == SQLITE_ROW)
         n = sqlite3_column_int64(q, 0);
@@ -1129,19 +1129,19 @@ static void test_all_or_nothing(void)
           strstr(err, "UNIQUE"));
     snapshot(after, sizeof(after));
     CHECK(str_is(after, before));
-    CHECK(sqlite3_get_autocommit(store_db(st)) != 0); /* no transaction left open */
+    CHECK(sqlite3_get_autocommit(store_sqlite(st)) != 0); /* no transaction left open */
 
     /* A database that refuses writes: nothing changes either. */
     next[1].npeople[PROG_SPEAKER] = 1;
-    CHECK(sqlite3_exec(store_db(st), "PRAGMA query_only = ON", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(store_sqlite(st), "PRAGMA query_only = ON", NULL, NULL, NULL) == SQLITE_OK);
     CHECK(programme_replace(prog, next, 2, err, sizeof(err)) == -1 && err[0] != '\0');
     CHECK(programme_star(prog, bob.id, "panel", true) == -1);
     CHECK(programme_retain(prog, T0, 1) == -1);
     CHECK(programme_question_vote(prog, q_keynote[0], bob.id) == -1);
-    CHECK(sqlite3_exec(store_db(st), "PRAGMA query_only = OFF", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(store_sqlite(st), "PRAGMA query_only = OFF", NULL, NULL, NULL) == SQLITE_OK);
     snapshot(after, sizeof(after));
     CHECK(str_is(after, before));
-    CHECK(sqlite3_get_autocommit(store_db(st)) != 0);
+    CHECK(sqlite3_get_autocommit(store_sqlite(st)) != 0);
 
     /* Inside the caller's transaction, a savepoint: the caller's rollback
      * undoes the replace as well. */
@@ -1156,7 +1156,7 @@ static void test_all_or_nothing(void)
     CHECK(programme_star(prog, cat.id, "panel", true) == 0);
     next[1].npeople[PROG_SPEAKER] = 2;
     CHECK(programme_replace(prog, next, 2, err, sizeof(err)) == -1);
-    CHECK(sqlite3_get_autocommit(store_db(st)) == 0); /* still the caller's */
+    CHECK(sqlite3_get_autocommit(store_sqlite(st)) == 0); /* still the caller's */
     CHECK(registry_commit(reg) == 0);
     {
         bool ada_first = strcmp(ada.id, cat.id) < 0;

@@ -69,7 +69,7 @@ static long long query_int(const char *sql)
 {
     sqlite3_stmt *s;
     long long v = -1;
-    if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL) != SQLITE_OK)
         return -2;
     if (sqlite3_step(s) == SQLITE_ROW)
         v = sqlite3_column_int64(s, 0);
@@ -263,14 +263,14 @@ static void test_tokens(void)
 
     /* The bookkeeping write failing (a full disk: here a read-only
      * connection) does not turn the token away; last seen stays as it was. */
-    CHECK(sqlite3_exec(store_db(st), "PRAGMA query_only = ON", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(store_sqlite(st), "PRAGMA query_only = ON", NULL, NULL, NULL) == SQLITE_OK);
     CHECK(registry_token_check(reg, tu, T0 + 2000, &w) == 1);
     CHECK(strcmp(w.id, u.id) == 0 && w.last_seen_ms == T0 + 1000);
     CHECK(registry_token_check(reg, tu, T0 + 2500, &w) == 1);
     /* The store's health says so (two failed writes, one outage) ... */
     CHECK(store_health(st)->failing && store_health(st)->failures == 2);
     CHECK(store_health(st)->since > 0 && strstr(store_health(st)->reason, "readonly"));
-    CHECK(sqlite3_exec(store_db(st), "PRAGMA query_only = OFF", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(store_sqlite(st), "PRAGMA query_only = OFF", NULL, NULL, NULL) == SQLITE_OK);
     CHECK(registry_token_check(reg, tu, T0 + 3000, &w) == 1 && w.last_seen_ms == T0 + 3000);
     /* ... until a commit reaches the disk. */
     CHECK(!store_health(st)->failing && store_health(st)->failures == 2);
@@ -844,7 +844,7 @@ static void test_import_recovery(void)
         /* as if another process wrote it: our parent, alive */
         snprintf(sql, sizeof(sql), "UPDATE imports SET pid = %d WHERE id = %lld", (int)getppid(),
                  live.id);
-        CHECK(sqlite3_exec(store_db(st), sql, NULL, NULL, NULL) == SQLITE_OK);
+        CHECK(sqlite3_exec(store_sqlite(st), sql, NULL, NULL, NULL) == SQLITE_OK);
     }
     close_db(); /* the crash: neither kept nor undone */
     open_db();

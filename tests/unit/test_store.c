@@ -1,17 +1,18 @@
 /*
- * test_store.c - the SQLite store: poses and saved sessions round-trip,
- * a database made by an older venued is brought up to date, and a
- * database emptied or another program's is refused, not taken for new.
+ * test_store.c - the store on SQLite and on PostgreSQL (VENUE_TEST_PG):
+ * poses and saved sessions round-trip, nodes sharing a database keep
+ * their own saved sessions, a database made by an older venued is brought
+ * up to date, one emptied or another program's is refused, not taken for
+ * new, and a database that stops taking writes is reported and recovers.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
-#include "store.h"
-
+#include "check_store.h"
+#include "db.h"
 static void saw(void *arg, const struct store_session *s)
 {
     int *n = arg;
@@ -23,7 +24,7 @@ static void saw(void *arg, const struct store_session *s)
 static void test_round_trip(const char *dir)
 {
     char err[256];
-    struct store *st = store_open(dir, err, sizeof(err));
+    struct store *st = check_store_open(dir, err, sizeof(err));
     struct store_pose pose = {
         .user_id = "u-1", .room_id = "lobby", .p = {1, 0, -2}, .q = {0, 0, 0, 1}};
     struct store_session ses = {.id = "s-1",
@@ -51,49 +52,93 @@ static void test_round_trip(const char *dir)
     store_close(st);
 }
 
-static void test_upgrade(const char *dir)
+/* A connection of the test's own to the database the store in dir uses. */
+static struct db *raw(const char *dir)
 {
     char path[512], err[256];
-    sqlite3 *db;
+    const char *where = check_store_where(dir);
+    struct db *db;
+    if (!where)
+        return NULL;
+    if (db_is_url(where))
+        snprintf(path, sizeof(path), "%s", where);
+    else
+        snprintf(path, sizeof(path), "%s/venue.db", where);
+    if (!(db = db_open(path, err, sizeof(err))))
+        fprintf(stderr, "  %s\n", err);
+    return db;
+}
+
+/* Nodes sharing a database: each saves and takes its own sessions. */
+static void test_nodes(const char *dir)
+{
+    char err[256];
+    struct store *a = check_store_open(dir, err, sizeof(err));
+    struct store *b = check_store_open(dir, err, sizeof(err));
+    struct store_session ses = {.id = "s-1",
+                                .resume_hash = "ab",
+                                .user_id = "u-1",
+                                .name = "Ada",
+                                .role = "guest",
+                                .room_id = "plenary",
+                                .p = {0, 0, 2.5f},
+                                .q = {0, 0, 0, 1}};
+    int n = 0;
+
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    store_set_node(a, "node-a");
+    store_set_node(b, "node-b");
+    CHECK(store_sessions_save(a, &ses, 1) == 0);
+    CHECK(store_sessions_save(b, NULL, 0) == 0); /* b's shutdown leaves a's alone */
+    CHECK(store_sessions_take(b, saw, &n) == 0 && n == 0);
+    CHECK(store_sessions_take(a, saw, &n) == 0 && n == 1);
+    store_close(a);
+    store_close(b);
+}
+
+static void test_upgrade(const char *dir)
+{
+    char err[256];
+    struct db *db = raw(dir);
+    struct db_stmt *q;
     struct store *st;
 
-    snprintf(path, sizeof(path), "%s/venue.db", dir);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db,
-                       "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT "
-                       "NULL, created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
-                       "INSERT INTO users VALUES('u-old', 'Old', 'guest', 5, 5);",
-                       NULL, NULL, NULL) == SQLITE_OK);
-    sqlite3_close(db);
-    st = store_open(dir, err, sizeof(err));
+    CHECK(db != NULL);
+    if (!db)
+        return;
+    CHECK(db_exec(db, "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT "
+                      "NULL, created_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL);"
+                      "INSERT INTO users VALUES('u-old', 'Old', 'guest', 5, 5);") == 0);
+    st = check_store_open(dir, err, sizeof(err));
     CHECK(st != NULL);
     if (!st) {
         fprintf(stderr, "  %s\n", err);
+        db_close(db);
         return;
     }
     CHECK(store_user_put(st, "u-old", "Old again", "guest", 6) == 0);
     store_close(st);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    {
-        sqlite3_stmt *q;
-        CHECK(sqlite3_prepare_v2(db, "SELECT name, org, registered, revoked FROM users", -1, &q,
-                                 NULL) == SQLITE_OK);
-        CHECK(sqlite3_step(q) == SQLITE_ROW);
-        CHECK(strcmp((const char *)sqlite3_column_text(q, 0), "Old again") == 0);
-        CHECK(sqlite3_column_int(q, 2) == 0 && sqlite3_column_int(q, 3) == 0);
-        sqlite3_finalize(q);
+    CHECK((q = db_prepare(db, "SELECT name, org, registered, revoked FROM users")) != NULL);
+    if (q) {
+        CHECK(db_step(q) == DB_ROW);
+        CHECK(strcmp(db_column_text(q, 0), "Old again") == 0);
+        CHECK(strcmp(db_column_text(q, 1), "") == 0);
+        CHECK(db_column_int64(q, 2) == 0 && db_column_int64(q, 3) == 0);
+        db_finalize(q);
     }
-    sqlite3_close(db);
+    db_close(db);
 }
 
-static void test_not_ours(const char *dir)
+/* SQLite only: the venue's file emptied, and another program's file. */
+static void test_not_ours_file(const char *dir)
 {
     char path[512], err[512];
-    sqlite3 *db;
     struct store *st;
+    struct db *db;
     FILE *f;
 
-    /* the venue's database truncated to 0 bytes */
     snprintf(path, sizeof(path), "%s/venue.db", dir);
     st = store_open(dir, err, sizeof(err));
     CHECK(st != NULL);
@@ -108,30 +153,87 @@ static void test_not_ours(const char *dir)
     st = store_open(dir, err, sizeof(err));
     CHECK(st != NULL);
     store_close(st);
-    /* another program's database */
     CHECK(unlink(path) == 0);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db, "CREATE TABLE invoices(id INTEGER PRIMARY KEY)", NULL, NULL, NULL) ==
-          SQLITE_OK);
-    sqlite3_close(db);
+    CHECK((db = raw(dir)) != NULL);
+    if (!db)
+        return;
+    CHECK(db_exec(db, "CREATE TABLE invoices(id INTEGER PRIMARY KEY)") == 0);
     CHECK(store_open(dir, err, sizeof(err)) == NULL && strstr(err, "not venued's"));
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db, "DROP TABLE invoices; PRAGMA application_id = 42", NULL, NULL, NULL) ==
-          SQLITE_OK);
-    sqlite3_close(db);
+    CHECK(db_exec(db, "DROP TABLE invoices; PRAGMA application_id = 42") == 0);
     CHECK(store_open(dir, err, sizeof(err)) == NULL && strstr(err, "application_id 42"));
+    db_close(db);
+}
+
+/* PostgreSQL: a database holding another program's tables. */
+static void test_not_ours_server(const char *dir)
+{
+    char err[512];
+    struct db *db = raw(dir);
+    CHECK(db != NULL);
+    if (!db)
+        return;
+    CHECK(db_exec(db, "CREATE TABLE invoices(id BIGINT PRIMARY KEY)") == 0);
+    CHECK(check_store_open(dir, err, sizeof(err)) == NULL && strstr(err, "another program") &&
+          !strstr(err, "password"));
+    db_close(db);
+}
+
+/*
+ * The database stops taking writes (read-only: as a full disk, or a
+ * server in recovery): the store says so once, readers go on, and the
+ * next commit that reaches the database clears it.
+ */
+static void test_health(const char *dir)
+{
+    char err[256];
+    struct store *st = check_store_open(dir, err, sizeof(err));
+    struct store_pose pose = {
+        .user_id = "u-1", .room_id = "lobby", .p = {1, 0, -2}, .q = {0, 0, 0, 1}};
+    float p[3], q[4];
+    struct db *db;
+
+    CHECK(st != NULL);
+    if (!st)
+        return;
+    db = store_db(st);
+    CHECK(store_user_put(st, "u-1", "Ada", "guest", 1000) == 0);
+    CHECK(db_exec(db, db_sql(db, "PRAGMA query_only = ON",
+                             "SET default_transaction_read_only = on")) == 0);
+    CHECK(store_poses_put(st, &pose, 1, 2000) < 0);
+    CHECK(store_health(st)->failing && store_health(st)->failures == 1);
+    CHECK(store_health(st)->reason[0] != '\0');
+    CHECK(store_user_put(st, "u-2", "Bo", "guest", 2000) < 0);
+    CHECK(store_health(st)->failures == 2);
+    CHECK(store_pose_get(st, "u-1", "lobby", p, q) == 0); /* reads go on */
+    CHECK(db_exec(db, db_sql(db, "PRAGMA query_only = OFF",
+                             "SET default_transaction_read_only = off")) == 0);
+    CHECK(store_poses_put(st, &pose, 1, 3000) == 0);
+    CHECK(!store_health(st)->failing && store_health(st)->since == 0);
+    CHECK(store_pose_get(st, "u-1", "lobby", p, q) == 1 && p[0] == 1.0f);
+    store_close(st);
 }
 
 int main(void)
 {
-    char a[] = "/tmp/venue-store-XXXXXX", b[] = "/tmp/venue-store-XXXXXX",
-         c[] = "/tmp/venue-store-XXXXXX", cmd[160];
-    if (!mkdtemp(a) || !mkdtemp(b) || !mkdtemp(c))
-        return 1;
-    test_round_trip(a);
-    test_upgrade(b);
-    test_not_ours(c);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s", a, b, c);
-    CHECK(system(cmd) == 0);
+    char dirs[6][32];
+    char cmd[256];
+    int n = 0;
+
+    for (int i = 0; i < 6; i++) {
+        snprintf(dirs[i], sizeof(dirs[i]), "/tmp/venue-store-XXXXXX");
+        if (!mkdtemp(dirs[i]))
+            return 1;
+    }
+    test_round_trip(dirs[0]);
+    test_nodes(dirs[1]);
+    test_upgrade(dirs[2]);
+    if (check_store_pg())
+        test_not_ours_server(dirs[3]);
+    else
+        test_not_ours_file(dirs[3]);
+    test_health(dirs[4]);
+    n = snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s %s %s %s", dirs[0], dirs[1], dirs[2], dirs[3],
+                 dirs[4], dirs[5]);
+    CHECK(n > 0 && (size_t)n < sizeof(cmd) && system(cmd) == 0);
     return check_report();
 }
