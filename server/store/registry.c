@@ -1,6 +1,7 @@
 /*
  * registry.c - registered users and their tokens, bans and mutes, room
- * settings, the audit log and retention, in the store's SQLite file.
+ * settings, the audit log and retention, in the store's database (SQLite
+ * or PostgreSQL, through db.h).
  *
  * Owns its prepared statements (one per query, prepared once in
  * registry_open, reset after each use) and nothing else: the connection is
@@ -13,13 +14,13 @@
 #include <assert.h>
 #include <errno.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "proto.h"
 #include "secret.h"
 
@@ -60,15 +61,21 @@ static const char schema[] =
     "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
     "  blocked_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
     "  PRIMARY KEY(user_id, blocked_id));"
-    /* Registered names are reserved against guests: each guest hello asks. */
-    "CREATE INDEX IF NOT EXISTS users_name ON users(name COLLATE NOCASE) WHERE registered = 1;"
+    /* Registered names are reserved against guests: each guest hello asks.
+     * lower() folds what NOCASE did on SQLite (ASCII), and is PostgreSQL's
+     * word for it; the index by NOCASE of earlier releases goes. */
+    "DROP INDEX IF EXISTS users_name;"
+    "CREATE INDEX IF NOT EXISTS users_name_lower ON users(lower(name)) WHERE registered = 1;"
     /* Imports written in steps (registry_import_begin): state is writing,
      * kept or undone; each user written is recorded until tidied. */
     "CREATE TABLE IF NOT EXISTS imports("
     "  id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, started_ms INTEGER NOT NULL,"
     "  state TEXT NOT NULL DEFAULT 'writing');"
     "CREATE TABLE IF NOT EXISTS import_users(import_id INTEGER NOT NULL, user_id TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS import_users_import ON import_users(import_id);";
+    /* An import's users in the order they are undone and forgotten: by id
+     * (SQLite's rowid, which earlier releases used, is no column elsewhere). */
+    "DROP INDEX IF EXISTS import_users_import;"
+    "CREATE INDEX IF NOT EXISTS import_users_user ON import_users(import_id, user_id);";
 
 enum stmt {
     R_USER_ADD,
@@ -122,21 +129,26 @@ enum stmt {
     "a.target_id "
 
 static const char *const stmt_sql[R_COUNT] = {
+    /* A taken id changes nothing (no error: PostgreSQL would abort the
+     * transaction), and the caller draws another. */
     [R_USER_ADD] = "INSERT INTO users(id, name, org, role, registered, revoked, created_ms, "
-                   "last_seen_ms) VALUES(?1, ?2, ?3, ?4, 1, 0, ?5, 0)",
+                   "last_seen_ms) VALUES(?1, ?2, ?3, ?4, 1, 0, ?5, 0) ON CONFLICT(id) DO NOTHING",
     [R_TOKEN_ADD] = "INSERT INTO tokens(hash, user_id, expires_ms, revoked, created_ms) "
                     "VALUES(?1, ?2, ?3, 0, ?4)",
     [R_GUEST_PUT] = "INSERT INTO users(id, name, org, role, registered, revoked, created_ms, "
                     "last_seen_ms) VALUES(?1, ?2, '', 'guest', 0, 0, ?3, ?3) "
                     "ON CONFLICT(id) DO UPDATE SET last_seen_ms = ?3, "
-                    "name = CASE WHEN registered = 0 THEN ?2 ELSE name END",
+                    "name = CASE WHEN users.registered = 0 THEN ?2 ELSE users.name END",
     [R_USER_REVOKE] = "UPDATE users SET revoked = 1 WHERE id = ?1",
     [R_TOKENS_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE user_id = ?1",
     [R_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
     [R_USER_ROLE] = "UPDATE users SET role = ?2 WHERE id = ?1",
+    /* In any case: SQLite's LIKE ignores ASCII case, PostgreSQL's none. */
     [R_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE registered = 1 AND "
-                    "(?1 IS NULL OR name LIKE ?1 ESCAPE '\\' OR org LIKE ?1 ESCAPE '\\' "
-                    "OR id LIKE ?1 ESCAPE '\\') ORDER BY created_ms DESC, id LIMIT ?2",
+                    "(CAST(?1 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST(?1 AS TEXT)) "
+                    "ESCAPE '\\' OR lower(org) LIKE lower(CAST(?1 AS TEXT)) ESCAPE '\\' "
+                    "OR lower(id) LIKE lower(CAST(?1 AS TEXT)) ESCAPE '\\') "
+                    "ORDER BY created_ms DESC, id LIMIT ?2",
     [R_TOKEN_CHECK] = "SELECT t.expires_ms, t.revoked, u.id, u.name, u.org, u.role, "
                       "u.created_ms, u.last_seen_ms, u.revoked "
                       "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1",
@@ -157,17 +169,20 @@ static const char *const stmt_sql[R_COUNT] = {
     [R_PRIVACY_GET] = "SELECT findable, accepts_dms FROM users WHERE id = ?1 AND registered = 1",
     [R_PRIVACY_SET] = "UPDATE users SET findable = ?2, accepts_dms = ?3 "
                       "WHERE id = ?1 AND registered = 1",
-    [R_BLOCK_ADD] = "INSERT OR IGNORE INTO blocks(user_id, blocked_id, created_ms) "
-                    "VALUES(?1, ?2, ?3)",
+    [R_BLOCK_ADD] = "INSERT INTO blocks(user_id, blocked_id, created_ms) "
+                    "VALUES(?1, ?2, ?3) ON CONFLICT(user_id, blocked_id) DO NOTHING",
     [R_BLOCK_REMOVE] = "DELETE FROM blocks WHERE user_id = ?1 AND blocked_id = ?2",
-    [R_BLOCKS] = "SELECT blocked_id FROM blocks WHERE user_id = ?1 ORDER BY created_ms LIMIT ?2",
+    [R_BLOCKS] = "SELECT blocked_id FROM blocks WHERE user_id = ?1 "
+                 "ORDER BY created_ms, blocked_id LIMIT ?2",
     [R_AUDIT_ADD] = "INSERT INTO audit(ts_ms, actor_id, actor_name, action, target_id, room, "
                     "reason, target_name, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [R_AUDIT_ALL] = AUDIT_COLS "WHERE a.ts_ms >= ?3 ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?4",
-    [R_AUDIT_ROOM] = AUDIT_COLS "WHERE a.room = ?1 AND a.ts_ms >= ?3 "
-                                "ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?4",
-    [R_AUDIT_ACTOR] = AUDIT_COLS "WHERE a.actor_id = ?2 AND a.ts_ms >= ?3 "
-                                 "ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?4",
+    /* Parameters in the order registry_audit_list binds them: the filters
+     * given, then since and limit (PostgreSQL refuses one never used). */
+    [R_AUDIT_ALL] = AUDIT_COLS "WHERE a.ts_ms >= ?1 ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?2",
+    [R_AUDIT_ROOM] = AUDIT_COLS "WHERE a.room = ?1 AND a.ts_ms >= ?2 "
+                                "ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?3",
+    [R_AUDIT_ACTOR] = AUDIT_COLS "WHERE a.actor_id = ?1 AND a.ts_ms >= ?2 "
+                                 "ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?3",
     [R_AUDIT_BOTH] = AUDIT_COLS "WHERE a.room = ?1 AND a.actor_id = ?2 AND a.ts_ms >= ?3 "
                                 "ORDER BY a.ts_ms DESC, a.id DESC LIMIT ?4",
     [R_RETAIN_GUESTS] = "DELETE FROM users WHERE registered = 0 AND last_seen_ms < ?1 "
@@ -177,26 +192,29 @@ static const char *const stmt_sql[R_COUNT] = {
     [R_RETAIN_TOKENS] = "DELETE FROM tokens WHERE revoked = 1 OR "
                         "(expires_ms != 0 AND expires_ms <= ?1)",
     [R_RETAIN_AUDIT] = "DELETE FROM audit WHERE ts_ms < ?1",
-    [R_NAME_REGISTERED] = "SELECT 1 FROM users WHERE name = ?1 COLLATE NOCASE AND registered = 1 "
-                          "LIMIT 1",
-    [R_IMPORT_BEGIN] = "INSERT INTO imports(pid, started_ms) VALUES(?1, ?2)",
+    [R_NAME_REGISTERED] = "SELECT 1 FROM users WHERE lower(name) = lower(CAST(?1 AS TEXT)) "
+                          "AND registered = 1 LIMIT 1",
+    [R_IMPORT_BEGIN] = "INSERT INTO imports(pid, started_ms) VALUES(?1, ?2) RETURNING id",
     [R_IMPORT_USER] = "INSERT INTO import_users(import_id, user_id) VALUES(?1, ?2)",
     [R_IMPORT_END] = "UPDATE imports SET state = ?2 WHERE id = ?1 AND state = 'writing'",
-    [R_IMPORT_NEXT] = "SELECT id, state = 'undone' FROM imports WHERE state != 'writing' "
-                      "ORDER BY id LIMIT 1",
-    /* UNDO and FORGET take the same rows: the first ?2 of the import's. */
+    [R_IMPORT_NEXT] = "SELECT id, CASE WHEN state = 'undone' THEN 1 ELSE 0 END FROM imports "
+                      "WHERE state != 'writing' ORDER BY id LIMIT 1",
+    /* UNDO and FORGET take the same rows: the first ?2 of the import's by
+     * user id (each user is in an import once). */
     [R_IMPORT_UNDO] = "DELETE FROM users WHERE id IN (SELECT user_id FROM import_users "
-                      "WHERE import_id = ?1 ORDER BY rowid LIMIT ?2)",
-    [R_IMPORT_FORGET] = "DELETE FROM import_users WHERE rowid IN (SELECT rowid FROM import_users "
-                        "WHERE import_id = ?1 ORDER BY rowid LIMIT ?2)",
+                      "WHERE import_id = ?1 ORDER BY user_id LIMIT ?2)",
+    [R_IMPORT_FORGET] = "DELETE FROM import_users WHERE import_id = ?1 AND user_id IN "
+                        "(SELECT user_id FROM import_users WHERE import_id = ?1 "
+                        "ORDER BY user_id LIMIT ?2)",
     [R_IMPORT_DROP] = "DELETE FROM imports WHERE id = ?1",
     [R_IMPORT_STALE] = "SELECT id, pid FROM imports WHERE state = 'writing'",
 };
 
 struct registry {
-    sqlite3 *db;                 /* borrowed from the store */
-    struct store *st;            /* borrowed: told of a failed statement */
-    sqlite3_stmt *stmt[R_COUNT]; /* owned */
+    struct db *db;                 /* borrowed from the store */
+    struct store *st;              /* borrowed: told of a failed statement */
+    struct db_stmt *stmt[R_COUNT]; /* owned */
+    bool txn;                      /* inside registry_begin's transaction */
     char err[256];
 };
 
@@ -233,37 +251,20 @@ bool registry_locked(const struct registry *reg)
 
 static int fail(struct registry *reg, const char *what)
 {
-    snprintf(reg->err, sizeof(reg->err), "%s: %s", what, sqlite3_errmsg(reg->db));
+    snprintf(reg->err, sizeof(reg->err), "%s: %s", what, db_error(reg->db));
     store_failed(reg->st);
     return -1;
 }
 
-/* Reset a statement after use so that it holds no lock and no binding. */
-static void done(sqlite3_stmt *s)
-{
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-}
-
 /* Run a bound statement that returns no rows: 0, or -1 with reg->err. */
-static int step_done(struct registry *reg, sqlite3_stmt *s, const char *what)
+static int step_done(struct registry *reg, struct db_stmt *s, const char *what)
 {
-    int rc = sqlite3_step(s);
-    done(s);
-    return rc == SQLITE_DONE ? 0 : fail(reg, what);
+    return db_run(s) == 0 ? 0 : fail(reg, what);
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+static const char *column_text(struct db_stmt *s, int i)
 {
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static const char *column_text(sqlite3_stmt *s, int i)
-{
-    const char *t = (const char *)sqlite3_column_text(s, i);
+    const char *t = db_column_text(s, i);
     return t ? t : "";
 }
 
@@ -281,24 +282,31 @@ static const struct {
     {"audit", "detail", "ALTER TABLE audit ADD COLUMN detail TEXT"},
 };
 
-/* Add the column of added_columns[i] if the table lacks it. */
-static int add_column(sqlite3 *db, size_t i)
+/* 1 if table has column, 0 if not, -1 on error. */
+static int has_column(struct db *db, const char *table, const char *column)
 {
-    sqlite3_stmt *s;
-    int rc, has = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &s,
-                           NULL) != SQLITE_OK)
+    struct db_stmt *q =
+        db_prepare(db, db_sql(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+                              "SELECT 1 FROM information_schema.columns "
+                              "WHERE table_schema = current_schema() AND table_name = ?1 "
+                              "AND column_name = ?2"));
+    enum db_rc rc;
+    if (!q)
         return -1;
-    sqlite3_bind_text(s, 1, added_columns[i].table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, added_columns[i].column, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    has = rc == SQLITE_ROW;
-    sqlite3_finalize(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return -1;
-    if (has)
-        return 0;
-    return sqlite3_exec(db, added_columns[i].ddl, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    db_bind_text(q, 1, table);
+    db_bind_text(q, 2, column);
+    rc = db_step(q);
+    db_finalize(q);
+    return rc == DB_ERROR ? -1 : rc == DB_ROW;
+}
+
+/* Add the column of added_columns[i] if the table lacks it. */
+static int add_column(struct db *db, size_t i)
+{
+    int has = has_column(db, added_columns[i].table, added_columns[i].column);
+    if (has != 0)
+        return has < 0 ? -1 : 0;
+    return db_schema(db, added_columns[i].ddl);
 }
 
 static void import_recover(struct registry *reg);
@@ -310,25 +318,24 @@ struct registry *registry_open(struct store *st, char *err, size_t errlen)
         snprintf(err, errlen, "registry: out of memory");
         return NULL;
     }
-    reg->db = store_sqlite(st);
+    reg->db = store_db(st);
     reg->st = st;
-    if (sqlite3_exec(reg->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "registry: schema: %s", sqlite3_errmsg(reg->db));
+    if (db_schema(reg->db, schema) < 0) {
+        snprintf(err, errlen, "registry: schema: %s", db_error(reg->db));
         registry_close(reg);
         return NULL;
     }
     for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
         if (add_column(reg->db, i) < 0) {
             snprintf(err, errlen, "registry: %s.%s: %s", added_columns[i].table,
-                     added_columns[i].column, sqlite3_errmsg(reg->db));
+                     added_columns[i].column, db_error(reg->db));
             registry_close(reg);
             return NULL;
         }
     }
     for (int i = 0; i < R_COUNT; i++) {
-        if (sqlite3_prepare_v3(reg->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &reg->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "registry: prepare: %s", sqlite3_errmsg(reg->db));
+        if (!(reg->stmt[i] = db_prepare(reg->db, stmt_sql[i]))) {
+            snprintf(err, errlen, "registry: prepare: %s", db_error(reg->db));
             registry_close(reg);
             return NULL;
         }
@@ -342,66 +349,76 @@ void registry_close(struct registry *reg)
     if (!reg)
         return;
     for (int i = 0; i < R_COUNT; i++)
-        sqlite3_finalize(reg->stmt[i]);
+        db_finalize(reg->stmt[i]);
     free(reg);
 }
 
-static int exec(struct registry *reg, const char *sql)
-{
-    return sqlite3_exec(reg->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(reg, sql);
-}
-
-/* IMMEDIATE: take the write lock now, so that another process writing at
- * the same time makes us wait at BEGIN (busy timeout) instead of failing
- * halfway through. */
+/* On SQLite the write lock is taken at once (db_begin), so that another
+ * process writing at the same time makes us wait at BEGIN (busy timeout)
+ * instead of failing halfway through. */
 int registry_begin(struct registry *reg)
 {
-    return exec(reg, "BEGIN IMMEDIATE");
+    if (db_begin(reg->db) < 0)
+        return fail(reg, "begin");
+    reg->txn = true;
+    return 0;
 }
 
+/* A failed commit leaves the caller to roll back. */
 int registry_commit(struct registry *reg)
 {
-    return exec(reg, "COMMIT");
+    if (db_commit(reg->db) < 0)
+        return fail(reg, "commit");
+    reg->txn = false;
+    return 0;
 }
 
 void registry_rollback(struct registry *reg)
 {
-    if (!sqlite3_get_autocommit(reg->db))
-        sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+    db_rollback(reg->db);
+    reg->txn = false;
 }
 
 /* ---- Imports in steps ------------------------------------------------- */
 
 int registry_import_begin(struct registry *reg, long long now_ms, long long *id)
 {
-    sqlite3_stmt *s = reg->stmt[R_IMPORT_BEGIN];
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)getpid());
-    sqlite3_bind_int64(s, 2, now_ms);
-    if (step_done(reg, s, "imports") < 0)
-        return -1;
-    *id = sqlite3_last_insert_rowid(reg->db);
+    struct db_stmt *s = reg->stmt[R_IMPORT_BEGIN];
+    db_bind_int64(s, 1, (long long)getpid());
+    db_bind_int64(s, 2, now_ms);
+    /* Stepped to the end: on SQLite that is where the row is committed. */
+    if (db_step(s) != DB_ROW) {
+        db_reset(s);
+        return fail(reg, "imports");
+    }
+    *id = db_column_int64(s, 0);
+    if (db_step(s) != DB_DONE) {
+        db_reset(s);
+        return fail(reg, "imports");
+    }
+    db_reset(s);
     return 0;
 }
 
 int registry_import_user(struct registry *reg, long long id, const char *user_id)
 {
-    sqlite3_stmt *s = reg->stmt[R_IMPORT_USER];
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    struct db_stmt *s = reg->stmt[R_IMPORT_USER];
+    db_bind_int64(s, 1, id);
+    db_bind_text(s, 2, user_id);
     return step_done(reg, s, "import_users");
 }
 
 int registry_import_end(struct registry *reg, long long id, bool keep)
 {
-    sqlite3_stmt *s = reg->stmt[R_IMPORT_END];
-    int rc;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, keep ? "kept" : "undone", -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    done(s);
-    if (rc != SQLITE_DONE)
+    struct db_stmt *s = reg->stmt[R_IMPORT_END];
+    enum db_rc rc;
+    db_bind_int64(s, 1, id);
+    db_bind_text(s, 2, keep ? "kept" : "undone");
+    rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_DONE)
         return fail(reg, "imports");
-    if (sqlite3_changes(reg->db) == 1)
+    if (db_changes(reg->db) == 1)
         return 0;
     /* Only an open that took us for dead (our pid reused) does this. */
     snprintf(reg->err, sizeof(reg->err), "imports: import %lld was undone by another process", id);
@@ -412,26 +429,26 @@ int registry_import_end(struct registry *reg, long long id, bool keep)
  * transaction. */
 static int import_tidy_one(struct registry *reg, long long id, bool undone, int max)
 {
-    sqlite3_stmt *s;
-    int forgot;
+    struct db_stmt *s;
+    long long forgot;
     if (registry_begin(reg) < 0)
         return -1;
     if (undone) {
         s = reg->stmt[R_IMPORT_UNDO]; /* their tokens go with them (ON DELETE CASCADE) */
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int(s, 2, max);
+        db_bind_int64(s, 1, id);
+        db_bind_int64(s, 2, max);
         if (step_done(reg, s, "users") < 0)
             goto undo;
     }
     s = reg->stmt[R_IMPORT_FORGET];
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int(s, 2, max);
+    db_bind_int64(s, 1, id);
+    db_bind_int64(s, 2, max);
     if (step_done(reg, s, "import_users") < 0)
         goto undo;
-    forgot = sqlite3_changes(reg->db);
+    forgot = db_changes(reg->db);
     if (forgot < max) {
         s = reg->stmt[R_IMPORT_DROP];
-        sqlite3_bind_int64(s, 1, id);
+        db_bind_int64(s, 1, id);
         if (step_done(reg, s, "imports") < 0)
             goto undo;
     }
@@ -445,21 +462,21 @@ undo:
 
 int registry_import_tidy(struct registry *reg, int max)
 {
-    sqlite3_stmt *s = reg->stmt[R_IMPORT_NEXT];
+    struct db_stmt *s = reg->stmt[R_IMPORT_NEXT];
     long long id;
     bool undone;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) {
-        done(s);
+    enum db_rc rc = db_step(s);
+    if (rc == DB_DONE) {
+        db_reset(s);
         return 0;
     }
-    if (rc != SQLITE_ROW) {
-        done(s);
+    if (rc != DB_ROW) {
+        db_reset(s);
         return fail(reg, "imports");
     }
-    id = sqlite3_column_int64(s, 0);
-    undone = sqlite3_column_int(s, 1) != 0;
-    done(s);
+    id = db_column_int64(s, 0);
+    undone = db_column_int64(s, 1) != 0;
+    db_reset(s);
     assert(max > 0);
     return import_tidy_one(reg, id, undone, max);
 }
@@ -472,17 +489,17 @@ int registry_import_tidy(struct registry *reg, int max)
  */
 static void import_recover(struct registry *reg)
 {
-    sqlite3_stmt *s = reg->stmt[R_IMPORT_STALE];
+    struct db_stmt *s = reg->stmt[R_IMPORT_STALE];
     long long dead[16];
     size_t n = 0;
     int rc;
 
-    while (n < sizeof(dead) / sizeof(dead[0]) && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        pid_t pid = (pid_t)sqlite3_column_int64(s, 1);
+    while (n < sizeof(dead) / sizeof(dead[0]) && (rc = db_step(s)) == DB_ROW) {
+        pid_t pid = (pid_t)db_column_int64(s, 1);
         if (pid == getpid() || (kill(pid, 0) < 0 && errno == ESRCH))
-            dead[n++] = sqlite3_column_int64(s, 0);
+            dead[n++] = db_column_int64(s, 0);
     }
-    done(s);
+    db_reset(s);
     for (size_t i = 0; i < n; i++)
         if (registry_import_end(reg, dead[i], false) < 0)
             goto failed;
@@ -611,7 +628,7 @@ static bool token_well_formed(const char *t)
 
 /* ---- Users ------------------------------------------------------------ */
 
-static void column_user(sqlite3_stmt *s, int first, struct reg_user *u)
+static void column_user(struct db_stmt *s, int first, struct reg_user *u)
 {
     memset(u, 0, sizeof(*u));
     snprintf(u->id, sizeof(u->id), "%s", column_text(s, first));
@@ -619,9 +636,9 @@ static void column_user(sqlite3_stmt *s, int first, struct reg_user *u)
     snprintf(u->org, sizeof(u->org), "%s", column_text(s, first + 2));
     if (role_parse(column_text(s, first + 3), &u->role) < 0)
         u->role = ROLE_GUEST; /* an unknown role grants nothing */
-    u->created_ms = sqlite3_column_int64(s, first + 4);
-    u->last_seen_ms = sqlite3_column_int64(s, first + 5);
-    u->revoked = sqlite3_column_int(s, first + 6) != 0;
+    u->created_ms = db_column_int64(s, first + 4);
+    u->last_seen_ms = db_column_int64(s, first + 5);
+    u->revoked = db_column_int64(s, first + 6) != 0;
 }
 
 int registry_user_add(struct registry *reg, const char *name, const char *org, enum role role,
@@ -629,8 +646,8 @@ int registry_user_add(struct registry *reg, const char *name, const char *org, e
                       char *err, size_t errlen)
 {
     char id[REG_ID_MAX], tok[REG_TOKEN_LEN + 1], hash[HASH_HEX + 1];
-    sqlite3_stmt *s = reg->stmt[R_USER_ADD];
-    int rc = SQLITE_CONSTRAINT;
+    struct db_stmt *s = reg->stmt[R_USER_ADD];
+    bool added = false, own = !reg->txn; /* own: no caller's transaction to nest in */
 
     char clean_name[REG_NAME_MAX], clean_org[REG_ORG_MAX];
     if (!name) {
@@ -657,39 +674,46 @@ int registry_user_add(struct registry *reg, const char *name, const char *org, e
         snprintf(err, errlen, "no randomness or digest available");
         return -1;
     }
-    /* The user and its token go in together or not at all; a savepoint
-     * works both inside the caller's transaction and outside any. */
-    if (exec(reg, "SAVEPOINT user_add") < 0) {
+    /* The user and its token go in together or not at all: in a
+     * transaction of our own, or a savepoint inside the caller's
+     * (PostgreSQL has no savepoint outside a transaction). */
+    if ((own ? db_begin(reg->db) : db_savepoint(reg->db, "user_add")) < 0) {
+        fail(reg, "users");
         snprintf(err, errlen, "%s", reg->err);
         return -1;
     }
     /* 64 random bits of id: a collision is a once-in-never event, but it
      * costs nothing to try again rather than fail. */
-    for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; attempt++) {
+    for (int attempt = 0; attempt < 4 && !added; attempt++) {
         memcpy(id, "u-", 2);
         if (secret_random_hex(id + 2, sizeof(id) - 2, 8) < 0) {
             snprintf(reg->err, sizeof(reg->err), "no randomness available");
             goto undo;
         }
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, org, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, role_names[role], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, now_ms);
-        rc = sqlite3_step(s);
-        done(s);
+        db_bind_text(s, 1, id);
+        db_bind_text(s, 2, name);
+        db_bind_text(s, 3, org);
+        db_bind_text(s, 4, role_names[role]);
+        db_bind_int64(s, 5, now_ms);
+        if (step_done(reg, s, "users") < 0)
+            goto undo;
+        added = db_changes(reg->db) == 1;
     }
-    if (rc != SQLITE_DONE) {
-        fail(reg, "users");
+    if (!added) {
+        snprintf(reg->err, sizeof(reg->err), "users: no free id in 4 tries");
         goto undo;
     }
     s = reg->stmt[R_TOKEN_ADD];
-    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, expires_ms);
-    sqlite3_bind_int64(s, 4, now_ms);
-    if (step_done(reg, s, "tokens") < 0 || exec(reg, "RELEASE user_add") < 0)
+    db_bind_text(s, 1, hash);
+    db_bind_text(s, 2, id);
+    db_bind_int64(s, 3, expires_ms);
+    db_bind_int64(s, 4, now_ms);
+    if (step_done(reg, s, "tokens") < 0)
         goto undo;
+    if ((own ? db_commit(reg->db) : db_release(reg->db, "user_add")) < 0) {
+        fail(reg, "users");
+        goto undo;
+    }
     memset(out, 0, sizeof(*out));
     memcpy(out->id, id, sizeof(id));
     snprintf(out->name, sizeof(out->name), "%s", name);
@@ -700,79 +724,83 @@ int registry_user_add(struct registry *reg, const char *name, const char *org, e
     return 0;
 undo:
     snprintf(err, errlen, "%s", reg->err);
-    sqlite3_exec(reg->db, "ROLLBACK TO user_add; RELEASE user_add", NULL, NULL, NULL);
+    if (own)
+        db_rollback(reg->db);
+    else
+        db_rollback_to(reg->db, "user_add");
     return -1;
 }
 
 int registry_guest_put(struct registry *reg, const char *id, const char *name, long long now_ms)
 {
-    sqlite3_stmt *s = reg->stmt[R_GUEST_PUT];
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, now_ms);
+    struct db_stmt *s = reg->stmt[R_GUEST_PUT];
+    db_bind_text(s, 1, id);
+    db_bind_text(s, 2, name);
+    db_bind_int64(s, 3, now_ms);
     return step_done(reg, s, "users");
 }
 
 int registry_name_registered(struct registry *reg, const char *name)
 {
     char clean[REG_NAME_MAX];
-    sqlite3_stmt *s = reg->stmt[R_NAME_REGISTERED];
-    int rc;
+    struct db_stmt *s = reg->stmt[R_NAME_REGISTERED];
+    enum db_rc rc;
     if (strip_name("name", name, 64, clean, sizeof clean, reg->err, sizeof reg->err) < 0)
         return 0; /* longer than any registered name can be */
-    sqlite3_bind_text(s, 1, clean, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    db_bind_text(s, 1, clean);
+    rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE)
         return fail(reg, "users");
-    return rc == SQLITE_ROW;
+    return rc == DB_ROW;
 }
 
 int registry_user_revoke(struct registry *reg, const char *id)
 {
-    sqlite3_stmt *s = reg->stmt[R_USER_REVOKE];
-    int changed;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    struct db_stmt *s = reg->stmt[R_USER_REVOKE];
+    long long changed;
+    db_bind_text(s, 1, id);
     if (step_done(reg, s, "users") < 0)
         return -1;
-    changed = sqlite3_changes(reg->db);
+    changed = db_changes(reg->db);
     if (!changed)
         return 0;
     /* The user's flag alone already refuses every token (the check reads
      * both); marking the tokens too lets retention delete them. */
     s = reg->stmt[R_TOKENS_REVOKE];
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    db_bind_text(s, 1, id);
     return step_done(reg, s, "tokens") < 0 ? -1 : 1;
 }
 
 int registry_user_get(struct registry *reg, const char *id, struct reg_user *out)
 {
-    sqlite3_stmt *s = reg->stmt[R_USER_GET];
-    int rc, found = 0;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    struct db_stmt *s = reg->stmt[R_USER_GET];
+    enum db_rc rc;
+    int found = 0;
+    db_bind_text(s, 1, id);
+    rc = db_step(s);
+    if (rc == DB_ROW) {
         column_user(s, 0, out);
         found = 1;
     }
-    done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE)
         return fail(reg, "users");
     return found;
 }
 
 int registry_user_set_role(struct registry *reg, const char *id, enum role role)
 {
-    sqlite3_stmt *s = reg->stmt[R_USER_ROLE];
+    struct db_stmt *s = reg->stmt[R_USER_ROLE];
     if ((unsigned)role >= ROLE_COUNT) {
         snprintf(reg->err, sizeof(reg->err), "role: not one of " ROLE_NAMES);
         return -1;
     }
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, role_names[role], -1, SQLITE_STATIC);
+    db_bind_text(s, 1, id);
+    db_bind_text(s, 2, role_names[role]);
     if (step_done(reg, s, "users") < 0)
         return -1;
-    return sqlite3_changes(reg->db) > 0;
+    return db_changes(reg->db) > 0;
 }
 
 /* "%search%" with LIKE's wildcards and the escape character escaped, so
@@ -797,10 +825,10 @@ static char *like_pattern(const char *search)
 int registry_user_list(struct registry *reg, const char *search, size_t limit,
                        void (*fn)(void *arg, const struct reg_user *u), void *arg)
 {
-    sqlite3_stmt *s = reg->stmt[R_USER_LIST];
+    struct db_stmt *s = reg->stmt[R_USER_LIST];
     char *pattern = NULL;
     struct reg_user u;
-    int rc;
+    enum db_rc rc;
 
     if (search && search[0]) {
         pattern = like_pattern(search);
@@ -809,25 +837,25 @@ int registry_user_list(struct registry *reg, const char *search, size_t limit,
             return -1;
         }
     }
-    bind_text_or_null(s, 1, pattern);
-    sqlite3_bind_int64(s, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    db_bind_text(s, 1, pattern);
+    db_bind_int64(s, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (long long)limit);
+    while ((rc = db_step(s)) == DB_ROW) {
         column_user(s, 0, &u);
         fn(arg, &u);
     }
-    done(s);
+    db_reset(s);
     free(pattern);
-    return rc == SQLITE_DONE ? 0 : fail(reg, "users");
+    return rc == DB_DONE ? 0 : fail(reg, "users");
 }
 
 int registry_token_check(struct registry *reg, const char *token, long long now_ms,
                          struct reg_user *out)
 {
     char hash[HASH_HEX + 1];
-    sqlite3_stmt *s = reg->stmt[R_TOKEN_CHECK];
+    struct db_stmt *s = reg->stmt[R_TOKEN_CHECK];
     long long expires;
     bool token_revoked;
-    int rc;
+    enum db_rc rc;
 
     if (!token_well_formed(token))
         return 0;
@@ -835,23 +863,23 @@ int registry_token_check(struct registry *reg, const char *token, long long now_
         snprintf(reg->err, sizeof(reg->err), "tokens: SHA-256 unavailable");
         return -1;
     }
-    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        done(s);
-        return rc == SQLITE_DONE ? 0 : fail(reg, "tokens");
+    db_bind_text(s, 1, hash);
+    rc = db_step(s);
+    if (rc != DB_ROW) {
+        db_reset(s);
+        return rc == DB_DONE ? 0 : fail(reg, "tokens");
     }
-    expires = sqlite3_column_int64(s, 0);
-    token_revoked = sqlite3_column_int(s, 1) != 0;
+    expires = db_column_int64(s, 0);
+    token_revoked = db_column_int64(s, 1) != 0;
     column_user(s, 2, out);
-    done(s);
+    db_reset(s);
     if (token_revoked || out->revoked || (expires != 0 && now_ms >= expires))
         return 0;
     /* Bookkeeping: a write that fails (a full disk) must not turn a valid
      * token away. The store's health says so, once an outage. */
     s = reg->stmt[R_SEEN];
-    sqlite3_bind_text(s, 1, out->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now_ms);
+    db_bind_text(s, 1, out->id);
+    db_bind_int64(s, 2, now_ms);
     if (step_done(reg, s, "users") == 0)
         out->last_seen_ms = now_ms;
     return 1;
@@ -871,52 +899,53 @@ int registry_sanction_set(struct registry *reg, enum sanction kind, const char *
                           const char *room, long long until_ms, const char *reason,
                           const char *actor_id, long long now_ms)
 {
-    sqlite3_stmt *s = reg->stmt[R_SANCTION_SET];
+    struct db_stmt *s = reg->stmt[R_SANCTION_SET];
     if (!sanction_ok(reg, kind))
         return -1;
-    sqlite3_bind_text(s, 1, sanction_names[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, room ? room : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, until_ms < 0 ? 0 : until_ms);
-    bind_text_or_null(s, 5, reason);
-    bind_text_or_null(s, 6, actor_id);
-    sqlite3_bind_int64(s, 7, now_ms);
+    db_bind_text(s, 1, sanction_names[kind]);
+    db_bind_text(s, 2, user_id);
+    db_bind_text(s, 3, room ? room : "");
+    db_bind_int64(s, 4, until_ms < 0 ? 0 : until_ms);
+    db_bind_text(s, 5, reason);
+    db_bind_text(s, 6, actor_id);
+    db_bind_int64(s, 7, now_ms);
     return step_done(reg, s, "sanctions");
 }
 
 int registry_sanction_clear(struct registry *reg, enum sanction kind, const char *user_id,
                             const char *room)
 {
-    sqlite3_stmt *s = reg->stmt[R_SANCTION_CLEAR];
+    struct db_stmt *s = reg->stmt[R_SANCTION_CLEAR];
     if (!sanction_ok(reg, kind))
         return -1;
-    sqlite3_bind_text(s, 1, sanction_names[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, room ? room : "", -1, SQLITE_STATIC);
+    db_bind_text(s, 1, sanction_names[kind]);
+    db_bind_text(s, 2, user_id);
+    db_bind_text(s, 3, room ? room : "");
     if (step_done(reg, s, "sanctions") < 0)
         return -1;
-    return sqlite3_changes(reg->db) > 0;
+    return db_changes(reg->db) > 0;
 }
 
 int registry_sanction_check(struct registry *reg, enum sanction kind, const char *user_id,
                             const char *room, long long now_ms, long long *until_ms)
 {
-    sqlite3_stmt *s = reg->stmt[R_SANCTION_CHECK];
-    int rc, found = 0;
+    struct db_stmt *s = reg->stmt[R_SANCTION_CHECK];
+    enum db_rc rc;
+    int found = 0;
     if (!sanction_ok(reg, kind))
         return -1;
-    sqlite3_bind_text(s, 1, sanction_names[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, room ? room : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, now_ms);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    db_bind_text(s, 1, sanction_names[kind]);
+    db_bind_text(s, 2, user_id);
+    db_bind_text(s, 3, room ? room : "");
+    db_bind_int64(s, 4, now_ms);
+    rc = db_step(s);
+    if (rc == DB_ROW) {
         if (until_ms)
-            *until_ms = sqlite3_column_int64(s, 0);
+            *until_ms = db_column_int64(s, 0);
         found = 1;
     }
-    done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE)
         return fail(reg, "sanctions");
     return found;
 }
@@ -925,34 +954,35 @@ int registry_sanction_check(struct registry *reg, enum sanction kind, const char
 
 int registry_room_get(struct registry *reg, const char *room, struct reg_room *out)
 {
-    sqlite3_stmt *s = reg->stmt[R_ROOM_GET];
-    int rc, found = 0;
+    struct db_stmt *s = reg->stmt[R_ROOM_GET];
+    enum db_rc rc;
+    int found = 0;
     *out = (struct reg_room){0};
-    sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        out->locked = sqlite3_column_int(s, 0) != 0;
-        out->capacity = sqlite3_column_int(s, 1);
-        out->mics_locked = sqlite3_column_int(s, 2) != 0;
+    db_bind_text(s, 1, room);
+    rc = db_step(s);
+    if (rc == DB_ROW) {
+        out->locked = db_column_int64(s, 0) != 0;
+        out->capacity = (int)db_column_int64(s, 1);
+        out->mics_locked = db_column_int64(s, 2) != 0;
         found = 1;
     }
-    done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE)
         return fail(reg, "room_settings");
     return found;
 }
 
 int registry_room_set(struct registry *reg, const char *room, const struct reg_room *rs)
 {
-    sqlite3_stmt *s = reg->stmt[R_ROOM_SET];
+    struct db_stmt *s = reg->stmt[R_ROOM_SET];
     if (rs->capacity < 0) {
         snprintf(reg->err, sizeof(reg->err), "room_settings: capacity must not be negative");
         return -1;
     }
-    sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, rs->locked ? 1 : 0);
-    sqlite3_bind_int(s, 3, rs->capacity);
-    sqlite3_bind_int(s, 4, rs->mics_locked ? 1 : 0);
+    db_bind_text(s, 1, room);
+    db_bind_int64(s, 2, rs->locked ? 1 : 0);
+    db_bind_int64(s, 3, rs->capacity);
+    db_bind_int64(s, 4, rs->mics_locked ? 1 : 0);
     return step_done(reg, s, "room_settings");
 }
 
@@ -960,31 +990,32 @@ int registry_room_set(struct registry *reg, const char *room, const struct reg_r
 
 int registry_privacy_get(struct registry *reg, const char *id, struct reg_privacy *out)
 {
-    sqlite3_stmt *s = reg->stmt[R_PRIVACY_GET];
-    int rc, found = 0;
+    struct db_stmt *s = reg->stmt[R_PRIVACY_GET];
+    enum db_rc rc;
+    int found = 0;
     *out = (struct reg_privacy){.findable = true, .dms = true};
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        out->findable = sqlite3_column_int(s, 0) != 0;
-        out->dms = sqlite3_column_int(s, 1) != 0;
+    db_bind_text(s, 1, id);
+    rc = db_step(s);
+    if (rc == DB_ROW) {
+        out->findable = db_column_int64(s, 0) != 0;
+        out->dms = db_column_int64(s, 1) != 0;
         found = 1;
     }
-    done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE)
         return fail(reg, "users.findable");
     return found;
 }
 
 int registry_privacy_set(struct registry *reg, const char *id, const struct reg_privacy *p)
 {
-    sqlite3_stmt *s = reg->stmt[R_PRIVACY_SET];
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, p->findable ? 1 : 0);
-    sqlite3_bind_int(s, 3, p->dms ? 1 : 0);
+    struct db_stmt *s = reg->stmt[R_PRIVACY_SET];
+    db_bind_text(s, 1, id);
+    db_bind_int64(s, 2, p->findable ? 1 : 0);
+    db_bind_int64(s, 3, p->dms ? 1 : 0);
     if (step_done(reg, s, "users.findable") < 0)
         return -1;
-    return sqlite3_changes(reg->db) > 0;
+    return db_changes(reg->db) > 0;
 }
 
 /* ---- Blocks ----------------------------------------------------------- */
@@ -992,45 +1023,45 @@ int registry_privacy_set(struct registry *reg, const char *id, const struct reg_
 int registry_block_set(struct registry *reg, const char *user_id, const char *blocked_id, bool on,
                        long long now_ms)
 {
-    sqlite3_stmt *s = reg->stmt[on ? R_BLOCK_ADD : R_BLOCK_REMOVE];
-    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, blocked_id, -1, SQLITE_STATIC);
+    struct db_stmt *s = reg->stmt[on ? R_BLOCK_ADD : R_BLOCK_REMOVE];
+    db_bind_text(s, 1, user_id);
+    db_bind_text(s, 2, blocked_id);
     if (on)
-        sqlite3_bind_int64(s, 3, now_ms);
+        db_bind_int64(s, 3, now_ms);
     return step_done(reg, s, "blocks");
 }
 
 int registry_blocks_each(struct registry *reg, const char *user_id, size_t max,
                          void (*fn)(void *arg, const char *blocked_id), void *arg)
 {
-    sqlite3_stmt *s = reg->stmt[R_BLOCKS];
-    int rc;
-    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        fn(arg, (const char *)sqlite3_column_text(s, 0));
-    done(s);
-    return rc == SQLITE_DONE ? 0 : fail(reg, "blocks");
+    struct db_stmt *s = reg->stmt[R_BLOCKS];
+    enum db_rc rc;
+    db_bind_text(s, 1, user_id);
+    db_bind_int64(s, 2, (long long)max);
+    while ((rc = db_step(s)) == DB_ROW)
+        fn(arg, db_column_text(s, 0));
+    db_reset(s);
+    return rc == DB_DONE ? 0 : fail(reg, "blocks");
 }
 
 /* ---- Audit ------------------------------------------------------------ */
 
 int registry_audit_add(struct registry *reg, const struct reg_audit *a)
 {
-    sqlite3_stmt *s = reg->stmt[R_AUDIT_ADD];
+    struct db_stmt *s = reg->stmt[R_AUDIT_ADD];
     if (!a->actor_id || !a->action) {
         snprintf(reg->err, sizeof(reg->err), "audit: actor and action are required");
         return -1;
     }
-    sqlite3_bind_int64(s, 1, a->ts_ms);
-    sqlite3_bind_text(s, 2, a->actor_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, a->actor_name ? a->actor_name : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, a->action, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 5, a->target_id);
-    bind_text_or_null(s, 6, a->room);
-    bind_text_or_null(s, 7, a->reason);
-    bind_text_or_null(s, 8, a->target_name);
-    bind_text_or_null(s, 9, a->detail);
+    db_bind_int64(s, 1, a->ts_ms);
+    db_bind_text(s, 2, a->actor_id);
+    db_bind_text(s, 3, a->actor_name ? a->actor_name : "");
+    db_bind_text(s, 4, a->action);
+    db_bind_text(s, 5, a->target_id);
+    db_bind_text(s, 6, a->room);
+    db_bind_text(s, 7, a->reason);
+    db_bind_text(s, 8, a->target_name);
+    db_bind_text(s, 9, a->detail);
     return step_done(reg, s, "audit");
 }
 
@@ -1040,32 +1071,33 @@ int registry_audit_list(struct registry *reg, const char *room, const char *acto
 {
     enum stmt which =
         room ? (actor_id ? R_AUDIT_BOTH : R_AUDIT_ROOM) : (actor_id ? R_AUDIT_ACTOR : R_AUDIT_ALL);
-    sqlite3_stmt *s = reg->stmt[which];
-    int rc;
+    struct db_stmt *s = reg->stmt[which];
+    enum db_rc rc;
+    int k = 1;
 
     if (room)
-        sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
+        db_bind_text(s, k++, room);
     if (actor_id)
-        sqlite3_bind_text(s, 2, actor_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, since_ms);
-    sqlite3_bind_int64(s, 4, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        db_bind_text(s, k++, actor_id);
+    db_bind_int64(s, k++, since_ms);
+    db_bind_int64(s, k, limit > (size_t)INT64_MAX ? INT64_MAX : (long long)limit);
+    while ((rc = db_step(s)) == DB_ROW) {
         struct reg_audit a = {
-            .ts_ms = sqlite3_column_int64(s, 0),
+            .ts_ms = db_column_int64(s, 0),
             .actor_id = column_text(s, 1),
             .actor_name = column_text(s, 2),
             .action = column_text(s, 3),
-            .target_id = (const char *)sqlite3_column_text(s, 4),
-            .room = (const char *)sqlite3_column_text(s, 5),
-            .reason = (const char *)sqlite3_column_text(s, 6),
-            .id = sqlite3_column_int64(s, 7),
-            .target_name = (const char *)sqlite3_column_text(s, 8),
-            .detail = (const char *)sqlite3_column_text(s, 9),
+            .target_id = db_column_text(s, 4),
+            .room = db_column_text(s, 5),
+            .reason = db_column_text(s, 6),
+            .id = db_column_int64(s, 7),
+            .target_name = db_column_text(s, 8),
+            .detail = db_column_text(s, 9),
         };
         fn(arg, &a);
     }
-    done(s);
-    return rc == SQLITE_DONE ? 0 : fail(reg, "audit");
+    db_reset(s);
+    return rc == DB_DONE ? 0 : fail(reg, "audit");
 }
 
 /* ---- Retention -------------------------------------------------------- */
@@ -1085,16 +1117,16 @@ long registry_retain(struct registry *reg, long long now_ms, int guest_days, int
     if (registry_begin(reg) < 0)
         return -1;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        sqlite3_stmt *s = reg->stmt[order[i]];
+        struct db_stmt *s = reg->stmt[order[i]];
         long long arg = order[i] == R_RETAIN_AUDIT                                      ? audit_cut
                         : order[i] == R_RETAIN_SANCTIONS || order[i] == R_RETAIN_TOKENS ? now_ms
                                                                                         : guest_cut;
-        sqlite3_bind_int64(s, 1, arg);
+        db_bind_int64(s, 1, arg);
         if (step_done(reg, s, "retention") < 0) {
             registry_rollback(reg);
             return -1;
         }
-        total += sqlite3_changes(reg->db);
+        total += db_changes(reg->db);
     }
     if (registry_commit(reg) < 0) {
         registry_rollback(reg);

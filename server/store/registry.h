@@ -3,9 +3,10 @@
  * their tokens, bans and mutes, per-room settings set by moderators, the
  * audit log, and how long each of these is kept.
  *
- * Backed by the store's SQLite database (same file, own tables and
- * prepared statements). Tokens are never stored: only their SHA-256, so a
- * copy of the database lets nobody in. Nothing here is called per pose.
+ * Backed by the store's database, SQLite or PostgreSQL (same connection,
+ * own tables and prepared statements). Tokens are never stored: only their
+ * SHA-256, so a copy of the database lets nobody in. Nothing here is
+ * called per pose.
  */
 #ifndef VENUE_REGISTRY_H
 #define VENUE_REGISTRY_H
@@ -76,8 +77,9 @@ int registry_user_add(struct registry *reg, const char *name, const char *org, e
                       char *err, size_t errlen);
 /*
  * Group several writes into one transaction (an import is all or
- * nothing). Not nested. commit and rollback end it; rollback never fails
- * in a way the caller could act on.
+ * nothing). Not nested. commit and rollback end it (after a failed
+ * commit, roll back); rollback never fails in a way the caller could act
+ * on. registry_user_add inside it nests in a savepoint.
  */
 int registry_begin(struct registry *reg);
 int registry_commit(struct registry *reg);
@@ -106,8 +108,9 @@ int registry_guest_put(struct registry *reg, const char *id, const char *name, l
 /*
  * Whether a registered user (revoked ones included: their name still
  * means them to people) is called name, without bidi controls as stored
- * and without case for ASCII letters (SQLite's NOCASE: "t moderator" is
- * "T Moderator", "É" is not "é"). 1 yes, 0 no, -1 error.
+ * and without case for ASCII letters ("t moderator" is "T Moderator";
+ * "É" is not "é" on SQLite, nor on PostgreSQL under the C ctype, where
+ * lower() folds ASCII alone). 1 yes, 0 no, -1 error.
  */
 int registry_name_registered(struct registry *reg, const char *name);
 /* Revoke a user and all its tokens: 1 done, 0 no such user, -1 error. */
