@@ -9,7 +9,7 @@ target_link_libraries(check_store PUBLIC check venue_store PRIVATE venue_flags)
 # The venue core, driven without a network.
 add_library(core_harness STATIC unit/core_harness.c)
 target_include_directories(core_harness PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/unit)
-target_link_libraries(core_harness PUBLIC venue_core check PRIVATE venue_flags)
+target_link_libraries(core_harness PUBLIC venue_core check_store PRIVATE venue_flags)
 
 add_executable(test_core unit/test_core.c)
 target_link_libraries(test_core PRIVATE core_harness venue_flags)

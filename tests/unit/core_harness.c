@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_store.h"
 #include "store.h"
 
 static void f_wake(void *ctx, void *conn)
@@ -265,7 +266,7 @@ int open_store(char *dir, struct store **st, struct registry **reg)
         perror("mkdtemp");
         return -1;
     }
-    if (!(*st = store_open(dir, err, sizeof(err))) ||
+    if (!(*st = check_store_open(dir, err, sizeof(err))) ||
         !(*reg = registry_open(*st, err, sizeof(err)))) {
         fprintf(stderr, "store: %s\n", err);
         return -1;

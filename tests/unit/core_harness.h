@@ -69,7 +69,8 @@ void registered_add(struct registry *reg, struct registered *p, const char *name
                     long long at_ms);
 struct store;
 /* A store and its registry in a new folder made from the mkdtemp template
- * dir. 0, or -1 with the reason printed. */
+ * dir (check_store_open: on PostgreSQL when VENUE_TEST_PG is set). 0, or -1
+ * with the reason printed. */
 int open_store(char *dir, struct store **st, struct registry **reg);
 /* Close both and remove the folder (CHECKed). */
 void remove_store(const char *dir, struct store *st, struct registry *reg);
