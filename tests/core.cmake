@@ -40,10 +40,11 @@ target_link_options(test_reload PRIVATE
 add_test(NAME reload COMMAND test_reload ${PROJECT_SOURCE_DIR})
 
 # The twin table: notifications whole or not at all, fan-out per tick to
-# the rooms that show an entity, bounds, the ingest's rate, the store.
+# the rooms that show an entity, bounds, the ingest's rate, the store (on
+# both engines).
 add_executable(test_twin unit/test_twin.c)
-target_link_libraries(test_twin PRIVATE core_harness venue_flags)
-add_test(NAME twins.core COMMAND test_twin ${PROJECT_SOURCE_DIR}/scenes/demo)
+target_link_libraries(test_twin PRIVATE core_harness check_store venue_flags)
+venue_store_test(twins.core test_twin ${PROJECT_SOURCE_DIR}/scenes/demo)
 
 # The programme in the core: live and ended on the clock the test moves,
 # the roles a session gives, slides, captions, questions, the floor, stars,

@@ -4,7 +4,8 @@ add_executable(test_registry unit/test_registry.c)
 target_link_libraries(test_registry PRIVATE venue_core check_store venue_flags)
 venue_store_test(registry test_registry)
 
-# The twin store: latest values, bounded history, batches, reopen.
+# The twin store, on both engines: latest values, bounded history,
+# batches, reopen.
 add_executable(test_twins unit/test_twins.c)
-target_link_libraries(test_twins PRIVATE venue_store check venue_flags)
-add_test(NAME twins.store COMMAND test_twins)
+target_link_libraries(test_twins PRIVATE venue_store check_store venue_flags)
+venue_store_test(twins.store test_twins)

@@ -1,18 +1,22 @@
 /*
- * chatlog.c - recent chat in SQLite: one table, trimmed per room on every
- * write so that it never holds more than the venue shows.
+ * chatlog.c - recent chat on the store's database (db.h): one table,
+ * trimmed per room on every write so that it never holds more than the
+ * venue shows.
  */
 #include "chatlog.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "db.h"
 
 enum stmt { C_ADD, C_TRIM, C_DELETE, C_ROOM, C_LAST, C_LAST_PUT, C_RETAIN, C_COUNT };
 
 static const char *const stmt_sql[C_COUNT] = {
-    [C_ADD] = "INSERT OR REPLACE INTO chat(id, room, user_id, name, text, ts_ms, role) "
-              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [C_ADD] = "INSERT INTO chat(id, room, user_id, name, text, ts_ms, role) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+              "ON CONFLICT(id) DO UPDATE SET room = ?2, user_id = ?3, name = ?4, text = ?5, "
+              "ts_ms = ?6, role = ?7",
     /* Everything older than the room's CHATLOG_KEEP newest. */
     [C_TRIM] = "DELETE FROM chat WHERE room = ?1 AND id <= "
                "(SELECT id FROM chat WHERE room = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
@@ -24,8 +28,10 @@ static const char *const stmt_sql[C_COUNT] = {
                "(SELECT * FROM chat WHERE room = ?1 ORDER BY id DESC LIMIT ?2) c "
                "LEFT JOIN users u ON u.id = c.user_id ORDER BY c.id",
     [C_LAST] = "SELECT value FROM chat_meta WHERE key = 'last_id'",
-    [C_LAST_PUT] = "INSERT INTO chat_meta VALUES('last_id', ?1) "
-                   "ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)",
+    /* The higher of the kept and the new: never back. */
+    [C_LAST_PUT] = "INSERT INTO chat_meta(key, value) VALUES('last_id', ?1) "
+                   "ON CONFLICT(key) DO UPDATE SET value = CASE WHEN excluded.value > "
+                   "chat_meta.value THEN excluded.value ELSE chat_meta.value END",
     [C_RETAIN] = "DELETE FROM chat WHERE ts_ms < ?1",
 };
 
@@ -39,36 +45,38 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS chat_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
 struct chatlog {
-    sqlite3 *db;                 /* borrowed from the store */
-    struct store *st;            /* borrowed: told of a failed statement */
-    sqlite3_stmt *stmt[C_COUNT]; /* owned */
+    struct db *db;                 /* borrowed from the store */
+    struct store *st;              /* borrowed: told of a failed statement */
+    struct db_stmt *stmt[C_COUNT]; /* owned */
     char err[256];
 };
 
 static int fail(struct chatlog *cl, const char *what)
 {
-    snprintf(cl->err, sizeof(cl->err), "chatlog: %s: %s", what, sqlite3_errmsg(cl->db));
+    snprintf(cl->err, sizeof(cl->err), "chatlog: %s: %s", what, db_error(cl->db));
     store_failed(cl->st);
     return -1;
 }
 
-/* The role column came after the table: a database made before gets it. */
-static int add_role(sqlite3 *db)
+/*
+ * The role column came after the table: an SQLite database made before
+ * gets it. Every PostgreSQL database was made after, with the column.
+ */
+static int add_role(struct db *db)
 {
-    sqlite3_stmt *q;
-    int rc;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('chat') WHERE name = 'role'", -1,
-                           &q, NULL) != SQLITE_OK)
-        return -1;
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc == SQLITE_ROW)
+    struct db_stmt *q;
+    enum db_rc rc;
+    if (db_engine(db) != DB_SQLITE)
         return 0;
-    if (rc != SQLITE_DONE)
+    if (!(q = db_prepare(db, "SELECT 1 FROM pragma_table_info('chat') WHERE name = 'role'")))
         return -1;
-    return sqlite3_exec(db, "ALTER TABLE chat ADD COLUMN role TEXT", NULL, NULL, NULL) == SQLITE_OK
-               ? 0
-               : -1;
+    rc = db_step(q);
+    db_finalize(q);
+    if (rc == DB_ROW)
+        return 0;
+    if (rc != DB_DONE)
+        return -1;
+    return db_exec(db, "ALTER TABLE chat ADD COLUMN role TEXT");
 }
 
 struct chatlog *chatlog_open(struct store *st, char *err, size_t errlen)
@@ -78,17 +86,16 @@ struct chatlog *chatlog_open(struct store *st, char *err, size_t errlen)
         snprintf(err, errlen, "chatlog: out of memory");
         return NULL;
     }
-    cl->db = store_sqlite(st);
+    cl->db = store_db(st);
     cl->st = st;
-    if (sqlite3_exec(cl->db, schema, NULL, NULL, NULL) != SQLITE_OK || add_role(cl->db) < 0) {
-        snprintf(err, errlen, "chatlog: schema: %s", sqlite3_errmsg(cl->db));
+    if (db_schema(cl->db, schema) < 0 || add_role(cl->db) < 0) {
+        snprintf(err, errlen, "chatlog: schema: %s", db_error(cl->db));
         chatlog_close(cl);
         return NULL;
     }
     for (int i = 0; i < C_COUNT; i++) {
-        if (sqlite3_prepare_v3(cl->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &cl->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "chatlog: prepare: %s", sqlite3_errmsg(cl->db));
+        if (!(cl->stmt[i] = db_prepare(cl->db, stmt_sql[i]))) {
+            snprintf(err, errlen, "chatlog: prepare: %s", db_error(cl->db));
             chatlog_close(cl);
             return NULL;
         }
@@ -101,34 +108,31 @@ void chatlog_close(struct chatlog *cl)
     if (!cl)
         return;
     for (int i = 0; i < C_COUNT; i++)
-        sqlite3_finalize(cl->stmt[i]);
+        db_finalize(cl->stmt[i]);
     free(cl);
 }
 
 /* Run s to completion and reset it. 0, or -1 with the reason kept. */
-static int run(struct chatlog *cl, sqlite3_stmt *s, const char *what)
+static int run(struct chatlog *cl, struct db_stmt *s, const char *what)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc == SQLITE_DONE ? 0 : fail(cl, what);
+    return db_run(s) == 0 ? 0 : fail(cl, what);
 }
 
 static int put_line(struct chatlog *cl, const struct chatlog_line *l)
 {
-    sqlite3_stmt *s = cl->stmt[C_ADD];
-    sqlite3_bind_int64(s, 1, l->id);
-    sqlite3_bind_text(s, 2, l->room, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, l->user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, l->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, l->text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, l->ts_ms);
-    sqlite3_bind_text(s, 7, l->role, -1, SQLITE_STATIC);
+    struct db_stmt *s = cl->stmt[C_ADD];
+    db_bind_int64(s, 1, l->id);
+    db_bind_text(s, 2, l->room);
+    db_bind_text(s, 3, l->user_id);
+    db_bind_text(s, 4, l->name);
+    db_bind_text(s, 5, l->text);
+    db_bind_int64(s, 6, l->ts_ms);
+    db_bind_text(s, 7, l->role);
     if (run(cl, s, "add") < 0)
         return -1;
     s = cl->stmt[C_TRIM];
-    sqlite3_bind_text(s, 1, l->room, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, CHATLOG_KEEP);
+    db_bind_text(s, 1, l->room);
+    db_bind_int64(s, 2, CHATLOG_KEEP);
     return run(cl, s, "trim");
 }
 
@@ -138,9 +142,9 @@ int chatlog_put(struct chatlog *cl, const struct chatlog_line *lines, size_t n)
     int rc = 0;
     if (n == 0)
         return 0;
-    /* IMMEDIATE: another process writing (venued user ...) makes us wait
+    /* On SQLite another process writing (venued user ...) makes us wait
      * at BEGIN rather than fail halfway. */
-    if (sqlite3_exec(cl->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    if (db_begin(cl->db) < 0)
         return fail(cl, "begin");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = put_line(cl, &lines[i]);
@@ -148,70 +152,69 @@ int chatlog_put(struct chatlog *cl, const struct chatlog_line *lines, size_t n)
             last = lines[i].id;
     }
     if (rc == 0) {
-        sqlite3_bind_int64(cl->stmt[C_LAST_PUT], 1, last);
+        db_bind_int64(cl->stmt[C_LAST_PUT], 1, last);
         rc = run(cl, cl->stmt[C_LAST_PUT], "last id");
     }
-    if (rc == 0 && sqlite3_exec(cl->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (rc == 0 && db_commit(cl->db) < 0)
         rc = fail(cl, "commit");
     if (rc < 0)
-        sqlite3_exec(cl->db, "ROLLBACK", NULL, NULL, NULL);
+        db_rollback(cl->db);
     return rc;
 }
 
 int chatlog_delete(struct chatlog *cl, long long id)
 {
-    sqlite3_bind_int64(cl->stmt[C_DELETE], 1, id);
+    db_bind_int64(cl->stmt[C_DELETE], 1, id);
     if (run(cl, cl->stmt[C_DELETE], "delete") < 0)
         return -1;
-    return sqlite3_changes(cl->db) > 0;
+    return db_changes(cl->db) > 0;
 }
 
-static const char *column_text(sqlite3_stmt *s, int i)
+static const char *column_text(struct db_stmt *s, int i)
 {
-    const char *text = (const char *)sqlite3_column_text(s, i);
+    const char *text = db_column_text(s, i);
     return text ? text : "";
 }
 
 int chatlog_room_each(struct chatlog *cl, const char *room,
                       void (*fn)(void *arg, const struct chatlog_line *l), void *arg)
 {
-    sqlite3_stmt *s = cl->stmt[C_ROOM];
-    int rc;
-    sqlite3_bind_text(s, 1, room, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, CHATLOG_KEEP);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    struct db_stmt *s = cl->stmt[C_ROOM];
+    enum db_rc rc;
+    db_bind_text(s, 1, room);
+    db_bind_int64(s, 2, CHATLOG_KEEP);
+    while ((rc = db_step(s)) == DB_ROW) {
         struct chatlog_line l = {
-            .id = sqlite3_column_int64(s, 0),
+            .id = db_column_int64(s, 0),
             .room = column_text(s, 1),
             .user_id = column_text(s, 2),
             .name = column_text(s, 3),
             .text = column_text(s, 4),
-            .ts_ms = sqlite3_column_int64(s, 5),
+            .ts_ms = db_column_int64(s, 5),
             .role = column_text(s, 6),
         };
         fn(arg, &l);
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc == SQLITE_DONE ? 0 : fail(cl, "room");
+    db_reset(s);
+    return rc == DB_DONE ? 0 : fail(cl, "room");
 }
 
 long long chatlog_last_id(struct chatlog *cl)
 {
-    sqlite3_stmt *s = cl->stmt[C_LAST];
+    struct db_stmt *s = cl->stmt[C_LAST];
     long long id = 0;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        id = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
+    if (db_step(s) == DB_ROW)
+        id = db_column_int64(s, 0);
+    db_reset(s);
     return id;
 }
 
 long chatlog_retain(struct chatlog *cl, long long now_ms, long long keep_ms)
 {
-    sqlite3_bind_int64(cl->stmt[C_RETAIN], 1, now_ms - keep_ms);
+    db_bind_int64(cl->stmt[C_RETAIN], 1, now_ms - keep_ms);
     if (run(cl, cl->stmt[C_RETAIN], "retain") < 0)
         return -1;
-    return (long)sqlite3_changes(cl->db);
+    return (long)db_changes(cl->db);
 }
 
 const char *chatlog_error(struct chatlog *cl)

@@ -3,7 +3,7 @@
  * CHATLOG_KEEP lines of every room, for at most the retention period, so
  * that a late joiner or a reload sees what was just said.
  *
- * On the store's SQLite database (same file, own table and statements).
+ * On the store's database, SQLite or PostgreSQL (own table and statements).
  * The venue writes in batches from its flush, never per line, deletes a
  * line a moderator removed at once, and reads each room back once at start.
  */

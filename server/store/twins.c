@@ -1,15 +1,17 @@
 /*
- * twins.c - twin values in SQLite: one row per attribute for the latest
- * value, and a history table trimmed per attribute on every write.
+ * twins.c - twin values on the store's database (db.h): one row per
+ * attribute for the latest value, and a history table trimmed per
+ * attribute on every write.
  */
 #include "twins.h"
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "db.h"
 
 enum stmt { T_LATEST_PUT, T_HISTORY_ADD, T_HISTORY_TRIM, T_LATEST_ALL, T_HISTORY, T_COUNT };
 
@@ -26,11 +28,18 @@ static const char *const stmt_sql[T_COUNT] = {
     [T_HISTORY_TRIM] = "DELETE FROM twin_history WHERE entity = ?1 AND attr = ?2 AND seq <= "
                        "(SELECT seq FROM twin_history WHERE entity = ?1 AND attr = ?2 "
                        "ORDER BY seq DESC LIMIT 1 OFFSET ?3)",
-    [T_LATEST_ALL] = "SELECT " VALUE_COLS " FROM twin_latest ORDER BY entity, attr",
+    [T_LATEST_ALL] = NULL, /* latest_all: the engine's words for byte order */
     [T_HISTORY] = "SELECT " VALUE_COLS " FROM (SELECT seq, " VALUE_COLS
-                  " FROM twin_history WHERE entity = ?1 AND (?2 IS NULL OR attr = ?2) "
-                  "ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
+                  " FROM twin_history WHERE entity = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "
+                  "attr = ?2) ORDER BY seq DESC LIMIT ?3) h ORDER BY seq",
 };
+
+/* By entity then attribute in byte order, as SQLite compares text; on
+ * PostgreSQL whatever the database's collation. */
+static const char latest_all_sqlite[] =
+    "SELECT " VALUE_COLS " FROM twin_latest ORDER BY entity, attr";
+static const char latest_all_pg[] =
+    "SELECT " VALUE_COLS " FROM twin_latest ORDER BY entity COLLATE \"C\", attr COLLATE \"C\"";
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS twin_latest("
@@ -45,16 +54,16 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS twin_history_attr ON twin_history(entity, attr, seq);";
 
 struct twins {
-    sqlite3 *db;                 /* borrowed from the store */
-    struct store *st;            /* borrowed: told of a failed statement */
-    sqlite3_stmt *stmt[T_COUNT]; /* owned */
+    struct db *db;                 /* borrowed from the store */
+    struct store *st;              /* borrowed: told of a failed statement */
+    struct db_stmt *stmt[T_COUNT]; /* owned */
     int history_max;
     char err[256];
 };
 
 static int fail(struct twins *t, const char *what)
 {
-    snprintf(t->err, sizeof(t->err), "twins: %s: %s", what, sqlite3_errmsg(t->db));
+    snprintf(t->err, sizeof(t->err), "twins: %s: %s", what, db_error(t->db));
     store_failed(t->st);
     return -1;
 }
@@ -71,18 +80,19 @@ struct twins *twins_open(struct store *st, int history_max, char *err, size_t er
         snprintf(err, errlen, "twins: out of memory");
         return NULL;
     }
-    t->db = store_sqlite(st);
+    t->db = store_db(st);
     t->st = st;
     t->history_max = history_max;
-    if (sqlite3_exec(t->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "twins: schema: %s", sqlite3_errmsg(t->db));
+    if (db_schema(t->db, schema) < 0) {
+        snprintf(err, errlen, "twins: schema: %s", db_error(t->db));
         twins_close(t);
         return NULL;
     }
     for (int i = 0; i < T_COUNT; i++) {
-        if (sqlite3_prepare_v3(t->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &t->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "twins: prepare: %s", sqlite3_errmsg(t->db));
+        const char *sql =
+            i == T_LATEST_ALL ? db_sql(t->db, latest_all_sqlite, latest_all_pg) : stmt_sql[i];
+        if (!(t->stmt[i] = db_prepare(t->db, sql))) {
+            snprintf(err, errlen, "twins: prepare: %s", db_error(t->db));
             twins_close(t);
             return NULL;
         }
@@ -95,37 +105,34 @@ void twins_close(struct twins *t)
     if (!t)
         return;
     for (int i = 0; i < T_COUNT; i++)
-        sqlite3_finalize(t->stmt[i]);
+        db_finalize(t->stmt[i]);
     free(t);
 }
 
-static void bind_value(sqlite3_stmt *s, const struct twin_value *v)
+static void bind_value(struct db_stmt *s, const struct twin_value *v)
 {
-    sqlite3_bind_text(s, 1, v->entity, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, v->etype ? v->etype : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, v->attr, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 4, (int)v->kind);
+    db_bind_text(s, 1, v->entity);
+    db_bind_text(s, 2, v->etype ? v->etype : "");
+    db_bind_text(s, 3, v->attr);
+    db_bind_int64(s, 4, (int)v->kind);
     if (v->kind == TWIN_NUMBER || v->kind == TWIN_BOOL)
-        sqlite3_bind_double(s, 5, v->num);
+        db_bind_double(s, 5, v->num);
     else
-        sqlite3_bind_null(s, 5);
+        db_bind_null(s, 5);
     if (v->text && (v->kind == TWIN_STRING || v->kind == TWIN_JSON))
-        sqlite3_bind_text(s, 6, v->text, -1, SQLITE_STATIC);
+        db_bind_text(s, 6, v->text);
     else
-        sqlite3_bind_null(s, 6);
-    sqlite3_bind_text(s, 7, v->unit ? v->unit : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 8, v->observed_ms);
-    sqlite3_bind_int64(s, 9, v->received_ms);
-    sqlite3_bind_text(s, 10, v->source ? v->source : "", -1, SQLITE_STATIC);
+        db_bind_null(s, 6);
+    db_bind_text(s, 7, v->unit ? v->unit : "");
+    db_bind_int64(s, 8, v->observed_ms);
+    db_bind_int64(s, 9, v->received_ms);
+    db_bind_text(s, 10, v->source ? v->source : "");
 }
 
 /* Run s to completion and reset it. 0, or -1 with the reason kept. */
-static int run(struct twins *t, sqlite3_stmt *s, const char *what)
+static int run(struct twins *t, struct db_stmt *s, const char *what)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc == SQLITE_DONE ? 0 : fail(t, what);
+    return db_run(s) == 0 ? 0 : fail(t, what);
 }
 
 static int put_history(struct twins *t, const struct twin_value *v)
@@ -138,13 +145,13 @@ static int put_history(struct twins *t, const struct twin_value *v)
  * trimmed to history_max. */
 static int put_latest(struct twins *t, const struct twin_value *v)
 {
-    sqlite3_stmt *trim = t->stmt[T_HISTORY_TRIM];
+    struct db_stmt *trim = t->stmt[T_HISTORY_TRIM];
     bind_value(t->stmt[T_LATEST_PUT], v);
     if (run(t, t->stmt[T_LATEST_PUT], "latest") < 0)
         return -1;
-    sqlite3_bind_text(trim, 1, v->entity, -1, SQLITE_STATIC);
-    sqlite3_bind_text(trim, 2, v->attr, -1, SQLITE_STATIC);
-    sqlite3_bind_int(trim, 3, t->history_max);
+    db_bind_text(trim, 1, v->entity);
+    db_bind_text(trim, 2, v->attr);
+    db_bind_int64(trim, 3, t->history_max);
     return run(t, trim, "trim");
 }
 
@@ -210,9 +217,9 @@ int twins_put(struct twins *t, const struct twin_value *v, size_t n)
         snprintf(t->err, sizeof(t->err), "twins: out of memory");
         return -1;
     }
-    /* IMMEDIATE: another process writing (venued user ...) makes us wait at
+    /* On SQLite another process writing (venued user ...) makes us wait at
      * BEGIN rather than fail halfway. */
-    if (sqlite3_exec(t->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    if (db_begin(t->db) < 0) {
         free(newest);
         return fail(t, "begin");
     }
@@ -222,42 +229,41 @@ int twins_put(struct twins *t, const struct twin_value *v, size_t n)
         if (newest[i])
             rc = put_latest(t, &v[i]);
     free(newest);
-    if (rc == 0 && sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (rc == 0 && db_commit(t->db) < 0)
         rc = fail(t, "commit");
     if (rc < 0)
-        sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+        db_rollback(t->db);
     return rc;
 }
 
-static const char *column_text(sqlite3_stmt *s, int i)
+static const char *column_text(struct db_stmt *s, int i)
 {
-    const char *text = (const char *)sqlite3_column_text(s, i);
+    const char *text = db_column_text(s, i);
     return text ? text : "";
 }
 
 /* Each row of s (reset afterwards) as a twin_value to fn. */
-static int each_row(struct twins *t, sqlite3_stmt *s, const char *what,
+static int each_row(struct twins *t, struct db_stmt *s, const char *what,
                     void (*fn)(void *arg, const struct twin_value *v), void *arg)
 {
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    enum db_rc rc;
+    while ((rc = db_step(s)) == DB_ROW) {
         struct twin_value v = {
             .entity = column_text(s, 0),
             .etype = column_text(s, 1),
             .attr = column_text(s, 2),
-            .kind = (enum twin_kind)sqlite3_column_int(s, 3),
-            .num = sqlite3_column_double(s, 4),
-            .text = sqlite3_column_type(s, 5) == SQLITE_NULL ? NULL : column_text(s, 5),
+            .kind = (enum twin_kind)db_column_int64(s, 3),
+            .num = db_column_double(s, 4),
+            .text = db_column_null(s, 5) ? NULL : column_text(s, 5),
             .unit = column_text(s, 6),
-            .observed_ms = sqlite3_column_int64(s, 7),
-            .received_ms = sqlite3_column_int64(s, 8),
+            .observed_ms = db_column_int64(s, 7),
+            .received_ms = db_column_int64(s, 8),
             .source = column_text(s, 9),
         };
         fn(arg, &v);
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc == SQLITE_DONE ? 0 : fail(t, what);
+    db_reset(s);
+    return rc == DB_DONE ? 0 : fail(t, what);
 }
 
 int twins_latest_each(struct twins *t, void (*fn)(void *arg, const struct twin_value *v), void *arg)
@@ -268,13 +274,10 @@ int twins_latest_each(struct twins *t, void (*fn)(void *arg, const struct twin_v
 int twins_history_each(struct twins *t, const char *entity, const char *attr, size_t max,
                        void (*fn)(void *arg, const struct twin_value *v), void *arg)
 {
-    sqlite3_stmt *s = t->stmt[T_HISTORY];
-    sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
-    if (attr)
-        sqlite3_bind_text(s, 2, attr, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 2);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)(max > 1000000 ? 1000000 : max));
+    struct db_stmt *s = t->stmt[T_HISTORY];
+    db_bind_text(s, 1, entity);
+    db_bind_text(s, 2, attr); /* NULL: every attribute */
+    db_bind_int64(s, 3, (long long)(max > 1000000 ? 1000000 : max));
     return each_row(t, s, "history", fn, arg);
 }
 

@@ -3,7 +3,7 @@
  * of every attribute of every entity a city broker has sent, and a bounded
  * history of each attribute.
  *
- * On the store's SQLite database (same file, own tables and statements).
+ * On the store's database, SQLite or PostgreSQL (own tables and statements).
  * The venue writes in batches from its flush, never per notification, and
  * reads everything back once at start.
  */

@@ -2,12 +2,14 @@
  * test_twin.c - the venue's twin table without a network: notifications
  * applied whole or not at all, changes coalesced per tick into one frame
  * shared by every receiver of the rooms that show the entity, a joiner's
- * view, the bounds, the rate limit, and values kept in the store.
+ * view, the bounds, the rate limit, and values kept in the store (SQLite,
+ * or PostgreSQL with VENUE_TEST_PG: check_store.h).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_store.h"
 #include "core_harness.h"
 #include "ngsi.h"
 #include "store.h"
@@ -199,7 +201,7 @@ static void test_rate(struct venue *v)
 static void test_kept(const char *dir)
 {
     char err[256];
-    struct store *st = store_open(dir, err, sizeof(err));
+    struct store *st = check_store_open(dir, err, sizeof(err));
     struct twins *tw = st ? twins_open(st, 50, err, sizeof(err)) : NULL;
     struct venue *v = tw ? venue_new(&cfg, &io, &scenes, st, NULL, now, err, sizeof(err)) : NULL;
     const struct twin_entity *e;

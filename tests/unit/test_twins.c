@@ -1,11 +1,13 @@
 /*
  * test_twins.c - the twin store: latest values, the history bound per
- * attribute, batches all or nothing, and values surviving a reopen.
+ * attribute, batches all or nothing, and values surviving a reopen. On
+ * SQLite, or on PostgreSQL with VENUE_TEST_PG (check_store.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "check_store.h"
 #include "store.h"
 #include "twins.h"
 
@@ -47,7 +49,7 @@ static struct twin_value no2(double value, long long at)
 static void test_latest_and_history(const char *dir)
 {
     char err[256];
-    struct store *st = store_open(dir, err, sizeof(err));
+    struct store *st = check_store_open(dir, err, sizeof(err));
     struct twins *t = st ? twins_open(st, 500, err, sizeof(err)) : NULL;
     struct twin_value batch[520];
     struct seen s = {0};
@@ -93,7 +95,7 @@ static void test_latest_and_history(const char *dir)
     store_close(st);
 
     /* Everything is still there after a reopen. */
-    st = store_open(dir, err, sizeof(err));
+    st = check_store_open(dir, err, sizeof(err));
     t = st ? twins_open(st, 500, err, sizeof(err)) : NULL;
     CHECK(t != NULL);
     if (!t)
@@ -109,7 +111,7 @@ static void test_latest_and_history(const char *dir)
 static void test_bounds(const char *dir)
 {
     char err[256];
-    struct store *st = store_open(dir, err, sizeof(err));
+    struct store *st = check_store_open(dir, err, sizeof(err));
     CHECK(st && !twins_open(st, 0, err, sizeof(err)) && strstr(err, "history"));
     CHECK(st && !twins_open(st, 100001, err, sizeof(err)) && strstr(err, "1..100000"));
     store_close(st);
