@@ -643,8 +643,10 @@ enum stmt {
 #define GONE_STARS(kept)     "DELETE FROM prog_stars WHERE session NOT IN " kept
 #define GONE_PEOPLE(kept)    "DELETE FROM prog_people WHERE session NOT IN " kept
 #define GONE_SESSIONS(kept)  "DELETE FROM prog_sessions WHERE id NOT IN " kept
-/* Whether the stored session's times are those being written. */
-#define SAME_TIMES "start_ms = ?5 AND end_ms = ?6"
+/* Whether the stored session's times are those being written. The stored
+ * row's columns are named with the table's name: PostgreSQL takes a bare
+ * one for ambiguous beside EXCLUDED's. */
+#define SAME_TIMES "prog_sessions.start_ms = ?5 AND prog_sessions.end_ms = ?6"
 
 static const char *const stmt_sql[P_COUNT] = {
     [P_GONE_VOTES] = GONE_VOTES(KEPT),
@@ -657,9 +659,12 @@ static const char *const stmt_sql[P_COUNT] = {
     [P_SESSION_PUT] = "INSERT INTO prog_sessions(id, title, description, room, start_ms, end_ms) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET "
                       "title = ?2, description = ?3, room = ?4, "
-                      "state = CASE WHEN " SAME_TIMES " THEN state ELSE 'scheduled' END, "
-                      "floor_user = CASE WHEN " SAME_TIMES " THEN floor_user ELSE '' END, "
-                      "floor_until_ms = CASE WHEN " SAME_TIMES " THEN floor_until_ms ELSE 0 END, "
+                      "state = CASE WHEN " SAME_TIMES " THEN prog_sessions.state "
+                      "ELSE 'scheduled' END, "
+                      "floor_user = CASE WHEN " SAME_TIMES " THEN prog_sessions.floor_user "
+                      "ELSE '' END, "
+                      "floor_until_ms = CASE WHEN " SAME_TIMES " THEN prog_sessions.floor_until_ms "
+                      "ELSE 0 END, "
                       "start_ms = ?5, end_ms = ?6",
     [P_PEOPLE_CLEAR] = "DELETE FROM prog_people WHERE session = ?1",
     [P_PERSON_ADD] = "INSERT INTO prog_people(session, part, seq, user_id) VALUES(?1, ?2, ?3, ?4)",
