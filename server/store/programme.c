@@ -633,7 +633,7 @@ enum stmt {
 };
 
 /* The ids that stay, from the JSON array in ?1: each engine's own way of
- * reading one (stmt_pg below). */
+ * reading one (stmt_pg). */
 #define KEPT    "(SELECT value FROM json_each(?1))"
 #define KEPT_PG "(SELECT value FROM json_array_elements_text(CAST(?1 AS json)))"
 #define GONE_VOTES(kept)                                                                           \
@@ -701,12 +701,25 @@ static const char *const stmt_sql[P_COUNT] = {
     [P_RETAIN_QUESTIONS] = "DELETE FROM prog_questions WHERE ts_ms < ?1",
 };
 
-/* Where PostgreSQL's text differs (NULL: the same as stmt_sql). */
-static const char *const stmt_pg[P_COUNT] = {
-    [P_GONE_VOTES] = GONE_VOTES(KEPT_PG),       [P_GONE_QUESTIONS] = GONE_QUESTIONS(KEPT_PG),
-    [P_GONE_STARS] = GONE_STARS(KEPT_PG),       [P_GONE_PEOPLE] = GONE_PEOPLE(KEPT_PG),
-    [P_GONE_SESSIONS] = GONE_SESSIONS(KEPT_PG),
-};
+/* PostgreSQL's text of statement i where it differs from stmt_sql's, or
+ * NULL: the kept ids are read as PostgreSQL reads JSON. */
+static const char *stmt_pg(int i)
+{
+    switch (i) {
+    case P_GONE_VOTES:
+        return GONE_VOTES(KEPT_PG);
+    case P_GONE_QUESTIONS:
+        return GONE_QUESTIONS(KEPT_PG);
+    case P_GONE_STARS:
+        return GONE_STARS(KEPT_PG);
+    case P_GONE_PEOPLE:
+        return GONE_PEOPLE(KEPT_PG);
+    case P_GONE_SESSIONS:
+        return GONE_SESSIONS(KEPT_PG);
+    default:
+        return NULL;
+    }
+}
 
 struct programme {
     struct db *db;                 /* borrowed from the store */
@@ -826,7 +839,8 @@ struct programme *programme_open(struct store *st, struct registry *reg, char *e
         return NULL;
     }
     for (int i = 0; i < P_COUNT; i++) {
-        const char *sql = stmt_pg[i] ? db_sql(p->db, stmt_sql[i], stmt_pg[i]) : stmt_sql[i];
+        const char *pg = stmt_pg(i);
+        const char *sql = pg ? db_sql(p->db, stmt_sql[i], pg) : stmt_sql[i];
         if (!(p->stmt[i] = db_prepare(p->db, sql))) {
             snprintf(err, errlen, "programme: prepare: %s", db_error(p->db));
             programme_close(p);
