@@ -50,8 +50,8 @@ venue_store_test(twins.core test_twin ${PROJECT_SOURCE_DIR}/scenes/demo)
 # the roles a session gives, slides, captions, questions, the floor, stars,
 # reminders and a restart in the middle.
 add_executable(test_prog unit/test_prog.c)
-target_link_libraries(test_prog PRIVATE core_harness venue_flags)
-add_test(NAME programme.core COMMAND test_prog ${PROJECT_SOURCE_DIR}/scenes/demo)
+target_link_libraries(test_prog PRIVATE core_harness check_store venue_flags)
+venue_store_test(programme.core test_prog ${PROJECT_SOURCE_DIR}/scenes/demo)
 
 # Voice in the core: who may speak and hear, told to a fake media server's
 # client and to the clients; Janus' events played by the test.

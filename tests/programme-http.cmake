@@ -7,9 +7,9 @@
 add_executable(test_programme_api unit/test_programme_api.c
     ${PROJECT_SOURCE_DIR}/server/app/options.c)
 target_include_directories(test_programme_api PRIVATE ${PROJECT_SOURCE_DIR}/server/app)
-target_link_libraries(test_programme_api PRIVATE venue_admin core_harness venue_flags
+target_link_libraries(test_programme_api PRIVATE venue_admin core_harness check_store venue_flags
     PkgConfig::JANSSON m)
-add_test(NAME programme.api COMMAND test_programme_api ${PROJECT_SOURCE_DIR}/scenes/demo)
+venue_store_test(programme.api test_programme_api ${PROJECT_SOURCE_DIR}/scenes/demo)
 
 if(NOT TARGET venued)
     return()

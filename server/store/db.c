@@ -200,6 +200,11 @@ void db_rollback_to(struct db *db, const char *name)
     exec_keeping_failure(db, sql);
 }
 
+bool db_in_transaction(const struct db *db)
+{
+    return db->ops->in_transaction(db);
+}
+
 /* The highest ?N in sql (a bare ? counts as the next), outside quotes. */
 static int count_params(const char *sql)
 {

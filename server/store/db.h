@@ -72,6 +72,11 @@ void db_rollback(struct db *db);
 int db_savepoint(struct db *db, const char *name);
 int db_release(struct db *db, const char *name);
 void db_rollback_to(struct db *db, const char *name);
+/* Is a transaction open (begun, not yet committed or rolled back)? A
+ * caller's own or another module's: inside one, a module nests with a
+ * savepoint rather than a BEGIN. On PostgreSQL as of the server's last
+ * answer: one whose connection was lost stays open until it is ended. */
+bool db_in_transaction(const struct db *db);
 
 /* Prepare one statement: NULL with db_error saying why. */
 struct db_stmt *db_prepare(struct db *db, const char *sql);

@@ -29,6 +29,7 @@ struct db_ops {
     double (*column_double)(struct db_stmt *s, int i);
     bool (*column_null)(struct db_stmt *s, int i);
     void (*patient)(struct db *db, bool patient);
+    bool (*in_transaction)(const struct db *db);
     void (*close)(struct db *db);
 };
 

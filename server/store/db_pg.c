@@ -377,6 +377,13 @@ static void pg_patient(struct db *db, bool patient)
     pg(db)->patient = patient;
 }
 
+/* db->txn: a lost connection's transaction is still the caller's to end
+ * (lost_txn), which PQtransactionStatus would no longer say. */
+static bool pg_in_transaction(const struct db *db)
+{
+    return ((const struct pg_db *)db)->txn;
+}
+
 static void pg_close(struct db *db)
 {
     PQfinish(pg(db)->conn);
@@ -394,6 +401,7 @@ static const struct db_ops pg_ops = {
     .column_double = pg_column_double,
     .column_null = pg_column_null,
     .patient = pg_patient,
+    .in_transaction = pg_in_transaction,
     .close = pg_close,
 };
 

@@ -150,6 +150,11 @@ static void sq_patient(struct db *db, bool patient)
     sq(db)->patient = patient;
 }
 
+static bool sq_in_transaction(const struct db *db)
+{
+    return !sqlite3_get_autocommit(((const struct sq_db *)db)->conn);
+}
+
 static void sq_close(struct db *db)
 {
     sqlite3_close(sq(db)->conn);
@@ -167,6 +172,7 @@ static const struct db_ops sq_ops = {
     .column_double = sq_column_double,
     .column_null = sq_column_null,
     .patient = sq_patient,
+    .in_transaction = sq_in_transaction,
     .close = sq_close,
 };
 

@@ -1,7 +1,7 @@
 /*
  * programme.c - the programme: an untrusted programme file parsed into
  * checked sessions, and the sessions, their people, stars, questions and
- * votes in the store's SQLite file.
+ * votes in the store's database (db.h: SQLite or PostgreSQL).
  *
  * The parser keeps no pointer into the JSON it read: a prog_session is
  * plain data. Times are wall-clock milliseconds since the epoch, computed
@@ -16,12 +16,12 @@
 
 #include <assert.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "proto.h"
 
 #define DAY_MS 86400000LL
@@ -632,25 +632,39 @@ enum stmt {
     P_COUNT
 };
 
-#define KEPT "(SELECT value FROM json_each(?1))"
-/* Whether the stored session's times are those being written. */
-#define SAME_TIMES "start_ms = ?5 AND end_ms = ?6"
+/* The ids that stay, from the JSON array in ?1: each engine's own way of
+ * reading one (stmt_pg). */
+#define KEPT    "(SELECT value FROM json_each(?1))"
+#define KEPT_PG "(SELECT value FROM json_array_elements_text(CAST(?1 AS json)))"
+#define GONE_VOTES(kept)                                                                           \
+    "DELETE FROM prog_votes WHERE question IN "                                                    \
+    "(SELECT id FROM prog_questions WHERE session NOT IN " kept ")"
+#define GONE_QUESTIONS(kept) "DELETE FROM prog_questions WHERE session NOT IN " kept
+#define GONE_STARS(kept)     "DELETE FROM prog_stars WHERE session NOT IN " kept
+#define GONE_PEOPLE(kept)    "DELETE FROM prog_people WHERE session NOT IN " kept
+#define GONE_SESSIONS(kept)  "DELETE FROM prog_sessions WHERE id NOT IN " kept
+/* Whether the stored session's times are those being written. The stored
+ * row's columns are named with the table's name: PostgreSQL takes a bare
+ * one for ambiguous beside EXCLUDED's. */
+#define SAME_TIMES "prog_sessions.start_ms = ?5 AND prog_sessions.end_ms = ?6"
 
 static const char *const stmt_sql[P_COUNT] = {
-    [P_GONE_VOTES] = "DELETE FROM prog_votes WHERE question IN "
-                     "(SELECT id FROM prog_questions WHERE session NOT IN " KEPT ")",
-    [P_GONE_QUESTIONS] = "DELETE FROM prog_questions WHERE session NOT IN " KEPT,
-    [P_GONE_STARS] = "DELETE FROM prog_stars WHERE session NOT IN " KEPT,
-    [P_GONE_PEOPLE] = "DELETE FROM prog_people WHERE session NOT IN " KEPT,
-    [P_GONE_SESSIONS] = "DELETE FROM prog_sessions WHERE id NOT IN " KEPT,
+    [P_GONE_VOTES] = GONE_VOTES(KEPT),
+    [P_GONE_QUESTIONS] = GONE_QUESTIONS(KEPT),
+    [P_GONE_STARS] = GONE_STARS(KEPT),
+    [P_GONE_PEOPLE] = GONE_PEOPLE(KEPT),
+    [P_GONE_SESSIONS] = GONE_SESSIONS(KEPT),
     /* A kept session keeps its deck; its state and floor only while its
      * times stay (SET reads the row as it was before the update). */
     [P_SESSION_PUT] = "INSERT INTO prog_sessions(id, title, description, room, start_ms, end_ms) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET "
                       "title = ?2, description = ?3, room = ?4, "
-                      "state = CASE WHEN " SAME_TIMES " THEN state ELSE 'scheduled' END, "
-                      "floor_user = CASE WHEN " SAME_TIMES " THEN floor_user ELSE '' END, "
-                      "floor_until_ms = CASE WHEN " SAME_TIMES " THEN floor_until_ms ELSE 0 END, "
+                      "state = CASE WHEN " SAME_TIMES " THEN prog_sessions.state "
+                      "ELSE 'scheduled' END, "
+                      "floor_user = CASE WHEN " SAME_TIMES " THEN prog_sessions.floor_user "
+                      "ELSE '' END, "
+                      "floor_until_ms = CASE WHEN " SAME_TIMES " THEN prog_sessions.floor_until_ms "
+                      "ELSE 0 END, "
                       "start_ms = ?5, end_ms = ?6",
     [P_PEOPLE_CLEAR] = "DELETE FROM prog_people WHERE session = ?1",
     [P_PERSON_ADD] = "INSERT INTO prog_people(session, part, seq, user_id) VALUES(?1, ?2, ?3, ?4)",
@@ -661,17 +675,20 @@ static const char *const stmt_sql[P_COUNT] = {
     [P_STATE_SAVE] = "UPDATE prog_sessions SET state = ?2, slides_pages = ?3, slides_page = ?4, "
                      "slides_version = ?5, floor_user = ?6, floor_until_ms = ?7 WHERE id = ?1",
     [P_SESSION_EXISTS] = "SELECT 1 FROM prog_sessions WHERE id = ?1",
-    [P_STAR_ADD] = "INSERT OR IGNORE INTO prog_stars(user_id, session) "
-                   "SELECT ?1, id FROM prog_sessions WHERE id = ?2",
+    [P_STAR_ADD] = "INSERT INTO prog_stars(user_id, session) "
+                   "SELECT CAST(?1 AS TEXT), id FROM prog_sessions WHERE id = ?2 "
+                   "ON CONFLICT(user_id, session) DO NOTHING",
     [P_STAR_DEL] = "DELETE FROM prog_stars WHERE user_id = ?1 AND session = ?2",
     [P_STARS_OF_USER] = "SELECT s.session FROM prog_stars s JOIN prog_sessions p "
                         "ON p.id = s.session WHERE s.user_id = ?1 ORDER BY p.start_ms, p.id",
     [P_STARS_OF_SESSION] = "SELECT user_id FROM prog_stars WHERE session = ?1 ORDER BY user_id",
     [P_QUESTION_ADD] = "INSERT INTO prog_questions(session, user_id, name, text, ts_ms) "
-                       "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS "
-                       "(SELECT 1 FROM prog_sessions WHERE id = ?1)",
-    [P_VOTE_ADD] = "INSERT OR IGNORE INTO prog_votes(question, user_id) SELECT ?1, ?2 "
-                   "WHERE EXISTS (SELECT 1 FROM prog_questions WHERE id = ?1)",
+                       "SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), "
+                       "CAST(?4 AS TEXT), ?5 WHERE EXISTS "
+                       "(SELECT 1 FROM prog_sessions WHERE id = ?1) RETURNING id",
+    [P_VOTE_ADD] = "INSERT INTO prog_votes(question, user_id) SELECT ?1, CAST(?2 AS TEXT) "
+                   "WHERE EXISTS (SELECT 1 FROM prog_questions WHERE id = ?1) "
+                   "ON CONFLICT(question, user_id) DO NOTHING",
     [P_VOTE_COUNT] = "UPDATE prog_questions SET votes = votes + 1 WHERE id = ?1",
     [P_QUESTION_EXISTS] = "SELECT 1 FROM prog_questions WHERE id = ?1",
     [P_QUESTION_ANSWER] = "UPDATE prog_questions SET answered = 1 WHERE id = ?1",
@@ -684,11 +701,31 @@ static const char *const stmt_sql[P_COUNT] = {
     [P_RETAIN_QUESTIONS] = "DELETE FROM prog_questions WHERE ts_ms < ?1",
 };
 
+/* PostgreSQL's text of statement i where it differs from stmt_sql's, or
+ * NULL: the kept ids are read as PostgreSQL reads JSON. */
+static const char *stmt_pg(int i)
+{
+    switch (i) {
+    case P_GONE_VOTES:
+        return GONE_VOTES(KEPT_PG);
+    case P_GONE_QUESTIONS:
+        return GONE_QUESTIONS(KEPT_PG);
+    case P_GONE_STARS:
+        return GONE_STARS(KEPT_PG);
+    case P_GONE_PEOPLE:
+        return GONE_PEOPLE(KEPT_PG);
+    case P_GONE_SESSIONS:
+        return GONE_SESSIONS(KEPT_PG);
+    default:
+        return NULL;
+    }
+}
+
 struct programme {
-    sqlite3 *db;                 /* borrowed from the store */
-    struct store *st;            /* borrowed: told of a failed statement */
-    struct registry *reg;        /* borrowed */
-    sqlite3_stmt *stmt[P_COUNT]; /* owned */
+    struct db *db;                 /* borrowed from the store */
+    struct store *st;              /* borrowed: told of a failed statement */
+    struct registry *reg;          /* borrowed */
+    struct db_stmt *stmt[P_COUNT]; /* owned */
     char err[256];
 };
 
@@ -699,14 +736,14 @@ const char *programme_error(struct programme *p)
 
 static int fail(struct programme *p, const char *what)
 {
-    snprintf(p->err, sizeof(p->err), "programme: %s: %s", what, sqlite3_errmsg(p->db));
+    snprintf(p->err, sizeof(p->err), "programme: %s: %s", what, db_error(p->db));
     store_failed(p->st);
     return -1;
 }
 
 static int refuse(struct programme *p, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-/* A refusal of the caller's arguments (not SQLite's). */
+/* A refusal of the caller's arguments (not the database's). */
 static int refuse(struct programme *p, const char *fmt, ...)
 {
     char msg[224];
@@ -719,71 +756,69 @@ static int refuse(struct programme *p, const char *fmt, ...)
     return -1;
 }
 
-/* Reset a statement after use so that it holds no lock and no binding. */
-static void done(sqlite3_stmt *s)
+/* Run a bound statement that returns no rows, and reset it: 0, or -1
+ * with p->err. */
+static int step_done(struct programme *p, struct db_stmt *s, const char *what)
 {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-}
-
-/* Run a bound statement that returns no rows: 0, or -1 with p->err. */
-static int step_done(struct programme *p, sqlite3_stmt *s, const char *what)
-{
-    int rc = sqlite3_step(s);
-    done(s);
-    return rc == SQLITE_DONE ? 0 : fail(p, what);
+    return db_run(s) == 0 ? 0 : fail(p, what);
 }
 
 /* A bound statement that returns at most a row: 1 a row, 0 none, -1. */
-static int step_exists(struct programme *p, sqlite3_stmt *s, const char *what)
+static int step_exists(struct programme *p, struct db_stmt *s, const char *what)
 {
-    int rc = sqlite3_step(s);
-    done(s);
-    if (rc == SQLITE_ROW)
+    enum db_rc rc = db_step(s);
+    db_reset(s);
+    if (rc == DB_ROW)
         return 1;
-    return rc == SQLITE_DONE ? 0 : fail(p, what);
-}
-
-static int exec(struct programme *p, const char *sql)
-{
-    return sqlite3_exec(p->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(p, sql);
+    return rc == DB_DONE ? 0 : fail(p, what);
 }
 
 /*
- * One transaction per call that writes several rows. IMMEDIATE takes the
- * write lock at BEGIN, so that another process writing (venued user ...)
- * makes us wait there instead of failing halfway. Inside a transaction the
- * caller opened (the registry's, an import's), a savepoint instead: never
- * a nested BEGIN.
+ * One transaction per call that writes several rows. db_begin takes
+ * SQLite's write lock at BEGIN, so that another process writing (venued
+ * user ...) makes us wait there instead of failing halfway. Inside a
+ * transaction the caller opened (the registry's, an import's), a
+ * savepoint instead: never a nested BEGIN. A savepoint is also what
+ * PostgreSQL needs to leave the caller's transaction usable after one of
+ * ours fails.
  */
 static int tx_begin(struct programme *p, bool *inner)
 {
-    *inner = !sqlite3_get_autocommit(p->db);
-    return exec(p, *inner ? "SAVEPOINT programme" : "BEGIN IMMEDIATE");
+    *inner = db_in_transaction(p->db);
+    if ((*inner ? db_savepoint(p->db, "programme") : db_begin(p->db)) < 0)
+        return fail(p, *inner ? "savepoint" : "begin");
+    return 0;
 }
 
 static int tx_commit(struct programme *p, bool inner)
 {
-    return exec(p, inner ? "RELEASE programme" : "COMMIT");
+    if ((inner ? db_release(p->db, "programme") : db_commit(p->db)) < 0)
+        return fail(p, inner ? "release" : "commit");
+    return 0;
 }
 
 static void tx_rollback(struct programme *p, bool inner)
 {
     if (inner)
-        sqlite3_exec(p->db, "ROLLBACK TO programme; RELEASE programme", NULL, NULL, NULL);
-    else if (!sqlite3_get_autocommit(p->db))
-        sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+        db_rollback_to(p->db, "programme");
+    else if (db_in_transaction(p->db))
+        db_rollback(p->db);
 }
 
-static const char *column_text(sqlite3_stmt *s, int i)
+static const char *column_text(struct db_stmt *s, int i)
 {
-    const char *t = (const char *)sqlite3_column_text(s, i);
+    const char *t = db_column_text(s, i);
     return t ? t : "";
 }
 
-/* A column into a fixed field: cut rather than overrun, should the file
- * hold more than we wrote. */
-static void column_copy(sqlite3_stmt *s, int i, char *out, size_t size)
+static int column_int(struct db_stmt *s, int i)
+{
+    return (int)db_column_int64(s, i);
+}
+
+/* A column into a fixed field: cut rather than overrun, should the
+ * database hold more than we wrote. */
+static void column_copy(struct db_stmt *s, int i, char *out, size_t size)
 {
     snprintf(out, size, "%s", column_text(s, i));
 }
@@ -795,18 +830,19 @@ struct programme *programme_open(struct store *st, struct registry *reg, char *e
         snprintf(err, errlen, "programme: out of memory");
         return NULL;
     }
-    p->db = store_sqlite(st);
+    p->db = store_db(st);
     p->st = st;
     p->reg = reg;
-    if (sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "programme: schema: %s", sqlite3_errmsg(p->db));
+    if (db_schema(p->db, schema) < 0) {
+        snprintf(err, errlen, "programme: schema: %s", db_error(p->db));
         programme_close(p);
         return NULL;
     }
     for (int i = 0; i < P_COUNT; i++) {
-        if (sqlite3_prepare_v3(p->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &p->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "programme: prepare: %s", sqlite3_errmsg(p->db));
+        const char *pg = stmt_pg(i);
+        const char *sql = pg ? db_sql(p->db, stmt_sql[i], pg) : stmt_sql[i];
+        if (!(p->stmt[i] = db_prepare(p->db, sql))) {
+            snprintf(err, errlen, "programme: prepare: %s", db_error(p->db));
             programme_close(p);
             return NULL;
         }
@@ -819,7 +855,7 @@ void programme_close(struct programme *p)
     if (!p)
         return;
     for (int i = 0; i < P_COUNT; i++)
-        sqlite3_finalize(p->stmt[i]);
+        db_finalize(p->stmt[i]);
     free(p);
 }
 
@@ -855,7 +891,7 @@ int programme_check_people(struct programme *p, const struct prog_session *ss, s
 
 /* ---- The programme ---------------------------------------------------- */
 
-/* The JSON array of ss's ids, for json_each: new, free()d by the caller;
+/* The JSON array of ss's ids, for KEPT: new, free()d by the caller;
  * NULL out of memory. */
 static char *id_array(const struct prog_session *ss, size_t n)
 {
@@ -872,26 +908,26 @@ static char *id_array(const struct prog_session *ss, size_t n)
 
 static int put_session(struct programme *p, const struct prog_session *s)
 {
-    sqlite3_stmt *put = p->stmt[P_SESSION_PUT], *clear = p->stmt[P_PEOPLE_CLEAR];
-    sqlite3_bind_text(put, 1, s->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(put, 2, s->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(put, 3, s->description, -1, SQLITE_STATIC);
-    sqlite3_bind_text(put, 4, s->room, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(put, 5, s->start_ms);
-    sqlite3_bind_int64(put, 6, s->end_ms);
+    struct db_stmt *put = p->stmt[P_SESSION_PUT], *clear = p->stmt[P_PEOPLE_CLEAR];
+    db_bind_text(put, 1, s->id);
+    db_bind_text(put, 2, s->title);
+    db_bind_text(put, 3, s->description);
+    db_bind_text(put, 4, s->room);
+    db_bind_int64(put, 5, s->start_ms);
+    db_bind_int64(put, 6, s->end_ms);
     if (step_done(p, put, "prog_sessions") < 0)
         return -1;
     /* The lists are rewritten whole: their order is the file's. */
-    sqlite3_bind_text(clear, 1, s->id, -1, SQLITE_STATIC);
+    db_bind_text(clear, 1, s->id);
     if (step_done(p, clear, "prog_people") < 0)
         return -1;
     for (int part = 0; part < PROG_PART_COUNT; part++) {
         for (size_t k = 0; k < s->npeople[part]; k++) {
-            sqlite3_stmt *add = p->stmt[P_PERSON_ADD];
-            sqlite3_bind_text(add, 1, s->id, -1, SQLITE_STATIC);
-            sqlite3_bind_int(add, 2, part);
-            sqlite3_bind_int64(add, 3, (sqlite3_int64)k);
-            sqlite3_bind_text(add, 4, s->people[part][k], -1, SQLITE_STATIC);
+            struct db_stmt *add = p->stmt[P_PERSON_ADD];
+            db_bind_text(add, 1, s->id);
+            db_bind_int64(add, 2, part);
+            db_bind_int64(add, 3, (long long)k);
+            db_bind_text(add, 4, s->people[part][k]);
             if (step_done(p, add, "prog_people") < 0)
                 return -1;
         }
@@ -936,8 +972,8 @@ int programme_replace(struct programme *p, const struct prog_session *ss, size_t
         goto fail;
     }
     for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
-        sqlite3_stmt *s = p->stmt[gone[i]];
-        sqlite3_bind_text(s, 1, kept, -1, SQLITE_STATIC);
+        struct db_stmt *s = p->stmt[gone[i]];
+        db_bind_text(s, 1, kept);
         if (step_done(p, s, "replace") < 0)
             goto undo;
     }
@@ -959,53 +995,53 @@ fail:
 /* The people of session s->id into s. */
 static int load_people(struct programme *p, struct prog_session *s)
 {
-    sqlite3_stmt *q = p->stmt[P_PEOPLE_OF];
-    int rc;
-    sqlite3_bind_text(q, 1, s->id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int part = sqlite3_column_int(q, 0);
+    struct db_stmt *q = p->stmt[P_PEOPLE_OF];
+    enum db_rc rc;
+    db_bind_text(q, 1, s->id);
+    while ((rc = db_step(q)) == DB_ROW) {
+        int part = column_int(q, 0);
         if (part < 0 || part >= PROG_PART_COUNT || s->npeople[part] >= PROG_PEOPLE_MAX)
             continue; /* not ours to have written: skip rather than overrun */
         column_copy(q, 1, s->people[part][s->npeople[part]++], REG_ID_MAX);
     }
-    done(q);
-    return rc == SQLITE_DONE ? 0 : fail(p, "prog_people");
+    db_reset(q);
+    return rc == DB_DONE ? 0 : fail(p, "prog_people");
 }
 
 int programme_each(struct programme *p, void (*fn)(void *arg, const struct prog_session *s),
                    void *arg)
 {
-    sqlite3_stmt *q = p->stmt[P_SESSIONS_ALL];
+    struct db_stmt *q = p->stmt[P_SESSIONS_ALL];
     struct prog_session s;
-    int rc;
+    enum db_rc rc;
 
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = db_step(q)) == DB_ROW) {
         memset(&s, 0, sizeof(s));
         column_copy(q, 0, s.id, sizeof(s.id));
         column_copy(q, 1, s.title, sizeof(s.title));
         column_copy(q, 2, s.description, sizeof(s.description));
         column_copy(q, 3, s.room, sizeof(s.room));
-        s.start_ms = sqlite3_column_int64(q, 4);
-        s.end_ms = sqlite3_column_int64(q, 5);
+        s.start_ms = db_column_int64(q, 4);
+        s.end_ms = db_column_int64(q, 5);
         s.state = state_parse(column_text(q, 6));
-        s.slides_pages = sqlite3_column_int(q, 7);
-        s.slides_page = sqlite3_column_int(q, 8);
-        s.slides_version = sqlite3_column_int(q, 9);
+        s.slides_pages = column_int(q, 7);
+        s.slides_page = column_int(q, 8);
+        s.slides_version = column_int(q, 9);
         column_copy(q, 10, s.floor_user, sizeof(s.floor_user));
-        s.floor_until_ms = sqlite3_column_int64(q, 11);
+        s.floor_until_ms = db_column_int64(q, 11);
         if (load_people(p, &s) < 0) {
-            done(q);
+            db_reset(q);
             return -1;
         }
         fn(arg, &s);
     }
-    done(q);
-    return rc == SQLITE_DONE ? 0 : fail(p, "prog_sessions");
+    db_reset(q);
+    return rc == DB_DONE ? 0 : fail(p, "prog_sessions");
 }
 
 int programme_save_state(struct programme *p, const struct prog_session *s)
 {
-    sqlite3_stmt *q = p->stmt[P_STATE_SAVE];
+    struct db_stmt *q = p->stmt[P_STATE_SAVE];
     if ((unsigned)s->state >= sizeof(state_names) / sizeof(state_names[0]))
         return refuse(p, "%s: no such state %d", s->id, (int)s->state);
     if (s->slides_pages < 0 ||
@@ -1013,16 +1049,16 @@ int programme_save_state(struct programme *p, const struct prog_session *s)
         return refuse(p, "%s: slide %d of %d", s->id, s->slides_page, s->slides_pages);
     if (!memchr(s->floor_user, '\0', sizeof(s->floor_user)))
         return refuse(p, "%s: floor user too long", s->id);
-    sqlite3_bind_text(q, 1, s->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, state_names[s->state], -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 3, s->slides_pages);
-    sqlite3_bind_int(q, 4, s->slides_pages > 0 ? s->slides_page : 0);
-    sqlite3_bind_int(q, 5, s->slides_version);
-    sqlite3_bind_text(q, 6, s->floor_user, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 7, s->floor_user[0] ? s->floor_until_ms : 0);
+    db_bind_text(q, 1, s->id);
+    db_bind_text(q, 2, state_names[s->state]);
+    db_bind_int64(q, 3, s->slides_pages);
+    db_bind_int64(q, 4, s->slides_pages > 0 ? s->slides_page : 0);
+    db_bind_int64(q, 5, s->slides_version);
+    db_bind_text(q, 6, s->floor_user);
+    db_bind_int64(q, 7, s->floor_user[0] ? s->floor_until_ms : 0);
     if (step_done(p, q, "prog_sessions") < 0)
         return -1;
-    if (sqlite3_changes(p->db) == 0)
+    if (db_changes(p->db) == 0)
         return refuse(p, "no session \"%s\"", s->id);
     return 0;
 }
@@ -1031,26 +1067,26 @@ int programme_save_state(struct programme *p, const struct prog_session *s)
 
 static int session_exists(struct programme *p, const char *id)
 {
-    sqlite3_stmt *q = p->stmt[P_SESSION_EXISTS];
-    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    struct db_stmt *q = p->stmt[P_SESSION_EXISTS];
+    db_bind_text(q, 1, id);
     return step_exists(p, q, "prog_sessions");
 }
 
 int programme_star(struct programme *p, const char *user_id, const char *session_id, bool on)
 {
-    sqlite3_stmt *q = p->stmt[on ? P_STAR_ADD : P_STAR_DEL];
+    struct db_stmt *q = p->stmt[on ? P_STAR_ADD : P_STAR_DEL];
     int found;
     if (!user_id_valid(user_id))
         return refuse(p, "stars: not a user id");
     if (!session_id)
         return refuse(p, "stars: no session");
-    sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, session_id, -1, SQLITE_STATIC);
+    db_bind_text(q, 1, user_id);
+    db_bind_text(q, 2, session_id);
     if (step_done(p, q, "prog_stars") < 0)
         return -1;
     /* Starring twice is fine; starring what is not in the programme is
      * not (an unstar of it has nothing to do and says so by succeeding). */
-    if (!on || sqlite3_changes(p->db) > 0)
+    if (!on || db_changes(p->db) > 0)
         return 0;
     found = session_exists(p, session_id);
     if (found < 0)
@@ -1059,29 +1095,29 @@ int programme_star(struct programme *p, const char *user_id, const char *session
 }
 
 /* Each row's first column, a string, to fn. */
-static int each_text(struct programme *p, sqlite3_stmt *q, const char *what,
+static int each_text(struct programme *p, struct db_stmt *q, const char *what,
                      void (*fn)(void *arg, const char *text), void *arg)
 {
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+    enum db_rc rc;
+    while ((rc = db_step(q)) == DB_ROW)
         fn(arg, column_text(q, 0));
-    done(q);
-    return rc == SQLITE_DONE ? 0 : fail(p, what);
+    db_reset(q);
+    return rc == DB_DONE ? 0 : fail(p, what);
 }
 
 int programme_stars_each(struct programme *p, const char *user_id,
                          void (*fn)(void *arg, const char *session_id), void *arg)
 {
-    sqlite3_stmt *q = p->stmt[P_STARS_OF_USER];
-    sqlite3_bind_text(q, 1, user_id ? user_id : "", -1, SQLITE_STATIC);
+    struct db_stmt *q = p->stmt[P_STARS_OF_USER];
+    db_bind_text(q, 1, user_id ? user_id : "");
     return each_text(p, q, "prog_stars", fn, arg);
 }
 
 int programme_starred_by_each(struct programme *p, const char *session_id,
                               void (*fn)(void *arg, const char *user_id), void *arg)
 {
-    sqlite3_stmt *q = p->stmt[P_STARS_OF_SESSION];
-    sqlite3_bind_text(q, 1, session_id ? session_id : "", -1, SQLITE_STATIC);
+    struct db_stmt *q = p->stmt[P_STARS_OF_SESSION];
+    db_bind_text(q, 1, session_id ? session_id : "");
     return each_text(p, q, "prog_stars", fn, arg);
 }
 
@@ -1128,7 +1164,10 @@ static int line_check(const char *field, const char *s, size_t max_cp, char *err
 
 int programme_question_add(struct programme *p, struct prog_question *q)
 {
-    sqlite3_stmt *s = p->stmt[P_QUESTION_ADD];
+    struct db_stmt *s = p->stmt[P_QUESTION_ADD];
+    enum db_rc rc;
+    long long id = 0;
+    bool stored = false;
     char e[192];
     if (!q->session_id)
         return refuse(p, "question: no session");
@@ -1137,17 +1176,25 @@ int programme_question_add(struct programme *p, struct prog_question *q)
     if (line_check("question.name", q->name, (REG_NAME_MAX - 1) / 4, e, sizeof(e)) < 0 ||
         line_check("question.text", q->text, (PROG_QUESTION_MAX - 1) / 4, e, sizeof(e)) < 0)
         return refuse(p, "%s", e);
-    sqlite3_bind_text(s, 1, q->session_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, q->user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, q->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, q->text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, q->ts_ms);
-    if (step_done(p, s, "prog_questions") < 0)
-        return -1;
-    if (sqlite3_changes(p->db) == 0)
+    db_bind_text(s, 1, q->session_id);
+    db_bind_text(s, 2, q->user_id);
+    db_bind_text(s, 3, q->name);
+    db_bind_text(s, 4, q->text);
+    db_bind_int64(s, 5, q->ts_ms);
+    /* The new row's id, or no row when there is no such session; then the
+     * end, where a write that fails says so. */
+    if ((rc = db_step(s)) == DB_ROW) {
+        id = db_column_int64(s, 0);
+        stored = true;
+        rc = db_step(s);
+    }
+    db_reset(s);
+    if (rc != DB_DONE)
+        return fail(p, "prog_questions");
+    if (!stored)
         return refuse(p, "question: no session \"%.64s\"", q->session_id);
     /* What is stored: a new question has no votes and no answer yet. */
-    q->id = sqlite3_last_insert_rowid(p->db);
+    q->id = id;
     q->votes = 0;
     q->answered = false;
     return 0;
@@ -1155,14 +1202,14 @@ int programme_question_add(struct programme *p, struct prog_question *q)
 
 static int question_exists(struct programme *p, long long id)
 {
-    sqlite3_stmt *q = p->stmt[P_QUESTION_EXISTS];
-    sqlite3_bind_int64(q, 1, id);
+    struct db_stmt *q = p->stmt[P_QUESTION_EXISTS];
+    db_bind_int64(q, 1, id);
     return step_exists(p, q, "prog_questions");
 }
 
 int programme_question_vote(struct programme *p, long long id, const char *user_id)
 {
-    sqlite3_stmt *add = p->stmt[P_VOTE_ADD], *count = p->stmt[P_VOTE_COUNT];
+    struct db_stmt *add = p->stmt[P_VOTE_ADD], *count = p->stmt[P_VOTE_COUNT];
     bool inner;
     int counted, found;
 
@@ -1170,14 +1217,14 @@ int programme_question_vote(struct programme *p, long long id, const char *user_
         return refuse(p, "vote: not a user id");
     if (tx_begin(p, &inner) < 0)
         return -1;
-    sqlite3_bind_int64(add, 1, id);
-    sqlite3_bind_text(add, 2, user_id, -1, SQLITE_STATIC);
+    db_bind_int64(add, 1, id);
+    db_bind_text(add, 2, user_id);
     if (step_done(p, add, "prog_votes") < 0)
         goto undo;
     /* The vote and its count together: a question's row says its votes. */
-    counted = sqlite3_changes(p->db) > 0;
+    counted = db_changes(p->db) > 0;
     if (counted) {
-        sqlite3_bind_int64(count, 1, id);
+        db_bind_int64(count, 1, id);
         if (step_done(p, count, "prog_questions") < 0)
             goto undo;
     } else {
@@ -1199,41 +1246,41 @@ undo:
 
 int programme_question_answer(struct programme *p, long long id)
 {
-    sqlite3_stmt *q = p->stmt[P_QUESTION_ANSWER];
-    sqlite3_bind_int64(q, 1, id);
+    struct db_stmt *q = p->stmt[P_QUESTION_ANSWER];
+    db_bind_int64(q, 1, id);
     if (step_done(p, q, "prog_questions") < 0)
         return -1;
-    return sqlite3_changes(p->db) > 0;
+    return db_changes(p->db) > 0;
 }
 
 int programme_questions_each(struct programme *p, const char *session_id, const char *user_id,
                              void (*fn)(void *arg, const struct prog_question *q, bool voted),
                              void *arg)
 {
-    sqlite3_stmt *s = p->stmt[P_QUESTIONS_OF];
+    struct db_stmt *s = p->stmt[P_QUESTIONS_OF];
     const char *sid = session_id ? session_id : "";
-    int rc;
+    enum db_rc rc;
 
-    sqlite3_bind_text(s, 1, sid, -1, SQLITE_STATIC);
+    db_bind_text(s, 1, sid);
     if (user_id)
-        sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+        db_bind_text(s, 2, user_id);
     else
-        sqlite3_bind_null(s, 2); /* = NULL is never true: nobody voted */
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        db_bind_null(s, 2); /* = NULL is never true: nobody voted */
+    while ((rc = db_step(s)) == DB_ROW) {
         struct prog_question q = {
-            .id = sqlite3_column_int64(s, 0),
+            .id = db_column_int64(s, 0),
             .session_id = sid,
             .user_id = column_text(s, 1),
             .name = column_text(s, 2),
             .text = column_text(s, 3),
-            .ts_ms = sqlite3_column_int64(s, 4),
-            .votes = sqlite3_column_int(s, 5),
-            .answered = sqlite3_column_int(s, 6) != 0,
+            .ts_ms = db_column_int64(s, 4),
+            .votes = column_int(s, 5),
+            .answered = column_int(s, 6) != 0,
         };
-        fn(arg, &q, sqlite3_column_int(s, 7) != 0);
+        fn(arg, &q, column_int(s, 7) != 0);
     }
-    done(s);
-    return rc == SQLITE_DONE ? 0 : fail(p, "prog_questions");
+    db_reset(s);
+    return rc == DB_DONE ? 0 : fail(p, "prog_questions");
 }
 
 long programme_retain(struct programme *p, long long now_ms, int days)
@@ -1247,13 +1294,13 @@ long programme_retain(struct programme *p, long long now_ms, int days)
     if (tx_begin(p, &inner) < 0)
         return -1;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        sqlite3_stmt *s = p->stmt[order[i]];
-        sqlite3_bind_int64(s, 1, now_ms - (long long)days * DAY_MS);
+        struct db_stmt *s = p->stmt[order[i]];
+        db_bind_int64(s, 1, now_ms - (long long)days * DAY_MS);
         if (step_done(p, s, "retention") < 0) {
             tx_rollback(p, inner);
             return -1;
         }
-        total += sqlite3_changes(p->db);
+        total += db_changes(p->db);
     }
     if (tx_commit(p, inner) < 0) {
         tx_rollback(p, inner);

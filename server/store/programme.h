@@ -6,9 +6,10 @@
  *
  * Two parts. programme_parse turns an untrusted programme file (JSON, the
  * format README.md documents) into checked structs, or an error naming the
- * session and the field. The rest keeps the programme in the store's SQLite
- * database (same file, own tables and statements). Nothing here is called
- * per pose; every call is one short transaction.
+ * session and the field. The rest keeps the programme in the store's
+ * database, SQLite or PostgreSQL (the same connection, own tables and
+ * statements). Nothing here is called per pose; every call is one short
+ * transaction.
  */
 #ifndef VENUE_PROGRAMME_H
 #define VENUE_PROGRAMME_H

@@ -125,6 +125,7 @@
 
 #include "chatlog.h"
 #include "config.h"
+#include "db.h"
 #include "dm.h"
 #include "mesh.h"
 #include "outq.h"
@@ -265,7 +266,7 @@ static struct store *st;
 static struct registry *reg;
 static struct venue_config cfg;
 #define NRESET 24
-static sqlite3_stmt *reset_stmt[NRESET]; /* prepared once: parsing costs more than running */
+static struct db_stmt *reset_stmt[NRESET]; /* prepared once: parsing costs more than running */
 static size_t nreset;
 
 static struct venue *v;
@@ -1569,7 +1570,7 @@ static void sweep(const char *base)
 static void cleanup(void)
 {
     for (size_t i = 0; i < nreset; i++)
-        sqlite3_finalize(reset_stmt[i]);
+        db_finalize(reset_stmt[i]);
     for (size_t k = 0; k <= NPROG; k++)
         free(scratch_qs[k].q);
     programme_close(prog);
@@ -1613,7 +1614,7 @@ static void load_scenes(void)
  * (states, page, floor; stars, questions and votes none). */
 static void prepare_reset(void)
 {
-    sqlite3 *db = store_sqlite(st);
+    struct db *db = store_db(st);
     char sql[2048];
     const char *tail = sql;
     size_t len =
@@ -1633,20 +1634,30 @@ static void prepare_reset(void)
                                     idents[i].id, role_name(idents[i].role));
     snprintf(sql + len, sizeof(sql) - len, " ELSE role END; COMMIT;");
     FUZZ_REQUIRE(len + 32 < sizeof(sql));
+    /* One statement at each ';' (no literal above holds one). */
     while (*tail) {
+        const char *end = strchr(tail, ';');
+        size_t n = end ? (size_t)(end - tail) : strlen(tail);
+        char one[sizeof(sql)];
+        while (n > 0 && *tail == ' ')
+            tail++, n--;
+        snprintf(one, sizeof(one), "%.*s", (int)n, tail);
+        tail += end ? n + 1 : n;
+        if (!one[0])
+            continue;
         FUZZ_REQUIRE(nreset < NRESET);
-        if (sqlite3_prepare_v2(db, tail, -1, &reset_stmt[nreset], &tail) != SQLITE_OK)
-            fail("store reset: %s", sqlite3_errmsg(db));
-        nreset += reset_stmt[nreset] != NULL;
+        if (!(reset_stmt[nreset++] = db_prepare(db, one)))
+            fail("store reset: %s", db_error(db));
     }
 }
 
 static void reset_store(void)
 {
     for (size_t i = 0; i < nreset; i++) {
-        if (sqlite3_step(reset_stmt[i]) != SQLITE_DONE)
-            fail("store reset: %s", sqlite3_errmsg(store_sqlite(st)));
-        sqlite3_reset(reset_stmt[i]);
+        enum db_rc rc = db_step(reset_stmt[i]);
+        db_reset(reset_stmt[i]);
+        if (rc != DB_DONE)
+            fail("store reset: %s", db_error(store_db(st)));
     }
 }
 
@@ -1675,10 +1686,8 @@ static void setup(void)
         fail("store in %s: %s", dir, err);
     /* Nothing here needs to survive a power cut, and fsync or a WAL file
      * would cap the execs per second and fill /dev/shm. */
-    sqlite3_exec(store_sqlite(st),
-                 "PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; "
-                 "PRAGMA journal_mode = MEMORY",
-                 NULL, NULL, NULL);
+    db_exec(store_db(st), "PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; "
+                          "PRAGMA journal_mode = MEMORY");
     for (int i = 0; i < NIDENT; i++) {
         struct reg_user u;
         if (idents[i].role == ROLE_GUEST)
@@ -1761,11 +1770,10 @@ static void setup_programme(void)
                  venue_programme_at(v, 0)->state == PROG_LIVE);
     venue_free(v);
     v = NULL;
-    if (sqlite3_exec(store_sqlite(st),
-                     "CREATE TEMP TABLE fuzz_prog_sessions AS SELECT * FROM prog_sessions; "
-                     "CREATE TEMP TABLE fuzz_prog_people AS SELECT * FROM prog_people",
-                     NULL, NULL, NULL) != SQLITE_OK)
-        fail("programme copy: %s", sqlite3_errmsg(store_sqlite(st)));
+    if (db_exec(store_db(st),
+                "CREATE TEMP TABLE fuzz_prog_sessions AS SELECT * FROM prog_sessions; "
+                "CREATE TEMP TABLE fuzz_prog_people AS SELECT * FROM prog_people") < 0)
+        fail("programme copy: %s", db_error(store_db(st)));
 }
 
 /* ---- the steps of an input ---- */

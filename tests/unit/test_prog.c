@@ -3,12 +3,14 @@
  * on a clock the test moves (never slept through), the roles they give,
  * stage rights, slides, captions, questions and votes, the floor, stars
  * and reminders, and a restart in the middle of a session; with the real
- * store, registry and programme tables in a temporary folder.
+ * store, registry and programme tables in a temporary folder (SQLite) or
+ * a PostgreSQL database of the test's own (check_store.h).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_store.h"
 #include "core_harness.h"
 #include "programme.h"
 #include "registry.h"
@@ -49,18 +51,26 @@ static struct venue *open_venue(void)
     return v;
 }
 
+/* The store, its registry and the programme, for dir: 0, or -1 said. */
+static int open_all(void)
+{
+    char err[512];
+    st = check_store_open(dir, err, sizeof(err));
+    reg = st ? registry_open(st, err, sizeof(err)) : NULL;
+    prog = reg ? programme_open(st, reg, err, sizeof(err)) : NULL;
+    if (!prog)
+        fprintf(stderr, "store: %s\n", err);
+    return prog ? 0 : -1;
+}
+
 static struct venue *restart(struct venue *v)
 {
-    char err[256];
     venue_shutdown(v, now);
     venue_free(v);
     programme_close(prog);
     registry_close(reg);
     store_close(st);
-    st = store_open(dir, err, sizeof(err));
-    reg = st ? registry_open(st, err, sizeof(err)) : NULL;
-    prog = reg ? programme_open(st, reg, err, sizeof(err)) : NULL;
-    CHECK(st && reg && prog);
+    CHECK(open_all() == 0);
     return open_venue();
 }
 
@@ -512,12 +522,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "scenes: %s\n", err);
         return 1;
     }
-    if (open_store(dir, &st, &reg) < 0)
-        return 1;
-    if (!(prog = programme_open(st, reg, err, sizeof(err)))) {
-        fprintf(stderr, "store: %s\n", err);
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
         return 1;
     }
+    if (open_all() < 0)
+        return 1;
     registered_add(reg, &admin, "Ada Admin", ROLE_ADMIN, WALL0);
     registered_add(reg, &spk, "Sam Speaker", ROLE_ATTENDEE, WALL0);
     registered_add(reg, &smod, "Mo Moderator", ROLE_ATTENDEE, WALL0);

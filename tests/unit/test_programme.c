@@ -3,11 +3,10 @@
  * (times, every kind of bad input and the exact message it gives), and the
  * programme in the store (replace keeping what a kept session has, all or
  * nothing; stars; questions and votes; retention; a reopen), against a
- * real SQLite file in a temporary folder. The clock is whatever the test
- * says.
+ * real SQLite file in a temporary folder, or a PostgreSQL database of its
+ * own (check_store.h). The clock is whatever the test says.
  */
 #include <dirent.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "check_store.h"
+#include "db.h"
 #include "programme.h"
 #include "proto.h"
 #include "registry.h"
@@ -541,7 +542,7 @@ static struct reg_user ada, bob, cat, dan, revoked, guest_role;
 static void open_db(void)
 {
     char err[512];
-    st = store_open(dir, err, sizeof(err));
+    st = check_store_open(dir, err, sizeof(err));
     reg = st ? registry_open(st, err, sizeof(err)) : NULL;
     prog = reg ? programme_open(st, reg, err, sizeof(err)) : NULL;
     if (!prog) {
@@ -563,14 +564,17 @@ static void close_db(void)
 /* A count from SQL, for what the API does not show (orphans). */
 static long long count(const char *sql)
 {
-    sqlite3_stmt *q;
-    long long n = -1;
-    if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &q, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return n;
+    return check_store_int(st, sql);
+}
+
+/* Make the database refuse writes (on), or take them again (off). */
+static bool read_only(bool on)
+{
+    struct db *db = store_db(st);
+    return db_exec(db, on ? db_sql(db, "PRAGMA query_only = ON",
+                                   "SET default_transaction_read_only = on")
+                          : db_sql(db, "PRAGMA query_only = OFF",
+                                   "SET default_transaction_read_only = off")) == 0;
 }
 
 static void add_user(const char *name, enum role role, struct reg_user *u)
@@ -1126,22 +1130,22 @@ static void test_all_or_nothing(void)
     next[1].npeople[PROG_SPEAKER] = 2;
     memcpy(next[1].people[PROG_SPEAKER][1], next[1].people[PROG_SPEAKER][0], REG_ID_MAX);
     CHECK(programme_replace(prog, next, 2, err, sizeof(err)) == -1 && strstr(err, "prog_people") &&
-          strstr(err, "UNIQUE"));
+          db_failure(store_db(st)) == DB_FAIL_CONFLICT);
     snapshot(after, sizeof(after));
     CHECK(str_is(after, before));
-    CHECK(sqlite3_get_autocommit(store_sqlite(st)) != 0); /* no transaction left open */
+    CHECK(!db_in_transaction(store_db(st))); /* no transaction left open */
 
     /* A database that refuses writes: nothing changes either. */
     next[1].npeople[PROG_SPEAKER] = 1;
-    CHECK(sqlite3_exec(store_sqlite(st), "PRAGMA query_only = ON", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(read_only(true));
     CHECK(programme_replace(prog, next, 2, err, sizeof(err)) == -1 && err[0] != '\0');
     CHECK(programme_star(prog, bob.id, "panel", true) == -1);
     CHECK(programme_retain(prog, T0, 1) == -1);
     CHECK(programme_question_vote(prog, q_keynote[0], bob.id) == -1);
-    CHECK(sqlite3_exec(store_sqlite(st), "PRAGMA query_only = OFF", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(read_only(false));
     snapshot(after, sizeof(after));
     CHECK(str_is(after, before));
-    CHECK(sqlite3_get_autocommit(store_sqlite(st)) != 0);
+    CHECK(!db_in_transaction(store_db(st)));
 
     /* Inside the caller's transaction, a savepoint: the caller's rollback
      * undoes the replace as well. */
@@ -1156,7 +1160,7 @@ static void test_all_or_nothing(void)
     CHECK(programme_star(prog, cat.id, "panel", true) == 0);
     next[1].npeople[PROG_SPEAKER] = 2;
     CHECK(programme_replace(prog, next, 2, err, sizeof(err)) == -1);
-    CHECK(sqlite3_get_autocommit(store_sqlite(st)) == 0); /* still the caller's */
+    CHECK(db_in_transaction(store_db(st))); /* still the caller's */
     CHECK(registry_commit(reg) == 0);
     {
         bool ada_first = strcmp(ada.id, cat.id) < 0;

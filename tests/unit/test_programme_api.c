@@ -1,7 +1,8 @@
 /*
  * test_programme_api.c - the programme's HTTP answers
  * (server/admin/programme_api.c) and the slide files (slides.c) without a
- * socket: a real store, registry and programme in a temporary folder, a
+ * socket: a real store, registry and programme in a temporary folder (or
+ * on PostgreSQL, check_store.h; the slide files stay in the folder), a
  * venue driven by core_harness with its wall clock set by hand, and
  * requests handed straight to the functions the HTTP layer calls.
  *
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "admin_api.h"
+#include "check_store.h"
 #include "clock.h"
 #include "core_harness.h"
 #include "options.h"
@@ -864,7 +866,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "scenes: %s\n", err);
         return 1;
     }
-    if (!mkdtemp(dir) || !(st = store_open(dir, err, sizeof(err))) ||
+    if (!mkdtemp(dir) || !(st = check_store_open(dir, err, sizeof(err))) ||
         !(reg = registry_open(st, err, sizeof(err))) ||
         !(prog = programme_open(st, reg, err, sizeof(err)))) {
         fprintf(stderr, "store: %s\n", err);
