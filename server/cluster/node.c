@@ -141,7 +141,7 @@ static void on_lease(void *arg, const redisReply *reply)
     struct cluster_node *n = arg;
     n->leasing = false;
     if (!reply || reply->type != REDIS_REPLY_ARRAY)
-        return; /* the seats stay as they were until the next beat */
+        return; /* no seat beyond those in use until the next beat */
     for (size_t k = 0; k < reply->elements && k < n->nleased; k++)
         if (reply->element[k]->type == REDIS_REPLY_INTEGER)
             venue_mesh_lease(n->srv->venue, n->leased[k], (int)reply->element[k]->integer);
@@ -187,6 +187,9 @@ static int seats(struct cluster_node *n, bool lease, const char *node)
             venue_room_get(v, k, &r);
             snprintf(a.nums[num], sizeof(a.nums[0]), "%d", r.here);
             a.argv[argc++] = a.nums[num++];
+            /* Until the answer, the node fills no seat beyond those it
+             * says it uses: the script hands the others what is left. */
+            venue_mesh_lease(v, r.id, r.here);
             snprintf(a.nums[num], sizeof(a.nums[0]), "%d", r.capacity);
             a.argv[argc++] = a.nums[num++];
         }
