@@ -85,7 +85,7 @@ test('on a full disk registered people still get in, the outage is shown, and wr
     assert.equal((await api(srv, 'GET', '/api/admin/users', { token: admin.token })).status, 200, 'the admin API reads on');
     const seen = async () => (await api(srv, 'GET', `/api/admin/users/${mod.id}`, { token: admin.token })).json.last_seen_ms;
     const seenInOutage = await seen();
-    const outages = srv.log.match(/database: .*writes fail until space returns/g) ?? [];
+    const outages = srv.log.match(/database: .*writes fail until it is back/g) ?? [];
     assert.equal(outages.length, 1, `logged once an outage:\n${srv.log}`);
 
     // Space returns: the next write works, and says so.
