@@ -45,6 +45,8 @@ struct db_stmt;
 
 /* Is where a PostgreSQL URL (postgresql:// or postgres://)? */
 bool db_is_url(const char *where);
+/* Is where an SQLite file by its name (it ends in .db)? */
+bool db_is_file(const char *where);
 
 /*
  * Open an SQLite file (created if missing) or connect to a PostgreSQL

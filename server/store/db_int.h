@@ -61,9 +61,6 @@ void db_ok(struct db *db);
 /* A commit reached the database: call the hook. */
 void db_committed(struct db *db);
 
-/* TRANSITIONAL: the SQLite handle, while modules move to db.h. NULL on PostgreSQL. */
-struct sqlite3 *db_sqlite_conn(struct db *db);
-
 struct db *db_sqlite_open(const char *path, char *err, size_t errlen);
 struct db *db_pg_open(const char *url, char *err, size_t errlen);
 

@@ -226,8 +226,3 @@ struct db *db_sqlite_open(const char *path, char *err, size_t errlen)
     sqlite3_wal_hook(db->conn, committed, db);
     return &db->base;
 }
-
-struct sqlite3 *db_sqlite_conn(struct db *db)
-{
-    return db->engine == DB_SQLITE ? sq(db)->conn : NULL;
-}

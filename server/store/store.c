@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "db_int.h"
+#include "db.h"
 #include "text.h"
 
 enum stmt {
@@ -94,7 +94,8 @@ static const struct {
      "ALTER TABLE saved_sessions ADD COLUMN away INTEGER NOT NULL DEFAULT 0"},
     {"saved_sessions", "hand_at",
      "ALTER TABLE saved_sessions ADD COLUMN hand_at INTEGER NOT NULL DEFAULT 0"},
-    {"saved_sessions", "node", "ALTER TABLE saved_sessions ADD COLUMN node TEXT NOT NULL DEFAULT ''"},
+    {"saved_sessions", "node",
+     "ALTER TABLE saved_sessions ADD COLUMN node TEXT NOT NULL DEFAULT ''"},
 };
 
 struct store {
@@ -146,8 +147,7 @@ static void committed(void *arg)
 
     if (!h->failing)
         return;
-    fprintf(stderr, "venued: database: writes work again (%llu failed since start)\n",
-            h->failures);
+    fprintf(stderr, "venued: database: writes work again (%llu failed since start)\n", h->failures);
     h->failing = false;
     h->since = 0;
     h->reason[0] = '\0';
@@ -165,9 +165,14 @@ static long long query_int(struct db *db, const char *sql, const char *a, const 
     if (b)
         db_bind_text(q, 2, b);
     switch (db_step(q)) {
-    case DB_ROW: v = db_column_int64(q, 0); break;
-    case DB_DONE: v = 0; break;
-    case DB_ERROR: break;
+    case DB_ROW:
+        v = db_column_int64(q, 0);
+        break;
+    case DB_DONE:
+        v = 0;
+        break;
+    case DB_ERROR:
+        break;
     }
     db_finalize(q);
     return v;
@@ -203,11 +208,6 @@ struct db *store_db(struct store *st)
     return st->db;
 }
 
-struct sqlite3 *store_sqlite(struct store *st)
-{
-    return db_sqlite_conn(st->db);
-}
-
 const char *store_error(struct store *st)
 {
     return st->err;
@@ -234,15 +234,14 @@ static int claim(struct db *db, const char *where, char *err, size_t errlen)
                          "SELECT count(*) FROM information_schema.tables "
                          "WHERE table_schema = current_schema()"),
                   NULL, NULL);
-    long long ours =
-        query_int(db,
-                  db_sql(db,
-                         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                         "name IN ('users', 'rooms', 'last_poses')",
-                         "SELECT count(*) FROM information_schema.tables "
-                         "WHERE table_schema = current_schema() AND "
-                         "table_name IN ('users', 'rooms', 'last_poses')"),
-                  NULL, NULL);
+    long long ours = query_int(db,
+                               db_sql(db,
+                                      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                      "name IN ('users', 'rooms', 'last_poses')",
+                                      "SELECT count(*) FROM information_schema.tables "
+                                      "WHERE table_schema = current_schema() AND "
+                                      "table_name IN ('users', 'rooms', 'last_poses')"),
+                               NULL, NULL);
     char set[64];
 
     if (id < 0 || tables < 0 || ours < 0) {
@@ -274,15 +273,16 @@ static int claim(struct db *db, const char *where, char *err, size_t errlen)
 }
 
 /*
- * Where the database is: a PostgreSQL URL as it is, or DIR/venue.db, which
- * must not be an empty file: SQLite would take one for a new database, and
- * every registration and ban would be silently gone. 0, or -1 with err.
+ * Where the database is: a PostgreSQL URL or an SQLite file as it is, or
+ * DIR/venue.db. A file must not be empty: SQLite would take it for a new
+ * database, and every registration and ban would be silently gone. 0, or
+ * -1 with err.
  */
 static int locate(const char *where, char *path, size_t pathlen, char *err, size_t errlen)
 {
     struct stat sb;
-    int n = db_is_url(where) ? snprintf(path, pathlen, "%s", where)
-                             : snprintf(path, pathlen, "%s/venue.db", where);
+    int n = db_is_url(where) || db_is_file(where) ? snprintf(path, pathlen, "%s", where)
+                                                  : snprintf(path, pathlen, "%s/venue.db", where);
     if (n < 0 || (size_t)n >= pathlen) {
         snprintf(err, errlen, "%.64s...: the database's name is too long", where);
         return -1;

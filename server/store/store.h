@@ -41,8 +41,9 @@ struct store_session {
 };
 
 /*
- * Open where: a postgresql:// URL, or a folder, whose venue.db is opened
- * (created if needed). NULL with a reason in err.
+ * Open where: a postgresql:// URL, an SQLite file (a name ending in .db),
+ * or a folder, whose venue.db is opened (created if needed). NULL with a
+ * reason in err.
  */
 struct store *store_open(const char *where, char *err, size_t errlen);
 void store_close(struct store *st);
@@ -104,8 +105,6 @@ int store_probe(struct store *st);
 /* The database connection, for modules that keep their own tables in the
  * same database (registry.c). Borrowed. */
 struct db *store_db(struct store *st);
-/* TRANSITIONAL: SQLite's handle, for modules not yet on db.h. */
-struct sqlite3 *store_sqlite(struct store *st);
 
 /* The last error, for a log line. */
 const char *store_error(struct store *st);
