@@ -11,7 +11,7 @@ add_test(NAME outq COMMAND test_outq)
 # executable, not to a library, so the test compiles it in itself.
 add_executable(test_options unit/test_options.c ${PROJECT_SOURCE_DIR}/server/app/options.c)
 target_include_directories(test_options PRIVATE ${PROJECT_SOURCE_DIR}/server/app)
-target_link_libraries(test_options PRIVATE venue_common check venue_flags m)
+target_link_libraries(test_options PRIVATE venue_common venue_store check venue_flags m)
 add_test(NAME options COMMAND test_options)
 
 # The Prometheus exposition and the latency histograms (core/metrics.c).

@@ -56,7 +56,8 @@ static const char usage_text[] =
     "  now) rebased to the current minute, and registers its speakers, moderators and\n"
     "  captioner if they are missing; the join links of those it registers are appended\n"
     "  to DATA/" DEMO_TOKENS " (mode 0600).\n"
-    "These read and write the database in --data (VENUE_DATA). A running venued read the\n"
+    "These read and write the database in --data (VENUE_DATA), or --database URL\n"
+    "(VENUE_DATABASE) where the venue keeps it in PostgreSQL. A running venued read the\n"
     "programme when it started and does not see an import: while it runs, replace the\n"
     "programme with POST /api/admin/programme (or on the /admin page), or restart it.\n";
 
@@ -77,7 +78,7 @@ struct args {
 /* The server options a subcommand takes, handed to options_parse. */
 static bool forwarded(const char *name)
 {
-    static const char *const names[] = {"data", "scenes", "public-url", "port"};
+    static const char *const names[] = {"data", "database", "scenes", "public-url", "port"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(name, names[i]) == 0)
             return true;
@@ -229,7 +230,7 @@ static int open_db(const struct venue_config *cfg, const char *cmd, bool create,
                 strerror(errno));
         return 1;
     }
-    db->st = store_open(cfg->data_dir, err, sizeof(err));
+    db->st = store_open(config_store(cfg), err, sizeof(err));
     if (db->st)
         db->reg = registry_open(db->st, err, sizeof(err));
     if (db->reg)

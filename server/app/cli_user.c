@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "cli_user.h"
+#include "options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,8 @@ static const char usage_text[] =
     "       venued user import FILE.csv [--out FILE] [--expires-days D]\n"
     "       venued user revoke ID\n"
     "       venued user list [--search TEXT]\n"
-    "options for all: --data DIR (VENUE_DATA), --public-url URL (VENUE_PUBLIC_URL)\n"
+    "options for all: --data DIR (VENUE_DATA), --database URL (VENUE_DATABASE),\n"
+    "  --public-url URL (VENUE_PUBLIC_URL)\n"
     "roles: " ROLE_NAMES "\n";
 
 /* The options any subcommand may be given. NULL: not given. */
@@ -132,7 +134,8 @@ static int parse_args(int argc, char **argv, const char *const *allowed, bool wa
         }
         memcpy(name, arg, len);
         name[len] = '\0';
-        ok = strcmp(name, "data") == 0 || strcmp(name, "public-url") == 0;
+        ok = strcmp(name, "data") == 0 || strcmp(name, "public-url") == 0 ||
+             strcmp(name, "database") == 0;
         for (size_t k = 0; !ok && allowed[k]; k++)
             ok = strcmp(name, allowed[k]) == 0;
         if (!ok) {
@@ -147,7 +150,13 @@ static int parse_args(int argc, char **argv, const char *const *allowed, bool wa
             snprintf(msg, sizeof(msg), "--%s needs a value", name);
             return usage(msg);
         }
-        if (strcmp(name, "data") == 0 || strcmp(name, "public-url") == 0) {
+        if (strcmp(name, "database") == 0) {
+            if (strlen(val) >= sizeof(cfg->database) ||
+                options_check_database(val, "--database", msg, sizeof(msg)) < 0)
+                return usage(val[0] && strlen(val) < sizeof(cfg->database) ? msg
+                                                                          : "--database: too long");
+            memcpy(cfg->database, val, strlen(val) + 1);
+        } else if (strcmp(name, "data") == 0 || strcmp(name, "public-url") == 0) {
             char *dst = name[0] == 'd' ? cfg->data_dir : cfg->public_url;
             size_t cap = name[0] == 'd' ? sizeof(cfg->data_dir) : sizeof(cfg->public_url);
             if (!val[0] || strlen(val) >= cap) {
@@ -196,11 +205,11 @@ static int open_registry(const struct venue_config *cfg, bool create, struct sto
                          struct registry **reg)
 {
     char err[512];
-    if (create && mkdir(cfg->data_dir, 0750) < 0 && errno != EEXIST) {
+    if (create && !cfg->database[0] && mkdir(cfg->data_dir, 0750) < 0 && errno != EEXIST) {
         fprintf(stderr, "venued user: --data %s: %s\n", cfg->data_dir, strerror(errno));
         return 1;
     }
-    *st = store_open(cfg->data_dir, err, sizeof(err));
+    *st = store_open(config_store(cfg), err, sizeof(err));
     if (!*st) {
         fprintf(stderr, "venued user: store: %s\n", err);
         return 1;

@@ -22,6 +22,7 @@
 #include "voice_link.h"
 #include "options.h"
 #include "chatlog.h"
+#include "db.h"
 #include "programme.h"
 #include "registry.h"
 #include "server.h"
@@ -192,11 +193,12 @@ static int open_state(struct server *srv)
         fprintf(stderr, "venued: --web %s: %s\n", srv->cfg.web_dir, strerror(errno));
         return -1;
     }
-    srv->store = store_open(srv->cfg.data_dir, err, sizeof(err));
+    srv->store = store_open(config_store(&srv->cfg), err, sizeof(err));
     if (!srv->store) {
         fprintf(stderr, "venued: store: %s\n", err);
         return -1;
     }
+    store_set_node(srv->store, srv->cfg.node_id);
     srv->registry = registry_open(srv->store, err, sizeof(err));
     if (!srv->registry) {
         fprintf(stderr, "venued: %s\n", err);
@@ -429,8 +431,9 @@ int main(int argc, char **argv)
     srv.next_tick_ms = clock_mono_ms();
     service_loop_after(&loop, srv.ctx, 1, tick, &srv);
     lws_sul_schedule(srv.ctx, 0, &srv.retain_sul, retain_again, RETAIN_EVERY_US);
-    fprintf(stderr, "venued: listening on http://%s:%d (%zu rooms, data in %s)\n", srv.cfg.bind,
-            srv.cfg.port, srv.scenes.n, srv.cfg.data_dir);
+    fprintf(stderr, "venued: listening on http://%s:%d (%zu rooms, data in %s%s)\n", srv.cfg.bind,
+            srv.cfg.port, srv.scenes.n, srv.cfg.data_dir,
+            db_engine(store_db(srv.store)) == DB_POSTGRES ? ", database in PostgreSQL" : "");
 
     /* Serving, the loop never waits for another process's write lock. */
     store_patient(srv.store, false);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "redis_url.h"
 
 enum opt_kind { OPT_INT, OPT_LONG, OPT_DOUBLE, OPT_STR };
@@ -38,7 +39,12 @@ static const struct opt opts[] = {
     {"port", "VENUE_PORT", OPT_INT, FIELD(port), 1, 65535, "TCP port for HTTP and WebSocket", NULL},
     {"bind", "VENUE_BIND", OPT_STR, FIELD(bind), 0, 0,
      "address to listen on (0.0.0.0 exposes the venue to the network)", NULL},
-    {"data", "VENUE_DATA", OPT_STR, FIELD(data_dir), 0, 0, "folder for the SQLite database", NULL},
+    {"data", "VENUE_DATA", OPT_STR, FIELD(data_dir), 0, 0,
+     "folder for the SQLite database and the slides", NULL},
+    {"database", "VENUE_DATABASE", OPT_STR, FIELD(database), -1, 0,
+     "the store: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (nodes share one), or an SQLite "
+     "file (*.db); empty: venue.db in --data",
+     NULL},
     {"scenes", "VENUE_SCENES", OPT_STR, FIELD(scenes_dir), 0, 0, "folder of scene files", NULL},
     {"web", "VENUE_WEB", OPT_STR, FIELD(web_dir), 0, 0, "folder of the browser client", NULL},
     {"tick-hz", "VENUE_TICK_HZ", OPT_INT, FIELD(tick_hz), 1, 120, "pose fan-out ticks per second",
@@ -324,7 +330,23 @@ static const char *given_as(const char *flag, const bool *given)
     return name;
 }
 
-/* --redis and --node-id: both or neither, each well formed. */
+/* A postgresql:// URL, or an SQLite file: a path ending in .db. */
+int options_check_database(const char *database, const char *from, char *err, size_t errlen)
+{
+    if (!database[0] || db_is_url(database) || db_is_file(database))
+        return 0;
+    snprintf(err, errlen,
+             "%s: \"%.200s\" is neither a postgresql:// URL nor an SQLite file (*.db); for "
+             "venue.db in a folder, give --data",
+             from, database);
+    return -1;
+}
+
+/*
+ * --redis and --node-id: both or neither, each well formed; and a shared
+ * database, since what one node writes (a registration, a ban) every node
+ * must read.
+ */
 static int check_cluster(const struct venue_config *c, const bool *given, char *err, size_t errlen)
 {
     struct redis_url url;
@@ -349,6 +371,13 @@ static int check_cluster(const struct venue_config *c, const bool *given, char *
     }
     if (c->redis_url[0] && redis_url_parse(c->redis_url, &url, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", given_as("redis", given), why);
+        return -1;
+    }
+    if (c->redis_url[0] && !db_is_url(c->database)) {
+        snprintf(err, errlen,
+                 "%s: several nodes share one database: needs --database postgresql://... "
+                 "(SQLite is one node's own)",
+                 given_as("redis", given));
         return -1;
     }
     return 0;
@@ -426,7 +455,8 @@ int options_parse(struct venue_config *c, int argc, char **argv, char *err, size
         snprintf(err, errlen, "--turn: needs --turn-secret (the relay's shared secret)");
         return -1;
     }
-    if (check_cluster(c, given, err, errlen) < 0)
+    if (options_check_database(c->database, given_as("database", given), err, errlen) < 0 ||
+        check_cluster(c, given, err, errlen) < 0)
         return -1;
     if (c->janus_url[0] && !c->janus_secrets[0]) {
         snprintf(err, errlen, "--janus: needs --janus-secrets (the file janus-config.sh wrote)");

@@ -18,4 +18,8 @@
  */
 int options_parse(struct venue_config *c, int argc, char **argv, char *err, size_t errlen);
 
+/* Is database (as --database takes it, given as from) well formed? 0, or
+ * -1 with a reason in err. */
+int options_check_database(const char *database, const char *from, char *err, size_t errlen);
+
 #endif

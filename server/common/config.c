@@ -56,3 +56,8 @@ void config_defaults(struct venue_config *c)
     c->resume_fail_burst = 10;
     c->detached_guests = 2000;
 }
+
+const char *config_store(const struct venue_config *c)
+{
+    return c->database[0] ? c->database : c->data_dir;
+}

@@ -13,6 +13,7 @@ struct venue_config {
     int port;
     char bind[64];
     char data_dir[512];
+    char database[512]; /* postgresql://..., or an SQLite file; "": venue.db in data_dir */
     char scenes_dir[512];
     char web_dir[512];
     int tick_hz;
@@ -73,5 +74,8 @@ struct venue_config {
 
 /* The embedded defaults. */
 void config_defaults(struct venue_config *c);
+
+/* Where the store is, as store_open takes it: --database, else --data. */
+const char *config_store(const struct venue_config *c);
 
 #endif

@@ -428,6 +428,21 @@ static void test_turn(void)
     unsetenv("VENUE_TURN");
 }
 
+/* --database: a PostgreSQL URL or an SQLite file; empty, venue.db in --data. */
+static void test_database(void)
+{
+    struct venue_config c;
+
+    CHECK(parse(&c, ARGS("--data", "/srv/v")) == 0 && strcmp(config_store(&c), "/srv/v") == 0);
+    CHECK(parse(&c, ARGS("--database", "/srv/other.db")) == 0);
+    CHECK(strcmp(config_store(&c), "/srv/other.db") == 0);
+    CHECK(parse(&c, ARGS("--database", "postgres://v:pw@127.0.0.1:5433/venue")) == 0);
+    expect_refused(parse(&c, ARGS("--database", "/srv/v")), "--database", "neither a postgresql");
+    setenv("VENUE_DATABASE", "mysql://x", 1);
+    expect_refused(parse(&c, NOARGS), "VENUE_DATABASE", "neither a postgresql");
+    unsetenv("VENUE_DATABASE");
+}
+
 /* --redis and --node-id, and redis_url_parse (common/redis_url.c) behind them. */
 static void test_cluster(void)
 {
@@ -436,8 +451,16 @@ static void test_cluster(void)
 
     CHECK(parse(&c, NOARGS) == 0);
     CHECK(c.redis_url[0] == '\0' && c.node_id[0] == '\0');
+    /* several nodes share a PostgreSQL database, never SQLite */
+    expect_refused(parse(&c, ARGS("--redis", "redis://127.0.0.1", "--node-id", "node-1_A")),
+                   "--redis", "needs --database postgresql://");
+    expect_refused(parse(&c, ARGS("--redis", "redis://127.0.0.1", "--node-id", "a", "--database",
+                                  "/srv/venue.db")),
+                   "--redis", "SQLite is one node's own");
+    setenv("VENUE_DATABASE", "postgresql://venue@127.0.0.1/venue", 1);
     CHECK(parse(&c, ARGS("--redis", "redis://127.0.0.1", "--node-id", "node-1_A")) == 0);
     CHECK(strcmp(c.node_id, "node-1_A") == 0);
+    CHECK(strcmp(config_store(&c), "postgresql://venue@127.0.0.1/venue") == 0);
     setenv("VENUE_REDIS", "redis://localhost:6380/2", 1);
     setenv("VENUE_NODE_ID", "b", 1);
     CHECK(parse(&c, NOARGS) == 0);
@@ -453,6 +476,7 @@ static void test_cluster(void)
                    "--node-id", NULL);
     expect_refused(parse(&c, ARGS("--redis", "redis://r.example.org", "--node-id", "a")), "--redis",
                    "numeric address");
+    unsetenv("VENUE_DATABASE");
 
     CHECK(redis_url_parse("redis://:pw@[::1]:7000/15", &u, err, sizeof(err)) == 0);
     CHECK(strcmp(u.host, "::1") == 0 && u.port == 7000 && u.db == 15);
@@ -580,6 +604,7 @@ int main(void)
     test_public_url();
     test_voice_url();
     test_turn();
+    test_database();
     test_cluster();
     test_help();
     return check_report();
