@@ -3,9 +3,10 @@
 #
 # One room of N people spread over K venued nodes of one venue (issue 15):
 # a throwaway redis-server with deploy/redis/venued.conf, K nodes joined to
-# it, and venue-loadgen sending its clients round-robin over the nodes
+# it and (K > 1) sharing a database on a throwaway PostgreSQL (tests/pg.sh),
+# and venue-loadgen sending its clients round-robin over the nodes
 # (--also), so that its probes on every node time the entries of movers on
-# every other node too. Every node and Redis are pinned to CPU 0 and the
+# every other node too. Every node, Redis and PostgreSQL are pinned to CPU 0 and the
 # generator to CPU 1: the figures are what the whole venue costs on one
 # core, and the loadgen's JSON line has each node's share (server.nodes).
 #
@@ -46,6 +47,7 @@ pids=
 cleanup() {
     for p in $pids; do kill "$p" 2>/dev/null || true; done
     for p in $pids; do wait "$p" 2>/dev/null || true; done
+    [ ! -d "$tmp/pg" ] || sh "$root/tests/pg.sh" stop "$tmp/pg"
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -77,6 +79,14 @@ until redis-cli -p "$rport" -a bench --no-auth-warning ping 2>/dev/null | grep -
     sleep 0.1
 done
 
+# Several nodes share one PostgreSQL database, as they must (README).
+if [ "$nodes" -gt 1 ]; then
+    chmod 755 "$tmp" # as root, PostgreSQL runs as its own user (pg.sh)
+    taskset -c 0 sh "$root/tests/pg.sh" start "$tmp/pg" >/dev/null
+    pg=$(cat "$tmp/pg/url")
+    psql -X -q -d "$pg/postgres" -c 'CREATE DATABASE bench' >/dev/null
+fi
+
 first=
 also=
 k=1
@@ -84,11 +94,11 @@ while [ $k -le "$nodes" ]; do
     port=$(free_port)
     mkdir -p "$tmp/n$k"
     if [ "$nodes" -gt 1 ]; then
-        cluster="--redis redis://:bench@127.0.0.1:$rport/0 --node-id n$k"
+        cluster="--redis redis://:bench@127.0.0.1:$rport/0 --node-id n$k --database $pg/bench"
     else
         cluster=
     fi
-    # shellcheck disable=SC2086 # cluster is two flags or none
+    # shellcheck disable=SC2086 # cluster is three flags or none
     taskset -c 0 "$venued" --port "$port" --bind 127.0.0.1 --data "$tmp/n$k" \
         --scenes "$root/tests/bench/venue" --web "$root/web-client" --queue-max 16777216 \
         --queue-frames 4096 --hello-rate 1000000 --hello-burst 1000000 $cluster \

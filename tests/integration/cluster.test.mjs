@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  Server, Client, VENUED_BIN, VENUE_ROOT, freePort, until, within, sleep, chatFrom, startHaproxy, presence, poseUsers, rosterOf, rosterEntry, near, walk, sqliteDump,
+  Server, Client, VENUED_BIN, VENUE_ROOT, freePort, until, within, sleep, chatFrom, startHaproxy, presence, poseUsers, rosterOf, rosterEntry, near, walk, Postgres,
 } from './harness.mjs';
 import { addUser, api, tempDir } from '../admin/lib.mjs';
 
@@ -60,14 +60,27 @@ class Redis {
   }
 }
 
+/* One PostgreSQL server for the file, started with the first cluster. */
+let pg = null;
+async function postgres() {
+  if (pg) return pg;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'venued-cluster-pg-'));
+  fs.chmodSync(dir, 0o755); /* run as postgres when the tests run as root */
+  pg = await new Postgres(dir).start();
+  cleanups.unshift(() => pg.stop()); /* the last cleanup: after every node */
+  return pg;
+}
+
+/* A cluster: its own Redis, and its own database on the shared server. */
 async function redis() {
   const r = await new Redis().start();
   cleanups.push(() => r.stop());
+  r.database = (await postgres()).database();
   return r;
 }
 
 async function node(r, id, flags = {}, dataDir = null) {
-  const srv = new Server({ flags: { redis: r.url, 'node-id': id, ...flags }, dataDir });
+  const srv = new Server({ flags: { redis: r.url, 'node-id': id, database: r.database, ...flags }, dataDir });
   cleanups.push(() => srv.cleanup());
   await srv.start();
   return srv;
@@ -242,9 +255,10 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
   const r = await redis();
   const tmpA = tempDir('venued-cluster-mod-');
   cleanups.push(() => tmpA.remove());
-  const moUser = addUser(tmpA.dir, 'Mo', 'moderator');
-  const admin = addUser(tmpA.dir, 'Ada', 'admin');
-  const a = await node(r, 'a', {}, tmpA.dir);
+  // Registered once, with the command line, in the database the nodes share.
+  const moUser = addUser(tmpA.dir, 'Mo', 'moderator', ['--database', r.database]);
+  const admin = addUser(tmpA.dir, 'Ada', 'admin', ['--database', r.database]);
+  const a = await node(r, 'a');
   const b = await node(r, 'b');
   await joined(a, 2);
   await joined(b, 2);
@@ -257,12 +271,13 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
     await people[name].enter('plenary');
     await mo.next('presence', { filter: presence('join', people[name].user.id) });
   }
-  // The organisers' presence on a shows everyone, with the node of those b holds.
-  const pres = await api(a, 'GET', '/api/admin/presence', { token: admin.token });
+  // The organisers' presence on b (the admin's token works on any node)
+  // shows everyone, with the node of those a holds.
+  const pres = await api(b, 'GET', '/api/admin/presence', { token: admin.token });
   assert.equal(pres.status, 200);
   const inPlenary = pres.json.rooms.find((x) => x.id === 'plenary').users;
   assert.deepEqual(inPlenary.map((u) => [u.name, u.node ?? null, u.connected]).sort(),
-    [['Gus', 'b', true], ['Mia', 'b', true], ['Mo', null, true], ['Ned', 'b', true]]);
+    [['Gus', null, true], ['Mia', null, true], ['Mo', 'a', true], ['Ned', null, true]]);
   const mod = async (fields) => {
     mo.send({ type: 'mod', id: `m${Math.random()}`, ...fields });
     const res = await mo.next(null, { filter: (m) => m.type === 'mod_ok' || m.type === 'error' });
@@ -297,12 +312,12 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
   assert.equal(refusedMove.code, 'unavailable');
   assert.match(refusedMove.message, /another node/);
 
-  // The audit: a's registry holds the three actions; b's none.
+  // The audit in the shared database: each action once, by Mo.
   await a.stop();
   await b.stop();
-  const audit = (srv) => sqliteDump(srv.dbFiles().find((f) => /venue\.db$/.test(f)) ?? srv.dbFiles()[0]).rows.audit ?? [];
-  assert.deepEqual(audit(a).map((e) => e.action).sort(), ['ban', 'kick', 'mute']);
-  assert.equal(audit(b).length, 0);
+  const audit = pg.query(r.database, 'SELECT action, actor_id FROM audit ORDER BY action');
+  assert.deepEqual(audit.map((e) => e.action), ['ban', 'kick', 'mute']);
+  assert.ok(audit.every((e) => e.actor_id === moUser.id), JSON.stringify(audit));
 });
 
 test('a stopped node leaves at once, a SIGKILLed one within its TTL; their people wait out the grace, then leave once', async () => {
@@ -498,7 +513,7 @@ test('Redis that stops answering is dropped within seconds and found again when 
   await joined(a, 1);
 
   // A wrong password: the node runs on its own and says Redis refused it.
-  const wrong = new Server({ flags: { redis: `redis://:not-it@127.0.0.1:${r.port}/0`, 'node-id': 'w' } });
+  const wrong = new Server({ flags: { redis: `redis://:not-it@127.0.0.1:${r.port}/0`, 'node-id': 'w', database: r.database } });
   cleanups.push(() => wrong.cleanup());
   await wrong.start();
   await until(async () => /refused venued/.test((await health(wrong)).cluster_reason),
@@ -533,6 +548,8 @@ test('bad cluster flags stop venued at once with a message naming the flag', () 
     [['--redis', 'redis://127.0.0.1:99999', '--node-id', 'a'], /--redis: the port must be a number from 1 to 65535/],
     [['--redis', 'redis://127.0.0.1/16', '--node-id', 'a'], /--redis: the database must be a number from 0 to 15/],
     [['--redis', 'redis://127.0.0.1', '--node-id', 'a b'], /--node-id: "a b" is not 1 to 32 of/],
+    [['--redis', 'redis://127.0.0.1', '--node-id', 'a'], /--redis: several nodes share one database: needs --database postgresql:\/\//],
+    [['--redis', 'redis://127.0.0.1', '--node-id', 'a', '--database', 'mysql://db'], /--database: "mysql:\/\/db" is neither a postgresql:\/\/ URL nor an SQLite file/],
   ];
   for (const [flags, want] of cases) {
     const res = spawnSync(VENUED_BIN, [...base, ...flags], { encoding: 'utf8', timeout: 10000 });

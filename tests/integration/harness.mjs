@@ -792,3 +792,44 @@ export async function holdWriteLock(file) {
     if (code !== 0) throw new Error(`sqlite3 exited ${code}: ${err}`);
   };
 }
+
+/*
+ * A throwaway PostgreSQL server (tests/pg.sh) in a folder of its own on
+ * loopback, for the tests of several nodes sharing a database. database()
+ * gives each caller an empty database of its own; query() returns rows
+ * through psql as JSON objects.
+ */
+export class Postgres {
+  constructor(dir) {
+    this.dir = dir;
+    this.base = null;
+    this.made = 0;
+  }
+
+  async start() {
+    const out = execFileSync('sh', [path.join(VENUE_ROOT, 'tests/pg.sh'), 'start', this.dir],
+      { encoding: 'utf8', timeout: 60000 });
+    this.base = out.trim().split('\n').pop();
+    return this;
+  }
+
+  stop() {
+    execFileSync('sh', [path.join(VENUE_ROOT, 'tests/pg.sh'), 'stop', this.dir], { timeout: 30000 });
+  }
+
+  /* A new, empty database: its URL. */
+  database() {
+    const name = `t${process.pid}_${++this.made}`;
+    this.query(`${this.base}/postgres`, `CREATE DATABASE ${name}`);
+    return `${this.base}/${name}`;
+  }
+
+  /* Rows of one statement on the database at url, each an object. */
+  query(url, sql) {
+    const wrapped = /^\s*select/i.test(sql)
+      ? `SELECT coalesce(json_agg(r), '[]') FROM (${sql}) r` : sql;
+    const out = execFileSync('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', wrapped],
+      { encoding: 'utf8', timeout: 10000 });
+    return /^\s*select/i.test(sql) ? JSON.parse(out.trim() || '[]') : out;
+  }
+}
