@@ -56,26 +56,73 @@ static struct chat_line *push(struct room *r)
     return line_at(c, c->n - 1);
 }
 
-void chat_say(struct venue *v, struct session *s, const char *text)
+/*
+ * Nodes sharing a database number their lines from blocks of their own
+ * (chatlog_reserve). A node takes its first block at start and the next
+ * at a flush once half of it is gone, so that a line waits for the
+ * database only when a burst used a whole block between two flushes.
+ */
+static int take_block(struct venue *v)
 {
-    struct chat_line *l = push(s->room);
+    long long last;
+
+    if (chatlog_reserve(v->chatlog, CHAT_ID_BLOCK, &last) < 0)
+        return -1;
+    v->chat_last_id = last - CHAT_ID_BLOCK;
+    v->chat_ids_end = last;
+    return 0;
+}
+
+/* A line's number; 0 when none can be had. */
+static long long next_id(struct venue *v)
+{
+    if (v->chatlog && v->chat_last_id == v->chat_ids_end && take_block(v) < 0)
+        return 0;
+    return ++v->chat_last_id;
+}
+
+/* A line to r's ring and members: its own (stored false, for the chatlog)
+ * or a line another node said and keeps. 0, or -1 out of memory. */
+static int add_line(struct venue *v, struct room *r, const struct session *s,
+                    const struct chat_line *head, const char *text)
+{
+    struct chat_line *l = push(r);
     struct proto_chat_line view;
 
-    if (!l) {
-        session_send_error(v, s, "unavailable", "chat: out of memory", NULL);
-        return;
-    }
-    *l = (struct chat_line){
-        .id = ++v->chat_last_id, .ts_ms = venue_wall(v), .role = session_role(s)};
+    if (!l)
+        return -1;
+    *l = *head;
     snprintf(l->user_id, sizeof(l->user_id), "%s", s->user_id);
     snprintf(l->name, sizeof(l->name), "%s", s->name);
     snprintf(l->text, sizeof(l->text), "%s", text);
-    v->chat_dirty = true;
+    v->chat_dirty |= !l->stored;
     view = line_view(l);
-    mesh_chat(v, s, text);
     proto_buf_reset(&v->enc);
-    if (proto_encode_chat(&v->enc, s->room->id, &view) == 0)
-        room_broadcast_enc(v, s->room, NULL, MOUT_CHAT);
+    if (proto_encode_chat(&v->enc, r->id, &view) == 0)
+        room_broadcast_enc(v, r, NULL, MOUT_CHAT);
+    return 0;
+}
+
+void chat_say(struct venue *v, struct session *s, const char *text)
+{
+    struct chat_line head = {.id = next_id(v), .ts_ms = venue_wall(v), .role = session_role(s)};
+
+    if (!head.id) {
+        char why[320];
+        snprintf(why, sizeof(why), "chat: the line was not said (%s)", chatlog_error(v->chatlog));
+        session_send_error(v, s, "unavailable", why, NULL);
+    } else if (add_line(v, s->room, s, &head, text) < 0) {
+        session_send_error(v, s, "unavailable", "chat: out of memory", NULL);
+    } else {
+        mesh_chat(v, s, head.id, head.ts_ms, text);
+    }
+}
+
+void chat_heard(struct venue *v, struct session *s, long long id, long long ts_ms, const char *text)
+{
+    struct chat_line head = {.id = id, .ts_ms = ts_ms, .role = session_role(s), .stored = true};
+    if (add_line(v, s->room, s, &head, text) < 0)
+        fprintf(stderr, "venued: chat: out of memory: a line from another node is not shown\n");
 }
 
 void chat_send_history(struct venue *v, struct session *s)
@@ -96,21 +143,21 @@ void chat_send_history(struct venue *v, struct session *s)
     session_enqueue(v, s, c->history, MOUT_CHAT);
 }
 
-int chat_delete(struct venue *v, struct room *r, long long id, char *author, char *err,
-                size_t errlen)
+/* Where line id is in r's ring, or -1. */
+static long find(struct room *r, long long id)
+{
+    for (size_t at = 0; r->chat && at < r->chat->n; at++)
+        if (line_at(r->chat, at)->id == id)
+            return (long)at;
+    return -1;
+}
+
+/* Line at leaves r's ring, and r's members hear it. */
+static void drop(struct venue *v, struct room *r, size_t at)
 {
     struct chat_ring *c = r->chat;
-    size_t at = 0;
+    long long id = line_at(c, at)->id;
 
-    while (c && at < c->n && line_at(c, at)->id != id)
-        at++;
-    if (!c || at == c->n)
-        return 0;
-    if (line_at(c, at)->stored && v->chatlog && chatlog_delete(v->chatlog, id) < 0) {
-        snprintf(err, errlen, "%s", chatlog_error(v->chatlog));
-        return -1;
-    }
-    snprintf(author, SESSION_ID_LEN, "%s", line_at(c, at)->user_id);
     for (size_t i = at; i + 1 < c->n; i++)
         *line_at(c, i) = *line_at(c, i + 1);
     c->n--;
@@ -118,7 +165,30 @@ int chat_delete(struct venue *v, struct room *r, long long id, char *author, cha
     proto_buf_reset(&v->enc);
     if (proto_encode_chat_deleted(&v->enc, r->id, id) == 0)
         room_broadcast_enc(v, r, NULL, MOUT_CHAT);
+}
+
+int chat_delete(struct venue *v, struct room *r, long long id, char *author, char *err,
+                size_t errlen)
+{
+    long at = find(r, id);
+
+    if (at < 0)
+        return 0;
+    if (line_at(r->chat, (size_t)at)->stored && v->chatlog && chatlog_delete(v->chatlog, id) < 0) {
+        snprintf(err, errlen, "%s", chatlog_error(v->chatlog));
+        return -1;
+    }
+    snprintf(author, SESSION_ID_LEN, "%s", line_at(r->chat, (size_t)at)->user_id);
+    drop(v, r, (size_t)at);
+    mesh_chat_deleted(v, r, id);
     return 1;
+}
+
+void chat_forget(struct venue *v, struct room *r, long long id)
+{
+    long at = find(r, id);
+    if (at >= 0)
+        drop(v, r, (size_t)at);
 }
 
 void chat_flush(struct venue *v)
@@ -153,6 +223,8 @@ void chat_flush(struct venue *v)
         for (size_t k = 0; v->rooms[i]->chat && k < v->rooms[i]->chat->n; k++)
             line_at(v->rooms[i]->chat, k)->stored = true;
     v->chat_dirty = false;
+    if (v->chat_ids_end - v->chat_last_id < CHAT_ID_BLOCK / 2 && take_block(v) < 0)
+        fprintf(stderr, "venued: %s\n", chatlog_error(v->chatlog));
 }
 
 void chat_room_free(struct room *r)
@@ -181,7 +253,9 @@ static void load_line(void *arg, const struct chatlog_line *cl)
 int chat_keep(struct venue *v, struct chatlog *cl, char *err, size_t errlen)
 {
     v->chatlog = cl;
-    v->chat_last_id = chatlog_last_id(cl);
+    /* Without a block now (a read-only database), the first line asks. */
+    if (take_block(v) < 0)
+        fprintf(stderr, "venued: %s\n", chatlog_error(cl));
     for (size_t i = 0; i < v->nrooms; i++) {
         if (chatlog_room_each(cl, v->rooms[i]->id, load_line, v->rooms[i]) < 0) {
             snprintf(err, errlen, "%s", chatlog_error(cl));

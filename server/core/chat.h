@@ -5,8 +5,8 @@
  *
  * Above sessions, beside rooms: a joiner's view includes the history. Each
  * room owns its ring (allocated at its first line); the ring owns its lines
- * and the history frame it shares between joiners. Lines reach SQLite in
- * batches with the poses, never one write per line.
+ * and the history frame it shares between joiners. Lines reach the chatlog
+ * in batches with the poses, never one write per line.
  */
 #ifndef VENUE_CHAT_H
 #define VENUE_CHAT_H
@@ -39,9 +39,15 @@ struct chat_ring {
     struct frame *history; /* chat_history as a joiner gets it; NULL: encode at the next join */
 };
 
+#define CHAT_ID_BLOCK 1000 /* line ids a node takes from the chatlog at once */
+
 /* s says text in its room (the caller checked that it may): everyone
- * there hears it, and the room keeps it. */
+ * there hears it, the room keeps it, and the other nodes hear it (mesh). */
 void chat_say(struct venue *v, struct session *s, const char *text);
+/* Another node's s said line id at ts_ms: the same to this node's members;
+ * kept in the ring, written by the node that numbered it. */
+void chat_heard(struct venue *v, struct session *s, long long id, long long ts_ms,
+                const char *text);
 /* The room's recent lines to s, who just joined it. */
 void chat_send_history(struct venue *v, struct session *s);
 /*
@@ -52,12 +58,15 @@ void chat_send_history(struct venue *v, struct session *s);
  */
 int chat_delete(struct venue *v, struct room *r, long long id, char *author, char *err,
                 size_t errlen);
+/* Another node's moderator removed line id from r (and the chatlog): it
+ * leaves the ring, and r's members hear it. */
+void chat_forget(struct venue *v, struct room *r, long long id);
 /* Write the lines not yet stored, in one batch. */
 void chat_flush(struct venue *v);
 /* Free r's ring. */
 void chat_room_free(struct room *r);
 /* Keep chat in cl (borrowed; it must outlive the venue): each room's kept
- * lines are loaded now. 0, or -1 with err. */
+ * lines are loaded now, and a block of line ids taken. 0, or -1 with err. */
 int chat_keep(struct venue *v, struct chatlog *cl, char *err, size_t errlen);
 
 #endif

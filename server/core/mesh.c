@@ -80,11 +80,19 @@ void mesh_presence(struct venue *v, struct session *s, const char *event)
                              user_json(v, s)));
 }
 
-void mesh_chat(struct venue *v, struct session *s, const char *text)
+void mesh_chat(struct venue *v, struct session *s, long long id, long long ts_ms, const char *text)
 {
     if (!mesh_on(v) || !local(s) || !s->room)
         return;
-    append_json(v, json_pack("{s:s, s:s, s:s}", "t", "c", "u", s->user_id, "x", text));
+    append_json(v, json_pack("{s:s, s:s, s:I, s:I, s:s}", "t", "c", "u", s->user_id, "i",
+                             (json_int_t)id, "ts", (json_int_t)ts_ms, "x", text));
+}
+
+void mesh_chat_deleted(struct venue *v, const struct room *r, long long id)
+{
+    if (!mesh_on(v))
+        return;
+    append_json(v, json_pack("{s:s, s:s, s:I}", "t", "cd", "r", r->id, "i", (json_int_t)id));
 }
 
 void mesh_act(struct venue *v, const struct session *t, const char *action, const char *room,
@@ -358,12 +366,28 @@ static void apply_presence(struct venue *v, const char *node, const json_t *ev)
     }
 }
 
+/* A positive integer field of ev, or 0. */
+static long long positive(const json_t *ev, const char *key)
+{
+    const json_t *n = json_object_get(ev, key);
+    return json_is_integer(n) && json_integer_value(n) > 0 ? (long long)json_integer_value(n) : 0;
+}
+
 static void apply_chat(struct venue *v, const char *node, const json_t *ev)
 {
     struct session *s = remote_of(v, node, json_string_value(json_object_get(ev, "u")));
     const char *text = json_string_value(json_object_get(ev, "x"));
-    if (s && s->room && text && text[0] && strlen(text) <= PROTO_TEXT_MAX * 4)
-        chat_say(v, s, text);
+    long long id = positive(ev, "i"), ts = positive(ev, "ts");
+    if (s && s->room && id && ts && text && text[0] && strlen(text) <= PROTO_TEXT_MAX * 4)
+        chat_heard(v, s, id, ts, text);
+}
+
+static void apply_chat_deleted(struct venue *v, const json_t *ev)
+{
+    struct room *r = room_find(v, json_string_value(json_object_get(ev, "r")));
+    long long id = positive(ev, "i");
+    if (r && id)
+        chat_forget(v, r, id);
 }
 
 static void apply_movers(struct venue *v, const char *node, const json_t *ev)
@@ -453,6 +477,8 @@ int mesh_apply(struct venue *v, const char *data, size_t len)
             apply_presence(v, node, ev);
         else if (strcmp(t, "c") == 0)
             apply_chat(v, node, ev);
+        else if (strcmp(t, "cd") == 0)
+            apply_chat_deleted(v, ev);
         else if (strcmp(t, "m") == 0)
             apply_movers(v, node, ev);
         else if (strcmp(t, "state") == 0)

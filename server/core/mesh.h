@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 struct venue;
+struct room;
 struct session;
 
 #define MESH_OUT_MAX ((size_t)4 * 1024 * 1024)
@@ -36,8 +37,10 @@ struct session;
 /* A local member's presence event in its room (room.c calls it for every
  * one it sends); nothing for a remote member or without a cluster. */
 void mesh_presence(struct venue *v, struct session *s, const char *event);
-/* A local member said text in its room (chat.c). */
-void mesh_chat(struct venue *v, struct session *s, const char *text);
+/* A local member said line id in its room at ts_ms (chat.c). */
+void mesh_chat(struct venue *v, struct session *s, long long id, long long ts_ms, const char *text);
+/* A moderator here removed line id from r (chat.c). */
+void mesh_chat_deleted(struct venue *v, const struct room *r, long long id);
 /* A moderator here acted on t, a remote member: its node is asked to
  * enforce it (moderation.h, mod_enforce). room NULL: the venue. */
 void mesh_act(struct venue *v, const struct session *t, const char *action, const char *room,

@@ -91,6 +91,7 @@ struct venue {
 
     struct chatlog *chatlog;         /* borrowed; NULL: chat kept in memory only */
     long long chat_last_id;          /* the last chat line's number */
+    long long chat_ids_end;          /* the last of the block taken (chat.c) */
     bool chat_dirty;                 /* lines wait for the chatlog */
     struct chatlog_line *chat_batch; /* scratch for chat writes, reused */
     size_t chat_batch_cap;

@@ -5,43 +5,46 @@
  */
 #include "chatlog.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "db.h"
 
-enum stmt { C_ADD, C_TRIM, C_DELETE, C_ROOM, C_LAST, C_LAST_PUT, C_RETAIN, C_COUNT };
+enum stmt { C_ADD, C_TRIM, C_DELETE, C_ROOM, C_RESERVE, C_RETAIN, C_COUNT };
 
 static const char *const stmt_sql[C_COUNT] = {
     [C_ADD] = "INSERT INTO chat(id, room, user_id, name, text, ts_ms, role) "
               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
               "ON CONFLICT(id) DO UPDATE SET room = ?2, user_id = ?3, name = ?4, text = ?5, "
               "ts_ms = ?6, role = ?7",
-    /* Everything older than the room's CHATLOG_KEEP newest. */
-    [C_TRIM] = "DELETE FROM chat WHERE room = ?1 AND id <= "
-               "(SELECT id FROM chat WHERE room = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    /* Everything older than the room's CHATLOG_KEEP newest. In time, not
+     * by id: nodes sharing the database number from blocks of their own. */
+    [C_TRIM] = "DELETE FROM chat WHERE room = ?1 AND id NOT IN "
+               "(SELECT id FROM chat WHERE room = ?1 ORDER BY ts_ms DESC, id DESC LIMIT ?2)",
     [C_DELETE] = "DELETE FROM chat WHERE id = ?1",
     /* A line written before roles were kept takes its sender's role from
      * the users table, else (a guest retention forgot) guest's. */
     [C_ROOM] = "SELECT c.id, c.room, c.user_id, c.name, c.text, c.ts_ms, "
                "COALESCE(c.role, u.role, 'guest') FROM "
-               "(SELECT * FROM chat WHERE room = ?1 ORDER BY id DESC LIMIT ?2) c "
-               "LEFT JOIN users u ON u.id = c.user_id ORDER BY c.id",
-    [C_LAST] = "SELECT value FROM chat_meta WHERE key = 'last_id'",
-    /* The higher of the kept and the new: never back. */
-    [C_LAST_PUT] = "INSERT INTO chat_meta(key, value) VALUES('last_id', ?1) "
-                   "ON CONFLICT(key) DO UPDATE SET value = CASE WHEN excluded.value > "
-                   "chat_meta.value THEN excluded.value ELSE chat_meta.value END",
+               "(SELECT * FROM chat WHERE room = ?1 ORDER BY ts_ms DESC, id DESC LIMIT ?2) c "
+               "LEFT JOIN users u ON u.id = c.user_id ORDER BY c.ts_ms, c.id",
+    /* One statement: two processes on one database never get one block.
+     * The first block starts past any line already there. */
+    [C_RESERVE] = "INSERT INTO chat_meta(key, value) "
+                  "VALUES('last_id', (SELECT COALESCE(MAX(id), 0) FROM chat) + ?1) "
+                  "ON CONFLICT(key) DO UPDATE SET value = chat_meta.value + ?1 RETURNING value",
     [C_RETAIN] = "DELETE FROM chat WHERE ts_ms < ?1",
 };
 
-/* The last id is kept apart from the lines: a moderator's delete of the
- * newest line must not let its number be given again. */
+/* The last id given out is kept apart from the lines: a moderator's
+ * delete of the newest line must not let its number be given again. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS chat("
     "  id INTEGER PRIMARY KEY, room TEXT NOT NULL, user_id TEXT NOT NULL,"
     "  name TEXT NOT NULL, text TEXT NOT NULL, ts_ms INTEGER NOT NULL, role TEXT);"
-    "CREATE INDEX IF NOT EXISTS chat_room ON chat(room, id);"
+    "DROP INDEX IF EXISTS chat_room;"
+    "CREATE INDEX IF NOT EXISTS chat_room_time ON chat(room, ts_ms, id);"
     "CREATE TABLE IF NOT EXISTS chat_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
 struct chatlog {
@@ -138,7 +141,6 @@ static int put_line(struct chatlog *cl, const struct chatlog_line *l)
 
 int chatlog_put(struct chatlog *cl, const struct chatlog_line *lines, size_t n)
 {
-    long long last = 0;
     int rc = 0;
     if (n == 0)
         return 0;
@@ -146,15 +148,8 @@ int chatlog_put(struct chatlog *cl, const struct chatlog_line *lines, size_t n)
      * at BEGIN rather than fail halfway. */
     if (db_begin(cl->db) < 0)
         return fail(cl, "begin");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++)
         rc = put_line(cl, &lines[i]);
-        if (lines[i].id > last)
-            last = lines[i].id;
-    }
-    if (rc == 0) {
-        db_bind_int64(cl->stmt[C_LAST_PUT], 1, last);
-        rc = run(cl, cl->stmt[C_LAST_PUT], "last id");
-    }
     if (rc == 0 && db_commit(cl->db) < 0)
         rc = fail(cl, "commit");
     if (rc < 0)
@@ -199,14 +194,18 @@ int chatlog_room_each(struct chatlog *cl, const char *room,
     return rc == DB_DONE ? 0 : fail(cl, "room");
 }
 
-long long chatlog_last_id(struct chatlog *cl)
+int chatlog_reserve(struct chatlog *cl, long long n, long long *last)
 {
-    struct db_stmt *s = cl->stmt[C_LAST];
-    long long id = 0;
-    if (db_step(s) == DB_ROW)
-        id = db_column_int64(s, 0);
+    struct db_stmt *s = cl->stmt[C_RESERVE];
+    enum db_rc rc;
+
+    assert(n > 0);
+    db_bind_int64(s, 1, n);
+    rc = db_step(s);
+    if (rc == DB_ROW)
+        *last = db_column_int64(s, 0);
     db_reset(s);
-    return id;
+    return rc == DB_ROW ? 0 : fail(cl, "reserve ids");
 }
 
 long chatlog_retain(struct chatlog *cl, long long now_ms, long long keep_ms)

@@ -19,7 +19,7 @@
 /* One line of a room's chat. Strings borrowed: when writing, from the
  * caller; when reading, valid only during the callback. */
 struct chatlog_line {
-    long long id; /* the venue's number for it, unique and rising */
+    long long id; /* the venue's number for it: unique (chatlog_reserve), rising on each node */
     const char *room;
     const char *user_id;
     const char *name;
@@ -40,11 +40,15 @@ void chatlog_close(struct chatlog *cl);
 int chatlog_put(struct chatlog *cl, const struct chatlog_line *lines, size_t n);
 /* Forget line id: 1 deleted, 0 there was none, -1 error. */
 int chatlog_delete(struct chatlog *cl, long long id);
-/* Call fn with room's kept lines, oldest first. */
+/* Call fn with room's kept lines, oldest first (by time, then id). */
 int chatlog_room_each(struct chatlog *cl, const char *room,
                       void (*fn)(void *arg, const struct chatlog_line *l), void *arg);
-/* The highest line id ever written (0 for none): numbering goes on from it. */
-long long chatlog_last_id(struct chatlog *cl);
+/*
+ * Take n line ids (n > 0) for this process: *last is the last of them, and
+ * (*last - n, *last] are its own, whatever else shares the database. Ids
+ * are never given twice, also after their lines are deleted. 0, or -1.
+ */
+int chatlog_reserve(struct chatlog *cl, long long n, long long *last);
 /* Forget lines older than keep_ms before now_ms. The number deleted, or -1. */
 long chatlog_retain(struct chatlog *cl, long long now_ms, long long keep_ms);
 

@@ -251,7 +251,7 @@ test('capacity is exact over three nodes: 42 guests join a breakout of 28 places
   assert.ok(leases.reduce((x, y) => x + y, 0) <= scene.capacity, `leases ${leases}`);
 });
 
-test('a moderator on one node kicks, mutes and bans people on another; the audit is written once', async () => {
+test('a moderator on one node deletes a line, kicks, mutes and bans people on another; chat and the audit are written once', async () => {
   const r = await redis();
   const tmpA = tempDir('venued-cluster-mod-');
   cleanups.push(() => tmpA.remove());
@@ -283,6 +283,20 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
     const res = await mo.next(null, { filter: (m) => m.type === 'mod_ok' || m.type === 'error' });
     assert.equal(res.type, 'mod_ok', JSON.stringify(res));
   };
+
+  // Chat: a line keeps the number its node gave it on every node, and a
+  // delete by Mo on a takes Ned's line from b's people too.
+  mo.send({ type: 'chat', text: 'hello from a' });
+  await people.Gus.next('chat', { filter: (m) => m.text === 'hello from a' });
+  people.Ned.send({ type: 'chat', text: 'off-topic line' });
+  const own = await people.Ned.next('chat', { filter: (m) => m.text === 'off-topic line' });
+  const seen = await mo.next('chat', { filter: (m) => m.text === 'off-topic line' });
+  assert.equal(seen.msg, own.msg, 'one number for the line on both nodes');
+  people.Gus.send({ type: 'chat', text: 'hello from b' });
+  await mo.next('chat', { filter: (m) => m.text === 'hello from b' });
+  await mod({ action: 'delete_chat', message: own.msg });
+  assert.equal((await people.Gus.next('chat_deleted')).msg, own.msg);
+  assert.equal((await people.Ned.next('chat_deleted')).msg, own.msg);
 
   // Mute: Mia's own node refuses her chat, and everyone sees her muted.
   await mod({ action: 'mute', target: people.Mia.user.id, reason: 'spam' });
@@ -316,8 +330,11 @@ test('a moderator on one node kicks, mutes and bans people on another; the audit
   await a.stop();
   await b.stop();
   const audit = pg.query(r.database, 'SELECT action, actor_id FROM audit ORDER BY action');
-  assert.deepEqual(audit.map((e) => e.action), ['ban', 'kick', 'mute']);
+  assert.deepEqual(audit.map((e) => e.action), ['ban', 'delete_chat', 'kick', 'mute']);
   assert.ok(audit.every((e) => e.actor_id === moUser.id), JSON.stringify(audit));
+  // The chat each node wrote: every line once, with its number; the deleted one gone.
+  const chat = pg.query(r.database, "SELECT text FROM chat WHERE room = 'plenary' ORDER BY ts_ms, id");
+  assert.deepEqual(chat.map((l) => l.text), ['hello from a', 'hello from b']);
 });
 
 test('a stopped node leaves at once, a SIGKILLed one within its TTL; their people wait out the grace, then leave once', async () => {

@@ -1,9 +1,10 @@
 /*
  * test_chatlog.c - the chat log on its own: the bound per room, oldest
- * first, a line written again, roles (kept, from the users table, guest),
- * deletes, the last id that never goes back, retention, batches all or
- * nothing, a read-only database, a reopen, and (SQLite) a table from
- * before roles. On SQLite, or on PostgreSQL with VENUE_TEST_PG.
+ * first (by time: nodes number from blocks of their own), a line written
+ * again, roles (kept, from the users table, guest), deletes, blocks of ids
+ * never given twice (also to two connections, and past old lines),
+ * retention, batches all or nothing, a read-only database, a reopen, and
+ * (SQLite) a table from before roles. On SQLite, or on PostgreSQL with VENUE_TEST_PG.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,10 @@
 
 struct seen {
     int n;
-    long long first_id, last_id;
+    long long first_id, last_id, last_ts;
     char last_text[64];
     char last_role[16];
     char last_room[16];
-    long long last_ts;
 };
 
 static void count_line(void *arg, const struct chatlog_line *l)
@@ -28,12 +28,20 @@ static void count_line(void *arg, const struct chatlog_line *l)
     struct seen *s = arg;
     if (s->n++ == 0)
         s->first_id = l->id;
-    CHECK(l->id > s->last_id); /* oldest first */
+    CHECK(s->n == 1 || l->ts_ms > s->last_ts || (l->ts_ms == s->last_ts && l->id > s->last_id));
     s->last_id = l->id;
     snprintf(s->last_text, sizeof(s->last_text), "%s", l->text);
     snprintf(s->last_role, sizeof(s->last_role), "%s", l->role);
     snprintf(s->last_room, sizeof(s->last_room), "%s", l->room);
     s->last_ts = l->ts_ms;
+}
+
+/* The last of n ids taken, or -1. */
+static long long reserve(struct chatlog *cl, long long n)
+{
+    long long last = -1;
+    CHECK(chatlog_reserve(cl, n, &last) == 0);
+    return last;
 }
 
 static struct seen room(struct chatlog *cl, const char *name)
@@ -69,7 +77,7 @@ static void test_lines(const char *dir)
         store_close(st);
         return;
     }
-    CHECK(chatlog_last_id(cl) == 0);
+    CHECK(reserve(cl, 10) == 10);
     CHECK(chatlog_put(cl, NULL, 0) == 0);
 
     /* 60 lines in the lobby, 3 in a breakout: the lobby keeps its 50 newest. */
@@ -88,7 +96,7 @@ static void test_lines(const char *dir)
     CHECK(s.n == 3 && s.first_id == 61 && s.last_id == 63);
     s = room(cl, "nowhere");
     CHECK(s.n == 0);
-    CHECK(chatlog_last_id(cl) == 63);
+    CHECK(reserve(cl, 1000) == 1010); /* the lines do not move the numbering */
 
     /* A line written again is replaced, not doubled. */
     batch[0] = line(60, "lobby", "line 60 again", 60001);
@@ -116,18 +124,16 @@ static void test_lines(const char *dir)
     CHECK(chatlog_delete(cl, 65) == 1);
     CHECK(chatlog_delete(cl, 65) == 0);
     CHECK(room(cl, "breakout").last_id == 64);
-    CHECK(chatlog_last_id(cl) == 65);
-    /* Nor does a batch of older numbers (a line written again). */
+    CHECK(reserve(cl, 1) == 1011);
     batch[0] = line(62, "breakout", "hello again", 100001);
     CHECK(chatlog_put(cl, batch, 1) == 0);
-    CHECK(chatlog_last_id(cl) == 65);
 
     /* All or nothing: a line without a name spoils its batch. */
     batch[0] = line(66, "breakout", "first of a bad batch", 100300);
     batch[1] = line(67, "breakout", "no name", 100301);
     batch[1].name = NULL;
     CHECK(chatlog_put(cl, batch, 2) < 0 && strstr(chatlog_error(cl), "chatlog:"));
-    CHECK(room(cl, "breakout").n == 4 && chatlog_last_id(cl) == 65);
+    CHECK(room(cl, "breakout").n == 4);
     CHECK(!store_health(st)->failing); /* the line's fault, not the database's */
 
     /* A database that refuses writes: the batch fails, health says so, and
@@ -139,12 +145,17 @@ static void test_lines(const char *dir)
                                  "SET default_transaction_read_only = on")) == 0);
         CHECK(chatlog_put(cl, batch, 2) < 0 && strstr(chatlog_error(cl), "chatlog:"));
         CHECK(store_health(st)->failing);
-        CHECK(room(cl, "breakout").n == 4 && chatlog_last_id(cl) == 65);
+        CHECK(room(cl, "breakout").n == 4);
+        {
+            long long last = -1;
+            CHECK(chatlog_reserve(cl, 10, &last) < 0 && last == -1);
+            CHECK(strstr(chatlog_error(cl), "chatlog: reserve ids:"));
+        }
         CHECK(db_exec(db, db_sql(db, "PRAGMA query_only = OFF",
                                  "SET default_transaction_read_only = off")) == 0);
         CHECK(chatlog_put(cl, batch, 2) == 0);
         CHECK(!store_health(st)->failing);
-        CHECK(room(cl, "breakout").n == 6 && chatlog_last_id(cl) == 67);
+        CHECK(room(cl, "breakout").n == 6);
     }
 
     /* Retention: lines from before 30 s (ids 11..29) are older than 30 s
@@ -163,11 +174,47 @@ static void test_lines(const char *dir)
     if (cl) {
         s = room(cl, "lobby");
         CHECK(s.n == 31 && s.first_id == 30 && strcmp(s.last_text, "line 60 again") == 0);
-        CHECK(room(cl, "breakout").n == 6 && chatlog_last_id(cl) == 67);
+        CHECK(room(cl, "breakout").n == 6 && reserve(cl, 1) == 1012);
         CHECK(check_store_int(st, "SELECT count(*) FROM chat") == 37);
     }
     chatlog_close(cl);
     store_close(st);
+}
+
+/*
+ * Two nodes on one database: their blocks of ids never meet, and a room
+ * holding lines of both keeps and gives back the newest in time, whatever
+ * their numbers.
+ */
+static void test_two_nodes(const char *dir)
+{
+    char err[256], text[60][16];
+    struct store *sa = check_store_open(dir, err, sizeof(err));
+    struct store *sb = sa ? check_store_open(dir, err, sizeof(err)) : NULL;
+    struct chatlog *a = sa ? chatlog_open(sa, err, sizeof(err)) : NULL;
+    struct chatlog *b = sb ? chatlog_open(sb, err, sizeof(err)) : NULL;
+    struct chatlog_line batch[60];
+    long long a_end, b_end;
+    struct seen s;
+
+    CHECK(a && b);
+    if (a && b) {
+        a_end = reserve(a, 1000);
+        b_end = reserve(b, 1000);
+        CHECK(b_end == a_end + 1000 && reserve(a, 1000) == b_end + 1000);
+        /* b numbers higher but speaks first; a's 30 later lines come after. */
+        for (int i = 0; i < 60; i++) {
+            snprintf(text[i], sizeof(text[i]), "%s %d", i < 30 ? "b" : "a", i);
+            batch[i] = line(i < 30 ? b_end - 999 + i : a_end - 999 + i, "mixed", text[i], 5000 + i);
+        }
+        CHECK(chatlog_put(b, batch, 30) == 0 && chatlog_put(a, batch + 30, 30) == 0);
+        s = room(b, "mixed");
+        CHECK(s.n == CHATLOG_KEEP && strcmp(s.last_text, "a 59") == 0 && s.first_id == b_end - 989);
+    }
+    chatlog_close(a);
+    chatlog_close(b);
+    store_close(sa);
+    store_close(sb);
 }
 
 /* An SQLite database whose chat table came before roles gets the column,
@@ -189,7 +236,7 @@ static void test_before_roles(const char *dir)
     if (cl) {
         s = room(cl, "lobby");
         CHECK(s.n == 1 && s.last_id == 7 && strcmp(s.last_role, "guest") == 0);
-        CHECK(chatlog_last_id(cl) == 0); /* kept apart from the lines, and new */
+        CHECK(reserve(cl, 5) == 12); /* past the old line 7 */
     }
     chatlog_close(cl);
     store_close(st);
@@ -201,6 +248,7 @@ int main(void)
     if (!mkdtemp(dir) || !mkdtemp(old))
         return 1;
     test_lines(dir);
+    test_two_nodes(dir);
     if (!check_store_pg())
         test_before_roles(old);
     snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, old);

@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat.h"
+#include "check_store.h"
 #include "core_harness.h"
 #include "mesh.h"
+#include "room.h"
 #include "park.h"
 
 /* What one node published and the other has not read yet. */
@@ -145,13 +148,49 @@ static void pose(struct venue *v, struct fconn *c, const float p[3])
     send_text(v, c, text);
 }
 
+/* One database for two nodes' chat, as PostgreSQL is for a cluster. */
+struct shared_chat {
+    char dir[32];
+    struct store *st[2];
+    struct chatlog *cl[2];
+};
+
+static void share_chat(struct shared_chat *c, struct venue *a, struct venue *b)
+{
+    char err[256];
+    struct venue *v[2] = {a, b};
+
+    snprintf(c->dir, sizeof(c->dir), "/tmp/venue-mesh-XXXXXX");
+    CHECK(mkdtemp(c->dir) != NULL);
+    for (int i = 0; i < 2; i++) {
+        c->st[i] = check_store_open(c->dir, err, sizeof(err));
+        c->cl[i] = c->st[i] ? chatlog_open(c->st[i], err, sizeof(err)) : NULL;
+        CHECK(c->cl[i] && venue_keep_chat(v[i], c->cl[i], err, sizeof(err)) == 0);
+    }
+}
+
+static void unshare_chat(struct shared_chat *c)
+{
+    char cmd[64];
+    for (int i = 0; i < 2; i++) {
+        chatlog_close(c->cl[i]);
+        store_close(c->st[i]);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", c->dir);
+    CHECK(system(cmd) == 0);
+}
+
 static void test_two_nodes(void)
 {
     struct venue *a = node("a", &to_b), *b = node("b", &to_a);
-    struct fconn *ann, *bea, *al;
+    struct fconn *ann, *bea, *al, *al2;
     float pa[3], pb[3];
     json_t *msgs, *m;
     size_t before;
+    long long said, said_ts;
+    struct shared_chat chat;
+
+    share_chat(&chat, a, b);
 
     /* Both ask for the other's state when they start, as on joining. */
     venue_mesh_resync(a);
@@ -200,16 +239,54 @@ static void test_two_nodes(void)
     CHECK(m && fabs(json_number_value(json_array_get(json_object_get(m, "p"), 0)) - pa[0]) < 0.01);
     json_decref(msgs);
 
-    /* Chat and a hand cross too. */
+    /* Chat and a hand cross too; the line keeps the number and time its
+     * node gave it, so that a delete names it on every node. */
+    send_text(a, ann, "{\"type\":\"chat\",\"text\":\"first, from a\"}");
+    step(a, b);
+    json_decref(drain(a, ann));
+    json_decref(drain(b, bea));
     send_text(b, bea, "{\"type\":\"chat\",\"text\":\"hi from b\"}");
     send_text(b, bea, "{\"type\":\"hand\",\"up\":true}");
+    msgs = drain(b, bea);
+    m = about(msgs, "chat", NULL, bea->user_id);
+    said = m ? json_integer_value(json_object_get(m, "msg")) : 0;
+    said_ts = m ? json_integer_value(json_object_get(m, "ts")) : 0;
+    json_decref(msgs);
     step(a, b);
     msgs = drain(a, ann);
     m = about(msgs, "chat", NULL, bea->user_id);
     CHECK(m && strcmp(json_string_value(json_object_get(m, "text")), "hi from b") == 0);
+    CHECK(said > 0 && m && json_integer_value(json_object_get(m, "msg")) == said);
+    CHECK(m && json_integer_value(json_object_get(m, "ts")) == said_ts);
     m = about(msgs, "presence", "update", bea->user_id);
     CHECK(m && json_is_true(json_object_get(json_object_get(m, "user"), "hand")));
     json_decref(msgs);
+
+    /* A delete on b leaves a's ring and members too. */
+    {
+        char author[SESSION_ID_LEN], err[128];
+        CHECK(chat_delete(b, room_find(b, "lobby"), said, author, err, sizeof(err)) == 1);
+        CHECK(strcmp(author, bea->user_id) == 0);
+        step(a, b);
+        msgs = drain(a, ann);
+        m = find(msgs, "chat_deleted");
+        CHECK(m && json_integer_value(json_object_get(m, "msg")) == said);
+        json_decref(msgs);
+        al2 = connect_as(a, "Al 2", NULL);
+        send_text(a, al2, "{\"type\":\"join\",\"room\":\"lobby\"}");
+        msgs = drain(a, al2);
+        m = find(msgs, "chat_history");
+        m = m ? json_array_get(json_object_get(m, "lines"), 0) : NULL;
+        CHECK(m && json_array_size(json_object_get(find(msgs, "chat_history"), "lines")) == 1);
+        CHECK(m && strcmp(json_string_value(json_object_get(m, "text")), "first, from a") == 0);
+        json_decref(msgs);
+        send_text(a, al2, "{\"type\":\"leave\"}");
+        venue_disconnect(a, al2->s, now);
+        free(al2);
+        step(a, b);
+        json_decref(drain(b, bea));
+        json_decref(drain(a, ann));
+    }
 
     /* Cid's connection drops on a; when his grace ends there, b hears him leave. */
     {
@@ -284,6 +361,7 @@ static void test_two_nodes(void)
     clear(&to_a);
     venue_free(a);
     venue_free(b);
+    unshare_chat(&chat);
     free(ann);
     free(bea);
     free(al);
@@ -472,7 +550,7 @@ static void test_bound(void)
     memset(text, 'x', 1000);
     text[1000] = '\0';
     for (i = 0; i < lines; i++)
-        mesh_chat(a, ann->s, text);
+        mesh_chat(a, ann->s, (long long)i + 1, now, text);
     CHECK(venue_mesh_dropped(a) >= 1);
     now += 50;
     venue_tick(a, now);
